@@ -25,7 +25,6 @@ interface NodeSet {
   module: string;
   types: string[];
   enabled: boolean;
-  loaded: boolean;
   err?: string;
   version?: string;
 }
@@ -50,7 +49,8 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     const res = await rt.request('GET', '/settings');
     assert.equal(res.status, 200);
     const settings = res.json as { version: string };
-    assert.equal(settings.version, rt.nodeRedVersion);
+    // A runtime living inside a git checkout reports "<version>-git".
+    assert.equal(settings.version.replace(/-git$/, ''), rt.nodeRedVersion);
     const major = Number(settings.version.split('.')[0]);
     assert.ok(major === 4 || major === 5, `Node-RED ${settings.version}`);
   });
@@ -63,12 +63,15 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     assert.deepEqual(types, [...TYPES].sort());
     for (const s of sets) {
       assert.equal(s.err, undefined, `${s.id}: ${s.err}`);
-      assert.ok(s.enabled && s.loaded, `${s.id} enabled and loaded`);
+      assert.equal(s.enabled, true, `${s.id} enabled`);
     }
   });
 
   it('logs no warning or error while loading the package', () => {
-    const ours = rt.problems();
+    // Node-RED's own first-start notices on a brand-new user directory, not ours:
+    // projects are switched off in the test settings, and there is no credentials file yet.
+    const coreFirstStart = [/\[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/, /\[warn\] Encrypted credentials not found$/];
+    const ours = rt.problems().filter((l) => !coreFirstStart.some((re) => re.test(l)));
     assert.deepEqual(ours, [], `warnings in the log:\n${ours.join('\n')}`);
   });
 
@@ -99,11 +102,13 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
   });
 
   it('lists our examples under Import > Examples', async () => {
-    const res = await rt.request('GET', `/library/_examples_/${PACKAGE_NAME}/`);
-    const list = res.status === 200 ? res.json : (await rt.request('GET', '/library/examples/flows/')).json;
-    const text = JSON.stringify(list);
+    const modules = await rt.request('GET', '/library/examples/flows/');
+    assert.ok((modules.json as string[]).includes(PACKAGE_NAME), `our module in ${modules.text}`);
+    const res = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}`);
+    assert.equal(res.status, 200);
+    const names = (res.json as { fn?: string }[]).map((e) => e.fn);
     for (const t of TYPES.filter((x) => x !== 'dali-bus' && x !== 'lighting-store')) {
-      assert.ok(text.includes(t), `example for ${t} listed: ${text}`);
+      assert.ok(names.includes(t), `example for ${t} listed: ${res.text}`);
     }
     const one = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}/dali-dt8-out`);
     assert.equal(one.status, 200);
