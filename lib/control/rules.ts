@@ -1,0 +1,553 @@
+/**
+ * The deterministic controller behind `rules-fallback`: circadian colour and
+ * cap, occupancy (hold, absence level, vacancy off), daylight harvesting,
+ * profile hints, then `applyClamps` last. Every rule that fires is named in
+ * the setpoint's `reason`, e.g.
+ *
+ *   "circadian:day 5000K; daylight:step-down 4% (560>500 lx); occupancy:occupied; clamp:floor"
+ *
+ * `decide(window, state, config, ctx)` is pure (time comes from the window,
+ * or ctx.now): same inputs, same output. `RulesController` keeps one state per
+ * zone for a node and can be saved with toJSON() / restored with the
+ * constructor.
+ *
+ * Node adapter (rules-fallback), in outline:
+ *   const ctl = new RulesController(node.settings);      // throws ControlInputError on bad config
+ *   on input: const d = ctl.decide(msg.payload, { hints }); send({ payload: d.setpoint })
+ *             (ControlInputError -> done(err)); optionally send only when d.changed
+ *   timer:    at d.nextCheckAt call ctl.tick(zone, Date.now()) when no window came
+ *   feedback: what override-gate / dali-dt8-out really applied -> ctl.noteOutput(zone, pct, ts, fadeMs)
+ */
+import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
+import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from "./circadian";
+import {
+  type DaylightConfig,
+  type DaylightState,
+  daylightStep,
+  initialDaylightState,
+  type OutputChange,
+  recordOutputChange,
+  resolveDaylightConfig,
+} from "./daylight";
+import {
+  initialOccupancyState,
+  type OccupancyConfig,
+  type OccupancyMode,
+  type OccupancyState,
+  occupancyStep,
+  presenceSeen,
+  resolveOccupancyConfig,
+} from "./occupancy";
+import {
+  checkZone,
+  type ControlHints,
+  ControlInputError,
+  type FeatureWindow,
+  isFiniteNumber,
+  isPlainObject,
+  round1,
+  type Setpoint,
+  validateFeatureWindow,
+} from "./types";
+
+/** Flat configuration, with the rules-fallback node's setting names. */
+export interface RulesConfig {
+  // daylight harvesting
+  targetLux: number;
+  /** targetLux is the maintained minimum: the deadband sits above it (default true). */
+  targetIsMinimum: boolean;
+  deadbandPct: number;
+  maxStepPct: number;
+  riseStepFactor: number;
+  occupiedFloorPct: number;
+  fadeDownMs: number;
+  fadeUpMs: number;
+  holdOffDownMs: number;
+  holdOffUpMs: number;
+  luxPerPct: number;
+  learnGain: boolean;
+  luxStat: "mean" | "last";
+  anticipateFall: boolean;
+  noLuxIntensityPct: number;
+  // occupancy
+  absenceLevelPct: number;
+  holdMinutes: number;
+  vacancyOffMinutes: number;
+  neverOff: boolean;
+  // circadian colour
+  circadian: "clock" | "sun";
+  latitude: number | null;
+  longitude: number | null;
+  /** Night colour (clock and sun mode). */
+  warmestKelvin: number;
+  /** Day colour (clock and sun mode). */
+  coolestKelvin: number;
+  /** Clock mode: custom keyframes (null: the default schedule from warmest/coolest). */
+  keyframes: CctKeyframe[] | null;
+  /** Sun mode: cap at solar midnight / by day, percent. */
+  nightMaxIntensityPct: number;
+  dayMaxIntensityPct: number;
+  // colour limits and safety
+  minKelvin: number;
+  maxKelvin: number;
+  /** Shift applied for a profile's cctBias "warm" (+) or "cool" (-), mirek. */
+  cctBiasMirek: number;
+  safeIntensityPct: number;
+  safeKelvin: number;
+  slowDimDownFadeMs: number;
+}
+
+export interface ResolvedRulesConfig {
+  daylight: DaylightConfig;
+  occupancy: OccupancyConfig;
+  circadian: CircadianConfig;
+  clamps: ClampLimits;
+  cctBiasMirek: number;
+}
+
+export const DEFAULT_RULES_CONFIG: Readonly<RulesConfig> = Object.freeze({
+  targetLux: 500,
+  targetIsMinimum: true,
+  deadbandPct: 10,
+  maxStepPct: 10,
+  riseStepFactor: 2,
+  occupiedFloorPct: 10,
+  fadeDownMs: 30_000,
+  fadeUpMs: 3_000,
+  holdOffDownMs: 60_000,
+  holdOffUpMs: 30_000,
+  luxPerPct: 6,
+  learnGain: false,
+  luxStat: "mean",
+  anticipateFall: true,
+  noLuxIntensityPct: 100,
+  absenceLevelPct: 10,
+  holdMinutes: 15,
+  vacancyOffMinutes: 20,
+  neverOff: false,
+  circadian: "clock",
+  latitude: null,
+  longitude: null,
+  warmestKelvin: 2700,
+  coolestKelvin: 5000,
+  keyframes: null,
+  nightMaxIntensityPct: 20,
+  dayMaxIntensityPct: 100,
+  minKelvin: 1800,
+  maxKelvin: 6500,
+  cctBiasMirek: 25,
+  safeIntensityPct: 100,
+  safeKelvin: 4000,
+  slowDimDownFadeMs: 60_000,
+});
+
+/**
+ * Fill defaults and validate a flat configuration (unknown keys such as a
+ * node's `name` are ignored).
+ * @throws ControlInputError naming the first bad setting.
+ */
+export function resolveRulesConfig(input: Partial<RulesConfig> | Record<string, unknown> = {}): ResolvedRulesConfig {
+  const c: RulesConfig = { ...DEFAULT_RULES_CONFIG };
+  if (isPlainObject(input)) {
+    for (const key of Object.keys(DEFAULT_RULES_CONFIG) as (keyof RulesConfig)[]) {
+      const v = input[key];
+      if (v !== undefined) (c as unknown as Record<string, unknown>)[key] = v;
+    }
+  }
+  const daylight = resolveDaylightConfig({
+    targetLux: c.targetLux,
+    targetIsMinimum: c.targetIsMinimum,
+    deadbandPct: c.deadbandPct,
+    maxStepPct: c.maxStepPct,
+    riseStepFactor: c.riseStepFactor,
+    floorPct: c.occupiedFloorPct,
+    fadeDownMs: c.fadeDownMs,
+    fadeUpMs: c.fadeUpMs,
+    holdOffDownMs: c.holdOffDownMs,
+    holdOffUpMs: c.holdOffUpMs,
+    luxPerPct: c.luxPerPct,
+    learnGain: c.learnGain,
+    luxStat: c.luxStat,
+    anticipateFall: c.anticipateFall,
+    noLuxIntensityPct: c.noLuxIntensityPct,
+  });
+  const occupancy = resolveOccupancyConfig({
+    holdMinutes: c.holdMinutes,
+    vacancyOffMinutes: c.vacancyOffMinutes,
+    absenceLevelPct: c.absenceLevelPct,
+    neverOff: c.neverOff,
+    fadeDownMs: c.fadeDownMs,
+  });
+  const circadian = resolveCircadianConfig(
+    c.circadian === "sun"
+      ? {
+          mode: "sun",
+          latitude: c.latitude,
+          longitude: c.longitude,
+          warmestKelvin: c.warmestKelvin,
+          coolestKelvin: c.coolestKelvin,
+          nightMaxIntensityPct: c.nightMaxIntensityPct,
+          dayMaxIntensityPct: c.dayMaxIntensityPct,
+        }
+      : {
+          mode: c.circadian,
+          warmestKelvin: c.warmestKelvin,
+          coolestKelvin: c.coolestKelvin,
+          ...(c.keyframes ? { keyframes: c.keyframes } : {}),
+        },
+  );
+  const clamps = resolveClampLimits({
+    minKelvin: c.minKelvin,
+    maxKelvin: c.maxKelvin,
+    occupiedFloorPct: c.occupiedFloorPct,
+    safeIntensityPct: c.safeIntensityPct,
+    safeKelvin: c.safeKelvin,
+    fadeDownMs: c.fadeDownMs,
+    slowDimDownFadeMs: c.slowDimDownFadeMs,
+    maxStepPct: null,
+  });
+  if (!isFiniteNumber(c.cctBiasMirek) || c.cctBiasMirek < 0 || c.cctBiasMirek > 200) {
+    throw new ControlInputError("cctBiasMirek", "must be a number in [0, 200]");
+  }
+  return { daylight, occupancy, circadian, clamps, cctBiasMirek: c.cctBiasMirek };
+}
+
+export interface RulesState {
+  zone: string;
+  /** Last commanded (or noted) output, percent; null before the first decision. */
+  intensity: number | null;
+  cct: number | null;
+  lastDecisionAt: number | null;
+  occupancy: OccupancyState;
+  daylight: DaylightState;
+  /** Local clock of the last window, to build tick windows. */
+  clock: { at: number; minuteOfDay: number; weekday: number } | null;
+  /** Presence at the end of the last window. */
+  lastPresence: boolean | null;
+}
+
+export function initialRulesState(zone: string): RulesState {
+  return {
+    zone: checkZone(zone),
+    intensity: null,
+    cct: null,
+    lastDecisionAt: null,
+    occupancy: initialOccupancyState(),
+    daylight: initialDaylightState(),
+    clock: null,
+    lastPresence: null,
+  };
+}
+
+export interface DecideContext {
+  /** Accessibility hints of the person (or people) in the zone. */
+  hints?: ControlHints | null;
+  /** Decision time, epoch ms (default: window.windowEnd). */
+  now?: number;
+  /** Observed output (e.g. QUERY ACTUAL LEVEL), percent; wins over the remembered one. */
+  actualIntensityPct?: number | null;
+}
+
+export interface RulesDecision {
+  setpoint: Setpoint;
+  state: RulesState;
+  /** Output or colour differs from the previous decision. */
+  changed: boolean;
+  /** Clamps that fired (also named in setpoint.reason). */
+  fired: string[];
+  occupancy: OccupancyMode;
+  circadian: CircadianPoint;
+  /** Estimated daylight at the sensor, lux (occupied decisions with a lux reading). */
+  daylightLux: number | null;
+  /** When to decide again if no window arrives (hold end, vacancy off), epoch ms. */
+  nextCheckAt: number | null;
+}
+
+function biasKelvin(kelvin: number, bias: ControlHints["cctBias"], mirek: number): number {
+  if (bias !== "warm" && bias !== "cool") return kelvin;
+  const m = 1e6 / kelvin + (bias === "warm" ? mirek : -mirek);
+  return 1e6 / Math.max(50, m);
+}
+
+/**
+ * One decision for the window's zone. Throws ControlInputError for an invalid
+ * window (or a state of another zone); otherwise always returns a clamped,
+ * valid setpoint.
+ */
+export function decide(
+  window: unknown,
+  state: RulesState | null,
+  config: ResolvedRulesConfig,
+  ctx: DecideContext = {},
+): RulesDecision {
+  const w: FeatureWindow = validateFeatureWindow(window);
+  const prev = state ?? initialRulesState(w.zone);
+  if (prev.zone !== w.zone) throw new ControlInputError("zone", `state belongs to zone "${prev.zone}", window to "${w.zone}"`);
+  const now = ctx.now ?? w.windowEnd;
+  if (!isFiniteNumber(now)) throw new ControlInputError("now", "must be a finite epoch ms");
+  const hints = ctx.hints ?? null;
+  const parts: string[] = [];
+
+  // Local clock at decision time (the window's minuteOfDay is at windowStart).
+  const total = w.minuteOfDay + Math.max(0, now - w.windowStart) / 60_000;
+  const localMinute = total % 1440;
+  const localWeekday = (w.weekday + Math.floor(total / 1440)) % 7;
+
+  // Colour and cap.
+  const circ = circadianAt(localMinute, now, config.circadian);
+  const cap = circ.maxIntensityPct;
+  parts.push(`circadian:${circ.phase} ${Math.round(circ.kelvin)}K${cap < 99.95 ? ` cap ${Math.round(cap)}%` : ""}`);
+
+  // Occupancy.
+  const seen = presenceSeen(w.presence);
+  const occ = occupancyStep(prev.occupancy, seen, now, config.occupancy);
+
+  // Output now.
+  const actual = ctx.actualIntensityPct;
+  const current = isFiniteNumber(actual) && actual >= 0 && actual <= 100 ? actual : prev.intensity;
+
+  // Intensity proposal.
+  let intensity: number;
+  let fadeMs: number | undefined;
+  let daylightState: DaylightState = prev.daylight;
+  let daylightLux: number | null = null;
+  if (occ.occupied) {
+    let target = config.daylight.targetLux;
+    const minLux = hints?.minLux;
+    if (isFiniteNumber(minLux) && minLux > target && minLux <= 100_000) {
+      target = minLux;
+      parts.push(`profile:min-lux ${Math.round(minLux)}`);
+    }
+    const d = daylightStep(
+      prev.daylight,
+      {
+        lux: w.lux,
+        windowStart: w.windowStart,
+        windowEnd: w.windowEnd,
+        now,
+        currentPct: current,
+        arrival: occ.arrival,
+        maxIntensityPct: cap,
+        targetLux: target,
+      },
+      config.daylight,
+    );
+    intensity = d.intensityPct;
+    if (d.fadeMs !== undefined) fadeMs = d.fadeMs;
+    daylightState = d.state;
+    daylightLux = d.daylightLux;
+    parts.push(d.reason);
+  } else {
+    const level = occ.levelPct ?? 0;
+    intensity = occ.mode === "absence" && current !== null ? Math.min(level, current) : level;
+    if (occ.fadeMs !== undefined) fadeMs = occ.fadeMs;
+  }
+  parts.push(occ.reason);
+
+  // Colour proposal.
+  let cct = circ.kelvin;
+  if (hints?.cctBias === "warm" || hints?.cctBias === "cool") {
+    cct = biasKelvin(cct, hints.cctBias, config.cctBiasMirek);
+    parts.push(`profile:${hints.cctBias}`);
+  }
+
+  const proposed: Setpoint = { zone: w.zone, intensity, cct, reason: parts.join("; "), source: "rules" };
+  if (fadeMs !== undefined) proposed.fadeMs = fadeMs;
+  const { setpoint, fired } = applyClamps(proposed, {
+    zone: w.zone,
+    occupied: occ.occupied,
+    previous: current === null ? null : { intensity: current, cct: prev.cct },
+    hints,
+    limits: config.clamps,
+    defaultSource: "rules",
+  });
+
+  const intensityChanged = current === null || Math.abs(setpoint.intensity - current) >= 0.05;
+  const cctChanged = prev.cct === null || Math.abs(setpoint.cct - prev.cct) >= 1;
+  if (intensityChanged) {
+    const change: OutputChange = { at: now, from: current ?? setpoint.intensity, to: setpoint.intensity, fadeMs: setpoint.fadeMs ?? 0 };
+    daylightState = recordOutputChange(daylightState, change);
+  }
+
+  let nextCheckAt: number | null = null;
+  if (occ.mode === "occupied" || occ.mode === "hold") nextCheckAt = occ.holdUntil;
+  else if (occ.mode === "absence" && occ.offAt !== null && seen !== null && occ.offAt > now) nextCheckAt = occ.offAt;
+
+  const next: RulesState = {
+    zone: w.zone,
+    intensity: setpoint.intensity,
+    cct: setpoint.cct,
+    lastDecisionAt: now,
+    occupancy: occ.state,
+    daylight: daylightState,
+    clock: { at: now, minuteOfDay: localMinute, weekday: localWeekday },
+    lastPresence: w.presence ? (w.presence.last ?? seen) : prev.lastPresence,
+  };
+  return {
+    setpoint,
+    state: next,
+    changed: intensityChanged || cctChanged,
+    fired,
+    occupancy: occ.mode,
+    circadian: circ,
+    daylightLux,
+    nextCheckAt,
+  };
+}
+
+/**
+ * A window for a timer tick: no lux reading, presence as the sensor last
+ * reported it, local clock advanced from the last window. Null without a
+ * previous window.
+ */
+export function tickWindow(state: RulesState, now: number): FeatureWindow | null {
+  if (!state.clock || !isFiniteNumber(now)) return null;
+  const elapsedMin = (now - state.clock.at) / 60_000;
+  const total = state.clock.minuteOfDay + elapsedMin;
+  const minuteOfDay = ((total % 1440) + 1440) % 1440;
+  const dayShift = Math.floor(total / 1440);
+  const weekday = (((state.clock.weekday + dayShift) % 7) + 7) % 7;
+  const last = state.lastPresence;
+  return {
+    zone: state.zone,
+    windowStart: now,
+    windowEnd: now,
+    count: 0,
+    lux: null,
+    presence: last === null ? null : { ratio: last ? 1 : 0, transitions: 0, last },
+    minuteOfDay: minuteOfDay >= 1440 ? 0 : minuteOfDay,
+    weekday,
+  };
+}
+
+function restoreState(raw: unknown): RulesState | null {
+  if (!isPlainObject(raw) || typeof raw.zone !== "string") return null;
+  try {
+    const s = initialRulesState(raw.zone);
+    const num = (v: unknown, lo: number, hi: number): number | null => (isFiniteNumber(v) && v >= lo && v <= hi ? v : null);
+    s.intensity = num(raw.intensity, 0, 100);
+    s.cct = num(raw.cct, 1000, 20000);
+    s.lastDecisionAt = num(raw.lastDecisionAt, 0, 8.64e15);
+    if (isPlainObject(raw.occupancy)) {
+      s.occupancy.lastPresenceAt = num(raw.occupancy.lastPresenceAt, 0, 8.64e15);
+      s.occupancy.since = num(raw.occupancy.since, 0, 8.64e15);
+      const mode = raw.occupancy.mode;
+      s.occupancy.mode = mode === "occupied" || mode === "hold" || mode === "absence" || mode === "off" ? mode : null;
+    }
+    if (isPlainObject(raw.daylight)) {
+      const d = raw.daylight;
+      s.daylight.lastChangeAt = num(d.lastChangeAt, 0, 8.64e15);
+      s.daylight.gainLuxPerPct = num(d.gainLuxPerPct, 1e-6, 1e4);
+      if (isPlainObject(d.lastDaylight)) {
+        const at = num(d.lastDaylight.at, 0, 8.64e15);
+        const lux = num(d.lastDaylight.lux, 0, 1e6);
+        if (at !== null && lux !== null) s.daylight.lastDaylight = { at, lux };
+      }
+      if (isPlainObject(d.sample)) {
+        const at = num(d.sample.at, 0, 8.64e15);
+        const lux = num(d.sample.lux, 0, 1e6);
+        const outputPct = num(d.sample.outputPct, 0, 100);
+        if (at !== null && lux !== null && outputPct !== null) s.daylight.sample = { at, lux, outputPct };
+      }
+      if (Array.isArray(d.changes)) {
+        s.daylight.changes = d.changes.filter(
+          (c: unknown): c is OutputChange =>
+            isPlainObject(c) &&
+            num(c.at, 0, 8.64e15) !== null &&
+            num(c.from, 0, 100) !== null &&
+            num(c.to, 0, 100) !== null &&
+            num(c.fadeMs, 0, 86_400_000) !== null,
+        );
+      }
+    }
+    if (isPlainObject(raw.clock)) {
+      const at = num(raw.clock.at, 0, 8.64e15);
+      const m = num(raw.clock.minuteOfDay, 0, 1439.9999);
+      const wd = num(raw.clock.weekday, 0, 6);
+      if (at !== null && m !== null && wd !== null) s.clock = { at, minuteOfDay: m, weekday: Math.round(wd) };
+    }
+    s.lastPresence = typeof raw.lastPresence === "boolean" ? raw.lastPresence : null;
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+/** Per-zone rules state for one node. */
+export class RulesController {
+  readonly config: ResolvedRulesConfig;
+  private readonly states = new Map<string, RulesState>();
+
+  /**
+   * @param config flat settings (node names); validated here.
+   * @param states saved toJSON() output; invalid entries are skipped.
+   * @throws ControlInputError for a bad setting.
+   */
+  constructor(config: Partial<RulesConfig> | Record<string, unknown> = {}, states: unknown = []) {
+    this.config = resolveRulesConfig(config);
+    if (Array.isArray(states)) {
+      for (const raw of states) {
+        const s = restoreState(raw);
+        if (s) this.states.set(s.zone, s);
+      }
+    }
+  }
+
+  /** Decide for a feature window. @throws ControlInputError for an invalid window. */
+  decide(window: unknown, ctx: DecideContext = {}): RulesDecision {
+    const zone = isPlainObject(window) ? window.zone : undefined;
+    const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
+    const d = decide(window, state, this.config, ctx);
+    this.states.set(d.state.zone, d.state);
+    return d;
+  }
+
+  /** Re-decide a zone without a new window (hold / vacancy timers). Null if the zone has no window yet. */
+  tick(zone: string, now: number, ctx: Omit<DecideContext, "now"> = {}): RulesDecision | null {
+    const state = this.states.get(zone);
+    if (!state) return null;
+    const w = tickWindow(state, now);
+    if (!w || now < (state.lastDecisionAt ?? -Infinity)) return null;
+    return this.decide(w, { ...ctx, now });
+  }
+
+  /**
+   * Tell the controller what the light really is at (a step-limited or blocked
+   * setpoint, a manual change), so daylight harvesting models the right output.
+   */
+  noteOutput(zone: string, intensityPct: number, at: number, fadeMs = 0, cct?: number): void {
+    if (!isFiniteNumber(intensityPct) || intensityPct < 0 || intensityPct > 100 || !isFiniteNumber(at)) return;
+    const state = this.states.get(zone) ?? initialRulesState(zone);
+    const to = round1(intensityPct);
+    if (state.intensity === null || Math.abs(state.intensity - to) >= 0.05) {
+      state.daylight = recordOutputChange(state.daylight, {
+        at,
+        from: state.intensity ?? to,
+        to,
+        fadeMs: isFiniteNumber(fadeMs) && fadeMs >= 0 ? fadeMs : 0,
+      });
+      state.intensity = to;
+    }
+    if (isFiniteNumber(cct) && cct >= 1000 && cct <= 20000) state.cct = cct;
+    this.states.set(zone, state);
+  }
+
+  getState(zone: string): RulesState | null {
+    return this.states.get(zone) ?? null;
+  }
+
+  zones(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /** Forget one zone (or all). */
+  reset(zone?: string): void {
+    if (zone === undefined) this.states.clear();
+    else this.states.delete(zone);
+  }
+
+  /** JSON-safe copy of every zone's state (for persistence). */
+  toJSON(): RulesState[] {
+    return [...this.states.values()].map((s) => JSON.parse(JSON.stringify(s)) as RulesState);
+  }
+}

@@ -1,0 +1,194 @@
+import { strict as assert } from "node:assert";
+import { decide, resolveRulesConfig, RulesController, tickWindow } from "../../../lib/control/rules";
+import { profileHints } from "../../../lib/crypto/profile";
+import { ControlInputError } from "../../../lib/control/types";
+import { MIN, T0, win } from "./helpers";
+
+const NOON = 12 * 60;
+
+describe("control/rules: decide and RulesController", () => {
+  it("uses the reference defaults", () => {
+    const c = resolveRulesConfig({});
+    assert.equal(c.daylight.targetLux, 500);
+    assert.equal(c.daylight.deadbandPct, 10);
+    assert.equal(c.daylight.maxStepPct, 10);
+    assert.equal(c.daylight.floorPct, 10);
+    assert.equal(c.occupancy.absenceLevelPct, 10);
+    assert.equal(c.occupancy.holdMinutes, 15);
+    assert.equal(c.occupancy.vacancyOffMinutes, 20);
+    assert.equal(c.occupancy.neverOff, false);
+    assert.equal(c.daylight.fadeDownMs, 30_000);
+    assert.equal(c.circadian.mode, "clock");
+  });
+
+  it("accepts the rules-fallback node's settings object as is (unknown keys ignored)", () => {
+    const settings = {
+      name: "rules",
+      targetLux: 300,
+      deadbandPct: 10,
+      maxStepPct: 10,
+      occupiedFloorPct: 10,
+      absenceLevelPct: 10,
+      holdMinutes: 15,
+      vacancyOffMinutes: 20,
+      neverOff: false,
+      circadian: "sun",
+      latitude: 52.52,
+      longitude: 13.4,
+      warmestKelvin: 2700,
+      coolestKelvin: 5000,
+      minKelvin: 1800,
+      maxKelvin: 6500,
+      fadeDownMs: 30000,
+    };
+    const c = resolveRulesConfig(settings);
+    assert.equal(c.circadian.mode, "sun");
+    assert.equal(c.daylight.targetLux, 300);
+  });
+
+  it("names the setting in configuration errors", () => {
+    assert.throws(() => resolveRulesConfig({ targetLux: -5 }), (e: unknown) => e instanceof ControlInputError && e.field === "targetLux");
+    assert.throws(() => resolveRulesConfig({ circadian: "sun", latitude: null }), /latitude/);
+    assert.throws(() => resolveRulesConfig({ minKelvin: 7000 }), /maxKelvin|safeKelvin/);
+  });
+
+  it("names every rule that fired in the reason, in order circadian; daylight; occupancy; clamps", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    const first = ctl.decide(win(NOON, { lux: 100 }));
+    // 500 lx is the maintained minimum: the loop aims at 550 lx (top of a 10 % band above it)
+    assert.match(first.setpoint.reason, /^circadian:day 5000K; daylight:arrival 90% \(100<550 lx\); occupancy:occupied$/);
+    assert.equal(first.setpoint.intensity, 90);
+    assert.equal(first.setpoint.cct, 5000);
+    assert.equal(first.setpoint.source, "rules");
+    // much brighter: steps down 10 %, never below the floor
+    const r = ctl.decide(win(NOON + 2, { lux: 2000 }));
+    assert.equal(r.setpoint.intensity, 80);
+    assert.match(r.setpoint.reason, /^circadian:day 5000K; daylight:step-down 10% limited \(2000>550 lx\); occupancy:occupied$/);
+    assert.ok((r.setpoint.fadeMs ?? 0) >= 30_000);
+  });
+
+  it("harvests daylight down to the occupied floor and holds it", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    let last = ctl.decide(win(NOON, { lux: 900 }));
+    for (let m = 1; m < 20; m++) last = ctl.decide(win(NOON + m, { lux: 3000 }));
+    assert.equal(last.setpoint.intensity, 10);
+    assert.match(last.setpoint.reason, /daylight:floor/);
+  });
+
+  it("goes to the absence level after the hold, then off after the vacancy delay, with fades", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    // a room with 100 lx daylight: the sensor sees 100 + 5 * output
+    const lux = (): number => 100 + 5 * (ctl.getState("office")?.intensity ?? 0);
+    const first = ctl.decide(win(NOON, { lux: lux() }));
+    assert.equal(first.setpoint.intensity, 90);
+    const seen: { m: number; mode: string; pct: number; fadeMs?: number }[] = [];
+    for (let m = 1; m <= 25; m++) {
+      const d = ctl.decide(win(NOON + m, { lux: lux(), present: false }));
+      seen.push({ m, mode: d.occupancy, pct: d.setpoint.intensity, ...(d.setpoint.fadeMs ? { fadeMs: d.setpoint.fadeMs } : {}) });
+    }
+    assert.ok(seen.slice(0, 14).every((x) => x.mode === "hold" && x.pct === 90), "hold keeps the light");
+    assert.deepEqual(seen[14], { m: 15, mode: "absence", pct: 10, fadeMs: 30_000 });
+    assert.ok(seen.slice(15, 19).every((x) => x.mode === "absence" && x.pct === 10));
+    assert.deepEqual(seen[19], { m: 20, mode: "off", pct: 0, fadeMs: 30_000 });
+    // someone walks back in: straight back up, no step limit
+    const back = ctl.decide(win(NOON + 30, { lux: lux() }));
+    assert.equal(back.occupancy, "occupied");
+    assert.equal(back.setpoint.intensity, 90);
+    assert.match(back.setpoint.reason, /daylight:arrival/);
+  });
+
+  it("honours profile hints: minimum lux, warm bias, photosensitive step limit, profile floor", () => {
+    const c = resolveRulesConfig({ luxPerPct: 5 });
+    const d0 = decide(win(NOON, { lux: 100 }), null, c, { hints: { minLux: 700, cctBias: "warm" } });
+    assert.equal(d0.setpoint.intensity, 100); // (700 - 100) / 5 = 120 -> 100
+    assert.ok(d0.setpoint.cct < 5000);
+    assert.match(d0.setpoint.reason, /profile:min-lux 700; daylight:arrival 100%.*; occupancy:occupied; profile:warm/);
+    // photosensitive: from 80 % a big reduction is cut to 5 points
+    const hints = profileHints({ photosensitive: true });
+    const d1 = decide(win(NOON + 2, { lux: 3000 }), d0.state, c, { hints });
+    assert.equal(d1.setpoint.intensity, 95);
+    assert.ok(d1.fired.includes("clamp:max-step"));
+    assert.ok((d1.setpoint.fadeMs ?? 0) >= 60_000, "slower dim-down");
+    // older person: floor 20 % even in bright daylight
+    const old = profileHints({ age: 72 });
+    let s = d1.state;
+    let last = d1;
+    for (let m = 3; m < 30; m++) {
+      last = decide(win(NOON + m, { lux: 5000 }), s, c, { hints: old });
+      s = last.state;
+    }
+    assert.equal(last.setpoint.intensity, 20);
+    assert.match(last.setpoint.reason, /clamp:profile-min/);
+  });
+
+  it("follows the circadian cap at night and clamps colour to the fixture", () => {
+    const c = resolveRulesConfig({ luxPerPct: 5, minKelvin: 3000 });
+    const night = decide(win(2 * 60, { lux: 0 }), null, c);
+    assert.equal(night.setpoint.intensity, 20);
+    assert.match(night.setpoint.reason, /^circadian:night 2700K cap 20%/);
+    assert.equal(night.setpoint.cct, 3000);
+    assert.ok(night.fired.includes("clamp:cct-range"));
+  });
+
+  it("is deterministic: the same inputs give the same decision", () => {
+    const c = resolveRulesConfig({});
+    const a = decide(win(NOON, { lux: 250 }), null, c);
+    const b = decide(win(NOON, { lux: 250 }), null, c);
+    assert.deepEqual(a, b);
+  });
+
+  it("throws ControlInputError for an invalid window and for another zone's state", () => {
+    const ctl = new RulesController({});
+    assert.throws(() => ctl.decide({ zone: "office" }), ControlInputError);
+    const c = resolveRulesConfig({});
+    const d = decide(win(NOON), null, c);
+    assert.throws(() => decide(win(NOON, { zone: "hall" }), d.state, c), /zone/);
+  });
+
+  it("trusts an observed output over its memory", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    ctl.decide(win(NOON, { lux: 100 })); // 80 %
+    // someone set 30 % by hand; the sensor sees 100 + 5*30 = 250 lx
+    const d = ctl.decide(win(NOON + 2, { lux: 250 }), { actualIntensityPct: 30 });
+    assert.equal(d.daylightLux, 100);
+    assert.equal(d.setpoint.intensity, 50); // rise limited to 20 points
+  });
+
+  it("ticks without a window to apply hold and vacancy timers", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    const d = ctl.decide(win(NOON, { lux: 300, present: false }));
+    assert.equal(d.occupancy, "absence");
+    assert.ok(d.nextCheckAt !== null);
+    const t = ctl.tick("office", d.nextCheckAt as number);
+    assert.ok(t);
+    assert.equal(t.occupancy, "off");
+    assert.equal(t.setpoint.intensity, 0);
+    assert.equal(ctl.tick("nowhere", T0), null);
+    const w = tickWindow(t.state, T0 + 3 * 86_400_000 + 30 * MIN);
+    assert.ok(w);
+    assert.equal(Math.round(w.minuteOfDay), 30);
+    assert.equal(w.weekday, 4);
+  });
+
+  it("saves and restores its state through JSON", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    ctl.decide(win(NOON, { lux: 100 }));
+    ctl.decide(win(NOON + 1, { lux: 100, zone: "hall" }));
+    const saved = JSON.parse(JSON.stringify(ctl.toJSON()));
+    const restored = new RulesController({ luxPerPct: 5 }, [...saved, { zone: 5 }, null]);
+    assert.deepEqual(restored.zones().sort(), ["hall", "office"]);
+    const a = ctl.decide(win(NOON + 5, { lux: 900 }));
+    const b = restored.decide(win(NOON + 5, { lux: 900 }));
+    assert.deepEqual(b, a);
+  });
+
+  it("records what was really applied (noteOutput) for the next decision", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    ctl.decide(win(NOON, { lux: 100 })); // 80 %
+    ctl.noteOutput("office", 60, T0 + NOON * MIN + 1000, 0);
+    assert.equal(ctl.getState("office")?.intensity, 60);
+    const d = ctl.decide(win(NOON + 2, { lux: 400 })); // daylight = 400 - 300 = 100 -> 80 %
+    assert.equal(d.daylightLux, 100);
+    assert.equal(d.setpoint.intensity, 80);
+  });
+});
