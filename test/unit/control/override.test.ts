@@ -1,0 +1,145 @@
+import { strict as assert } from "node:assert";
+import { isManualChange, OverrideGate, parseOverrideRow, resolveOverrideGateConfig } from "../../../lib/control/override";
+import { ControlInputError, type Setpoint } from "../../../lib/control/types";
+
+const MIN = 60_000;
+const T = Date.UTC(2024, 2, 4, 9, 0, 0);
+const auto = (intensity: number, cct = 4000, zone = "office"): Setpoint => ({ zone, intensity, cct, reason: "rules", source: "rules" });
+const manual = (intensity: number, extra: Partial<Setpoint> = {}): Setpoint => ({ zone: "office", intensity, cct: 3000, reason: "wall panel", source: "manual", ...extra });
+
+describe("control/override: manual overrides and anti-flicker gate", () => {
+  it("a manual setpoint passes and blocks automatic setpoints until it expires (default 30 min)", () => {
+    const g = new OverrideGate({});
+    g.submit(auto(50), T);
+    const m = g.submit(manual(80), T + MIN);
+    assert.equal(m.passed, true);
+    assert.equal(m.override?.expiresAt, T + MIN + 30 * MIN);
+    const blocked = g.submit(auto(40), T + 10 * MIN);
+    assert.equal(blocked.passed, false);
+    assert.equal(blocked.blockedBy, "override");
+    assert.match(blocked.reason, /override until 2024-03-04T09:31:00.000Z \(21 min left\)/);
+    // other zones are not affected
+    assert.equal(g.submit(auto(40, 4000, "hall"), T + 10 * MIN).passed, true);
+    // expiry
+    const after = g.submit(auto(70), T + 31 * MIN);
+    assert.equal(after.passed, true);
+    assert.equal(after.expired.length, 1);
+    assert.equal(g.active("office", T + 31 * MIN), null);
+  });
+
+  it("uses the setpoint's overrideMinutes, and 0 means pass without holding", () => {
+    const g = new OverrideGate({});
+    assert.equal(g.submit(manual(80, { overrideMinutes: 5 }), T).override?.expiresAt, T + 5 * MIN);
+    assert.equal(g.submit(auto(40), T + 4 * MIN).blockedBy, "override");
+    assert.equal(g.submit(auto(60), T + 5 * MIN).passed, true);
+    const g2 = new OverrideGate({});
+    assert.equal(g2.submit(manual(80, { overrideMinutes: 0 }), T).override, null);
+    assert.equal(g2.submit(auto(60), T + 1000).passed, true);
+  });
+
+  it("clear(zone) ends an override early", () => {
+    const g = new OverrideGate({});
+    g.submit(manual(80), T);
+    assert.equal(g.clear("office"), true);
+    assert.equal(g.clear("office"), false);
+    assert.equal(g.submit(auto(60), T + MIN).passed, true);
+  });
+
+  it("starts an override for a manual change seen on the bus (HA rule: > 10 % or > 100 K)", () => {
+    const g = new OverrideGate({});
+    g.submit(auto(50, 4000), T);
+    assert.equal(g.observe("office", { intensity: 55, cct: 4050 }, T + MIN), null, "small drift is not manual");
+    const row = g.observe("office", { intensity: 75 }, T + MIN);
+    assert.ok(row);
+    assert.equal(row.source, "bus");
+    assert.equal(g.submit(auto(50), T + 2 * MIN).blockedBy, "override");
+    assert.equal(isManualChange({ intensity: 50, cct: 4000 }, { cct: 4150 }), true);
+    assert.equal(isManualChange({ intensity: 50, cct: 4000 }, { intensity: 59 }), false);
+  });
+
+  it("survives a restart: toJSON -> fromRows round trip, snake_case rows, expired and invalid rows skipped", () => {
+    const g = new OverrideGate({});
+    g.submit(manual(80), T);
+    g.noteManualChange("hall", T + MIN, { intensity: 20, minutes: 90 });
+    const rows = JSON.parse(JSON.stringify(g.toJSON()));
+    const restored = OverrideGate.fromRows(rows, {}, T + 2 * MIN);
+    assert.deepEqual(restored.toJSON(), g.toJSON());
+    assert.equal(restored.submit(auto(30), T + 3 * MIN).blockedBy, "override");
+    // later: the office override expired while Node-RED was down, the hall one still holds
+    const later = new OverrideGate({});
+    const stats = later.loadRows([...rows, { zone: "x", started_at: "nope" }, 42], T + 40 * MIN);
+    assert.deepEqual(stats, { loaded: 1, skipped: 3 });
+    assert.equal(later.active("hall", T + 40 * MIN)?.zone, "hall");
+    // snake_case SQLite row with ISO times
+    const row = parseOverrideRow({ zone: "a", started_at: "2024-03-04T09:00:00Z", expires_at: "2024-03-04T09:30:00Z", source: "manual", intensity: 40, cct: null, reason: "x" });
+    assert.deepEqual(row, { zone: "a", startedAt: T, expiresAt: T + 30 * MIN, source: "manual", intensity: 40, cct: null, reason: "x" });
+    assert.equal(later.nextExpiry(), T + MIN + 90 * MIN);
+  });
+
+  it("refuses automatic changes inside the deadband, except switching on or off", () => {
+    const g = new OverrideGate({ deadbandPct: 5, cctDeadbandKelvin: 50 });
+    g.submit(auto(50), T);
+    const r = g.submit(auto(53, 4030), T + 2 * MIN);
+    assert.equal(r.blockedBy, "deadband");
+    assert.equal(g.submit(auto(50, 4100), T + 2 * MIN).passed, true, "colour moved enough");
+    const g2 = new OverrideGate({ deadbandPct: 5 });
+    g2.submit(auto(3), T);
+    assert.equal(g2.submit(auto(0), T + 2 * MIN).passed, true, "off always passes");
+  });
+
+  it("refuses automatic changes closer than minIntervalS", () => {
+    const g = new OverrideGate({ minIntervalS: 60 });
+    g.submit(auto(50), T);
+    const r = g.submit(auto(30), T + 30_000);
+    assert.equal(r.blockedBy, "min-interval");
+    assert.equal(g.submit(auto(30), T + 60_000).passed, true);
+  });
+
+  it("clamps big automatic steps toward the target (limitedBy max-step) instead of refusing", () => {
+    const g = new OverrideGate({ maxStepPct: 20 });
+    g.submit(auto(90), T);
+    const r = g.submit(auto(20), T + MIN);
+    assert.equal(r.passed, true);
+    assert.equal(r.limitedBy, "max-step");
+    assert.equal(r.setpoint?.intensity, 70);
+    assert.match(r.setpoint?.reason ?? "", /gate:max-step 20%/);
+    assert.equal(g.submit(auto(20), T + 2 * MIN).setpoint?.intensity, 50);
+    assert.equal(g.lastApplied("office")?.intensity, 50);
+  });
+
+  it("does not limit rises unless maxStepUpPct is set", () => {
+    const g = new OverrideGate({ maxStepPct: 20 });
+    g.submit(auto(30), T);
+    assert.equal(g.submit(auto(90), T + MIN).setpoint?.intensity, 90);
+    const g2 = new OverrideGate({ maxStepPct: 20, maxStepUpPct: 25 });
+    g2.submit(auto(30), T);
+    const r = g2.submit(auto(90), T + MIN);
+    assert.equal(r.setpoint?.intensity, 55);
+    assert.equal(r.limitedBy, "max-step");
+  });
+
+  it("lets someone walking into a dark room have light at once (wake from <= 10 %)", () => {
+    const g = new OverrideGate({ maxStepPct: 20, maxStepUpPct: 20, minIntervalS: 60 });
+    g.submit(auto(0), T);
+    const r = g.submit(auto(80), T + 5000);
+    assert.equal(r.passed, true);
+    assert.equal(r.setpoint?.intensity, 80);
+    assert.equal(r.limitedBy, undefined);
+  });
+
+  it("never throws: invalid setpoints are refused with blockedBy invalid", () => {
+    const g = new OverrideGate({});
+    for (const bad of [null, 5, "x", { zone: "a" }, { ...auto(50), intensity: NaN }, { ...auto(50), source: "robot" }]) {
+      const r = g.submit(bad, T);
+      assert.equal(r.passed, false);
+      assert.equal(r.blockedBy, "invalid");
+    }
+    assert.equal(g.submit(auto(50), NaN).blockedBy, "invalid");
+  });
+
+  it("validates its configuration", () => {
+    assert.throws(() => resolveOverrideGateConfig({ maxStepPct: 0 }), (e: unknown) => e instanceof ControlInputError && e.field === "maxStepPct");
+    assert.throws(() => new OverrideGate({ overrideMinutes: -1 }), /overrideMinutes/);
+    assert.equal(new OverrideGate({ name: "gate", minIntervalS: 30 }).config.minIntervalS, 30);
+  });
+});
