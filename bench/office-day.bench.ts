@@ -1,0 +1,246 @@
+/**
+ * Office day through the control brain: lib/dali/sim/scenario.ts
+ * (OfficeDayScenario: seeded daylight with clouds + occupancy) -> sensor
+ * readings every 30 s (at :15 and :45) -> lib/features FeatureWindowEngine (1-min windows)
+ * -> RulesController -> OverrideGate -> the light, at 1-min decisions, for
+ * several seeded days. A manual override (30 %, 30 min) is pressed at 10:00.
+ *
+ * Light model: sensor lux = delivered lux = daylight + output% * 5.5 lx/%
+ * (the controller is configured with 5 lx/%, 10 % off, as in real life);
+ * fades are linear. Power: 8 luminaires x 36 W, 0.4 W standby.
+ *
+ * Baseline in the same run: a naive controller, 100 % / 5000 K whenever the
+ * window saw presence, off otherwise.
+ *
+ * Metrics (mean over days; max in "max"):
+ * - occupied_minutes_below_target: occupied time with delivered lux < 500 (goal 0),
+ *   outside 10:00-10:30 (the rules run has a manual 30 % override then)
+ * - mean_lux_occupied: mean delivered lux over the same time (over-lighting)
+ * - visible_changes_per_hour: applied steps >= 7 points, per hour of the day
+ *   (and per occupied hour in "perOccupiedHour")
+ * - tc_error_mean / tc_error_max: |applied CCT - clock schedule| over occupied minutes
+ *   (outside the manual override, whose 3000 K is a person's choice), K
+ * - energy_saved_pct: vs the same luminaires at 100 % all day (EN 15193 style, Wh integrated)
+ * - override_*: automatic changes that got through during the override (goal 0),
+ *   automatic setpoints blocked, minutes from expiry to the first automatic change
+ * - decide_us: wall time per decision (rules + gate), microseconds
+ *
+ * Run: node dist/bench/office-day.bench.js [days]
+ */
+import { performance } from "node:perf_hooks";
+import { clockCircadian, defaultKeyframes } from "../lib/control/circadian";
+import { type OutputChange, outputAt } from "../lib/control/daylight";
+import { summarizeEnergy } from "../lib/control/energy";
+import { OverrideGate } from "../lib/control/override";
+import { RulesController } from "../lib/control/rules";
+import type { Setpoint } from "../lib/control/types";
+import { OfficeDayScenario } from "../lib/dali/sim/scenario";
+import { FeatureWindowEngine } from "../lib/features/engine";
+
+const DAYS = Math.max(1, Math.min(30, Number(process.argv[2] ?? 5)));
+const MIN = 60_000;
+const DAY0 = Date.UTC(2024, 3, 15); // Monday; the feature engine runs in UTC
+const ZONE = "office";
+const TARGET_LUX = 500;
+const TRUE_GAIN = 5.5;
+const CONFIG_GAIN = 5;
+const FIXTURE = { ratedW: 36, standbyW: 0.4, count: 8 };
+const VISIBLE_STEP_PCT = 7;
+const OVERRIDE_AT_MIN = 10 * 60;
+const OVERRIDE_MINUTES = 30;
+const KEYFRAMES = defaultKeyframes();
+
+type Kind = "rules" | "naive";
+
+interface DayResult {
+  occupiedMinutes: number;
+  meanLuxOccupied: number;
+  belowTargetMinutes: number;
+  visibleChanges: number;
+  visibleChangesOccupied: number;
+  tcErrorMean: number;
+  tcErrorMax: number;
+  energyWh: number;
+  savedPct: number;
+  overrideViolations: number;
+  overrideBlocked: number;
+  overrideResumeMin: number | null;
+  decideUs: number;
+}
+
+function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
+  const scenario = new OfficeDayScenario({ seed, cloudiness });
+  const engine = new FeatureWindowEngine({ windowMs: MIN, graceMs: 0, timeZone: "UTC" });
+  const rules = new RulesController({ luxPerPct: CONFIG_GAIN, targetLux: TARGET_LUX });
+  const gate = new OverrideGate({});
+
+  const changes: OutputChange[] = [];
+  let intensity = 0;
+  let cct = 4000;
+  const rows: { ts: number; intensity: number }[] = [{ ts: DAY0, intensity: 0 }];
+  let visibleChanges = 0;
+  let visibleChangesOccupied = 0;
+  let overrideViolations = 0;
+  let overrideBlocked = 0;
+  let overrideResumeMin: number | null = null;
+  let decideNs = 0;
+  let decisions = 0;
+
+  const apply = (to: number, kelvin: number, at: number, fadeMs: number, occupied: boolean): void => {
+    if (Math.abs(to - intensity) >= VISIBLE_STEP_PCT) {
+      visibleChanges++;
+      if (occupied) visibleChangesOccupied++;
+    }
+    if (to !== intensity) {
+      changes.push({ at, from: outputAt(changes, at, intensity), to, fadeMs });
+      rows.push({ ts: at, intensity: to });
+    }
+    intensity = to;
+    cct = kelvin;
+  };
+
+  let occupiedHalves = 0;
+  let belowHalves = 0;
+  let luxSum = 0;
+  let tcErrSum = 0;
+  let tcErrMax = 0;
+  let tcN = 0;
+  const overrideEnd = DAY0 + (OVERRIDE_AT_MIN + OVERRIDE_MINUTES) * MIN;
+  let overrideStarted = false;
+
+  for (let m = 0; m < 1440; m++) {
+    if (kind === "rules" && m === OVERRIDE_AT_MIN) {
+      const at = DAY0 + m * MIN;
+      const manual: Setpoint = { zone: ZONE, intensity: 30, cct: 3000, reason: "wall panel", source: "manual", overrideMinutes: OVERRIDE_MINUTES };
+      const r = gate.submit(manual, at);
+      overrideStarted = r.passed && r.override !== null;
+      if (r.passed && r.setpoint) {
+        apply(r.setpoint.intensity, r.setpoint.cct, at, 0, scenario.isOccupied(m));
+        rules.noteOutput(ZONE, r.setpoint.intensity, at, 0, r.setpoint.cct);
+      }
+    }
+    for (const s of [15, 45]) {
+      const t = DAY0 + m * MIN + s * 1000;
+      const minute = m + s / 60;
+      const out = outputAt(changes, t, intensity);
+      const lux = scenario.daylightLux(minute) + TRUE_GAIN * out;
+      const occupied = scenario.isOccupied(minute);
+      engine.ingest({ sensorId: "sensor-1", zone: ZONE, ts: t, lux, presence: occupied, source: "sim" }, t);
+      const manualChoice = m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
+      if (occupied && !manualChoice) {
+        occupiedHalves++;
+        luxSum += lux;
+        if (lux < TARGET_LUX) belowHalves++;
+      }
+    }
+    const occupiedNow = scenario.isOccupied(m + 0.5);
+    const inOverride = kind === "rules" && m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
+    if (occupiedNow && !inOverride) {
+      const want = Math.min(6500, Math.max(1800, clockCircadian(m + 0.5, KEYFRAMES).kelvin));
+      const err = Math.abs(cct - want);
+      tcErrSum += err;
+      tcErrMax = Math.max(tcErrMax, err);
+      tcN++;
+    }
+
+    const tEnd = DAY0 + (m + 1) * MIN;
+    for (const w of engine.advance(tEnd)) {
+      const occupiedAtEnd = scenario.isOccupied(m + 1);
+      if (kind === "naive") {
+        const seen = (w.presence.ratio ?? 0) > 0 || w.presence.last === true;
+        apply(seen ? 100 : 0, 5000, tEnd, 0, occupiedAtEnd);
+        continue;
+      }
+      const t0 = performance.now();
+      const d = rules.decide(w);
+      const g = gate.submit(d.setpoint, tEnd);
+      decideNs += (performance.now() - t0) * 1e6;
+      decisions++;
+      const holding = overrideStarted && tEnd < overrideEnd;
+      if (g.passed && g.setpoint) {
+        if (holding) overrideViolations++;
+        if (tEnd >= overrideEnd && overrideResumeMin === null) overrideResumeMin = (tEnd - overrideEnd) / MIN;
+        apply(g.setpoint.intensity, g.setpoint.cct, tEnd, g.setpoint.fadeMs ?? 0, occupiedAtEnd);
+      } else if (g.blockedBy === "override") {
+        overrideBlocked++;
+      }
+      // Tell the rules what the light really is at (blocked or step-limited setpoints).
+      rules.noteOutput(ZONE, intensity, tEnd, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
+    }
+  }
+
+  const energy = summarizeEnergy(rows, { from: DAY0, to: DAY0 + 86_400_000, fixture: FIXTURE });
+  return {
+    occupiedMinutes: occupiedHalves / 2,
+    meanLuxOccupied: occupiedHalves ? luxSum / occupiedHalves : 0,
+    belowTargetMinutes: belowHalves / 2,
+    visibleChanges,
+    visibleChangesOccupied,
+    tcErrorMean: tcN ? tcErrSum / tcN : 0,
+    tcErrorMax: tcErrMax,
+    energyWh: energy.energyWh,
+    savedPct: energy.savedPct,
+    overrideViolations,
+    overrideBlocked,
+    overrideResumeMin,
+    decideUs: decisions ? decideNs / decisions / 1000 : 0,
+  };
+}
+
+function emit(metric: string, controller: Kind, values: number[], unit: string, extra: Record<string, unknown> = {}): void {
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const round = (v: number): number => Math.round(v * 1000) / 1000;
+  console.log(
+    JSON.stringify({
+      bench: "office-day",
+      metric,
+      controller,
+      value: round(mean),
+      unit,
+      max: round(Math.max(...values)),
+      days: values.length,
+      perDay: values.map(round),
+      ...extra,
+    }),
+  );
+}
+
+const CLOUDS = [0.2, 0.4, 0.6, 0.8, 0.5];
+const results: Record<Kind, DayResult[]> = { rules: [], naive: [] };
+for (let day = 0; day < DAYS; day++) {
+  const seed = day + 1;
+  const cloudiness = CLOUDS[day % CLOUDS.length] as number;
+  for (const kind of ["rules", "naive"] as const) results[kind].push(runDay(kind, seed, cloudiness));
+}
+
+for (const kind of ["rules", "naive"] as const) {
+  const r = results[kind];
+  const occupiedHours = r.map((x) => x.occupiedMinutes / 60);
+  emit("occupied_minutes_below_target", kind, r.map((x) => x.belowTargetMinutes), "min/day", {
+    target: 0,
+    excludes: "10:00-10:30, the manual override window (both controllers)",
+    targetLux: TARGET_LUX,
+    occupiedMinutesPerDay: Math.round(r.reduce((a, x) => a + x.occupiedMinutes, 0) / r.length),
+  });
+  emit("mean_lux_occupied", kind, r.map((x) => x.meanLuxOccupied), "lx", { targetLux: TARGET_LUX });
+  emit("visible_changes_per_hour", kind, r.map((x) => x.visibleChanges / 24), "changes/h", {
+    stepPct: VISIBLE_STEP_PCT,
+    perOccupiedHour:
+      Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / occupiedHours.reduce((a, b) => a + b, 0)) * 1000) / 1000,
+  });
+  emit("tc_error_mean", kind, r.map((x) => x.tcErrorMean), "K", { over: "occupied minutes outside the manual override, vs the clock schedule" });
+  emit("tc_error_max", kind, r.map((x) => x.tcErrorMax), "K");
+  emit("energy_saved_pct", kind, r.map((x) => x.savedPct), "%", {
+    vs: "100 % all day",
+    energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
+    baselineWhPerDay: Math.round(FIXTURE.ratedW * FIXTURE.count * 24),
+  });
+  if (kind === "rules") {
+    emit("override_violations", kind, r.map((x) => x.overrideViolations), "changes", { target: 0, overrideMinutes: OVERRIDE_MINUTES });
+    emit("override_blocked", kind, r.map((x) => x.overrideBlocked), "setpoints");
+    emit("override_resume_after_expiry", kind, r.map((x) => x.overrideResumeMin ?? 1440), "min", {
+      note: "first automatic change after the override expired (1440: never)",
+    });
+    emit("decide_us", kind, r.map((x) => x.decideUs), "us/decision");
+  }
+}
