@@ -1,0 +1,3 @@
+import { definePtySuite } from './pty-suite';
+
+definePtySuite('sci2');
