@@ -1,0 +1,969 @@
+/**
+ * LightingStore: the one SQLite connection per database file, a batched
+ * writer, and the queries the nodes and the HTTP API need.
+ *
+ * Connection sharing: LightingStore.open() keeps a process-wide registry keyed
+ * by the resolved file path. Opening a file that is already open returns a new
+ * handle on the same connection (reference counted); close() on a handle
+ * flushes and releases it, and the last handle's close() flushes, finalizes the
+ * statements and closes the database. (":memory:" is never shared.) The first
+ * open's writer options win; `handle.options` shows the effective ones.
+ *
+ * Durability: WAL with synchronous=NORMAL (default). A row is acknowledged
+ * (insert(..., {waitForCommit: true}) resolves) only after its transaction's
+ * COMMIT returned, i.e. after SQLite wrote the commit frame to the WAL file
+ * with write(2). That data is in the operating system's page cache, so it
+ * survives the process being killed (SIGKILL, crash, OOM): on next open SQLite
+ * replays the WAL. NORMAL defers fsync to checkpoints, so only an OS crash or
+ * power cut can lose the last transactions (never corrupt the file). Choose
+ * `synchronous: 'FULL'` to fsync every commit (survives power loss, slower).
+ *
+ * All access to the connection is serialised by a FIFO lock: one batch
+ * transaction, one prune batch or one query at a time, so statements of
+ * different callers never mix inside one transaction.
+ */
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { FeatureWindow, WeatherUpdate } from '../features/types';
+import {
+  MAX_ROWS_PER_INSERT,
+  WRITERS,
+  insertSql,
+  decisionFromSql,
+  featureWindowFromSql,
+  overrideFromSql,
+  profileFromSql,
+  rawEventFromSql,
+  telemetryFromSql,
+  weatherFromSql,
+  type DecisionRecord,
+  type DecisionSource,
+  type ManualOverrideRecord,
+  type PersonalProfileRecord,
+  type RawSensorEventRow,
+  type RowTypes,
+  type TelemetryRecord,
+} from './rows';
+import {
+  MIGRATIONS,
+  SchemaVersionError,
+  TABLES,
+  isTableName,
+  migrate,
+  type Migration,
+  type TableName,
+} from './schema';
+import { Db, sqliteCode, type SqlRow, type SqlValue, type Stmt } from './sqlite';
+
+export interface LightingStoreOptions {
+  /** SQLite file (created if missing), or ":memory:" (not shared). */
+  path: string;
+  /** How long a write waits for another connection holding the file, ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Queued rows are written together at this interval, ms. Default 200. */
+  flushIntervalMs?: number;
+  /** ... or as soon as this many rows are queued; also the largest transaction. Default 500. */
+  flushMaxRows?: number;
+  /** Queue limit: beyond it insert() rejects (disk stalled). Default 100 000. */
+  maxQueueRows?: number;
+  /** 'NORMAL' (default, see module comment) or 'FULL' (fsync each commit). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Migration list (tests); default the package's MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations'>>;
+
+export interface InsertOptions {
+  /** Resolve only after the row's transaction committed (default false: resolve when queued). */
+  waitForCommit?: boolean;
+}
+
+export interface InsertAck {
+  /** true when the row is known to be committed (waitForCommit). */
+  committed: boolean;
+  /** rowid of the row when committed (for personal_profiles: null). */
+  id: number | null;
+}
+
+export interface FailedRow {
+  table: TableName;
+  /** Position of the row in its batch. */
+  index: number;
+  /** Why this row failed (its own error, or the batch's). */
+  error: string;
+}
+
+/** A flush that did not commit. Nothing of the listed rows was written (the transaction rolled back). */
+export class FlushError extends Error {
+  override readonly name = 'FlushError';
+  readonly rows: FailedRow[];
+  readonly code: string | undefined;
+  constructor(message: string, rows: FailedRow[], cause?: unknown) {
+    super(message, { cause });
+    this.rows = rows;
+    this.code = sqliteCode(cause);
+  }
+}
+
+export class StoreClosedError extends Error {
+  override readonly name = 'StoreClosedError';
+}
+
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+}
+
+export interface PageQuery {
+  /** Page size, 1-1000. Default 50. */
+  limit?: number;
+  /** Rows to skip (ignored when `cursor` is given). */
+  offset?: number;
+  /** nextCursor of the previous page (keyset pagination: stable while rows are added). */
+  cursor?: string;
+  zone?: string;
+  /** ts >= since (epoch ms). */
+  since?: number;
+  /** ts < until (epoch ms). */
+  until?: number;
+}
+
+export interface Page<T> {
+  /** Newest first. */
+  items: T[];
+  /** Rows matching the filters (zone/since/until/kind/source), over all pages. */
+  total: number;
+  limit: number;
+  offset: number;
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  /** "ok" or the error message. */
+  database: string;
+  latencyMs: number;
+  schemaVersion: number;
+  journalMode: string;
+  queuedRows: number;
+  /** Result of PRAGMA quick_check when asked for ("ok" when healthy). */
+  quickCheck?: string;
+}
+
+export interface WriterStats {
+  queuedRows: number;
+  committedRows: number;
+  failedRows: number;
+  transactions: number;
+  lastFlushError: string | null;
+}
+
+interface QueuedRow {
+  seq: number;
+  table: TableName;
+  params: SqlValue[];
+  owner: LightingStore;
+  resolve?: (ack: InsertAck) => void;
+  reject?: (err: Error) => void;
+}
+
+/** A FIFO lock: fn runs when every earlier fn has settled. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#tail.then(fn, fn);
+    this.#tail = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+}
+
+const QUEUED_ACK: InsertAck = Object.freeze({ committed: false, id: null });
+
+function clampInt(name: string, v: number | undefined, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${name} must be a whole number ${min}-${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function resolveKey(file: string): string {
+  const abs = path.resolve(file);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
+let nextConnectionId = 1;
+
+/** The shared state of one open database file. */
+class StoreCore {
+  readonly id = nextConnectionId++;
+  readonly key: string;
+  readonly db: Db;
+  readonly options: EffectiveStoreOptions;
+  readonly lock = new Mutex();
+  /** Insert statements by `${table}:${rows}`. */
+  readonly stmts: Map<string, Stmt>;
+  readonly schemaVersion: number;
+  refs = 0;
+  closed = false;
+  pruning = false;
+
+  queue: QueuedRow[] = [];
+  seq = 0;
+  timer: NodeJS.Timeout | null = null;
+  running: Promise<void> | null = null;
+  stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, lastFlushError: null };
+
+  private constructor(key: string, db: Db, options: EffectiveStoreOptions, stmts: Map<string, Stmt>, version: number) {
+    this.key = key;
+    this.db = db;
+    this.options = options;
+    this.stmts = stmts;
+    this.schemaVersion = version;
+  }
+
+  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+    if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
+    const db = await Db.open(key);
+    try {
+      db.setBusyTimeout(options.busyTimeoutMs);
+      // auto_vacuum only takes effect before the first table is created.
+      const tables = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'");
+      if (!tables || tables.n === 0) await db.run('PRAGMA auto_vacuum = INCREMENTAL');
+      const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+      if (key !== ':memory:' && mode?.journal_mode !== 'wal') {
+        throw new Error(`cannot switch ${key} to WAL mode (got ${String(mode?.journal_mode)}); is the file on a network share?`);
+      }
+      // Values below are from validated options (enum / integers), never from input.
+      await db.run(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+      await db.run('PRAGMA journal_size_limit = 67108864');
+      const report = await migrate(db, migrations);
+      // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
+      const stmts = new Map<string, Stmt>();
+      for (const table of TABLES) {
+        const writer = WRITERS[table];
+        for (let k = 1; k <= (writer.conflict ? 1 : MAX_ROWS_PER_INSERT); k *= 2) {
+          stmts.set(`${table}:${k}`, await db.prepare(insertSql(writer, k)));
+        }
+      }
+      return new StoreCore(key, db, options, stmts, report.to);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      if (err instanceof SchemaVersionError) throw err;
+      throw new Error(`cannot open the lighting store ${key}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  enqueue(row: QueuedRow): void {
+    this.queue.push(row);
+    this.stats.queuedRows = this.queue.length;
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.running !== null || this.closed) return;
+    if (this.queue.length >= this.options.flushMaxRows) {
+      this.clearTimer();
+      this.start(-1);
+      return;
+    }
+    if (this.queue.length > 0 && this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (this.running === null) this.start(this.seq);
+      }, this.options.flushIntervalMs);
+    }
+  }
+
+  clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Writes batches while the queue is full, and every row up to `untilSeq`. */
+  start(untilSeq: number): void {
+    this.running = (async () => {
+      while (this.queue.length > 0) {
+        const head = this.queue[0] as QueuedRow;
+        if (head.seq > untilSeq && this.queue.length < this.options.flushMaxRows) break;
+        const batch = this.queue.splice(0, this.options.flushMaxRows);
+        this.stats.queuedRows = this.queue.length;
+        await this.lock.run(() => this.writeBatch(batch));
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = null;
+        this.schedule();
+      });
+  }
+
+  /** Resolves when every row queued before the call has been written (or failed). */
+  async flush(): Promise<void> {
+    const target = this.seq;
+    for (;;) {
+      if (this.running !== null) {
+        await this.running;
+        continue;
+      }
+      const head = this.queue[0];
+      if (head === undefined || head.seq > target) return;
+      this.clearTimer();
+      this.start(target);
+    }
+  }
+
+  /**
+   * One transaction writing `batch`: rows grouped per table (arrival order kept
+   * within a table), in multi-row INSERTs of 64, 32, ... 1 rows, or one row per
+   * INSERT when `perRow` (to find the row that fails). Rolls back on any error.
+   */
+  private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
+    const db = this.db;
+    try {
+      await db.run('BEGIN IMMEDIATE');
+    } catch (err) {
+      return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
+    }
+    const byTable = new Map<TableName, number[]>();
+    batch.forEach((row, i) => {
+      const list = byTable.get(row.table);
+      if (list) list.push(i);
+      else byTable.set(row.table, [i]);
+    });
+    const ids: Array<number | null> = new Array<number | null>(batch.length).fill(null);
+    const rowErrors = new Map<number, Error>();
+    let ambiguous = false;
+    await new Promise<void>((resolve) => {
+      let pending = 0;
+      let planned = false;
+      const done = (): void => {
+        pending -= 1;
+        if (pending === 0 && planned) resolve();
+      };
+      for (const [table, indices] of byTable) {
+        const single = perRow || WRITERS[table].conflict !== undefined;
+        let at = 0;
+        while (at < indices.length) {
+          let k = 1;
+          if (!single) while (k * 2 <= Math.min(indices.length - at, MAX_ROWS_PER_INSERT)) k *= 2;
+          const chunk = indices.slice(at, at + k);
+          at += k;
+          const params: SqlValue[] = [];
+          for (const i of chunk) {
+            const p = (batch[i] as QueuedRow).params;
+            for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
+          }
+          pending += 1;
+          (this.stmts.get(`${table}:${k}`) as Stmt).runCb(params, (err, info) => {
+            if (err) {
+              for (const i of chunk) rowErrors.set(i, err);
+              if (chunk.length > 1) ambiguous = true;
+            } else if (WRITERS[table].conflict === undefined) {
+              // Rows of one INSERT get consecutive rowids (max(rowid)+1, ...): the last one is lastID.
+              chunk.forEach((i, j) => {
+                ids[i] = info.lastID - (chunk.length - 1 - j);
+              });
+            }
+            done();
+          });
+        }
+      }
+      planned = true;
+      if (pending === 0) resolve();
+    });
+    if (rowErrors.size > 0) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      const first = rowErrors.values().next().value as Error;
+      return { ok: false, rowErrors, error: first, ambiguous };
+    }
+    try {
+      await db.run('COMMIT');
+      return { ok: true, ids };
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
+    }
+  }
+
+  /**
+   * One transaction for the batch. If rows fail on their own (a constraint),
+   * the transaction rolls back, the batch is retried one row per INSERT to
+   * find them, those rows are rejected with their error and the others are
+   * written in a new transaction. If the transaction itself fails (busy, disk
+   * full, I/O), the whole batch is rejected. Never throws.
+   */
+  async writeBatch(batch: QueuedRow[]): Promise<void> {
+    let attempt = await this.tryBatch(batch, false);
+    let rows = batch;
+    const failed: Array<{ row: QueuedRow; index: number; error: Error }> = [];
+    if (!attempt.ok && attempt.rowErrors.size > 0 && attempt.ambiguous) attempt = await this.tryBatch(batch, true);
+    if (!attempt.ok && attempt.rowErrors.size > 0 && attempt.rowErrors.size < batch.length) {
+      const errors = attempt.rowErrors;
+      rows = [];
+      batch.forEach((row, i) => {
+        const e = errors.get(i);
+        if (e) failed.push({ row, index: i, error: e });
+        else rows.push(row);
+      });
+      attempt = await this.tryBatch(rows, false);
+    }
+    if (attempt.ok) {
+      this.stats.transactions += 1;
+      this.stats.committedRows += rows.length;
+      const ids = attempt.ids;
+      rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null }));
+    } else {
+      const error = attempt.error;
+      const rowErrors = attempt.rowErrors;
+      rows.forEach((row, i) => {
+        const index = batch.indexOf(row);
+        failed.push({ row, index: index >= 0 ? index : i, error: rowErrors.get(i) ?? error });
+      });
+    }
+    if (failed.length > 0) this.reportFailures(failed, batch.length);
+  }
+
+  private reportFailures(failed: Array<{ row: QueuedRow; index: number; error: Error }>, batchSize: number): void {
+    this.stats.failedRows += failed.length;
+    const describe = (f: { row: QueuedRow; index: number; error: Error }): FailedRow => ({
+      table: f.row.table,
+      index: f.index,
+      error: f.error.message,
+    });
+    const all = failed.map(describe);
+    const summary = `write of ${failed.length} of ${batchSize} queued rows failed, nothing of them was stored: ${failed[0]?.error.message ?? ''}`;
+    this.stats.lastFlushError = summary;
+    const byOwner = new Map<LightingStore, FailedRow[]>();
+    for (const f of failed) {
+      if (f.row.reject) {
+        f.row.reject(new FlushError(`row ${f.index} of the batch (${f.row.table}) was not stored: ${f.error.message}`, [describe(f)], f.error));
+      } else {
+        const list = byOwner.get(f.row.owner) ?? [];
+        list.push(describe(f));
+        byOwner.set(f.row.owner, list);
+      }
+    }
+    for (const [owner, rows] of byOwner) {
+      owner.emit('flushError', new FlushError(summary, rows.length === all.length ? all : rows, failed[0]?.error));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.clearTimer();
+    await this.lock.run(async () => {
+      for (const stmt of this.stmts.values()) await stmt.finalize();
+      await this.db.close();
+    });
+  }
+}
+
+type BatchOutcome =
+  | { ok: true; ids: Array<number | null> }
+  | { ok: false; rowErrors: Map<number, Error>; error: Error; ambiguous: boolean };
+
+interface RegistryEntry {
+  refs: number;
+  ready: Promise<StoreCore>;
+}
+
+const registry = new Map<string, RegistryEntry>();
+const closing = new Map<string, Promise<void>>();
+
+function cursorOf(ts: number, id: number): string {
+  return `${ts}.${id}`;
+}
+
+function parseCursor(cursor: string): { ts: number; id: number } {
+  const m = /^(-?\d{1,16})\.(\d{1,16})$/.exec(cursor);
+  if (!m) throw new RangeError(`invalid cursor ${JSON.stringify(cursor.slice(0, 40))}: pass nextCursor of the previous page`);
+  return { ts: Number(m[1]), id: Number(m[2]) };
+}
+
+function optionalTime(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name} must be epoch ms, got ${String(v)}`);
+  return Math.floor(v);
+}
+
+export class LightingStore extends EventEmitter {
+  readonly #core: StoreCore;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+
+  private constructor(core: StoreCore) {
+    super();
+    this.#core = core;
+  }
+
+  /**
+   * Opens (creating and migrating if needed) the database at `options.path`,
+   * or returns a new handle on its already-open connection. Rejects with
+   * SchemaVersionError when the file's schema is newer than this code.
+   */
+  static async open(options: LightingStoreOptions): Promise<LightingStore> {
+    if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path.trim() === '') {
+      throw new TypeError('LightingStore.open: options.path must be a file path');
+    }
+    const effective: EffectiveStoreOptions = {
+      path: options.path,
+      busyTimeoutMs: clampInt('busyTimeoutMs', options.busyTimeoutMs, 5000, 0, 3_600_000),
+      flushIntervalMs: clampInt('flushIntervalMs', options.flushIntervalMs, 200, 1, 3_600_000),
+      flushMaxRows: clampInt('flushMaxRows', options.flushMaxRows, 500, 1, 100_000),
+      maxQueueRows: clampInt('maxQueueRows', options.maxQueueRows, 100_000, 1, 100_000_000),
+      synchronous: options.synchronous ?? 'NORMAL',
+    };
+    if (effective.synchronous !== 'NORMAL' && effective.synchronous !== 'FULL') {
+      throw new RangeError(`synchronous must be 'NORMAL' or 'FULL', got ${String(effective.synchronous)}`);
+    }
+    const migrations = options.migrations ?? MIGRATIONS;
+    if (options.path === ':memory:') {
+      const core = await StoreCore.create(':memory:', effective, migrations);
+      core.refs = 1;
+      return new LightingStore(core);
+    }
+    const key = resolveKey(options.path);
+    for (let p = closing.get(key); p !== undefined; p = closing.get(key)) await p.catch(() => undefined);
+    let entry = registry.get(key);
+    if (entry === undefined) {
+      entry = { refs: 0, ready: StoreCore.create(key, { ...effective, path: key }, migrations) };
+      registry.set(key, entry);
+    }
+    entry.refs += 1;
+    let core: StoreCore;
+    try {
+      core = await entry.ready;
+    } catch (err) {
+      entry.refs -= 1;
+      if (registry.get(key) === entry) registry.delete(key);
+      throw err;
+    }
+    core.refs = entry.refs;
+    return new LightingStore(core);
+  }
+
+  /** Resolved paths of the databases open in this process (for diagnostics and tests). */
+  static openFiles(): string[] {
+    return [...registry.keys()];
+  }
+
+  /** Identity of the underlying connection: equal for handles sharing one. */
+  get connectionId(): number {
+    return this.#core.id;
+  }
+
+  /** Absolute (resolved) database path. */
+  get path(): string {
+    return this.#core.key;
+  }
+
+  get options(): EffectiveStoreOptions {
+    return { ...this.#core.options };
+  }
+
+  get schemaVersion(): number {
+    return this.#core.schemaVersion;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Validates `row` (throws nothing: a bad row gives a rejected promise with
+   * RowValidationError, and nothing is queued), queues it, and resolves when
+   * queued or, with waitForCommit, after its transaction committed. With
+   * waitForCommit a failed write rejects with FlushError; without it the
+   * failure is emitted as a 'flushError' event on this handle.
+   */
+  insert<T extends TableName>(table: T, row: RowTypes[T], options: InsertOptions = {}): Promise<InsertAck> {
+    if (this.#closed || this.#core.closed) return Promise.reject(new StoreClosedError('the lighting store is closed'));
+    if (!isTableName(table)) return Promise.reject(new RangeError(`unknown table ${JSON.stringify(String(table))}`));
+    const core = this.#core;
+    if (core.queue.length >= core.options.maxQueueRows) {
+      return Promise.reject(
+        new QueueFullError(`write queue full (${core.options.maxQueueRows} rows): the database is not keeping up; row not stored`),
+      );
+    }
+    let params: SqlValue[];
+    try {
+      params = WRITERS[table].params(row);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    core.seq += 1;
+    if (options.waitForCommit !== true) {
+      core.enqueue({ seq: core.seq, table, params, owner: this });
+      return Promise.resolve(QUEUED_ACK);
+    }
+    const seq = core.seq;
+    return new Promise<InsertAck>((resolve, reject) => {
+      core.enqueue({ seq, table, params, owner: this, resolve, reject });
+    });
+  }
+
+  /** Writes every row queued so far (all handles); resolves when they committed or failed. */
+  flush(): Promise<void> {
+    return this.#core.flush();
+  }
+
+  /** Writer counters (shared by all handles of the file). */
+  writerStats(): WriterStats {
+    return { ...this.#core.stats, queuedRows: this.#core.queue.length };
+  }
+
+  /**
+   * Runs `fn` with the connection while holding the store's lock (no batch,
+   * query or other exclusive section runs meanwhile). For retention and
+   * maintenance; keep each call short (a few ms) so writers do not stall.
+   * `fn` must not call this store's other methods (they wait for the lock).
+   * Rows still queued are not flushed first (call flush() before if needed).
+   */
+  exclusive<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (this.#closed || this.#core.closed) return Promise.reject(new StoreClosedError('the lighting store is closed'));
+    return this.#core.lock.run(() => fn(this.#core.db));
+  }
+
+  /** @internal retention.ts: one prune per database at a time. */
+  tryBeginPrune(): boolean {
+    if (this.#core.pruning) return false;
+    this.#core.pruning = true;
+    return true;
+  }
+
+  /** @internal */
+  endPrune(): void {
+    this.#core.pruning = false;
+  }
+
+  /** true once this handle or the database is closing: long jobs (prune) stop between batches. */
+  get stopping(): boolean {
+    return this.#closed || this.#core.closed;
+  }
+
+  /** Queries see every row inserted before them (read-your-writes): queued rows are flushed first. */
+  async #read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (this.#core.queue.length > 0 || this.#core.running !== null) await this.#core.flush();
+    return this.exclusive(fn);
+  }
+
+  /** Latest `n` windows of `zone`, newest first (snapshots included unless includePartial is false). */
+  async latestFeatureWindows(zone: string, n: number, options: { includePartial?: boolean } = {}): Promise<FeatureWindow[]> {
+    const limit = clampInt('n', n, 3, 0, 100_000);
+    const partial = options.includePartial === false ? 'AND partial = 0' : '';
+    return this.#read(async (db) => {
+      const stmt = await db.cached(
+        `SELECT * FROM feature_windows WHERE zone = ? ${partial} ORDER BY window_start DESC LIMIT ?`,
+      );
+      return (await stmt.all([zone, limit])).map(featureWindowFromSql);
+    });
+  }
+
+  /** Zones with at least one feature window (loose index scan: O(zones log n)). */
+  featureWindowZones(): Promise<string[]> {
+    return this.#read(async (db) => {
+      const stmt = await db.cached(
+        `WITH RECURSIVE z(zone) AS (
+           SELECT MIN(zone) FROM feature_windows
+           UNION ALL
+           SELECT (SELECT MIN(zone) FROM feature_windows WHERE zone > z.zone) FROM z WHERE z.zone IS NOT NULL
+         ) SELECT zone FROM z WHERE zone IS NOT NULL`,
+      );
+      const rows = await stmt.all<{ zone: string }>();
+      return rows.map((r) => r.zone);
+    });
+  }
+
+  /** Latest `n` complete windows of every zone (newest first within a zone): what a feature engine restores. */
+  async latestFeatureWindowsPerZone(n: number, options: { includePartial?: boolean } = {}): Promise<FeatureWindow[]> {
+    const zones = await this.featureWindowZones();
+    const out: FeatureWindow[] = [];
+    for (const zone of zones) {
+      out.push(...(await this.latestFeatureWindows(zone, n, { includePartial: options.includePartial === true })));
+    }
+    return out;
+  }
+
+  async #page<T>(
+    table: 'decisions' | 'telemetry',
+    q: PageQuery,
+    extra: Array<[string, SqlValue]>,
+    map: (r: SqlRow) => T,
+  ): Promise<Page<T>> {
+    const limit = clampInt('limit', q.limit, 50, 1, 1000);
+    const offset = q.cursor === undefined ? clampInt('offset', q.offset, 0, 0, Number.MAX_SAFE_INTEGER) : 0;
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (q.zone !== undefined) {
+      where.push('zone = ?');
+      params.push(String(q.zone));
+    }
+    const since = optionalTime('since', q.since);
+    const until = optionalTime('until', q.until);
+    if (since !== undefined) {
+      where.push('ts >= ?');
+      params.push(since);
+    }
+    if (until !== undefined) {
+      where.push('ts < ?');
+      params.push(until);
+    }
+    for (const [column, value] of extra) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const pageWhere = [...where];
+    const pageParams = [...params];
+    if (q.cursor !== undefined) {
+      const c = parseCursor(q.cursor);
+      pageWhere.push('(ts < ? OR (ts = ? AND id < ?))');
+      pageParams.push(c.ts, c.ts, c.id);
+    }
+    const pageFilter = pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : '';
+    return this.#read(async (db) => {
+      // Few distinct filter combinations: each SQL text is prepared once and cached.
+      const totalRow = await (await db.cached(`SELECT COUNT(*) AS n FROM ${table} ${filter}`)).get<{ n: number }>(params);
+      const rows = await (
+        await db.cached(`SELECT * FROM ${table} ${pageFilter} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`)
+      ).all([...pageParams, limit + 1, offset]);
+      const more = rows.length > limit;
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(map),
+        total: totalRow?.n ?? 0,
+        limit,
+        offset,
+        nextCursor: more && last ? cursorOf(Number(last.ts), Number(last.id)) : null,
+      };
+    });
+  }
+
+  /** Decisions, newest first, paginated (offset or cursor), with the total matching the filters. */
+  decisions(q: PageQuery & { source?: DecisionSource } = {}): Promise<Page<DecisionRecord>> {
+    const extra: Array<[string, SqlValue]> = q.source !== undefined ? [['source', String(q.source)]] : [];
+    return this.#page('decisions', q, extra, decisionFromSql);
+  }
+
+  /** Telemetry, newest first, paginated, optionally of one kind. */
+  telemetry(q: PageQuery & { kind?: string } = {}): Promise<Page<TelemetryRecord>> {
+    const extra: Array<[string, SqlValue]> = q.kind !== undefined ? [['kind', String(q.kind)]] : [];
+    return this.#page('telemetry', q, extra, telemetryFromSql);
+  }
+
+  /** Overrides in force at `now`: started, not cleared, not expired. Oldest first. */
+  async activeOverrides(now: number, zone?: string): Promise<ManualOverrideRecord[]> {
+    const at = optionalTime('now', now) ?? Date.now();
+    return this.#read(async (db) => {
+      const rows =
+        zone === undefined
+          ? await (
+              await db.cached(
+                `SELECT * FROM manual_overrides WHERE cleared_at IS NULL AND started_at <= ?
+                 AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
+              )
+            ).all([at, at])
+          : await (
+              await db.cached(
+                `SELECT * FROM manual_overrides WHERE zone = ? AND cleared_at IS NULL AND started_at <= ?
+                 AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
+              )
+            ).all([zone, at, at]);
+      return rows.map(overrideFromSql);
+    });
+  }
+
+  /**
+   * Marks open overrides cleared at `clearedAt` (by id, or every open one of
+   * a zone, or every open one). Like every query, it flushes queued rows
+   * first, so an override inserted just before is cleared too. Returns how
+   * many were cleared.
+   */
+  async clearOverrides(sel: { id?: number; zone?: string; clearedAt?: number } = {}): Promise<number> {
+    const clearedAt = optionalTime('clearedAt', sel.clearedAt) ?? Date.now();
+    return this.#read(async (db) => {
+      if (sel.id !== undefined) {
+        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL', [clearedAt, sel.id])).changes;
+      }
+      if (sel.zone !== undefined) {
+        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE zone = ? AND cleared_at IS NULL', [clearedAt, sel.zone]))
+          .changes;
+      }
+      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE cleared_at IS NULL', [clearedAt])).changes;
+    });
+  }
+
+  /** The stored (encrypted) profile, or null. */
+  async getProfile(profileId: string): Promise<PersonalProfileRecord | null> {
+    return this.#read(async (db) => {
+      const row = await (await db.cached('SELECT * FROM personal_profiles WHERE profile_id = ?')).get([profileId]);
+      return row ? profileFromSql(row) : null;
+    });
+  }
+
+  async deleteProfile(profileId: string): Promise<boolean> {
+    return this.#read(async (db) => (await db.run('DELETE FROM personal_profiles WHERE profile_id = ?', [profileId])).changes > 0);
+  }
+
+  /** Rows per table (committed rows only). */
+  counts(): Promise<Record<TableName, number>> {
+    return this.#read(async (db) => {
+      const out = {} as Record<TableName, number>;
+      for (const table of TABLES) {
+        const row = await (await db.cached(`SELECT COUNT(*) AS n FROM ${table}`)).get<{ n: number }>();
+        out[table] = row?.n ?? 0;
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Raw sensor events with since <= ts < until (optionally one zone; late ones
+   * excluded unless includeLate), oldest first, read in pages of `pageRows`
+   * (keyset on (ts, id): constant memory, the lock is held per page only).
+   */
+  async *rawSensorEvents(q: {
+    since: number;
+    until?: number;
+    zone?: string;
+    includeLate?: boolean;
+    pageRows?: number;
+  }): AsyncGenerator<RawSensorEventRow & { id: number }> {
+    const pageRows = clampInt('pageRows', q.pageRows, 1000, 1, 100_000);
+    const until = optionalTime('until', q.until) ?? Number.MAX_SAFE_INTEGER;
+    let ts = optionalTime('since', q.since) ?? 0;
+    let id = -1;
+    const late = q.includeLate === true ? '' : 'AND late = 0';
+    const zone = q.zone === undefined ? '' : 'AND zone = ?';
+    const sql = `SELECT * FROM raw_sensor_events WHERE (ts > ? OR (ts = ? AND id > ?)) AND ts < ? ${zone} ${late}
+                 ORDER BY ts, id LIMIT ?`;
+    for (;;) {
+      const params: SqlValue[] = [ts, ts, id, until];
+      if (q.zone !== undefined) params.push(q.zone);
+      params.push(pageRows);
+      const rows = await this.#read(async (db) => (await db.cached(sql)).all(params));
+      for (const r of rows) yield rawEventFromSql(r);
+      if (rows.length < pageRows) return;
+      const last = rows[rows.length - 1] as SqlRow;
+      ts = Number(last.ts);
+      id = Number(last.id);
+    }
+  }
+
+  /** Largest ts in raw_sensor_events (index lookup), or null when empty. */
+  latestRawTs(): Promise<number | null> {
+    return this.#read(async (db) => {
+      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events')).get<{ ts: number | null }>();
+      return row?.ts ?? null;
+    });
+  }
+
+  /** Latest weather update per zone (zone null = every zone) with ts >= since. */
+  async latestWeather(since: number): Promise<WeatherUpdate[]> {
+    const from = optionalTime('since', since) ?? 0;
+    return this.#read(async (db) => {
+      const stmt = await db.cached(
+        `SELECT w.* FROM weather_events w
+         JOIN (SELECT zone, MAX(ts) AS ts FROM weather_events WHERE ts >= ? GROUP BY zone) m
+           ON w.zone IS m.zone AND w.ts = m.ts
+         ORDER BY w.ts, w.id`,
+      );
+      const rows = await stmt.all([from]);
+      return rows.map((r) => {
+        const { id: _id, ...update } = weatherFromSql(r);
+        return update;
+      });
+    });
+  }
+
+  /** SELECT 1 (and PRAGMA quick_check when asked). Never rejects. */
+  async healthCheck(options: { quickCheck?: boolean } = {}): Promise<HealthReport> {
+    const t0 = performance.now();
+    const base = { schemaVersion: this.#core.schemaVersion, queuedRows: this.#core.queue.length };
+    try {
+      const result = await this.#read(async (db) => {
+        await db.get('SELECT 1');
+        const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode');
+        let quick: string | undefined;
+        if (options.quickCheck) {
+          const rows = await db.all<{ quick_check: string }>('PRAGMA quick_check');
+          quick = rows.map((r) => r.quick_check).join('; ');
+        }
+        return { mode: mode?.journal_mode ?? 'unknown', quick };
+      });
+      const report: HealthReport = {
+        ok: result.quick === undefined || result.quick === 'ok',
+        database: 'ok',
+        latencyMs: performance.now() - t0,
+        journalMode: result.mode,
+        ...base,
+      };
+      if (result.quick !== undefined) report.quickCheck = result.quick;
+      return report;
+    } catch (err) {
+      return {
+        ok: false,
+        database: (err as Error).message,
+        latencyMs: performance.now() - t0,
+        journalMode: 'unknown',
+        ...base,
+      };
+    }
+  }
+
+  /**
+   * Flushes, then releases this handle; the last handle closes the database.
+   * Idempotent. Rows queued by this handle are written before it resolves.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closed = true;
+    const core = this.#core;
+    this.#closing = (async () => {
+      await core.flush();
+      if (core.key === ':memory:') {
+        await core.shutdown();
+        return;
+      }
+      const entry = registry.get(core.key);
+      if (entry === undefined) return;
+      entry.refs -= 1;
+      core.refs = entry.refs;
+      if (entry.refs > 0) return;
+      registry.delete(core.key);
+      const done = core.shutdown();
+      closing.set(core.key, done);
+      try {
+        await done;
+      } finally {
+        if (closing.get(core.key) === done) closing.delete(core.key);
+      }
+    })();
+    return this.#closing;
+  }
+
+  override on(event: 'flushError', listener: (err: FlushError) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+}
+

@@ -1,0 +1,523 @@
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  Db,
+  FlushError,
+  LightingStore,
+  MIGRATIONS,
+  QueueFullError,
+  RowValidationError,
+  SchemaVersionError,
+  StoreClosedError,
+  migrate,
+  type DecisionRow,
+  type FeatureWindowRow as FeatureWindow,
+  type Migration,
+  type TableName,
+} from '../../../lib/store';
+
+/** Shape of a Fernet token: 0x80 | ts(8) | iv(16) | ciphertext(32) | hmac(32), base64url. */
+function fernetShaped(fill: number): string {
+  return Buffer.concat([Buffer.from([0x80]), Buffer.alloc(8, fill), Buffer.alloc(16, fill), Buffer.alloc(32, fill), Buffer.alloc(32, fill)]).toString(
+    'base64url',
+  );
+}
+const FERNET_TOKEN = fernetShaped(1);
+
+function sampleWindow(zone: string, windowStart: number, over: Partial<FeatureWindow> = {}): FeatureWindow {
+  return {
+    zone,
+    windowStart,
+    windowEnd: windowStart + 300_000,
+    count: 3,
+    lux: { mean: 300, min: 250, max: 350, std: 40.8, last: 320 },
+    presence: { ratio: 0.5, transitions: 1, last: true, lastTs: windowStart + 1000 },
+    minuteOfDay: 600,
+    weekday: 2,
+    ...over,
+  };
+}
+
+function decision(ts: number, over: Partial<DecisionRow> = {}): DecisionRow {
+  return { ts, zone: 'office-1', source: 'rules', intensity: 60, cct: 4000, reason: 'daylight', applied: true, ...over };
+}
+
+describe('lib/store LightingStore', function () {
+  let dir: string;
+  let n = 0;
+  const file = (): string => path.join(dir, `db-${++n}.sqlite`);
+  const open: LightingStore[] = [];
+  async function openStore(p: string, extra: Partial<Parameters<typeof LightingStore.open>[0]> = {}): Promise<LightingStore> {
+    const s = await LightingStore.open({ path: p, ...extra });
+    open.push(s);
+    return s;
+  }
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('open and migrations', function () {
+    it('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
+      const p = file();
+      const s = await openStore(p);
+      assert.equal(s.schemaVersion, 2);
+      const pragmas = await s.exclusive(async (db) => ({
+        journal: (await db.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode,
+        autoVacuum: (await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum'))?.auto_vacuum,
+        synchronous: (await db.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous,
+        busy: (await db.get<{ timeout: number }>('PRAGMA busy_timeout'))?.timeout,
+        tables: (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name),
+        indexes: (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")).map(
+          (r) => r.name,
+        ),
+        versions: (await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version),
+      }));
+      assert.equal(pragmas.journal, 'wal');
+      assert.equal(pragmas.autoVacuum, 2, 'auto_vacuum=INCREMENTAL');
+      assert.equal(pragmas.synchronous, 1, 'synchronous=NORMAL');
+      assert.equal(pragmas.busy, 5000);
+      assert.deepEqual(pragmas.versions, [1, 2]);
+      for (const t of ['raw_sensor_events', 'weather_events', 'feature_windows', 'decisions', 'telemetry', 'manual_overrides', 'personal_profiles']) {
+        assert.ok(pragmas.tables.includes(t), `table ${t}`);
+      }
+      for (const t of ['raw_sensor_events', 'weather_events', 'decisions', 'telemetry']) {
+        assert.ok(pragmas.indexes.includes(`${t}_ts`), `index ${t}_ts`);
+        assert.ok(pragmas.indexes.includes(`${t}_zone_ts`), `index ${t}_zone_ts`);
+      }
+    });
+
+    it('synchronous FULL on request', async () => {
+      const s = await openStore(file(), { synchronous: 'FULL' });
+      const v = await s.exclusive(async (db) => (await db.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous);
+      assert.equal(v, 2);
+    });
+
+    it('reopening applies no migration twice and keeps the data', async () => {
+      const p = file();
+      const a = await LightingStore.open({ path: p });
+      await a.insert('decisions', decision(1000), { waitForCommit: true });
+      const before = await a.exclusive((db) => db.all('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
+      await a.close();
+      const b = await openStore(p);
+      const after = await b.exclusive((db) => db.all('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
+      assert.deepEqual(after, before);
+      assert.equal((await b.counts()).decisions, 1);
+      const report = await b.exclusive((db) => migrate(db));
+      assert.deepEqual(report.applied, []);
+      assert.equal(report.to, 2);
+    });
+
+    it('a failing migration is rolled back and the open is refused', async () => {
+      const p = file();
+      const broken: Migration[] = [
+        MIGRATIONS[0] as Migration,
+        { version: 2, name: 'broken', statements: ['CREATE TABLE half_done (x INTEGER)', 'CREATE TABLE oops ('] },
+      ];
+      await assert.rejects(LightingStore.open({ path: p, migrations: broken }), /migration 2 \(broken\) failed/);
+      assert.deepEqual(LightingStore.openFiles().filter((f) => f.endsWith(path.basename(p))), []);
+      const db = await Db.open(p);
+      try {
+        const versions = await db.all<{ version: number }>('SELECT version FROM schema_migrations');
+        assert.deepEqual(versions.map((v) => v.version), [1]);
+        const half = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half_done'");
+        assert.equal(half?.n, 0, 'the failed migration left nothing behind');
+      } finally {
+        await db.close();
+      }
+      // The real migrations then bring it up to date.
+      const s = await openStore(p);
+      assert.equal(s.schemaVersion, 2);
+    });
+
+    it('refuses a database newer than the code with a clear error', async () => {
+      const p = file();
+      const a = await LightingStore.open({ path: p });
+      await a.exclusive((db) => db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, 'future', 0)"));
+      await a.close();
+      await assert.rejects(LightingStore.open({ path: p }), (err: unknown) => {
+        assert.ok(err instanceof SchemaVersionError);
+        assert.equal(err.databaseVersion, 7);
+        assert.equal(err.codeVersion, 2);
+        assert.match(err.message, /schema version 7, newer than this package supports \(2\)/);
+        return true;
+      });
+    });
+
+    it('a file that is not a SQLite database gives a clear error and is left alone', async () => {
+      const p = file();
+      fs.writeFileSync(p, 'these are my notes, not a database\n'.repeat(200));
+      await assert.rejects(LightingStore.open({ path: p }), /cannot open the lighting store .*: .*file is not a database/);
+      assert.equal(fs.readFileSync(p, 'utf8').slice(0, 10), 'these are ');
+    });
+
+    it('rejects bad options', async () => {
+      await assert.rejects(LightingStore.open({ path: file(), flushMaxRows: 0 }), RangeError);
+      await assert.rejects(LightingStore.open({ path: file(), busyTimeoutMs: 1.5 }), RangeError);
+      await assert.rejects(LightingStore.open({ path: '' }), TypeError);
+    });
+  });
+
+  describe('one connection per file', function () {
+    it('two opens of one file (even spelled differently, even at once) share one connection', async () => {
+      const p = file();
+      const spelled = path.join(path.dirname(p), '.', 'sub', '..', path.basename(p));
+      const [a, b] = await Promise.all([openStore(p), openStore(spelled)]);
+      assert.equal(a.connectionId, b.connectionId);
+      assert.equal(LightingStore.openFiles().filter((f) => f === a.path).length, 1);
+      await a.insert('decisions', decision(1), { waitForCommit: true });
+      assert.equal((await b.decisions()).total, 1);
+      const other = await openStore(file());
+      assert.notEqual(other.connectionId, a.connectionId);
+    });
+
+    it('the connection stays open until the last handle closes, then a new open gets a new one', async () => {
+      const p = file();
+      const a = await LightingStore.open({ path: p });
+      const b = await LightingStore.open({ path: p });
+      const id = a.connectionId;
+      await a.close();
+      await a.close(); // idempotent
+      assert.ok(LightingStore.openFiles().includes(b.path));
+      await b.insert('decisions', decision(2), { waitForCommit: true });
+      await b.close();
+      assert.ok(!LightingStore.openFiles().includes(b.path));
+      const c = await openStore(p);
+      assert.notEqual(c.connectionId, id);
+      assert.equal((await c.counts()).decisions, 1);
+    });
+
+    it('close flushes queued rows; a closed handle rejects inserts', async () => {
+      const p = file();
+      const a = await LightingStore.open({ path: p, flushIntervalMs: 60_000 });
+      const ack = await a.insert('decisions', decision(3));
+      assert.deepEqual(ack, { committed: false, id: null });
+      await a.close();
+      await assert.rejects(a.insert('decisions', decision(4)), StoreClosedError);
+      const b = await openStore(p);
+      assert.equal((await b.counts()).decisions, 1);
+    });
+  });
+
+  describe('batched writer', function () {
+    it('waitForCommit resolves after commit: another connection sees the row', async () => {
+      const p = file();
+      const s = await openStore(p, { flushIntervalMs: 20 });
+      const ack = await s.insert('decisions', decision(10, { msgId: 'm-1' }), { waitForCommit: true });
+      assert.equal(ack.committed, true);
+      assert.equal(typeof ack.id, 'number');
+      const reader = await Db.open(p, { readOnly: true });
+      try {
+        const row = await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions');
+        assert.deepEqual(row, { id: ack.id, msg_id: 'm-1' });
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('writes one transaction per flushMaxRows rows when the queue fills', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 100 });
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 1000; i++) {
+        acks.push(
+          s.insert('raw_sensor_events', { sensorId: 's', zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true }),
+        );
+      }
+      await Promise.all(acks);
+      const stats = s.writerStats();
+      assert.equal(stats.committedRows, 1000);
+      assert.equal(stats.transactions, 10);
+    });
+
+    it('ids of rows written together are their own rowids', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 37 });
+      const acks = await Promise.all(
+        Array.from({ length: 37 }, (_, i) =>
+          s.insert('decisions', decision(100 + i, { msgId: `id-${i}` }), { waitForCommit: true }),
+        ),
+      );
+      const rows = await s.exclusive((db) => db.all<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions'));
+      const byMsg = new Map(rows.map((r) => [r.msg_id, r.id]));
+      acks.forEach((ack, i) => assert.equal(ack.id, byMsg.get(`id-${i}`), `row ${i}`));
+    });
+
+    it('a row the database refuses is rejected alone; the rest of its batch is stored', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 10 });
+      await s.exclusive((db) =>
+        db.run(`CREATE TRIGGER poison BEFORE INSERT ON raw_sensor_events WHEN NEW.source = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`),
+      );
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          s.insert(
+            'raw_sensor_events',
+            { sensorId: `s${i}`, zone: 'z', ts: i, lux: 1, source: i === 6 ? 'poison' : 'ok' },
+            { waitForCommit: true },
+          ),
+        ),
+      );
+      results.forEach((r, i) => {
+        if (i === 6) {
+          assert.equal(r.status, 'rejected');
+          const err = (r as PromiseRejectedResult).reason as FlushError;
+          assert.ok(err instanceof FlushError);
+          assert.match(err.message, /poisoned row/);
+          assert.deepEqual(err.rows.map((x) => [x.table, x.index]), [['raw_sensor_events', 6]]);
+        } else {
+          assert.equal(r.status, 'fulfilled', `row ${i}`);
+        }
+      });
+      const stored = await s.exclusive((db) => db.all<{ sensor_id: string }>('SELECT sensor_id FROM raw_sensor_events ORDER BY ts'));
+      assert.deepEqual(
+        stored.map((r) => r.sensor_id),
+        ['s0', 's1', 's2', 's3', 's4', 's5', 's7', 's8', 's9'],
+      );
+    });
+
+    it('a failed batch writes nothing of it and reports every row (event for rows not waited on)', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 5 });
+      await s.exclusive((db) =>
+        db.run(`CREATE TRIGGER poison_all BEFORE INSERT ON telemetry BEGIN SELECT RAISE(ABORT, 'disk says no'); END`),
+      );
+      const events: FlushError[] = [];
+      s.on('flushError', (err) => events.push(err));
+      const queued = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => s.insert('telemetry', { ts: i, kind: 'ai-call', latencyMs: 12 })),
+      );
+      assert.ok(queued.every((a) => a.committed === false));
+      await assert.rejects(s.insert('telemetry', { ts: 9, kind: 'ai-call' }, { waitForCommit: true }), /disk says no/);
+      assert.equal((await s.counts()).telemetry, 0);
+      assert.equal(events.length, 1);
+      assert.deepEqual(
+        events[0]?.rows.map((r) => r.index),
+        [0, 1, 2, 3],
+      );
+      assert.equal(s.writerStats().failedRows, 5);
+    });
+
+    it('rejects when the queue is full instead of growing without bound', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 1000, maxQueueRows: 5 });
+      for (let i = 0; i < 5; i++) await s.insert('decisions', decision(i));
+      await assert.rejects(s.insert('decisions', decision(6)), QueueFullError);
+      await s.flush();
+      assert.equal((await s.counts()).decisions, 5);
+      await s.insert('decisions', decision(7));
+    });
+  });
+
+  describe('validation: bad rows are refused before queueing, nothing stored', function () {
+    const bad: Array<[TableName, unknown, RegExp]> = [
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: 1, lux: Number.NaN, source: 'x' }, /lux must be a finite number >= 0, got NaN/],
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: 1, lux: -1, source: 'x' }, /lux must be .* got -1/],
+      ['raw_sensor_events', { sensorId: 's', ts: 1, lux: 1, source: 'x' }, /zone is missing/],
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: '2024-01-01', lux: 1, source: 'x' }, /ts must be a number/],
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: 1, source: 'x' }, /neither lux nor presence/],
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: 1, presence: 'yes', source: 'x' }, /presence must be a boolean/],
+      ['raw_sensor_events', { sensorId: 's', zone: 'z', ts: 1, lux: 1, source: 'x', late: 1 }, /late must be a boolean/],
+      ['weather_events', { ts: 1, cloudCoverPct: 140 }, /cloudCoverPct must be a finite number between 0 and 100/],
+      ['weather_events', { ts: 1 }, /none of temperatureC/],
+      ['feature_windows', { ...sampleWindow('z', 0), minuteOfDay: 1440 }, /minuteOfDay must be a whole number between 0 and 1439/],
+      ['feature_windows', { ...sampleWindow('z', 0), windowEnd: -5 }, /windowEnd must be/],
+      ['feature_windows', { ...sampleWindow('z', 0), presence: { ratio: 1.5, transitions: 0, last: true } }, /presence.ratio/],
+      ['decisions', { ...decision(1), intensity: 120 }, /intensity must be a finite number between 0 and 100/],
+      ['decisions', { ...decision(1), source: 'robot' }, /source must be one of ai, rules, manual, schedule/],
+      ['decisions', { ...decision(1), applied: 'yes' }, /applied must be a boolean/],
+      ['decisions', { ...decision(1), cct: 50_000 }, /cct must be/],
+      ['telemetry', { ts: 1, kind: 'x', promptTokens: 1.5 }, /promptTokens must be a whole number/],
+      ['telemetry', { ts: 1 }, /kind is missing/],
+      ['manual_overrides', { zone: 'z', startedAt: 10, expiresAt: 5, source: 'panel' }, /expiresAt must be >= startedAt/],
+      ['personal_profiles', { profileId: 'p', encryptedPayload: '{"age": 70}' }, /must be a Fernet token/],
+      ['decisions', null, /expected an object, got null/],
+      ['telemetry', { ts: 1, kind: 'x', data: { big: 'x'.repeat(70_000) } }, /data is larger than 65536 bytes/],
+    ];
+    for (const [table, row, message] of bad) {
+      it(`${table}: ${message.source}`, async () => {
+        const s = await openStore(file());
+        await assert.rejects(s.insert(table, row as never, { waitForCommit: true }), (err: unknown) => {
+          assert.ok(err instanceof RowValidationError, String(err));
+          assert.match(err.message, message);
+          return true;
+        });
+        await s.flush();
+        const counts = await s.counts();
+        assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 0);
+        assert.equal(s.writerStats().queuedRows, 0);
+      });
+    }
+
+    it('never echoes a refused profile payload (it may be plaintext)', async () => {
+      const s = await openStore(file());
+      const secret = '{"profile_id":"p","age":71,"visual_impairment":"low_vision"}';
+      const err = await s.insert('personal_profiles', { profileId: 'p', encryptedPayload: secret }).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      assert.ok(err);
+      assert.ok(!err.message.includes('71') && !err.message.includes('low_vision'), err.message);
+    });
+  });
+
+  describe('queries', function () {
+    it('decisions: newest first, total, offset and cursor pages, filters', async () => {
+      const s = await openStore(file());
+      for (let i = 0; i < 25; i++) {
+        await s.insert('decisions', decision(1000 + Math.floor(i / 2) * 10, { zone: i % 3 === 0 ? 'b' : 'a', msgId: `m${i}`, source: i % 5 === 0 ? 'ai' : 'rules' }));
+      }
+      await s.flush();
+      const all = await s.decisions({ limit: 1000 });
+      assert.equal(all.total, 25);
+      for (let i = 1; i < all.items.length; i++) {
+        const [p, c] = [all.items[i - 1], all.items[i]];
+        assert.ok(p && c && (p.ts > c.ts || (p.ts === c.ts && p.id > c.id)), 'ts desc, id desc');
+      }
+      const p1 = await s.decisions({ limit: 10 });
+      const p2 = await s.decisions({ limit: 10, offset: 10 });
+      assert.deepEqual([...p1.items, ...p2.items], all.items.slice(0, 20));
+      // Cursor pages stay stable when newer rows arrive between pages.
+      const c1 = await s.decisions({ limit: 10 });
+      await s.insert('decisions', decision(99_999), { waitForCommit: true });
+      const c2 = await s.decisions({ limit: 10, cursor: c1.nextCursor as string });
+      const c3 = await s.decisions({ limit: 10, cursor: c2.nextCursor as string });
+      assert.equal(c3.nextCursor, null);
+      assert.deepEqual([...c1.items, ...c2.items, ...c3.items], all.items);
+      const zoneB = await s.decisions({ zone: 'b', limit: 100 });
+      assert.equal(zoneB.total, 9);
+      assert.ok(zoneB.items.every((d) => d.zone === 'b'));
+      const window = await s.decisions({ since: 1020, until: 1050, limit: 100 });
+      assert.ok(window.items.every((d) => d.ts >= 1020 && d.ts < 1050));
+      assert.equal(window.total, 6);
+      assert.equal((await s.decisions({ source: 'ai' })).total, 5);
+      const first = all.items[all.items.length - 1];
+      assert.deepEqual(first, {
+        id: first?.id,
+        ts: 1000,
+        zone: 'b',
+        source: 'ai',
+        intensity: 60,
+        cct: 4000,
+        reason: 'daylight',
+        applied: true,
+        blockedBy: null,
+        energySavingEstimate: 0.4,
+        estimatedWatts: null,
+        msgId: 'm0',
+      });
+      await assert.rejects(s.decisions({ cursor: "1; DROP TABLE decisions" }), /invalid cursor/);
+    });
+
+    it('telemetry: kind filter and JSON data round trip', async () => {
+      const s = await openStore(file());
+      await s.insert('telemetry', { ts: 1, kind: 'ai-call', zone: 'z', latencyMs: 420, payloadBytes: 1800, promptTokens: 300, completionTokens: 40, data: { model: 'm', tools: ['set'] } });
+      await s.insert('telemetry', { ts: 2, kind: 'fallback', fallbackReason: 'timeout' });
+      await s.flush();
+      const ai = await s.telemetry({ kind: 'ai-call' });
+      assert.equal(ai.total, 1);
+      assert.deepEqual(ai.items[0]?.data, { model: 'm', tools: ['set'] });
+      assert.equal(ai.items[0]?.promptTokens, 300);
+      const all = await s.telemetry();
+      assert.deepEqual(all.items.map((t) => t.kind), ['fallback', 'ai-call']);
+    });
+
+    it('feature windows: latest N per zone, a snapshot is replaced by the complete window and never the reverse', async () => {
+      const s = await openStore(file());
+      for (let i = 0; i < 5; i++) await s.insert('feature_windows', sampleWindow('a', i * 300_000));
+      await s.insert('feature_windows', sampleWindow('b', 0));
+      await s.insert('feature_windows', sampleWindow('a', 1_500_000, { partial: true, count: 1, windowEnd: 1_600_000 }));
+      await s.flush();
+      let latest = await s.latestFeatureWindows('a', 3);
+      assert.deepEqual(latest.map((w) => w.windowStart), [1_500_000, 1_200_000, 900_000]);
+      assert.equal(latest[0]?.partial, true);
+      assert.deepEqual(latest[1], sampleWindow('a', 1_200_000));
+      await s.insert('feature_windows', sampleWindow('a', 1_500_000, { count: 9 }));
+      await s.insert('feature_windows', sampleWindow('a', 1_500_000, { partial: true, count: 2 }));
+      await s.flush();
+      latest = await s.latestFeatureWindows('a', 1);
+      assert.equal(latest[0]?.count, 9);
+      assert.equal(latest[0]?.partial, undefined);
+      assert.deepEqual(await s.featureWindowZones(), ['a', 'b']);
+      const perZone = await s.latestFeatureWindowsPerZone(2);
+      assert.deepEqual(perZone.map((w) => `${w.zone}@${w.windowStart}`), ['a@1500000', 'a@1200000', 'b@0']);
+      assert.equal((await s.counts()).feature_windows, 7);
+    });
+
+    it('overrides: active at a time, per zone, cleared by id or zone', async () => {
+      const s = await openStore(file());
+      const a = await s.insert('manual_overrides', { zone: 'a', startedAt: 100, expiresAt: 200, source: 'panel', setpoint: { intensity: 80 } }, { waitForCommit: true });
+      await s.insert('manual_overrides', { zone: 'a', startedAt: 150, expiresAt: null, source: 'http' });
+      await s.insert('manual_overrides', { zone: 'b', startedAt: 100, expiresAt: 300, source: 'panel' });
+      await s.insert('manual_overrides', { zone: 'b', startedAt: 100, expiresAt: 300, clearedAt: 120, source: 'panel' });
+      assert.deepEqual((await s.activeOverrides(99)).length, 0);
+      const at160 = await s.activeOverrides(160);
+      assert.deepEqual(at160.map((o) => o.zone), ['a', 'b', 'a']);
+      assert.deepEqual(at160[0]?.setpoint, { intensity: 80 });
+      assert.deepEqual((await s.activeOverrides(200)).map((o) => o.source), ['panel', 'http']);
+      assert.equal((await s.activeOverrides(160, 'b')).length, 1);
+      assert.equal(await s.clearOverrides({ id: a.id as number, clearedAt: 170 }), 1);
+      assert.equal(await s.clearOverrides({ zone: 'b', clearedAt: 170 }), 1);
+      assert.deepEqual((await s.activeOverrides(180)).map((o) => o.source), ['http']);
+    });
+
+    it('profiles: ciphertext stored, replaced keeping createdAt, deleted', async () => {
+      const s = await openStore(file());
+      await s.insert('personal_profiles', { profileId: 'default', encryptedPayload: FERNET_TOKEN, createdAt: 10, updatedAt: 10 });
+      assert.deepEqual(await s.getProfile('default'), { profileId: 'default', encryptedPayload: FERNET_TOKEN, createdAt: 10, updatedAt: 10 });
+      const other = fernetShaped(2);
+      await s.insert('personal_profiles', { profileId: 'default', encryptedPayload: other, createdAt: 99, updatedAt: 20 });
+      assert.deepEqual(await s.getProfile('default'), { profileId: 'default', encryptedPayload: other, createdAt: 10, updatedAt: 20 });
+      assert.equal(await s.getProfile('nobody'), null);
+      assert.equal(await s.deleteProfile('default'), true);
+      assert.equal(await s.getProfile('default'), null);
+    });
+
+    it('raw events since a time, in pages, without late ones; latest weather per zone', async () => {
+      const s = await openStore(file());
+      for (let i = 0; i < 25; i++) {
+        await s.insert('raw_sensor_events', { sensorId: 's', zone: i % 2 ? 'a' : 'b', ts: 1000 + Math.floor(i / 3), lux: i, source: 'x', late: i === 7 });
+      }
+      await s.insert('weather_events', { ts: 10, temperatureC: 5, source: 'w' });
+      await s.insert('weather_events', { ts: 20, temperatureC: 6, outdoorLux: 9000, source: 'w' });
+      await s.insert('weather_events', { ts: 15, zone: 'a', cloudCoverPct: 50, source: 'w' });
+      await s.flush();
+      const got: number[] = [];
+      for await (const r of s.rawSensorEvents({ since: 1002, pageRows: 4 })) got.push(r.lux as number);
+      const expected = Array.from({ length: 25 }, (_, i) => i).filter((i) => 1000 + Math.floor(i / 3) >= 1002 && i !== 7);
+      assert.deepEqual(got, expected);
+      assert.equal(await s.latestRawTs(), 1008);
+      const weather = await s.latestWeather(0);
+      assert.deepEqual(weather, [
+        { ts: 15, zone: 'a', cloudCoverPct: 50, source: 'w' },
+        { ts: 20, zone: null, temperatureC: 6, outdoorLux: 9000, source: 'w' },
+      ]);
+    });
+
+    it('counts and healthCheck', async () => {
+      const s = await openStore(file());
+      await s.insert('decisions', decision(1));
+      await s.insert('telemetry', { ts: 1, kind: 'k' });
+      await s.flush();
+      const counts = await s.counts();
+      assert.equal(counts.decisions, 1);
+      assert.equal(counts.telemetry, 1);
+      assert.equal(counts.raw_sensor_events, 0);
+      const health = await s.healthCheck({ quickCheck: true });
+      assert.equal(health.ok, true);
+      assert.equal(health.database, 'ok');
+      assert.equal(health.quickCheck, 'ok');
+      assert.equal(health.journalMode, 'wal');
+      assert.equal(health.schemaVersion, 2);
+      const closed = await LightingStore.open({ path: file() });
+      await closed.close();
+      const report = await closed.healthCheck();
+      assert.equal(report.ok, false);
+      assert.match(report.database, /closed/);
+    });
+  });
+});
