@@ -1,0 +1,6 @@
+export * from './types';
+export * from './stats';
+export * from './local-time';
+export * from './engine';
+export * from './restore';
+export * from './service';

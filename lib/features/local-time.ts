@@ -1,0 +1,48 @@
+/**
+ * Local minute-of-day and weekday of an instant in an IANA time zone, through
+ * Intl (no time-zone database of our own). One formatter per clock; a feature
+ * engine asks once per window, not per reading.
+ */
+
+const WEEKDAYS: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+export interface LocalTime {
+  /** Minutes after local midnight, 0-1439. */
+  minuteOfDay: number;
+  /** 0 = Sunday ... 6 = Saturday. */
+  weekday: number;
+}
+
+export class LocalClock {
+  readonly timeZone: string;
+  readonly #format: Intl.DateTimeFormat;
+
+  /** `timeZone`: IANA name (e.g. "Europe/Berlin"); undefined/blank = the process's zone. Throws RangeError for an unknown zone. */
+  constructor(timeZone?: string) {
+    const wanted = timeZone === undefined || timeZone.trim() === '' ? undefined : timeZone.trim();
+    try {
+      this.#format = new Intl.DateTimeFormat('en-US', {
+        timeZone: wanted,
+        hourCycle: 'h23',
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+    } catch {
+      throw new RangeError(`unknown time zone ${JSON.stringify(timeZone)}: use an IANA name such as "Europe/Berlin"`);
+    }
+    this.timeZone = this.#format.resolvedOptions().timeZone;
+  }
+
+  at(epochMs: number): LocalTime {
+    let hour = 0;
+    let minute = 0;
+    let weekday = 0;
+    for (const part of this.#format.formatToParts(epochMs)) {
+      if (part.type === 'hour') hour = Number(part.value) % 24;
+      else if (part.type === 'minute') minute = Number(part.value);
+      else if (part.type === 'weekday') weekday = WEEKDAYS[part.value] ?? 0;
+    }
+    return { minuteOfDay: hour * 60 + minute, weekday };
+  }
+}
