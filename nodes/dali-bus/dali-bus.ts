@@ -1,17 +1,74 @@
 /**
  * dali-bus (config node): one DALI bus behind one interface (LUBA or SCI2
- * serial, Tridonic USB hidraw, or the built-in simulator). It will own the
- * interface and the bus scheduler; child nodes register with it.
+ * serial, Tridonic USB hidraw, or the built-in simulator). It owns the
+ * interface and the DaliBus (lib/dali/bus-session): child nodes register,
+ * the first one opens the interface, the last one to leave (removed) or the
+ * config node's own close closes it, and `done` waits for the device to be
+ * released. Connection and queue status is fanned out to every child.
+ *
+ * Admin endpoint: GET /dali-bus/ports (permission dali-bus.read) lists
+ * serial and hidraw devices: { ports: [{ path, kind, manufacturer?, ... }],
+ * reason? } - reason says why the list may be incomplete.
  */
-import type { NodeAPI } from 'node-red';
+import type { NodeAPI, NodeStatus } from 'node-red';
+import { parseShortList } from '../../lib/dali/address-spec';
+import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
+import { listSerialPorts } from '../../lib/dali/interfaces';
+import { parseSimGroups, type SimulationSpec } from '../../lib/dali/sim-config';
 import type { InterfaceKind } from '../../lib/dali/types';
-import { createUserRegistry, type DaliBusNode, type SimScenario } from '../shared/owners';
+import { createUserRegistry, type DaliBusNode, type DaliBusSettings, type SimScenario } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { fanOutStatus, showOwnerStatus } from '../shared/status';
 
 const INTERFACES: readonly InterfaceKind[] = ['luba', 'sci2', 'hidraw', 'simulator'];
 const SCENARIOS: readonly SimScenario[] = ['office', 'corridor', 'static'];
 
 export = function (RED: NodeAPI): void {
+  RED.httpAdmin.get('/dali-bus/ports', RED.auth.needsPermission('dali-bus.read'), (_req, res) => {
+    listSerialPorts().then(
+      (listing) => res.json(listing),
+      (err: unknown) => res.json({ ports: [], reason: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+
+  function nodeStatus(s: BusStatus): NodeStatus {
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`dali-bus.status.${key}`, subs);
+    switch (s.kind) {
+      case 'connecting':
+        return { fill: 'yellow', shape: 'ring', text: t('connecting') };
+      case 'connected':
+        return { fill: 'green', shape: 'dot', text: t('connected') };
+      case 'busy':
+        return { fill: 'yellow', shape: 'dot', text: t('busy', { n: s.queued ?? 0 }) };
+      case 'disconnected':
+        return { fill: 'red', shape: 'ring', text: t('disconnected') };
+      case 'portInUse':
+        return { fill: 'red', shape: 'dot', text: s.holder !== undefined ? t('portInUseBy', { holder: s.holder }) : t('portInUse') };
+      case 'error':
+        return { fill: 'red', shape: 'dot', text: t('error', { detail: s.detail ?? '' }) };
+      case 'closed':
+        return { fill: 'grey', shape: 'ring', text: t('closed') };
+    }
+  }
+
+  function simulationSpec(node: DaliBusNode, s: DaliBusSettings): SimulationSpec {
+    let gear: number[];
+    try {
+      gear = parseShortList(s.simGear);
+    } catch {
+      node.warn(RED._('dali-bus.errors.invalidSetting', { name: 'simGear', value: s.simGear, fallback: '0-3' }));
+      gear = [0, 1, 2, 3];
+    }
+    let groups: Map<number, number[]>;
+    try {
+      groups = parseSimGroups(s.simGroups, gear);
+    } catch {
+      node.warn(RED._('dali-bus.errors.invalidSetting', { name: 'simGroups', value: s.simGroups, fallback: '-' }));
+      groups = new Map();
+    }
+    return { gear, groups, sensor: s.simSensor, scenario: s.simScenario, speed: s.simSpeed };
+  }
+
   function DaliBus(this: DaliBusNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
@@ -28,14 +85,43 @@ export = function (RED: NodeAPI): void {
       simScenario: read.choice('simScenario', SCENARIOS, 'office'),
       simSpeed: read.number('simSpeed', 1, 1, 3600),
     };
-    if (interfaceType !== 'simulator' && this.settings.port === '') {
+    const s = this.settings;
+    if (interfaceType !== 'simulator' && s.port === '') {
       this.warn(RED._('dali-bus.errors.portMissing', { interfaceType }));
     }
-    Object.assign(this, createUserRegistry());
+    const label = this.name || (interfaceType === 'simulator' ? RED._('dali-bus.label.defaultSimulator') : `${interfaceType} ${s.port}`);
+    const session = new BusSession({
+      owner: this.id,
+      label,
+      interface: { type: interfaceType, path: s.port, reconnect: { minMs: s.reconnectMinMs, maxMs: s.reconnectMaxMs } },
+      ...(interfaceType === 'simulator' ? { simulation: simulationSpec(this, s) } : {}),
+    });
+    this.session = session;
+    Object.assign(
+      this,
+      createUserRegistry({
+        onRegister: (user) => {
+          session.acquire(user.id);
+          showOwnerStatus(user, nodeStatus(session.status));
+        },
+        onDeregister: (user, removed) => session.release(user.id, removed),
+      }),
+    );
+
+    let up = false;
+    session.on('status', (status: BusStatus) => {
+      fanOutStatus(this.users, nodeStatus(status));
+      const wasUp = up;
+      up = status.kind === 'connected' || status.kind === 'busy';
+      const where = status.detail ?? s.port;
+      if (up) {
+        if (!wasUp) this.log(RED._('dali-bus.log.connected', { where: s.port || label }));
+      } else if (status.kind === 'disconnected' || status.kind === 'error') this.warn(RED._('dali-bus.log.lost', { detail: where || label }));
+      else if (status.kind === 'portInUse') this.warn(RED._('dali-bus.log.portInUse', { port: s.port, holder: status.holder ?? status.detail ?? '' }));
+    });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      // The interface and scheduler arrive with the bus issue; nothing is open yet.
-      done();
+      session.close().then(done, done);
     });
   }
 

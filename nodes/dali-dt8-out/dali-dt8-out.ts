@@ -1,12 +1,19 @@
 /**
  * dali-dt8-out: drives DT8 tunable-white gear (a short address, a group or
- * broadcast) from setpoints: DAPC for intensity, SET TEMPORARY COLOUR
- * TEMPERATURE + ACTIVATE for colour. Skeleton: holds its configuration and
- * answers every message with an error until the behaviour arrives.
+ * broadcast) from setpoints { zone, intensity, cct, reason, source, fadeMs? }
+ * (lib/dali/dt8-output): DAPC for intensity, SET TEMPORARY COLOUR
+ * TEMPERATURE + ACTIVATE for colour, SET FADE TIME when the fade changes.
+ * One output message per input message; msg.topic "diagnostics" asks the
+ * gear for a report instead.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import { parseGearAddress } from '../../lib/dali/address-spec';
+import type { DaliBusFrameEvent } from '../../lib/dali/bus/dali-bus';
+import { Dt8Output, validateSetpoint } from '../../lib/dali/dt8-output';
+import { DaliInputError } from '../../lib/dali/input-error';
+import { DaliInterfaceError, type GearAddress } from '../../lib/dali/types';
 import { findOwner, type DaliBusNode } from '../shared/owners';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 type DimmingCurve = 'logarithmic' | 'linear';
@@ -24,7 +31,7 @@ interface DaliDt8OutSettings {
   verify: boolean;
 }
 
-interface DaliDt8OutNode extends Node {
+interface DaliDt8OutNode extends Node, OwnerStatusListener {
   settings: DaliDt8OutSettings;
   bus: DaliBusNode | null;
 }
@@ -44,13 +51,76 @@ export = function (RED: NodeAPI): void {
       tcLimitsFrom: read.choice('tcLimitsFrom', ['config', 'gear'], 'config'),
       verify: read.bool('verify'),
     };
-    this.bus = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
-    this.bus?.register(this);
-    this.status(idleStatus(RED, this, this.bus !== null));
-    rejectInputNotImplemented(RED, this);
+    const s = this.settings;
+    const owner = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
+    this.bus = owner;
+    const view = new StatusView(this);
+    this.ownerStatus = (status: NodeStatus) => view.owner(status);
+    const output = owner ? new Dt8Output(() => owner.session.bus, { ...s }) : null;
+    const onFrame = (ev: DaliBusFrameEvent): void => output?.handleFrame(ev);
+    const onConnected = (ev: { reconnect: boolean }): void => {
+      if (ev.reconnect) output?.reset();
+    };
+    owner?.session.on('frame', onFrame);
+    owner?.session.on('connected', onConnected);
+    if (owner) owner.register(this);
+    else this.status(idleStatus(RED, this, false));
+    const aborter = new AbortController();
+    let closing = false;
+
+    /** The catalogue message for an error of ours, the bus's, or anything else. */
+    const describe = (err: unknown): string => {
+      if (err instanceof DaliInputError) return RED._(`dali-dt8-out.errors.${err.code}`, { ...err.params });
+      if (err instanceof DaliInterfaceError && err.code === 'notConnected') return RED._('dali-dt8-out.errors.notConnected', { message: err.message });
+      return RED._('dali-dt8-out.errors.bus', { message: err instanceof Error ? err.message : String(err) });
+    };
+
+    const resolveAddress = (msg: NodeMessage, cb: (err: unknown, address?: GearAddress) => void): void => {
+      if (s.addressType === 'str') return cb(null, parseGearAddress(s.address));
+      RED.util.evaluateNodeProperty(s.address, s.addressType, this, msg, (err: Error | null, value: unknown) => {
+        if (err) return cb(err);
+        try {
+          cb(null, parseGearAddress(value));
+        } catch (e) {
+          cb(e);
+        }
+      });
+    };
+
+    this.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      const fail = (err: unknown, status: 'invalid' | 'busError'): void => {
+        if (closing) return done();
+        view.show({ fill: 'red', shape: 'ring', text: RED._(`dali-dt8-out.status.${status}`) });
+        done(new Error(describe(err)));
+      };
+      if (!output) return fail(new DaliInputError('noBus', {}, 'no DALI bus selected'), 'invalid');
+      try {
+        const diagnostics = msg.topic === 'diagnostics';
+        const setpoint = diagnostics ? null : validateSetpoint(msg.payload);
+        resolveAddress(msg, (err, address) => {
+          if (err || !address) return fail(err, 'invalid');
+          const work = setpoint ? output.apply(setpoint, address, aborter.signal) : output.diagnose(address, aborter.signal);
+          work.then(
+            (result) => {
+              view.clear();
+              msg.payload = result;
+              send(msg);
+              done();
+            },
+            (e: unknown) => fail(e, 'busError'),
+          );
+        });
+      } catch (err) {
+        fail(err, 'invalid');
+      }
+    });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      if (this.bus) this.bus.deregister(this, done, removed);
+      closing = true;
+      aborter.abort();
+      owner?.session.off('frame', onFrame);
+      owner?.session.off('connected', onConnected);
+      if (owner) owner.deregister(this, done, removed);
       else done();
     });
   }

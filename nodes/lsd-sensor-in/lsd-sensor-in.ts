@@ -1,16 +1,19 @@
 /**
  * lsd-sensor-in: a DALI-2 light + presence sensor (IEC 62386-303/304) as a
  * source of sensor readings (output 1) and of stale-sensor and wall-panel
- * manual-change alerts (output 2). Skeleton: holds its configuration; reading
- * the bus arrives in a later release.
+ * manual-change alerts (output 2). The work is done by lib/dali/sensor-input.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
+import { parseGearList, type GearList } from '../../lib/dali/address-spec';
+import { SensorInput, type ReadingDetail, type SensorAlert, type SensorReading, type SensorState } from '../../lib/dali/sensor-input';
+import { parseLuxTable } from '../../lib/dali/sensor-readings';
 import { findOwner, type DaliBusNode } from '../shared/owners';
-import { idleStatus } from '../shared/status';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 /** Calibration points [raw, lux], interpolated piecewise linearly. */
 type LuxTable = Array<[number, number]>;
+type EventSchemeSetting = 'deviceInstance' | 'device';
 
 interface LsdSensorInSettings {
   sensorAddress: number;
@@ -21,6 +24,8 @@ interface LsdSensorInSettings {
   luxOffset: number;
   luxTable: LuxTable | null;
   configureAtStart: boolean;
+  /** Event scheme set by configureAtStart. */
+  eventScheme: EventSchemeSetting;
   /** 0 = events only. */
   pollIntervalS: number;
   staleAfterS: number;
@@ -28,30 +33,9 @@ interface LsdSensorInSettings {
   zoneGear: string;
 }
 
-interface LsdSensorInNode extends Node {
+interface LsdSensorInNode extends Node, OwnerStatusListener {
   settings: LsdSensorInSettings;
   bus: DaliBusNode | null;
-}
-
-/** The lux table as [raw, lux] pairs with raw strictly rising, or null when blank or unusable. */
-function parseLuxTable(text: string): LuxTable | null | 'invalid' {
-  if (text === '') return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'invalid';
-  }
-  if (!Array.isArray(value) || value.length < 2) return 'invalid';
-  const table: LuxTable = [];
-  for (const point of value as unknown[]) {
-    if (!Array.isArray(point) || point.length !== 2) return 'invalid';
-    const [raw, lux] = point as unknown[];
-    if (typeof raw !== 'number' || typeof lux !== 'number' || !Number.isFinite(raw) || !Number.isFinite(lux)) return 'invalid';
-    if (table.length > 0 && raw <= table[table.length - 1][0]) return 'invalid';
-    table.push([raw, lux]);
-  }
-  return table;
 }
 
 export = function (RED: NodeAPI): void {
@@ -59,26 +43,81 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
     const sensorAddress = read.number('sensorAddress', 10, 0, 63, true);
-    const luxTable = parseLuxTable(read.text('luxTable'));
-    if (luxTable === 'invalid') this.warn(RED._('lsd-sensor-in.errors.luxTable'));
+    let luxTable: LuxTable | null = null;
+    try {
+      luxTable = parseLuxTable(read.text('luxTable')) as LuxTable | null;
+    } catch {
+      this.warn(RED._('lsd-sensor-in.errors.luxTable'));
+    }
     this.settings = {
       sensorAddress,
       sensorId: read.text('sensorId') || `dali-${sensorAddress}`,
       zone: read.text('zone'),
       luxScale: read.number('luxScale', 1, 0, 1e6),
       luxOffset: read.number('luxOffset', 0, -1e6, 1e6),
-      luxTable: luxTable === 'invalid' ? null : luxTable,
+      luxTable,
       configureAtStart: read.bool('configureAtStart', true),
+      eventScheme: read.choice<EventSchemeSetting>('eventScheme', ['deviceInstance', 'device'], 'deviceInstance'),
       pollIntervalS: read.number('pollIntervalS', 0, 0, 86400),
       staleAfterS: read.number('staleAfterS', 300, 1, 604800),
       zoneGear: read.text('zoneGear'),
     };
-    this.bus = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
-    this.bus?.register(this);
-    this.status(idleStatus(RED, this, this.bus !== null && this.settings.zone !== ''));
+    const s = this.settings;
+    let zoneGear: GearList = { shorts: [], groups: [] };
+    try {
+      zoneGear = parseGearList(s.zoneGear);
+    } catch {
+      this.warn(RED._('lsd-sensor-in.errors.invalidSetting', { name: 'zoneGear', value: s.zoneGear, fallback: '-' }));
+    }
+    const owner = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
+    this.bus = owner;
+    const view = new StatusView(this);
+    this.ownerStatus = (status: NodeStatus) => view.owner(status);
+    let input: SensorInput | null = null;
+    if (owner && s.zone !== '') {
+      input = new SensorInput(owner.session, {
+        sensorAddress,
+        sensorId: s.sensorId,
+        zone: s.zone,
+        calibration: s.luxTable ? { kind: 'table', points: s.luxTable } : { kind: 'linear', scale: s.luxScale, offset: s.luxOffset },
+        configureAtStart: s.configureAtStart,
+        eventScheme: s.eventScheme,
+        pollIntervalS: s.pollIntervalS,
+        staleAfterS: s.staleAfterS,
+        zoneGear,
+      });
+      input.on('reading', (reading: SensorReading, detail: ReadingDetail) => {
+        this.send([{ topic: s.zone, payload: reading, dali: detail }, null]);
+      });
+      let stale: number | null = null;
+      let silent = false;
+      const refresh = (): void => {
+        if (silent) view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.notAnswering', { address: sensorAddress }) }, true);
+        else if (stale !== null) view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.stale', { seconds: stale }) }, true);
+        else view.clear();
+      };
+      input.on('alert', (alert: SensorAlert) => {
+        if (alert.kind === 'stale' || alert.kind === 'recovered') {
+          stale = alert.kind === 'stale' ? Math.round(alert.silentS) : null;
+          refresh();
+        }
+        this.send([null, { topic: alert.kind, payload: alert }]);
+      });
+      input.on('sensor', (state: SensorState) => {
+        const nowSilent = state.state === 'notAnswering';
+        if (nowSilent && !silent) this.warn(RED._('lsd-sensor-in.errors.notAnswering', { address: sensorAddress, detail: state.detail ?? '-' }));
+        silent = nowSilent;
+        refresh();
+      });
+      owner.register(this);
+      input.start();
+    } else {
+      this.status(idleStatus(RED, this, false));
+    }
 
     this.on('close', (removed: boolean, done: () => void) => {
-      if (this.bus) this.bus.deregister(this, done, removed);
+      input?.stop();
+      if (input && owner) owner.deregister(this, done, removed);
       else done();
     });
   }

@@ -5,28 +5,56 @@
  * `owner.register(this)` when created and `owner.deregister(this, done,
  * removed)` in its close handler.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
+import type { BusSession } from '../../lib/dali/bus-session';
 import type { InterfaceKind } from '../../lib/dali/types';
+import type { LightingStore } from '../../lib/store/store';
 
 export interface ResourceOwner {
   /** Child nodes using the resource, by node id. */
   users: Record<string, Node>;
   register(user: Node): void;
-  /** Forgets `user` and calls `done` (closing the resource when the last user leaves comes with the resource). */
+  /**
+   * Forgets `user` and calls `done` once the owner is finished with it: when
+   * the owner closes the resource as the last user leaves, `done` waits for
+   * the resource to be released.
+   */
   deregister(user: Node, done: () => void, removed?: boolean): void;
 }
 
-/** The users map and register/deregister for a config node. */
-export function createUserRegistry(): ResourceOwner {
+/** What an owner does when users come and go. */
+export interface RegistryHooks {
+  /** After `user` was added. */
+  onRegister?(user: Node): void;
+  /** After `user` was removed; `done` waits for the returned promise. Never rejects `done`. */
+  onDeregister?(user: Node, removed: boolean): Promise<void> | void;
+}
+
+/** The users map and register/deregister for a config node (10-mqtt.js pattern). */
+export function createUserRegistry(hooks: RegistryHooks = {}): ResourceOwner {
   const users: Record<string, Node> = {};
   return {
     users,
     register(user: Node): void {
       users[user.id] = user;
+      hooks.onRegister?.(user);
     },
-    deregister(user: Node, done: () => void): void {
+    deregister(user: Node, done: () => void, removed?: boolean): void {
       delete users[user.id];
-      done();
+      if (!hooks.onDeregister) {
+        done();
+        return;
+      }
+      let pending: Promise<void> | void;
+      try {
+        pending = hooks.onDeregister(user, removed === true);
+      } catch {
+        pending = undefined;
+      }
+      Promise.resolve(pending).then(
+        () => done(),
+        () => done(),
+      );
     },
   };
 }
@@ -52,18 +80,53 @@ export interface DaliBusSettings {
 
 export interface DaliBusNode extends Node, ResourceOwner {
   settings: DaliBusSettings;
+  /** The interface and DaliBus this config node owns (lib/dali/bus-session). */
+  session: BusSession;
 }
 
 export interface LightingStoreSettings {
-  /** Absolute path of the SQLite file. */
+  /**
+   * Absolute path of the SQLite file (from the "Database file" setting, else
+   * DB_URL, else <userDir>/smart-lighting.db), ":memory:", or "" when the
+   * setting or DB_URL names a database this package cannot use (see `configError`).
+   */
   path: string;
   flushIntervalMs: number;
   flushMaxRows: number;
   busyTimeoutMs: number;
 }
 
+/**
+ * The `lighting-store` config node. How a child node uses it:
+ *
+ *   const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+ *   owner?.register(node);                       // in the constructor
+ *   const store = await owner.getStore();        // LightingStore (lib/store), shared
+ *   ...store.insert(...), store.activeOverrides(...), ...
+ *   owner.deregister(node, done, removed);        // in 'close'
+ *
+ * - getStore() opens the database on first use and hands every user the same
+ *   handle (one connection per file, also across config nodes naming the same
+ *   file). It rejects with the reason the store cannot be opened (also shown
+ *   as the users' red status); the next call retries. Do not close() the
+ *   handle: the config node closes it (flushing) when its last user
+ *   deregisters, or on its own close, before calling `done`.
+ * - Connection status is fanned out to registered users when it changes:
+ *   yellow ring "opening", green dot "connected", red ring with the error.
+ *   A user that implements `storeStatus(status)` (LightingStoreUser) gets it
+ *   there instead, to combine it with its own status.
+ */
 export interface LightingStoreNode extends Node, ResourceOwner {
   settings: LightingStoreSettings;
+  /** The shared, open store. Rejects with the open error (or when the config node is closed). */
+  getStore(): Promise<LightingStore>;
+  /** A setting / DB_URL error that makes the store unusable (e.g. a PostgreSQL URL), else null. */
+  configError: Error | null;
+}
+
+/** A node using a lighting-store; `storeStatus`, when present, receives the store's status instead of node.status(). */
+export interface LightingStoreUser extends Node {
+  storeStatus?(status: NodeStatus): void;
 }
 
 /** The config node `id` if it exists and has type `type`, else null. */

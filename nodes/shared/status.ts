@@ -22,3 +22,61 @@ export function rejectInputNotImplemented(RED: NodeAPI, node: Node): void {
     done(new Error(RED._(`${node.type}.errors.notImplemented`)));
   });
 }
+
+/** A user of a config node that merges the owner's status with its own (see StatusView). */
+export interface OwnerStatusListener {
+  ownerStatus?(status: NodeStatus): void;
+}
+
+/** Sends the owner's status to every user (10-mqtt.js pattern): `ownerStatus` where a user has it, else `status`. */
+export function fanOutStatus(users: Record<string, Node>, status: NodeStatus): void {
+  for (const user of Object.values(users)) showOwnerStatus(user, status);
+}
+
+/** Shows the owner's status on one user. */
+export function showOwnerStatus(user: Node, status: NodeStatus): void {
+  const listener = (user as Node & OwnerStatusListener).ownerStatus;
+  if (typeof listener === 'function') listener.call(user, status);
+  else user.status(status);
+}
+
+/**
+ * A node's status from two sources: its config node (connection, queue) and
+ * itself (a refused message, a stale sensor). The node's own status stays
+ * until it clears it or the owner's status changes; a sticky one (a
+ * condition, not an event) also survives the owner's green statuses and
+ * comes back after the owner's other ones.
+ */
+export class StatusView {
+  private ownerStatus: NodeStatus = {};
+  private local: NodeStatus | null = null;
+  private sticky = false;
+
+  constructor(private readonly node: Node) {}
+
+  /** The owner's status changed. */
+  owner(status: NodeStatus): void {
+    this.ownerStatus = status;
+    if (this.local && this.sticky && status.fill === 'green') {
+      this.node.status(this.local);
+      return;
+    }
+    if (!this.sticky) this.local = null;
+    this.node.status(status);
+  }
+
+  /** The node's own status, shown over the owner's. */
+  show(status: NodeStatus, sticky = false): void {
+    this.local = status;
+    this.sticky = sticky;
+    this.node.status(status);
+  }
+
+  /** Back to the owner's status (if the node's own was shown). */
+  clear(): void {
+    if (this.local === null) return;
+    this.local = null;
+    this.sticky = false;
+    this.node.status(this.ownerStatus);
+  }
+}

@@ -345,6 +345,24 @@ export class DaliBus extends EventEmitter {
     };
   }
 
+  /** Short addresses the bus knows of (inventory, commands, queries), ascending. */
+  knownShortAddresses(): number[] {
+    return [...this.gear.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * The short addresses an address reaches, as far as known: `complete` is
+   * false when a group's membership is unknown (then `shorts` lists every
+   * known gear) or a broadcast goes to a bus whose inventory is not known
+   * to be complete.
+   */
+  members(address: GearAddress): { shorts: number[]; complete: boolean } {
+    encodeGearAddressByte(address, false);
+    const r = this.affected(address);
+    const complete = address.kind === 'broadcast' ? this.inventoryComplete : r.complete;
+    return { shorts: [...r.shorts].sort((a, b) => a - b), complete };
+  }
+
   /** Declares the complete membership of a group (from commissioning). */
   setGroupMembers(group: number, members: readonly number[]): void {
     if (!Number.isInteger(group) || group < 0 || group > 15) throw new RangeError(`group must be 0..15, got ${String(group)}`);
@@ -734,6 +752,14 @@ export class DaliBus extends EventEmitter {
    * is updated from gear commands among them as for frames of other masters.
    */
   send(frames: readonly ForwardFrame[], options: { priority?: Priority } = {}): Promise<BackwardResult[]> {
+    return this.transact(frames, options).then((r) => r.results);
+  }
+
+  /** Like send(), also reporting the frames on the wire (send-twice counts 2) and their bus time. */
+  transact(
+    frames: readonly ForwardFrame[],
+    options: { priority?: Priority } = {},
+  ): Promise<{ results: BackwardResult[]; frames: number; busTimeMs: number }> {
     if (!Array.isArray(frames) || frames.length === 0) return Promise.reject(new RangeError('send needs at least one frame'));
     for (const f of frames) {
       const ok =
@@ -749,12 +775,14 @@ export class DaliBus extends EventEmitter {
     return this.job('send', options.priority ?? 2, async (ctx) => {
       const decoder = new FrameDecoder();
       const out: BackwardResult[] = [];
+      const framesBefore = ctx.frames;
+      const busBefore = ctx.busTimeMs;
       for (const f of list) {
         out.push(await ctx.transmit(f));
         if (f.bits === 16) this.learnFromFrame(decoder.decode(16, f.value), false);
         else decoder.decode(24, f.value);
       }
-      return out;
+      return { results: out, frames: ctx.frames - framesBefore, busTimeMs: ctx.busTimeMs - busBefore };
     });
   }
 

@@ -1,0 +1,222 @@
+/**
+ * Which gear an address reaches, and what each gear says about itself.
+ *
+ * - `GearDirectory.members(bus, address)`: the short addresses a short,
+ *   group or broadcast address reaches. Known membership (inventory,
+ *   commissioning) is used as is; otherwise the bus is scanned once
+ *   (QUERY CONTROL GEAR PRESENT to 0..63, then QUERY GROUPS of each gear
+ *   found, about 3 s), the complete group membership is handed to the
+ *   DaliBus (its planner can then use group and broadcast frames) and kept
+ *   until `forget()` (call it after a reconnect).
+ * - `diagnoseGear(bus, short)`: QUERY STATUS (bits by name), QUERY LAMP
+ *   FAILURE, device types, and for DT8 gear colour type features, colour
+ *   status, gear features (automatic activation), Tc limits, actual level
+ *   and colour temperature. Gear that does not answer QUERY STATUS is
+ *   reported `present: false` and not asked anything else.
+ */
+import type { DaliBus, GearStatus, TcLimitsReading } from './bus/dali-bus';
+import { dt8Command, enableDeviceType, gearCommand } from './codec';
+import { arcLevelToPercent, type DimmingCurve } from './curve';
+import { formatGearAddress } from './address-spec';
+import { DEVICE_TYPE_COLOUR, Dt8Command, GearCommand } from './opcodes';
+import type { BackwardResult, GearAddress, Priority } from './types';
+
+const QUERY_PRIORITY: Priority = 3;
+
+export class GearDirectory {
+  private scan: Promise<Map<number, number[]>> | null = null;
+
+  /** Forgets the scan (the bus may have changed while disconnected). */
+  forget(): void {
+    this.scan = null;
+  }
+
+  /** Short addresses `address` reaches, ascending. */
+  async members(bus: DaliBus, address: GearAddress): Promise<number[]> {
+    if (address.kind === 'short') return [address.address];
+    if (address.kind === 'broadcastUnaddressed') return [];
+    const known = bus.members(address);
+    if (known.complete && known.shorts.length > 0) return known.shorts;
+    const found = await this.discover(bus);
+    const shorts = [...found.keys()].sort((a, b) => a - b);
+    if (address.kind === 'broadcast') return shorts;
+    return shorts.filter((s) => found.get(s)?.includes(address.group) === true);
+  }
+
+  private discover(bus: DaliBus): Promise<Map<number, number[]>> {
+    if (!this.scan) {
+      const scan = scanBus(bus);
+      this.scan = scan;
+      scan.catch(() => {
+        if (this.scan === scan) this.scan = null;
+      });
+    }
+    return this.scan;
+  }
+}
+
+/** Short address -> groups of every gear that answers. Tells the DaliBus the complete group membership. */
+async function scanBus(bus: DaliBus): Promise<Map<number, number[]>> {
+  const found = new Map<number, number[]>();
+  for (let s = 0; s < 64; s++) {
+    const r = await bus.query(gearCommand({ kind: 'short', address: s }, GearCommand.QUERY_CONTROL_GEAR_PRESENT), { priority: QUERY_PRIORITY });
+    if (r.kind === 'none') continue;
+    const groups = await bus.readGroups(s, { priority: QUERY_PRIORITY });
+    found.set(s, groups ?? []);
+  }
+  for (let g = 0; g < 16; g++) {
+    bus.setGroupMembers(
+      g,
+      [...found].filter(([, groups]) => groups.includes(g)).map(([s]) => s),
+    );
+  }
+  return found;
+}
+
+export interface ColourTypeFeatures {
+  readonly raw: number;
+  readonly xyCapable: boolean;
+  readonly tcCapable: boolean;
+  readonly primaryCount: number;
+  readonly rgbwafChannels: number;
+}
+
+export interface ColourStatus {
+  readonly raw: number;
+  readonly xyOutOfRange: boolean;
+  readonly tcOutOfRange: boolean;
+  readonly autoCalibrationRunning: boolean;
+  readonly autoCalibrationSuccessful: boolean;
+  readonly xyActive: boolean;
+  readonly tcActive: boolean;
+  readonly primaryNActive: boolean;
+  readonly rgbwafActive: boolean;
+}
+
+export interface TcLimitsReport extends TcLimitsReading {
+  readonly coolestKelvin: number | null;
+  readonly warmestKelvin: number | null;
+  readonly physicalCoolestKelvin: number | null;
+  readonly physicalWarmestKelvin: number | null;
+}
+
+export interface GearDiagnosis {
+  /** `A5`. */
+  readonly address: string;
+  readonly present: boolean;
+  readonly status: GearStatus | null;
+  /** QUERY LAMP FAILURE (null: no answer to QUERY STATUS). */
+  readonly lampFailure: boolean | null;
+  readonly deviceTypes: number[] | null;
+  readonly dt8: boolean;
+  readonly colourTypeFeatures: ColourTypeFeatures | null;
+  readonly colourStatus: ColourStatus | null;
+  readonly gearFeatures: { readonly raw: number; readonly autoActivation: boolean } | null;
+  readonly tcLimits: TcLimitsReport | null;
+  /** 0..254, 255 = MASK (unknown), null = no answer. */
+  readonly actualLevel: number | null;
+  /** The actual level in percent on the node's curve. */
+  readonly intensity: number | null;
+  readonly colourTemperature: { readonly mirek: number; readonly kelvin: number } | null;
+}
+
+const kelvinOf = (mirek: number | null): number | null => (mirek === null || mirek <= 0 ? null : Math.round(1e6 / mirek));
+
+function answer(r: BackwardResult | undefined): number | null {
+  return r?.kind === 'answer' ? r.value : null;
+}
+
+async function dt8Query(bus: DaliBus, short: number, opcode: number): Promise<number | null> {
+  const rs = await bus.send([enableDeviceType(DEVICE_TYPE_COLOUR), dt8Command({ kind: 'short', address: short }, opcode)], {
+    priority: QUERY_PRIORITY,
+  });
+  return answer(rs[1]);
+}
+
+/** Everything the gear at `short` reports about itself (see the module comment). */
+export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCurve = 'logarithmic'): Promise<GearDiagnosis> {
+  const address = formatGearAddress({ kind: 'short', address: short });
+  const opts = { priority: QUERY_PRIORITY };
+  const status = await bus.queryStatus(short, opts);
+  if (status === null) {
+    return {
+      address,
+      present: false,
+      status: null,
+      lampFailure: null,
+      deviceTypes: null,
+      dt8: false,
+      colourTypeFeatures: null,
+      colourStatus: null,
+      gearFeatures: null,
+      tcLimits: null,
+      actualLevel: null,
+      intensity: null,
+      colourTemperature: null,
+    };
+  }
+  const lamp = await bus.query(gearCommand({ kind: 'short', address: short }, GearCommand.QUERY_LAMP_FAILURE), opts);
+  const deviceTypes = await bus.queryDeviceTypes(short, opts);
+  const dt8 = deviceTypes?.includes(DEVICE_TYPE_COLOUR) === true;
+  const actualLevel = await bus.readActualLevel(short, opts);
+  let colourTypeFeatures: ColourTypeFeatures | null = null;
+  let colourStatus: ColourStatus | null = null;
+  let gearFeatures: GearDiagnosis['gearFeatures'] = null;
+  let tcLimits: TcLimitsReport | null = null;
+  let colourTemperature: GearDiagnosis['colourTemperature'] = null;
+  if (dt8) {
+    const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
+    if (f !== null) {
+      colourTypeFeatures = {
+        raw: f,
+        xyCapable: (f & 0x01) !== 0,
+        tcCapable: (f & 0x02) !== 0,
+        primaryCount: (f >> 2) & 0x07,
+        rgbwafChannels: (f >> 5) & 0x07,
+      };
+    }
+    const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
+    if (s !== null) {
+      colourStatus = {
+        raw: s,
+        xyOutOfRange: (s & 0x01) !== 0,
+        tcOutOfRange: (s & 0x02) !== 0,
+        autoCalibrationRunning: (s & 0x04) !== 0,
+        autoCalibrationSuccessful: (s & 0x08) !== 0,
+        xyActive: (s & 0x10) !== 0,
+        tcActive: (s & 0x20) !== 0,
+        primaryNActive: (s & 0x40) !== 0,
+        rgbwafActive: (s & 0x80) !== 0,
+      };
+    }
+    const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
+    if (features) gearFeatures = { raw: features.raw, autoActivation: features.autoActivation };
+    const limits = await bus.readTcLimits(short, opts);
+    if (limits) {
+      tcLimits = {
+        ...limits,
+        coolestKelvin: kelvinOf(limits.coolestMirek),
+        warmestKelvin: kelvinOf(limits.warmestMirek),
+        physicalCoolestKelvin: kelvinOf(limits.physicalCoolestMirek),
+        physicalWarmestKelvin: kelvinOf(limits.physicalWarmestMirek),
+      };
+    }
+    const mirek = await bus.readColourTemperatureMirek(short, opts);
+    if (mirek !== null) colourTemperature = { mirek, kelvin: Math.round(1e6 / mirek) };
+  }
+  return {
+    address,
+    present: true,
+    status,
+    lampFailure: lamp.kind !== 'none',
+    deviceTypes,
+    dt8,
+    colourTypeFeatures,
+    colourStatus,
+    gearFeatures,
+    tcLimits,
+    actualLevel,
+    intensity: actualLevel !== null && actualLevel <= 254 ? Math.round(arcLevelToPercent(actualLevel, curve) * 100) / 100 : null,
+    colourTemperature,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * dali-bus config node in the Node-RED runtime: it owns the interface (opens
+ * with the first user, closes when the last one is removed or on its own
+ * close, and done waits for that), fans its status out to every child
+ * (connected, busy with the queue length, disconnected, port in use), keeps
+ * a device to one bus, lists ports for the editor, and survives repeated
+ * redeploys without leaving anything open.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Node, NodeStatus } from 'node-red';
+import type { FlowNodeDef } from 'node-red-node-test-helper';
+import { portRegistry } from '../../lib/dali/bus-registry';
+import type { Simulation } from '../../lib/dali/sim-config';
+import { helper, initCatalogues, lastStatus, load, message, nodeById, session, simBus, simulation, statuses, TAB, waitFor } from './dali-node-helpers';
+
+function out(id: string, bus = 'bus1'): FlowNodeDef {
+  return {
+    id,
+    type: 'dali-dt8-out',
+    z: 'f1',
+    name: '',
+    bus,
+    address: 'A1',
+    addressType: 'str',
+    fadeMs: '0',
+    curve: 'logarithmic',
+    warmestKelvin: '1800',
+    coolestKelvin: '6500',
+    tcLimitsFrom: 'config',
+    verify: false,
+    wires: [[]],
+  };
+}
+
+function sensorIn(id: string, bus = 'bus1'): FlowNodeDef {
+  return {
+    id,
+    type: 'lsd-sensor-in',
+    z: 'f1',
+    name: '',
+    bus,
+    sensorAddress: '10',
+    sensorId: '',
+    zone: 'office-1',
+    luxScale: '2',
+    luxOffset: '0',
+    luxTable: '',
+    configureAtStart: true,
+    eventScheme: 'deviceInstance',
+    pollIntervalS: '0',
+    staleAfterS: '300',
+    zoneGear: 'A0-3',
+    wires: [[], []],
+  };
+}
+
+const status = (key: string, subs: Record<string, unknown> = {}): string => message('dali-bus', `status.${key}`, subs);
+const CONNECTED: NodeStatus = { fill: 'green', shape: 'dot', text: '' };
+
+function isConnected(n: Node): boolean {
+  const s = lastStatus(n);
+  return s?.fill === CONNECTED.fill && s?.shape === CONNECTED.shape && s?.text === status('connected');
+}
+
+/** Close a node as a deploy that removes it does (Node.close(removed) -> 'close' handlers). */
+function removeNode(n: Node): Promise<void> {
+  return (n as Node & { close(removed: boolean): Promise<void> }).close(true);
+}
+
+describe('dali-bus config node', function () {
+  this.timeout(20000);
+  before(initCatalogues);
+  afterEach(() => helper.unload());
+
+  it('fans its status out to every child: connecting, connected, busy (n queued), connected again, disconnected', async () => {
+    await load([TAB, simBus(), out('o1'), out('o2'), sensorIn('s1')]);
+    const children = ['o1', 'o2', 's1'].map((id) => nodeById(id));
+    await waitFor(() => children.every(isConnected), 'every child connected');
+    assert.deepEqual(statuses(children[0] as Node)[0], { fill: 'yellow', shape: 'ring', text: status('connecting') }, 'the first user opens it');
+    const bus = session().bus;
+    assert.ok(bus);
+    const queries = Array.from({ length: 40 }, (_, i) => bus.readActualLevel(i % 4));
+    await waitFor(() => children.every((c) => lastStatus(c)?.shape === 'dot' && lastStatus(c)?.fill === 'yellow'), 'busy status');
+    const busy = lastStatus(children[0] as Node);
+    assert.match(String(busy?.text), new RegExp(`^${status('busy', { n: '\\d+' }).replace(/[()]/g, '\\$&')}$`));
+    await Promise.all(queries);
+    await waitFor(() => children.every(isConnected), 'green again when the queue drains');
+    simulation().iface.disconnect();
+    for (const c of children) assert.deepEqual(lastStatus(c), { fill: 'red', shape: 'ring', text: status('disconnected') }, c.id);
+    simulation().iface.reconnect();
+    await waitFor(() => children.every(isConnected), 'connected after reconnect');
+  });
+
+  it('opens with the first user and closes when the last one is removed; done waits for the close', async () => {
+    await load([TAB, simBus(), out('o1'), out('o2')]);
+    const s = session();
+    await waitFor(() => s.simulation?.iface.state === 'connected', 'open');
+    const sim = s.simulation as Simulation;
+    await removeNode(nodeById('o1'));
+    assert.equal(sim.iface.state, 'connected', 'one user left: still open');
+    assert.equal(s.userCount, 1);
+    await removeNode(nodeById('o2'));
+    assert.equal(sim.iface.state, 'closed', 'closed before done was called');
+    assert.equal(s.simulation, null);
+    assert.equal(s.isOpen, false);
+    assert.deepEqual(Object.keys(nodeById<Node & { users: object }>('bus1').users), []);
+  });
+
+  it('does not open without users, and closes on its own close (redeploy) before done', async () => {
+    await load([TAB, simBus()]);
+    assert.equal(session().simulation, null, 'no user: nothing opened');
+    await helper.unload();
+    await load([TAB, simBus(), sensorIn('s1')]);
+    const s = session();
+    await waitFor(() => s.simulation?.iface.state === 'connected', 'open');
+    const sim = s.simulation as Simulation;
+    await helper.unload();
+    assert.equal(sim.iface.state, 'closed');
+    assert.equal(sim.bus.listenerCount('frame'), 0, 'no listener left on the simulated bus');
+  });
+
+  it('survives repeated redeploys: each one closes what the previous opened', async () => {
+    const opened: Simulation[] = [];
+    for (let i = 0; i < 8; i++) {
+      await load([TAB, simBus('bus1', { simScenario: 'office', simSpeed: '3600' }), out('o1'), sensorIn('s1')]);
+      await waitFor(() => session().simulation?.iface.state === 'connected', 'open');
+      opened.push(session().simulation as Simulation);
+      await helper.unload();
+    }
+    assert.ok(opened.every((sim) => sim.iface.state === 'closed'));
+    assert.ok(opened.every((sim) => sim.bus.listenerCount('frame') === 0));
+  });
+
+  it('keeps a device to one bus: the second bus on the same port shows "port in use by" the first', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dali-bus-test-'));
+    const port = path.join(dir, 'ttyNOTHING');
+    try {
+      const hw = { interfaceType: 'luba', port, reconnectMinMs: '50', reconnectMaxMs: '100' };
+      await load([TAB, simBus('busA', { ...hw, name: 'first bus' }), simBus('busB', { ...hw, name: 'second bus' }), out('oA', 'busA'), out('oB', 'busB')]);
+      await waitFor(() => lastStatus(nodeById('oA'))?.text === status('disconnected'), 'the first bus trying a missing device');
+      await waitFor(() => lastStatus(nodeById('oB'))?.text === status('portInUseBy', { holder: 'first bus' }), 'port in use');
+      assert.equal(lastStatus(nodeById('oB'))?.fill, 'red');
+      assert.equal(portRegistry.holder(port), 'first bus');
+      await helper.unload();
+      assert.equal(portRegistry.holder(port), undefined, 'released on close');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists serial and hidraw devices for the editor, with a reason when the list may be incomplete', async () => {
+    await load([TAB, simBus()]);
+    const res = await (helper as unknown as { request(): { get(p: string): PromiseLike<{ status: number; body: unknown }> } })
+      .request()
+      .get('/dali-bus/ports');
+    assert.equal(res.status, 200);
+    const body = res.body as { ports: Array<{ path: string; kind: string }>; reason?: string };
+    assert.ok(Array.isArray(body.ports));
+    for (const p of body.ports) {
+      assert.equal(typeof p.path, 'string');
+      assert.ok(p.kind === 'serial' || p.kind === 'hidraw');
+    }
+    assert.ok(body.reason === undefined || typeof body.reason === 'string');
+  });
+});
