@@ -5,8 +5,8 @@
  *   const svc = new FeatureWindowService({ windowMs, graceMs, keepWindows, store,
  *     onWindow: (w) => node.send({ topic: w.zone, payload: w }), onError: (e) => node.error(e) });
  *   await svc.start();                      // restore + replay, then a timer closes windows
- *   input:  await svc.ingest(msg.payload)   // throws ReadingValidationError: done(err), nothing stored
- *           await svc.ingestWeather(msg.payload)   (topic "weather")
+ *   input:  await svc.ingest(msg.payload, { waitForCommit })   // throws ReadingValidationError: done(err), nothing stored
+ *           await svc.ingestWeatherWithAck(msg.payload, { waitForCommit })   (topic "weather")
  *           await svc.aggregateNow()               (topic "aggregate")
  *   close:  await svc.stop()
  *
@@ -38,6 +38,12 @@ export interface FeatureWindowServiceOptions extends FeatureEngineOptions, Resto
   onWindow?: (window: FeatureWindow) => void;
   /** Background failures (storing a window). Never thrown. */
   onError?: (err: Error) => void;
+}
+
+/** ingest()'s result: the engine's, plus the store's acknowledgement of the raw event. */
+export interface ServiceIngestResult extends IngestResult {
+  /** null without a store; {committed: false, id: null} when only queued. */
+  ack: InsertAck | null;
 }
 
 export class FeatureWindowService {
@@ -84,23 +90,36 @@ export class FeatureWindowService {
   /**
    * Validates and counts a reading, then stores it raw (with its late flag).
    * Rejects with ReadingValidationError for a malformed reading (nothing
-   * counted or stored), or with the store's error.
+   * counted or stored), or with the store's error. `options.waitForCommit`
+   * overrides the service's default for this reading; `ack` is the store's
+   * acknowledgement (null without a store).
    */
-  async ingest(payload: unknown): Promise<IngestResult> {
+  async ingest(payload: unknown, options: InsertOptions = {}): Promise<ServiceIngestResult> {
     const result = this.engine.ingest(payload, this.#clock());
+    let ack: InsertAck | null = null;
     if (this.#store !== null) {
-      await this.#store.insert('raw_sensor_events', { ...result.reading, late: result.late }, { waitForCommit: this.#wait });
+      ack = await this.#store.insert('raw_sensor_events', { ...result.reading, late: result.late }, { waitForCommit: this.#waitFor(options) });
     }
-    return result;
+    return { ...result, ack };
   }
 
   /** Validates and keeps a weather update, and stores it (the original payload as `raw`). */
-  async ingestWeather(payload: unknown): Promise<WeatherUpdate> {
+  async ingestWeather(payload: unknown, options: InsertOptions = {}): Promise<WeatherUpdate> {
+    return (await this.ingestWeatherWithAck(payload, options)).update;
+  }
+
+  /** ingestWeather, also returning the store's acknowledgement (null without a store). */
+  async ingestWeatherWithAck(payload: unknown, options: InsertOptions = {}): Promise<{ update: WeatherUpdate; ack: InsertAck | null }> {
     const update = this.engine.setWeather(payload);
+    let ack: InsertAck | null = null;
     if (this.#store !== null) {
-      await this.#store.insert('weather_events', { ...update, raw: payload }, { waitForCommit: this.#wait });
+      ack = await this.#store.insert('weather_events', { ...update, raw: payload }, { waitForCommit: this.#waitFor(options) });
     }
-    return update;
+    return { update, ack };
+  }
+
+  #waitFor(options: InsertOptions): boolean {
+    return options.waitForCommit === undefined ? this.#wait : options.waitForCommit === true;
   }
 
   /** Closes due windows and snapshots the open ones (see engine.aggregateNow); stores and emits them. */

@@ -6,3 +6,5 @@ export { exportTable, runExportCli, parseExportArgs, parseTimeArg, UsageError, E
 export type { ExportOptions, ExportResult, ExportFormat, ExportArgs } from './export';
 export { Db, Stmt, sqliteCode } from './sqlite';
 export type { SqlValue, SqlRow, RunInfo } from './sqlite';
+export * from './settings';
+export * from './lease';

@@ -67,6 +67,8 @@ export interface PruneOptions extends Partial<RetentionDays> {
   vacuum?: boolean;
   /** Pages freed per vacuum step. Default 1000 (4 MiB with 4 KiB pages). */
   vacuumPagesPerStep?: number;
+  /** Stops the prune between batches (the report says aborted: true), e.g. when its node closes. */
+  signal?: AbortSignal;
 }
 
 export interface TablePruneReport {
@@ -89,7 +91,7 @@ export interface PruneReport {
   longestBatchMs: number;
   /** Pages returned to the file system by incremental_vacuum (0 without `vacuum`). */
   vacuumedPages: number;
-  /** true when the store closed mid-way (the report covers what was done). */
+  /** true when the store closed (or the signal aborted) mid-way (the report covers what was done). */
   aborted: boolean;
 }
 
@@ -120,7 +122,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * Prunes every table per its retention. Rejects with PruneBusyError if a
  * prune is already running on this database, RangeError for bad options, or
  * the SQLite error that stopped it. Stops early (aborted: true) when the store
- * is closing.
+ * is closing or `options.signal` is aborted.
  */
 export async function prune(store: LightingStore, options: PruneOptions = {}): Promise<PruneReport> {
   const now = options.now ?? Date.now();
@@ -153,7 +155,7 @@ export async function prune(store: LightingStore, options: PruneOptions = {}): P
       const sql = `DELETE FROM ${target.table} WHERE rowid IN
                    (SELECT rowid FROM ${target.table} WHERE ${target.time} < ? LIMIT ?)`;
       for (;;) {
-        if (store.stopping) {
+        if (store.stopping || options.signal?.aborted === true) {
           report.aborted = true;
           return report;
         }
@@ -173,7 +175,7 @@ export async function prune(store: LightingStore, options: PruneOptions = {}): P
     }
     if (options.vacuum === true) {
       for (;;) {
-        if (store.stopping) {
+        if (store.stopping || options.signal?.aborted === true) {
           report.aborted = true;
           return report;
         }

@@ -1,15 +1,20 @@
 /**
- * feature-window: turns sensor readings (and weather updates) into one
- * feature window per zone every `windowMinutes` (mean/min/max/std lux,
- * presence ratio, transitions). Skeleton: holds its configuration and answers
- * every message with an error until the behaviour arrives.
+ * feature-window: sensor readings (and weather updates) in, one feature
+ * window per zone out at each window end (FeatureWindowService of
+ * lib/features: streaming statistics, grace for late readings, restore and
+ * replay from the lighting store at start). Output 1: windows; output 2: an
+ * acknowledgement per stored message ({id, committed}; with
+ * msg.waitForCommit only after the commit). The hot path is readable by other
+ * nodes through `node.latest(zone, n)`.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface FeatureWindowSettings {
+  /** Window length; whole minutes in the editor, a fraction (>= 1 s) accepted from hand-edited flows. */
   windowMinutes: number;
   keepWindows: number;
   /** How long after a window ends late readings are still accepted into it. */
@@ -19,27 +24,164 @@ interface FeatureWindowSettings {
 interface FeatureWindowNode extends Node {
   settings: FeatureWindowSettings;
   store: LightingStoreNode | null;
+  /** The last `n` (default keepWindows) windows of `zone`, newest first (partial snapshots included); [] before start. */
+  latest(zone: string, n?: number): FeatureWindow[];
+  storeStatus(status: NodeStatus): void;
 }
 
+type Msg = NodeMessage & { waitForCommit?: unknown };
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+const clock = (ms: number): string => {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
+
 export = function (RED: NodeAPI): void {
-  function FeatureWindow(this: FeatureWindowNode, config: NodeConfig): void {
+  function FeatureWindowNodeType(this: FeatureWindowNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`feature-window.${key}`, subs);
     const read = new SettingsReader(RED, this, config);
     this.settings = {
-      windowMinutes: read.number('windowMinutes', 5, 1, 1440, true),
+      windowMinutes: read.number('windowMinutes', 5, 1 / 60, 1440),
       keepWindows: read.number('keepWindows', 3, 1, 1000, true),
       graceS: read.number('graceS', 60, 0, 3600, true),
     };
-    this.store = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
-    this.store?.register(this);
-    this.status(idleStatus(RED, this, this.store !== null));
-    rejectInputNotImplemented(RED, this);
+    const windowMs = Math.max(1000, Math.round(this.settings.windowMinutes * 60_000));
+    const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+    this.store = owner;
+
+    let svc: FeatureWindowService | null = null;
+    let starting: Promise<FeatureWindowService> | null = null;
+    let closing = false;
+    /** The status shows an error (until the next message handled or window sent). */
+    let failed = false;
+    let sent = 0;
+    let lastEnd: number | null = null;
+
+    /** The node's own status; the store's "connected" gives way to it, the store's errors do not. */
+    let own: NodeStatus | null = null;
+    const show = (status: NodeStatus): void => {
+      own = status;
+      if (!closing) this.status(status);
+    };
+    this.storeStatus = (status: NodeStatus): void => {
+      if (!closing) this.status(status.fill === 'green' && own !== null ? own : status);
+    };
+    const showCounts = (): void => {
+      if (closing || svc === null) return;
+      failed = false;
+      const zones = svc.engine.zones().length;
+      show(
+        lastEnd === null
+          ? { fill: 'green', shape: 'dot', text: t('status.waiting', { zones }) }
+          : { fill: 'green', shape: 'dot', text: t('status.windows', { windows: sent, zones, time: clock(lastEnd) }) },
+      );
+    };
+    const onWindow = (w: FeatureWindow): void => {
+      this.debug(
+        t('log.featureRow', {
+          zone: w.zone,
+          start: new Date(w.windowStart).toISOString(),
+          end: new Date(w.windowEnd).toISOString(),
+          count: w.count,
+          partial: w.partial === true ? ' (partial)' : '',
+        }),
+      );
+      if (closing) return;
+      sent += 1;
+      lastEnd = w.windowEnd;
+      this.send([{ topic: w.zone, payload: w }, null]);
+      showCounts();
+    };
+
+    const start = async (store: LightingStoreNode): Promise<FeatureWindowService> => {
+      const handle = await store.getStore();
+      if (closing) throw new Error(t('errors.closed'));
+      const s = new FeatureWindowService({
+        windowMs,
+        graceMs: this.settings.graceS * 1000,
+        keepWindows: this.settings.keepWindows,
+        tickMs: Math.min(1000, Math.max(50, Math.round(windowMs / 20))),
+        store: handle,
+        onWindow,
+        onError: (err) => this.error(t('errors.background', { message: err.message })),
+      });
+      svc = s;
+      const restored = await s.start();
+      if (restored.restoredWindows > 0 || restored.replayedReadings > 0) {
+        this.log(t('log.restored', { windows: restored.restoredWindows, readings: restored.replayedReadings }));
+      }
+      showCounts();
+      return s;
+    };
+    /** The running service, starting (or retrying a failed start) when needed. */
+    const ensureStarted = (): Promise<FeatureWindowService> => {
+      if (owner === null) return Promise.reject(new Error(t('errors.noStore')));
+      if (starting === null) {
+        const p = start(owner);
+        starting = p;
+        p.catch((err: unknown) => {
+          if (starting === p) starting = null;
+          svc = null;
+          if (!closing) show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+        });
+      }
+      return starting;
+    };
+    this.latest = (zone: string, n?: number) => (svc === null ? [] : svc.latest(zone, n));
+
+    this.status(idleStatus(RED, this, owner !== null));
+    if (owner !== null) {
+      owner.register(this);
+      ensureStarted().catch(() => undefined);
+    }
+
+    const handle = async (msg: Msg): Promise<NodeMessage> => {
+      const s = await ensureStarted();
+      const waitForCommit = msg.waitForCommit === true;
+      if (msg.topic === 'aggregate') {
+        msg.payload = { aggregated: s.aggregateNow().length };
+      } else if (msg.topic === 'weather') {
+        const { ack } = await s.ingestWeatherWithAck(msg.payload, { waitForCommit });
+        msg.payload = { id: ack?.id ?? null, committed: ack?.committed === true };
+      } else {
+        const r = await s.ingest(msg.payload, { waitForCommit });
+        msg.payload = { id: r.ack?.id ?? null, committed: r.ack?.committed === true, late: r.late };
+      }
+      return msg;
+    };
+
+    this.on('input', (msg, send, done) => {
+      handle(msg as Msg).then(
+        (ack) => {
+          send([null, ack]);
+          if (failed) showCounts();
+          done();
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          failed = true;
+          show({ fill: 'red', shape: 'ring', text: short(error.message) });
+          done(error);
+        },
+      );
+    });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      if (this.store) this.store.deregister(this, done, removed);
-      else done();
+      closing = true;
+      void svc?.stop();
+      const leave = (): void => (owner ? owner.deregister(this, done, removed) : done());
+      // A start still restoring finishes first (its timer never starts once stopped).
+      (starting ?? Promise.resolve(null))
+        .then(
+          () => svc?.stop(),
+          () => undefined,
+        )
+        .then(leave, leave);
     });
   }
 
-  RED.nodes.registerType('feature-window', FeatureWindow);
+  RED.nodes.registerType('feature-window', FeatureWindowNodeType);
 };

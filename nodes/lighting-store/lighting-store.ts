@@ -1,34 +1,103 @@
 /**
- * lighting-store (config node): the SQLite database of sensor events, feature
- * windows, decisions, telemetry and overrides. It will own the one connection;
- * child nodes register with it.
+ * lighting-store (config node): owns the SQLite connection of one database
+ * file. Child nodes register with it and get the shared LightingStore through
+ * getStore() (see LightingStoreNode in ../shared/owners). The file is opened
+ * when the first user registers, closed (queued rows flushed) when the last
+ * user leaves or when this node closes, before `done`. Connection state is
+ * fanned out to the users' status (10-mqtt.js pattern).
  */
-import * as path from 'path';
-import type { NodeAPI } from 'node-red';
-import { createUserRegistry, type LightingStoreNode } from '../shared/owners';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
+import { LightingStore } from '../../lib/store/store';
+import { StoreLease, type LeaseState } from '../../lib/store/lease';
+import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
+import { createUserRegistry, type LightingStoreNode, type LightingStoreUser } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
-const DEFAULT_FILE = 'smart-lighting.db';
-
 export = function (RED: NodeAPI): void {
-  function LightingStore(this: LightingStoreNode, config: NodeConfig): void {
+  function LightingStoreConfig(this: LightingStoreNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`lighting-store.${key}`, subs);
     const read = new SettingsReader(RED, this, config);
     const userDir = typeof RED.settings.userDir === 'string' && RED.settings.userDir !== '' ? RED.settings.userDir : process.cwd();
-    const file = read.text('path');
+    let file = '';
+    this.configError = null;
+    try {
+      file = resolveStoreLocation({ setting: read.text('path'), userDir, env: process.env }).path;
+    } catch (err) {
+      if (!(err instanceof UnsupportedDatabaseError)) throw err;
+      this.configError = err;
+      this.error(t('errors.open', { message: err.message }));
+    }
     this.settings = {
-      path: file === '' ? path.join(userDir, DEFAULT_FILE) : path.resolve(userDir, file),
+      path: file,
       flushIntervalMs: read.number('flushIntervalMs', 200, 10, 60000, true),
       flushMaxRows: read.number('flushMaxRows', 500, 1, 100000, true),
       busyTimeoutMs: read.number('busyTimeoutMs', 5000, 0, 600000, true),
     };
-    Object.assign(this, createUserRegistry());
+
+    let lastLogged = '';
+    const statusOf = (s: LeaseState): NodeStatus | null => {
+      switch (s.state) {
+        case 'connected':
+          return { fill: 'green', shape: 'dot', text: t('status.connected') };
+        case 'opening':
+          return { fill: 'yellow', shape: 'ring', text: t('status.opening') };
+        case 'error':
+          return { fill: 'red', shape: 'ring', text: t('status.error', { message: s.message }) };
+        default:
+          return null;
+      }
+    };
+    const tell = (user: LightingStoreUser, status: NodeStatus): void => {
+      if (typeof user.storeStatus === 'function') user.storeStatus(status);
+      else user.status(status);
+    };
+    const fanOut = (s: LeaseState): void => {
+      const status = statusOf(s);
+      if (status === null) return;
+      for (const user of Object.values(this.users)) tell(user, status);
+    };
+    const lease = new StoreLease<LightingStore>(
+      async () => {
+        const store = await LightingStore.open({
+          path: this.settings.path,
+          flushIntervalMs: this.settings.flushIntervalMs,
+          flushMaxRows: this.settings.flushMaxRows,
+          busyTimeoutMs: this.settings.busyTimeoutMs,
+        });
+        store.on('flushError', (err) => this.error(t('errors.write', { message: err.message })));
+        return store;
+      },
+      (s) => {
+        if (s.state === 'error' && s.message !== lastLogged) {
+          lastLogged = s.message;
+          this.error(t('errors.open', { message: s.message }));
+        }
+        if (s.state === 'connected') lastLogged = '';
+        fanOut(s);
+      },
+      this.configError,
+    );
+
+    Object.assign(
+      this,
+      createUserRegistry({
+        onRegister: (user: Node): void => {
+          const status = statusOf(lease.state);
+          if (status !== null) tell(user, status);
+          if (!lease.held) lease.acquire().catch(() => undefined);
+        },
+        onDeregister: (): Promise<void> | void => {
+          if (Object.keys(this.users).length === 0) return lease.release();
+        },
+      }),
+    );
+    this.getStore = () => lease.acquire();
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      // The SQLite connection arrives with the store issue; nothing is open yet.
-      done();
+      lease.close().then(done, done);
     });
   }
 
-  RED.nodes.registerType('lighting-store', LightingStore);
+  RED.nodes.registerType('lighting-store', LightingStoreConfig);
 };

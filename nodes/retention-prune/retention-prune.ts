@@ -1,12 +1,22 @@
 /**
  * retention-prune: deletes rows older than each table's retention in small
- * batches (so writers never stall long), on a cron schedule or when a message
- * arrives, and reports what it deleted. Skeleton: holds its configuration and
- * answers every message with an error until the behaviour arrives.
+ * batches (so writers never stall long), on a cron schedule (CronJob of the
+ * `cron` package) or when a message arrives, and sends a report. A message
+ * arriving while a prune runs ends with done(err) (PruneBusyError): it is
+ * not queued. The CronJob is stopped and a running prune aborted on close.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
+import {
+  formatLocalMinute,
+  PruneRunner,
+  startPruneSchedule,
+  type PruneRunReport,
+  type PruneSchedule,
+  type PruneTrigger,
+} from '../../lib/store/prune-job';
+import { PruneBusyError } from '../../lib/store/retention';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface RetentionPruneSettings {
@@ -27,14 +37,20 @@ interface RetentionPruneSettings {
 interface RetentionPruneNode extends Node {
   settings: RetentionPruneSettings;
   store: LightingStoreNode | null;
+  /** The running CronJob's next run (epoch ms), or null (no schedule, invalid, or closed). */
+  nextRun(): number | null;
+  storeStatus(status: NodeStatus): void;
 }
+
+const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 export = function (RED: NodeAPI): void {
   function RetentionPrune(this: RetentionPruneNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`retention-prune.${key}`, subs);
     const read = new SettingsReader(RED, this, config);
     const days = (name: string, fallback: number): number => read.number(name, fallback, 1, 36500);
-    this.settings = {
+    const s: RetentionPruneSettings = {
       schedule: read.text('schedule', '0 0 * * *'),
       timezone: read.text('timezone'),
       rawDays: days('rawDays', 30),
@@ -46,15 +62,105 @@ export = function (RED: NodeAPI): void {
       batchRows: read.number('batchRows', 500, 1, 100000, true),
       vacuum: read.bool('vacuum'),
     };
-    this.store = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
-    this.store?.register(this);
-    this.status(idleStatus(RED, this, this.store !== null));
-    rejectInputNotImplemented(RED, this);
+    this.settings = s;
+    const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+    this.store = owner;
+    const runner = new PruneRunner({
+      rawDays: s.rawDays,
+      weatherDays: s.weatherDays,
+      featureDays: s.featureDays,
+      decisionDays: s.decisionDays,
+      telemetryDays: s.telemetryDays,
+      overrideDays: s.overrideDays,
+      batchRows: s.batchRows,
+      vacuum: s.vacuum,
+    });
+    let schedule: PruneSchedule | null = null;
+    let closed = false;
+    /** A prune of this node is starting or running (set before the store is awaited). */
+    let active = false;
+    this.nextRun = () => (closed ? null : (schedule?.nextRun() ?? null));
+
+    let scheduleError = false;
+    const next = (): string => {
+      if (scheduleError) return t('status.scheduleInvalid');
+      const at = this.nextRun();
+      return at === null ? t('status.onInputOnly') : t('status.next', { next: formatLocalMinute(at, s.timezone) });
+    };
+    /** The node's own status; the store's "connected" gives way to it, the store's errors do not. */
+    let own: NodeStatus | null = null;
+    const show = (status: NodeStatus): void => {
+      own = status;
+      if (!closed) this.status(status);
+    };
+    this.storeStatus = (status: NodeStatus): void => {
+      if (!closed) this.status(status.fill === 'green' && own !== null ? own : status);
+    };
+
+    const run = async (trigger: PruneTrigger): Promise<PruneRunReport> => {
+      if (owner === null) throw new Error(t('errors.noStore'));
+      if (active) throw new PruneBusyError(t('errors.busy'));
+      active = true;
+      try {
+        const store = await owner.getStore();
+        show({ fill: 'blue', shape: 'ring', text: t('status.pruning') });
+        const report = await runner.run(store, trigger);
+        const time = formatLocalMinute(Date.now(), s.timezone).slice(11);
+        const text = t('status.done', { total: report.total, time, next: next() });
+        show(scheduleError ? { fill: 'red', shape: 'ring', text } : { fill: 'green', shape: 'dot', text });
+        return report;
+      } catch (err) {
+        if (!(err instanceof PruneBusyError)) show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+        throw err;
+      } finally {
+        active = false;
+      }
+    };
+
+    this.status(idleStatus(RED, this, owner !== null));
+    if (owner !== null) {
+      owner.register(this);
+      try {
+        schedule = startPruneSchedule(
+          s.schedule,
+          s.timezone,
+          () => {
+            run('schedule').then(
+              (report) => this.send({ topic: 'retention-prune', payload: report }),
+              (err: unknown) => {
+                const message = (err as Error).message;
+                if (err instanceof PruneBusyError) this.warn(t('errors.skipped', { message }));
+                else this.error(t('errors.scheduled', { message }));
+              },
+            );
+          },
+          (err) => this.error(t('errors.scheduled', { message: err.message })),
+        );
+        show({ fill: 'grey', shape: 'dot', text: next() });
+      } catch (err) {
+        scheduleError = true;
+        this.error((err as Error).message);
+        show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+      }
+    }
+
+    this.on('input', (msg, send, done) => {
+      run('msg').then(
+        (report) => {
+          msg.payload = report;
+          send(msg);
+          done();
+        },
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      // No schedule runs yet; the cron job arrives with the retention issue.
-      if (this.store) this.store.deregister(this, done, removed);
-      else done();
+      closed = true;
+      schedule?.stop();
+      schedule = null;
+      const leave = (): void => (owner ? owner.deregister(this, done, removed) : done());
+      runner.abort().then(leave, leave);
     });
   }
 
