@@ -1,21 +1,33 @@
 /**
- * override-gate: lets automatic setpoints through unless a manual override
- * holds the zone, the last change was too recent, or the change is inside the
- * deadband; limits the step of what passes. Output 2 reports what it blocked.
- * Skeleton: holds its configuration and answers every message with an error
- * until the behaviour arrives.
+ * override-gate: manual overrides per zone and an anti-flicker guard between
+ * automatic deciders and the lights (OverrideGate of lib/control). Output 1:
+ * setpoints that pass (maybe step-limited); output 2: reports (blocked,
+ * overrideStarted, overrideCleared, overrideExpired). Overrides persist
+ * through an OverrideRepository: the lighting-store's database when one is
+ * configured, else memory kept per node id (survives a redeploy).
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
+import {
+  gateDecisionRow,
+  MemoryOverrideRepository,
+  type OverrideRepository,
+  StoreOverrideRepository,
+  storeFromOwner,
+} from '../../lib/control/repository';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
-
-interface OverrideGateSettings {
-  overrideMinutes: number;
-  minIntervalS: number;
-  deadbandPct: number;
-  maxStepPct: number;
-}
+import {
+  blockedReport,
+  commandOf,
+  expiredReport,
+  type OverrideGateSettings,
+  parseClear,
+  parseManualChange,
+  readGateSettings,
+  startedReport,
+} from './gate-io';
 
 interface OverrideGateNode extends Node {
   settings: OverrideGateSettings;
@@ -23,26 +35,175 @@ interface OverrideGateNode extends Node {
   store: LightingStoreNode | null;
 }
 
+type Msg = NodeMessage & { energy?: unknown; gate?: unknown };
+type Done = (err?: Error) => void;
+
+/** Overrides of gates without a database, by node id: a redeploy keeps them, removing the node drops them. */
+const memoryRepositories = new Map<string, MemoryOverrideRepository>();
+const MAX_DELAY_MS = 2 ** 31 - 1;
+const CLOSE_WAIT_MS = 5000;
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export = function (RED: NodeAPI): void {
-  function OverrideGate(this: OverrideGateNode, config: NodeConfig): void {
+  function OverrideGateNode(this: OverrideGateNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
-    const read = new SettingsReader(RED, this, config);
-    this.settings = {
-      overrideMinutes: read.number('overrideMinutes', 30, 0, 10080),
-      minIntervalS: read.number('minIntervalS', 60, 0, 86400),
-      deadbandPct: read.number('deadbandPct', 5, 0, 100),
-      maxStepPct: read.number('maxStepPct', 20, 0.1, 100),
-    };
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`override-gate.${key}`, subs);
+    this.settings = readGateSettings(new SettingsReader(RED, this, config));
     this.store = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
     this.store?.register(this);
+    const gate = new OverrideGate(this.settings);
+    const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
+    let repo: OverrideRepository = memory;
+    let timer: NodeJS.Timeout | null = null;
+    let loaded = false;
     this.status(idleStatus(RED, this, true));
-    rejectInputNotImplemented(RED, this);
+
+    const showStatus = (): void => {
+      const count = gate.toJSON().length;
+      if (count > 0) this.status({ fill: 'yellow', shape: 'dot', text: t('status.active', { count }) });
+      else if (loaded) this.status({ fill: 'green', shape: 'dot', text: t('status.none') });
+    };
+    const persist = (write: Promise<void>): void => {
+      write.catch((err: unknown) => {
+        this.error(t('errors.store', { detail: messageOf(err) }));
+        this.status({ fill: 'red', shape: 'ring', text: t('status.storeError') });
+      });
+    };
+    const report = (payload: Record<string, unknown>, msg: Msg = {}): Msg => Object.assign(msg, { topic: payload.kind, payload });
+    const notifyExpired = (rows: OverrideRow[]): void => {
+      for (const row of rows) this.send([null, report(expiredReport(row))]);
+    };
+    const schedule = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const next = gate.nextExpiry();
+      if (next !== null) timer = setTimeout(onExpiry, Math.min(MAX_DELAY_MS, Math.max(0, next - Date.now())));
+    };
+    const onExpiry = (): void => {
+      timer = null;
+      notifyExpired(gate.expire(Date.now()));
+      showStatus();
+      schedule();
+    };
+    const fail = (done: Done, key: string, detail: string): void => {
+      this.status({ fill: 'red', shape: 'ring', text: t('status.invalid') });
+      done(new Error(t(`errors.${key}`, { detail })));
+    };
+
+    const ready = (async () => {
+      if (this.store) {
+        try {
+          const store = await storeFromOwner(this.store);
+          if (store) repo = new StoreOverrideRepository(store, this.settings.recordDecisions);
+          else this.warn(t('errors.noDatabase'));
+        } catch (err) {
+          this.error(t('errors.storeOpen', { detail: messageOf(err) }));
+        }
+      }
+      if (repo === memory) memoryRepositories.set(this.id, memory);
+      const now = Date.now();
+      gate.loadRows(await repo.load(now), now);
+    })()
+      .catch((err: unknown) => this.error(t('errors.load', { detail: messageOf(err) })))
+      .finally(() => {
+        loaded = true;
+        if (gate.toJSON().length > 0) showStatus();
+        schedule();
+      });
+
+    const onSetpoint = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done, now: number): void => {
+      const r = gate.submit(msg.payload, now);
+      notifyExpired(r.expired);
+      if (r.blockedBy === 'invalid') return fail(done, 'invalidSetpoint', r.reason.replace(/^gate:invalid /, ''));
+      const energy = isPlainObject(msg.energy) ? msg.energy : {};
+      const input: Setpoint = validateSetpoint(msg.payload);
+      const watts = isFiniteNumber(energy.estimatedWatts) && (!r.setpoint || r.setpoint.intensity === input.intensity) ? energy.estimatedWatts : null;
+      const msgId = msg._msgid ?? null;
+      if (r.passed && r.setpoint) {
+        if (input.source === 'manual') persist(r.override ? repo.save(r.override) : repo.clear(input.zone, now));
+        persist(repo.recordDecision(gateDecisionRow(r.setpoint, now, { applied: true, estimatedWatts: watts, msgId })));
+        msg.payload = r.setpoint;
+        msg.topic = r.setpoint.zone;
+        msg.gate = { reason: r.reason, ...(r.limitedBy ? { limitedBy: r.limitedBy } : {}), ...(r.override ? { overrideUntil: r.override.expiresAt } : {}) };
+        send([msg, null]);
+      } else {
+        const blockedBy = r.blockedBy as string;
+        persist(repo.recordDecision(gateDecisionRow(input, now, { applied: false, blockedBy, reason: input.reason ? `${input.reason}; ${r.reason}` : r.reason, estimatedWatts: watts, msgId })));
+        send([null, report({ ...blockedReport(input, blockedBy, r.reason, r.override) }, msg)]);
+      }
+      showStatus();
+      schedule();
+      done();
+    };
+
+    const handle = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done): void => {
+      const now = Date.now();
+      const command = commandOf(msg.topic, msg.payload);
+      if (command === 'stale') return done();
+      if (command === 'setpoint') return onSetpoint(msg, send, done, now);
+      if (command === 'clear') {
+        let zone: string | null;
+        try {
+          zone = parseClear(msg.payload);
+        } catch (err) {
+          return fail(done, 'invalidClear', messageOf(err));
+        }
+        const zones = (zone === null ? gate.toJSON().map((r) => r.zone) : [zone]).filter((z) => gate.clear(z));
+        persist(repo.clear(zone, now));
+        send([null, report({ kind: 'overrideCleared', zones }, msg)]);
+      } else {
+        let change;
+        try {
+          change = parseManualChange(msg.payload);
+        } catch (err) {
+          return fail(done, 'invalidManualChange', messageOf(err));
+        }
+        const row =
+          command === 'observed'
+            ? gate.observe(change.zone, { intensity: change.intensity, cct: change.cct }, now)
+            : gate.noteManualChange(change.zone, now, {
+                intensity: change.intensity,
+                cct: change.cct,
+                ...(change.minutes !== undefined ? { minutes: change.minutes } : {}),
+                reason: change.address ? `manual change on the bus (${change.address})` : 'manual change on the bus',
+                source: 'bus',
+              });
+        if (row) {
+          persist(repo.save(row));
+          send([null, report(startedReport(row), msg)]);
+        } else if (command === 'manualChange') persist(repo.clear(change.zone, now));
+      }
+      showStatus();
+      schedule();
+      done();
+    };
+
+    this.on('input', (msg, send, done) => {
+      const run = (): void => {
+        try {
+          handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      if (loaded) run();
+      else void ready.then(run);
+    });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      if (this.store) this.store.deregister(this, done, removed);
-      else done();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (removed) memoryRepositories.delete(this.id);
+      let wait: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS)));
+      void Promise.race([ready.then(() => repo.flush()).catch(() => undefined), bounded]).then(() => {
+        clearTimeout(wait);
+        if (this.store) this.store.deregister(this, done, removed);
+        else done();
+      });
     });
   }
 
-  RED.nodes.registerType('override-gate', OverrideGate);
+  RED.nodes.registerType('override-gate', OverrideGateNode);
 };

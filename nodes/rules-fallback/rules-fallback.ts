@@ -1,75 +1,193 @@
 /**
- * rules-fallback: the deterministic controller. From a feature window it
- * decides intensity (daylight harvesting with deadband and step limit,
- * occupancy hold, absence floor, vacancy off) and colour (circadian by clock
- * or sun). Skeleton: holds its configuration and answers every message with an
- * error until the behaviour arrives.
+ * rules-fallback: the deterministic controller. A feature window in, a
+ * setpoint out (RulesController of lib/control: circadian colour, occupancy,
+ * daylight harvesting, profile hints, clamps last), with msg.energy. One timer
+ * per node re-decides at the earliest zone's nextCheckAt so hold and vacancy
+ * take effect without new windows. msg.profile (hints or an encrypted profile
+ * blob) is turned into hints by ProfileSource; the plaintext never leaves it.
  */
-import type { Node, NodeAPI } from 'node-red';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import {
+  checkFixturePower,
+  type ControlHints,
+  energySavingEstimate,
+  type FixturePower,
+  powerW,
+  type RulesDecision,
+  RulesController,
+  type Setpoint,
+  validateFeatureWindow,
+} from '../../lib/control';
+import { ProfileSource } from '../../lib/control/profile-source';
+import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { parseApplied, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 
-type CircadianSource = 'clock' | 'sun';
-
-interface RulesFallbackSettings {
-  targetLux: number;
-  deadbandPct: number;
-  maxStepPct: number;
-  occupiedFloorPct: number;
-  absenceLevelPct: number;
-  holdMinutes: number;
-  vacancyOffMinutes: number;
-  neverOff: boolean;
-  circadian: CircadianSource;
-  latitude: number | null;
-  longitude: number | null;
-  warmestKelvin: number;
-  coolestKelvin: number;
-  minKelvin: number;
-  maxKelvin: number;
-  fadeDownMs: number;
+interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
+  settings: RulesFallbackSettings;
 }
 
-interface RulesFallbackNode extends Node {
-  settings: RulesFallbackSettings;
+type Msg = NodeMessage & { profile?: unknown; hints?: ControlHints; energy?: unknown; decision?: unknown };
+
+/** Windows whose end is further than this from the wall clock (replays) arm no timer. */
+const CLOCK_TOLERANCE_MS = 10 * 60_000;
+/** setTimeout's largest delay. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export = function (RED: NodeAPI): void {
   function RulesFallback(this: RulesFallbackNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`rules-fallback.${key}`, subs);
     const read = new SettingsReader(RED, this, config);
-    const minKelvin = read.number('minKelvin', 1800, 1000, 20000);
-    const maxKelvin = read.number('maxKelvin', 6500, minKelvin, 20000);
-    const warmestKelvin = read.number('warmestKelvin', 2700, minKelvin, maxKelvin);
-    const circadian = read.choice<CircadianSource>('circadian', ['clock', 'sun'], 'clock');
-    this.settings = {
-      targetLux: read.number('targetLux', 500, 0, 100000),
-      deadbandPct: read.number('deadbandPct', 10, 0, 100),
-      maxStepPct: read.number('maxStepPct', 10, 0.1, 100),
-      occupiedFloorPct: read.number('occupiedFloorPct', 10, 0, 100),
-      absenceLevelPct: read.number('absenceLevelPct', 10, 0, 100),
-      holdMinutes: read.number('holdMinutes', 15, 0, 1440),
-      vacancyOffMinutes: read.number('vacancyOffMinutes', 20, 0, 1440),
-      neverOff: read.bool('neverOff'),
-      circadian,
-      latitude: read.optionalNumber('latitude', -90, 90),
-      longitude: read.optionalNumber('longitude', -180, 180),
-      warmestKelvin,
-      coolestKelvin: read.number('coolestKelvin', 5000, warmestKelvin, maxKelvin),
-      minKelvin,
-      maxKelvin,
-      fadeDownMs: read.number('fadeDownMs', 30000, 0, 960000, true),
+    this.settings = readRulesSettings(read, (name, value) => this.warn(t('errors.invalidSetting', { name, value, fallback: '-' })));
+    const s = this.settings;
+
+    let ctl: RulesController | null = null;
+    let configError = '';
+    if (s.circadian === 'sun' && (s.latitude === null || s.longitude === null)) {
+      configError = t('errors.sunNeedsPosition');
+      this.warn(configError);
+    } else {
+      try {
+        ctl = new RulesController(s);
+      } catch (err) {
+        configError = messageOf(err);
+        this.warn(t('errors.badConfig', { detail: configError }));
+      }
+    }
+    let fixture: FixturePower | null = null;
+    if (s.ratedW !== null) {
+      try {
+        fixture = checkFixturePower({ ratedW: s.ratedW, standbyW: s.standbyW, count: s.fixtureCount });
+      } catch (err) {
+        this.warn(t('errors.fixture', { detail: messageOf(err) }));
+      }
+    }
+    const profiles = new ProfileSource({ key: this.credentials?.fernetKey ?? null });
+    const keyProblem = profiles.checkKey();
+    if (keyProblem !== null) this.warn(t('errors.badFernetKey', { detail: keyProblem }));
+    this.status(idleStatus(RED, this, ctl !== null));
+
+    const checks = new Map<string, number>();
+    const zoneHints = new Map<string, ControlHints | null>();
+    let timer: NodeJS.Timeout | null = null;
+
+    const fail = (done: (err?: Error) => void, statusKey: string, text: string): void => {
+      this.status({ fill: 'red', shape: 'ring', text: t(`status.${statusKey}`) });
+      done(new Error(text));
     };
-    const sunReady = circadian === 'clock' || (this.settings.latitude !== null && this.settings.longitude !== null);
-    if (!sunReady) this.warn(RED._('rules-fallback.errors.sunNeedsPosition'));
-    this.status(idleStatus(RED, this, sunReady));
-    rejectInputNotImplemented(RED, this);
+
+    const energy = (sp: Setpoint): { energySavingEstimate: number; estimatedWatts?: number } => {
+      const out: { energySavingEstimate: number; estimatedWatts?: number } = { energySavingEstimate: energySavingEstimate(sp.intensity) };
+      if (fixture) out.estimatedWatts = Math.round(powerW(sp.intensity, fixture) * 100) / 100;
+      return out;
+    };
+
+    /** Fill msg with the decision and show it. */
+    const publish = (msg: Msg, d: RulesDecision, trigger: 'window' | 'timer'): Msg => {
+      const sp = d.setpoint;
+      msg.topic = sp.zone;
+      msg.payload = sp;
+      msg.energy = energy(sp);
+      msg.decision = {
+        trigger,
+        changed: d.changed,
+        occupancy: d.occupancy,
+        circadianPhase: d.circadian.phase,
+        daylightLux: d.daylightLux === null ? null : Math.round(d.daylightLux),
+        fired: d.fired,
+        nextCheckAt: d.nextCheckAt,
+      };
+      const subs = { zone: sp.zone, intensity: sp.intensity, cct: sp.cct, occupancy: d.occupancy };
+      this.status({ fill: 'green', shape: 'dot', text: t('status.decided', subs) });
+      return msg;
+    };
+
+    const schedule = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (checks.size === 0) return;
+      const next = Math.min(...checks.values());
+      timer = setTimeout(onTimer, Math.min(MAX_DELAY_MS, Math.max(0, next - Date.now())));
+    };
+
+    const arm = (zone: string, d: RulesDecision, now: number): void => {
+      const at = d.nextCheckAt;
+      const live = d.state.lastDecisionAt !== null && Math.abs(d.state.lastDecisionAt - now) <= CLOCK_TOLERANCE_MS;
+      if (at !== null && live) checks.set(zone, Math.max(at, now));
+      else checks.delete(zone);
+    };
+
+    const onTimer = (): void => {
+      timer = null;
+      const now = Date.now();
+      for (const [zone, at] of [...checks]) {
+        if (at > now || !ctl) continue;
+        checks.delete(zone);
+        try {
+          const d = ctl.tick(zone, now, { hints: zoneHints.get(zone) ?? null });
+          if (!d) continue;
+          if (d.nextCheckAt !== null && d.nextCheckAt > now) checks.set(zone, d.nextCheckAt);
+          if (d.changed) this.send(publish({} as Msg, d, 'timer'));
+        } catch (err) {
+          this.error(t('errors.tick', { zone, detail: messageOf(err) }));
+        }
+      }
+      schedule();
+    };
+
+    this.on('input', (input, send, done) => {
+      const msg = input as Msg;
+      if (!ctl) return fail(done, 'notConfigured', t('errors.notConfigured', { detail: configError }));
+      if (msg.topic === 'applied') {
+        try {
+          const a = parseApplied(msg.payload, Date.now());
+          ctl.noteOutput(a.zone, a.intensity, a.ts, a.fadeMs, a.cct);
+          this.status({ fill: 'green', shape: 'ring', text: t('status.applied', { zone: a.zone, intensity: a.intensity }) });
+          return done();
+        } catch (err) {
+          return fail(done, 'invalid', t('errors.invalidApplied', { detail: messageOf(err) }));
+        }
+      }
+      try {
+        validateFeatureWindow(msg.payload);
+      } catch (err) {
+        return fail(done, 'invalid', t('errors.invalidWindow', { detail: messageOf(err) }));
+      }
+      let hints: ControlHints | null;
+      try {
+        hints = profiles.hints(msg.profile);
+      } catch (err) {
+        return fail(done, 'profileError', t('errors.invalidProfile', { detail: messageOf(err) }));
+      }
+      let d: RulesDecision;
+      try {
+        d = ctl.decide(msg.payload, { hints });
+      } catch (err) {
+        return fail(done, 'invalid', t('errors.invalidWindow', { detail: messageOf(err) }));
+      }
+      const zone = d.setpoint.zone;
+      zoneHints.set(zone, hints);
+      arm(zone, d, Date.now());
+      schedule();
+      delete msg.profile;
+      if (hints) msg.hints = hints;
+      else delete msg.hints;
+      send(publish(msg, d, 'window'));
+      done();
+    });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      // No timers yet; hold and vacancy timers arrive with the rules issue.
+      if (timer) clearTimeout(timer);
+      timer = null;
+      checks.clear();
       done();
     });
   }
 
-  RED.nodes.registerType('rules-fallback', RulesFallback);
+  RED.nodes.registerType<RulesFallbackNode, NodeConfig, Record<string, never>, { fernetKey?: string }>('rules-fallback', RulesFallback, { credentials: { fernetKey: { type: 'password' } } });
 };
