@@ -1,66 +1,204 @@
 /**
- * ai-decide: asks an OpenAI model for a setpoint from feature windows, checks
- * the answer against the tool schema and safety clamps, and falls back to the
- * rules when the model is unavailable (no key, timeout, open circuit, invalid
- * answer). Skeleton: holds its configuration and answers every message with an
- * error until the behaviour arrives.
+ * ai-decide: asks an OpenAI (or OpenAI-compatible) model, configured by an
+ * ai-provider node, for a zone's setpoint from its last feature windows. The
+ * model's answer passes the strict tool schema and the same clamps as the
+ * rules; whenever the model is not used (no key, timeout, error, invalid
+ * answer, open circuit) the node's own rules controller decides. All of that
+ * lives in lib/ai (AiDecider) and lib/control; this file wires it to msgs.
  */
-import type { Node, NodeAPI } from 'node-red';
-import { idleStatus, rejectInputNotImplemented } from '../shared/status';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
+import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
+import { findAiProvider } from '../shared/ai-provider';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
-
-interface AiDecideCredentials {
-  apiKey?: string;
-}
+import { HotPath, readHints, readWindows, type Hints } from './hot-path';
+import { circuitAlert, hhmm, telemetryOf } from './report';
 
 interface AiDecideSettings {
-  model: string;
-  /** Blank = the OpenAI default endpoint. */
-  baseUrl: string;
-  timeoutMs: number;
   payloadCapBytes: number;
-  /** Feature windows sent per request (1..3). */
+  /** Feature windows kept per zone and sent per request (1..3). */
   payloadBatchLimit: number;
   /** Consecutive failures that open the circuit. */
   circuitFailures: number;
   circuitCooldownS: number;
+  targetLux: number;
+  occupiedFloorPct: number;
+  holdMinutes: number;
+  vacancyOffMinutes: number;
+  minKelvin: number;
+  maxKelvin: number;
 }
 
-interface AiDecideNode extends Node<AiDecideCredentials> {
+interface AiDecideNode extends Node {
   settings: AiDecideSettings;
-  /** True when a key is set here or in the OPENAI_API_KEY environment variable (the key itself is never copied). */
+  /** True when the provider has a key (credential or OPENAI_API_KEY); the key itself is never copied. */
   hasApiKey: boolean;
 }
+
+type Msg = NodeMessageInFlow & { profile?: unknown };
+type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 
 export = function (RED: NodeAPI): void {
   function AiDecide(this: AiDecideNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
+    const minKelvin = read.number('minKelvin', 1800, 1000, 20000);
     this.settings = {
-      model: read.text('model', 'gpt-4o-mini') || 'gpt-4o-mini',
-      baseUrl: read.text('baseUrl'),
-      timeoutMs: read.number('timeoutMs', 8000, 100, 120000, true),
       payloadCapBytes: read.number('payloadCapBytes', 2048, 256, 65536, true),
       payloadBatchLimit: read.number('payloadBatchLimit', 3, 1, 3, true),
       circuitFailures: read.number('circuitFailures', 3, 1, 100, true),
       circuitCooldownS: read.number('circuitCooldownS', 300, 1, 86400, true),
+      targetLux: read.number('targetLux', 500, 0, 100000),
+      occupiedFloorPct: read.number('occupiedFloorPct', 10, 0, 100),
+      holdMinutes: read.number('holdMinutes', 15, 0, 1440),
+      vacancyOffMinutes: read.number('vacancyOffMinutes', 20, 0, 1440),
+      minKelvin,
+      maxKelvin: read.number('maxKelvin', 6500, minKelvin, 20000),
     };
-    const key = this.credentials?.apiKey ?? '';
-    this.hasApiKey = key !== '' || (process.env.OPENAI_API_KEY ?? '') !== '';
-    this.status(
-      this.hasApiKey
-        ? idleStatus(RED, this, true)
-        : { fill: 'grey', shape: 'ring', text: RED._('ai-decide.status.noApiKey') },
-    );
-    rejectInputNotImplemented(RED, this);
+    const s = this.settings;
+    const provider = findAiProvider(RED, config.provider);
+    const model = provider?.settings.model;
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`ai-decide.${key}`, subs);
+
+    const inKelvin = (k: number): number => Math.min(s.maxKelvin, Math.max(s.minKelvin, k));
+    let rules: RulesController;
+    try {
+      rules = new RulesController({
+        targetLux: s.targetLux,
+        occupiedFloorPct: s.occupiedFloorPct,
+        holdMinutes: s.holdMinutes,
+        vacancyOffMinutes: s.vacancyOffMinutes,
+        minKelvin: s.minKelvin,
+        maxKelvin: s.maxKelvin,
+        warmestKelvin: inKelvin(2700),
+        coolestKelvin: inKelvin(5000),
+        safeKelvin: inKelvin(4000),
+      });
+    } catch (err) {
+      this.warn(t('errors.rules', { error: (err as Error).message }));
+      rules = new RulesController();
+    }
+    const hot = new HotPath(s.payloadBatchLimit, (zone) => rules.reset(zone));
+
+    const alerts: NodeMessage[] = [];
+    const fmt = (m: string, meta?: Record<string, unknown>): string => (meta ? `${m} ${JSON.stringify(meta)}` : m);
+    const logger: AiLogger = {
+      debug: (m, meta) => this.debug(fmt(m, meta)),
+      info: (m, meta) => this.log(fmt(m, meta)),
+      warn: (m, meta) => this.warn(fmt(m, meta)),
+      error: (m, meta) => this.error(fmt(m, meta)),
+    };
+    const onCircuitChange = (c: CircuitChange): void => {
+      // (lib/ai logs the opening as a warning itself.)
+      if (c.state === 'open') alerts.push(circuitAlert('aiCircuitOpen', c, dec.model));
+      else if (c.state === 'closed' && c.previous !== 'closed') alerts.push(circuitAlert('aiCircuitClosed', c, dec.model));
+    };
+    const deciderConfig = {
+      baseUrl: provider?.settings.baseUrl,
+      model,
+      timeoutMs: provider?.settings.timeoutMs,
+      maxRetries: provider?.settings.maxRetries,
+      payloadCapBytes: s.payloadCapBytes,
+      payloadBatchLimit: s.payloadBatchLimit,
+      circuitFailures: s.circuitFailures,
+      circuitCooldownMs: s.circuitCooldownS * 1000,
+    };
+    const apiKey = provider?.apiKey();
+    /** Scrubs the key (and anything shaped like a key) from the model's reason too. */
+    const redact = makeRedactor([apiKey]);
+    let dec: AiDecider;
+    try {
+      dec = new AiDecider({ ...deciderConfig, apiKey }, { logger, onCircuitChange });
+    } catch (err) {
+      this.error(t('errors.provider', { error: (err as Error).message }));
+      dec = new AiDecider({ ...deciderConfig, baseUrl: undefined }, { logger, onCircuitChange });
+    }
+    this.hasApiKey = dec.enabled;
+
+    const rulesOnly: NodeStatus = { fill: 'grey', shape: 'ring', text: t(provider ? 'status.noApiKey' : 'status.noProvider') };
+    const statusOf = (d: AiDecision): NodeStatus => {
+      const reason = d.telemetry.fallbackReason;
+      if (reason === undefined) return { fill: 'green', shape: 'dot', text: t('status.ai') };
+      if (reason === 'no-api-key') return rulesOnly;
+      const c = dec.circuit();
+      if (c.state !== 'closed' && (reason === 'circuit-open' || c.state === 'open')) {
+        return { fill: 'red', shape: 'ring', text: t('status.circuitOpen', { until: hhmm(c.retryAt) }) };
+      }
+      return { fill: 'yellow', shape: 'ring', text: t('status.fallback', { reason }) };
+    };
+    this.status(dec.enabled ? { fill: 'grey', shape: 'ring', text: t('status.idle') } : rulesOnly);
+
+    let closed = false;
+    const chains = new Map<string, Promise<void>>();
+    /** Decisions of one zone run one after the other, so their setpoints leave in order. */
+    const enqueue = (zone: string, task: () => Promise<void>): Promise<void> => {
+      const run = (chains.get(zone) ?? Promise.resolve()).then(() => (closed ? undefined : task()));
+      const tail = run.catch(() => undefined);
+      chains.set(zone, tail);
+      void tail.then(() => chains.get(zone) === tail && chains.delete(zone));
+      return run;
+    };
+
+    const decideZone = async (ws: FeatureWindow[], hints: Hints | undefined, msg: Msg, send: Send): Promise<void> => {
+      const newest = ws[ws.length - 1];
+      const zone = newest.zone;
+      const before = rules.getState(zone);
+      // The rules decide every window (their occupancy hold stays current); their setpoint is the fallback.
+      const rd = rules.decide(newest, { hints: hints?.control ?? null });
+      const ctx: ClampContext = {
+        zone,
+        // In doubt (no presence reading), occupied: the floor applies, as the rules never switch off then.
+        occupied: rd.occupancy === 'occupied' || rd.occupancy === 'hold' || newest.presence === null,
+        previous: before ? { intensity: before.intensity, cct: before.cct } : null,
+        hints: hints?.control ?? null,
+        limits: rules.config.clamps,
+      };
+      const ts = Date.now();
+      if (dec.enabled && dec.circuitState !== 'open') this.status({ fill: 'yellow', shape: 'dot', text: t('status.deciding') });
+      const d = await dec.decide(ws, { hints: hints?.ai, fallback: () => rd.setpoint, clamp: (p) => applyClamps(p, ctx) });
+      if (closed) return;
+      const sp = { ...d.setpoint, reason: redact(d.setpoint.reason) };
+      if (sp.source === 'ai') rules.noteOutput(zone, sp.intensity, newest.windowEnd, sp.fadeMs ?? 0, sp.cct);
+      msg.payload = sp;
+      this.status(statusOf(d));
+      send([msg, [{ topic: 'telemetry', payload: telemetryOf(d, ts, zone, msg._msgid) }, ...alerts.splice(0)]]);
+    };
+
+    this.on('input', (msg: Msg, send: Send, done: (err?: Error) => void) => {
+      let windows: FeatureWindow[];
+      let hints: Hints | undefined;
+      try {
+        windows = readWindows(msg.payload);
+        hints = readHints(msg.profile);
+      } catch (err) {
+        this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
+        done(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      delete msg.profile;
+      const byZone = new Map<string, FeatureWindow[]>();
+      for (const w of [...windows].sort((a, b) => a.windowEnd - b.windowEnd)) byZone.set(w.zone, hot.add(w));
+      const runs = [...byZone.values()].map((ws, i) => {
+        const out = i === 0 ? msg : (RED.util.cloneMessage(msg) as Msg);
+        return enqueue(ws[ws.length - 1].zone, () => decideZone(ws, hints, out, send));
+      });
+      Promise.all(runs).then(
+        () => done(),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      // No request can be in flight yet; the OpenAI client arrives with the AI issue.
-      done();
+      closed = true;
+      dec
+        .close()
+        .then(() => Promise.allSettled([...chains.values()]))
+        .then(
+          () => done(),
+          () => done(),
+        );
     });
   }
 
-  RED.nodes.registerType<AiDecideNode, NodeConfig, unknown, AiDecideCredentials>('ai-decide', AiDecide, {
-    credentials: { apiKey: { type: 'password' } },
-  });
+  RED.nodes.registerType('ai-decide', AiDecide);
 };

@@ -1,0 +1,109 @@
+/**
+ * ai-decide's input side: feature windows validated strictly (one per msg or
+ * an array), the last few windows per zone kept in memory (the hot path the
+ * model looks back on), and msg.profile turned into hints.
+ */
+import { ControlInputError, type ControlHints, type FeatureWindow, validateFeatureWindow } from '../../lib/control';
+import {
+  decryptProfile,
+  type FernetCipher,
+  fernetFromEnv,
+  parseProfilePayload,
+  type PersonalProfile,
+  profileHints,
+  type ProfileHints,
+} from '../../lib/crypto';
+
+/** Most windows accepted in one message. */
+export const MAX_WINDOWS_PER_MSG = 1000;
+/** Most zones remembered; the zone unseen for longest is forgotten first. */
+export const MAX_ZONES = 500;
+
+/**
+ * Validate msg.payload: one window or a non-empty array of windows.
+ * @throws ControlInputError naming the window (for arrays) and the field.
+ */
+export function readWindows(payload: unknown): FeatureWindow[] {
+  if (!Array.isArray(payload)) return [validateFeatureWindow(payload)];
+  if (payload.length === 0) throw new ControlInputError('payload', 'must be a feature window or a non-empty array of them');
+  if (payload.length > MAX_WINDOWS_PER_MSG) {
+    throw new ControlInputError('payload', `must hold at most ${MAX_WINDOWS_PER_MSG} windows, got ${payload.length}`);
+  }
+  return payload.map((w: unknown, i: number) => {
+    try {
+      return validateFeatureWindow(w);
+    } catch (err) {
+      if (err instanceof ControlInputError) throw new ControlInputError(`payload[${i}].${err.field}`, err.message.replace(/^[^:]*: /, ''));
+      throw err;
+    }
+  });
+}
+
+function recency(w: FeatureWindow): number {
+  return w.windowEnd;
+}
+
+/** The last `limit` windows of each zone, oldest first. */
+export class HotPath {
+  private readonly zones = new Map<string, FeatureWindow[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly onEvict: (zone: string) => void = () => undefined,
+  ) {}
+
+  /** Add a window (replacing one of the same zone and windowStart); returns the zone's windows, oldest first. */
+  add(w: FeatureWindow): FeatureWindow[] {
+    const list = (this.zones.get(w.zone) ?? []).filter((x) => x.windowStart !== w.windowStart);
+    list.push(w);
+    list.sort((a, b) => recency(a) - recency(b));
+    const kept = list.slice(-this.limit);
+    this.zones.delete(w.zone);
+    this.zones.set(w.zone, kept);
+    while (this.zones.size > MAX_ZONES) {
+      const oldest = this.zones.keys().next().value as string;
+      this.zones.delete(oldest);
+      this.onEvict(oldest);
+    }
+    return [...kept];
+  }
+
+  windows(zone: string): FeatureWindow[] {
+    return [...(this.zones.get(zone) ?? [])];
+  }
+}
+
+export interface Hints {
+  /** Only these four non-personal fields may reach the AI payload. */
+  ai: ProfileHints;
+  /** For the rules and clamps: the AI hints plus the profile's minLux. */
+  control: ControlHints;
+}
+
+let fernet: { env: string; cipher: FernetCipher } | undefined;
+
+function cipherFromEnv(): FernetCipher {
+  const env = process.env.FERNET_KEY ?? '';
+  if (fernet?.env !== env) fernet = { env, cipher: fernetFromEnv() };
+  return fernet.cipher;
+}
+
+/**
+ * Hints from msg.profile: an encrypted blob {profile_id, encrypted_payload}
+ * (decrypted with the FERNET_KEY environment variable) or a decrypted profile
+ * object; undefined when msg.profile is absent.
+ * @throws ProfileError / FernetKeyError (messages name no value, no key).
+ */
+export function readHints(profile: unknown): Hints | undefined {
+  if (profile === undefined || profile === null) return undefined;
+  let parsed: PersonalProfile;
+  if (typeof profile === 'object' && !Array.isArray(profile) && 'encrypted_payload' in profile) {
+    parsed = decryptProfile(profile, cipherFromEnv());
+  } else {
+    parsed = parseProfilePayload(profile);
+  }
+  const ai = profileHints(parsed);
+  const control: ControlHints = { ...ai };
+  if (parsed.minLux !== undefined) control.minLux = parsed.minLux;
+  return { ai, control };
+}

@@ -1,0 +1,85 @@
+/**
+ * ai-decide's output side: the telemetry record of a decision (output 2,
+ * shaped so a lighting-store can keep it as a telemetry row) and the circuit
+ * alerts.
+ */
+import type { AiDecision, CircuitChange } from '../../lib/ai';
+
+export interface DecisionTelemetry {
+  ts: number;
+  /** Telemetry row kind for the store. */
+  kind: 'ai-call';
+  zone: string;
+  model: string;
+  outcome: 'ai' | 'fallback';
+  fallbackReason?: string;
+  fallbackDetail?: string;
+  latencyMs: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  payloadBytes: number;
+  requestBytes: number;
+  windowsSent: number;
+  trimmed: string[];
+  attempts: number;
+  clampsFired: string[];
+  circuit: string;
+  msgId?: string;
+}
+
+/** Telemetry of one decision; `ts` is when it started. */
+export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: string | undefined): DecisionTelemetry {
+  const tm = d.telemetry;
+  const out: DecisionTelemetry = {
+    ts,
+    kind: 'ai-call',
+    zone,
+    model: tm.model,
+    outcome: tm.fallbackReason === undefined ? 'ai' : 'fallback',
+    latencyMs: tm.latencyMs,
+    payloadBytes: tm.payloadBytes,
+    requestBytes: tm.requestBytes,
+    windowsSent: tm.windowsSent,
+    trimmed: [...tm.trimmed],
+    attempts: tm.attempts,
+    clampsFired: [...tm.clampsFired],
+    circuit: tm.circuit,
+  };
+  if (tm.fallbackReason !== undefined) {
+    out.fallbackReason = tm.fallbackReason;
+    if (tm.fallbackDetail !== undefined) out.fallbackDetail = tm.fallbackDetail;
+  }
+  if (tm.promptTokens !== undefined) out.promptTokens = tm.promptTokens;
+  if (tm.completionTokens !== undefined) out.completionTokens = tm.completionTokens;
+  if (msgId !== undefined) out.msgId = msgId;
+  return out;
+}
+
+export type CircuitAlertKind = 'aiCircuitOpen' | 'aiCircuitClosed';
+
+export interface CircuitAlert {
+  ts: number;
+  kind: CircuitAlertKind;
+  model: string;
+  /** Failure code that opened the circuit (aiCircuitOpen). */
+  reason?: string;
+  consecutiveFailures: number;
+  /** Epoch ms the circuit opened, and the first probe is allowed (aiCircuitOpen). */
+  openedAt?: number;
+  retryAt?: number;
+}
+
+export function circuitAlert(kind: CircuitAlertKind, c: CircuitChange, model: string): { topic: 'alert'; payload: CircuitAlert } {
+  const payload: CircuitAlert = { ts: Date.now(), kind, model, consecutiveFailures: c.consecutiveFailures };
+  if (c.reason !== undefined) payload.reason = c.reason;
+  if (c.openedAt !== undefined) payload.openedAt = c.openedAt;
+  if (c.retryAt !== undefined) payload.retryAt = c.retryAt;
+  return { topic: 'alert', payload };
+}
+
+/** Local wall-clock time hh:mm ("?" when unknown). */
+export function hhmm(at: number | undefined): string {
+  if (at === undefined || !Number.isFinite(at)) return '?';
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
