@@ -8,7 +8,7 @@
  * with its own SVG icon; every edit dialog (seven nodes, two config nodes)
  * opens with its fields, TypedInputs and translated labels and cancels
  * cleanly; each node's markdown help renders as HTML in the help sidebar;
- * a flow with all nine nodes deploys from the Deploy button.
+ * a flow with every node type deploys from the Deploy button.
  * Screenshots: test-artifacts/screenshots/<nodered-version>/.
  */
 import { strict as assert } from 'node:assert';
@@ -20,7 +20,7 @@ import type { Locator, Page } from 'playwright-core';
 
 const CATEGORY = 'smart lighting';
 const NODE_TYPES = ['dali-dt8-out', 'lsd-sensor-in', 'feature-window', 'ai-decide', 'rules-fallback', 'override-gate', 'retention-prune'];
-const CONFIG_TYPES = ['dali-bus', 'lighting-store'];
+const CONFIG_TYPES = ['dali-bus', 'lighting-store', 'ai-provider'];
 
 /** Properties edited through a TypedInput (the node's oneditprepare turns the plain input into one). */
 const TYPED_INPUTS: Record<string, { prop: string; type: string }[]> = {
@@ -32,6 +32,7 @@ const TYPED_INPUTS: Record<string, { prop: string; type: string }[]> = {
 const CONFIG_VIA: Record<string, { from: string; prop: string }> = {
   'dali-bus': { from: 'e2e-out', prop: 'bus' },
   'lighting-store': { from: 'e2e-window', prop: 'store' },
+  'ai-provider': { from: 'e2e-ai', prop: 'provider' },
 };
 
 /**
@@ -54,13 +55,14 @@ const EDITOR_ERRORS = [/^Definition error: /, /^onedit(prepare|save|cancel|resiz
  */
 const EDITOR_THEME = { tours: false, projects: { enabled: false }, palette: { catalogues: [] } };
 
-/** A flow using all nine nodes, wired like the reference flow, laid out to fit the canvas; defaults are filled in the editor. */
+/** A flow using every node type, wired like the reference flow, laid out to fit the canvas; defaults are filled in the editor. */
 const FLOW: Record<string, unknown>[] = [
   { id: 'e2e-bus', type: 'dali-bus', name: 'e2e bus', interfaceType: 'simulator' },
   { id: 'e2e-store', type: 'lighting-store', name: 'e2e store' },
+  { id: 'e2e-provider', type: 'ai-provider', name: 'e2e provider' },
   { id: 'e2e-sensor', type: 'lsd-sensor-in', bus: 'e2e-bus', zone: 'office-1', x: 140, y: 80, wires: [['e2e-window'], []] },
-  { id: 'e2e-window', type: 'feature-window', store: 'e2e-store', x: 400, y: 80, wires: [['e2e-rules', 'e2e-ai']] },
-  { id: 'e2e-ai', type: 'ai-decide', x: 660, y: 60, wires: [['e2e-gate'], []] },
+  { id: 'e2e-window', type: 'feature-window', store: 'e2e-store', x: 400, y: 80, wires: [['e2e-rules', 'e2e-ai'], []] },
+  { id: 'e2e-ai', type: 'ai-decide', provider: 'e2e-provider', x: 660, y: 60, wires: [['e2e-gate'], []] },
   { id: 'e2e-rules', type: 'rules-fallback', x: 660, y: 140, wires: [['e2e-gate']] },
   { id: 'e2e-gate', type: 'override-gate', store: 'e2e-store', x: 400, y: 240, wires: [['e2e-out'], []] },
   { id: 'e2e-out', type: 'dali-dt8-out', bus: 'e2e-bus', address: 'BC', addressType: 'str', x: 660, y: 240, wires: [[]] },
@@ -434,7 +436,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     const res = await rt!.request('GET', '/flows');
     assert.equal(res.status, 200);
     const deployed = ((res.json as { flows: { id: string; type: string }[] }).flows ?? []).filter((n) => n.id.startsWith('e2e-'));
-    assert.deepEqual(deployed.map((n) => n.type).sort(), FLOW.map((n) => n.type as string).sort(), 'all nine nodes deployed');
+    assert.deepEqual(deployed.map((n) => n.type).sort(), FLOW.map((n) => n.type as string).sort(), 'every node deployed');
 
     // Every node reports a status to the editor; none red, none an untranslated key.
     const ids = NODE_TYPES.map((t) => ID_OF[t]);

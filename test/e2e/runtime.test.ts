@@ -18,7 +18,9 @@ const TYPES = [
   'rules-fallback',
   'override-gate',
   'retention-prune',
+  'ai-provider',
 ];
+const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
 
 interface NodeSet {
   id: string;
@@ -94,7 +96,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
   });
 
   it('serves an icon for every node', async () => {
-    for (const t of TYPES.filter((x) => x !== 'dali-bus' && x !== 'lighting-store')) {
+    for (const t of TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
       const res = await rt.request('GET', `/icons/${PACKAGE_NAME}/${t}.svg`);
       assert.equal(res.status, 200, `icon of ${t}`);
       assert.match(res.text, /<svg/);
@@ -107,7 +109,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     const res = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}`);
     assert.equal(res.status, 200);
     const names = (res.json as { fn?: string }[]).map((e) => e.fn);
-    for (const t of TYPES.filter((x) => x !== 'dali-bus' && x !== 'lighting-store')) {
+    for (const t of TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
       assert.ok(names.includes(t), `example for ${t} listed: ${res.text}`);
     }
     const one = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}/dali-dt8-out`);

@@ -1,17 +1,17 @@
 /**
- * The nine node types as Node-RED loads them: each is created with its
- * settings, registers with its config node and leaves on close, answers input
- * it cannot handle yet with done(err) carrying the catalogue message, and its
- * editor definition (run against a stub editor) validates, labels and
- * translates. The example flows load with Node-RED's core nodes.
+ * Every node type as a whole: each example flow loads in the runtime with only
+ * our nodes and Node-RED's core nodes and logs no problem, and each editor
+ * definition (run against a stub editor) validates, labels and translates.
+ * Each node's runtime behaviour is tested in its own file (test/node/<type>.test.ts).
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import { i18n } from '@node-red/util';
 import daliBus from '../../nodes/dali-bus/dali-bus';
 import lightingStore from '../../nodes/lighting-store/lighting-store';
@@ -22,6 +22,7 @@ import aiDecide from '../../nodes/ai-decide/ai-decide';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import overrideGate from '../../nodes/override-gate/override-gate';
 import retentionPrune from '../../nodes/retention-prune/retention-prune';
+import aiProvider from '../../nodes/ai-provider/ai-provider';
 
 helper.init(require.resolve('node-red'));
 
@@ -38,9 +39,10 @@ const MODULES: Record<string, NodeInitializer> = {
   'rules-fallback': rulesFallback,
   'override-gate': overrideGate,
   'retention-prune': retentionPrune,
+  'ai-provider': aiProvider,
 };
 const TYPES = Object.keys(MODULES);
-const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store']);
+const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
 
 type Catalogue = Record<string, unknown>;
 
@@ -73,24 +75,8 @@ function asNodeSet(type: string): NodeInitializer {
   };
 }
 
-interface SpyCall {
-  thisValue: unknown;
-  args: unknown[];
-}
 
-/** The calls of a Node.prototype method (a sinon spy in the helper) made by `node`. */
-function callsOf(node: Node, method: 'status' | 'warn' | 'error'): unknown[][] {
-  const spy = node[method] as unknown as { getCalls(): SpyCall[] };
-  return spy
-    .getCalls()
-    .filter((c) => c.thisValue === node)
-    .map((c) => c.args);
-}
 
-function lastStatus(node: Node): unknown {
-  const calls = callsOf(node, 'status');
-  return calls.length ? calls[calls.length - 1][0] : undefined;
-}
 
 /** What the test helper itself logs on every load (its own "helper" node type, its unencrypted credentials store). */
 const HARNESS_NOISE = [/^\[helper\] Deprecated call to RED\.runtime\.nodes\.registerType/, /^nodes\.credentials\.unencrypted$/];
@@ -107,201 +93,6 @@ function nodeById<T extends Node>(id: string): T {
   const node = helper.getNode(id);
   assert.ok(node, `node ${id} exists`);
   return node as T;
-}
-
-interface WithSettings extends Node {
-  settings: Record<string, unknown>;
-}
-
-interface Owner extends Node {
-  settings: Record<string, unknown>;
-  users: Record<string, Node>;
-}
-
-const BUS: FlowNodeDef = {
-  id: 'bus1',
-  type: 'dali-bus',
-  name: 'bench bus',
-  interfaceType: 'simulator',
-  port: '',
-  reconnectMinMs: '250',
-  reconnectMaxMs: '10000',
-  simGear: '0-3',
-  simGroups: '0:0-3',
-  simSensor: '10',
-  simScenario: 'office',
-  simSpeed: '1',
-};
-const STORE: FlowNodeDef = {
-  id: 'store1',
-  type: 'lighting-store',
-  name: '',
-  path: '',
-  flushIntervalMs: '200',
-  flushMaxRows: '500',
-  busyTimeoutMs: '5000',
-};
-
-/** Each non-config node: its config (as the editor saves it, strings included) and the settings it must hold. */
-const CASES: Array<{
-  type: string;
-  owner?: FlowNodeDef;
-  ownerProp?: 'bus' | 'store';
-  config: Record<string, unknown>;
-  settings: Record<string, unknown>;
-}> = [
-  {
-    type: 'dali-dt8-out',
-    owner: BUS,
-    ownerProp: 'bus',
-    config: {
-      address: 'G0',
-      addressType: 'str',
-      fadeMs: '2000',
-      curve: 'linear',
-      warmestKelvin: '2200',
-      coolestKelvin: 6000,
-      tcLimitsFrom: 'gear',
-      verify: true,
-    },
-    settings: {
-      address: 'G0',
-      addressType: 'str',
-      fadeMs: 2000,
-      curve: 'linear',
-      warmestKelvin: 2200,
-      coolestKelvin: 6000,
-      tcLimitsFrom: 'gear',
-      verify: true,
-    },
-  },
-  {
-    type: 'feature-window',
-    owner: STORE,
-    ownerProp: 'store',
-    config: { windowMinutes: '1', keepWindows: '4', graceS: '15' },
-    settings: { windowMinutes: 1, keepWindows: 4, graceS: 15 },
-  },
-  {
-    type: 'ai-decide',
-    config: {
-      model: 'gpt-4.1-mini',
-      baseUrl: 'http://localhost:8080/v1',
-      timeoutMs: '5000',
-      payloadCapBytes: '1024',
-      payloadBatchLimit: '2',
-      circuitFailures: '5',
-      circuitCooldownS: '60',
-    },
-    settings: {
-      model: 'gpt-4.1-mini',
-      baseUrl: 'http://localhost:8080/v1',
-      timeoutMs: 5000,
-      payloadCapBytes: 1024,
-      payloadBatchLimit: 2,
-      circuitFailures: 5,
-      circuitCooldownS: 60,
-    },
-  },
-  {
-    type: 'rules-fallback',
-    config: {
-      targetLux: '300',
-      deadbandPct: '8',
-      maxStepPct: '5',
-      occupiedFloorPct: '15',
-      absenceLevelPct: '5',
-      holdMinutes: '10',
-      vacancyOffMinutes: '20',
-      neverOff: true,
-      circadian: 'sun',
-      latitude: '52.52',
-      longitude: '-13.4',
-      warmestKelvin: '2500',
-      coolestKelvin: '5500',
-      minKelvin: '2000',
-      maxKelvin: '6000',
-      fadeDownMs: '45000',
-    },
-    settings: {
-      targetLux: 300,
-      deadbandPct: 8,
-      maxStepPct: 5,
-      occupiedFloorPct: 15,
-      absenceLevelPct: 5,
-      holdMinutes: 10,
-      vacancyOffMinutes: 20,
-      neverOff: true,
-      circadian: 'sun',
-      latitude: 52.52,
-      longitude: -13.4,
-      warmestKelvin: 2500,
-      coolestKelvin: 5500,
-      minKelvin: 2000,
-      maxKelvin: 6000,
-      fadeDownMs: 45000,
-    },
-  },
-  {
-    type: 'override-gate',
-    owner: STORE,
-    ownerProp: 'store',
-    config: { overrideMinutes: '45', minIntervalS: '90', deadbandPct: '3', maxStepPct: '25' },
-    settings: { overrideMinutes: 45, minIntervalS: 90, deadbandPct: 3, maxStepPct: 25 },
-  },
-  {
-    type: 'retention-prune',
-    owner: STORE,
-    ownerProp: 'store',
-    config: {
-      schedule: '30 3 * * 0',
-      timezone: 'Europe/Berlin',
-      rawDays: '7',
-      weatherDays: '14',
-      featureDays: '60',
-      decisionDays: '365',
-      telemetryDays: '90',
-      overrideDays: '10',
-      batchRows: '200',
-      vacuum: true,
-    },
-    settings: {
-      schedule: '30 3 * * 0',
-      timezone: 'Europe/Berlin',
-      rawDays: 7,
-      weatherDays: 14,
-      featureDays: 60,
-      decisionDays: 365,
-      telemetryDays: 90,
-      overrideDays: 10,
-      batchRows: 200,
-      vacuum: true,
-    },
-  },
-];
-
-/** A flow with the node under test (n1), its config node and a catch node wired to a helper node. */
-function flowFor(c: (typeof CASES)[number], withOwner = true): FlowNodeDef[] {
-  const n1: FlowNodeDef = { id: 'n1', type: c.type, z: 'f1', name: '', ...c.config, wires: [[], []] };
-  if (c.owner && c.ownerProp) n1[c.ownerProp] = withOwner ? c.owner.id : '';
-  const flow: FlowNodeDef[] = [
-    { id: 'f1', type: 'tab', label: 'test' },
-    n1,
-    { id: 'c1', type: 'catch', z: 'f1', scope: ['n1'], uncaught: false, wires: [['h1']] },
-    { id: 'h1', type: 'helper', z: 'f1', wires: [] },
-  ];
-  if (c.owner) flow.push({ ...c.owner });
-  return flow;
-}
-
-function initializersFor(c: (typeof CASES)[number]): NodeInitializer[] {
-  return [...(c.owner ? [asNodeSet(c.owner.type)] : []), asNodeSet(c.type)];
-}
-
-/** The next message the helper node h1 receives. */
-function nextAtHelper(): Promise<NodeMessage> {
-  const h1 = nodeById('h1');
-  return new Promise((resolve) => h1.on('input', (msg: NodeMessage) => resolve(msg)));
 }
 
 describe('node types in the Node-RED runtime', function () {
@@ -324,261 +115,6 @@ describe('node types in the Node-RED runtime', function () {
     else process.env.OPENAI_API_KEY = savedKey;
   });
 
-  describe('dali-bus', () => {
-    it('holds a simulator configuration, numbers parsed, and no port', async () => {
-      await helper.load(asNodeSet('dali-bus'), [
-        { ...BUS, port: '/dev/ttyACM0', reconnectMinMs: '300', reconnectMaxMs: '5000', simGear: '0-7', simGroups: '0:0-3; 1:4-7', simSensor: '12', simScenario: 'corridor', simSpeed: '60' },
-      ]);
-      const bus = nodeById<Owner>('bus1');
-      assert.equal(bus.name, 'bench bus');
-      assert.deepEqual(bus.settings, {
-        interfaceType: 'simulator',
-        port: '',
-        reconnectMinMs: 300,
-        reconnectMaxMs: 5000,
-        simGear: '0-7',
-        simGroups: '0:0-3; 1:4-7',
-        simSensor: 12,
-        simScenario: 'corridor',
-        simSpeed: 60,
-      });
-      assert.deepEqual(bus.users, {});
-      assert.deepEqual(logProblems(), []);
-    });
-
-    it('holds a serial interface with its port; a blank sensor means none', async () => {
-      await helper.load(asNodeSet('dali-bus'), [{ ...BUS, interfaceType: 'luba', port: ' /dev/ttyUSB0 ', simSensor: '' }]);
-      const bus = nodeById<Owner>('bus1');
-      assert.equal(bus.settings.interfaceType, 'luba');
-      assert.equal(bus.settings.port, '/dev/ttyUSB0');
-      assert.equal(bus.settings.simSensor, null);
-      assert.deepEqual(logProblems(), []);
-    });
-
-    it('warns, in words, when a hardware interface has no port', async () => {
-      await helper.load(asNodeSet('dali-bus'), [{ ...BUS, interfaceType: 'hidraw', port: '' }]);
-      const bus = nodeById<Owner>('bus1');
-      const warnings = callsOf(bus, 'warn').map((a) => a[0]);
-      assert.deepEqual(warnings, [message('dali-bus', 'errors.portMissing', { interfaceType: 'hidraw' })]);
-    });
-
-    it('falls back to defaults for unusable values and says which', async () => {
-      await helper.load(asNodeSet('dali-bus'), [{ ...BUS, interfaceType: 'usb', reconnectMinMs: 'soon', simSpeed: '0' }]);
-      const bus = nodeById<Owner>('bus1');
-      assert.equal(bus.settings.interfaceType, 'simulator');
-      assert.equal(bus.settings.reconnectMinMs, 250);
-      assert.equal(bus.settings.simSpeed, 1);
-      const warnings = callsOf(bus, 'warn').map((a) => String(a[0]));
-      assert.equal(warnings.length, 3);
-      assert.ok(warnings.includes(String(message('dali-bus', 'errors.invalidSetting', { name: 'reconnectMinMs', value: 'soon', fallback: 250 }))));
-      assert.ok(warnings.every((w) => !w.includes('errors.')), 'catalogue text, not keys');
-    });
-  });
-
-  describe('lighting-store', () => {
-    it('puts a blank path in the user directory and resolves a relative one there', async () => {
-      const userDir = path.join(ROOT, 'test-artifacts', 'userdir');
-      helper.settings({ userDir });
-      try {
-        await helper.load(asNodeSet('lighting-store'), [
-          STORE,
-          { ...STORE, id: 'store2', path: 'data/lights.db', flushIntervalMs: '100', flushMaxRows: '50', busyTimeoutMs: '0' },
-        ]);
-        const one = nodeById<Owner>('store1');
-        const two = nodeById<Owner>('store2');
-        assert.deepEqual(one.settings, {
-          path: path.join(userDir, 'smart-lighting.db'),
-          flushIntervalMs: 200,
-          flushMaxRows: 500,
-          busyTimeoutMs: 5000,
-        });
-        assert.deepEqual(two.settings, {
-          path: path.join(userDir, 'data', 'lights.db'),
-          flushIntervalMs: 100,
-          flushMaxRows: 50,
-          busyTimeoutMs: 0,
-        });
-        assert.ok(!fs.existsSync(one.settings.path as string), 'holding the config opens no file');
-        assert.deepEqual(logProblems(), []);
-      } finally {
-        helper.settings({});
-      }
-    });
-  });
-
-  for (const c of CASES) {
-    describe(c.type, () => {
-      it('is created with its settings, idle, registered with its config node', async () => {
-        await helper.load(initializersFor(c), flowFor(c));
-        const n1 = nodeById<WithSettings>('n1');
-        assert.deepEqual(n1.settings, c.settings);
-        if (c.owner) {
-          const owner = nodeById<Owner>(c.owner.id);
-          assert.deepEqual(Object.keys(owner.users), ['n1']);
-        }
-        const idle = c.type === 'ai-decide' ? 'status.noApiKey' : 'status.idle';
-        assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message(c.type, idle) });
-        assert.deepEqual(logProblems(), []);
-      });
-
-      it('answers input with done(err) carrying the catalogue message, and a red status', async () => {
-        await helper.load(initializersFor(c), flowFor(c));
-        const n1 = nodeById('n1');
-        const caught = nextAtHelper();
-        n1.receive({ payload: { zone: 'office-1', intensity: 50, cct: 4000, reason: 'test', source: 'rules' } });
-        const msg = (await caught) as NodeMessage & { error: { message: string; source: { id: string } } };
-        const expected = message(c.type, 'errors.notImplemented');
-        assert.ok(expected && expected.includes('later release'));
-        assert.equal(msg.error.message, `Error: ${expected}`);
-        assert.equal(msg.error.source.id, 'n1');
-        assert.deepEqual(lastStatus(n1), { fill: 'red', shape: 'ring', text: message(c.type, 'status.notImplemented') });
-        assert.deepEqual(logProblems(), [], 'handled by the catch node, nothing else logged');
-      });
-
-      it('closes cleanly and leaves its config node', async () => {
-        await helper.load(initializersFor(c), flowFor(c));
-        const owner = c.owner ? nodeById<Owner>(c.owner.id) : null;
-        await helper.unload();
-        if (owner) assert.deepEqual(owner.users, {});
-        assert.deepEqual(logProblems(), []);
-      });
-
-      if (c.owner && c.type !== 'override-gate') {
-        it('says "not configured" without its config node, and still answers input', async () => {
-          await helper.load(initializersFor(c), flowFor(c, false));
-          const n1 = nodeById('n1');
-          assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message(c.type, 'status.notConfigured') });
-          const caught = nextAtHelper();
-          n1.receive({ payload: {} });
-          const msg = (await caught) as NodeMessage & { error: { message: string } };
-          assert.equal(msg.error.message, `Error: ${message(c.type, 'errors.notImplemented')}`);
-        });
-      }
-    });
-  }
-
-  describe('dali-dt8-out settings', () => {
-    it('warns with the catalogue text and uses the default for a fade that is not a number', async () => {
-      const c = CASES[0];
-      await helper.load(initializersFor(c), flowFor({ ...c, config: { ...c.config, fadeMs: 'slow' } }));
-      const n1 = nodeById<WithSettings>('n1');
-      assert.equal(n1.settings.fadeMs, 0);
-      assert.deepEqual(
-        callsOf(n1, 'warn').map((a) => a[0]),
-        [message('dali-dt8-out', 'errors.invalidSetting', { name: 'fadeMs', value: 'slow', fallback: 0 })],
-      );
-    });
-
-    it('keeps the coolest limit above the warmest one', async () => {
-      const c = CASES[0];
-      await helper.load(initializersFor(c), flowFor({ ...c, config: { ...c.config, warmestKelvin: '5000', coolestKelvin: '3000' } }));
-      const n1 = nodeById<WithSettings>('n1');
-      assert.equal(n1.settings.coolestKelvin, 6500);
-      assert.equal(callsOf(n1, 'warn').length, 1);
-    });
-  });
-
-  describe('lsd-sensor-in', () => {
-    const base: FlowNodeDef = {
-      id: 'n1',
-      type: 'lsd-sensor-in',
-      z: 'f1',
-      name: '',
-      bus: 'bus1',
-      sensorAddress: '12',
-      sensorId: '',
-      zone: 'office-1',
-      luxScale: '1.2',
-      luxOffset: '-5',
-      luxTable: '[[0, 0], [100, 80], [1000, 850]]',
-      configureAtStart: false,
-      pollIntervalS: '30',
-      staleAfterS: '600',
-      zoneGear: 'A0-3,G1',
-      wires: [[], []],
-    };
-
-    it('is created with its settings and registered with its bus', async () => {
-      await helper.load([asNodeSet('dali-bus'), asNodeSet('lsd-sensor-in')], [{ id: 'f1', type: 'tab' }, base, BUS]);
-      const n1 = nodeById<WithSettings>('n1');
-      assert.deepEqual(n1.settings, {
-        sensorAddress: 12,
-        sensorId: 'dali-12',
-        zone: 'office-1',
-        luxScale: 1.2,
-        luxOffset: -5,
-        luxTable: [
-          [0, 0],
-          [100, 80],
-          [1000, 850],
-        ],
-        configureAtStart: false,
-        pollIntervalS: 30,
-        staleAfterS: 600,
-        zoneGear: 'A0-3,G1',
-      });
-      assert.deepEqual(Object.keys(nodeById<Owner>('bus1').users), ['n1']);
-      assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message('lsd-sensor-in', 'status.idle') });
-      assert.deepEqual(logProblems(), []);
-      const bus = nodeById<Owner>('bus1');
-      await helper.unload();
-      assert.deepEqual(bus.users, {});
-    });
-
-    it('ignores a lux table with falling raw values and says so', async () => {
-      await helper.load(
-        [asNodeSet('dali-bus'), asNodeSet('lsd-sensor-in')],
-        [{ id: 'f1', type: 'tab' }, { ...base, luxTable: '[[100, 80], [50, 40]]' }, BUS],
-      );
-      const n1 = nodeById<WithSettings>('n1');
-      assert.equal(n1.settings.luxTable, null);
-      assert.deepEqual(callsOf(n1, 'warn').map((a) => a[0]), [message('lsd-sensor-in', 'errors.luxTable')]);
-    });
-
-    it('says "not configured" without a zone', async () => {
-      await helper.load([asNodeSet('dali-bus'), asNodeSet('lsd-sensor-in')], [{ id: 'f1', type: 'tab' }, { ...base, zone: '' }, BUS]);
-      assert.deepEqual(lastStatus(nodeById('n1')), {
-        fill: 'grey',
-        shape: 'ring',
-        text: message('lsd-sensor-in', 'status.notConfigured'),
-      });
-    });
-  });
-
-  describe('ai-decide credentials', () => {
-    const c = CASES.find((x) => x.type === 'ai-decide');
-    assert.ok(c);
-
-    it('takes the API key from its credentials and never copies it into settings', async () => {
-      await helper.load(initializersFor(c), flowFor(c), { n1: { apiKey: 'sk-test-123' } });
-      const n1 = nodeById<WithSettings & { hasApiKey: boolean; credentials: { apiKey?: string } }>('n1');
-      assert.equal(n1.credentials.apiKey, 'sk-test-123');
-      assert.equal(n1.hasApiKey, true);
-      assert.ok(!JSON.stringify(n1.settings).includes('sk-test-123'));
-      assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message('ai-decide', 'status.idle') });
-    });
-
-    it('falls back to the OPENAI_API_KEY environment variable', async () => {
-      process.env.OPENAI_API_KEY = 'sk-env-456';
-      await helper.load(initializersFor(c), flowFor(c));
-      const n1 = nodeById<WithSettings & { hasApiKey: boolean }>('n1');
-      assert.equal(n1.hasApiKey, true);
-      assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message('ai-decide', 'status.idle') });
-    });
-  });
-
-  describe('rules-fallback position', () => {
-    it('warns and shows "not configured" when colour follows the sun without a position', async () => {
-      const c = CASES.find((x) => x.type === 'rules-fallback');
-      assert.ok(c);
-      await helper.load(initializersFor(c), flowFor({ ...c, config: { ...c.config, latitude: '', longitude: '' } }));
-      const n1 = nodeById<WithSettings>('n1');
-      assert.equal(n1.settings.latitude, null);
-      assert.deepEqual(callsOf(n1, 'warn').map((a) => a[0]), [message('rules-fallback', 'errors.sunNeedsPosition')]);
-      assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: message('rules-fallback', 'status.notConfigured') });
-    });
-  });
-
   describe('example flows', () => {
     const CORE: Record<string, string> = {
       inject: '@node-red/nodes/core/common/20-inject.js',
@@ -591,8 +127,16 @@ describe('node types in the Node-RED runtime', function () {
 
     // The helper's runtime settings are a plain copy whose node-settings store was never
     // initialised, so core nodes that declare settings (debug, function) could not register.
-    before(() => helper.settings({ registerNodeSettings: () => undefined }));
-    after(() => helper.settings({}));
+    // Example stores use the default path, <userDir>/smart-lighting.db: keep it in a temp dir.
+    let userDir = '';
+    before(() => {
+      userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-examples-'));
+      helper.settings({ registerNodeSettings: () => undefined, userDir });
+    });
+    after(() => {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    });
 
     it('exist for every non-config node type', () => {
       for (const type of TYPES.filter((t) => !CONFIG_TYPES.has(t))) {
@@ -876,8 +420,9 @@ describe('editor definitions', () => {
       assert.notEqual(validate('retention-prune', prune, 'timezone', 'Berlin time'), true);
       const ai = loadEditor('ai-decide').definition;
       assert.notEqual(validate('ai-decide', ai, 'payloadBatchLimit', '4'), true);
-      assert.notEqual(validate('ai-decide', ai, 'baseUrl', 'ftp://x'), true);
-      assert.equal(ai.credentials?.apiKey?.type, 'password');
+      const provider = loadEditor('ai-provider').definition;
+      assert.notEqual(validate('ai-provider', provider, 'baseUrl', 'ftp://x'), true);
+      assert.equal(provider.credentials?.apiKey?.type, 'password');
       const sensor = loadEditor('lsd-sensor-in').definition;
       assert.equal(validate('lsd-sensor-in', sensor, 'luxTable', '[[0,0],[500,450]]'), true);
       assert.notEqual(validate('lsd-sensor-in', sensor, 'luxTable', '[[500,450],[0,0]]'), true);

@@ -18,7 +18,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   files?: string[];
   'node-red'?: { version?: string; nodes?: Record<string, string> };
 };
-const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store']);
+const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
 const EXPECTED_TYPES = [
   'dali-bus',
   'lighting-store',
@@ -29,6 +29,7 @@ const EXPECTED_TYPES = [
   'rules-fallback',
   'override-gate',
   'retention-prune',
+  'ai-provider',
 ];
 
 interface FlowNode {
@@ -86,7 +87,7 @@ describe('package check (Flow Library scorecard, offline rules)', () => {
     assert.ok(semver.satisfies('20.17.0', range), `${range} admits 20.17.0`);
   });
 
-  it('registers exactly the nine node types, each file under dist/nodes', () => {
+  it('registers exactly our ten node types, each file under dist/nodes', () => {
     const nodes = pkg['node-red']?.nodes ?? {};
     assert.deepEqual(Object.keys(nodes).sort(), [...EXPECTED_TYPES].sort());
     for (const [type, file] of Object.entries(nodes)) {
