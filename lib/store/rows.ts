@@ -17,7 +17,7 @@ import {
   type WeatherSnapshot,
   type WeatherUpdate,
 } from '../features/types';
-import type { TableName } from './schema';
+import { ALERT_KINDS, ALERT_SEVERITIES, type AlertKind, type AlertSeverity, type TableName } from './schema';
 import type { SqlRow, SqlValue } from './sqlite';
 
 /** A row that does not fit its table (same class as the reading contract's error). */
@@ -574,4 +574,74 @@ export function weatherFromSql(r: SqlRow): WeatherUpdate & { id: number } {
   const raw = parseJson(r.raw);
   if (isPlainRecord(raw) && typeof raw.outdoorLux === 'number' && Number.isFinite(raw.outdoorLux)) out.outdoorLux = raw.outdoorLux;
   return out;
+}
+
+// ---- alerts (migration 3; not a batched table: written by LightingStore.raiseAlert) ----
+
+/** An alert to raise. */
+export interface AlertRow {
+  /** Default now. */
+  ts?: number;
+  /** null/absent = site-wide. */
+  zone?: string | null;
+  kind: AlertKind;
+  /** Default "warning". */
+  severity?: AlertSeverity;
+  /** Human-readable, at most 1000 characters. */
+  message: string;
+  /** Anything else (gear address, last reading time...), stored as JSON. */
+  data?: unknown;
+}
+
+export interface AlertRecord {
+  id: number;
+  ts: number;
+  zone: string | null;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  message: string;
+  data: unknown;
+  /** null while active. */
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+}
+
+export const MAX_ALERT_MESSAGE = 1000;
+
+/** Validated alert as SQL parameters [ts, zone, kind, severity, message, data]. Throws RowValidationError naming the field. */
+export function alertParams(row: unknown, now: number = Date.now()): [number, string | null, AlertKind, AlertSeverity, string, string | null] {
+  const t = 'alerts';
+  const r = rowObject(t, row);
+  const kind = r.kind;
+  if (typeof kind !== 'string' || !(ALERT_KINDS as readonly string[]).includes(kind)) fail(t, 'kind', `one of ${ALERT_KINDS.join(', ')}`, kind);
+  const severity = r.severity ?? 'warning';
+  if (typeof severity !== 'string' || !(ALERT_SEVERITIES as readonly string[]).includes(severity)) {
+    fail(t, 'severity', `one of ${ALERT_SEVERITIES.join(', ')}`, severity);
+  }
+  const message = r.message;
+  if (typeof message !== 'string' || message.trim() === '' || message.length > MAX_ALERT_MESSAGE) {
+    fail(t, 'message', `a non-empty string of at most ${MAX_ALERT_MESSAGE} characters`, message);
+  }
+  return [
+    optTs(t, 'ts', r.ts) ?? Math.floor(now),
+    r.zone === undefined || r.zone === null ? null : requireId(`invalid ${t} row`, 'zone', r.zone),
+    kind as AlertKind,
+    severity as AlertSeverity,
+    message,
+    json(t, 'data', r.data),
+  ];
+}
+
+export function alertFromSql(r: SqlRow): AlertRecord {
+  return {
+    id: n(r.id) ?? 0,
+    ts: n(r.ts) ?? 0,
+    zone: s(r.zone),
+    kind: (s(r.kind) ?? 'other') as AlertKind,
+    severity: (s(r.severity) ?? 'warning') as AlertSeverity,
+    message: s(r.message) ?? '',
+    data: parseJson(r.data),
+    resolvedAt: n(r.resolved_at),
+    resolvedBy: s(r.resolved_by),
+  };
 }

@@ -46,6 +46,13 @@ export interface Migration {
   statements: readonly string[];
 }
 
+/** Kinds and severities of alerts (migration 3; rows.ts validates against the same lists). */
+export const ALERT_KINDS = ['lampFailure', 'sensorStale', 'busDisconnected', 'aiCircuitOpen', 'other'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+// Validated in code (rows.ts), not by a SQL CHECK, so a later kind needs no table rebuild.
+
 const BOOL = (col: string): string => `${col} INTEGER CHECK (${col} IN (0, 1))`;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -161,6 +168,27 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX decisions_msg_id ON decisions (msg_id) WHERE msg_id IS NOT NULL',
       'CREATE INDEX telemetry_kind_ts ON telemetry (kind, ts)',
       'CREATE INDEX manual_overrides_open ON manual_overrides (zone, expires_at) WHERE cleared_at IS NULL',
+    ],
+  },
+  {
+    version: 3,
+    name: 'alerts (lamp failure, stale sensor, bus disconnected, AI circuit open)',
+    statements: [
+      `CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        zone TEXT,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT CHECK (data IS NULL OR json_valid(data)),
+        resolved_at INTEGER,
+        resolved_by TEXT
+      )`,
+      'CREATE INDEX alerts_ts ON alerts (ts)',
+      'CREATE INDEX alerts_zone_ts ON alerts (zone, ts)',
+      // At most one active alert per kind and zone (zone NULL = site-wide counts as one zone).
+      "CREATE UNIQUE INDEX alerts_active_kind_zone ON alerts (kind, IFNULL(zone, '')) WHERE resolved_at IS NULL",
     ],
   },
 ];

@@ -29,6 +29,8 @@ import type { FeatureWindow, WeatherUpdate } from '../features/types';
 import {
   MAX_ROWS_PER_INSERT,
   WRITERS,
+  alertFromSql,
+  alertParams,
   insertSql,
   decisionFromSql,
   featureWindowFromSql,
@@ -37,6 +39,8 @@ import {
   rawEventFromSql,
   telemetryFromSql,
   weatherFromSql,
+  type AlertRecord,
+  type AlertRow,
   type DecisionRecord,
   type DecisionSource,
   type ManualOverrideRecord,
@@ -51,6 +55,7 @@ import {
   TABLES,
   isTableName,
   migrate,
+  type AlertKind,
   type Migration,
   type TableName,
 } from './schema';
@@ -891,6 +896,131 @@ export class LightingStore extends EventEmitter {
         const { id: _id, ...update } = weatherFromSql(r);
         return update;
       });
+    });
+  }
+
+  /**
+   * Raises an alert, unless an active (unresolved) alert of the same kind and
+   * zone exists: then nothing is written and that alert's id is returned
+   * (created: false). Written at once (not via the batched queue), in its
+   * own transaction. Rejects with RowValidationError for a bad row.
+   */
+  async raiseAlert(row: AlertRow): Promise<{ id: number; created: boolean }> {
+    const params = alertParams(row);
+    const [, zone, kind] = params;
+    const findActive = async (db: Db): Promise<number | null> => {
+      const found = await (
+        await db.cached("SELECT id FROM alerts WHERE kind = ? AND IFNULL(zone, '') = IFNULL(?, '') AND resolved_at IS NULL")
+      ).get<{ id: number }>([kind, zone]);
+      return found ? found.id : null;
+    };
+    return this.#read(async (db) => {
+      await db.run('BEGIN IMMEDIATE');
+      try {
+        const existing = await findActive(db);
+        if (existing !== null) {
+          await db.run('COMMIT');
+          return { id: existing, created: false };
+        }
+        const info = await db.run('INSERT INTO alerts (ts, zone, kind, severity, message, data) VALUES (?, ?, ?, ?, ?, ?)', params);
+        await db.run('COMMIT');
+        return { id: info.lastID, created: true };
+      } catch (err) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** One alert by id, or null. */
+  getAlert(id: number): Promise<AlertRecord | null> {
+    if (!Number.isSafeInteger(id)) return Promise.resolve(null);
+    return this.#read(async (db) => {
+      const row = await (await db.cached('SELECT * FROM alerts WHERE id = ?')).get([id]);
+      return row ? alertFromSql(row) : null;
+    });
+  }
+
+  /**
+   * Alerts, newest first (ts, then id), paginated like decisions().
+   * status: "active" (default: unresolved), "resolved" or "all".
+   */
+  async alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind } = {}): Promise<Page<AlertRecord>> {
+    const limit = clampInt('limit', q.limit, 50, 1, 1000);
+    const offset = q.cursor === undefined ? clampInt('offset', q.offset, 0, 0, Number.MAX_SAFE_INTEGER) : 0;
+    const status = q.status ?? 'active';
+    if (status !== 'active' && status !== 'resolved' && status !== 'all') {
+      throw new RangeError(`status must be 'active', 'resolved' or 'all', got ${String(status)}`);
+    }
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (status === 'active') where.push('resolved_at IS NULL');
+    if (status === 'resolved') where.push('resolved_at IS NOT NULL');
+    if (q.zone !== undefined) {
+      where.push('zone = ?');
+      params.push(String(q.zone));
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(String(q.kind));
+    }
+    const since = optionalTime('since', q.since);
+    const until = optionalTime('until', q.until);
+    if (since !== undefined) {
+      where.push('ts >= ?');
+      params.push(since);
+    }
+    if (until !== undefined) {
+      where.push('ts < ?');
+      params.push(until);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const pageWhere = [...where];
+    const pageParams = [...params];
+    if (q.cursor !== undefined) {
+      const c = parseCursor(q.cursor);
+      pageWhere.push('(ts < ? OR (ts = ? AND id < ?))');
+      pageParams.push(c.ts, c.ts, c.id);
+    }
+    const pageFilter = pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : '';
+    return this.#read(async (db) => {
+      const totalRow = await (await db.cached(`SELECT COUNT(*) AS n FROM alerts ${filter}`)).get<{ n: number }>(params);
+      const rows = await (
+        await db.cached(`SELECT * FROM alerts ${pageFilter} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`)
+      ).all([...pageParams, limit + 1, offset]);
+      const more = rows.length > limit;
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(alertFromSql),
+        total: totalRow?.n ?? 0,
+        limit,
+        offset,
+        nextCursor: more && last ? cursorOf(Number(last.ts), Number(last.id)) : null,
+      };
+    });
+  }
+
+  /**
+   * Resolves alert `id` (idempotent: an already resolved alert keeps its
+   * first resolvedAt/resolvedBy and gives changed: false). found: false for
+   * an unknown id (answer 404). `by`: who resolved it (user, "auto", ...).
+   */
+  async resolveAlert(
+    id: number,
+    by: string,
+    at: number = Date.now(),
+  ): Promise<{ found: false } | { found: true; changed: boolean; alert: AlertRecord }> {
+    const when = optionalTime('at', at) ?? Date.now();
+    if (typeof by !== 'string' || by.trim() === '' || by.length > 200) {
+      throw new RangeError('resolveAlert: by must be a non-empty string of at most 200 characters');
+    }
+    if (!Number.isSafeInteger(id)) return { found: false };
+    return this.#read(async (db) => {
+      const info = await db.run('UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ? AND resolved_at IS NULL', [when, by, id]);
+      const row = await (await db.cached('SELECT * FROM alerts WHERE id = ?')).get([id]);
+      if (!row) return { found: false as const };
+      return { found: true as const, changed: info.changes > 0, alert: alertFromSql(row) };
     });
   }
 

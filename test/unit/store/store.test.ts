@@ -11,6 +11,7 @@ import {
   RowValidationError,
   SchemaVersionError,
   StoreClosedError,
+  latestVersion,
   migrate,
   type DecisionRow,
   type FeatureWindowRow as FeatureWindow,
@@ -69,7 +70,7 @@ describe('lib/store LightingStore', function () {
     it('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
       const p = file();
       const s = await openStore(p);
-      assert.equal(s.schemaVersion, 2);
+      assert.equal(s.schemaVersion, latestVersion());
       const pragmas = await s.exclusive(async (db) => ({
         journal: (await db.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode,
         autoVacuum: (await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum'))?.auto_vacuum,
@@ -85,7 +86,7 @@ describe('lib/store LightingStore', function () {
       assert.equal(pragmas.autoVacuum, 2, 'auto_vacuum=INCREMENTAL');
       assert.equal(pragmas.synchronous, 1, 'synchronous=NORMAL');
       assert.equal(pragmas.busy, 5000);
-      assert.deepEqual(pragmas.versions, [1, 2]);
+      assert.deepEqual(pragmas.versions, MIGRATIONS.map((m) => m.version));
       for (const t of ['raw_sensor_events', 'weather_events', 'feature_windows', 'decisions', 'telemetry', 'manual_overrides', 'personal_profiles']) {
         assert.ok(pragmas.tables.includes(t), `table ${t}`);
       }
@@ -113,7 +114,7 @@ describe('lib/store LightingStore', function () {
       assert.equal((await b.counts()).decisions, 1);
       const report = await b.exclusive((db) => migrate(db));
       assert.deepEqual(report.applied, []);
-      assert.equal(report.to, 2);
+      assert.equal(report.to, latestVersion());
     });
 
     it('a failing migration is rolled back and the open is refused', async () => {
@@ -135,7 +136,7 @@ describe('lib/store LightingStore', function () {
       }
       // The real migrations then bring it up to date.
       const s = await openStore(p);
-      assert.equal(s.schemaVersion, 2);
+      assert.equal(s.schemaVersion, latestVersion());
     });
 
     it('refuses a database newer than the code with a clear error', async () => {
@@ -146,8 +147,8 @@ describe('lib/store LightingStore', function () {
       await assert.rejects(LightingStore.open({ path: p }), (err: unknown) => {
         assert.ok(err instanceof SchemaVersionError);
         assert.equal(err.databaseVersion, 7);
-        assert.equal(err.codeVersion, 2);
-        assert.match(err.message, /schema version 7, newer than this package supports \(2\)/);
+        assert.equal(err.codeVersion, latestVersion());
+        assert.match(err.message, new RegExp(`schema version 7, newer than this package supports \\(${latestVersion()}\\)`));
         return true;
       });
     });
@@ -512,7 +513,7 @@ describe('lib/store LightingStore', function () {
       assert.equal(health.database, 'ok');
       assert.equal(health.quickCheck, 'ok');
       assert.equal(health.journalMode, 'wal');
-      assert.equal(health.schemaVersion, 2);
+      assert.equal(health.schemaVersion, latestVersion());
       const closed = await LightingStore.open({ path: file() });
       await closed.close();
       const report = await closed.healthCheck();
