@@ -1,0 +1,153 @@
+/**
+ * Structured JSON log lines, one object per line: {ts, level, msg, ...fields}
+ * (the reference service logs JSON to stdout and masks personal payloads).
+ *
+ * Masking: a field whose key names a secret or personal datum is replaced by
+ * "***" at any depth: keys containing "profile", "password", "secret",
+ * "cookie", "authorization", "encrypted_payload"/"encryptedPayload", keys
+ * ending in "token" or "key" as in apiKey/api_key/fernetKey (but not the
+ * counters promptTokens/completionTokens, which end in "tokens"). Strings that
+ * carry "Bearer <token>" have the token masked wherever they appear. The
+ * reserved keys ts, level, msg cannot be overwritten by fields.
+ *
+ * Never throws: cycles, BigInt, Errors, functions and very deep or large
+ * values are rendered safely (Errors as {name, message}; no stack).
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger adding `fields` to every line (e.g. {component: "http"}). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  /** Lowest level written. Default "info". */
+  level?: LogLevel;
+  /** Where a line goes (without newline). Default: stdout (warn/error: stderr). */
+  sink?: (line: string, level: LogLevel) => void;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+  /** Fields on every line. */
+  base?: LogFields;
+}
+
+export const MASK = '***';
+const MAX_DEPTH = 6;
+const MAX_STRING = 2000;
+const MAX_KEYS = 100;
+const MAX_ITEMS = 100;
+
+const SECRET_KEY = /profile|password|passwd|secret|cookie|authorization|encrypted_?payload|credential|(token|api_?key|fernet_?key|private_?key)$/i;
+
+/** true when a field of this name is masked in logs. */
+export function isSensitiveKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/=]+/gi;
+
+function maskString(s: string): string {
+  const cut = s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}...(${s.length} chars)` : s;
+  return cut.replace(BEARER, `$1 ${MASK}`);
+}
+
+/** A JSON-safe copy of `value` with sensitive fields masked. Never throws. */
+export function maskFields(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
+  try {
+    if (value === null || value === undefined) return value ?? null;
+    switch (typeof value) {
+      case 'string':
+        return maskString(value);
+      case 'number':
+        return Number.isFinite(value) ? value : String(value);
+      case 'boolean':
+        return value;
+      case 'bigint':
+        return value.toString();
+      case 'function':
+      case 'symbol':
+        return `[${typeof value}]`;
+      default:
+        break;
+    }
+    const obj = value as object;
+    if (seen.has(obj)) return '[circular]';
+    if (depth >= MAX_DEPTH) return '[depth]';
+    seen.add(obj);
+    try {
+      if (obj instanceof Error) {
+        const out: Record<string, unknown> = { name: obj.name, message: maskString(obj.message) };
+        const code = (obj as { code?: unknown }).code;
+        if (typeof code === 'string' || typeof code === 'number') out.code = code;
+        return out;
+      }
+      if (obj instanceof Date) return Number.isFinite(obj.getTime()) ? obj.toISOString() : 'Invalid Date';
+      if (Buffer.isBuffer(obj)) return `[${obj.length} bytes]`;
+      if (Array.isArray(obj)) {
+        const items = obj.slice(0, MAX_ITEMS).map((v) => maskFields(v, depth + 1, seen));
+        if (obj.length > MAX_ITEMS) items.push(`...(${obj.length - MAX_ITEMS} more)`);
+        return items;
+      }
+      const out: Record<string, unknown> = {};
+      let n = 0;
+      for (const key of Object.keys(obj)) {
+        if (n++ >= MAX_KEYS) {
+          out['...'] = 'more keys';
+          break;
+        }
+        out[key] = isSensitiveKey(key) ? MASK : maskFields((obj as Record<string, unknown>)[key], depth + 1, seen);
+      }
+      return out;
+    } finally {
+      seen.delete(obj);
+    }
+  } catch {
+    return '[unreadable]';
+  }
+}
+
+/** One log line (no newline): {"ts": ISO, "level", "msg", ...masked fields}. Never throws. */
+export function formatLogLine(level: LogLevel, msg: string, fields: LogFields | undefined, nowMs: number): string {
+  const masked = fields === undefined ? {} : maskFields(fields);
+  const extra = typeof masked === 'object' && masked !== null && !Array.isArray(masked) ? (masked as Record<string, unknown>) : { fields: masked };
+  const { ts: _ts, level: _level, msg: _msg, ...rest } = extra;
+  const ts = Number.isFinite(nowMs) ? new Date(nowMs).toISOString() : new Date().toISOString();
+  try {
+    return JSON.stringify({ ts, level, msg: maskString(String(msg)), ...rest });
+  } catch {
+    return JSON.stringify({ ts, level, msg: maskString(String(msg)), logError: 'fields could not be serialised' });
+  }
+}
+
+const defaultSink = (line: string, level: LogLevel): void => {
+  (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = LOG_LEVELS.indexOf(options.level ?? 'info');
+  const sink = options.sink ?? defaultSink;
+  const now = options.now ?? Date.now;
+  const base = options.base ?? {};
+  const write = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (LOG_LEVELS.indexOf(level) < min) return;
+    try {
+      sink(formatLogLine(level, msg, { ...base, ...(fields ?? {}) }, now()), level);
+    } catch {
+      // A failing sink (closed pipe) must not take the caller down.
+    }
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
+  };
+}
