@@ -27,11 +27,18 @@
  *   interrupted between its DTR writes and its DT8 commands is restarted.
  * - When the interface comes back after a disconnect, the last setpoint per
  *   address is applied once more (minus levels a foreign master changed
- *   since). Knowledge of level and colour is forgotten at that point.
+ *   since). Knowledge of level and colour is forgotten at that point. A
+ *   re-apply that fails (the device is often not ready for the first frames
+ *   after 'connected': timeout, notConnected, busFault) is tried again with
+ *   exponential backoff (`reapplyRetry`) until it is on the bus; it is dropped
+ *   when a newer setpoint for that address is given meanwhile (latest wins),
+ *   when the interface is lost again (the next reconnect starts over), when
+ *   the attempts run out, or on close (which cancels every backoff timer).
  *
  * Events: 'frame' (DaliBusFrameEvent), 'state' (InterfaceStateEvent),
  * 'queue' (QueueEvent: waiting jobs, busy), 'transmitted' (TransmittedEvent:
- * each frame this controller put on the bus, with its answer and bus time).
+ * each frame this controller put on the bus, with its answer and bus time),
+ * 'reapplyFailed' (DaliBusReapplyFailedEvent).
  */
 
 import { EventEmitter } from 'node:events';
@@ -98,6 +105,19 @@ export interface DaliBusOptions {
   readonly now?: () => number;
   /** Non-setpoint jobs refused beyond this queue length (default 1000). */
   readonly maxQueueLength?: number;
+  /** Backoff of a failed re-apply after a reconnect. */
+  readonly reapplyRetry?: ReapplyRetryOptions;
+  /** Timer for the re-apply backoff (default setTimeout; tests pass a virtual clock). */
+  readonly setTimer?: (delayMs: number, callback: () => void) => { cancel(): void };
+}
+
+export interface ReapplyRetryOptions {
+  /** Attempts per address in total, the first included (default 8). */
+  readonly attempts?: number;
+  /** Wait before the second attempt; doubled for each further one (default 100 ms). */
+  readonly initialDelayMs?: number;
+  /** Longest wait between two attempts (default 5000 ms). */
+  readonly maxDelayMs?: number;
 }
 
 export interface SetpointInput {
@@ -160,6 +180,13 @@ export interface DaliBusFrameEvent {
   readonly decoded?: DecodedFrame;
 }
 
+/** 'reapplyFailed': a re-apply after a reconnect gave up after its attempts. */
+export interface DaliBusReapplyFailedEvent {
+  readonly address: GearAddress;
+  readonly attempts: number;
+  readonly error: Error;
+}
+
 export interface QueryOptions {
   /** Default 3 (user query); background polling should pass 5. */
   readonly priority?: Priority;
@@ -188,12 +215,32 @@ interface SetpointEntry {
   readonly reject: (e: Error) => void;
 }
 
+/** One address being re-applied after a reconnect. */
+interface ReapplyLoop {
+  readonly key: string;
+  readonly address: GearAddress;
+  /** Fields a newer overlapping setpoint has set since: never re-sent. */
+  dropLevel: boolean;
+  dropMirek: boolean;
+  stopped: boolean;
+  timer: { cancel(): void } | undefined;
+}
+
 type Affected = { readonly shorts: readonly number[]; readonly complete: boolean };
 
 const SUPERSEDED: SetpointResult = Object.freeze({ frames: 0, busTimeMs: 0, superseded: true });
 const ENABLE_DT8 = (): ForwardFrame => enableDeviceType(DEVICE_TYPE_COLOUR);
 const MAX_STEP_RESTARTS = 8;
 const MAX_READ_ATTEMPTS = 5;
+
+function positiveInt(v: number | undefined, fallback: number): number {
+  return v !== undefined && Number.isFinite(v) && v >= 1 ? Math.trunc(v) : fallback;
+}
+
+function defaultSetTimer(delayMs: number, callback: () => void): { cancel(): void } {
+  const t = setTimeout(callback, delayMs);
+  return { cancel: () => clearTimeout(t) };
+}
 
 function addressKey(a: GearAddress): string {
   switch (a.kind) {
@@ -233,6 +280,12 @@ export class DaliBus extends EventEmitter {
   private readonly inventoryComplete: boolean;
   private readonly queuedSetpoints = new Map<string, SetpointEntry>();
   private readonly lastSetpoints = new Map<string, SetpointRequest>();
+  /** Re-applies after the last reconnect that are not on the bus yet, per address key. */
+  private readonly reapplyLoops = new Map<string, ReapplyLoop>();
+  private readonly reapplyAttempts: number;
+  private readonly reapplyInitialDelayMs: number;
+  private readonly reapplyMaxDelayMs: number;
+  private readonly setTimer: (delayMs: number, callback: () => void) => { cancel(): void };
   private readonly decoder = new FrameDecoder();
   private foreignGearFrames = 0;
   private observedDtr: { dtr0?: number; dtr1?: number } = {};
@@ -273,6 +326,10 @@ export class DaliBus extends EventEmitter {
     this.maxBatch = Math.max(1, Math.trunc(options.maxBatch ?? 8));
     this.probeFeatures = options.probeGearFeatures ?? true;
     this.reapply = options.reapplyOnReconnect ?? true;
+    this.reapplyAttempts = positiveInt(options.reapplyRetry?.attempts, 8);
+    this.reapplyInitialDelayMs = positiveInt(options.reapplyRetry?.initialDelayMs, 100);
+    this.reapplyMaxDelayMs = Math.max(this.reapplyInitialDelayMs, positiveInt(options.reapplyRetry?.maxDelayMs, 5000));
+    this.setTimer = options.setTimer ?? defaultSetTimer;
     this.ttlMs = options.knowledgeTtlMs ?? 10 * 60 * 1000;
     this.now = options.now ?? Date.now;
     const inv = options.inventory;
@@ -314,6 +371,7 @@ export class DaliBus extends EventEmitter {
   async close(): Promise<void> {
     if (!this.isClosed) {
       this.isClosed = true;
+      this.cancelReapply();
       for (const e of this.queuedSetpoints.values()) {
         this.failEntry(e, new DaliInterfaceError('DALI bus closed before the setpoint was sent', 'closed'));
       }
@@ -536,7 +594,15 @@ export class DaliBus extends EventEmitter {
         }
       }
     }
-    if (record) this.record(merged);
+    if (record) {
+      this.record(merged);
+      // Latest wins: a re-apply still retrying gives up the fields this setpoint sets.
+      for (const loop of this.reapplyLoops.values()) {
+        if (!this.overlaps(merged.address, loop.address)) continue;
+        if (merged.level !== undefined) loop.dropLevel = true;
+        if (merged.mirek !== undefined) loop.dropMirek = true;
+      }
+    }
 
     let resolveEntry!: (r: SetpointResult) => void;
     let rejectEntry!: (e: Error) => void;
@@ -1092,7 +1158,62 @@ export class DaliBus extends EventEmitter {
       if (wasLost) this.onReconnected();
     } else if (ev.state === 'disconnected' || ev.state === 'error' || ev.state === 'portInUse') {
       if (this.everConnected) this.connectionLost = true;
+      // Retrying while unplugged is pointless: the next reconnect re-applies anew.
+      this.cancelReapply();
     }
+  }
+
+  /** Stops every re-apply loop and cancels its backoff timer. */
+  private cancelReapply(): void {
+    for (const loop of this.reapplyLoops.values()) {
+      loop.stopped = true;
+      loop.timer?.cancel();
+      loop.timer = undefined;
+    }
+    this.reapplyLoops.clear();
+  }
+
+  private endReapply(loop: ReapplyLoop): void {
+    loop.stopped = true;
+    if (this.reapplyLoops.get(loop.key) === loop) this.reapplyLoops.delete(loop.key);
+  }
+
+  /**
+   * Sends the remembered setpoint of `loop` again (minus fields set by newer
+   * setpoints since), retrying with backoff while it fails.
+   */
+  private reapplyAttempt(loop: ReapplyLoop, attempt: number): void {
+    if (loop.stopped || this.isClosed) return;
+    // The remembered value now: a foreign master may have taken over the level since.
+    const remembered = this.lastSetpoints.get(loop.key);
+    const level = loop.dropLevel ? undefined : remembered?.level;
+    const mirek = loop.dropMirek ? undefined : remembered?.mirek;
+    if (!remembered || (level === undefined && mirek === undefined)) {
+      this.endReapply(loop);
+      return;
+    }
+    const request: SetpointRequest = {
+      address: remembered.address,
+      ...(level !== undefined ? { level } : {}),
+      ...(mirek !== undefined ? { mirek } : {}),
+    };
+    this.enqueueSetpoint(request, 2, false).then(
+      () => this.endReapply(loop),
+      (err: unknown) => {
+        if (loop.stopped || this.isClosed) return;
+        if (attempt + 1 >= this.reapplyAttempts) {
+          this.endReapply(loop);
+          const error = err instanceof Error ? err : new Error(String(err));
+          this.emit('reapplyFailed', { address: loop.address, attempts: attempt + 1, error } satisfies DaliBusReapplyFailedEvent);
+          return;
+        }
+        const delayMs = Math.min(this.reapplyMaxDelayMs, this.reapplyInitialDelayMs * 2 ** attempt);
+        loop.timer = this.setTimer(delayMs, () => {
+          loop.timer = undefined;
+          this.reapplyAttempt(loop, attempt + 1);
+        });
+      },
+    );
   }
 
   private onReconnected(): void {
@@ -1101,9 +1222,14 @@ export class DaliBus extends EventEmitter {
     this.dtrCarry = undefined;
     this.decoder.reset();
     this.observedDtr = {};
+    this.cancelReapply();
     if (!this.reapply || this.isClosed) return;
-    for (const request of [...this.lastSetpoints.values()]) {
-      this.enqueueSetpoint(request, 2, false).catch(() => undefined);
+    const loops: ReapplyLoop[] = [];
+    for (const [key, request] of this.lastSetpoints) {
+      const loop: ReapplyLoop = { key, address: request.address, dropLevel: false, dropMirek: false, stopped: false, timer: undefined };
+      this.reapplyLoops.set(key, loop);
+      loops.push(loop);
     }
+    for (const loop of loops) this.reapplyAttempt(loop, 0);
   }
 }

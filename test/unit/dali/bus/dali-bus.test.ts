@@ -6,7 +6,14 @@ import { SimulatorInterface } from '../../../../lib/dali/interfaces/simulator';
 import { Dt8Command, GearCommand, InstanceCommand } from '../../../../lib/dali/opcodes';
 import { VirtualBus, VirtualClock, type ForwardEvent } from '../../../../lib/dali/sim/virtual-bus';
 import type { VirtualGear } from '../../../../lib/dali/sim/gear';
-import { DaliInterfaceError, EventScheme, type ForwardFrame, type GearAddress } from '../../../../lib/dali/types';
+import {
+  DaliInterfaceError,
+  EventScheme,
+  type BackwardResult,
+  type ForwardFrame,
+  type GearAddress,
+  type Priority,
+} from '../../../../lib/dali/types';
 import { mulberry32, pick, randInt } from '../../../helpers/prng';
 
 const short = (address: number): GearAddress => ({ kind: 'short', address });
@@ -34,6 +41,66 @@ async function rig(options: DaliBusOptions = { inventory: INVENTORY }, gearOptio
   }
   const iface = new SimulatorInterface(bus, { timeScale: 1 });
   const dali = new DaliBus(iface, { now: () => clock.now(), ...options });
+  await dali.start();
+  return { clock, bus, iface, dali, gear };
+}
+
+/** A simulator whose device is not ready right after a reconnect: the next `failAfterReconnect` transmits reject. */
+class NotReadyAfterReconnect extends SimulatorInterface {
+  failAfterReconnect = 0;
+  private failing = 0;
+  failed = 0;
+  override reconnect(): void {
+    this.failing = this.failAfterReconnect;
+    super.reconnect();
+  }
+  override transmit(frame: ForwardFrame, priority: Priority): Promise<BackwardResult> {
+    if (this.failing > 0) {
+      this.failing--;
+      this.failed++;
+      const code = pick(mulberry32(this.failed), ['timeout', 'notConnected', 'busFault'] as const);
+      return Promise.reject(new DaliInterfaceError('device not ready yet', code));
+    }
+    return super.transmit(frame, priority);
+  }
+}
+
+/** Backoff timers fired by hand; `delays` records every wait asked for. */
+class ManualTimers {
+  readonly delays: number[] = [];
+  private readonly waiting = new Set<() => void>();
+  readonly setTimer = (delayMs: number, callback: () => void): { cancel(): void } => {
+    this.delays.push(delayMs);
+    this.waiting.add(callback);
+    return { cancel: () => this.waiting.delete(callback) };
+  };
+  get pending(): number {
+    return this.waiting.size;
+  }
+  /** Fires every waiting timer once. */
+  fire(): void {
+    const due = [...this.waiting];
+    this.waiting.clear();
+    for (const cb of due) cb();
+  }
+  /** Lets queued work run until a timer is waiting or `done()` holds. */
+  async until(done: () => boolean = () => false): Promise<void> {
+    for (let i = 0; i < 10_000 && this.waiting.size === 0 && !done(); i++) await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function flakyRig(
+  timers: ManualTimers,
+  options: DaliBusOptions = {},
+): Promise<Rig & { iface: NotReadyAfterReconnect }> {
+  const clock = new VirtualClock({ startMs: 1_700_000_000_000, autoAdvance: true });
+  const bus = new VirtualBus({ clock });
+  const gear = new Map<number, VirtualGear>();
+  for (const [a, groups] of Object.entries(GEAR_GROUPS)) {
+    gear.set(Number(a), bus.addGear({ shortAddress: Number(a), groups, initialMirek: 250 }));
+  }
+  const iface = new NotReadyAfterReconnect(bus, { timeScale: 1 });
+  const dali = new DaliBus(iface, { now: () => clock.now(), inventory: INVENTORY, setTimer: timers.setTimer, ...options });
   await dali.start();
   return { clock, bus, iface, dali, gear };
 }
@@ -370,6 +437,112 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
       iface.reconnect();
       await settled(dali);
       assert.deepEqual(state(gear.get(2)), { level: 33, mirek: 300 });
+      await dali.close();
+    });
+  });
+
+  describe('re-apply after a reconnect when the device is not ready yet', () => {
+    it('failed first frames are retried with growing backoff until every gear is at its last setpoint', async () => {
+      const timers = new ManualTimers();
+      const { dali, iface, bus, gear } = await flakyRig(timers);
+      const gaveUp: unknown[] = [];
+      dali.on('reapplyFailed', (e: unknown) => gaveUp.push(e));
+      await dali.setpoint({ address: short(1), level: 100, mirek: 300 });
+      await dali.setpoint({ address: group(1), level: 60, mirek: 400 });
+      iface.disconnect();
+      await assert.rejects(dali.setpoint({ address: short(1), level: 150 }), (e: unknown) => e instanceof DaliInterfaceError);
+      // While we are away, someone else changes the lights (we cannot see it).
+      bus.inject(dapc(broadcast, 10));
+      iface.failAfterReconnect = 3;
+      iface.reconnect();
+      for (let round = 0; round < 10; round++) {
+        await timers.until();
+        if (timers.pending === 0) break;
+        timers.fire();
+      }
+      await settled(dali);
+      assert.equal(iface.failed, 3);
+      assert.ok(timers.delays.length >= 3, `retried ${timers.delays.length} times`);
+      assert.ok(timers.delays.every((d, i) => i === 0 || d >= (timers.delays[i - 1] as number)), `backoff grows: ${timers.delays.join(', ')}`);
+      assert.deepEqual(state(gear.get(1)), { level: 150, mirek: 300 });
+      assert.deepEqual(state(gear.get(3)), { level: 60, mirek: 400 });
+      assert.deepEqual(state(gear.get(4)), { level: 60, mirek: 400 });
+      assert.equal(gear.get(2)?.actualLevel, 10, 'gear 2 had no setpoint of ours');
+      assert.equal(timers.pending, 0);
+      assert.deepEqual(gaveUp, []);
+      await dali.close();
+    });
+
+    it('a newer setpoint given during the backoff wins; the re-apply only restores what it did not set', async () => {
+      const timers = new ManualTimers();
+      const { dali, iface, gear } = await flakyRig(timers);
+      await dali.setpoint({ address: short(1), level: 100, mirek: 300 });
+      await dali.setpoint({ address: short(3), level: 90, mirek: 350 });
+      iface.disconnect();
+      iface.failAfterReconnect = 1;
+      iface.reconnect();
+      await timers.until();
+      assert.ok(timers.pending > 0, 'the re-apply failed and waits');
+      await dali.setpoint({ address: short(1), level: 77 });
+      await dali.setpoint({ address: group(1), level: 20, mirek: 200 }); // gear 3 and 4
+      timers.fire();
+      await timers.until();
+      await settled(dali);
+      assert.deepEqual(state(gear.get(1)), { level: 77, mirek: 300 });
+      assert.deepEqual(state(gear.get(3)), { level: 20, mirek: 200 });
+      assert.deepEqual(state(gear.get(4)), { level: 20, mirek: 200 });
+      assert.equal(timers.pending, 0);
+      await dali.close();
+    });
+
+    it('gives up after the configured attempts, and close leaves no timer behind', async () => {
+      const timers = new ManualTimers();
+      const { dali, iface } = await flakyRig(timers, { reapplyRetry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 80 } });
+      const gaveUp: { attempts: number; error: Error }[] = [];
+      dali.on('reapplyFailed', (e: { attempts: number; error: Error }) => gaveUp.push(e));
+      await dali.setpoint({ address: short(1), level: 100 });
+      iface.disconnect();
+      iface.failAfterReconnect = 1000;
+      iface.reconnect();
+      for (let round = 0; round < 10; round++) {
+        await timers.until(() => gaveUp.length > 0);
+        if (timers.pending === 0) break;
+        timers.fire();
+      }
+      assert.deepEqual(timers.delays, [50, 80]);
+      assert.equal(gaveUp.length, 1);
+      assert.equal(gaveUp[0]?.attempts, 3);
+      assert.ok(gaveUp[0]?.error instanceof DaliInterfaceError);
+
+      // Another reconnect starts over; close during the backoff cancels the timer.
+      iface.disconnect();
+      iface.reconnect();
+      await timers.until();
+      assert.equal(timers.pending, 1);
+      const failedBefore = iface.failed;
+      await dali.close();
+      assert.equal(timers.pending, 0);
+      timers.fire();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(iface.failed, failedBefore, 'nothing sent after close');
+    });
+
+    it('losing the interface again stops the retries; the next reconnect re-applies', async () => {
+      const timers = new ManualTimers();
+      const { dali, iface, bus, gear } = await flakyRig(timers);
+      await dali.setpoint({ address: short(2), level: 42, mirek: 500 });
+      iface.disconnect();
+      iface.failAfterReconnect = 1;
+      iface.reconnect();
+      await timers.until();
+      assert.equal(timers.pending, 1);
+      iface.disconnect();
+      assert.equal(timers.pending, 0);
+      bus.inject(dapc(short(2), 5)); // unseen: we are unplugged
+      iface.failAfterReconnect = 0;
+      iface.reconnect();
+      await settled(dali);
+      assert.deepEqual(state(gear.get(2)), { level: 42, mirek: 500 });
       await dali.close();
     });
   });
