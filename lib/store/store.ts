@@ -18,6 +18,12 @@
  * power cut can lose the last transactions (never corrupt the file). Choose
  * `synchronous: 'FULL'` to fsync every commit (survives power loss, slower).
  *
+ * Latency: rows not waited on are written together every flushIntervalMs (or
+ * at flushMaxRows). A row queued with waitForCommit does not wait for that
+ * interval: a flush starts `commitDelayMs` (default 2 ms) after it was queued,
+ * so waiters arriving together (and rows queued before them) still share one
+ * transaction, and waiters arriving while a transaction runs share the next.
+ *
  * All access to the connection is serialised by a FIFO lock: one batch
  * transaction, one prune batch or one query at a time, so statements of
  * different callers never mix inside one transaction.
@@ -70,6 +76,8 @@ export interface LightingStoreOptions {
   flushIntervalMs?: number;
   /** ... or as soon as this many rows are queued; also the largest transaction. Default 500. */
   flushMaxRows?: number;
+  /** A row queued with waitForCommit starts a flush this much later (coalescing waiters), ms. Default 2; 0 = next turn. */
+  commitDelayMs?: number;
   /** Queue limit: beyond it insert() rejects (disk stalled). Default 100 000. */
   maxQueueRows?: number;
   /** 'NORMAL' (default, see module comment) or 'FULL' (fsync each commit). */
@@ -229,6 +237,10 @@ class StoreCore {
   queue: QueuedRow[] = [];
   seq = 0;
   timer: NodeJS.Timeout | null = null;
+  /** Flush soon for rows someone waits on (waitForCommit). */
+  commitTimer: NodeJS.Timeout | null = null;
+  /** Highest seq of a queued row with a waiter: a waiter is queued while it is >= the head's seq. */
+  lastWaiterSeq = 0;
   running: Promise<void> | null = null;
   stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, lastFlushError: null };
 
@@ -274,6 +286,7 @@ class StoreCore {
 
   enqueue(row: QueuedRow): void {
     this.queue.push(row);
+    if (row.resolve !== undefined) this.lastWaiterSeq = row.seq;
     this.stats.queuedRows = this.queue.length;
     this.schedule();
   }
@@ -285,7 +298,20 @@ class StoreCore {
       this.start(-1);
       return;
     }
-    if (this.queue.length > 0 && this.timer === null) {
+    const head = this.queue[0];
+    if (head === undefined) {
+      // Nothing left to write: no wake-up needed.
+      this.clearTimer();
+      return;
+    }
+    if (this.lastWaiterSeq >= head.seq && this.commitTimer === null) {
+      // Someone waits for a commit: flush promptly (the interval timer keeps its cadence for the rest).
+      this.commitTimer = setTimeout(() => {
+        this.commitTimer = null;
+        if (this.running === null && !this.closed) this.start(this.seq);
+      }, this.options.commitDelayMs);
+    }
+    if (this.timer === null) {
       this.timer = setTimeout(() => {
         this.timer = null;
         if (this.running === null) this.start(this.seq);
@@ -297,6 +323,10 @@ class StoreCore {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.commitTimer !== null) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = null;
     }
   }
 
@@ -532,6 +562,7 @@ export class LightingStore extends EventEmitter {
       busyTimeoutMs: clampInt('busyTimeoutMs', options.busyTimeoutMs, 5000, 0, 3_600_000),
       flushIntervalMs: clampInt('flushIntervalMs', options.flushIntervalMs, 200, 1, 3_600_000),
       flushMaxRows: clampInt('flushMaxRows', options.flushMaxRows, 500, 1, 100_000),
+      commitDelayMs: clampInt('commitDelayMs', options.commitDelayMs, 2, 0, 10_000),
       maxQueueRows: clampInt('maxQueueRows', options.maxQueueRows, 100_000, 1, 100_000_000),
       synchronous: options.synchronous ?? 'NORMAL',
     };

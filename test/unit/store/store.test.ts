@@ -224,6 +224,67 @@ describe('lib/store LightingStore', function () {
       }
     });
 
+    it('waitForCommit does not wait for the flush interval: committed and visible from another connection first', async () => {
+      const p = file();
+      const s = await openStore(p, { flushIntervalMs: 10_000 });
+      // A fire-and-forget row alone keeps waiting for the (long) interval.
+      await s.insert('telemetry', { ts: 1, kind: 'queued', data: {} });
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(s.writerStats().transactions, 0, 'rows not waited on are still batched');
+      let intervalElapsed = false;
+      const interval = setTimeout(() => {
+        intervalElapsed = true;
+      }, 10_000);
+      try {
+        const ack = await s.insert('decisions', decision(10, { msgId: 'prompt-1' }), { waitForCommit: true });
+        assert.equal(intervalElapsed, false, 'acknowledged before the flush interval');
+        assert.equal(ack.committed, true);
+        const reader = await Db.open(p, { readOnly: true });
+        try {
+          assert.deepEqual(await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions'), { id: ack.id, msg_id: 'prompt-1' });
+          assert.deepEqual(await reader.get<{ n: number }>('SELECT COUNT(*) AS n FROM telemetry'), { n: 1 }, 'the row queued earlier rode along');
+        } finally {
+          await reader.close();
+        }
+        assert.equal(s.writerStats().transactions, 1);
+      } finally {
+        clearTimeout(interval);
+      }
+    });
+
+    it('concurrent waitForCommit inserts (several handles) share one transaction', async () => {
+      const p = file();
+      const a = await openStore(p, { flushIntervalMs: 10_000 });
+      const b = await openStore(p);
+      const before = a.writerStats().transactions;
+      const acks = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? a : b).insert('raw_sensor_events', { sensorId: `s${i}`, zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true }),
+        ),
+      );
+      assert.ok(acks.every((k) => k.committed));
+      assert.equal(new Set(acks.map((k) => k.id)).size, 40);
+      assert.equal(a.writerStats().transactions - before, 1);
+      assert.equal(b.writerStats().committedRows, 40);
+    });
+
+    it('waiters arriving while a transaction runs share the next one', async () => {
+      const s = await openStore(file(), { flushIntervalMs: 10_000 });
+      const row = (i: number): Promise<unknown> =>
+        s.insert('raw_sensor_events', { sensorId: `s${i}`, zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true });
+      const first = row(0);
+      // Hold the connection so the first flush is still waiting when the others arrive.
+      let release!: () => void;
+      const held = s.exclusive(() => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 10));
+      const later = Array.from({ length: 10 }, (_, i) => row(i + 1));
+      release();
+      await held;
+      await Promise.all([first, ...later]);
+      assert.equal(s.writerStats().committedRows, 11);
+      assert.equal(s.writerStats().transactions, 2, 'one for the first waiter, one for all that came during it');
+    });
+
     it('writes one transaction per flushMaxRows rows when the queue fills', async () => {
       const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 100 });
       const acks: Array<Promise<unknown>> = [];
