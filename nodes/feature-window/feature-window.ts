@@ -10,7 +10,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus } from '../shared/status';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface FeatureWindowSettings {
@@ -21,12 +21,11 @@ interface FeatureWindowSettings {
   graceS: number;
 }
 
-interface FeatureWindowNode extends Node {
+interface FeatureWindowNode extends Node, OwnerStatusListener {
   settings: FeatureWindowSettings;
   store: LightingStoreNode | null;
   /** The last `n` (default keepWindows) windows of `zone`, newest first (partial snapshots included); [] before start. */
   latest(zone: string, n?: number): FeatureWindow[];
-  storeStatus(status: NodeStatus): void;
 }
 
 type Msg = NodeMessage & { waitForCommit?: unknown };
@@ -60,14 +59,13 @@ export = function (RED: NodeAPI): void {
     let sent = 0;
     let lastEnd: number | null = null;
 
-    /** The node's own status; the store's "connected" gives way to it, the store's errors do not. */
-    let own: NodeStatus | null = null;
+    /** The node's own status (sticky): the store's "connected" gives way to it, the store's errors do not. */
+    const view = new StatusView(this);
     const show = (status: NodeStatus): void => {
-      own = status;
-      if (!closing) this.status(status);
+      if (!closing) view.show(status, true);
     };
-    this.storeStatus = (status: NodeStatus): void => {
-      if (!closing) this.status(status.fill === 'green' && own !== null ? own : status);
+    this.ownerStatus = (status: NodeStatus): void => {
+      if (!closing) view.owner(status);
     };
     const showCounts = (): void => {
       if (closing || svc === null) return;

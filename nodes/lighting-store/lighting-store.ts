@@ -10,8 +10,9 @@ import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { LightingStore } from '../../lib/store/store';
 import { StoreLease, type LeaseState } from '../../lib/store/lease';
 import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
-import { createUserRegistry, type LightingStoreNode, type LightingStoreUser } from '../shared/owners';
+import { createUserRegistry, type LightingStoreNode } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { fanOutStatus, showOwnerStatus } from '../shared/status';
 
 export = function (RED: NodeAPI): void {
   function LightingStoreConfig(this: LightingStoreNode, config: NodeConfig): void {
@@ -48,14 +49,9 @@ export = function (RED: NodeAPI): void {
           return null;
       }
     };
-    const tell = (user: LightingStoreUser, status: NodeStatus): void => {
-      if (typeof user.storeStatus === 'function') user.storeStatus(status);
-      else user.status(status);
-    };
     const fanOut = (s: LeaseState): void => {
       const status = statusOf(s);
-      if (status === null) return;
-      for (const user of Object.values(this.users)) tell(user, status);
+      if (status !== null) fanOutStatus(this.users, status);
     };
     const lease = new StoreLease<LightingStore>(
       async () => {
@@ -84,7 +80,7 @@ export = function (RED: NodeAPI): void {
       createUserRegistry({
         onRegister: (user: Node): void => {
           const status = statusOf(lease.state);
-          if (status !== null) tell(user, status);
+          if (status !== null) showOwnerStatus(user, status);
           if (!lease.held) lease.acquire().catch(() => undefined);
         },
         onDeregister: (): Promise<void> | void => {

@@ -6,7 +6,7 @@
  * through an OverrideRepository: the lighting-store's database when one is
  * configured, else memory kept per node id (survives a redeploy).
  */
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
 import {
   gateDecisionRow,
@@ -16,7 +16,7 @@ import {
   storeFromOwner,
 } from '../../lib/control/repository';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus } from '../shared/status';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import {
   blockedReport,
@@ -29,7 +29,7 @@ import {
   startedReport,
 } from './gate-io';
 
-interface OverrideGateNode extends Node {
+interface OverrideGateNode extends Node, OwnerStatusListener {
   settings: OverrideGateSettings;
   /** Optional: persists overrides so a restart does not forget them. */
   store: LightingStoreNode | null;
@@ -51,6 +51,9 @@ export = function (RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`override-gate.${key}`, subs);
     this.settings = readGateSettings(new SettingsReader(RED, this, config));
     this.store = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+    /** The gate's own status (sticky): the store's "connected" gives way to it, the store's errors do not. */
+    const view = new StatusView(this);
+    this.ownerStatus = (status: NodeStatus): void => view.owner(status);
     this.store?.register(this);
     const gate = new OverrideGate(this.settings);
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
@@ -61,13 +64,13 @@ export = function (RED: NodeAPI): void {
 
     const showStatus = (): void => {
       const count = gate.toJSON().length;
-      if (count > 0) this.status({ fill: 'yellow', shape: 'dot', text: t('status.active', { count }) });
-      else if (loaded) this.status({ fill: 'green', shape: 'dot', text: t('status.none') });
+      if (count > 0) view.show({ fill: 'yellow', shape: 'dot', text: t('status.active', { count }) }, true);
+      else if (loaded) view.show({ fill: 'green', shape: 'dot', text: t('status.none') }, true);
     };
     const persist = (write: Promise<void>): void => {
       write.catch((err: unknown) => {
         this.error(t('errors.store', { detail: messageOf(err) }));
-        this.status({ fill: 'red', shape: 'ring', text: t('status.storeError') });
+        view.show({ fill: 'red', shape: 'ring', text: t('status.storeError') }, true);
       });
     };
     const report = (payload: Record<string, unknown>, msg: Msg = {}): Msg => Object.assign(msg, { topic: payload.kind, payload });
@@ -87,7 +90,7 @@ export = function (RED: NodeAPI): void {
       schedule();
     };
     const fail = (done: Done, key: string, detail: string): void => {
-      this.status({ fill: 'red', shape: 'ring', text: t('status.invalid') });
+      view.show({ fill: 'red', shape: 'ring', text: t('status.invalid') }, true);
       done(new Error(t(`errors.${key}`, { detail })));
     };
 

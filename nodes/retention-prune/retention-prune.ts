@@ -16,7 +16,7 @@ import {
 } from '../../lib/store/prune-job';
 import { PruneBusyError } from '../../lib/store/retention';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus } from '../shared/status';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface RetentionPruneSettings {
@@ -34,12 +34,11 @@ interface RetentionPruneSettings {
   vacuum: boolean;
 }
 
-interface RetentionPruneNode extends Node {
+interface RetentionPruneNode extends Node, OwnerStatusListener {
   settings: RetentionPruneSettings;
   store: LightingStoreNode | null;
   /** The running CronJob's next run (epoch ms), or null (no schedule, invalid, or closed). */
   nextRun(): number | null;
-  storeStatus(status: NodeStatus): void;
 }
 
 const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
@@ -87,14 +86,13 @@ export = function (RED: NodeAPI): void {
       const at = this.nextRun();
       return at === null ? t('status.onInputOnly') : t('status.next', { next: formatLocalMinute(at, s.timezone) });
     };
-    /** The node's own status; the store's "connected" gives way to it, the store's errors do not. */
-    let own: NodeStatus | null = null;
+    /** The node's own status (sticky): the store's "connected" gives way to it, the store's errors do not. */
+    const view = new StatusView(this);
     const show = (status: NodeStatus): void => {
-      own = status;
-      if (!closed) this.status(status);
+      if (!closed) view.show(status, true);
     };
-    this.storeStatus = (status: NodeStatus): void => {
-      if (!closed) this.status(status.fill === 'green' && own !== null ? own : status);
+    this.ownerStatus = (status: NodeStatus): void => {
+      if (!closed) view.owner(status);
     };
 
     const run = async (trigger: PruneTrigger): Promise<PruneRunReport> => {

@@ -3,9 +3,11 @@
  * scheduler; `lighting-store`: the SQLite connection) and the child nodes that
  * use them. Pattern of Node-RED core 10-mqtt.js: a child calls
  * `owner.register(this)` when created and `owner.deregister(this, done,
- * removed)` in its close handler.
+ * removed)` in its close handler; the owner shows its status on its users
+ * with fanOutStatus / showOwnerStatus (../shared/status), one mechanism for
+ * every owner.
  */
-import type { Node, NodeAPI, NodeStatus } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import type { BusSession } from '../../lib/dali/bus-session';
 import type { InterfaceKind } from '../../lib/dali/types';
 import type { LightingStore } from '../../lib/store/store';
@@ -113,8 +115,9 @@ export interface LightingStoreSettings {
  *   deregisters, or on its own close, before calling `done`.
  * - Connection status is fanned out to registered users when it changes:
  *   yellow ring "opening", green dot "connected", red ring with the error.
- *   A user that implements `storeStatus(status)` (LightingStoreUser) gets it
- *   there instead, to combine it with its own status.
+ *   Like every owner here it goes through fanOutStatus (../shared/status): a
+ *   user that implements `ownerStatus(status)` (OwnerStatusListener, usually
+ *   backed by a StatusView) gets it there instead, to combine it with its own.
  */
 export interface LightingStoreNode extends Node, ResourceOwner {
   settings: LightingStoreSettings;
@@ -122,11 +125,6 @@ export interface LightingStoreNode extends Node, ResourceOwner {
   getStore(): Promise<LightingStore>;
   /** A setting / DB_URL error that makes the store unusable (e.g. a PostgreSQL URL), else null. */
   configError: Error | null;
-}
-
-/** A node using a lighting-store; `storeStatus`, when present, receives the store's status instead of node.status(). */
-export interface LightingStoreUser extends Node {
-  storeStatus?(status: NodeStatus): void;
 }
 
 /** The config node `id` if it exists and has type `type`, else null. */

@@ -28,7 +28,11 @@ export interface OwnerStatusListener {
   ownerStatus?(status: NodeStatus): void;
 }
 
-/** Sends the owner's status to every user (10-mqtt.js pattern): `ownerStatus` where a user has it, else `status`. */
+/**
+ * Sends the owner's status to every user (10-mqtt.js pattern): `ownerStatus`
+ * where a user has it, else `status`. The one way every config node that owns
+ * a resource (dali-bus, lighting-store) shows its state on its users.
+ */
 export function fanOutStatus(users: Record<string, Node>, status: NodeStatus): void {
   for (const user of Object.values(users)) showOwnerStatus(user, status);
 }
