@@ -254,7 +254,14 @@ function loadEditor(type: string): Editor {
     },
     _: (key: string) => key,
   };
-  vm.runInNewContext(script, { RED, $: fakeJQuery(typedInputs) }, { filename: `${type}.html` });
+  // As the editor does: first the shared scripts the HTML loads from our resources/ folder, then its own.
+  const context = vm.createContext({ RED, $: fakeJQuery(typedInputs) });
+  const resources = all.map((b) => /\bsrc=["']resources\/([^"'/]+)\/([^"']+)["']/.exec(b.attrs)).filter((m) => m !== null);
+  for (const [, module, file] of resources) {
+    assert.equal(module, PACKAGE, `a resource of ${PACKAGE}`);
+    vm.runInContext(fs.readFileSync(path.join(ROOT, 'resources', file), 'utf8'), context, { filename: `resources/${file}` });
+  }
+  vm.runInContext(script, context, { filename: `${type}.html` });
   assert.equal(registered.length, 1, 'registers one type');
   assert.equal(registered[0][0], type);
   return { definition: registered[0][1], template, help, script, typedInputs };
@@ -361,6 +368,16 @@ describe('editor definitions', () => {
       });
     });
   }
+
+  it('the shared editor script may run again (the editor loads it once per node) and keeps its first definitions', () => {
+    const code = fs.readFileSync(path.join(ROOT, 'resources', 'editor-common.js'), 'utf8');
+    const context = vm.createContext({});
+    vm.runInContext(code, context);
+    const first = (context as { SmartLightingEditor?: unknown }).SmartLightingEditor;
+    assert.ok(first && typeof first === 'object', 'defines SmartLightingEditor');
+    vm.runInContext(code, context);
+    assert.equal((context as { SmartLightingEditor?: unknown }).SmartLightingEditor, first);
+  });
 
   describe('validation', () => {
     it('dali-dt8-out: addresses 0-63, A0-A63, G0-G15 and broadcast', () => {

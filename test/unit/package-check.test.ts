@@ -118,6 +118,21 @@ describe('package check (Flow Library scorecard, offline rules)', () => {
         );
       });
 
+      it('loads shared editor scripts only from the resources/ folder the package ships', () => {
+        // The editor holds back every node of the module until each <script src> has loaded: a missing file hangs them all.
+        const html = fs.readFileSync(htmlFile, 'utf8');
+        for (const b of scriptBlocks(html).filter((x) => /\bsrc\s*=/.test(x.attrs))) {
+          const src = /\bsrc\s*=\s*["']([^"']+)["']/.exec(b.attrs)?.[1] ?? '';
+          const m = new RegExp(`^resources/${pkg.name}/([A-Za-z0-9._-]+\\.js)$`).exec(src);
+          assert.ok(m, `script src "${src}" is resources/${pkg.name}/<file>.js`);
+          const file = path.join(root, 'resources', m[1]);
+          assert.ok(fs.existsSync(file), `resources/${m[1]} exists`);
+          assert.doesNotThrow(() => new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file }), `resources/${m[1]} parses`);
+          assert.ok(pkg.files?.includes('resources'), 'resources is in package.json files');
+          assert.ok(html.indexOf(src) < html.indexOf('RED.nodes.registerType'), 'loaded before the node registers');
+        }
+      });
+
       it('has markdown help listing inputs/outputs and properties', () => {
         const html = fs.readFileSync(htmlFile, 'utf8');
         const localeHelp = path.join(nodeSourceDir(type), 'locales', 'en-US', `${type}.html`);
