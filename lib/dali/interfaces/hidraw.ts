@@ -47,12 +47,13 @@ import type { BackwardResult, ForwardFrame, Priority } from '../types';
 import { DaliInterfaceError } from '../types';
 import {
   DaliWireTiming,
+  DeviceEmulator,
   PendingResult,
   ReconnectingTransport,
   TransportInterface,
   delayMs,
   type ByteTransport,
-  type EmulatedBus,
+  type DeviceEmulatorOptions,
   type ReconnectOptions,
 } from './serial-transport';
 
@@ -326,13 +327,12 @@ interface HidTransaction {
 }
 
 /** DaliInterface over a Tridonic DALI USB on hidraw. */
-export class HidrawInterface extends TransportInterface {
+export class HidrawInterface extends TransportInterface<HidTransaction> {
   readonly kind = 'hidraw' as const;
   private readonly parser = new TridonicReportParser('in');
   private readonly replyTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private seq: number;
-  private current: HidTransaction | undefined;
   /** "major.minor" from the init reply, once known. */
   firmwareVersion: string | undefined;
   /** Last bus status reported by the interface (0x77). */
@@ -365,32 +365,11 @@ export class HidrawInterface extends TransportInterface {
     const seq = this.seq;
     this.seq = this.seq >= 255 ? 1 : this.seq + 1;
     const tx: HidTransaction = { frame, seq, result: new PendingResult<BackwardResult>(), echoes: 0, echoesNeeded: frame.sendTwice ? 2 : 1 };
-    this.current = tx;
-    tx.result.arm(this.replyTimeoutMs, () => this.fail(tx, new DaliInterfaceError('Tridonic USB: no reply from the interface', 'timeout')));
-    this.transport.write(encodeTridonicSend(seq, frame)).catch((err: unknown) => {
-      this.fail(tx, err instanceof DaliInterfaceError ? err : new DaliInterfaceError(String(err), 'notConnected'));
-    });
-    return tx.result.promise.finally(() => {
-      if (this.current === tx) this.current = undefined;
-    });
-  }
-
-  protected abortPending(err: DaliInterfaceError): void {
-    if (this.current) this.fail(this.current, err);
+    return this.startTransaction(tx, encodeTridonicSend(seq, frame), this.replyTimeoutMs, 'Tridonic USB: no reply from the interface');
   }
 
   protected handleData(chunk: Buffer): void {
     for (const r of this.parser.push(chunk)) this.handleReport(decodeTridonicIn(r));
-  }
-
-  private fail(tx: HidTransaction, err: Error): void {
-    tx.result.reject(err);
-    if (this.current === tx) this.current = undefined;
-  }
-
-  private finish(tx: HidTransaction, r: BackwardResult): void {
-    tx.result.resolve(r);
-    if (this.current === tx) this.current = undefined;
   }
 
   private handleReport(r: TridonicInReport): void {
@@ -458,24 +437,13 @@ export class HidrawInterface extends TransportInterface {
   }
 }
 
-export interface TridonicEmulatorOptions {
-  readonly bus: EmulatedBus;
-  readonly write: (data: Buffer) => void;
-  readonly wireTiming?: boolean;
+export interface TridonicEmulatorOptions extends DeviceEmulatorOptions {
   readonly firmwareVersion?: readonly [number, number];
 }
 
 /** Device side of the Tridonic DALI USB, for a fake hidraw in tests and dali-sim. */
-export class TridonicDeviceEmulator {
+export class TridonicDeviceEmulator extends DeviceEmulator<TridonicEmulatorOptions> {
   private readonly parser = new TridonicReportParser('out');
-  private readonly opts: TridonicEmulatorOptions;
-  private queue: Promise<void> = Promise.resolve();
-  private closed = false;
-  errors = 0;
-
-  constructor(opts: TridonicEmulatorOptions) {
-    this.opts = opts;
-  }
 
   receive(chunk: Uint8Array): void {
     if (this.closed) return;
@@ -495,9 +463,7 @@ export class TridonicDeviceEmulator {
         this.send(reply);
         continue;
       }
-      this.queue = this.queue.then(() => this.run(req.seq, req.frame)).catch(() => {
-        this.errors++;
-      });
+      this.enqueue(() => this.run(req.seq, req.frame));
     }
   }
 
@@ -508,40 +474,15 @@ export class TridonicDeviceEmulator {
     else this.send(encodeTridonicIn(TridonicOrigin.OBSERVED, bits === 24 ? TridonicReply.FORWARD_24 : TridonicReply.FORWARD_16, value, 0));
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
-  idle(): Promise<void> {
-    return this.queue;
-  }
-
-  private send(data: Buffer): void {
-    if (this.closed) return;
-    try {
-      this.opts.write(data);
-    } catch {
-      // client gone
-    }
-  }
-
   private async run(seq: number, frame: ForwardFrame): Promise<void> {
-    const timed = this.opts.wireTiming !== false;
     const echo = (): void =>
       this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, frame.bits === 24 ? TridonicReply.FORWARD_24 : TridonicReply.FORWARD_16, frame.value, seq));
-    if (timed) await delayMs(DaliWireTiming.forwardFrameMs(frame.bits));
-    if (this.closed) return;
-    // The bus delivers both transmissions of a send-twice frame in one call.
-    const result: BackwardResult = await this.opts.bus.handleForward(frame);
-    echo();
-    if (frame.sendTwice) {
-      if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(1) + DaliWireTiming.forwardFrameMs(frame.bits));
-      echo();
-    }
-    if (timed) await delayMs(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
+    const result = await this.forward(frame, echo);
+    if (!result) return;
+    await this.wireDelay(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
     if (result.kind === 'answer') this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BACKWARD_FRAME, result.value & 0xff, seq));
     else if (result.kind === 'framingError') this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BUS_STATUS, TridonicBusStatus.FRAMING_ERROR, seq));
     else this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.NO_FRAME, 0, seq));
-    if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(2));
+    await this.wireDelay(DaliWireTiming.forwardSettlingMs(2));
   }
 }

@@ -38,14 +38,12 @@ import type { BackwardResult, ForwardFrame, Priority } from '../types';
 import { DaliInterfaceError } from '../types';
 import {
   DaliWireTiming,
+  DeviceEmulator,
   PendingResult,
-  SerialTransport,
   TransportInterface,
-  delayMs,
-  type ByteTransport,
-  type EmulatedBus,
-  type ReconnectOptions,
-  type SerialPortFactory,
+  serialTransportFor,
+  type DeviceEmulatorOptions,
+  type SerialInterfaceOptions,
 } from './serial-transport';
 
 export const LUBA_START = 0x59;
@@ -256,15 +254,7 @@ export class LubaParser {
   }
 }
 
-export interface LubaInterfaceOptions {
-  /** Serial device, e.g. /dev/ttyACM0 (ignored when `transport` is given). */
-  readonly path?: string;
-  readonly baudRate?: number;
-  readonly reconnect?: Partial<ReconnectOptions>;
-  readonly failFast?: boolean;
-  /** Use this transport instead of a serial port (tests). */
-  readonly transport?: ByteTransport;
-  readonly portFactory?: SerialPortFactory;
+export interface LubaInterfaceOptions extends SerialInterfaceOptions {
   /** Max wait for the 0x33 acceptance and each "frame sent" event (the bus may be busy). Default 1000 ms. */
   readonly confirmTimeoutMs?: number;
   /** Silence after the last "frame sent" of a query that reads as NO. Default 50 ms. */
@@ -286,27 +276,17 @@ interface LubaTransaction {
 }
 
 /** DaliInterface over a LUBA device. */
-export class LubaInterface extends TransportInterface {
+export class LubaInterface extends TransportInterface<LubaTransaction> {
   readonly kind = 'luba' as const;
   private readonly parser = new LubaParser();
   private readonly confirmTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly configureOnConnect: boolean;
-  private current: LubaTransaction | undefined;
   /** Settings reported by the device (0x2B), if any. */
   deviceSettings: { mode: number; eventFilter: number } | undefined;
 
   constructor(opts: LubaInterfaceOptions) {
-    super(
-      opts.transport ??
-        new SerialTransport({
-          path: opts.path ?? '',
-          baudRate: opts.baudRate ?? LUBA_BAUD_RATE,
-          reconnect: opts.reconnect,
-          failFast: opts.failFast,
-          portFactory: opts.portFactory,
-        }),
-    );
+    super(serialTransportFor(opts, LUBA_BAUD_RATE));
     this.confirmTimeoutMs = positive(opts.confirmTimeoutMs, 1000);
     this.answerTimeoutMs = positive(opts.answerTimeoutMs, 50);
     this.configureOnConnect = opts.configureOnConnect !== false;
@@ -330,33 +310,11 @@ export class LubaInterface extends TransportInterface {
       earlySent: [],
       earlyAnswer: undefined,
     };
-    this.current = tx;
-    tx.result.arm(this.confirmTimeoutMs, () => this.fail(tx, new DaliInterfaceError('LUBA: no acceptance (0x33) from the interface', 'timeout')));
-    this.transport.write(encodeLubaSend(frame, priority)).catch((err: unknown) => {
-      this.fail(tx, err instanceof DaliInterfaceError ? err : new DaliInterfaceError(String(err), 'notConnected'));
-    });
-    return tx.result.promise.finally(() => {
-      if (this.current === tx) this.current = undefined;
-    });
-  }
-
-  protected abortPending(err: DaliInterfaceError): void {
-    const tx = this.current;
-    if (tx) this.fail(tx, err);
+    return this.startTransaction(tx, encodeLubaSend(frame, priority), this.confirmTimeoutMs, 'LUBA: no acceptance (0x33) from the interface');
   }
 
   protected handleData(chunk: Buffer): void {
     for (const packet of this.parser.push(chunk)) this.handlePacket(packet);
-  }
-
-  private fail(tx: LubaTransaction, err: Error): void {
-    tx.result.reject(err);
-    if (this.current === tx) this.current = undefined;
-  }
-
-  private finish(tx: LubaTransaction, result: BackwardResult): void {
-    tx.result.resolve(result);
-    if (this.current === tx) this.current = undefined;
   }
 
   private handlePacket(packet: LubaPacket): void {
@@ -450,12 +408,7 @@ function positive(v: number | undefined, dflt: number): number {
   return v !== undefined && Number.isFinite(v) && v > 0 ? v : dflt;
 }
 
-export interface LubaEmulatorOptions {
-  readonly bus: EmulatedBus;
-  /** Sends bytes to the client (the serial port of dali-sim). */
-  readonly write: (data: Buffer) => void;
-  /** Wait the part 101 frame times before reporting (default true; false = as fast as possible). */
-  readonly wireTiming?: boolean;
+export interface LubaEmulatorOptions extends DeviceEmulatorOptions {
   readonly now?: () => number;
 }
 
@@ -465,19 +418,10 @@ export interface LubaEmulatorOptions {
  * Lunatone device would. Frames that other masters (wall panels, sensors) put
  * on the bus are reported with `busFrame()`.
  */
-export class LubaDeviceEmulator {
+export class LubaDeviceEmulator extends DeviceEmulator<LubaEmulatorOptions> {
   private readonly parser = new LubaParser();
-  private readonly opts: LubaEmulatorOptions;
   private nextTxId = 1;
-  private queue: Promise<void> = Promise.resolve();
-  private closed = false;
   private settings: { mode: number; eventFilter: number } = { mode: 0, eventFilter: LUBA_DEFAULT_SETTINGS.eventFilter };
-  /** Requests that failed inside the bus (for diagnostics). */
-  errors = 0;
-
-  constructor(opts: LubaEmulatorOptions) {
-    this.opts = opts;
-  }
 
   receive(chunk: Uint8Array): void {
     if (this.closed) return;
@@ -490,26 +434,8 @@ export class LubaDeviceEmulator {
     this.send(framingError ? encodeLubaFramingErrorEvent(this.tick()) : encodeLubaReceivedEvent(this.tick(), bits, value));
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
-  /** Resolves when every accepted request has been reported. */
-  idle(): Promise<void> {
-    return this.queue;
-  }
-
   private tick(): number {
     return Math.floor((this.opts.now ?? Date.now)()) & 0xffff;
-  }
-
-  private send(data: Buffer): void {
-    if (this.closed) return;
-    try {
-      this.opts.write(data);
-    } catch {
-      // client gone: nothing to report to
-    }
   }
 
   private handle(packet: LubaPacket): void {
@@ -523,9 +449,7 @@ export class LubaDeviceEmulator {
         const txId = this.nextTxId;
         this.nextTxId = this.nextTxId >= 255 ? 1 : this.nextTxId + 1;
         this.send(encodeLubaSendAccepted(txId));
-        this.queue = this.queue.then(() => this.run(req, txId)).catch(() => {
-          this.errors++;
-        });
+        this.enqueue(() => this.run(req, txId));
         return;
       }
       case LubaCommand.READ_WRITE_SETTINGS:
@@ -542,22 +466,14 @@ export class LubaDeviceEmulator {
   }
 
   private async run(req: LubaSendRequest, txId: number): Promise<void> {
-    const timed = this.opts.wireTiming !== false;
     const { frame } = req;
-    if (timed) await delayMs(DaliWireTiming.forwardFrameMs(frame.bits));
-    if (this.closed) return;
-    // The bus delivers both transmissions of a send-twice frame in one call.
-    const result: BackwardResult = await this.opts.bus.handleForward(frame);
-    this.send(encodeLubaSentEvent(this.tick(), txId, frame.bits, frame.value));
-    if (frame.sendTwice) {
-      if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(1) + DaliWireTiming.forwardFrameMs(frame.bits));
-      this.send(encodeLubaSentEvent(this.tick(), txId, frame.bits, frame.value));
-    }
+    const result = await this.forward(frame, () => this.send(encodeLubaSentEvent(this.tick(), txId, frame.bits, frame.value)));
+    if (!result) return;
     if (result.kind !== 'none') {
-      if (timed) await delayMs(DaliWireTiming.backwardSettlingMs + DaliWireTiming.backwardFrameMs);
+      await this.wireDelay(DaliWireTiming.backwardSettlingMs + DaliWireTiming.backwardFrameMs);
       if (result.kind === 'answer') this.send(encodeLubaReceivedEvent(this.tick(), 8, result.value & 0xff));
       else this.send(encodeLubaFramingErrorEvent(this.tick()));
     }
-    if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(req.priority));
+    await this.wireDelay(DaliWireTiming.forwardSettlingMs(req.priority));
   }
 }

@@ -37,14 +37,12 @@ import type { BackwardResult, ForwardFrame, Priority } from '../types';
 import { DaliInterfaceError } from '../types';
 import {
   DaliWireTiming,
+  DeviceEmulator,
   PendingResult,
-  SerialTransport,
   TransportInterface,
-  delayMs,
-  type ByteTransport,
-  type EmulatedBus,
-  type ReconnectOptions,
-  type SerialPortFactory,
+  serialTransportFor,
+  type DeviceEmulatorOptions,
+  type SerialInterfaceOptions,
 } from './serial-transport';
 
 export const SCI2_BAUD_RATE = 38400;
@@ -213,13 +211,7 @@ export class Sci2Parser {
   }
 }
 
-export interface Sci2InterfaceOptions {
-  readonly path?: string;
-  readonly baudRate?: number;
-  readonly reconnect?: Partial<ReconnectOptions>;
-  readonly failFast?: boolean;
-  readonly transport?: ByteTransport;
-  readonly portFactory?: SerialPortFactory;
+export interface Sci2InterfaceOptions extends SerialInterfaceOptions {
   /** Max wait for the final reply of a request (default 1000 ms). */
   readonly replyTimeoutMs?: number;
   /** After an OK (0) to a query, how long a late answer may take (default 50 ms). */
@@ -233,24 +225,14 @@ interface Sci2Transaction {
 }
 
 /** DaliInterface over an SCI2 (or Lunatone SCI RS232) device. */
-export class Sci2Interface extends TransportInterface {
+export class Sci2Interface extends TransportInterface<Sci2Transaction> {
   readonly kind = 'sci2' as const;
   private readonly parser = new Sci2Parser('reply');
   private readonly replyTimeoutMs: number;
   private readonly answerTimeoutMs: number;
-  private current: Sci2Transaction | undefined;
 
   constructor(opts: Sci2InterfaceOptions) {
-    super(
-      opts.transport ??
-        new SerialTransport({
-          path: opts.path ?? '',
-          baudRate: opts.baudRate ?? SCI2_BAUD_RATE,
-          reconnect: opts.reconnect,
-          failFast: opts.failFast,
-          portFactory: opts.portFactory,
-        }),
-    );
+    super(serialTransportFor(opts, SCI2_BAUD_RATE));
     this.replyTimeoutMs = opts.replyTimeoutMs !== undefined && opts.replyTimeoutMs > 0 ? opts.replyTimeoutMs : 1000;
     this.answerTimeoutMs = opts.answerTimeoutMs !== undefined && opts.answerTimeoutMs > 0 ? opts.answerTimeoutMs : 50;
   }
@@ -261,18 +243,7 @@ export class Sci2Interface extends TransportInterface {
 
   protected transmitOne(frame: ForwardFrame, _priority: Priority): Promise<BackwardResult> {
     const tx: Sci2Transaction = { frame, result: new PendingResult<BackwardResult>(), sentOk: false };
-    this.current = tx;
-    tx.result.arm(this.replyTimeoutMs, () => this.fail(tx, new DaliInterfaceError('SCI2: no reply from the interface', 'timeout')));
-    this.transport.write(encodeSci2Send(frame)).catch((err: unknown) => {
-      this.fail(tx, err instanceof DaliInterfaceError ? err : new DaliInterfaceError(String(err), 'notConnected'));
-    });
-    return tx.result.promise.finally(() => {
-      if (this.current === tx) this.current = undefined;
-    });
-  }
-
-  protected abortPending(err: DaliInterfaceError): void {
-    if (this.current) this.fail(this.current, err);
+    return this.startTransaction(tx, encodeSci2Send(frame), this.replyTimeoutMs, 'SCI2: no reply from the interface');
   }
 
   protected handleData(chunk: Buffer): void {
@@ -280,16 +251,6 @@ export class Sci2Interface extends TransportInterface {
       const reply = decodeSci2Reply(p);
       if (reply) this.handleReply(reply);
     }
-  }
-
-  private fail(tx: Sci2Transaction, err: Error): void {
-    tx.result.reject(err);
-    if (this.current === tx) this.current = undefined;
-  }
-
-  private finish(tx: Sci2Transaction, r: BackwardResult): void {
-    tx.result.resolve(r);
-    if (this.current === tx) this.current = undefined;
   }
 
   private handleReply(r: Sci2Reply): void {
@@ -329,24 +290,12 @@ export class Sci2Interface extends TransportInterface {
   }
 }
 
-export interface Sci2EmulatorOptions {
-  readonly bus: EmulatedBus;
-  readonly write: (data: Buffer) => void;
-  readonly wireTiming?: boolean;
-}
+export type Sci2EmulatorOptions = DeviceEmulatorOptions;
 
 /** Device side of SCI2 for dali-sim (see the assumptions in the header). */
-export class Sci2DeviceEmulator {
+export class Sci2DeviceEmulator extends DeviceEmulator<Sci2EmulatorOptions> {
   private readonly parser = new Sci2Parser('request');
-  private readonly opts: Sci2EmulatorOptions;
-  private queue: Promise<void> = Promise.resolve();
-  private closed = false;
   private monitor = true;
-  errors = 0;
-
-  constructor(opts: Sci2EmulatorOptions) {
-    this.opts = opts;
-  }
 
   receive(chunk: Uint8Array): void {
     if (this.closed) return;
@@ -357,9 +306,7 @@ export class Sci2DeviceEmulator {
         continue;
       }
       this.monitor = req.monitor;
-      this.queue = this.queue.then(() => this.run(req)).catch(() => {
-        this.errors++;
-      });
+      this.enqueue(() => this.run(req));
     }
   }
 
@@ -370,39 +317,16 @@ export class Sci2DeviceEmulator {
     else this.send(encodeSci2Reply({ type: 'frame', bits, value, monitor: true }));
   }
 
-  close(): void {
-    this.closed = true;
-  }
-
-  idle(): Promise<void> {
-    return this.queue;
-  }
-
-  private send(data: Buffer): void {
-    if (this.closed) return;
-    try {
-      this.opts.write(data);
-    } catch {
-      // client gone
-    }
-  }
-
   private async run(req: Sci2Request): Promise<void> {
-    const timed = this.opts.wireTiming !== false;
     const { frame } = req;
-    if (timed) await delayMs(DaliWireTiming.forwardFrameMs(frame.bits));
-    if (this.closed) return;
-    // The bus delivers both transmissions of a send-twice frame in one call.
-    const result: BackwardResult = await this.opts.bus.handleForward(frame);
-    if (req.echo) this.send(encodeSci2Reply({ type: 'frame', bits: frame.bits, value: frame.value, monitor: false }));
-    if (frame.sendTwice) {
-      if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(1) + DaliWireTiming.forwardFrameMs(frame.bits));
+    const result = await this.forward(frame, () => {
       if (req.echo) this.send(encodeSci2Reply({ type: 'frame', bits: frame.bits, value: frame.value, monitor: false }));
-    }
-    if (timed) await delayMs(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
+    });
+    if (!result) return;
+    await this.wireDelay(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
     if (result.kind === 'answer') this.send(encodeSci2Reply({ type: 'backward', value: result.value & 0xff, monitor: false }));
     else if (result.kind === 'framingError') this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.FRAMING_ERROR, monitor: false }));
     else this.send(encodeSci2Reply({ type: 'noAnswer', monitor: false }));
-    if (timed) await delayMs(DaliWireTiming.forwardSettlingMs(2));
+    await this.wireDelay(DaliWireTiming.forwardSettlingMs(2));
   }
 }

@@ -487,6 +487,82 @@ export function delayMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+export interface DeviceEmulatorOptions {
+  readonly bus: EmulatedBus;
+  /** Sends bytes to the client (the serial port or fake hidraw of dali-sim). */
+  readonly write: (data: Buffer) => void;
+  /** Wait the part 101 frame times before reporting (default true; false = as fast as possible). */
+  readonly wireTiming?: boolean;
+}
+
+/**
+ * Device side shared by the protocol emulators: one request on the bus at a
+ * time (in arrival order), writes that never throw, close() and idle().
+ */
+export abstract class DeviceEmulator<O extends DeviceEmulatorOptions = DeviceEmulatorOptions> {
+  protected readonly opts: O;
+  protected closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  /** Requests that failed inside the bus (for diagnostics). */
+  errors = 0;
+
+  constructor(opts: O) {
+    this.opts = opts;
+  }
+
+  /** Bytes from the client. */
+  abstract receive(chunk: Uint8Array): void;
+  /** A frame from another master (or a sensor event) seen on the bus. */
+  abstract busFrame(bits: 8 | 16 | 24, value: number, framingError?: boolean): void;
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves when every accepted request has been reported. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Runs `job` after every request queued before it; a failure counts in `errors`. */
+  protected enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch(() => {
+      this.errors++;
+    });
+  }
+
+  protected send(data: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.opts.write(data);
+    } catch {
+      // client gone: nothing to report to
+    }
+  }
+
+  /** Waits `ms` of wire time (not at all without wire timing). */
+  protected wireDelay(ms: number): Promise<void> {
+    return this.opts.wireTiming !== false ? delayMs(ms) : Promise.resolve();
+  }
+
+  /**
+   * Puts `frame` on the bus after its wire time; `transmitted` runs after each
+   * transmission (twice for a send-twice frame). Undefined when closed meanwhile.
+   */
+  protected async forward(frame: ForwardFrame, transmitted: () => void): Promise<BackwardResult | undefined> {
+    await this.wireDelay(DaliWireTiming.forwardFrameMs(frame.bits));
+    if (this.closed) return undefined;
+    // The bus delivers both transmissions of a send-twice frame in one call.
+    const result: BackwardResult = await this.opts.bus.handleForward(frame);
+    transmitted();
+    if (frame.sendTwice) {
+      await this.wireDelay(DaliWireTiming.forwardSettlingMs(1) + DaliWireTiming.forwardFrameMs(frame.bits));
+      transmitted();
+    }
+    return result;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Shared base of the protocol interfaces (LubaInterface, Sci2Interface,
 // HidrawInterface): state mirroring, one transmit at a time, bus frame events.
@@ -508,9 +584,42 @@ export function hexFrame(bits: number, value: number): string {
   return value.toString(16).toUpperCase().padStart(digits, '0');
 }
 
-/** Protocol interfaces built on a ByteTransport. */
-export abstract class TransportInterface extends EventEmitter {
+/** What every protocol interface tracks for the request in flight. */
+export interface PendingTransaction {
+  readonly result: PendingResult<BackwardResult>;
+}
+
+/** Serial options shared by the interfaces on a serial port (LUBA, SCI2). */
+export interface SerialInterfaceOptions {
+  /** Serial device, e.g. /dev/ttyACM0 (ignored when `transport` is given). */
+  readonly path?: string;
+  readonly baudRate?: number;
+  readonly reconnect?: Partial<ReconnectOptions>;
+  readonly failFast?: boolean;
+  /** Use this transport instead of a serial port (tests). */
+  readonly transport?: ByteTransport;
+  readonly portFactory?: SerialPortFactory;
+}
+
+/** `opts.transport`, or a reconnecting serial port built from the options (8N1 at `opts.baudRate ?? defaultBaudRate`). */
+export function serialTransportFor(opts: SerialInterfaceOptions, defaultBaudRate: number): ByteTransport {
+  return (
+    opts.transport ??
+    new SerialTransport({
+      path: opts.path ?? '',
+      baudRate: opts.baudRate ?? defaultBaudRate,
+      reconnect: opts.reconnect,
+      failFast: opts.failFast,
+      portFactory: opts.portFactory,
+    })
+  );
+}
+
+/** Protocol interfaces built on a ByteTransport; `Tx` is the protocol's request in flight. */
+export abstract class TransportInterface<Tx extends PendingTransaction = PendingTransaction> extends EventEmitter {
   protected readonly transport: ByteTransport;
+  /** The request in flight (one at a time). */
+  protected current: Tx | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private closePromise: Promise<void> | undefined;
 
@@ -560,8 +669,36 @@ export abstract class TransportInterface extends EventEmitter {
 
   protected abstract transmitOne(frame: ForwardFrame, priority: Priority): Promise<BackwardResult>;
   protected abstract handleData(chunk: Buffer): void;
+
   /** Rejects the transaction in flight, if any. */
-  protected abstract abortPending(err: DaliInterfaceError): void;
+  protected abortPending(err: DaliInterfaceError): void {
+    if (this.current) this.fail(this.current, err);
+  }
+
+  /**
+   * Makes `tx` the request in flight, arms its first timeout (rejecting with
+   * `timeoutMessage`) and writes `request`; a failed write rejects it.
+   */
+  protected startTransaction(tx: Tx, request: Buffer, timeoutMs: number, timeoutMessage: string): Promise<BackwardResult> {
+    this.current = tx;
+    tx.result.arm(timeoutMs, () => this.fail(tx, new DaliInterfaceError(timeoutMessage, 'timeout')));
+    this.transport.write(request).catch((err: unknown) => {
+      this.fail(tx, err instanceof DaliInterfaceError ? err : new DaliInterfaceError(String(err), 'notConnected'));
+    });
+    return tx.result.promise.finally(() => {
+      if (this.current === tx) this.current = undefined;
+    });
+  }
+
+  protected fail(tx: Tx, err: Error): void {
+    tx.result.reject(err);
+    if (this.current === tx) this.current = undefined;
+  }
+
+  protected finish(tx: Tx, result: BackwardResult): void {
+    tx.result.resolve(result);
+    if (this.current === tx) this.current = undefined;
+  }
   /** Called after each (re)connect; e.g. to configure the device. */
   protected onConnected(): void {
     // default: nothing to configure

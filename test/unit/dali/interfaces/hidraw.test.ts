@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BackwardResult, BusFrameEvent, ForwardFrame, InterfaceStateEvent } from '../../../../lib/dali/types';
-import { DaliInterfaceError } from '../../../../lib/dali/types';
+import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   TRIDONIC_REPORT_LENGTH,
   TridonicBusStatus,
@@ -14,29 +13,16 @@ import {
   encodeTridonicIn,
   encodeTridonicSend,
 } from '../../../../lib/dali/interfaces/hidraw';
-import { MemoryTransport, type EmulatedBus } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { daliError, emulatorRig, settle } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 
-class StubBus implements EmulatedBus {
-  readonly frames: ForwardFrame[] = [];
-  readonly answers = new Map<number, BackwardResult>();
-  handleForward(frame: ForwardFrame): BackwardResult {
-    this.frames.push(frame);
-    return this.answers.get(frame.value) ?? { kind: 'none' };
-  }
-}
-
 function rig() {
-  const bus = new StubBus();
-  const transport = new MemoryTransport({ description: 'mem-hidraw' });
-  const emulator = new TridonicDeviceEmulator({ bus, write: (d) => transport.fromDevice(d), wireTiming: false, firmwareVersion: [2, 7] });
-  transport.toDevice = (d) => emulator.receive(d);
-  const iface = new HidrawInterface({ transport, answerTimeoutMs: 50, firstSeq: 254 });
-  const frames: BusFrameEvent[] = [];
-  const states: InterfaceStateEvent[] = [];
-  iface.on('frame', (ev) => frames.push(ev));
-  iface.on('state', (ev) => states.push(ev));
-  return { bus, transport, emulator, iface, frames, states };
+  return emulatorRig(
+    'mem-hidraw',
+    (bus, write) => new TridonicDeviceEmulator({ bus, write, wireTiming: false, firmwareVersion: [2, 7] }),
+    (transport) => new HidrawInterface({ transport, answerTimeoutMs: 50, firstSeq: 254 }),
+  );
 }
 
 describe('Tridonic DALI USB (hidraw) protocol', () => {
@@ -116,7 +102,7 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
     it('reads the firmware version on connect', async () => {
       const r = rig();
       await r.iface.open();
-      await new Promise((res) => setTimeout(res, 20));
+      await settle(20);
       assert.equal(r.iface.firmwareVersion, '2.7');
       await r.iface.close();
     });
@@ -141,7 +127,7 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
         const req = decodeTridonicOut(d);
         if (req?.type === 'send') r.transport.fromDevice(encodeTridonicIn(0x12, 0x77, TridonicBusStatus.SHORTED, req.seq));
       };
-      await assert.rejects(r.iface.transmit({ bits: 16, value: 0xfe00 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'busFault');
+      await assert.rejects(r.iface.transmit({ bits: 16, value: 0xfe00 }, 2), daliError('busFault'));
       assert.ok(r.states.some((s) => s.state === 'connected' && /shorted/.test(s.detail ?? '')));
       await r.iface.close();
     });
@@ -161,7 +147,7 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0, true);
       r.transport.fromDevice(encodeTridonicIn(0x12, 0x73, 0x0ac8, 17)); // firmware quirk: stale seq
-      await new Promise((res) => setTimeout(res, 30));
+      await settle(30);
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value, f.framingError === true]),
         [
@@ -180,11 +166,11 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
       r.transport.toDevice = () => undefined;
       const p1 = r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2);
       r.transport.drop();
-      await assert.rejects(p1, (e: unknown) => e instanceof DaliInterfaceError && e.code === 'notConnected');
+      await assert.rejects(p1, daliError('notConnected'));
       r.transport.restore();
       const p2 = r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2);
       await r.iface.close();
-      await assert.rejects(p2, (e: unknown) => e instanceof DaliInterfaceError && e.code === 'closed');
+      await assert.rejects(p2, daliError('closed'));
     });
 
     it('emits 64-byte reports only', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BackwardResult, BusFrameEvent, ForwardFrame, InterfaceStateEvent } from '../../../../lib/dali/types';
-import { DaliInterfaceError } from '../../../../lib/dali/types';
+import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   LUBA_START,
   LubaCommand,
@@ -17,37 +16,20 @@ import {
   encodeLubaSentEvent,
   lubaChecksum,
 } from '../../../../lib/dali/interfaces/luba';
-import { MemoryTransport, type EmulatedBus } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { StubBus, daliError, emulatorRig, settle } from './emulator-rig';
 import { mulberry32, randBytes, randInt, pick } from '../../../helpers/prng';
-
-class StubBus implements EmulatedBus {
-  readonly frames: ForwardFrame[] = [];
-  readonly answers = new Map<number, BackwardResult>();
-  handleForward(frame: ForwardFrame): BackwardResult {
-    this.frames.push(frame);
-    return this.answers.get(frame.value) ?? { kind: 'none' };
-  }
-}
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex').toUpperCase().replace(/(..)(?=.)/g, '$1 ');
 }
 
 function rig(opts: { answerTimeoutMs?: number; confirmTimeoutMs?: number } = {}) {
-  const bus = new StubBus();
-  const transport = new MemoryTransport({ description: 'mem-luba' });
-  const emulator = new LubaDeviceEmulator({ bus, write: (d) => transport.fromDevice(d), wireTiming: false });
-  const toDevice: Buffer[] = [];
-  transport.toDevice = (d) => {
-    toDevice.push(d);
-    emulator.receive(d);
-  };
-  const iface = new LubaInterface({ transport, answerTimeoutMs: opts.answerTimeoutMs ?? 30, confirmTimeoutMs: opts.confirmTimeoutMs ?? 500 });
-  const frames: BusFrameEvent[] = [];
-  const states: InterfaceStateEvent[] = [];
-  iface.on('frame', (ev) => frames.push(ev));
-  iface.on('state', (ev) => states.push(ev));
-  return { bus, transport, emulator, iface, frames, states, toDevice };
+  return emulatorRig(
+    'mem-luba',
+    (bus, write) => new LubaDeviceEmulator({ bus, write, wireTiming: false }),
+    (transport) => new LubaInterface({ transport, answerTimeoutMs: opts.answerTimeoutMs ?? 30, confirmTimeoutMs: opts.confirmTimeoutMs ?? 500 }),
+  );
 }
 
 describe('LUBA protocol', () => {
@@ -200,7 +182,7 @@ describe('LUBA protocol', () => {
     it('configures the device on connect (settings 0x2A)', async () => {
       const r = rig();
       await r.iface.open();
-      await new Promise((res) => setTimeout(res, 20));
+      await settle(20);
       assert.equal(r.toDevice[0]?.[1], LubaCommand.READ_WRITE_SETTINGS);
       assert.deepEqual(r.iface.deviceSettings, { mode: 0, eventFilter: 0x12 });
       await r.iface.close();
@@ -232,7 +214,7 @@ describe('LUBA protocol', () => {
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0x42);
       r.emulator.busFrame(8, 0, true);
-      await new Promise((res) => setTimeout(res, 30));
+      await settle(30);
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value, f.framingError === true]),
         [
@@ -252,7 +234,7 @@ describe('LUBA protocol', () => {
       };
       const iface = new LubaInterface({ transport, configureOnConnect: false });
       await iface.open();
-      await assert.rejects(iface.transmit({ bits: 16, value: 0x0ac8 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'protocol');
+      await assert.rejects(iface.transmit({ bits: 16, value: 0x0ac8 }, 2), daliError('protocol'));
       await iface.close();
     });
 
@@ -260,16 +242,16 @@ describe('LUBA protocol', () => {
       const transport = new MemoryTransport();
       const iface = new LubaInterface({ transport, configureOnConnect: false, confirmTimeoutMs: 30 });
       await iface.open();
-      await assert.rejects(iface.transmit({ bits: 16, value: 0x0ac8 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'timeout');
+      await assert.rejects(iface.transmit({ bits: 16, value: 0x0ac8 }, 2), daliError('timeout'));
       await iface.close();
     });
 
     it('rejects invalid frames and transmits before open without touching the device', async () => {
       const r = rig();
-      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'notConnected');
+      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), daliError('notConnected'));
       await r.iface.open();
-      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x1ffff }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'protocol');
-      await assert.rejects(r.iface.transmit({ bits: 8 as 16, value: 1 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'protocol');
+      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x1ffff }, 2), daliError('protocol'));
+      await assert.rejects(r.iface.transmit({ bits: 8 as 16, value: 1 }, 2), daliError('protocol'));
       assert.equal(r.bus.frames.length, 0);
       await r.iface.close();
     });
@@ -281,9 +263,9 @@ describe('LUBA protocol', () => {
       r.transport.toDevice = () => undefined;
       const pending = r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2);
       r.transport.drop('unplugged');
-      await assert.rejects(pending, (e: unknown) => e instanceof DaliInterfaceError && e.code === 'notConnected');
+      await assert.rejects(pending, daliError('notConnected'));
       assert.equal(r.iface.state, 'disconnected');
-      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'notConnected');
+      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), daliError('notConnected'));
       r.transport.toDevice = (d) => r.emulator.receive(d);
       r.transport.restore();
       assert.equal(r.iface.state, 'connected');
@@ -301,9 +283,9 @@ describe('LUBA protocol', () => {
       r.transport.toDevice = () => undefined;
       const pending = r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2);
       await Promise.all([r.iface.close(), r.iface.close()]);
-      await assert.rejects(pending, (e: unknown) => e instanceof DaliInterfaceError && e.code === 'closed');
+      await assert.rejects(pending, daliError('closed'));
       assert.equal(r.iface.state, 'closed');
-      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'closed');
+      await assert.rejects(r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), daliError('closed'));
     });
 
     it('serialises concurrent transmits in call order', async () => {

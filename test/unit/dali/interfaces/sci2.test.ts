@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BackwardResult, BusFrameEvent, ForwardFrame } from '../../../../lib/dali/types';
-import { DaliInterfaceError } from '../../../../lib/dali/types';
+import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   SCI2_MONITOR_FLAG,
   Sci2Control,
@@ -16,27 +15,16 @@ import {
   encodeSci2Send,
   type Sci2Reply,
 } from '../../../../lib/dali/interfaces/sci2';
-import { MemoryTransport, type EmulatedBus } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { daliError, emulatorRig, settle } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 
-class StubBus implements EmulatedBus {
-  readonly frames: ForwardFrame[] = [];
-  readonly answers = new Map<number, BackwardResult>();
-  handleForward(frame: ForwardFrame): BackwardResult {
-    this.frames.push(frame);
-    return this.answers.get(frame.value) ?? { kind: 'none' };
-  }
-}
-
 function rig() {
-  const bus = new StubBus();
-  const transport = new MemoryTransport({ description: 'mem-sci2' });
-  const emulator = new Sci2DeviceEmulator({ bus, write: (d) => transport.fromDevice(d), wireTiming: false });
-  transport.toDevice = (d) => emulator.receive(d);
-  const iface = new Sci2Interface({ transport, answerTimeoutMs: 30 });
-  const frames: BusFrameEvent[] = [];
-  iface.on('frame', (ev) => frames.push(ev));
-  return { bus, transport, emulator, iface, frames };
+  return emulatorRig(
+    'mem-sci2',
+    (bus, write) => new Sci2DeviceEmulator({ bus, write, wireTiming: false }),
+    (transport) => new Sci2Interface({ transport, answerTimeoutMs: 30 }),
+  );
 }
 
 describe('SCI2 protocol', () => {
@@ -154,7 +142,7 @@ describe('SCI2 protocol', () => {
       r.emulator.busFrame(16, 0x8000);
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0x10);
-      await new Promise((res) => setTimeout(res, 20));
+      await settle(20);
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value]),
         [
@@ -174,9 +162,9 @@ describe('SCI2 protocol', () => {
       };
       const iface = new Sci2Interface({ transport, replyTimeoutMs: 40 });
       await iface.open();
-      await assert.rejects(iface.transmit({ bits: 16, value: 0xfe00 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'busFault');
+      await assert.rejects(iface.transmit({ bits: 16, value: 0xfe00 }, 2), daliError('busFault'));
       mode = 'silent';
-      await assert.rejects(iface.transmit({ bits: 16, value: 0xfe00 }, 2), (e: unknown) => e instanceof DaliInterfaceError && e.code === 'timeout');
+      await assert.rejects(iface.transmit({ bits: 16, value: 0xfe00 }, 2), daliError('timeout'));
       await iface.close();
     });
 
@@ -202,7 +190,7 @@ describe('SCI2 protocol', () => {
       r.transport.toDevice = () => undefined;
       const pending = r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2);
       r.transport.drop();
-      await assert.rejects(pending, (e: unknown) => e instanceof DaliInterfaceError && e.code === 'notConnected');
+      await assert.rejects(pending, daliError('notConnected'));
       r.transport.toDevice = (d) => r.emulator.receive(d);
       r.transport.restore();
       assert.deepEqual(await r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), { kind: 'none' });
