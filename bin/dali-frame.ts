@@ -138,38 +138,30 @@ function addressSplits(words: readonly string[]): Array<{ name: string[]; rest: 
   return out;
 }
 
-function parseGearAddress(words: string[]): GearAddress {
+/** `short N`, `group N` (0..groupMax), `broadcast`/`all` or `unaddressed`; gear and device addresses differ only in the group range. */
+function parseAddress(words: string[], what: 'address' | 'device address', groupName: string, groupMax: number): GearAddress | DeviceAddress {
   const kw = (words.shift() ?? '').toLowerCase();
   switch (kw) {
     case 'short':
       return { kind: 'short', address: parseNumber(words.shift(), 'short address', 0, 63) };
     case 'group':
-      return { kind: 'group', group: parseNumber(words.shift(), 'group', 0, 15) };
+      return { kind: 'group', group: parseNumber(words.shift(), groupName, 0, groupMax) };
     case 'broadcast':
     case 'all':
       return { kind: 'broadcast' };
     case 'unaddressed':
       return { kind: 'broadcastUnaddressed' };
     default:
-      throw new UsageError(`address missing: short <0-63>, group <0-15>, broadcast or unaddressed`);
+      throw new UsageError(`${what} missing: short <0-63>, group <0-${groupMax}>, broadcast or unaddressed`);
   }
 }
 
+function parseGearAddress(words: string[]): GearAddress {
+  return parseAddress(words, 'address', 'group', 15);
+}
+
 function parseDeviceAddress(words: string[]): DeviceAddress {
-  const kw = (words.shift() ?? '').toLowerCase();
-  switch (kw) {
-    case 'short':
-      return { kind: 'short', address: parseNumber(words.shift(), 'short address', 0, 63) };
-    case 'group':
-      return { kind: 'group', group: parseNumber(words.shift(), 'device group', 0, 31) };
-    case 'broadcast':
-    case 'all':
-      return { kind: 'broadcast' };
-    case 'unaddressed':
-      return { kind: 'broadcastUnaddressed' };
-    default:
-      throw new UsageError(`device address missing: short <0-63>, group <0-31>, broadcast or unaddressed`);
-  }
+  return parseAddress(words, 'device address', 'device group', 31);
 }
 
 function parseInstance(words: string[]): InstanceSelector {

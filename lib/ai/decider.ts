@@ -420,17 +420,7 @@ export class AiDecider {
   private async run<W>(windows: readonly W[], options: DecideOptions<W>): Promise<AiDecision> {
     const started = performance.now();
     const deadline = started + this.config.timeoutMs;
-    const telemetry: AiTelemetry = {
-      latencyMs: 0,
-      payloadBytes: 0,
-      requestBytes: 0,
-      windowsSent: 0,
-      trimmed: [],
-      model: this.config.model,
-      attempts: 0,
-      clampsFired: [],
-      circuit: this.breaker.state,
-    };
+    const telemetry = this.newTelemetry();
     const finish = (setpoint: Setpoint): AiDecision => {
       telemetry.latencyMs = Math.round((performance.now() - started) * 10) / 10;
       telemetry.circuit = this.breaker.state;
@@ -701,9 +691,9 @@ export class AiDecider {
     return { zone: zone ?? "unknown", intensity: SAFE_INTENSITY_PCT, cct: SAFE_KELVIN, reason: `safe default; ${reason}`, source: "rules" };
   }
 
-  /** Only if run() itself throws (a bug): still a safe setpoint, never a rejection. */
-  private lastResort<W>(windows: readonly W[], options: DecideOptions<W>, err: unknown): AiDecision {
-    const telemetry: AiTelemetry = {
+  /** Telemetry of a decision that has not done anything yet. */
+  private newTelemetry(): AiTelemetry {
+    return {
       latencyMs: 0,
       payloadBytes: 0,
       requestBytes: 0,
@@ -714,6 +704,11 @@ export class AiDecider {
       clampsFired: [],
       circuit: this.breaker.state,
     };
+  }
+
+  /** Only if run() itself throws (a bug): still a safe setpoint, never a rejection. */
+  private lastResort<W>(windows: readonly W[], options: DecideOptions<W>, err: unknown): AiDecision {
+    const telemetry = this.newTelemetry();
     let setpoint: Setpoint;
     try {
       setpoint = this.fallback(windows, options, { ok: false, code: "internal", detail: describeError(err, this.redact) }, telemetry, newestZone(windows));

@@ -71,19 +71,7 @@ export interface OverrideStore {
   ): Promise<unknown>;
   insert(
     table: "decisions",
-    row: {
-      ts: number;
-      zone: string;
-      source: SetpointSource;
-      intensity: number;
-      cct: number;
-      reason: string;
-      applied: boolean;
-      blockedBy: string | null;
-      energySavingEstimate: number;
-      estimatedWatts: number | null;
-      msgId: string | null;
-    },
+    row: GateDecisionRow,
     options?: { waitForCommit?: boolean },
   ): Promise<unknown>;
 }

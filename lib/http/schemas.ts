@@ -239,6 +239,20 @@ export function parseTime(what: string, field: string, v: unknown): { ok: true; 
   return { ok: true, value: Math.floor(ms) };
 }
 
+/** `ts` or `timestamp` (see parseTime), else now; `name` is the spelling the client used (null: neither). */
+function pickTime(
+  what: string,
+  body: Record<string, unknown>,
+  options: IngestOptions,
+): { ok: true; name: string | null; value: number } | { ok: false; status: 400; message: string; field: string } {
+  const p = pickAlias(what, body, ['ts', 'timestamp']);
+  if (!p.ok) return p;
+  if (p.name === null) return { ok: true, name: null, value: (options.now ?? Date.now)() };
+  const t = parseTime(what, p.name, p.value);
+  if (!t.ok) return t;
+  return { ok: true, name: p.name, value: t.value };
+}
+
 /** Field name in the contract → the alias the client used (for messages). */
 function contractError(what: string, err: unknown, used: Record<string, string>): { ok: false; status: 400; message: string; field: string } {
   if (err instanceof ReadingValidationError) {
@@ -258,15 +272,9 @@ export function validateIngestSensor(body: unknown, options: IngestOptions = {})
   const sensor = pickAlias(what, body, ['sensor_id', 'sensorId']);
   if (!sensor.ok) return sensor;
   if (sensor.name === null) return bad('sensor_id', `${what}: sensor_id is missing`);
-  const tsPick = pickAlias(what, body, ['ts', 'timestamp']);
+  const tsPick = pickTime(what, body, options);
   if (!tsPick.ok) return tsPick;
-  let ts: number;
-  if (tsPick.name === null) ts = (options.now ?? Date.now)();
-  else {
-    const t = parseTime(what, tsPick.name, tsPick.value);
-    if (!t.ok) return t;
-    ts = t.value;
-  }
+  const ts = tsPick.value;
   const zone = body.zone ?? options.defaultZone;
   if (zone === undefined || zone === null) return bad('zone', `${what}: zone is missing`);
   const presence = body.presence === null || body.presence === undefined ? undefined : body.presence === true || body.presence === 1;
@@ -300,15 +308,9 @@ export function validateIngestWeather(body: unknown, options: IngestOptions = {}
   const what = 'invalid weather update';
   if (!isObject(body)) return bad('body', `${what}: the body must be a JSON object`);
   if (!run(validateWeatherBody, body)) return ajvFailure(what, validateWeatherBody.errors);
-  const tsPick = pickAlias(what, body, ['ts', 'timestamp']);
+  const tsPick = pickTime(what, body, options);
   if (!tsPick.ok) return tsPick;
-  let ts: number;
-  if (tsPick.name === null) ts = (options.now ?? Date.now)();
-  else {
-    const t = parseTime(what, tsPick.name, tsPick.value);
-    if (!t.ok) return t;
-    ts = t.value;
-  }
+  const ts = tsPick.value;
   const candidate: Record<string, unknown> = { ts, zone: body.zone ?? null, source: body.source ?? options.defaultSource ?? 'http' };
   const used: Record<string, string> = {};
   for (const [key, names] of WEATHER_ALIASES) {
