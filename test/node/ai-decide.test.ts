@@ -6,31 +6,22 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { Node, NodeMessage } from 'node-red';
 import { i18n } from '@node-red/util';
 import aiDecide from '../../nodes/ai-decide/ai-decide';
 import aiProvider from '../../nodes/ai-provider/ai-provider';
 import { RulesController, type FeatureWindow, type Setpoint } from '../../lib/control';
 import { encryptProfile, Fernet } from '../../lib/crypto';
 import { closedPort, errorResponse, FakeOpenAiServer, type ScriptedResponse, toolCallCompletion } from '../helpers/fake-openai-server';
+import { asNodeSet, helper, PACKAGE, registerCatalogues, ROOT } from './helpers';
 
-helper.init(require.resolve('node-red'));
-
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const NODES_DIR = path.join(ROOT, 'nodes');
 const KEY = 'sk-test-NEVER-LEAK-0123456789abcdef';
 const MODULES: Record<string, NodeInitializer> = { 'ai-decide': aiDecide, 'ai-provider': aiProvider };
 
 /** The module as Node-RED's registry loads it: `_` bound to its own catalogue. */
-function asNodeSet(type: string): NodeInitializer {
-  return (RED: NodeAPI) => {
-    const scoped = Object.create(RED) as NodeAPI;
-    scoped._ = (key: string, subs?: Record<string, string | number>) => i18n._(`${PACKAGE}/${type}:${key}`, subs);
-    return MODULES[type](scoped);
-  };
+function nodeSet(type: string): NodeInitializer {
+  return asNodeSet(type, MODULES[type]);
 }
 
 function text(key: string, subs: Record<string, string | number> = {}): string {
@@ -105,7 +96,7 @@ async function rig(server: FakeOpenAiServer | null, o: RigOptions = {}): Promise
     });
   }
   const creds: Record<string, Record<string, string>> = o.apiKey === null || o.provider === null ? {} : { prov1: { apiKey: o.apiKey ?? KEY } };
-  await helper.load([asNodeSet('ai-provider'), asNodeSet('ai-decide')], flow, creds);
+  await helper.load([nodeSet('ai-provider'), nodeSet('ai-decide')], flow, creds);
   const r = {
     n1: helper.getNode('n1') as Node,
     prov: helper.getNode('prov1') as Rig['prov'],
@@ -180,10 +171,7 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
   const saved = { key: process.env.OPENAI_API_KEY, fernet: process.env.FERNET_KEY };
 
   before(async () => {
-    (i18n as typeof i18n & { init(settings: { lang?: string }): void }).init({ lang: 'en-US' });
-    for (const type of Object.keys(MODULES)) {
-      await i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(NODES_DIR, type, 'locales'), `${type}.json`);
-    }
+    await registerCatalogues(Object.keys(MODULES));
   });
 
   beforeEach(async () => {
@@ -544,7 +532,7 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         return require(`@node-red/nodes/core/${dir}/${f}.js`) as NodeInitializer;
       });
-      await helper.load([asNodeSet('ai-provider'), asNodeSet('ai-decide'), ...core], flow);
+      await helper.load([nodeSet('ai-provider'), nodeSet('ai-decide'), ...core], flow);
       const byType = (type: string): FlowNodeDef => flow.filter((n) => n.type === type)[0];
       const decideNode = byType('ai-decide');
       const [[setpointDebug], [telemetryDebug]] = decideNode.wires as string[][];

@@ -4,24 +4,18 @@
  * own en-US catalogue), flows on the simulator, and small waiting helpers.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
-import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { i18n } from '@node-red/util';
+import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import daliBus from '../../nodes/dali-bus/dali-bus';
 import daliDt8Out from '../../nodes/dali-dt8-out/dali-dt8-out';
 import lsdSensorIn from '../../nodes/lsd-sensor-in/lsd-sensor-in';
 import type { BusSession } from '../../lib/dali/bus-session';
 import type { Simulation } from '../../lib/dali/sim-config';
 import type { ForwardEvent } from '../../lib/dali/sim/virtual-bus';
+import { asNodeSet, helper, nodeById, registerCatalogues } from './helpers';
 
-helper.init(require.resolve('node-red'));
+export { helper, message, nodeById, TAB } from './helpers';
 
-export { helper };
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
-const NODES_DIR = path.resolve(__dirname, '..', '..', '..', 'nodes');
 const MODULES: Record<string, NodeInitializer> = {
   'dali-bus': daliBus,
   'dali-dt8-out': daliDt8Out,
@@ -32,41 +26,20 @@ const CORE: Record<string, string> = {
   status: '@node-red/nodes/core/common/25-status.js',
 };
 
-/** Registers the catalogues once per process. */
-export async function initCatalogues(): Promise<void> {
-  (i18n as typeof i18n & { init(settings: { lang?: string }): void }).init({ lang: 'en-US' });
-  for (const type of Object.keys(MODULES)) {
-    await i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(NODES_DIR, type, 'locales'), `${type}.json`);
-  }
+/** Registers the catalogues of our node types. */
+export function initCatalogues(): Promise<void> {
+  return registerCatalogues(Object.keys(MODULES));
 }
 
-/** The catalogue text at a dotted key of a node type (with __name__ substitutions). */
-export function message(type: string, key: string, subs: Record<string, unknown> = {}): string {
-  const file = path.join(NODES_DIR, type, 'locales', 'en-US', `${type}.json`);
-  let at: unknown = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)[type];
-  for (const part of key.split('.')) at = (at as Record<string, unknown> | undefined)?.[part];
-  assert.equal(typeof at, 'string', `${type}.${key} in the catalogue`);
-  return (at as string).replace(/__([A-Za-z0-9]+)__/g, (m: string, name: string) => (name in subs ? String(subs[name]) : m));
-}
-
-function asNodeSet(type: string): NodeInitializer {
-  return (RED: NodeAPI) => {
-    const scoped = Object.create(RED) as NodeAPI;
-    scoped._ = (key: string, subs?: Record<string, string | number>) => i18n._(`${PACKAGE}/${type}:${key}`, subs);
-    return MODULES[type](scoped);
-  };
-}
 
 /** Loads a flow with our three node types (and catch/status nodes when used). */
 export async function load(flow: FlowNodeDef[]): Promise<void> {
   const types = new Set(flow.map((n) => n.type));
-  const inits: NodeInitializer[] = Object.keys(MODULES).map(asNodeSet);
+  const inits: NodeInitializer[] = Object.keys(MODULES).map((type) => asNodeSet(type, MODULES[type]));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const [t, file] of Object.entries(CORE)) if (types.has(t)) inits.push(require(file) as NodeInitializer);
   await helper.load(inits, flow);
 }
-
-export const TAB: FlowNodeDef = { id: 'f1', type: 'tab', label: 'test' };
 
 /** A simulated dali-bus config node (gear 0-3 in group 0, sensor 10, static scenario). */
 export function simBus(id = 'bus1', overrides: Record<string, unknown> = {}): FlowNodeDef {
@@ -87,10 +60,45 @@ export function simBus(id = 'bus1', overrides: Record<string, unknown> = {}): Fl
   };
 }
 
-export function nodeById<T extends Node = Node>(id: string): T {
-  const node = helper.getNode(id);
-  assert.ok(node, `node ${id} exists`);
-  return node as T;
+/** A dali-dt8-out node on `bus` (address A1, no fade, colour limits from the config); `overrides` win. */
+export function dt8OutNode(id: string, bus: string, overrides: Record<string, unknown>): FlowNodeDef {
+  return {
+    id,
+    type: 'dali-dt8-out',
+    z: 'f1',
+    name: '',
+    bus,
+    address: 'A1',
+    addressType: 'str',
+    fadeMs: '0',
+    curve: 'logarithmic',
+    warmestKelvin: '1800',
+    coolestKelvin: '6500',
+    tcLimitsFrom: 'config',
+    ...overrides,
+  };
+}
+
+/** An lsd-sensor-in node on `bus` (sensor 10, zone office-1, event driven); `overrides` win. */
+export function sensorInNode(id: string, bus: string, overrides: Record<string, unknown>): FlowNodeDef {
+  return {
+    id,
+    type: 'lsd-sensor-in',
+    z: 'f1',
+    name: '',
+    bus,
+    sensorAddress: '10',
+    sensorId: '',
+    zone: 'office-1',
+    luxScale: '2',
+    luxOffset: '0',
+    luxTable: '',
+    configureAtStart: true,
+    eventScheme: 'deviceInstance',
+    pollIntervalS: '0',
+    staleAfterS: '300',
+    ...overrides,
+  };
 }
 
 export function session(busId = 'bus1'): BusSession {

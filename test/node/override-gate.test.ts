@@ -11,29 +11,20 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { i18n } from '@node-red/util';
 import overrideGate from '../../nodes/override-gate/override-gate';
 import type { Setpoint } from '../../lib/control';
 import type { OverrideStore } from '../../lib/control/repository';
 import { LightingStore } from '../../lib/store';
+import { asNodeSet, helper, latestStatus, MessageQueue, registerCatalogues } from './helpers';
 
-helper.init(require.resolve('node-red'));
-
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 // A LightingStore is an OverrideStore as it is (checked by the compiler).
 const _fits: (s: LightingStore) => OverrideStore = (s) => s;
 void _fits;
 
-const gateNode: NodeInitializer = (RED: NodeAPI) => {
-  const scoped = Object.create(RED) as NodeAPI;
-  scoped._ = (key: string, subs?: Record<string, string | number>) => i18n._(`${PACKAGE}/override-gate:${key}`, subs);
-  return overrideGate(scoped);
-};
+const gateNode = asNodeSet('override-gate', overrideGate);
 
 /** A lighting-store config node as the store helper will provide it: register/deregister and getStore(). */
 const storeNode: NodeInitializer = (RED: NodeAPI) => {
@@ -57,36 +48,6 @@ const storeNode: NodeInitializer = (RED: NodeAPI) => {
   RED.nodes.registerType('lighting-store', StubStore as never);
 };
 
-class Inbox {
-  private readonly queue: NodeMessage[] = [];
-  private waiting: ((m: NodeMessage) => void) | null = null;
-  constructor(id: string) {
-    const n = helper.getNode(id);
-    assert.ok(n);
-    n.on('input', (m: NodeMessage) => {
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = null;
-        w(m);
-      } else this.queue.push(m);
-    });
-  }
-  next(): Promise<NodeMessage> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error('no message arrived')), 8000);
-      this.waiting = (x) => {
-        clearTimeout(guard);
-        resolve(x);
-      };
-    });
-  }
-  get pending(): number {
-    return this.queue.length;
-  }
-}
-
 type Passed = NodeMessage & { payload: Setpoint; gate: { reason: string; limitedBy?: string; overrideUntil?: number } };
 type Report = NodeMessage & {
   payload: {
@@ -104,9 +65,9 @@ type Report = NodeMessage & {
 };
 type Caught = NodeMessage & { error: { message: string } };
 
-let passed: Inbox;
-let reports: Inbox;
-let errors: Inbox;
+let passed: MessageQueue;
+let reports: MessageQueue;
+let errors: MessageQueue;
 let seq = 0;
 
 function gateDef(id: string, config: Record<string, unknown>): FlowNodeDef {
@@ -138,9 +99,9 @@ async function start(config: Record<string, unknown> = {}, opts: { id?: string; 
   ];
   if (opts.storePath) flow.push({ id: 'store1', type: 'lighting-store', path: opts.storePath });
   await helper.load(opts.storePath ? [storeNode, gateNode] : gateNode, flow);
-  passed = new Inbox('out1');
-  reports = new Inbox('out2');
-  errors = new Inbox('err');
+  passed = new MessageQueue('out1');
+  reports = new MessageQueue('out2');
+  errors = new MessageQueue('err');
   const n = helper.getNode(id);
   assert.ok(n);
   return n;
@@ -148,12 +109,6 @@ async function start(config: Record<string, unknown> = {}, opts: { id?: string; 
 
 function sp(intensity: number, source: Setpoint['source'] = 'rules', extra: Partial<Setpoint> = {}): Setpoint {
   return { zone: 'office-1', intensity, cct: 4000, reason: `${source} test`, source, ...extra };
-}
-
-function lastStatus(n: Node): { fill?: string; shape?: string; text?: string } {
-  const spy = n.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
-  const calls = spy.getCalls().filter((c) => c.thisValue === n);
-  return (calls[calls.length - 1]?.args[0] ?? {}) as { fill?: string; text?: string };
 }
 
 /** Waits (bounded) until `check` holds; for state written asynchronously (the database). */
@@ -168,8 +123,7 @@ async function eventually<T>(check: () => Promise<T | null>, what: string): Prom
 
 describe('override-gate node', function () {
   before(async () => {
-    (i18n as typeof i18n & { init(settings: { lang?: string }): void }).init({ lang: 'en-US' });
-    await i18n.registerMessageCatalog(`${PACKAGE}/override-gate`, path.join(ROOT, 'nodes', 'override-gate', 'locales'), 'override-gate.json');
+    await registerCatalogues(['override-gate']);
   });
 
   afterEach(async () => {
@@ -183,7 +137,7 @@ describe('override-gate node', function () {
     assert.deepEqual(out.payload, sp(60));
     assert.equal(out.topic, 'office-1');
     assert.equal(out.gate.reason, 'gate:first');
-    assert.deepEqual(lastStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
+    assert.deepEqual(latestStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
   });
 
   it('ends invalid setpoints with done(err) naming the field, sending nothing', async () => {
@@ -202,7 +156,7 @@ describe('override-gate node', function () {
       const caught = (await errors.next()) as Caught;
       assert.ok(caught.error.message.startsWith('Error: msg.payload is not a setpoint'), caught.error.message);
       assert.ok(caught.error.message.includes(field), `${caught.error.message} names ${field}`);
-      assert.deepEqual(lastStatus(g), { fill: 'red', shape: 'ring', text: 'invalid input' });
+      assert.deepEqual(latestStatus(g), { fill: 'red', shape: 'ring', text: 'invalid input' });
     }
     g.receive({ payload: sp(42) });
     const out = (await passed.next()) as Passed;
@@ -219,7 +173,7 @@ describe('override-gate node', function () {
     assert.equal(manual.payload.source, 'manual');
     const until = manual.gate.overrideUntil as number;
     assert.ok(until >= before + 30 * 60_000 && until <= Date.now() + 30 * 60_000, 'Override lasts 30 min');
-    assert.deepEqual(lastStatus(g), { fill: 'yellow', shape: 'dot', text: 'active overrides: 1' });
+    assert.deepEqual(latestStatus(g), { fill: 'yellow', shape: 'dot', text: 'active overrides: 1' });
 
     g.receive({ payload: sp(80, 'rules') });
     const blocked = (await reports.next()) as Report;
@@ -257,7 +211,7 @@ describe('override-gate node', function () {
     g.receive({ payload: { kind: 'manualChange', zone: 'office-2', ts: t0, address: 'A3', overrideMinutes: 1e9 } });
     const week = (await reports.next()) as Report;
     assert.equal((week.payload.overrideUntil as number) - (week.payload.startedAt as number), 7 * 24 * 60 * 60_000);
-    assert.deepEqual(lastStatus(g), { fill: 'yellow', shape: 'dot', text: 'active overrides: 2' });
+    assert.deepEqual(latestStatus(g), { fill: 'yellow', shape: 'dot', text: 'active overrides: 2' });
     g.receive({ payload: { ...sp(20), zone: 'office-2' } });
     assert.equal(((await reports.next()) as Report).payload.blockedBy, 'override');
     // Sensor alerts pass by; a manualChange without a zone is an error.
@@ -283,7 +237,7 @@ describe('override-gate node', function () {
       startedAt: started.payload.startedAt,
       expiredAt: started.payload.overrideUntil,
     });
-    assert.deepEqual(lastStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
+    assert.deepEqual(latestStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
     g.receive({ payload: sp(50) });
     assert.equal(((await passed.next()) as Passed).payload.intensity, 50);
   });
@@ -297,7 +251,7 @@ describe('override-gate node', function () {
     g.receive({ topic: 'clear', payload: {} });
     const cleared = (await reports.next()) as Report;
     assert.deepEqual(cleared.payload.zones?.sort(), ['a', 'b']);
-    assert.deepEqual(lastStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
+    assert.deepEqual(latestStatus(g), { fill: 'green', shape: 'dot', text: 'no active override' });
   });
 
   it('blocks automatic setpoints by deadband and minimum interval, and limits large reductions (output 2, output 1)', async () => {
@@ -343,7 +297,7 @@ describe('override-gate node', function () {
     const until = ((await passed.next()) as Passed).gate.overrideUntil;
     await helper.unload();
     const again = await start({}, { id });
-    assert.deepEqual(lastStatus(again), { fill: 'yellow', shape: 'dot', text: 'active overrides: 1' });
+    assert.deepEqual(latestStatus(again), { fill: 'yellow', shape: 'dot', text: 'active overrides: 1' });
     again.receive({ payload: sp(80) });
     const blocked = (await reports.next()) as Report;
     assert.equal(blocked.payload.blockedBy, 'override');

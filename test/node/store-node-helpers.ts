@@ -4,25 +4,20 @@
  * with its own en-US catalogue), a tiny "store-user" node type, a second
  * SQLite connection for checking what reached the file, and waiting helpers.
  */
-import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { i18n } from '@node-red/util';
 import lightingStore from '../../nodes/lighting-store/lighting-store';
 import featureWindow from '../../nodes/feature-window/feature-window';
 import retentionPrune from '../../nodes/retention-prune/retention-prune';
 import { findOwner, type LightingStoreNode } from '../../nodes/shared/owners';
 import { Db, type SqlValue } from '../../lib/store/sqlite';
+import { asNodeSet, helper, nodeById, registerCatalogues } from './helpers';
 
-helper.init(require.resolve('node-red'));
+export { helper, message, nodeById, TAB } from './helpers';
 
-export { helper };
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
-const NODES_DIR = path.resolve(__dirname, '..', '..', '..', 'nodes');
 const MODULES: Record<string, NodeInitializer> = {
   'lighting-store': lightingStore,
   'feature-window': featureWindow,
@@ -32,30 +27,11 @@ const CORE: Record<string, string> = {
   catch: '@node-red/nodes/core/common/25-catch.js',
 };
 
-/** Registers the catalogues (once per process is enough; repeating is harmless). */
-export async function initCatalogues(): Promise<void> {
-  (i18n as typeof i18n & { init(settings: { lang?: string }): void }).init({ lang: 'en-US' });
-  for (const type of Object.keys(MODULES)) {
-    await i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(NODES_DIR, type, 'locales'), `${type}.json`);
-  }
+/** Registers the catalogues of our node types. */
+export function initCatalogues(): Promise<void> {
+  return registerCatalogues(Object.keys(MODULES));
 }
 
-/** The catalogue text at a dotted key of a node type (with __name__ substitutions). */
-export function message(type: string, key: string, subs: Record<string, unknown> = {}): string {
-  const file = path.join(NODES_DIR, type, 'locales', 'en-US', `${type}.json`);
-  let at: unknown = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)[type];
-  for (const part of key.split('.')) at = (at as Record<string, unknown> | undefined)?.[part];
-  assert.equal(typeof at, 'string', `${type}.${key} in the catalogue`);
-  return (at as string).replace(/__([A-Za-z0-9]+)__/g, (m: string, name: string) => (name in subs ? String(subs[name]) : m));
-}
-
-function asNodeSet(type: string): NodeInitializer {
-  return (RED: NodeAPI) => {
-    const scoped = Object.create(RED) as NodeAPI;
-    scoped._ = (key: string, subs?: Record<string, string | number>) => i18n._(`${PACKAGE}/${type}:${key}`, subs);
-    return MODULES[type](scoped);
-  };
-}
 
 /**
  * "store-user": registers with its lighting-store and, for each message,
@@ -89,7 +65,7 @@ const storeUser: NodeInitializer = (RED: NodeAPI) => {
 /** Loads a flow with our three node types, the store-user type and catch nodes. */
 export async function load(flow: FlowNodeDef[]): Promise<void> {
   const types = new Set(flow.map((n) => n.type));
-  const inits: NodeInitializer[] = [...Object.keys(MODULES).map(asNodeSet), storeUser];
+  const inits: NodeInitializer[] = [...Object.keys(MODULES).map((type) => asNodeSet(type, MODULES[type])), storeUser];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const [t, file] of Object.entries(CORE)) if (types.has(t)) inits.push(require(file) as NodeInitializer);
   await helper.load(inits, flow);
@@ -100,20 +76,12 @@ export async function redeploy(flow: FlowNodeDef[], type: 'full' | 'nodes' | 'fl
   await (helper as unknown as { setFlows(f: FlowNodeDef[], t: string): Promise<void> }).setFlows(flow, type);
 }
 
-export const TAB: FlowNodeDef = { id: 'f1', type: 'tab', label: 'test' };
-
 export function storeConfig(id: string, file: string, overrides: Record<string, unknown> = {}): FlowNodeDef {
   return { id, type: 'lighting-store', name: '', path: file, flushIntervalMs: '20', flushMaxRows: '500', busyTimeoutMs: '5000', ...overrides };
 }
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-export function nodeById<T extends Node = Node>(id: string): T {
-  const node = helper.getNode(id);
-  assert.ok(node, `node ${id} exists`);
-  return node as T;
 }
 
 interface SpyCall {
