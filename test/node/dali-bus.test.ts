@@ -14,47 +14,14 @@ import type { Node, NodeStatus } from 'node-red';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { portRegistry } from '../../lib/dali/bus-registry';
 import type { Simulation } from '../../lib/dali/sim-config';
-import { helper, initCatalogues, lastStatus, load, message, nodeById, session, simBus, simulation, statuses, TAB, waitFor } from './dali-node-helpers';
+import { dt8OutNode, helper, initCatalogues, lastStatus, load, message, nodeById, session, sensorInNode, simBus, simulation, statuses, TAB, waitFor } from './dali-node-helpers';
 
 function out(id: string, bus = 'bus1'): FlowNodeDef {
-  return {
-    id,
-    type: 'dali-dt8-out',
-    z: 'f1',
-    name: '',
-    bus,
-    address: 'A1',
-    addressType: 'str',
-    fadeMs: '0',
-    curve: 'logarithmic',
-    warmestKelvin: '1800',
-    coolestKelvin: '6500',
-    tcLimitsFrom: 'config',
-    verify: false,
-    wires: [[]],
-  };
+  return dt8OutNode(id, bus, { verify: false, wires: [[]] });
 }
 
 function sensorIn(id: string, bus = 'bus1'): FlowNodeDef {
-  return {
-    id,
-    type: 'lsd-sensor-in',
-    z: 'f1',
-    name: '',
-    bus,
-    sensorAddress: '10',
-    sensorId: '',
-    zone: 'office-1',
-    luxScale: '2',
-    luxOffset: '0',
-    luxTable: '',
-    configureAtStart: true,
-    eventScheme: 'deviceInstance',
-    pollIntervalS: '0',
-    staleAfterS: '300',
-    zoneGear: 'A0-3',
-    wires: [[], []],
-  };
+  return sensorInNode(id, bus, { zoneGear: 'A0-3', wires: [[], []] });
 }
 
 const status = (key: string, subs: Record<string, unknown> = {}): string => message('dali-bus', `status.${key}`, subs);

@@ -13,7 +13,7 @@ import { dt8Command, dtr0, dtr1, dtr2, enableDeviceType } from '../../lib/dali/c
 import { Dt8Command, GearCommand } from '../../lib/dali/opcodes';
 import type { Dt8Result, DiagnosticsReport } from '../../lib/dali/dt8-output';
 import { arcLevelToPercent, percentToArcLevel } from '../../lib/dali/curve';
-import { countFrames, helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
+import { countFrames, dt8OutNode, helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
 
 const SETPOINT = { zone: 'office-1', intensity: 40, cct: 2700, reason: 'test', source: 'rules' };
 
@@ -21,23 +21,7 @@ function flow(out: Record<string, unknown> = {}, bus: Record<string, unknown> = 
   return [
     TAB,
     simBus('bus1', bus),
-    {
-      id: 'out',
-      type: 'dali-dt8-out',
-      z: 'f1',
-      name: '',
-      bus: 'bus1',
-      address: 'A1',
-      addressType: 'str',
-      fadeMs: '0',
-      curve: 'logarithmic',
-      warmestKelvin: '1800',
-      coolestKelvin: '6500',
-      tcLimitsFrom: 'config',
-      verify: true,
-      ...out,
-      wires: [['h1']],
-    },
+    dt8OutNode('out', 'bus1', { verify: true, ...out, wires: [['h1']] }),
     { id: 'c1', type: 'catch', z: 'f1', scope: ['out'], uncaught: false, wires: [['h2']] },
     { id: 'h1', type: 'helper', z: 'f1', wires: [] },
     { id: 'h2', type: 'helper', z: 'f1', wires: [] },

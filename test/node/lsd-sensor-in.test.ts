@@ -13,32 +13,13 @@ import { DeviceCommand, Dt8Command, GearCommand } from '../../lib/dali/opcodes';
 import type { ReadingDetail, SensorReading, StaleAlert } from '../../lib/dali/sensor-input';
 import type { ManualChange } from '../../lib/dali/manual-change';
 import { EventScheme } from '../../lib/dali/types';
-import { helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
+import { helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, sensorInNode, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
 
 function flow(sensor: Record<string, unknown> = {}, bus: Record<string, unknown> = {}): FlowNodeDef[] {
   return [
     TAB,
     simBus('bus1', bus),
-    {
-      id: 'in',
-      type: 'lsd-sensor-in',
-      z: 'f1',
-      name: '',
-      bus: 'bus1',
-      sensorAddress: '10',
-      sensorId: '',
-      zone: 'office-1',
-      luxScale: '2',
-      luxOffset: '0',
-      luxTable: '',
-      configureAtStart: true,
-      eventScheme: 'deviceInstance',
-      pollIntervalS: '0',
-      staleAfterS: '300',
-      zoneGear: 'A0-1,G1',
-      ...sensor,
-      wires: [['readings'], ['alerts']],
-    },
+    sensorInNode('in', 'bus1', { zoneGear: 'A0-1,G1', ...sensor, wires: [['readings'], ['alerts']] }),
     { id: 'readings', type: 'helper', z: 'f1', wires: [] },
     { id: 'alerts', type: 'helper', z: 'f1', wires: [] },
   ];
