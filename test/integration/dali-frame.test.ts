@@ -52,7 +52,7 @@ function lines(child: ChildProcess, stream: 'stdout' | 'stderr'): { all: string[
 }
 
 describe('dali-frame (installer tool)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
 
   describe('decode / encode', () => {
     it('decodes the reference DAPC frame, as text and as one JSON object', () => {
@@ -121,7 +121,7 @@ describe('dali-frame (installer tool)', function () {
       const pair = await startPtyPair(dir, { dev: 'scan-dev', app: 'scan-app' });
       const sim = track(spawn(process.execPath, [SIM, '--protocol', 'luba', '--port', pair.dev, '--gear', '2,5', '--sensor', 'none', '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }));
       await lines(sim, 'stdout').waitFor(/ready$/);
-      const scan = track(spawn(process.execPath, [FRAME, 'scan', '--interface', 'luba', '--port', pair.app, '--json', '--no-devices', '--answer-timeout', '40'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      const scan = track(spawn(process.execPath, [FRAME, 'scan', '--interface', 'luba', '--port', pair.app, '--json', '--no-devices', '--answer-timeout', '120'], { stdio: ['ignore', 'pipe', 'pipe'] }));
       const out = lines(scan, 'stdout');
       const code = await new Promise<number | null>((resolve) => scan.once('exit', resolve));
       assert.equal(code, 0);
