@@ -86,7 +86,7 @@ describe('dali-sim', function () {
         child.stdout?.on('data', (d: Buffer) => {
           out += d.toString();
         });
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 15000; // a child node process can take seconds to start on a loaded 2-core box
         while (!/ready/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         assert.match(out, /ready/);
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
