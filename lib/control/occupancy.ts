@@ -16,7 +16,9 @@
  *
  * Presence inside a window (ratio > 0, any transition, or last = true)
  * restarts the hold at windowEnd: the exact moment is unknown, and the later
- * guess keeps the light on longer rather than shorter.
+ * guess keeps the light on longer rather than shorter. The last presence
+ * never moves back in time (a window that closed before a newer presence
+ * reading keeps the newer one).
  */
 import { ControlInputError, isFiniteNumber, type PresenceStats } from "./types";
 
@@ -125,7 +127,8 @@ export function occupancyStep(
     since: state.since ?? now,
     mode: state.mode,
   };
-  if (seen === true) next.lastPresenceAt = now;
+  // Never moves back (a late window after a newer presence, e.g. the rules' fast path).
+  if (seen === true) next.lastPresenceAt = Math.max(now, state.lastPresenceAt ?? now);
   const holdMs = config.holdMinutes * MINUTE_MS;
   const offMs = config.vacancyOffMinutes * MINUTE_MS;
   const ref = next.lastPresenceAt ?? (next.since as number);

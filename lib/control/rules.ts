@@ -6,6 +6,18 @@
  *
  *   "circadian:day 5000K; daylight:step-down 4% (560>500 lx); occupancy:occupied; clamp:floor"
  *
+ * Presence fast path. Windows close once a minute, so someone walking into a
+ * dark room would wait up to a window for light. `onPresence(zone, ts, true)`
+ * (a single sensor reading) decides at once when the zone is vacant (absence
+ * level, off, or its hold has run out): presence forced true, the hold
+ * restarted at ts, daylight from the reading's lux (or the zone's last
+ * window), arrival rules (straight to the occupied level: no step limit, no
+ * hold-off, fade 0) and it never lowers the output (reductions stay with the
+ * slow closed loop). While the zone is occupied a presence reading only
+ * restarts the hold. Absence does nothing here (vacancy waits for the hold
+ * and vacancy timers). At most one fast-path decision per zone per
+ * `fastPathMinIntervalMs`.
+ *
  * `decide(window, state, config, ctx)` is pure (time comes from the window,
  * or ctx.now): same inputs, same output. `RulesController` keeps one state per
  * zone for a node and can be saved with toJSON() / restored with the
@@ -16,6 +28,8 @@
  *   on input: const d = ctl.decide(msg.payload, { hints }); send({ payload: d.setpoint })
  *             (ControlInputError -> done(err)); optionally send only when d.changed
  *   timer:    at d.nextCheckAt call ctl.tick(zone, Date.now()) when no window came
+ *   reading:  {sensorId, zone, ts, lux?, presence?, source} with presence true ->
+ *             ctl.onPresence(zone, ts, true, { lux, hints }); send the setpoint when non-null
  *   feedback: what override-gate / dali-dt8-out really applied -> ctl.noteOutput(zone, pct, ts, fadeMs)
  */
 import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
@@ -44,6 +58,7 @@ import {
   ControlInputError,
   type FeatureWindow,
   isFiniteNumber,
+  type LuxStats,
   isPlainObject,
   round1,
   type Setpoint,
@@ -95,6 +110,9 @@ export interface RulesConfig {
   safeIntensityPct: number;
   safeKelvin: number;
   slowDimDownFadeMs: number;
+  // presence fast path
+  /** At most one fast-path decision per zone in this time, ms (0: no bound). */
+  fastPathMinIntervalMs: number;
 }
 
 export interface ResolvedRulesConfig {
@@ -103,6 +121,7 @@ export interface ResolvedRulesConfig {
   circadian: CircadianConfig;
   clamps: ClampLimits;
   cctBiasMirek: number;
+  fastPathMinIntervalMs: number;
 }
 
 export const DEFAULT_RULES_CONFIG: Readonly<RulesConfig> = Object.freeze({
@@ -139,6 +158,7 @@ export const DEFAULT_RULES_CONFIG: Readonly<RulesConfig> = Object.freeze({
   safeIntensityPct: 100,
   safeKelvin: 4000,
   slowDimDownFadeMs: 60_000,
+  fastPathMinIntervalMs: 10_000,
 });
 
 /**
@@ -209,7 +229,10 @@ export function resolveRulesConfig(input: Partial<RulesConfig> | Record<string, 
   if (!isFiniteNumber(c.cctBiasMirek) || c.cctBiasMirek < 0 || c.cctBiasMirek > 200) {
     throw new ControlInputError("cctBiasMirek", "must be a number in [0, 200]");
   }
-  return { daylight, occupancy, circadian, clamps, cctBiasMirek: c.cctBiasMirek };
+  if (!isFiniteNumber(c.fastPathMinIntervalMs) || c.fastPathMinIntervalMs < 0 || c.fastPathMinIntervalMs > 3_600_000) {
+    throw new ControlInputError("fastPathMinIntervalMs", "must be a number in [0, 3600000]");
+  }
+  return { daylight, occupancy, circadian, clamps, cctBiasMirek: c.cctBiasMirek, fastPathMinIntervalMs: c.fastPathMinIntervalMs };
 }
 
 export interface RulesState {
@@ -224,6 +247,12 @@ export interface RulesState {
   clock: { at: number; minuteOfDay: number; weekday: number } | null;
   /** Presence at the end of the last window. */
   lastPresence: boolean | null;
+  /** Lux of the last window that had one (the presence fast path estimates daylight from it). */
+  lastLux: { lux: LuxStats; windowStart: number; windowEnd: number } | null;
+  /** Epoch ms of the last presence fast-path decision, or null. */
+  lastFastPathAt: number | null;
+  /** Intensity of a fast-path setpoint not yet followed by a window decision, or null. */
+  fastPathPct: number | null;
 }
 
 export function initialRulesState(zone: string): RulesState {
@@ -236,6 +265,9 @@ export function initialRulesState(zone: string): RulesState {
     daylight: initialDaylightState(),
     clock: null,
     lastPresence: null,
+    lastLux: null,
+    lastFastPathAt: null,
+    fastPathPct: null,
   };
 }
 
@@ -285,8 +317,22 @@ export function decide(
   if (prev.zone !== w.zone) throw new ControlInputError("zone", `state belongs to zone "${prev.zone}", window to "${w.zone}"`);
   const now = ctx.now ?? w.windowEnd;
   if (!isFiniteNumber(now)) throw new ControlInputError("now", "must be a finite epoch ms");
+  return decideWindow(w, prev, config, now, ctx, false);
+}
+
+/**
+ * The last decision was a fast-path rise that did not reach the light (a
+ * gate refused it, as the noted output shows): the next decision is an
+ * arrival again, else the person would wait for the slow closed loop.
+ */
+function fastPathNotApplied(state: RulesState, current: number | null): boolean {
+  return state.fastPathPct !== null && current !== null && current < state.fastPathPct - 0.5;
+}
+
+/** decide() on a validated window; `fast`: the presence fast path (see the file comment). */
+function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesConfig, now: number, ctx: DecideContext, fast: boolean): RulesDecision {
   const hints = ctx.hints ?? null;
-  const parts: string[] = [];
+  const parts: string[] = fast ? ["presence:fast-path"] : [];
 
   // Local clock at decision time (the window's minuteOfDay is at windowStart).
   const total = w.minuteOfDay + Math.max(0, now - w.windowStart) / 60_000;
@@ -325,8 +371,9 @@ export function decide(
         windowStart: w.windowStart,
         windowEnd: w.windowEnd,
         now,
-        currentPct: current,
-        arrival: occ.arrival,
+        // Fast path without any lux: unknown output, so daylightStep uses noLuxIntensityPct.
+        currentPct: fast && w.lux === null ? null : current,
+        arrival: occ.arrival || fast || fastPathNotApplied(prev, current),
         maxIntensityPct: cap,
         targetLux: target,
       },
@@ -334,6 +381,14 @@ export function decide(
     );
     intensity = d.intensityPct;
     if (d.fadeMs !== undefined) fadeMs = d.fadeMs;
+    if (fast) {
+      // Light at once, and never less than now: reductions stay with the slow loop.
+      if (current !== null && intensity < current) {
+        intensity = current;
+        fadeMs = undefined;
+        parts.push("presence:keep");
+      } else fadeMs = 0;
+    }
     daylightState = d.state;
     daylightLux = d.daylightLux;
     parts.push(d.reason);
@@ -353,11 +408,17 @@ export function decide(
 
   const proposed: Setpoint = { zone: w.zone, intensity, cct, reason: parts.join("; "), source: "rules" };
   if (fadeMs !== undefined) proposed.fadeMs = fadeMs;
+  // Fast-path rises are not step-limited (a profile's maxStepPct applies to the automatic loop).
+  let clampHints = hints;
+  if (fast && hints && hints.maxStepPct !== undefined) {
+    clampHints = { ...hints };
+    delete clampHints.maxStepPct;
+  }
   const { setpoint, fired } = applyClamps(proposed, {
     zone: w.zone,
     occupied: occ.occupied,
     previous: current === null ? null : { intensity: current, cct: prev.cct },
-    hints,
+    hints: clampHints,
     limits: config.clamps,
     defaultSource: "rules",
   });
@@ -382,6 +443,9 @@ export function decide(
     daylight: daylightState,
     clock: { at: now, minuteOfDay: localMinute, weekday: localWeekday },
     lastPresence: w.presence ? (w.presence.last ?? seen) : prev.lastPresence,
+    lastLux: w.lux ? { lux: w.lux, windowStart: w.windowStart, windowEnd: w.windowEnd } : prev.lastLux,
+    lastFastPathAt: fast ? now : prev.lastFastPathAt,
+    fastPathPct: fast ? setpoint.intensity : null,
   };
   return {
     setpoint,
@@ -419,6 +483,45 @@ export function tickWindow(state: RulesState, now: number): FeatureWindow | null
     weekday,
   };
 }
+
+/** A fast-path reading older than the last decision by more than this is ignored, ms. */
+const STALE_READING_MS = 60_000;
+
+/**
+ * The window of a fast-path decision at `now`: presence forced true; lux from
+ * the reading itself, else from the zone's last window if at most 5 minutes
+ * old, else none. Null-safe: needs state.clock.
+ */
+export function presenceWindow(state: RulesState, now: number, readingLux: number | null): FeatureWindow {
+  let lux: LuxStats | null = null;
+  let windowStart = now;
+  let windowEnd = now;
+  if (readingLux !== null) {
+    lux = { mean: readingLux, min: readingLux, max: readingLux, std: 0, last: readingLux };
+  } else if (state.lastLux && now - state.lastLux.windowEnd <= LAST_LUX_MAX_AGE_MS && state.lastLux.windowEnd <= now) {
+    lux = state.lastLux.lux;
+    windowStart = state.lastLux.windowStart;
+    windowEnd = state.lastLux.windowEnd;
+  }
+  const clock = state.clock ?? { at: now, minuteOfDay: 0, weekday: 0 };
+  // The window's local clock is at windowStart.
+  const total = clock.minuteOfDay + (windowStart - clock.at) / 60_000;
+  const minuteOfDay = ((total % 1440) + 1440) % 1440;
+  const weekday = (((clock.weekday + Math.floor(total / 1440)) % 7) + 7) % 7;
+  return {
+    zone: state.zone,
+    windowStart,
+    windowEnd,
+    count: 1,
+    lux,
+    presence: { ratio: 1, transitions: 0, last: true },
+    minuteOfDay: minuteOfDay >= 1440 ? 0 : minuteOfDay,
+    weekday,
+  };
+}
+
+/** The last window's lux serves the fast path this long after its end, ms. */
+const LAST_LUX_MAX_AGE_MS = 5 * 60_000;
 
 function restoreState(raw: unknown): RulesState | null {
   if (!isPlainObject(raw) || typeof raw.zone !== "string") return null;
@@ -467,6 +570,18 @@ function restoreState(raw: unknown): RulesState | null {
       if (at !== null && m !== null && wd !== null) s.clock = { at, minuteOfDay: m, weekday: Math.round(wd) };
     }
     s.lastPresence = typeof raw.lastPresence === "boolean" ? raw.lastPresence : null;
+    if (isPlainObject(raw.lastLux) && isPlainObject(raw.lastLux.lux)) {
+      const l = raw.lastLux.lux;
+      const start = num(raw.lastLux.windowStart, 0, 8.64e15);
+      const end = num(raw.lastLux.windowEnd, 0, 8.64e15);
+      const v = [l.mean, l.min, l.max, l.std, l.last].map((x) => num(x, 0, 1e6));
+      const [mean, min, max, std, last] = v;
+      if (start !== null && end !== null && end >= start && mean != null && min != null && max != null && std != null && last != null) {
+        s.lastLux = { lux: { mean, min, max, std, last }, windowStart: start, windowEnd: end };
+      }
+    }
+    s.lastFastPathAt = num(raw.lastFastPathAt, 0, 8.64e15);
+    s.fastPathPct = num(raw.fastPathPct, 0, 100);
     return s;
   } catch {
     return null;
@@ -497,8 +612,53 @@ export class RulesController {
   decide(window: unknown, ctx: DecideContext = {}): RulesDecision {
     const zone = isPlainObject(window) ? window.zone : undefined;
     const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
-    const d = decide(window, state, this.config, ctx);
+    let c = ctx;
+    // A window that closed before a fast-path decision (its reading came in
+    // just after windowEnd) is decided at the fast path's time, so the hold
+    // and the output history never run backwards.
+    const fastAt = state?.lastFastPathAt ?? null;
+    if (ctx.now === undefined && fastAt !== null && isPlainObject(window) && isFiniteNumber(window.windowEnd) && window.windowEnd < fastAt) {
+      c = { ...ctx, now: fastAt };
+    }
+    const d = decide(window, state, this.config, c);
     this.states.set(d.state.zone, d.state);
+    return d;
+  }
+
+  /**
+   * Presence fast path for one sensor reading (see the file comment).
+   * Returns a decision when the zone was vacant (absence level, off, hold
+   * run out) and presence is true; null otherwise: absence, a zone still
+   * occupied (its hold is restarted), a zone without any window yet (no
+   * local clock), a reading more than a minute older than the last decision,
+   * or within fastPathMinIntervalMs of the last fast-path decision.
+   * @param opts.lux the reading's own lux (fresher than the last window's)
+   * @throws ControlInputError for an invalid zone, ts, presence or lux.
+   */
+  onPresence(zone: string, ts: number, present: boolean, opts: { lux?: number | null; hints?: ControlHints | null } = {}): RulesDecision | null {
+    checkZone(zone);
+    if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
+    if (typeof present !== "boolean") throw new ControlInputError("presence", "must be true or false");
+    const lux = opts.lux;
+    if (lux != null && (!isFiniteNumber(lux) || lux < 0 || lux > 1e6)) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+    if (!present) return null;
+    const state = this.states.get(zone);
+    if (!state || !state.clock) return null;
+    const last = state.lastDecisionAt ?? ts;
+    if (ts < last - STALE_READING_MS) return null;
+    const now = Math.max(ts, last);
+    const occ = state.occupancy;
+    const holdMs = this.config.occupancy.holdMinutes * 60_000;
+    const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
+    if (occupied && !fastPathNotApplied(state, state.intensity)) {
+      // Movement restarts the run-on timer; the light is already at the occupied level.
+      if (occ.lastPresenceAt === null || now > occ.lastPresenceAt) state.occupancy = { ...occ, lastPresenceAt: now };
+      return null;
+    }
+    if (state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs) return null;
+    const w = presenceWindow(state, now, lux ?? null);
+    const d = decideWindow(w, state, this.config, now, { hints: opts.hints ?? null }, true);
+    this.states.set(zone, d.state);
     return d;
   }
 

@@ -3,7 +3,10 @@
  * setpoint out (RulesController of lib/control: circadian colour, occupancy,
  * daylight harvesting, profile hints, clamps last), with msg.energy. One timer
  * per node re-decides at the earliest zone's nextCheckAt so hold and vacancy
- * take effect without new windows. msg.profile (hints or an encrypted profile
+ * take effect without new windows. A sensor reading ({sensorId, zone, ts,
+ * lux?, presence?, source}) with presence true takes the presence fast path
+ * (RulesController.onPresence): a vacant zone gets its occupied level at once
+ * instead of at the next window; other readings are ignored. msg.profile (hints or an encrypted profile
  * blob) is turned into hints by ProfileSource; the plaintext never leaves it.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
@@ -18,10 +21,11 @@ import {
   type Setpoint,
   validateFeatureWindow,
 } from '../../lib/control';
+import type { SensorReading } from '../../lib/features/types';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
-import { parseApplied, readRulesSettings, type RulesFallbackSettings } from './rules-io';
+import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -88,7 +92,7 @@ export = function (RED: NodeAPI): void {
     };
 
     /** Fill msg with the decision and show it. */
-    const publish = (msg: Msg, d: RulesDecision, trigger: 'window' | 'timer'): Msg => {
+    const publish = (msg: Msg, d: RulesDecision, trigger: 'window' | 'timer' | 'presence'): Msg => {
       const sp = d.setpoint;
       msg.topic = sp.zone;
       msg.payload = sp;
@@ -152,6 +156,37 @@ export = function (RED: NodeAPI): void {
         } catch (err) {
           return fail(done, 'invalid', t('errors.invalidApplied', { detail: messageOf(err) }));
         }
+      }
+      if (looksLikeReading(msg.payload)) {
+        let reading: SensorReading;
+        try {
+          reading = parseReading(msg.payload);
+        } catch (err) {
+          const detail = messageOf(err);
+          return fail(done, 'invalid', t('errors.invalidReading', { detail }));
+        }
+        // Lux-only readings and absence: nothing to do here (feature-window
+        // turns them into windows; vacancy waits for the hold and vacancy timers).
+        if (reading.presence !== true) return done();
+        let d: RulesDecision | null;
+        try {
+          d = ctl.onPresence(reading.zone, reading.ts, true, { lux: reading.lux ?? null, hints: zoneHints.get(reading.zone) ?? null });
+        } catch (err) {
+          const detail = messageOf(err);
+          return fail(done, 'invalid', t('errors.invalidReading', { detail }));
+        }
+        if (d) {
+          arm(d.setpoint.zone, d, Date.now());
+          schedule();
+          if (d.changed) {
+            delete msg.profile;
+            const hints = zoneHints.get(d.setpoint.zone) ?? null;
+            if (hints) msg.hints = hints;
+            else delete msg.hints;
+            send(publish(msg, d, 'presence'));
+          }
+        }
+        return done();
       }
       try {
         validateFeatureWindow(msg.payload);

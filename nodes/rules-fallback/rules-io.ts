@@ -7,6 +7,7 @@
  * (SettingsReader).
  */
 import { checkZone, ControlInputError, isFiniteNumber, isPlainObject, type CctKeyframe, type RulesConfig } from '../../lib/control';
+import { type SensorReading, validateSensorReading } from '../../lib/features/types';
 import type { SettingsReader } from '../shared/settings';
 
 export interface RulesFallbackSettings extends RulesConfig {
@@ -70,6 +71,7 @@ export function readRulesSettings(read: SettingsReader, warnInvalid: (name: stri
     safeIntensityPct: read.number('safeIntensityPct', 100, 0, 100),
     safeKelvin: read.number('safeKelvin', 4000, minKelvin, maxKelvin),
     slowDimDownFadeMs: read.number('slowDimDownFadeMs', 60000, 0, 960000, true),
+    fastPathMinIntervalMs: read.number('fastPathMinIntervalMs', 10000, 0, 3600000, true),
     ratedW,
     standbyW: read.number('standbyW', 0, 0, ratedW ?? 100000),
     fixtureCount: read.number('fixtureCount', 1, 0, 100000, true),
@@ -96,4 +98,18 @@ export function parseApplied(p: unknown, now: number): AppliedFeedback {
   const out: AppliedFeedback = { zone, intensity, fadeMs: isFiniteNumber(fadeMs) ? fadeMs : 0, ts: isFiniteNumber(ts) ? ts : now };
   if (isFiniteNumber(cct)) out.cct = cct;
   return out;
+}
+
+/**
+ * msg.payload is a sensor reading ({sensorId, zone, ts, lux?, presence?,
+ * source}, DESIGN.md) rather than a feature window: it has sensorId or ts
+ * and no windowStart / windowEnd.
+ */
+export function looksLikeReading(p: unknown): boolean {
+  return isPlainObject(p) && ('sensorId' in p || 'ts' in p) && !('windowStart' in p) && !('windowEnd' in p);
+}
+
+/** Validate a sensor reading (lib/features' contract). @throws ReadingValidationError naming the field. */
+export function parseReading(p: unknown): SensorReading {
+  return validateSensorReading(p);
 }

@@ -10,66 +10,23 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
-import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { i18n } from '@node-red/util';
+import type { FlowNodeDef } from 'node-red-node-test-helper';
+import type { Node, NodeMessage } from 'node-red';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import { RulesController, type Setpoint } from '../../lib/control';
 import { Fernet } from '../../lib/crypto';
+import { asNodeSet, helper, latestStatus, message, MessageQueue, registerCatalogues, ROOT } from './helpers';
 
-helper.init(require.resolve('node-red'));
-
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json');
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
 /** Plaintext values inside the reference profile: none may appear in any output, error or log. */
 const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday', '"age"', 'visual_impairment', 'chronotype'];
 
 /** The node as Node-RED's registry loads it: `_` bound to the node set's catalogue. */
-const node: NodeInitializer = (RED: NodeAPI) => {
-  const scoped = Object.create(RED) as NodeAPI;
-  scoped._ = (key: string, subs?: Record<string, string | number>) => i18n._(`${PACKAGE}/rules-fallback:${key}`, subs);
-  return rulesFallback(scoped);
-};
+const node = asNodeSet('rules-fallback', rulesFallback);
 
 function catalogue(key: string): string {
-  const file = path.join(ROOT, 'nodes', 'rules-fallback', 'locales', 'en-US', 'rules-fallback.json');
-  let at: unknown = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)['rules-fallback'];
-  for (const part of key.split('.')) at = (at as Record<string, unknown>)[part];
-  return String(at);
-}
-
-/** Messages arriving at a helper node, in order. */
-class Inbox {
-  private readonly queue: NodeMessage[] = [];
-  private waiting: ((m: NodeMessage) => void) | null = null;
-  constructor(id: string) {
-    const n = helper.getNode(id);
-    assert.ok(n);
-    n.on('input', (m: NodeMessage) => {
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = null;
-        w(m);
-      } else this.queue.push(m);
-    });
-  }
-  next(): Promise<NodeMessage> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error('no message arrived')), 8000);
-      this.waiting = (x) => {
-        clearTimeout(guard);
-        resolve(x);
-      };
-    });
-  }
-  get pending(): number {
-    return this.queue.length;
-  }
+  return message('rules-fallback', key);
 }
 
 type Out = NodeMessage & {
@@ -128,22 +85,16 @@ function windowAt(
   };
 }
 
-let inbox: Inbox;
-let errors: Inbox;
+let inbox: MessageQueue;
+let errors: MessageQueue;
 
 async function start(config: Record<string, unknown> = {}, credentials?: Record<string, string>): Promise<Node> {
   await helper.load(node, flow(config), credentials ? { n1: credentials } : {});
-  inbox = new Inbox('out');
-  errors = new Inbox('err');
+  inbox = new MessageQueue('out');
+  errors = new MessageQueue('err');
   const n1 = helper.getNode('n1');
   assert.ok(n1);
   return n1;
-}
-
-function lastStatus(n: Node): { fill?: string; shape?: string; text?: string } {
-  const spy = n.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
-  const calls = spy.getCalls().filter((c) => c.thisValue === n);
-  return (calls[calls.length - 1]?.args[0] ?? {}) as { fill?: string; text?: string };
 }
 
 /** Everything Node-RED logged, as text. */
@@ -158,8 +109,7 @@ describe('rules-fallback node', function () {
   const savedKey = process.env.FERNET_KEY;
 
   before(async () => {
-    (i18n as typeof i18n & { init(settings: { lang?: string }): void }).init({ lang: 'en-US' });
-    await i18n.registerMessageCatalog(`${PACKAGE}/rules-fallback`, path.join(ROOT, 'nodes', 'rules-fallback', 'locales'), 'rules-fallback.json');
+    await registerCatalogues(['rules-fallback']);
   });
 
   beforeEach(() => {
@@ -187,8 +137,8 @@ describe('rules-fallback node', function () {
     assert.ok(Math.abs((out.energy.estimatedWatts as number) - watts) < 0.01, `${out.energy.estimatedWatts} ~ ${watts}`);
     assert.equal(out.decision.trigger, 'window');
     assert.equal(out.decision.occupancy, 'occupied');
-    assert.equal(lastStatus(n1).fill, 'green');
-    assert.ok(String(lastStatus(n1).text).includes('office-1'));
+    assert.equal(latestStatus(n1).fill, 'green');
+    assert.ok(String(latestStatus(n1).text).includes('office-1'));
   });
 
   it('names absence for a vacant zone and leaves out watts without a rated power', async () => {
@@ -221,7 +171,7 @@ describe('rules-fallback node', function () {
       assert.ok(message.startsWith(catalogue('errors.invalidWindow').replace('__detail__', '')), message);
       assert.ok(message.includes(field), `${message} names ${field}`);
       assert.equal(caught.error.source.id, 'n1');
-      assert.deepEqual(lastStatus(n1), { fill: 'red', shape: 'ring', text: catalogue('status.invalid') });
+      assert.deepEqual(latestStatus(n1), { fill: 'red', shape: 'ring', text: catalogue('status.invalid') });
     }
     n1.receive({ payload: good, marker: 'good' } as NodeMessage);
     const first = (await inbox.next()) as Out & { marker?: string };
@@ -251,7 +201,7 @@ describe('rules-fallback node', function () {
     assert.ok(message.startsWith('msg.profile cannot be used'), message);
     assert.ok(message.includes('"age"'));
     assert.ok(!message.includes('71'));
-    assert.equal(lastStatus(n1).text, catalogue('status.profileError'));
+    assert.equal(latestStatus(n1).text, catalogue('status.profileError'));
     assert.equal(inbox.pending, 0);
   });
 
@@ -373,7 +323,7 @@ describe('rules-fallback node', function () {
     const blind = oracle();
     blind.decide(first);
     assert.notDeepEqual(out.payload, blind.decide(second).setpoint, 'the feedback changed the decision');
-    assert.equal(lastStatus(n1).fill, 'green');
+    assert.equal(latestStatus(n1).fill, 'green');
   });
 
   it('refuses bad feedback with done(err)', async () => {
@@ -388,7 +338,7 @@ describe('rules-fallback node', function () {
 
   it('answers every message with an error when colour by sun has no position', async () => {
     const n1 = await start({ circadian: 'sun' });
-    assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: catalogue('status.notConfigured') });
+    assert.deepEqual(latestStatus(n1), { fill: 'grey', shape: 'ring', text: catalogue('status.notConfigured') });
     n1.receive({ payload: windowAt(Date.now()) });
     const { text: message } = await nextError();
     assert.ok(message.startsWith('rules-fallback is not configured'), message);
@@ -397,7 +347,7 @@ describe('rules-fallback node', function () {
 
   it('is not configured by a keyframe with a bad field, and says which', async () => {
     const n1 = await start({ keyframes: '[{"minute": 0, "kelvin": 50, "maxIntensityPct": 10}]' });
-    assert.deepEqual(lastStatus(n1), { fill: 'grey', shape: 'ring', text: catalogue('status.notConfigured') });
+    assert.deepEqual(latestStatus(n1), { fill: 'grey', shape: 'ring', text: catalogue('status.notConfigured') });
     n1.receive({ payload: windowAt(Date.now()) });
     const { text: message } = await nextError();
     assert.ok(message.startsWith('rules-fallback is not configured') && message.includes('keyframes[0].kelvin'), message);
@@ -421,5 +371,69 @@ describe('rules-fallback node', function () {
     const custom = (await inbox.next()) as Out;
     assert.equal(custom.payload.cct, 3000);
     assert.ok(custom.payload.reason.includes('circadian:all-day 3000K'), custom.payload.reason);
+  });
+
+  describe('sensor readings (presence fast path)', () => {
+    function reading(ts: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+      return { sensorId: 'pir-1', zone: 'office-1', ts, source: 'dali', ...extra };
+    }
+
+    it('lights a vacant zone at once on a reading with presence, without a new window', async () => {
+      const n1 = await start();
+      const ctl = oracle();
+      const t0 = Date.now() - 60_000;
+      const vacant = windowAt(t0, { lux: 300, presence: { ratio: 0, transitions: 0, last: false } });
+      n1.receive({ payload: vacant });
+      const first = (await inbox.next()) as Out;
+      assert.equal(first.decision.occupancy, 'absence');
+      ctl.decide(vacant);
+      const r = reading(t0 + 30_000, { presence: true });
+      n1.receive({ payload: r, marker: 'pir' } as NodeMessage);
+      const out = (await inbox.next()) as Out & { marker?: string };
+      const expected = ctl.onPresence('office-1', t0 + 30_000, true);
+      assert.ok(expected);
+      assert.deepEqual(out.payload, expected.setpoint);
+      assert.ok(out.payload.intensity > first.payload.intensity, `${out.payload.intensity} > ${first.payload.intensity}`);
+      assert.equal(out.decision.trigger, 'presence');
+      assert.equal(out.decision.occupancy, 'occupied');
+      assert.equal(out.marker, 'pir');
+      assert.ok(out.payload.reason.startsWith('presence:fast-path'), out.payload.reason);
+    });
+
+    it('ignores absence and lux-only readings, and an occupied zone, without error or output', async () => {
+      const n1 = await start();
+      const t0 = Date.now() - 60_000;
+      n1.receive({ payload: windowAt(t0) });
+      await inbox.next(); // occupied
+      n1.receive({ payload: reading(t0 + 10_000, { presence: true }) }); // already occupied: hold restarts only
+      n1.receive({ payload: reading(t0 + 20_000, { presence: false }) });
+      n1.receive({ payload: reading(t0 + 25_000, { lux: 420 }) });
+      n1.receive({ payload: windowAt(t0 + 60_000), marker: 'next' } as NodeMessage);
+      const next = (await inbox.next()) as Out & { marker?: string };
+      assert.equal(next.marker, 'next', 'the readings sent nothing');
+      assert.equal(errors.pending, 0);
+    });
+
+    it('ends an invalid reading with done(err) naming the field and sends nothing', async () => {
+      const n1 = await start();
+      const t0 = Date.now();
+      n1.receive({ payload: windowAt(t0, { presence: { ratio: 0, transitions: 0, last: false } }) });
+      await inbox.next();
+      const bad: Array<[unknown, string]> = [
+        [reading(t0, { presence: 'yes' }), 'presence'],
+        [reading(t0, { lux: -1, presence: true }), 'lux'],
+        [reading(Number.NaN, { presence: true }), 'ts'],
+        [{ zone: 'office-1', ts: t0, source: 'dali', presence: true }, 'sensorId'],
+        [reading(t0), 'lux'],
+      ];
+      for (const [payload, field] of bad) {
+        n1.receive({ payload } as NodeMessage);
+        const { text, caught } = await nextError();
+        assert.ok(text.includes(field), `${text} names ${field}`);
+        assert.equal(caught.error.source.id, 'n1');
+        assert.deepEqual(latestStatus(n1), { fill: 'red', shape: 'ring', text: catalogue('status.invalid') });
+      }
+      assert.equal(inbox.pending, 0);
+    });
   });
 });

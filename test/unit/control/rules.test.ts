@@ -191,4 +191,116 @@ describe("control/rules: decide and RulesController", () => {
     assert.equal(d.daylightLux, 100);
     assert.equal(d.setpoint.intensity, 80);
   });
+
+  describe("presence fast path (onPresence)", () => {
+    /** A zone that went vacant: bright window at 11:40 while present, then windows without presence until absence. */
+    function vacantZone(config: Record<string, unknown> = {}): { ctl: RulesController; at: number } {
+      const ctl = new RulesController({ luxPerPct: 5, ...config });
+      ctl.decide(win(NOON - 20, { lux: 100 })); // occupied: 80 %
+      let d = ctl.decide(win(NOON - 19, { lux: 100, present: false }));
+      for (let m = NOON - 18; d.occupancy !== "absence"; m++) d = ctl.decide(win(m, { lux: 150, present: false }));
+      assert.equal(d.setpoint.intensity, (config.absenceLevelPct as number | undefined) ?? 10);
+      // daylight at the sensor is now 150 - 5 * 10 = 100 lx
+      return { ctl, at: (d.state.lastDecisionAt as number) + 20_000 };
+    }
+
+    it("lights a vacant zone at once when presence comes, without waiting for a window", () => {
+      const { ctl, at } = vacantZone();
+      const d = ctl.onPresence("office", at, true);
+      assert.ok(d, "a decision at once");
+      assert.equal(d.occupancy, "occupied");
+      assert.equal(d.setpoint.intensity, 90); // (550 - 100) / 5: the occupied level, not a 20-point step
+      assert.equal(d.setpoint.fadeMs, 0);
+      assert.ok(d.changed);
+      assert.ok(d.setpoint.reason.startsWith("presence:fast-path"), d.setpoint.reason);
+      assert.ok(d.setpoint.reason.includes("daylight:arrival"), d.setpoint.reason);
+      const windowsOnly = vacantZone().ctl.decide(win(NOON + 60, { lux: 150 }));
+      assert.deepEqual([windowsOnly.setpoint.intensity, windowsOnly.occupancy], [90, "occupied"], "the same level a window would bring later");
+    });
+
+    it("uses the reading's own lux when it has one", () => {
+      const { ctl, at } = vacantZone();
+      const d = ctl.onPresence("office", at, true, { lux: 50 }); // darker now: daylight 0
+      assert.ok(d);
+      assert.equal(d.daylightLux, 0);
+      assert.equal(d.setpoint.intensity, 100);
+    });
+
+    it("restarts the hold timer at the reading", () => {
+      const { ctl, at } = vacantZone();
+      const d = ctl.onPresence("office", at, true);
+      assert.ok(d);
+      assert.equal(d.state.occupancy.lastPresenceAt, at);
+      assert.equal(d.nextCheckAt, at + 15 * MIN);
+      // movement later while occupied: no new setpoint, the hold runs from the new reading
+      assert.equal(ctl.onPresence("office", at + 5 * MIN, true), null);
+      assert.equal(ctl.getState("office")?.occupancy.lastPresenceAt, at + 5 * MIN);
+      // a window without presence 16 min after the first reading: still held (until at + 20 min)
+      const quiet = win(NOON, { lux: 150, present: false });
+      quiet.windowEnd = at + 16 * MIN;
+      quiet.windowStart = quiet.windowEnd - MIN;
+      const q = ctl.decide(quiet);
+      assert.equal(q.occupancy, "hold");
+      assert.equal(q.nextCheckAt, at + 20 * MIN);
+    });
+
+    it("does not flood: presence readings in a row give one setpoint per bound", () => {
+      const { ctl, at } = vacantZone({ holdMinutes: 0, fastPathMinIntervalMs: 30_000 });
+      const out = [];
+      for (let i = 0; i < 20; i++) {
+        const d = ctl.onPresence("office", at + i * 1000, true);
+        if (d) out.push(d);
+      }
+      assert.equal(out.length, 1, "hold 0 leaves the zone vacant after each reading, yet only one setpoint in 20 s");
+      assert.ok(ctl.onPresence("office", at + 31_000, true), "after the bound the next one passes");
+      const { ctl: held, at: at2 } = vacantZone();
+      const first = held.onPresence("office", at2, true);
+      assert.ok(first);
+      for (let i = 1; i < 20; i++) assert.equal(held.onPresence("office", at2 + i * 5000, true), null, "occupied: readings only restart the hold");
+    });
+
+    it("never acts on absence, nor on a zone without a window, and refuses invalid readings", () => {
+      const { ctl, at } = vacantZone();
+      const before = JSON.stringify(ctl.toJSON());
+      assert.equal(ctl.onPresence("office", at, false), null);
+      assert.equal(JSON.stringify(ctl.toJSON()), before, "absence changes nothing");
+      assert.equal(ctl.onPresence("unknown-zone", at, true), null);
+      assert.throws(() => ctl.onPresence("office", Number.NaN, true), ControlInputError);
+      assert.throws(() => ctl.onPresence("", at, true), ControlInputError);
+      assert.throws(() => ctl.onPresence("office", at, true, { lux: -3 }), ControlInputError);
+      assert.throws(() => ctl.onPresence("office", at, "yes" as unknown as boolean), ControlInputError);
+    });
+
+    it("never lowers the light and ignores a profile's step limit for the rise", () => {
+      const bright = vacantZone({ absenceLevelPct: 40 });
+      const d = bright.ctl.onPresence("office", bright.at, true, { lux: 1200 });
+      assert.ok(d);
+      assert.equal(d.setpoint.intensity, 40, "daylight alone is enough, but the fast path does not dim");
+      const { ctl, at } = vacantZone();
+      const stepped = ctl.onPresence("office", at, true, { hints: { maxStepPct: 10 } });
+      assert.ok(stepped);
+      assert.equal(stepped.setpoint.intensity, 90);
+    });
+
+    it("treats the next window as an arrival again when the fast-path setpoint did not reach the light", () => {
+      const { ctl, at } = vacantZone();
+      const d = ctl.onPresence("office", at, true);
+      assert.ok(d);
+      ctl.noteOutput("office", 10, at, 0); // a gate refused it
+      const w = ctl.decide(win(NOON + 60, { lux: 150 }));
+      assert.equal(w.setpoint.intensity, 90, "straight to the occupied level, not a 20-point step");
+      assert.ok(w.setpoint.reason.includes("daylight:arrival"), w.setpoint.reason);
+    });
+
+    it("keeps a window that closed before the fast path from moving the hold back", () => {
+      const { ctl, at } = vacantZone();
+      ctl.onPresence("office", at, true);
+      const late = win(NOON + 1, { lux: 150, present: false });
+      late.windowEnd = at - 10_000;
+      late.windowStart = late.windowEnd - MIN;
+      const d = ctl.decide(late);
+      assert.equal(d.state.occupancy.lastPresenceAt, at);
+      assert.equal(d.occupancy, "hold");
+    });
+  });
 });
