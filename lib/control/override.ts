@@ -36,6 +36,11 @@
  * - waking (the light is at or below wakeBelowPct and the setpoint raises
  *   it): no interval and no step limit, so someone walking into a dark room
  *   gets light at once.
+ * - urgent rise (the setpoint raises the light by at least urgentRisePct
+ *   points): no interval, so a person returning to a zone dimmed a moment
+ *   ago, or daylight falling fast, is not left in too little light for a
+ *   minute. Reductions never skip the interval, so up/down flicker stays
+ *   blocked on the way down.
  */
 import {
   ControlInputError,
@@ -62,6 +67,8 @@ export interface OverrideGateConfig {
   maxStepUpPct: number | null;
   /** Rises from at or below this level skip interval and step limits, percent. */
   wakeBelowPct: number;
+  /** A rise of at least this many points skips the minimum interval, points (null: never). */
+  urgentRisePct: number | null;
   /** observe(): an intensity difference above this is a manual change, points. */
   manualIntensityThresholdPct: number;
   /** observe(): a colour difference above this is a manual change, kelvin. */
@@ -76,6 +83,7 @@ export const DEFAULT_OVERRIDE_GATE_CONFIG: Readonly<OverrideGateConfig> = Object
   maxStepPct: 20,
   maxStepUpPct: null,
   wakeBelowPct: 10,
+  urgentRisePct: 20,
   manualIntensityThresholdPct: 10,
   manualKelvinThreshold: 100,
 });
@@ -142,6 +150,7 @@ export function resolveOverrideGateConfig(input: Partial<OverrideGateConfig> | R
   check("maxStepPct", 0, 100, true);
   if (c.maxStepUpPct !== null) check("maxStepUpPct", 0, 100, true);
   check("wakeBelowPct", 0, 100);
+  if (c.urgentRisePct !== null) check("urgentRisePct", 0, 100, true);
   check("manualIntensityThresholdPct", 0, 100);
   check("manualKelvinThreshold", 0, 20_000);
   return c;
@@ -397,7 +406,9 @@ export class OverrideGate {
       };
     }
     const waking = last.intensity <= this.config.wakeBelowPct && delta > 0;
-    if (!waking && last.automatic && now - last.at < this.config.minIntervalS * 1000) {
+    const urgentRise = this.config.urgentRisePct !== null && delta >= this.config.urgentRisePct;
+    const withinInterval = last.automatic && now - last.at < this.config.minIntervalS * 1000;
+    if (!waking && !urgentRise && withinInterval) {
       return {
         passed: false,
         setpoint: null,
@@ -418,7 +429,7 @@ export class OverrideGate {
       r.limitedBy = "max-step";
       return r;
     }
-    return this.pass(sp, now, waking ? "gate:wake" : "gate:pass", expired);
+    return this.pass(sp, now, waking ? "gate:wake" : urgentRise && withinInterval ? "gate:urgent-rise" : "gate:pass", expired);
   }
 
   private pass(sp: Setpoint, now: number, reason: string, expired: OverrideRow[]): GateResult {

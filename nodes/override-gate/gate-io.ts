@@ -22,6 +22,7 @@ export interface OverrideGateSettings {
   cctDeadbandKelvin: number;
   maxStepUpPct: number | null;
   wakeBelowPct: number;
+  urgentRisePct: number | null;
   manualIntensityThresholdPct: number;
   manualKelvinThreshold: number;
   recordDecisions: boolean;
@@ -37,6 +38,7 @@ export function readGateSettings(read: SettingsReader): OverrideGateSettings {
     cctDeadbandKelvin: read.number('cctDeadbandKelvin', 50, 0, 10000),
     maxStepUpPct: read.optionalNumber('maxStepUpPct', 0.1, 100),
     wakeBelowPct: read.number('wakeBelowPct', 10, 0, 100),
+    urgentRisePct: read.optionalNumber('urgentRisePct', 0.1, 100, false, 20),
     manualIntensityThresholdPct: read.number('manualIntensityThresholdPct', 10, 0, 100),
     manualKelvinThreshold: read.number('manualKelvinThreshold', 100, 0, 20000),
     recordDecisions: read.bool('recordDecisions', true),

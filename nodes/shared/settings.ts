@@ -42,10 +42,11 @@ export class SettingsReader {
     return value;
   }
 
-  /** Like `number`, but blank means "none" (null). */
-  optionalNumber(name: string, min: number, max: number, integer = false): number | null {
+  /** Like `number`, but blank means "none" (null); a setting missing altogether (an older flow) gives `whenMissing`. */
+  optionalNumber(name: string, min: number, max: number, integer = false, whenMissing: number | null = null): number | null {
     const raw = this.config[name];
-    if (raw == null || raw === '') return null;
+    if (raw == null) return whenMissing;
+    if (raw === '') return null;
     const value = this.parse(raw, min, max, integer);
     if (value === null) {
       this.invalid(name, raw, '');

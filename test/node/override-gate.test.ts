@@ -262,10 +262,13 @@ describe('override-gate node', function () {
     const deadband = (await reports.next()) as Report;
     assert.equal(deadband.payload.blockedBy, 'deadband');
     assert.deepEqual(deadband.payload.setpoint, sp(62));
-    g.receive({ payload: sp(90) });
+    g.receive({ payload: sp(30) });
     const interval = (await reports.next()) as Report;
     assert.equal(interval.payload.blockedBy, 'min-interval');
     assert.equal(interval.payload.overrideUntil, undefined);
+    g.receive({ payload: sp(90) });
+    const urgent = (await passed.next()) as Passed;
+    assert.equal(urgent.payload.intensity, 90, 'a rise of >= 20 points (urgent rise) does not wait out the interval');
     await helper.unload();
 
     const g2 = await start({ minIntervalS: '0', maxStepPct: '20' });

@@ -127,6 +127,22 @@ describe("control/override: manual overrides and anti-flicker gate", () => {
     assert.equal(r.limitedBy, undefined);
   });
 
+  it("lets an urgent rise (>= urgentRisePct points) skip the interval; small rises and reductions still wait", () => {
+    const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    g.submit(auto(60), T);
+    assert.equal(g.submit(auto(40), T + MIN).setpoint?.intensity, 40, "a dimming step passes after the interval");
+    // Someone comes back 30 s later: a 40-point rise must not wait out the interval.
+    const r = g.submit(auto(80), T + MIN + 30_000);
+    assert.equal(r.passed, true);
+    assert.equal(r.setpoint?.intensity, 80);
+    assert.match(r.reason, /gate:urgent-rise/);
+    assert.equal(g.submit(auto(60), T + MIN + 40_000).blockedBy, "min-interval", "a reduction right after still waits");
+    assert.equal(g.submit(auto(90), T + MIN + 40_000).blockedBy, "min-interval", "a 10-point rise still waits");
+    const never = new OverrideGate({ minIntervalS: 60, urgentRisePct: null });
+    never.submit(auto(40), T);
+    assert.equal(never.submit(auto(90), T + 30_000).blockedBy, "min-interval", "urgentRisePct null: rises wait too");
+  });
+
   it("never throws: invalid setpoints are refused with blockedBy invalid", () => {
     const g = new OverrideGate({});
     for (const bad of [null, 5, "x", { zone: "a" }, { ...auto(50), intensity: NaN }, { ...auto(50), source: "robot" }]) {
