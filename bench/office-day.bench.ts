@@ -9,6 +9,14 @@
  * (the controller is configured with 5 lx/%, 10 % off, as in real life);
  * fades are linear. Power: 8 luminaires x 36 W, 0.4 W standby.
  *
+ * Presence fast path (controller "rules"): every reading goes to
+ * RulesController.onPresence as rules-fallback does with readings, plus the
+ * presence sensor's own event at each arrival (a DALI-2 occupancy sensor,
+ * IEC 62386-303, reports "occupied" on the movement, not on a poll);
+ * fast-path setpoints pass the same gate at once. Controller "rules-polled"
+ * gets only the 30-s readings (a sensor that is merely polled), and
+ * "rules-windows" no fast path at all (windows only, as before).
+ *
  * Baseline in the same run: a naive controller, 100 % / 5000 K whenever the
  * window saw presence, off otherwise.
  *
@@ -50,7 +58,8 @@ const OVERRIDE_AT_MIN = 10 * 60;
 const OVERRIDE_MINUTES = 30;
 const KEYFRAMES = defaultKeyframes();
 
-type Kind = "rules" | "naive";
+type Kind = "rules" | "rules-polled" | "rules-windows" | "naive";
+const RULES_KINDS: readonly Kind[] = ["rules", "rules-polled", "rules-windows"];
 
 interface DayResult {
   occupiedMinutes: number;
@@ -66,6 +75,7 @@ interface DayResult {
   overrideBlocked: number;
   overrideResumeMin: number | null;
   decideUs: number;
+  fastPathSetpoints: number;
 }
 
 function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
@@ -85,6 +95,9 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
   let overrideResumeMin: number | null = null;
   let decideNs = 0;
   let decisions = 0;
+  let fastPathSetpoints = 0;
+  const isRules = kind !== "naive";
+  const arrivals = kind === "rules" ? scenario.occupancyIntervals().map((i) => i.startMin) : [];
 
   const apply = (to: number, kelvin: number, at: number, fadeMs: number, occupied: boolean): void => {
     if (Math.abs(to - intensity) >= VISIBLE_STEP_PCT) {
@@ -99,6 +112,23 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
     cct = kelvin;
   };
 
+  /** A reading or presence event through the fast path and the gate, as rules-fallback + override-gate do. */
+  const fastPath = (t: number, present: boolean, lux: number | null): void => {
+    const t0 = performance.now();
+    const d = rules.onPresence(ZONE, t, present, { lux });
+    if (!d) return;
+    const g = gate.submit(d.setpoint, t);
+    decideNs += (performance.now() - t0) * 1e6;
+    decisions++;
+    const holding = overrideStarted && t < overrideEnd;
+    if (g.passed && g.setpoint) {
+      if (holding) overrideViolations++;
+      fastPathSetpoints++;
+      apply(g.setpoint.intensity, g.setpoint.cct, t, g.setpoint.fadeMs ?? 0, present);
+    }
+    rules.noteOutput(ZONE, intensity, t, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
+  };
+
   let occupiedHalves = 0;
   let belowHalves = 0;
   let luxSum = 0;
@@ -109,7 +139,7 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
   let overrideStarted = false;
 
   for (let m = 0; m < 1440; m++) {
-    if (kind === "rules" && m === OVERRIDE_AT_MIN) {
+    if (isRules && m === OVERRIDE_AT_MIN) {
       const at = DAY0 + m * MIN;
       const manual: Setpoint = { zone: ZONE, intensity: 30, cct: 3000, reason: "wall panel", source: "manual", overrideMinutes: OVERRIDE_MINUTES };
       const r = gate.submit(manual, at);
@@ -119,22 +149,36 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
         rules.noteOutput(ZONE, r.setpoint.intensity, at, 0, r.setpoint.cct);
       }
     }
-    for (const s of [15, 45]) {
-      const t = DAY0 + m * MIN + s * 1000;
-      const minute = m + s / 60;
+    // This minute's events in time order: the sensor's presence events at
+    // arrivals ("rules" only), then the 30-s readings at :15 and :45.
+    const events: { minute: number; reading: boolean }[] = [
+      ...arrivals.filter((a) => a >= m && a < m + 1).map((a) => ({ minute: a, reading: false })),
+      { minute: m + 0.25, reading: true },
+      { minute: m + 0.75, reading: true },
+    ].sort((a, b) => a.minute - b.minute || Number(a.reading) - Number(b.reading));
+    for (const ev of events) {
+      const minute = ev.minute;
+      const t = DAY0 + Math.round(minute * MIN);
+      if (!ev.reading) {
+        fastPath(t, scenario.isOccupied(minute), null);
+        continue;
+      }
       const out = outputAt(changes, t, intensity);
       const lux = scenario.daylightLux(minute) + TRUE_GAIN * out;
       const occupied = scenario.isOccupied(minute);
       engine.ingest({ sensorId: "sensor-1", zone: ZONE, ts: t, lux, presence: occupied, source: "sim" }, t);
+      // The light at the sample instant counts below; the reading acts after it.
+      const sampledLux = lux;
       const manualChoice = m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
       if (occupied && !manualChoice) {
         occupiedHalves++;
-        luxSum += lux;
-        if (lux < TARGET_LUX) belowHalves++;
+        luxSum += sampledLux;
+        if (sampledLux < TARGET_LUX) belowHalves++;
       }
+      if (kind === "rules" || kind === "rules-polled") fastPath(t, occupied, lux);
     }
     const occupiedNow = scenario.isOccupied(m + 0.5);
-    const inOverride = kind === "rules" && m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
+    const inOverride = isRules && m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
     if (occupiedNow && !inOverride) {
       const want = Math.min(6500, Math.max(1800, clockCircadian(m + 0.5, KEYFRAMES).kelvin));
       const err = Math.abs(cct - want);
@@ -184,6 +228,7 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
     overrideBlocked,
     overrideResumeMin,
     decideUs: decisions ? decideNs / decisions / 1000 : 0,
+    fastPathSetpoints,
   };
 }
 
@@ -206,14 +251,15 @@ function emit(metric: string, controller: Kind, values: number[], unit: string, 
 }
 
 const CLOUDS = [0.2, 0.4, 0.6, 0.8, 0.5];
-const results: Record<Kind, DayResult[]> = { rules: [], naive: [] };
+const KINDS: readonly Kind[] = [...RULES_KINDS, "naive"];
+const results: Record<Kind, DayResult[]> = { rules: [], "rules-polled": [], "rules-windows": [], naive: [] };
 for (let day = 0; day < DAYS; day++) {
   const seed = day + 1;
   const cloudiness = CLOUDS[day % CLOUDS.length] as number;
-  for (const kind of ["rules", "naive"] as const) results[kind].push(runDay(kind, seed, cloudiness));
+  for (const kind of KINDS) results[kind].push(runDay(kind, seed, cloudiness));
 }
 
-for (const kind of ["rules", "naive"] as const) {
+for (const kind of KINDS) {
   const r = results[kind];
   const occupiedHours = r.map((x) => x.occupiedMinutes / 60);
   emit("occupied_minutes_below_target", kind, r.map((x) => x.belowTargetMinutes), "min/day", {
@@ -235,6 +281,9 @@ for (const kind of ["rules", "naive"] as const) {
     energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
     baselineWhPerDay: Math.round(FIXTURE.ratedW * FIXTURE.count * 24),
   });
+  if (kind === "rules" || kind === "rules-polled") {
+    emit("fast_path_setpoints", kind, r.map((x) => x.fastPathSetpoints), "setpoints/day", { note: "presence fast-path setpoints that passed the gate" });
+  }
   if (kind === "rules") {
     emit("override_violations", kind, r.map((x) => x.overrideViolations), "changes", { target: 0, overrideMinutes: OVERRIDE_MINUTES });
     emit("override_blocked", kind, r.map((x) => x.overrideBlocked), "setpoints");
