@@ -737,15 +737,17 @@ export class LightingStore extends EventEmitter {
     return out;
   }
 
+  /** One page of `table`, newest first; `conditions` are fixed SQL conditions without parameters. */
   async #page<T>(
-    table: 'decisions' | 'telemetry',
+    table: 'decisions' | 'telemetry' | 'alerts',
     q: PageQuery,
     extra: Array<[string, SqlValue]>,
     map: (r: SqlRow) => T,
+    conditions: readonly string[] = [],
   ): Promise<Page<T>> {
     const limit = clampInt('limit', q.limit, 50, 1, 1000);
     const offset = q.cursor === undefined ? clampInt('offset', q.offset, 0, 0, Number.MAX_SAFE_INTEGER) : 0;
-    const where: string[] = [];
+    const where: string[] = [...conditions];
     const params: SqlValue[] = [];
     if (q.zone !== undefined) {
       where.push('zone = ?');
@@ -977,59 +979,13 @@ export class LightingStore extends EventEmitter {
    * status: "active" (default: unresolved), "resolved" or "all".
    */
   async alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind } = {}): Promise<Page<AlertRecord>> {
-    const limit = clampInt('limit', q.limit, 50, 1, 1000);
-    const offset = q.cursor === undefined ? clampInt('offset', q.offset, 0, 0, Number.MAX_SAFE_INTEGER) : 0;
     const status = q.status ?? 'active';
     if (status !== 'active' && status !== 'resolved' && status !== 'all') {
       throw new RangeError(`status must be 'active', 'resolved' or 'all', got ${String(status)}`);
     }
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (status === 'active') where.push('resolved_at IS NULL');
-    if (status === 'resolved') where.push('resolved_at IS NOT NULL');
-    if (q.zone !== undefined) {
-      where.push('zone = ?');
-      params.push(String(q.zone));
-    }
-    if (q.kind !== undefined) {
-      where.push('kind = ?');
-      params.push(String(q.kind));
-    }
-    const since = optionalTime('since', q.since);
-    const until = optionalTime('until', q.until);
-    if (since !== undefined) {
-      where.push('ts >= ?');
-      params.push(since);
-    }
-    if (until !== undefined) {
-      where.push('ts < ?');
-      params.push(until);
-    }
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const pageWhere = [...where];
-    const pageParams = [...params];
-    if (q.cursor !== undefined) {
-      const c = parseCursor(q.cursor);
-      pageWhere.push('(ts < ? OR (ts = ? AND id < ?))');
-      pageParams.push(c.ts, c.ts, c.id);
-    }
-    const pageFilter = pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : '';
-    return this.#read(async (db) => {
-      const totalRow = await (await db.cached(`SELECT COUNT(*) AS n FROM alerts ${filter}`)).get<{ n: number }>(params);
-      const rows = await (
-        await db.cached(`SELECT * FROM alerts ${pageFilter} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`)
-      ).all([...pageParams, limit + 1, offset]);
-      const more = rows.length > limit;
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map(alertFromSql),
-        total: totalRow?.n ?? 0,
-        limit,
-        offset,
-        nextCursor: more && last ? cursorOf(Number(last.ts), Number(last.id)) : null,
-      };
-    });
+    const conditions = status === 'active' ? ['resolved_at IS NULL'] : status === 'resolved' ? ['resolved_at IS NOT NULL'] : [];
+    const extra: Array<[string, SqlValue]> = q.kind !== undefined ? [['kind', String(q.kind)]] : [];
+    return this.#page('alerts', q, extra, alertFromSql, conditions);
   }
 
   /**
