@@ -7,3 +7,4 @@ export * from "./clamps";
 export * from "./rules";
 export * from "./override";
 export * from "./energy";
+export * from "./deadline";

@@ -7,7 +7,7 @@
  * configured, else memory kept per node id (survives a redeploy).
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
+import { DeadlineTimer, isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
 import {
   gateDecisionRow,
   MemoryOverrideRepository,
@@ -40,7 +40,6 @@ type Done = (err?: Error) => void;
 
 /** Overrides of gates without a database, by node id: a redeploy keeps them, removing the node drops them. */
 const memoryRepositories = new Map<string, MemoryOverrideRepository>();
-const MAX_DELAY_MS = 2 ** 31 - 1;
 const CLOSE_WAIT_MS = 5000;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -58,7 +57,6 @@ export = function (RED: NodeAPI): void {
     const gate = new OverrideGate(this.settings);
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
     let repo: OverrideRepository = memory;
-    let timer: NodeJS.Timeout | null = null;
     let loaded = false;
     this.status(idleStatus(RED, this, true));
 
@@ -77,18 +75,13 @@ export = function (RED: NodeAPI): void {
     const notifyExpired = (rows: OverrideRow[]): void => {
       for (const row of rows) this.send([null, report(expiredReport(row))]);
     };
-    const schedule = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      const next = gate.nextExpiry();
-      if (next !== null) timer = setTimeout(onExpiry, Math.min(MAX_DELAY_MS, Math.max(0, next - Date.now())));
-    };
-    const onExpiry = (): void => {
-      timer = null;
-      notifyExpired(gate.expire(Date.now()));
+    /** One deadline: the next override expiry. */
+    const expiry = new DeadlineTimer<'expiry'>((_keys, now) => {
+      notifyExpired(gate.expire(now));
       showStatus();
       schedule();
-    };
+    });
+    const schedule = (): void => expiry.set('expiry', gate.nextExpiry());
     const fail = (done: Done, key: string, detail: string): void => {
       view.show({ fill: 'red', shape: 'ring', text: t('status.invalid') }, true);
       done(new Error(t(`errors.${key}`, { detail })));
@@ -195,8 +188,7 @@ export = function (RED: NodeAPI): void {
     });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      if (timer) clearTimeout(timer);
-      timer = null;
+      expiry.clear();
       if (removed) memoryRepositories.delete(this.id);
       let wait: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS)));

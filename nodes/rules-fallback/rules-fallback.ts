@@ -13,6 +13,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
   checkFixturePower,
   type ControlHints,
+  DeadlineTimer,
   energySavingEstimate,
   type FixturePower,
   powerW,
@@ -35,8 +36,6 @@ type Msg = NodeMessage & { profile?: unknown; hints?: ControlHints; energy?: unk
 
 /** Windows whose end is further than this from the wall clock (replays) arm no timer. */
 const CLOCK_TOLERANCE_MS = 10 * 60_000;
-/** setTimeout's largest delay. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -76,9 +75,7 @@ export = function (RED: NodeAPI): void {
     if (keyProblem !== null) this.warn(t('errors.badFernetKey', { detail: keyProblem }));
     this.status(idleStatus(RED, this, ctl !== null));
 
-    const checks = new Map<string, number>();
     const zoneHints = new Map<string, ControlHints | null>();
-    let timer: NodeJS.Timeout | null = null;
 
     const fail = (done: (err?: Error) => void, statusKey: string, text: string): void => {
       this.status({ fill: 'red', shape: 'ring', text: t(`status.${statusKey}`) });
@@ -111,27 +108,10 @@ export = function (RED: NodeAPI): void {
       return msg;
     };
 
-    const schedule = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      if (checks.size === 0) return;
-      const next = Math.min(...checks.values());
-      timer = setTimeout(onTimer, Math.min(MAX_DELAY_MS, Math.max(0, next - Date.now())));
-    };
-
-    const arm = (zone: string, d: RulesDecision, now: number): void => {
-      const at = d.nextCheckAt;
-      const live = d.state.lastDecisionAt !== null && Math.abs(d.state.lastDecisionAt - now) <= CLOCK_TOLERANCE_MS;
-      if (at !== null && live) checks.set(zone, Math.max(at, now));
-      else checks.delete(zone);
-    };
-
-    const onTimer = (): void => {
-      timer = null;
-      const now = Date.now();
-      for (const [zone, at] of [...checks]) {
-        if (at > now || !ctl) continue;
-        checks.delete(zone);
+    /** Re-decides each zone at its nextCheckAt so hold and vacancy act without new windows. */
+    const checks = new DeadlineTimer<string>((zones, now) => {
+      if (!ctl) return;
+      for (const zone of zones) {
         try {
           const d = ctl.tick(zone, now, { hints: zoneHints.get(zone) ?? null });
           if (!d) continue;
@@ -141,7 +121,22 @@ export = function (RED: NodeAPI): void {
           this.error(t('errors.tick', { zone, detail: messageOf(err) }));
         }
       }
-      schedule();
+    });
+
+    /** Arms the zone's next check, unless the decision was for another time than now (a replay). */
+    const arm = (zone: string, d: RulesDecision, now: number): void => {
+      const at = d.nextCheckAt;
+      const live = d.state.lastDecisionAt !== null && Math.abs(d.state.lastDecisionAt - now) <= CLOCK_TOLERANCE_MS;
+      checks.set(zone, at !== null && live ? Math.max(at, now) : null);
+    };
+
+    /** The message leaves with the derived hints only, never the profile. */
+    const withHints = (msg: Msg, zone: string): Msg => {
+      delete msg.profile;
+      const hints = zoneHints.get(zone) ?? null;
+      if (hints) msg.hints = hints;
+      else delete msg.hints;
+      return msg;
     };
 
     this.on('input', (input, send, done) => {
@@ -177,14 +172,7 @@ export = function (RED: NodeAPI): void {
         }
         if (d) {
           arm(d.setpoint.zone, d, Date.now());
-          schedule();
-          if (d.changed) {
-            delete msg.profile;
-            const hints = zoneHints.get(d.setpoint.zone) ?? null;
-            if (hints) msg.hints = hints;
-            else delete msg.hints;
-            send(publish(msg, d, 'presence'));
-          }
+          if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, 'presence'));
         }
         return done();
       }
@@ -208,17 +196,11 @@ export = function (RED: NodeAPI): void {
       const zone = d.setpoint.zone;
       zoneHints.set(zone, hints);
       arm(zone, d, Date.now());
-      schedule();
-      delete msg.profile;
-      if (hints) msg.hints = hints;
-      else delete msg.hints;
-      send(publish(msg, d, 'window'));
+      send(publish(withHints(msg, zone), d, 'window'));
       done();
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      if (timer) clearTimeout(timer);
-      timer = null;
       checks.clear();
       done();
     });
