@@ -57,6 +57,8 @@ export interface OverrideGateConfig {
   overrideMinutes: number;
   /** Minimum time between two automatic changes of a zone, seconds. */
   minIntervalS: number;
+  /** Minimum time after the last automatic change before an automatic rise, seconds (null: minIntervalS). */
+  minIntervalUpS: number | null;
   /** Intensity deadband for automatic changes, points. */
   deadbandPct: number;
   /** Colour deadband for automatic changes, kelvin. */
@@ -78,6 +80,7 @@ export interface OverrideGateConfig {
 export const DEFAULT_OVERRIDE_GATE_CONFIG: Readonly<OverrideGateConfig> = Object.freeze({
   overrideMinutes: 30,
   minIntervalS: 60,
+  minIntervalUpS: 30,
   deadbandPct: 5,
   cctDeadbandKelvin: 50,
   maxStepPct: 20,
@@ -145,6 +148,7 @@ export function resolveOverrideGateConfig(input: Partial<OverrideGateConfig> | R
   };
   check("overrideMinutes", 0, MAX_OVERRIDE_MINUTES);
   check("minIntervalS", 0, 86_400);
+  if (c.minIntervalUpS !== null) check("minIntervalUpS", 0, 86_400);
   check("deadbandPct", 0, 100);
   check("cctDeadbandKelvin", 0, 10_000);
   check("maxStepPct", 0, 100, true);
@@ -407,13 +411,14 @@ export class OverrideGate {
     }
     const waking = last.intensity <= this.config.wakeBelowPct && delta > 0;
     const urgentRise = this.config.urgentRisePct !== null && delta >= this.config.urgentRisePct;
-    const withinInterval = last.automatic && now - last.at < this.config.minIntervalS * 1000;
+    const intervalS = delta > 0 ? (this.config.minIntervalUpS ?? this.config.minIntervalS) : this.config.minIntervalS;
+    const withinInterval = last.automatic && now - last.at < intervalS * 1000;
     if (!waking && !urgentRise && withinInterval) {
       return {
         passed: false,
         setpoint: null,
         blockedBy: "min-interval",
-        reason: `gate:min-interval (${Math.round((now - last.at) / 1000)}s < ${this.config.minIntervalS}s)`,
+        reason: `gate:min-interval (${Math.round((now - last.at) / 1000)}s < ${intervalS}s)`,
         override: null,
         expired,
       };

@@ -17,6 +17,7 @@ import type { SettingsReader } from '../shared/settings';
 export interface OverrideGateSettings {
   overrideMinutes: number;
   minIntervalS: number;
+  minIntervalUpS: number | null;
   deadbandPct: number;
   maxStepPct: number;
   cctDeadbandKelvin: number;
@@ -33,6 +34,7 @@ export function readGateSettings(read: SettingsReader): OverrideGateSettings {
   return {
     overrideMinutes: read.number('overrideMinutes', 30, 0, 10080),
     minIntervalS: read.number('minIntervalS', 60, 0, 86400),
+    minIntervalUpS: read.optionalNumber('minIntervalUpS', 0, 86400, false, 30),
     deadbandPct: read.number('deadbandPct', 5, 0, 100),
     maxStepPct: read.number('maxStepPct', 20, 0.1, 100),
     cctDeadbandKelvin: read.number('cctDeadbandKelvin', 50, 0, 10000),

@@ -131,16 +131,31 @@ describe("control/override: manual overrides and anti-flicker gate", () => {
     const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
     g.submit(auto(60), T);
     assert.equal(g.submit(auto(40), T + MIN).setpoint?.intensity, 40, "a dimming step passes after the interval");
-    // Someone comes back 30 s later: a 40-point rise must not wait out the interval.
-    const r = g.submit(auto(80), T + MIN + 30_000);
+    // Someone comes back 20 s later: a 40-point rise must not wait out the interval.
+    const r = g.submit(auto(80), T + MIN + 20_000);
     assert.equal(r.passed, true);
     assert.equal(r.setpoint?.intensity, 80);
     assert.match(r.reason, /gate:urgent-rise/);
-    assert.equal(g.submit(auto(60), T + MIN + 40_000).blockedBy, "min-interval", "a reduction right after still waits");
-    assert.equal(g.submit(auto(90), T + MIN + 40_000).blockedBy, "min-interval", "a 10-point rise still waits");
+    assert.equal(g.submit(auto(60), T + MIN + 30_000).blockedBy, "min-interval", "a reduction right after still waits");
+    assert.equal(g.submit(auto(90), T + MIN + 30_000).blockedBy, "min-interval", "a 10-point rise still waits");
     const never = new OverrideGate({ minIntervalS: 60, urgentRisePct: null });
     never.submit(auto(40), T);
-    assert.equal(never.submit(auto(90), T + 30_000).blockedBy, "min-interval", "urgentRisePct null: rises wait too");
+    assert.equal(never.submit(auto(90), T + 20_000).blockedBy, "min-interval", "urgentRisePct null: rises wait too");
+  });
+
+  it("lets a small rise pass after minIntervalUpS (30 s) while reductions wait minIntervalS (60 s)", () => {
+    const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    g.submit(auto(50), T);
+    assert.equal(g.submit(auto(58), T + 29_000).blockedBy, "min-interval", "a rise 29 s after a change waits");
+    assert.match(g.submit(auto(58), T + 29_000).reason, /29s < 30s/);
+    assert.equal(g.submit(auto(42), T + 30_000).blockedBy, "min-interval", "a reduction 30 s after a change waits");
+    const rise = g.submit(auto(58), T + 30_000);
+    assert.equal(rise.passed, true, "a rise 30 s after a change passes (daylight fell under a cloud)");
+    assert.equal(rise.setpoint?.intensity, 58);
+    const same = new OverrideGate({ minIntervalS: 60, minIntervalUpS: null });
+    same.submit(auto(50), T);
+    assert.equal(same.submit(auto(58), T + 45_000).blockedBy, "min-interval", "minIntervalUpS null: rises wait minIntervalS");
+    assert.throws(() => new OverrideGate({ minIntervalUpS: -1 }), ControlInputError);
   });
 
   it("never throws: invalid setpoints are refused with blockedBy invalid", () => {
