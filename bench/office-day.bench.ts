@@ -9,8 +9,9 @@
  * (the controller is configured with 5 lx/%, 10 % off, as in real life);
  * fades are linear. Power: 8 luminaires x 36 W, 0.4 W standby.
  *
- * Presence fast path (controller "rules"): every reading goes to
- * RulesController.onPresence as rules-fallback does with readings, plus the
+ * Fast paths (controller "rules"): every reading goes to
+ * RulesController.onPresence as rules-fallback does with readings (presence
+ * fast path for arrivals, lux fast path for clouds while occupied), plus the
  * presence sensor's own event at each arrival (a DALI-2 occupancy sensor,
  * IEC 62386-303, reports "occupied" on the movement, not on a poll);
  * fast-path setpoints pass the same gate at once. Controller "rules-polled"
@@ -160,7 +161,8 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
       const minute = ev.minute;
       const t = DAY0 + Math.round(minute * MIN);
       if (!ev.reading) {
-        fastPath(t, scenario.isOccupied(minute), null);
+        // An arrival is presence by definition (isOccupied(startMin) can round just under startMin).
+        fastPath(t, true, null);
         continue;
       }
       const out = outputAt(changes, t, intensity);

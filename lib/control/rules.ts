@@ -18,6 +18,11 @@
  * and vacancy timers). At most one fast-path decision per zone per
  * `fastPathMinIntervalMs`.
  *
+ * Lux fast path. While the zone is occupied, a reading whose lux fell under
+ * the lower edge of the daylight hold band (a cloud) is decided at once with
+ * the normal daylight step (step limit, hold-off and fade apply) instead of
+ * at the end of its window; only a rise is returned (null otherwise).
+ *
  * `decide(window, state, config, ctx)` is pure (time comes from the window,
  * or ctx.now): same inputs, same output. `RulesController` keeps one state per
  * zone for a node and can be saved with toJSON() / restored with the
@@ -329,10 +334,15 @@ function fastPathNotApplied(state: RulesState, current: number | null): boolean 
   return state.fastPathPct !== null && current !== null && current < state.fastPathPct - 0.5;
 }
 
-/** decide() on a validated window; `fast`: the presence fast path (see the file comment). */
-function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesConfig, now: number, ctx: DecideContext, fast: boolean): RulesDecision {
+/** Which fast path decides: `presence` (someone arrived) or `lux` (daylight fell while occupied); false: a window. */
+type FastPath = false | "presence" | "lux";
+
+/** decide() on a validated window; `fastPath`: see the file comment. */
+function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
   const hints = ctx.hints ?? null;
-  const parts: string[] = fast ? ["presence:fast-path"] : [];
+  // Arrival rules (no step limit, no hold-off, fade 0) only for the presence fast path.
+  const fast = fastPath === "presence";
+  const parts: string[] = fastPath === "presence" ? ["presence:fast-path"] : fastPath === "lux" ? ["daylight:fast-path"] : [];
 
   // Local clock at decision time (the window's minuteOfDay is at windowStart).
   const total = w.minuteOfDay + Math.max(0, now - w.windowStart) / 60_000;
@@ -381,6 +391,11 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     );
     intensity = d.intensityPct;
     if (d.fadeMs !== undefined) fadeMs = d.fadeMs;
+    if (fastPath === "lux" && current !== null && intensity < current) {
+      // The lux fast path only ever raises; the caller drops a decision that does not.
+      intensity = current;
+      fadeMs = undefined;
+    }
     if (fast) {
       // Light at once, and never less than now: reductions stay with the slow loop.
       if (current !== null && intensity < current) {
@@ -444,7 +459,8 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     clock: { at: now, minuteOfDay: localMinute, weekday: localWeekday },
     lastPresence: w.presence ? (w.presence.last ?? seen) : prev.lastPresence,
     lastLux: w.lux ? { lux: w.lux, windowStart: w.windowStart, windowEnd: w.windowEnd } : prev.lastLux,
-    lastFastPathAt: fast ? now : prev.lastFastPathAt,
+    lastFastPathAt: fastPath ? now : prev.lastFastPathAt,
+    // Only an arrival that did not reach the light makes the next decision an arrival again.
     fastPathPct: fast ? setpoint.intensity : null,
   };
   return {
@@ -650,16 +666,61 @@ export class RulesController {
     const occ = state.occupancy;
     const holdMs = this.config.occupancy.holdMinutes * 60_000;
     const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
+    const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs;
     if (occupied && !fastPathNotApplied(state, state.intensity)) {
       // Movement restarts the run-on timer; the light is already at the occupied level.
       if (occ.lastPresenceAt === null || now > occ.lastPresenceAt) state.occupancy = { ...occ, lastPresenceAt: now };
-      return null;
+      if (lux == null || rateLimited || state.intensity === null) return null;
+      return this.#luxFastPath(state, now, lux, opts.hints ?? null);
     }
-    if (state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs) return null;
+    if (rateLimited) return null;
     const w = presenceWindow(state, now, lux ?? null);
-    const d = decideWindow(w, state, this.config, now, { hints: opts.hints ?? null }, true);
+    const d = decideWindow(w, state, this.config, now, { hints: opts.hints ?? null }, "presence");
     this.states.set(zone, d.state);
     return d;
+  }
+
+  /**
+   * Lux fast path for a reading with lux and no presence (a light sensor's
+   * own event): decides only while the zone is occupied (see #luxFastPath).
+   * @throws ControlInputError for an invalid zone, ts or lux.
+   */
+  onLux(zone: string, ts: number, lux: number, opts: { hints?: ControlHints | null } = {}): RulesDecision | null {
+    checkZone(zone);
+    if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
+    if (!isFiniteNumber(lux) || lux < 0 || lux > 1e6) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+    const state = this.states.get(zone);
+    if (!state || !state.clock || state.intensity === null) return null;
+    const last = state.lastDecisionAt ?? ts;
+    if (ts < last - STALE_READING_MS) return null;
+    const now = Math.max(ts, last);
+    const occ = state.occupancy;
+    const holdMs = this.config.occupancy.holdMinutes * 60_000;
+    const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
+    if (!occupied) return null;
+    if (state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs) return null;
+    return this.#luxFastPath(state, now, lux, opts.hints ?? null);
+  }
+
+  /**
+   * Lux fast path: an occupied zone whose reading fell under the lower edge
+   * of the hold band is decided at once with the normal daylight step (step
+   * limit and hold-off apply), instead of at the end of its window. Only a
+   * rise is kept; anything else leaves the state as it was.
+   */
+  #luxFastPath(state: RulesState, now: number, lux: number, hints: ControlHints | null): RulesDecision | null {
+    const dl = this.config.daylight;
+    const minLux = hints?.minLux;
+    const target = isFiniteNumber(minLux) && minLux > dl.targetLux && minLux <= 100_000 ? minLux : dl.targetLux;
+    const d = dl.deadbandPct / 100;
+    // Under the loop's aim: the daylight step decides (hold band, falling-daylight anticipation).
+    const aim = dl.targetIsMinimum ? target * (1 + d) : target;
+    if (lux >= aim) return null;
+    const current = state.intensity ?? 0;
+    const decision = decideWindow(presenceWindow(state, now, lux), state, this.config, now, { hints }, "lux");
+    if (decision.setpoint.intensity < current + 0.5) return null;
+    this.states.set(state.zone, decision.state);
+    return decision;
   }
 
   /** Re-decide a zone without a new window (hold / vacancy timers). Null if the zone has no window yet. */

@@ -6,7 +6,9 @@
  * take effect without new windows. A sensor reading ({sensorId, zone, ts,
  * lux?, presence?, source}) with presence true takes the presence fast path
  * (RulesController.onPresence): a vacant zone gets its occupied level at once
- * instead of at the next window; other readings are ignored. msg.profile (hints or an encrypted profile
+ * instead of at the next window; a reading whose lux fell under the daylight
+ * aim of an occupied zone takes the lux fast path (a rise at once); other
+ * readings are ignored. msg.profile (hints or an encrypted profile
  * blob) is turned into hints by ProfileSource; the plaintext never leaves it.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
@@ -89,7 +91,7 @@ export = function (RED: NodeAPI): void {
     };
 
     /** Fill msg with the decision and show it. */
-    const publish = (msg: Msg, d: RulesDecision, trigger: 'window' | 'timer' | 'presence'): Msg => {
+    const publish = (msg: Msg, d: RulesDecision, trigger: 'window' | 'timer' | 'presence' | 'daylight'): Msg => {
       const sp = d.setpoint;
       msg.topic = sp.zone;
       msg.payload = sp;
@@ -160,19 +162,24 @@ export = function (RED: NodeAPI): void {
           const detail = messageOf(err);
           return fail(done, 'invalid', t('errors.invalidReading', { detail }));
         }
-        // Lux-only readings and absence: nothing to do here (feature-window
-        // turns them into windows; vacancy waits for the hold and vacancy timers).
-        if (reading.presence !== true) return done();
+        // Absence: nothing to do here (vacancy waits for the hold and vacancy timers).
+        // Lux without presence: the lux fast path (an occupied zone under a cloud).
+        const lux = reading.lux ?? null;
+        if (reading.presence !== true && lux === null) return done();
         let d: RulesDecision | null;
         try {
-          d = ctl.onPresence(reading.zone, reading.ts, true, { lux: reading.lux ?? null, hints: zoneHints.get(reading.zone) ?? null });
+          const hints = zoneHints.get(reading.zone) ?? null;
+          d =
+            reading.presence === true
+              ? ctl.onPresence(reading.zone, reading.ts, true, { lux, hints })
+              : ctl.onLux(reading.zone, reading.ts, lux as number, { hints });
         } catch (err) {
           const detail = messageOf(err);
           return fail(done, 'invalid', t('errors.invalidReading', { detail }));
         }
         if (d) {
           arm(d.setpoint.zone, d, Date.now());
-          if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, 'presence'));
+          if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, d.setpoint.reason.startsWith('daylight:fast-path') ? 'daylight' : 'presence'));
         }
         return done();
       }

@@ -400,17 +400,40 @@ describe('rules-fallback node', function () {
       assert.ok(out.payload.reason.startsWith('presence:fast-path'), out.payload.reason);
     });
 
-    it('ignores absence and lux-only readings, and an occupied zone, without error or output', async () => {
+    it('ignores absence, lux in the hold band, and presence in an occupied zone, without error or output', async () => {
       const n1 = await start();
       const t0 = Date.now() - 60_000;
       n1.receive({ payload: windowAt(t0) });
       await inbox.next(); // occupied
       n1.receive({ payload: reading(t0 + 10_000, { presence: true }) }); // already occupied: hold restarts only
       n1.receive({ payload: reading(t0 + 20_000, { presence: false }) });
-      n1.receive({ payload: reading(t0 + 25_000, { lux: 420 }) });
+      n1.receive({ payload: reading(t0 + 45_000, { lux: 570 }) }); // at the daylight aim: nothing to do
       n1.receive({ payload: windowAt(t0 + 60_000), marker: 'next' } as NodeMessage);
       const next = (await inbox.next()) as Out & { marker?: string };
       assert.equal(next.marker, 'next', 'the readings sent nothing');
+      assert.equal(errors.pending, 0);
+    });
+
+    it('raises an occupied zone at once when a lux reading falls under the aim (lux fast path)', async () => {
+      const n1 = await start();
+      const ctl = oracle();
+      const t0 = Date.now() - 120_000;
+      const w = windowAt(t0, { lux: 300 });
+      n1.receive({ payload: w });
+      const first = (await inbox.next()) as Out;
+      assert.equal(first.decision.occupancy, 'occupied');
+      ctl.decide(w);
+      // A cloud, 45 s after the window's decision (past the 30 s hold-off for rises).
+      const cloud = reading(t0 + 45_000, { lux: 150 });
+      n1.receive({ payload: cloud, marker: 'cloud' } as NodeMessage);
+      const out = (await inbox.next()) as Out & { marker?: string };
+      const expected = ctl.onLux('office-1', t0 + 45_000, 150);
+      assert.ok(expected, 'the oracle rises too');
+      assert.deepEqual(out.payload, expected.setpoint);
+      assert.ok(out.payload.intensity > first.payload.intensity, `${out.payload.intensity} > ${first.payload.intensity}`);
+      assert.equal(out.decision.trigger, 'daylight');
+      assert.equal(out.marker, 'cloud');
+      assert.ok(out.payload.reason.startsWith('daylight:fast-path'), out.payload.reason);
       assert.equal(errors.pending, 0);
     });
 

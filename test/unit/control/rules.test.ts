@@ -259,6 +259,41 @@ describe("control/rules: decide and RulesController", () => {
       for (let i = 1; i < 20; i++) assert.equal(held.onPresence("office", at2 + i * 5000, true), null, "occupied: readings only restart the hold");
     });
 
+    it("lux fast path: an occupied zone whose reading falls under the aim rises at once, never lowers", () => {
+      const ctl = new RulesController({ luxPerPct: 5 });
+      // Occupied at noon with 300 lx daylight: the loop aims at 550 lx -> 50 %.
+      const d0 = ctl.decide(win(NOON, { lux: 300 }));
+      assert.equal(d0.setpoint.intensity, 50);
+      ctl.noteOutput("office", 50, d0.state.lastDecisionAt as number);
+      const at = (d0.state.lastDecisionAt as number) + 40_000;
+      // In the hold band (550 lx = 300 daylight + 250): nothing.
+      assert.equal(ctl.onPresence("office", at, true, { lux: 560 }), null);
+      // A cloud: the reading says 470 lx (daylight 220): a daylight step up now, not at the window's end.
+      const d = ctl.onPresence("office", at + 1000, true, { lux: 470 });
+      assert.ok(d, "a rise at once");
+      assert.ok(d.setpoint.intensity > 50, `rose: ${d.setpoint.intensity}`);
+      assert.ok(d.setpoint.reason.startsWith("daylight:fast-path"), d.setpoint.reason);
+      assert.match(d.setpoint.reason, /daylight:step-up/);
+      assert.notEqual(d.setpoint.fadeMs, 0, "a daylight rise fades, it is not an arrival");
+      ctl.noteOutput("office", d.setpoint.intensity, at + 1000, d.setpoint.fadeMs ?? 0);
+      // Brighter readings never lower the light on the fast path (reductions stay with the windows).
+      assert.equal(ctl.onPresence("office", at + 60_000, true, { lux: 900 }), null);
+      // Without lux, an occupied zone gets no fast decision.
+      assert.equal(ctl.onPresence("office", at + 90_000, true), null);
+    });
+
+    it("lux fast path is bounded by fastPathMinIntervalMs and respects the daylight hold-off", () => {
+      const ctl = new RulesController({ luxPerPct: 5, fastPathMinIntervalMs: 30_000 });
+      const d0 = ctl.decide(win(NOON, { lux: 300 }));
+      const t0 = d0.state.lastDecisionAt as number;
+      ctl.noteOutput("office", 50, t0);
+      assert.equal(ctl.onPresence("office", t0 + 10_000, true, { lux: 470 }), null, "hold-off after the window's change (30 s up)");
+      const first = ctl.onPresence("office", t0 + 40_000, true, { lux: 470 });
+      assert.ok(first);
+      ctl.noteOutput("office", first.setpoint.intensity, t0 + 40_000);
+      assert.equal(ctl.onPresence("office", t0 + 50_000, true, { lux: 300 }), null, "within the bound");
+    });
+
     it("never acts on absence, nor on a zone without a window, and refuses invalid readings", () => {
       const { ctl, at } = vacantZone();
       const before = JSON.stringify(ctl.toJSON());
