@@ -42,9 +42,16 @@ export class Stmt {
     });
   }
 
+  /**
+   * First row. The statement is reset afterwards: sqlite3's get() leaves a
+   * cached statement mid-result (a later get() without parameters would go on
+   * with the next row, and the open read would hold back WAL checkpoints).
+   */
   get<T = SqlRow>(params: readonly SqlValue[] = []): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
-      this.raw.get<T>(params, (err: Error | null, row?: T) => (err ? reject(err) : resolve(row)));
+      this.raw.get<T>(params, (err: Error | null, row?: T) => {
+        this.raw.reset(() => (err ? reject(err) : resolve(row)));
+      });
     });
   }
 

@@ -428,6 +428,19 @@ describe('lib/store LightingStore', function () {
   });
 
   describe('queries', function () {
+    it('counts the same total on every call of an unfiltered page (cached statements are reset)', async () => {
+      const s = await openStore(file());
+      for (let i = 0; i < 3; i++) await s.insert('decisions', decision(1000 + i, { msgId: `t${i}` }));
+      await s.flush();
+      const totals = [];
+      for (let i = 0; i < 4; i++) totals.push((await s.decisions()).total);
+      assert.deepEqual(totals, [3, 3, 3, 3]);
+      await s.raiseAlert({ kind: 'other', message: 'one' });
+      const alertTotals = [];
+      for (let i = 0; i < 3; i++) alertTotals.push((await s.alerts({ status: 'active' })).total);
+      assert.deepEqual(alertTotals, [1, 1, 1]);
+    });
+
     it('decisions: newest first, total, offset and cursor pages, filters', async () => {
       const s = await openStore(file());
       for (let i = 0; i < 25; i++) {
