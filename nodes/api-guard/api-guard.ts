@@ -1,0 +1,164 @@
+/**
+ * api-guard: the front door of one HTTP API endpoint (after an `http in`, or
+ * an mqtt in / inject). Rate limit (shared by every api-guard with the same
+ * limit), admin bearer token and body/query validation of lib/http/api-request;
+ * output 1: the validated message for the next nodes, output 2: a ready
+ * rejection (statusCode, headers, payload {detail}) for an `http response`.
+ * One structured JSON log line per HTTP request (never the body or headers).
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { acquireSharedLimiter, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
+import { resolveAdminToken } from '../../lib/http/admin-auth';
+import { createLogger, type Logger } from '../../lib/http/log';
+import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
+import { idleStatus } from '../shared/status';
+import { SettingsReader, type NodeConfig } from '../shared/settings';
+
+interface Credentials {
+  adminToken?: string;
+}
+
+interface ApiGuardSettings {
+  operation: ApiOperation;
+  rateLimit: number;
+  trustProxy: boolean;
+  requireAdmin: boolean;
+  overrideMinutes: number;
+  defaultZone: string;
+  logRequests: boolean;
+}
+
+type Msg = NodeMessage & {
+  req?: ApiRequestLike;
+  res?: unknown;
+  statusCode?: number;
+  headers?: Record<string, string>;
+  waitForCommit?: boolean;
+  control?: unknown;
+};
+type Done = (err?: Error) => void;
+
+/** Status updates at most this often under traffic. */
+const STATUS_THROTTLE_MS = 1000;
+
+/** All request lines go to stdout (the logger's default puts warn on stderr). */
+const stdoutSink = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function readSettings(read: SettingsReader): ApiGuardSettings {
+  const operation = read.choice('operation', API_OPERATIONS, 'ingest-sensor');
+  return {
+    operation,
+    rateLimit: read.number('rateLimit', 60, 0, 100_000, true),
+    trustProxy: read.bool('trustProxy', false),
+    requireAdmin: operation === 'admin' || read.bool('requireAdmin', false),
+    overrideMinutes: read.number('overrideMinutes', 30, 1, MAX_OVERRIDE_MINUTES, true),
+    defaultZone: read.text('defaultZone').slice(0, 200),
+    logRequests: read.bool('logRequests', true),
+  };
+}
+
+export = function (RED: NodeAPI): void {
+  function ApiGuardNode(this: Node<Credentials>, config: NodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`api-guard.${key}`, subs);
+    const s = readSettings(new SettingsReader(RED, this, config));
+    const shared: SharedLimiter | null = s.rateLimit > 0 ? acquireSharedLimiter(s.rateLimit) : null;
+    const credential = typeof this.credentials?.adminToken === 'string' ? this.credentials.adminToken : '';
+    const guard = new ApiGuard({
+      operation: s.operation,
+      limiter: shared?.limiter ?? null,
+      trustProxy: s.trustProxy,
+      requireAdmin: s.requireAdmin,
+      adminToken: s.requireAdmin ? resolveAdminToken(credential) : null,
+      overrideMinutes: s.overrideMinutes,
+      ...(s.defaultZone !== '' ? { defaultZone: s.defaultZone } : {}),
+    });
+    const log: Logger | null = s.logRequests ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } }) : null;
+
+    const adminProblem = guard.adminProblem;
+    if (adminProblem !== null) this.warn(t('errors.noToken'));
+    let accepted = 0;
+    let rejected = 0;
+    let statusTimer: NodeJS.Timeout | null = null;
+    let lastStatusAt = 0;
+    const showStatus = (): void => {
+      statusTimer = null;
+      lastStatusAt = Date.now();
+      if (adminProblem !== null) {
+        this.status({ fill: 'red', shape: 'ring', text: t('status.noToken', { rejected }) });
+      } else {
+        this.status({ fill: 'green', shape: 'dot', text: t('status.counts', { accepted, rejected }) });
+      }
+    };
+    const scheduleStatus = (): void => {
+      if (statusTimer !== null) return;
+      const wait = lastStatusAt + STATUS_THROTTLE_MS - Date.now();
+      if (wait <= 0) showStatus();
+      else statusTimer = setTimeout(showStatus, wait);
+    };
+    if (adminProblem !== null) showStatus();
+    else this.status(idleStatus(RED, this, true));
+
+    const handle = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done): void => {
+      const started = Date.now();
+      const outcome = guard.check({ req: msg.req, payload: msg.payload });
+      const r = outcome.result;
+      if (r.ok) {
+        accepted++;
+        msg.payload = r.payload;
+        if (r.topic !== undefined) msg.topic = r.topic;
+        if (r.statusCode !== undefined) msg.statusCode = r.statusCode;
+        if (r.waitForCommit) msg.waitForCommit = true;
+        if (r.control !== undefined) msg.control = r.control;
+      } else {
+        rejected++;
+        msg.statusCode = r.status;
+        msg.headers = { ...r.headers };
+        msg.payload = { ...r.body };
+      }
+      if (log !== null && outcome.method !== null) {
+        const fields = {
+          method: outcome.method,
+          path: outcome.path,
+          client: outcome.client,
+          outcome: r.ok ? 'accepted' : 'rejected',
+          status: r.ok ? (r.statusCode ?? 200) : r.status,
+          ms: Date.now() - started,
+        };
+        if (r.ok) log.info('api request', fields);
+        else log.warn('api request rejected', { ...fields, reason: r.reason });
+      }
+      scheduleStatus();
+      if (r.ok) {
+        send([msg, null]);
+        done();
+        return;
+      }
+      send([null, msg]);
+      // Over HTTP the 4xx answer is the error report; otherwise Catch nodes must see it.
+      if (msg.res !== undefined && msg.res !== null) done();
+      else done(new Error(t('errors.rejected', { status: r.status, detail: r.body.detail })));
+    };
+
+    this.on('input', (msg, send, done) => {
+      try {
+        handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      if (statusTimer !== null) clearTimeout(statusTimer);
+      statusTimer = null;
+      shared?.release();
+      done();
+    });
+  }
+
+  RED.nodes.registerType<Node<Credentials>, NodeConfig, Record<string, never>, Credentials>('api-guard', ApiGuardNode, {
+    credentials: { adminToken: { type: 'password' } },
+  });
+};
