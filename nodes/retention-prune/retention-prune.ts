@@ -16,6 +16,7 @@ import {
 } from '../../lib/store/prune-job';
 import { PruneBusyError } from '../../lib/store/retention';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
+import { registerSchedulerJob } from '../shared/schedulers';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
@@ -78,6 +79,10 @@ export = function (RED: NodeAPI): void {
     let closed = false;
     /** A prune of this node is starting or running (set before the store is awaited). */
     let active = false;
+    /** For the health report (../shared/schedulers): end of the last prune and its error. */
+    let lastRun: number | null = null;
+    let lastError: string | null = null;
+    let unregisterJob = (): void => undefined;
     this.nextRun = () => (closed ? null : (schedule?.nextRun() ?? null));
 
     let scheduleError = false;
@@ -103,12 +108,17 @@ export = function (RED: NodeAPI): void {
         const store = await owner.getStore();
         show({ fill: 'blue', shape: 'ring', text: t('status.pruning') });
         const report = await runner.run(store, trigger);
+        lastRun = Date.now();
+        lastError = null;
         const time = formatLocalMinute(Date.now(), s.timezone).slice(11);
         const text = t('status.done', { total: report.total, time, next: next() });
         show(scheduleError ? { fill: 'red', shape: 'ring', text } : { fill: 'green', shape: 'dot', text });
         return report;
       } catch (err) {
-        if (!(err instanceof PruneBusyError)) show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+        if (!(err instanceof PruneBusyError)) {
+          lastError = (err as Error).message;
+          show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+        }
         throw err;
       } finally {
         active = false;
@@ -137,8 +147,18 @@ export = function (RED: NodeAPI): void {
         show({ fill: 'grey', shape: 'dot', text: next() });
       } catch (err) {
         scheduleError = true;
+        lastError = (err as Error).message;
         this.error((err as Error).message);
         show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+      }
+      // Scheduled (or meant to be: an invalid schedule reports "stopped"); blank = on input only, nothing scheduled.
+      if (s.schedule !== '') {
+        unregisterJob = registerSchedulerJob(this.id, 'retention-prune', () => ({
+          state: this.nextRun() !== null ? 'running' : 'stopped',
+          nextRun: this.nextRun(),
+          lastRun,
+          lastError,
+        }));
       }
     }
 
@@ -155,6 +175,7 @@ export = function (RED: NodeAPI): void {
 
     this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
+      unregisterJob();
       schedule?.stop();
       schedule = null;
       const leave = (): void => (owner ? owner.deregister(this, done, removed) : done());

@@ -1,0 +1,363 @@
+/**
+ * Read answers of the runtime HTTP API (and dashboards) from the lighting
+ * store: what the `lighting-query` node runs. Plain TypeScript, no Node-RED.
+ *
+ *   const answer = await runQuery('decisions', store, msg.payload, { windows: 3, fixtureWatts: null });
+ *   // {statusCode: 200, payload: Page<DecisionRecord>} or {statusCode: 4xx/503, payload: {detail}}
+ *
+ * Every input is validated again here (cheaply: the `api-guard` node
+ * usually did it already); a bad request is a 400 answer, never a throw.
+ * A closed store is 503. Other store errors are thrown (the node answers 500).
+ *
+ * Health is not run here (its probes come from the Node-RED side); the
+ * helpers daliProbe() and combineSchedulerStates() build two of its probes.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { MAX_ID_LENGTH, type FeatureWindow } from '../features/types';
+import { DECISION_SOURCES, type AlertRecord, type DecisionRecord, type DecisionSource, type TelemetryRecord } from '../store/rows';
+import { ALERT_KINDS, type AlertKind } from '../store/schema';
+import { StoreClosedError, type Page, type PageQuery } from '../store/store';
+import type { DaliProbeResult, SchedulerProbeResult } from './health';
+import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
+import { errorBody, parseTime, TELEMETRY_DEFAULT_LIMIT, TELEMETRY_MAX_LIMIT } from './schemas';
+
+export const QUERY_KINDS = ['decisions', 'telemetry', 'alerts', 'resolve-alert', 'health', 'energy', 'latest-windows'] as const;
+export type QueryKind = (typeof QUERY_KINDS)[number];
+
+/** The store operations the queries use (LightingStore implements them). */
+export interface QueryStore {
+  decisions(q: PageQuery & { source?: DecisionSource }): Promise<Page<DecisionRecord>>;
+  telemetry(q: PageQuery & { kind?: string }): Promise<Page<TelemetryRecord>>;
+  alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind }): Promise<Page<AlertRecord>>;
+  resolveAlert(id: number, by: string): Promise<{ found: false } | { found: true; changed: boolean; alert: AlertRecord }>;
+  latestFeatureWindows(zone: string, n: number, options?: { includePartial?: boolean }): Promise<FeatureWindow[]>;
+  featureWindowZones(): Promise<string[]>;
+}
+
+export interface QueryOptions {
+  /** Windows answered by latest-windows, 1-3. Default 3. */
+  windows?: number;
+  /** Input power of a zone's luminaires at 100 %, W, for energy; null = not set. */
+  fixtureWatts?: number | null;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+export type Answer =
+  | { statusCode: 200; payload: unknown; changed?: boolean }
+  | { statusCode: 400 | 404 | 503; payload: { detail: string } };
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Page request of decisions / telemetry / alerts (store PageQuery plus filters). */
+export interface PageRequest extends PageQuery {
+  limit: number;
+  offset: number;
+  /** 1-based page when the client paged with `page`. */
+  page?: number;
+  source?: DecisionSource;
+  kind?: string;
+}
+
+export interface AlertsRequest extends PageRequest {
+  status: 'active' | 'resolved' | 'all';
+  kind?: AlertKind;
+}
+
+/** The paged answer: the store's Page, plus `page` when the request used it. */
+export type PageAnswer<T> = Page<T> & { page?: number };
+
+const CURSOR = /^-?\d{1,16}\.\d{1,16}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+
+/** msg.payload as the request object: absent/null/"" = {}; anything else must be an object. */
+function body(what: string, payload: unknown): Checked<Record<string, unknown>> {
+  if (payload === undefined || payload === null || payload === '') return { ok: true, value: {} };
+  if (!isObject(payload)) return fail(`${what}: msg.payload must be an object`);
+  return { ok: true, value: payload };
+}
+
+/** A whole number (or a string of digits) in [min, max]; undefined/null = absent. */
+function wholeNumber(what: string, field: string, v: unknown, min: number, max: number): Checked<number | undefined> {
+  if (v === undefined || v === null) return { ok: true, value: undefined };
+  const n = typeof v === 'string' && /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    return fail(`${what}: ${field} must be a whole number from ${min} to ${max}`);
+  }
+  return { ok: true, value: n };
+}
+
+function id(what: string, field: string, v: unknown): Checked<string | undefined> {
+  if (v === undefined || v === null) return { ok: true, value: undefined };
+  if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_ID_LENGTH) {
+    return fail(`${what}: ${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  return { ok: true, value: v };
+}
+
+/** decisions / telemetry / alerts paging and filters. */
+export function readPageRequest(what: string, payload: unknown): Checked<PageRequest> {
+  const b = body(what, payload);
+  if (!b.ok) return b;
+  const q = b.value;
+  const limit = wholeNumber(what, 'limit', q.limit, 1, TELEMETRY_MAX_LIMIT);
+  if (!limit.ok) return limit;
+  const offset = wholeNumber(what, 'offset', q.offset, 0, Number.MAX_SAFE_INTEGER);
+  if (!offset.ok) return offset;
+  const page = wholeNumber(what, 'page', q.page, 1, 1_000_000_000);
+  if (!page.ok) return page;
+  const out: PageRequest = { limit: limit.value ?? TELEMETRY_DEFAULT_LIMIT, offset: offset.value ?? 0 };
+  if (page.value !== undefined) {
+    const fromPage = (page.value - 1) * out.limit;
+    if (!Number.isSafeInteger(fromPage)) return fail(`${what}: page is too large`);
+    if (offset.value !== undefined && offset.value !== fromPage) return fail(`${what}: page and offset disagree; send one of them`);
+    out.page = page.value;
+    out.offset = fromPage;
+  }
+  if (q.cursor !== undefined && q.cursor !== null) {
+    if (typeof q.cursor !== 'string' || !CURSOR.test(q.cursor)) return fail(`${what}: cursor must be nextCursor of the previous page`);
+    if (out.offset !== 0) return fail(`${what}: cursor cannot be combined with page or offset`);
+    out.cursor = q.cursor;
+  }
+  const zone = id(what, 'zone', q.zone);
+  if (!zone.ok) return zone;
+  if (zone.value !== undefined) out.zone = zone.value;
+  for (const k of ['since', 'until'] as const) {
+    if (q[k] === undefined || q[k] === null) continue;
+    const t = parseTime(what, k, q[k]);
+    if (!t.ok) return fail(t.message);
+    out[k] = t.value;
+  }
+  if (out.since !== undefined && out.until !== undefined && out.until < out.since) return fail(`${what}: until must not be before since`);
+  if (q.source !== undefined && q.source !== null) {
+    if (typeof q.source !== 'string' || !(DECISION_SOURCES as readonly string[]).includes(q.source)) {
+      return fail(`${what}: source must be one of ${DECISION_SOURCES.join(', ')}`);
+    }
+    out.source = q.source as DecisionSource;
+  }
+  const kind = id(what, 'kind', q.kind);
+  if (!kind.ok) return kind;
+  if (kind.value !== undefined) out.kind = kind.value;
+  return { ok: true, value: out };
+}
+
+export function readAlertsRequest(payload: unknown): Checked<AlertsRequest> {
+  const what = 'invalid alerts query';
+  const p = readPageRequest(what, payload);
+  if (!p.ok) return p;
+  const q = payload as Record<string, unknown> | undefined;
+  const status = q?.status ?? 'active';
+  if (status !== 'active' && status !== 'resolved' && status !== 'all') return fail(`${what}: status must be one of active, resolved, all`);
+  const { kind, source: _source, ...rest } = p.value;
+  const out: AlertsRequest = { ...rest, status };
+  if (kind !== undefined) {
+    if (!(ALERT_KINDS as readonly string[]).includes(kind)) return fail(`${what}: kind must be one of ${ALERT_KINDS.join(', ')}`);
+    out.kind = kind as AlertKind;
+  }
+  return { ok: true, value: out };
+}
+
+export function readResolveRequest(payload: unknown): Checked<{ id: number; resolvedBy: string }> {
+  const what = 'invalid resolve request';
+  const b = body(what, payload);
+  if (!b.ok) return b;
+  const alertId = wholeNumber(what, 'id', b.value.id, 1, Number.MAX_SAFE_INTEGER);
+  if (!alertId.ok) return alertId;
+  if (alertId.value === undefined) return fail(`${what}: id is missing`);
+  const by = b.value.resolvedBy ?? b.value.resolved_by ?? 'api';
+  if (typeof by !== 'string' || by.trim() === '' || by.length > 200) return fail(`${what}: resolvedBy must be a non-empty string of at most 200 characters`);
+  return { ok: true, value: { id: alertId.value, resolvedBy: by } };
+}
+
+export function readEnergyRequest(payload: unknown, now: number): Checked<{ day: string; zone?: string }> {
+  const what = 'invalid energy query';
+  const b = body(what, payload);
+  if (!b.ok) return b;
+  const day = b.value.day ?? localDay(now);
+  if (typeof day !== 'string' || !DAY.test(day) || localDayBounds(day) === null) return fail(`${what}: day must be a calendar day YYYY-MM-DD`);
+  if ((localDayBounds(day) as { from: number }).from > now) return fail(`${what}: day ${day} has not begun yet`);
+  const zone = id(what, 'zone', b.value.zone);
+  if (!zone.ok) return zone;
+  return { ok: true, value: zone.value === undefined ? { day } : { day, zone: zone.value } };
+}
+
+export function readWindowsRequest(payload: unknown): Checked<{ zone?: string }> {
+  const what = 'invalid latest-windows query';
+  const b = body(what, payload);
+  if (!b.ok) return b;
+  const zone = id(what, 'zone', b.value.zone);
+  if (!zone.ok) return zone;
+  return { ok: true, value: zone.value === undefined ? {} : { zone: zone.value } };
+}
+
+/**
+ * The latest `n` feature windows (snapshots from `aggregate` included) of
+ * `zone`, or without zone of the zone whose latest window ends last (ties:
+ * later start, then the zone first in order). Oldest first; [] when none.
+ */
+export async function latestWindows(store: QueryStore, zone: string | undefined, n: number): Promise<FeatureWindow[]> {
+  let chosen = zone;
+  if (chosen === undefined) {
+    let best: FeatureWindow | null = null;
+    for (const z of await store.featureWindowZones()) {
+      const w = (await store.latestFeatureWindows(z, 1))[0];
+      if (w === undefined) continue;
+      if (best === null || w.windowEnd > best.windowEnd || (w.windowEnd === best.windowEnd && w.windowStart > best.windowStart)) best = w;
+    }
+    if (best === null) return [];
+    chosen = best.zone;
+  }
+  return (await store.latestFeatureWindows(chosen, n)).reverse();
+}
+
+const ok = (payload: unknown): Answer => ({ statusCode: 200, payload });
+const bad = (message: string): Answer => ({ statusCode: 400, payload: errorBody(message) });
+
+function withPage<T>(page: Page<T>, req: PageRequest): PageAnswer<T> {
+  return req.page === undefined ? page : { ...page, page: req.page };
+}
+
+async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, payload: unknown, options: QueryOptions): Promise<Answer> {
+  const now = (options.now ?? Date.now)();
+  switch (kind) {
+    case 'decisions': {
+      const r = readPageRequest('invalid decisions query', payload);
+      if (!r.ok) return bad(r.message);
+      const { kind: _kind, page: _page, ...q } = r.value;
+      return ok(withPage(await store.decisions(q), r.value));
+    }
+    case 'telemetry': {
+      const r = readPageRequest('invalid telemetry query', payload);
+      if (!r.ok) return bad(r.message);
+      const { source: _source, page: _page, ...q } = r.value;
+      return ok(withPage(await store.telemetry(q), r.value));
+    }
+    case 'alerts': {
+      const r = readAlertsRequest(payload);
+      if (!r.ok) return bad(r.message);
+      const { page: _page, ...q } = r.value;
+      return ok(withPage(await store.alerts(q), r.value));
+    }
+    case 'resolve-alert': {
+      const r = readResolveRequest(payload);
+      if (!r.ok) return bad(r.message);
+      const res = await store.resolveAlert(r.value.id, r.value.resolvedBy);
+      if (!res.found) return { statusCode: 404, payload: errorBody(`Alert ${r.value.id} not found`) };
+      return { statusCode: 200, payload: res.alert, changed: res.changed };
+    }
+    case 'energy': {
+      const r = readEnergyRequest(payload, now);
+      if (!r.ok) return bad(r.message);
+      const report: EnergyDayReport = await energyForDay(store, r.value, { fixtureWatts: options.fixtureWatts ?? null, now });
+      return ok(report);
+    }
+    case 'latest-windows': {
+      const r = readWindowsRequest(payload);
+      if (!r.ok) return bad(r.message);
+      const n = Math.min(3, Math.max(1, Math.floor(options.windows ?? 3)));
+      const windows = await latestWindows(store, r.value.zone, n);
+      return windows.length === 0 ? bad('No features available') : ok(windows);
+    }
+  }
+}
+
+/**
+ * Runs one query. Bad input: 400; unknown alert: 404; closed store: 503.
+ * Rejects only with a store failure other than closing (answer 500).
+ */
+export async function runQuery(kind: Exclude<QueryKind, 'health'>, store: QueryStore, payload: unknown, options: QueryOptions = {}): Promise<Answer> {
+  try {
+    return await answer(kind, store, payload, options);
+  } catch (err) {
+    if (err instanceof StoreClosedError) return { statusCode: 503, payload: errorBody(`Lighting store unavailable: ${err.message}`) };
+    // The store's own argument checks (RangeError) are a bad request too.
+    if (err instanceof RangeError) return bad(err.message);
+    throw err;
+  }
+}
+
+// ---- health probes -----------------------------------------------------------
+
+/** What the dali-bus owner's BusSession offers (lib/dali/bus-session). */
+export interface BusSessionLike {
+  readonly status: { readonly kind: string; readonly queued?: number; readonly detail?: string };
+  readonly isOpen: boolean;
+  readonly userCount: number;
+  readonly bus: { readonly queueLength: number; knownShortAddresses(): number[] } | null;
+}
+
+/** DALI part of the health report: interface state ("busy" counts as connected) and a diagnostics summary. */
+export function daliProbe(session: BusSessionLike, interfaceType: string): DaliProbeResult {
+  const s = session.status;
+  const bus = session.bus;
+  const state = !session.isOpen && session.userCount === 0 ? 'closed' : s.kind === 'busy' ? 'connected' : s.kind;
+  const out: DaliProbeResult = {
+    state,
+    kind: interfaceType,
+    diagnostics: {
+      status: s.kind,
+      queueLength: bus?.queueLength ?? s.queued ?? 0,
+      knownGear: bus?.knownShortAddresses().length ?? 0,
+      users: session.userCount,
+    },
+  };
+  if (s.detail !== undefined) out.detail = s.detail;
+  else if (state === 'closed') out.detail = 'no node uses this bus';
+  return out;
+}
+
+/** A scheduled job's state as a retention-prune node registers it. */
+export interface SchedulerJobState {
+  state: 'running' | 'stopped';
+  nextRun: number | null;
+  lastRun: number | null;
+  lastError: string | null;
+}
+
+/**
+ * The scheduler part of the health report from every registered job:
+ * "running" only when each is; earliest nextRun, latest lastRun, the first
+ * lastError. null when no job is registered (health: "not configured").
+ */
+export function combineSchedulerStates(jobs: ReadonlyArray<SchedulerJobState & { name?: string }>): (SchedulerProbeResult & { jobs: number }) | null {
+  if (jobs.length === 0) return null;
+  const min = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
+  const max = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
+  return {
+    state: jobs.every((j) => j.state === 'running') ? 'running' : 'stopped',
+    nextRun: min(jobs.map((j) => j.nextRun)),
+    lastRun: max(jobs.map((j) => j.lastRun)),
+    lastError: jobs.find((j) => j.lastError !== null)?.lastError ?? null,
+    jobs: jobs.length,
+  };
+}
+
+let cachedVersion: string | null = null;
+
+/** `version` of this package's package.json, found walking up from `startDir`; "unknown" when not found. */
+export function packageVersion(startDir: string = __dirname): string {
+  if (cachedVersion !== null) return cachedVersion;
+  let dir = startDir;
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'node-red-contrib-smart-lighting-dali' && typeof pkg.version === 'string') {
+        cachedVersion = pkg.version;
+        return cachedVersion;
+      }
+    } catch {
+      // not here: one level up
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return 'unknown';
+}

@@ -1,0 +1,145 @@
+/**
+ * lighting-query: answers of the runtime HTTP API (and dashboards) read from
+ * the lighting store: decisions, telemetry, alerts (list, resolve), health,
+ * daily energy and the latest feature windows (lib/http/query-api). Output 1:
+ * the answer (msg.payload, msg.statusCode 200; health also 503); output 2:
+ * not answered (msg.statusCode 4xx/5xx, msg.payload {detail}). msg.req/res
+ * are kept, so both outputs can be wired to an `http response` node.
+ */
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import { buildHealthReport, healthHttpStatus, type HealthProbes, type HealthReport } from '../../lib/http/health';
+import { daliProbe, packageVersion, QUERY_KINDS, runQuery, type Answer, type QueryKind } from '../../lib/http/query-api';
+import { errorBody } from '../../lib/http/schemas';
+import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
+import { schedulerProbe } from '../shared/schedulers';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { SettingsReader, type NodeConfig } from '../shared/settings';
+
+interface LightingQuerySettings {
+  query: QueryKind;
+  /** Windows answered by latest-windows, 1-3. */
+  windows: number;
+  /** Input power of a zone's luminaires at 100 %, W (energy); null = not set. */
+  fixtureWatts: number | null;
+}
+
+interface LightingQueryNode extends Node, OwnerStatusListener {
+  settings: LightingQuerySettings;
+  store: LightingStoreNode | null;
+  bus: DaliBusNode | null;
+}
+
+type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean };
+type Result = Answer | { statusCode: 500; payload: { detail: string } } | { statusCode: 200 | 503; payload: HealthReport };
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+const clock = (): string => {
+  const d = new Date();
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
+
+export = function (RED: NodeAPI): void {
+  function LightingQuery(this: LightingQueryNode, config: NodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`lighting-query.${key}`, subs);
+    const read = new SettingsReader(RED, this, config);
+    const s: LightingQuerySettings = {
+      query: read.choice('query', QUERY_KINDS, 'decisions'),
+      windows: read.number('windows', 3, 1, 3, true),
+      fixtureWatts: read.optionalNumber('fixtureWatts', 0.001, 100000),
+    };
+    this.settings = s;
+    const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+    this.store = owner;
+    // Read only (health): this node does not register with the bus, so it never opens the interface itself.
+    const bus = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
+    this.bus = bus;
+    const version = packageVersion(__dirname);
+    let closing = false;
+    /** The database failure last logged ("" = healthy), so a polled /healthz logs each failure once. */
+    let loggedDbFailure = '';
+
+    const view = new StatusView(this);
+    const show = (status: NodeStatus): void => {
+      if (!closing) view.show(status, true);
+    };
+    this.ownerStatus = (status: NodeStatus): void => {
+      if (!closing) view.owner(status);
+    };
+    this.status(idleStatus(RED, this, owner !== null));
+    owner?.register(this);
+
+    const health = async (): Promise<Result> => {
+      const probes: HealthProbes = {
+        database: async () => {
+          if (owner === null) throw new Error(t('errors.noStore'));
+          return (await owner.getStore()).healthCheck();
+        },
+      };
+      if (bus !== null) probes.dali = () => daliProbe(bus.session, bus.settings.interfaceType);
+      const scheduler = schedulerProbe();
+      if (scheduler !== null) probes.scheduler = () => scheduler;
+      const report = await buildHealthReport(probes, { version });
+      if (!report.checks.database.ok) {
+        if (report.database !== loggedDbFailure) this.error(t('errors.database', { message: report.database }));
+        loggedDbFailure = report.database;
+      } else loggedDbFailure = '';
+      return { statusCode: healthHttpStatus(report), payload: report };
+    };
+
+    const answer = async (msg: Msg): Promise<Result> => {
+      if (s.query === 'health') return health();
+      if (owner === null) return { statusCode: 503, payload: errorBody(t('errors.noStore')) };
+      let store;
+      try {
+        store = await owner.getStore();
+      } catch (err) {
+        return { statusCode: 503, payload: errorBody(t('errors.unavailable', { message: (err as Error).message })) };
+      }
+      if (store.closed) return { statusCode: 503, payload: errorBody(t('errors.unavailable', { message: 'closed' })) };
+      try {
+        return await runQuery(s.query, store, msg.payload, { windows: s.windows, fixtureWatts: s.fixtureWatts });
+      } catch (err) {
+        return { statusCode: 500, payload: errorBody(t('errors.failed', { message: (err as Error).message })) };
+      }
+    };
+
+    this.on('input', (msg: Msg, send, done) => {
+      answer(msg).then(
+        (a) => {
+          msg.payload = a.payload;
+          msg.statusCode = a.statusCode;
+          if ('changed' in a && a.changed !== undefined) msg.changed = a.changed;
+          if (a.statusCode < 400 || s.query === 'health') {
+            send([msg, null]);
+            const degraded = a.statusCode !== 200;
+            show({
+              fill: degraded ? 'yellow' : 'green',
+              shape: degraded ? 'ring' : 'dot',
+              text: t(degraded ? 'status.degraded' : 'status.answered', { query: s.query, code: a.statusCode, time: clock() }),
+            });
+            done();
+            return;
+          }
+          const detail = (a.payload as { detail: string }).detail;
+          send([null, msg]);
+          show({ fill: 'red', shape: 'ring', text: short(`${a.statusCode}: ${detail}`) });
+          if (msg.res !== undefined) {
+            if (a.statusCode >= 500) this.error(detail);
+            done();
+          } else done(new Error(detail));
+        },
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
+    this.on('close', (removed: boolean, done: () => void) => {
+      closing = true;
+      if (owner) owner.deregister(this, done, removed);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('lighting-query', LightingQuery);
+};
