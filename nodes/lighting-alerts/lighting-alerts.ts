@@ -1,0 +1,162 @@
+/**
+ * lighting-alerts: turns the events of the other nodes (stale sensors, AI
+ * circuit changes, gear diagnostics, a watched dali-bus, generic alert /
+ * resolve messages) into alerts in the lighting store, deduplicated and
+ * resolvable, and sends one { event, alert } message per change
+ * (lib/store/alert-events). It registers with its lighting-store and, when
+ * one is set, with a dali-bus whose connection it watches.
+ */
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import type { BusStatus } from '../../lib/dali/bus-session';
+import {
+  AlertBook,
+  AlertInputError,
+  busConnected,
+  busDisconnectedRow,
+  DisconnectWatch,
+  interpretAlertMessage,
+  type AlertAction,
+  type AlertEvent,
+} from '../../lib/store/alert-events';
+import { RowValidationError } from '../../lib/store/rows';
+import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
+import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { SettingsReader, type NodeConfig } from '../shared/settings';
+
+interface LightingAlertsSettings {
+  /** Zone of alerts that name none; "" = site-wide. */
+  zone: string;
+  /** Seconds the bus may be not connected before busDisconnected is raised; 0 = at once. */
+  disconnectAfterS: number;
+}
+
+interface LightingAlertsNode extends Node, OwnerStatusListener {
+  settings: LightingAlertsSettings;
+  store: LightingStoreNode | null;
+  bus: DaliBusNode | null;
+}
+
+const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export = function (RED: NodeAPI): void {
+  function LightingAlerts(this: LightingAlertsNode, config: NodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const t = (key: string, subs?: Record<string, string | number>): string => RED._(`lighting-alerts.${key}`, subs);
+    const read = new SettingsReader(RED, this, config);
+    const s: LightingAlertsSettings = {
+      zone: read.text('zone'),
+      disconnectAfterS: read.number('disconnectAfterS', 30, 0, 86400),
+    };
+    this.settings = s;
+    const zone = s.zone === '' ? null : s.zone;
+    const storeOwner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
+    const busOwner = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
+    this.store = storeOwner;
+    this.bus = busOwner;
+    let closed = false;
+
+    const view = new StatusView(this);
+    this.ownerStatus = (status: NodeStatus): void => {
+      if (!closed) view.owner(status);
+    };
+    /** Bumped by every red status: a count that started before it does not hide it. */
+    let problems = 0;
+    const show = (status: NodeStatus): void => {
+      if (status.fill === 'red') problems += 1;
+      if (!closed) view.show(status, true);
+    };
+    const storeFailed = (err: unknown): void => show({ fill: 'red', shape: 'ring', text: short(t('status.storeError', { message: messageOf(err) })) });
+
+    const book = storeOwner ? new AlertBook(() => storeOwner.getStore()) : null;
+    const refreshCount = (): void => {
+      const at = problems;
+      book?.activeCount().then(
+        (n) => {
+          if (problems === at) show({ fill: 'green', shape: 'dot', text: t('status.active', { n }) });
+        },
+        (err: unknown) => {
+          if (problems === at) storeFailed(err);
+        },
+      );
+    };
+    const emit = (events: AlertEvent[], send: (m: NodeMessage) => void): void => {
+      for (const ev of events) send({ topic: 'alert', payload: ev } as NodeMessage);
+    };
+
+    this.status(idleStatus(RED, this, storeOwner !== null));
+    storeOwner?.register(this);
+    if (book) refreshCount();
+
+    // ---- the watched bus ----
+    let watch: DisconnectWatch | null = null;
+    let lastBusStatus: BusStatus = { kind: 'connecting' };
+    const fromBus = (action: AlertAction): void => {
+      if (!book || closed) return;
+      book.apply(action).then(
+        (events) => {
+          if (closed) return;
+          emit(events, (m) => this.send(m));
+          if (events.length > 0) refreshCount();
+        },
+        (err: unknown) => {
+          if (closed) return;
+          storeFailed(err);
+          this.error(t('errors.store', { message: messageOf(err) }));
+        },
+      );
+    };
+    const onBusStatus = (status: BusStatus): void => {
+      lastBusStatus = status;
+      const connected = busConnected(status.kind);
+      if (connected !== null) watch?.update(connected);
+    };
+    if (busOwner) {
+      const bus = { id: busOwner.id, name: busOwner.name || busOwner.id };
+      watch = new DisconnectWatch(s.disconnectAfterS * 1000, {
+        down: () => fromBus({ type: 'raise', row: busDisconnectedRow(zone, bus, lastBusStatus, s.disconnectAfterS) }),
+        up: () => fromBus({ type: 'resolve', kind: 'busDisconnected', zone, by: 'reconnected', match: { bus: bus.id } }),
+      });
+      busOwner.session.on('status', onBusStatus);
+      busOwner.register(this);
+      onBusStatus(busOwner.session.status);
+    }
+
+    this.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      const fail = (err: unknown, key: 'invalid' | 'storeError'): void => {
+        if (closed) return done();
+        if (key === 'storeError') storeFailed(err);
+        else show({ fill: 'red', shape: 'ring', text: t('status.invalid') });
+        done(new Error(t(`errors.${key === 'invalid' ? 'input' : 'store'}`, { message: messageOf(err) })));
+      };
+      let action: AlertAction;
+      try {
+        action = interpretAlertMessage(msg, { zone });
+      } catch (err) {
+        return fail(err, 'invalid');
+      }
+      if (action.type === 'ignore') return done();
+      if (!book) return fail(new Error(t('errors.noStore')), 'invalid');
+      book.apply(action).then(
+        (events) => {
+          if (closed) return done();
+          emit(events, send);
+          refreshCount();
+          done();
+        },
+        (err: unknown) => fail(err, err instanceof AlertInputError || err instanceof RowValidationError ? 'invalid' : 'storeError'),
+      );
+    });
+
+    this.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
+      watch?.stop();
+      busOwner?.session.off('status', onBusStatus);
+      const leaveStore = (): void => (storeOwner ? storeOwner.deregister(this, done, removed) : done());
+      const leaveBus = (): void => (busOwner ? busOwner.deregister(this, leaveStore, removed) : leaveStore());
+      (book ? book.idle() : Promise.resolve()).then(leaveBus, leaveBus);
+    });
+  }
+
+  RED.nodes.registerType('lighting-alerts', LightingAlerts);
+};
