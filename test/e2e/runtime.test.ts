@@ -19,6 +19,9 @@ const TYPES = [
   'override-gate',
   'retention-prune',
   'ai-provider',
+  'api-guard',
+  'lighting-query',
+  'lighting-alerts',
 ];
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
 

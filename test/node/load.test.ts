@@ -23,6 +23,9 @@ import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import overrideGate from '../../nodes/override-gate/override-gate';
 import retentionPrune from '../../nodes/retention-prune/retention-prune';
 import aiProvider from '../../nodes/ai-provider/ai-provider';
+import apiGuard from '../../nodes/api-guard/api-guard';
+import lightingAlerts from '../../nodes/lighting-alerts/lighting-alerts';
+import lightingQuery from '../../nodes/lighting-query/lighting-query';
 
 helper.init(require.resolve('node-red'));
 
@@ -40,6 +43,9 @@ const MODULES: Record<string, NodeInitializer> = {
   'override-gate': overrideGate,
   'retention-prune': retentionPrune,
   'ai-provider': aiProvider,
+  'api-guard': apiGuard,
+  'lighting-query': lightingQuery,
+  'lighting-alerts': lightingAlerts,
 };
 const TYPES = Object.keys(MODULES);
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
@@ -122,6 +128,8 @@ describe('node types in the Node-RED runtime', function () {
       comment: '@node-red/nodes/core/common/90-comment.js',
       change: '@node-red/nodes/core/function/15-change.js',
       function: '@node-red/nodes/core/function/10-function.js',
+      'http in': '@node-red/nodes/core/network/21-httpin.js',
+      'http response': '@node-red/nodes/core/network/21-httpin.js',
     };
     const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
 
@@ -156,7 +164,7 @@ describe('node types in the Node-RED runtime', function () {
         const initializers = [
           ...ours.map(asNodeSet),
           // eslint-disable-next-line @typescript-eslint/no-require-imports
-          ...core.map((t) => require(CORE[t]) as NodeInitializer),
+          ...[...new Set(core.map((t) => CORE[t] as string))].map((file) => require(file) as NodeInitializer),
         ];
         await helper.load(initializers, flow);
         for (const n of flow.filter((x) => x.type !== 'tab')) nodeById(n.id);

@@ -30,6 +30,9 @@ const EXPECTED_TYPES = [
   'override-gate',
   'retention-prune',
   'ai-provider',
+  'api-guard',
+  'lighting-query',
+  'lighting-alerts',
 ];
 
 interface FlowNode {
@@ -87,7 +90,7 @@ describe('package check (Flow Library scorecard, offline rules)', () => {
     assert.ok(semver.satisfies('20.17.0', range), `${range} admits 20.17.0`);
   });
 
-  it('registers exactly our ten node types, each file under dist/nodes', () => {
+  it('registers exactly our thirteen node types, each file under dist/nodes', () => {
     const nodes = pkg['node-red']?.nodes ?? {};
     assert.deepEqual(Object.keys(nodes).sort(), [...EXPECTED_TYPES].sort());
     for (const [type, file] of Object.entries(nodes)) {
