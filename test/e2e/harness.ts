@@ -19,6 +19,12 @@ import * as path from 'node:path';
 export const PACKAGE_NAME = 'node-red-contrib-smart-lighting-dali';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
+/** Warnings every fresh Node-RED user directory logs with the harness settings. */
+export const CORE_FIRST_START_WARNINGS: readonly RegExp[] = [
+  /\[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/,
+  /\[warn\] Encrypted credentials not found$/,
+];
+
 export interface RuntimeOptions {
   /** Extra settings merged into the generated settings.js (JSON-serialisable). */
   settings?: Record<string, unknown>;
@@ -186,6 +192,11 @@ export class NodeRedRuntime {
   /** Log lines at warn or error level. */
   problems(): string[] {
     return this.logLines.filter((l) => /\[(warn|error)\]/.test(l));
+  }
+
+  /** problems() without Node-RED's own first-start warnings (and without lines matching `expected`). */
+  ourProblems(expected: readonly RegExp[] = []): string[] {
+    return this.problems().filter((l) => ![...CORE_FIRST_START_WARNINGS, ...expected].some((re) => re.test(l)));
   }
 
   async stop(): Promise<number | null> {
