@@ -17,7 +17,7 @@ const pkg = require(path.join(root, "package.json"));
 const userDir = process.env.NODE_RED_USER_DIR || path.join(root, ".node-red-data");
 const port = Number(process.env.PORT || 1880);
 const host = process.env.HOST || "127.0.0.1";
-const demoFlow = path.join(root, "flows", process.env.DEMO_FLOW || "demo.json");
+const demoFlow = path.join(root, "flows", process.env.DEMO_FLOW || "smart-lighting.json");
 
 if (!fs.existsSync(path.join(root, "dist", "nodes"))) {
   console.error("dist/ is missing: run `npm install` (it builds the package) or `npm run build` first.");
