@@ -4,8 +4,8 @@
  * runtime started by the harness (4.1 on Node 20 or 5 on Node 22).
  *
  * Proves, as a user would see it: the editor loads without console or page
- * errors; the "smart lighting" palette category holds our seven nodes, each
- * with its own SVG icon; every edit dialog (seven nodes, two config nodes)
+ * errors; the "smart lighting" palette category holds our ten nodes, each
+ * with its own SVG icon; every edit dialog (ten nodes, three config nodes)
  * opens with its fields, TypedInputs and translated labels and cancels
  * cleanly; each node's markdown help renders as HTML in the help sidebar;
  * a flow with every node type deploys from the Deploy button.
@@ -19,7 +19,18 @@ import { launchBrowser, requireChromium, screenshotDir, formatProblem, type Allo
 import type { Locator, Page } from 'playwright-core';
 
 const CATEGORY = 'smart lighting';
-const NODE_TYPES = ['dali-dt8-out', 'lsd-sensor-in', 'feature-window', 'ai-decide', 'rules-fallback', 'override-gate', 'retention-prune'];
+const NODE_TYPES = [
+  'dali-dt8-out',
+  'lsd-sensor-in',
+  'feature-window',
+  'ai-decide',
+  'rules-fallback',
+  'override-gate',
+  'retention-prune',
+  'api-guard',
+  'lighting-query',
+  'lighting-alerts',
+];
 const CONFIG_TYPES = ['dali-bus', 'lighting-store', 'ai-provider'];
 
 /** Properties edited through a TypedInput (the node's oneditprepare turns the plain input into one). */
@@ -67,6 +78,9 @@ const FLOW: Record<string, unknown>[] = [
   { id: 'e2e-gate', type: 'override-gate', store: 'e2e-store', x: 400, y: 240, wires: [['e2e-out'], []] },
   { id: 'e2e-out', type: 'dali-dt8-out', bus: 'e2e-bus', address: 'BC', addressType: 'str', x: 660, y: 240, wires: [[]] },
   { id: 'e2e-prune', type: 'retention-prune', store: 'e2e-store', x: 140, y: 360, wires: [[]] },
+  { id: 'e2e-guard', type: 'api-guard', operation: 'telemetry', x: 140, y: 440, wires: [['e2e-query'], []] },
+  { id: 'e2e-query', type: 'lighting-query', store: 'e2e-store', query: 'decisions', x: 400, y: 440, wires: [[], []] },
+  { id: 'e2e-alerts', type: 'lighting-alerts', store: 'e2e-store', bus: 'e2e-bus', x: 660, y: 440, wires: [[]] },
 ];
 const ID_OF: Record<string, string> = Object.fromEntries(FLOW.map((n) => [n.type as string, n.id as string]));
 
@@ -179,7 +193,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     assertNoProblemsSince(0, 'loading the editor');
   });
 
-  it(`shows the "${CATEGORY}" palette category with our seven nodes, each with its own SVG icon`, async () => {
+  it(`shows the "${CATEGORY}" palette category with our ten nodes, each with its own SVG icon`, async () => {
     const mark = browser!.problems.length;
     const category = page.locator('.red-ui-palette-category').filter({
       has: page.locator('.red-ui-palette-header span', { hasText: new RegExp(`^${CATEGORY}$`) }),
