@@ -71,6 +71,14 @@ export = function (RED: NodeAPI): void {
         view.show({ fill: 'red', shape: 'ring', text: t('status.storeError') }, true);
       });
     };
+    /** Persist an override; with a database, log the reference service's "Manual override stored" once it is written. */
+    const storeOverride = (row: OverrideRow): void => {
+      persist(
+        repo.save(row).then(() => {
+          if (repo !== memory) this.log(t('log.overrideStored', { zone: row.zone, until: new Date(row.expiresAt).toISOString() }));
+        }),
+      );
+    };
     const report = (payload: Record<string, unknown>, msg: Msg = {}): Msg => Object.assign(msg, { topic: payload.kind, payload });
     const notifyExpired = (rows: OverrideRow[]): void => {
       for (const row of rows) this.send([null, report(expiredReport(row))]);
@@ -117,7 +125,10 @@ export = function (RED: NodeAPI): void {
       const watts = isFiniteNumber(energy.estimatedWatts) && (!r.setpoint || r.setpoint.intensity === input.intensity) ? energy.estimatedWatts : null;
       const msgId = msg._msgid ?? null;
       if (r.passed && r.setpoint) {
-        if (input.source === 'manual') persist(r.override ? repo.save(r.override) : repo.clear(input.zone, now));
+        if (input.source === 'manual') {
+          if (r.override) storeOverride(r.override);
+          else persist(repo.clear(input.zone, now));
+        }
         persist(repo.recordDecision(gateDecisionRow(r.setpoint, now, { applied: true, estimatedWatts: watts, msgId })));
         msg.payload = r.setpoint;
         msg.topic = r.setpoint.zone;
@@ -136,7 +147,7 @@ export = function (RED: NodeAPI): void {
     const handle = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done): void => {
       const now = Date.now();
       const command = commandOf(msg.topic, msg.payload);
-      if (command === 'stale') return done();
+      if (command === 'stale' || command === 'recovered') return done();
       if (command === 'setpoint') return onSetpoint(msg, send, done, now);
       if (command === 'clear') {
         let zone: string | null;
@@ -166,7 +177,7 @@ export = function (RED: NodeAPI): void {
                 source: 'bus',
               });
         if (row) {
-          persist(repo.save(row));
+          storeOverride(row);
           send([null, report(startedReport(row), msg)]);
         } else if (command === 'manualChange') persist(repo.clear(change.zone, now));
       }

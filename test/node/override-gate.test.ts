@@ -216,6 +216,7 @@ describe('override-gate node', function () {
     assert.equal(((await reports.next()) as Report).payload.blockedBy, 'override');
     // Sensor alerts pass by; a manualChange without a zone is an error.
     g.receive({ topic: 'stale', payload: { kind: 'stale', zone: 'office-1', sensorId: 'dali-10', silentS: 900 } });
+    g.receive({ topic: 'recovered', payload: { kind: 'recovered', zone: 'office-1', sensorId: 'dali-10', silentS: 960, ts: t0 } });
     g.receive({ topic: 'manualChange', payload: { intensity: 20 } });
     const caught = (await errors.next()) as Caught;
     assert.ok(caught.error.message.includes('zone'), caught.error.message);
