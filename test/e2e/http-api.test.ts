@@ -209,6 +209,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     await live.waitFor((e) => e.type === 'decision' && e.data.source === 'manual' && e.data.intensity === 55, 'decision');
     const overrides = await query<{ zone: string }>(dbFile, 'SELECT zone FROM manual_overrides');
     assert.ok(overrides.some((o) => o.zone === ZONE), 'the override is persisted');
+    await rt.waitForLog(/Manual override stored: zone office-1 until /, 5000);
     for (const body of [{ intensity: 150, cct: 4000 }, { intensity: 50, cct: 900 }, { intensity: 50, cct: 4000, override_minutes: -3 }, 'nonsense']) {
       const bad = await rt.request('POST', '/control', body);
       assert.equal(bad.status, 400, `${JSON.stringify(body)} -> ${bad.status} ${bad.text}`);
