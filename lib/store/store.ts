@@ -857,6 +857,14 @@ export class LightingStore extends EventEmitter {
     });
   }
 
+  /** The most recently stored (or replaced) profile, still encrypted, or null when there is none. */
+  async latestProfile(): Promise<PersonalProfileRecord | null> {
+    return this.#read(async (db) => {
+      const row = await (await db.cached('SELECT * FROM personal_profiles ORDER BY updated_at DESC, rowid DESC LIMIT 1')).get();
+      return row ? profileFromSql(row) : null;
+    });
+  }
+
   async deleteProfile(profileId: string): Promise<boolean> {
     return this.#read(async (db) => (await db.run('DELETE FROM personal_profiles WHERE profile_id = ?', [profileId])).changes > 0);
   }
