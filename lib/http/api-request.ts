@@ -20,6 +20,7 @@ import type { WeatherUpdate, SensorReading } from '../features/types';
 import type { Setpoint } from '../control/types';
 import type { AlertKind } from '../store/schema';
 import { createAdminAuth, type AdminAuthResult } from './admin-auth';
+import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -41,8 +42,15 @@ export const API_OPERATIONS = [
   'resolve-alert',
   'health',
   'admin',
+  'profile',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
+
+/** Operations that always require the admin bearer token, whatever requireAdmin says. */
+export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile'];
+
+/** true when `operation` always requires the admin token. */
+export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_OPERATIONS.includes(operation);
 
 export const ALERT_STATUSES = ['active', 'resolved', 'all'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
@@ -87,7 +95,7 @@ export type ControlSetpoint = Setpoint & { overrideMinutes: number };
 /** What an accepted request becomes (the node copies these onto the message). */
 export interface ApiAccepted {
   ok: true;
-  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | Record<string, never>;
+  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
   statusCode?: number;
@@ -287,6 +295,10 @@ export function validateApiInput(
       return { ok: true, payload: {} };
     case 'admin':
       return { ok: true, payload: {}, topic: 'aggregate' };
+    case 'profile': {
+      const r = readProfileUpload(input.payload);
+      return r.ok ? { ok: true, payload: r.value, topic: 'profile' } : invalid(r.message);
+    }
     default:
       return invalid(`unknown operation ${String(operation)}`);
   }
@@ -301,7 +313,7 @@ export interface ApiGuardOptions extends ValidationOptions {
   limiter?: RateLimiter | null;
   /** Use X-Forwarded-For (the rightmost entry, set by your proxy). Default false. */
   trustProxy?: boolean;
-  /** Require the admin bearer token (always for "admin"). */
+  /** Require the admin bearer token (always for "admin" and "profile"). */
   requireAdmin?: boolean;
   /** The configured admin token (resolveAdminToken), null = none. */
   adminToken?: string | null;
@@ -351,7 +363,7 @@ export class ApiGuard {
   constructor(options: ApiGuardOptions) {
     if (!API_OPERATIONS.includes(options.operation)) throw new RangeError(`operation must be one of ${API_OPERATIONS.join(', ')}`);
     this.operation = options.operation;
-    this.requireAdmin = options.operation === 'admin' || options.requireAdmin === true;
+    this.requireAdmin = alwaysRequiresAdmin(options.operation) || options.requireAdmin === true;
     this.#options = options;
     this.#auth = createAdminAuth(this.requireAdmin ? (options.adminToken ?? null) : null);
   }

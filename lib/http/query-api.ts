@@ -9,20 +9,37 @@
  * usually did it already); a bad request is a 400 answer, never a throw.
  * A closed store is 503. Other store errors are thrown (the node answers 500).
  *
+ * Personal profiles: `store-profile` checks that an uploaded Fernet token
+ * decrypts with FERNET_KEY into a profile (nothing decrypted leaves
+ * lib/http/profile-upload) and stores the token, still encrypted;
+ * `profile` reads a stored token back. Both hand the reference blob
+ * {profile_id, encrypted_payload} to the caller as `profile` (for msg.profile).
+ *
  * Health is not run here (its probes come from the Node-RED side); the
  * helpers daliProbe() and combineSchedulerStates() build two of its probes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { MAX_ID_LENGTH, type FeatureWindow } from '../features/types';
-import { DECISION_SOURCES, type AlertRecord, type DecisionRecord, type DecisionSource, type TelemetryRecord } from '../store/rows';
+import type { EncryptedProfileBlob } from '../crypto';
+import { MAX_PROFILE_ID_LENGTH } from '../crypto';
+import {
+  DECISION_SOURCES,
+  type AlertRecord,
+  type DecisionRecord,
+  type DecisionSource,
+  type PersonalProfileRecord,
+  type PersonalProfileRow,
+  type TelemetryRecord,
+} from '../store/rows';
 import { ALERT_KINDS, type AlertKind } from '../store/schema';
-import { StoreClosedError, type Page, type PageQuery } from '../store/store';
+import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type PageQuery } from '../store/store';
+import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
 import type { DaliProbeResult, SchedulerProbeResult } from './health';
 import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
 import { errorBody, parseTime, TELEMETRY_DEFAULT_LIMIT, TELEMETRY_MAX_LIMIT } from './schemas';
 
-export const QUERY_KINDS = ['decisions', 'telemetry', 'alerts', 'resolve-alert', 'health', 'energy', 'latest-windows'] as const;
+export const QUERY_KINDS = ['decisions', 'telemetry', 'alerts', 'resolve-alert', 'health', 'energy', 'latest-windows', 'store-profile', 'profile'] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
 
 /** The store operations the queries use (LightingStore implements them). */
@@ -33,6 +50,9 @@ export interface QueryStore {
   resolveAlert(id: number, by: string): Promise<{ found: false } | { found: true; changed: boolean; alert: AlertRecord }>;
   latestFeatureWindows(zone: string, n: number, options?: { includePartial?: boolean }): Promise<FeatureWindow[]>;
   featureWindowZones(): Promise<string[]>;
+  insert(table: 'personal_profiles', row: PersonalProfileRow, options: InsertOptions): Promise<InsertAck>;
+  getProfile(profileId: string): Promise<PersonalProfileRecord | null>;
+  latestProfile(): Promise<PersonalProfileRecord | null>;
 }
 
 export interface QueryOptions {
@@ -42,10 +62,12 @@ export interface QueryOptions {
   fixtureWatts?: number | null;
   /** Clock, epoch ms. Default Date.now. */
   now?: () => number;
+  /** Environment holding FERNET_KEY (store-profile), read at each request. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type Answer =
-  | { statusCode: 200; payload: unknown; changed?: boolean }
+  | { statusCode: 200 | 201; payload: unknown; changed?: boolean; profile?: EncryptedProfileBlob }
   | { statusCode: 400 | 404 | 503; payload: { detail: string } };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -217,6 +239,39 @@ export async function latestWindows(store: QueryStore, zone: string | undefined,
   return (await store.latestFeatureWindows(chosen, n)).reverse();
 }
 
+export function readProfileRequest(payload: unknown): Checked<{ profileId?: string }> {
+  const what = 'invalid profile query';
+  const b = body(what, payload);
+  if (!b.ok) return b;
+  const a = b.value.profileId;
+  const c = b.value.profile_id;
+  if (a !== undefined && a !== null && c !== undefined && c !== null && a !== c) return fail(`${what}: profileId and profile_id differ; send one of them`);
+  const v = a ?? c;
+  if (v === undefined || v === null || v === '') return { ok: true, value: {} };
+  if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_PROFILE_ID_LENGTH) {
+    return fail(`${what}: profileId must be a non-empty string of at most ${MAX_PROFILE_ID_LENGTH} characters`);
+  }
+  return { ok: true, value: { profileId: v } };
+}
+
+/** The most recently stored (or replaced) profile, or null when the table is empty. */
+export async function latestProfile(store: QueryStore): Promise<PersonalProfileRecord | null> {
+  return store.latestProfile();
+}
+
+/** store-profile: shape, key, decrypt check, then the encrypted token into personal_profiles (committed). */
+async function storeProfile(store: QueryStore, payload: unknown, options: QueryOptions, now: number): Promise<Answer> {
+  const r = readProfileUpload(payload);
+  if (!r.ok) return bad(r.message);
+  const cipher = profileCipher(options.env ?? process.env);
+  if (!cipher.ok) return { statusCode: 503, payload: errorBody(cipher.detail) };
+  const check = checkProfileDecrypts(r.value, cipher.fernet);
+  if (!check.ok) return bad(check.detail);
+  const { profileId, encryptedPayload } = r.value;
+  await store.insert('personal_profiles', { profileId, encryptedPayload, createdAt: now, updatedAt: now }, { waitForCommit: true });
+  return { statusCode: 201, payload: { ok: true, profileId, stored: true }, profile: uploadToBlob(r.value) };
+}
+
 const ok = (payload: unknown): Answer => ({ statusCode: 200, payload });
 const bad = (message: string): Answer => ({ statusCode: 400, payload: errorBody(message) });
 
@@ -265,11 +320,27 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
       const windows = await latestWindows(store, r.value.zone, n);
       return windows.length === 0 ? bad('No features available') : ok(windows);
     }
+    case 'store-profile':
+      return storeProfile(store, payload, options, now);
+    case 'profile': {
+      const r = readProfileRequest(payload);
+      if (!r.ok) return bad(r.message);
+      const rec = r.value.profileId === undefined ? await latestProfile(store) : await store.getProfile(r.value.profileId);
+      if (rec === null) {
+        return { statusCode: 404, payload: errorBody(r.value.profileId === undefined ? 'No profile stored' : 'No profile stored with this profile_id') };
+      }
+      return {
+        statusCode: 200,
+        payload: { profileId: rec.profileId, createdAt: rec.createdAt, storedAt: rec.updatedAt },
+        profile: { profile_id: rec.profileId, encrypted_payload: rec.encryptedPayload },
+      };
+    }
   }
 }
 
 /**
- * Runs one query. Bad input: 400; unknown alert: 404; closed store: 503.
+ * Runs one query. Bad input: 400; unknown alert or profile: 404; closed store
+ * or no FERNET_KEY (store-profile): 503; a stored profile: 201.
  * Rejects only with a store failure other than closing (answer 500).
  */
 export async function runQuery(kind: Exclude<QueryKind, 'health'>, store: QueryStore, payload: unknown, options: QueryOptions = {}): Promise<Answer> {

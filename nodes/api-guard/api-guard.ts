@@ -4,10 +4,11 @@
  * limit), admin bearer token and body/query validation of lib/http/api-request;
  * output 1: the validated message for the next nodes, output 2: a ready
  * rejection (statusCode, headers, payload {detail}) for an `http response`.
- * One structured JSON log line per HTTP request (never the body or headers).
+ * One structured JSON log line per HTTP request (never the body or headers:
+ * for `profile` the body is an encrypted personal profile).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { acquireSharedLimiter, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
+import { acquireSharedLimiter, alwaysRequiresAdmin, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
 import { resolveAdminToken } from '../../lib/http/admin-auth';
 import { createLogger, type Logger } from '../../lib/http/log';
 import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
@@ -52,7 +53,7 @@ function readSettings(read: SettingsReader): ApiGuardSettings {
     operation,
     rateLimit: read.number('rateLimit', 60, 0, 100_000, true),
     trustProxy: read.bool('trustProxy', false),
-    requireAdmin: operation === 'admin' || read.bool('requireAdmin', false),
+    requireAdmin: alwaysRequiresAdmin(operation) || read.bool('requireAdmin', false),
     overrideMinutes: read.number('overrideMinutes', 30, 1, MAX_OVERRIDE_MINUTES, true),
     defaultZone: read.text('defaultZone').slice(0, 200),
     logRequests: read.bool('logRequests', true),

@@ -1,8 +1,11 @@
 /**
  * lighting-query: answers of the runtime HTTP API (and dashboards) read from
  * the lighting store: decisions, telemetry, alerts (list, resolve), health,
- * daily energy and the latest feature windows (lib/http/query-api). Output 1:
- * the answer (msg.payload, msg.statusCode 200; health also 503); output 2:
+ * daily energy, the latest feature windows, and encrypted personal profiles
+ * (store-profile: checked against FERNET_KEY, stored encrypted; profile: read
+ * back), lib/http/query-api. Output 1: the answer (msg.payload,
+ * msg.statusCode 200, 201 for store-profile; health also 503; msg.profile =
+ * the still encrypted blob for the profile queries); output 2:
  * not answered (msg.statusCode 4xx/5xx, msg.payload {detail}). msg.req/res
  * are kept, so both outputs can be wired to an `http response` node.
  */
@@ -29,7 +32,7 @@ interface LightingQueryNode extends Node, OwnerStatusListener {
   bus: DaliBusNode | null;
 }
 
-type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean };
+type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean; profile?: unknown };
 type Result = Answer | { statusCode: 500; payload: { detail: string } } | { statusCode: 200 | 503; payload: HealthReport };
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -111,9 +114,10 @@ export = function (RED: NodeAPI): void {
           msg.payload = a.payload;
           msg.statusCode = a.statusCode;
           if ('changed' in a && a.changed !== undefined) msg.changed = a.changed;
+          if ('profile' in a && a.profile !== undefined) msg.profile = a.profile;
           if (a.statusCode < 400 || s.query === 'health') {
             send([msg, null]);
-            const degraded = a.statusCode !== 200;
+            const degraded = a.statusCode >= 300;
             show({
               fill: degraded ? 'yellow' : 'green',
               shape: degraded ? 'ring' : 'dot',

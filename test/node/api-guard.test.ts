@@ -7,16 +7,23 @@
  * http in -> api-guard -> http response flow driven over HTTP.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import apiGuard from '../../nodes/api-guard/api-guard';
 import { sharedLimiterUsers } from '../../lib/http/api-request';
-import { asNodeSet, helper, latestStatus, MessageQueue, message, registerCatalogues } from './helpers';
+import { asNodeSet, helper, latestStatus, MessageQueue, message, registerCatalogues, ROOT } from './helpers';
 
 const guardNode = asNodeSet('api-guard', apiGuard);
 const TOKEN = 'node-test-admin-token';
+/** The reference service's sample personal.json: {profile_id, encrypted_payload}. */
+const SAMPLE_PROFILE = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+  profile_id: string;
+  encrypted_payload: string;
+};
 
 type Out = NodeMessage & { statusCode?: number; headers?: Record<string, string>; waitForCommit?: boolean; control?: unknown; req?: unknown; res?: unknown };
 type Caught = NodeMessage & { error: { message: string } };
@@ -178,6 +185,48 @@ describe('api-guard node', function () {
     const yes = (await accepted.next()) as Out;
     assert.equal(yes.topic, 'aggregate');
     assert.deepEqual(yes.payload, {});
+  });
+
+  it('profile: 401 without the token (requireAdmin off makes no difference), 400 for a bad body, accepted with the token; never logs the body', async () => {
+    const lines = await captureLog(async () => {
+      const g = await start({ operation: 'profile', requireAdmin: false, logRequests: true }, { adminToken: TOKEN });
+      const at = (headers: Record<string, string> = {}): Record<string, unknown> => fakeReq({ path: '/admin/profile', headers });
+      g.receive({ payload: SAMPLE_PROFILE, req: at(), res: {} } as NodeMessage);
+      const no = (await rejected.next()) as Out;
+      assert.equal(no.statusCode, 401);
+      assert.match(no.headers?.['WWW-Authenticate'] ?? '', /^Bearer/);
+
+      const authed = at({ authorization: `Bearer ${TOKEN}` });
+      g.receive({ payload: { profile_id: 'default', encrypted_payload: '{"visual_impairment":"low_vision"}' }, req: authed, res: {} } as NodeMessage);
+      const bad = (await rejected.next()) as Out;
+      assert.equal(bad.statusCode, 400);
+      assert.match((bad.payload as { detail: string }).detail, /^invalid profile: encrypted_payload is not url-safe base64/);
+      assert.ok(!JSON.stringify(bad.payload).includes('low_vision'));
+      g.receive({ payload: { encrypted_payload: SAMPLE_PROFILE.encrypted_payload }, req: authed, res: {} } as NodeMessage);
+      assert.match((((await rejected.next()) as Out).payload as { detail: string }).detail, /profile_id is missing/);
+
+      const res = { marker: 'res' };
+      g.receive({ payload: JSON.stringify(SAMPLE_PROFILE), req: authed, res } as NodeMessage);
+      const ok = (await accepted.next()) as Out;
+      assert.deepEqual(ok.payload, { profileId: 'default', encryptedPayload: SAMPLE_PROFILE.encrypted_payload });
+      assert.equal(ok.topic, 'profile');
+      assert.equal(ok.res, res);
+      // mqtt/inject carry no token: refused, and reported to Catch.
+      g.receive({ payload: SAMPLE_PROFILE });
+      assert.equal(((await rejected.next()) as Out).statusCode, 401);
+      await errors.next();
+      assert.deepEqual(latestStatus(g).fill, 'green');
+    });
+    assert.deepEqual(lines.map((l) => [l.path, l.status]), [['/admin/profile', 401], ['/admin/profile', 400], ['/admin/profile', 400], ['/admin/profile', 200]]);
+    const all = JSON.stringify(lines);
+    for (const secret of [SAMPLE_PROFILE.encrypted_payload.slice(0, 24), 'low_vision', TOKEN]) assert.ok(!all.includes(secret), `${secret} logged`);
+  });
+
+  it('profile without any admin token configured: red ring and 503', async () => {
+    const g = await start({ operation: 'profile' });
+    assert.equal(latestStatus(g).fill, 'red');
+    g.receive({ payload: SAMPLE_PROFILE, req: fakeReq({ headers: { authorization: 'Bearer whatever-it-is' } }), res: {} } as NodeMessage);
+    assert.equal(((await rejected.next()) as Out).statusCode, 503);
   });
 
   it('a blank credential falls back to the ADMIN_TOKEN environment variable', async () => {

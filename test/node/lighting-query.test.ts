@@ -10,9 +10,12 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
-import type { NodeMessage } from 'node-red';
+import type { NodeAPI, NodeMessage } from 'node-red';
+import apiGuard from '../../nodes/api-guard/api-guard';
 import daliBus from '../../nodes/dali-bus/dali-bus';
 import daliDt8Out from '../../nodes/dali-dt8-out/dali-dt8-out';
 import featureWindow from '../../nodes/feature-window/feature-window';
@@ -23,10 +26,11 @@ import { schedulerJobStates } from '../../nodes/shared/schedulers';
 import type { FeatureWindow } from '../../lib/features/types';
 import type { HealthReport } from '../../lib/http/health';
 import type { EnergyDayReport } from '../../lib/http/query-energy';
+import { encryptProfile, Fernet } from '../../lib/crypto';
 import { LightingStore, type AlertRecord, type DecisionRecord, type Page } from '../../lib/store';
-import { asNodeSet, registerCatalogues } from './helpers';
+import { asNodeSet, registerCatalogues, ROOT } from './helpers';
 import { dt8OutNode, simBus } from './dali-node-helpers';
-import { TAB, callsOf, collect, helper, lastStatus, nodeById, storeConfig, tempDir, waitFor } from './store-node-helpers';
+import { TAB, callsOf, collect, helper, lastStatus, nodeById, query, storeConfig, tempDir, waitFor } from './store-node-helpers';
 
 const MODULES: Record<string, NodeInitializer> = {
   'lighting-store': lightingStore,
@@ -35,6 +39,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'retention-prune': retentionPrune,
   'dali-bus': daliBus,
   'dali-dt8-out': daliDt8Out,
+  'api-guard': apiGuard,
 };
 
 async function load(flow: FlowNodeDef[]): Promise<void> {
@@ -49,6 +54,7 @@ interface Answer<T = unknown> extends NodeMessage {
   statusCode: number;
   res?: unknown;
   changed?: boolean;
+  profile?: unknown;
 }
 interface CaughtMsg {
   error: { message: string };
@@ -79,6 +85,16 @@ function prune(schedule: string): FlowNodeDef {
     featureDays: '90', decisionDays: '180', telemetryDays: '180', overrideDays: '30', batchRows: '500', vacuum: false, wires: [[]],
   };
 }
+
+const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
+/** The reference service's sample personal.json, encrypted with REFERENCE_KEY. */
+const SAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+  profile_id: string;
+  encrypted_payload: string;
+};
+/** Plaintext of the sample profile: never in the database file, an answer or a log. */
+const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday', 'chronotype', 'visual_impairment'];
+const ADMIN_TOKEN = 'lq-node-test-admin-token';
 
 const settle = (ms = 150): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -305,5 +321,151 @@ describe('lighting-query node', function () {
     assert.equal(schedulerJobStates().length, 1);
     await helper.unload();
     assert.equal(schedulerJobStates().length, 0);
+  });
+
+  describe('personal profiles: store-profile and profile', () => {
+    const savedKey = process.env.FERNET_KEY;
+    beforeEach(() => {
+      delete process.env.FERNET_KEY;
+    });
+    afterEach(() => {
+      if (savedKey === undefined) delete process.env.FERNET_KEY;
+      else process.env.FERNET_KEY = savedKey;
+    });
+
+    /** Every byte SQLite wrote (the database, its WAL and shared memory), as text. */
+    const fileBytes = (): string =>
+      ['', '-wal', '-shm'].map((ext) => (fs.existsSync(file + ext) ? fs.readFileSync(file + ext).toString('latin1') : '')).join('');
+
+    it('store-profile: 201 {ok, profileId, stored}, msg.profile = the encrypted blob; the row holds only the token', async () => {
+      process.env.FERNET_KEY = REFERENCE_KEY;
+      await load(flow(file, 'store-profile'));
+      const ok = collect<Answer<Record<string, unknown>>>('ok');
+      const res = { id: 'response-object' };
+      // What api-guard (operation profile) sends on.
+      nodeById('q1').receive({ payload: { profileId: SAMPLE.profile_id, encryptedPayload: SAMPLE.encrypted_payload }, res } as NodeMessage);
+      const m = await waitFor('stored', () => ok[0]);
+      assert.equal(m.statusCode, 201);
+      assert.deepEqual(m.payload, { ok: true, profileId: 'default', stored: true });
+      assert.deepEqual(m.profile, SAMPLE);
+      assert.equal(m.res, res);
+      assert.equal(lastStatus(nodeById('q1'))?.fill, 'green');
+      // Committed before the answer: another connection sees the row.
+      const rows = await query(file, 'SELECT profile_id, encrypted_payload FROM personal_profiles');
+      assert.deepEqual(rows, [{ profile_id: 'default', encrypted_payload: SAMPLE.encrypted_payload }]);
+      const bytes = fileBytes();
+      assert.ok(bytes.includes(SAMPLE.encrypted_payload.slice(0, 40)), 'the token is in the file');
+      for (const p of PLAINTEXT) assert.ok(!bytes.includes(p), `plaintext "${p}" in the database file`);
+      assert.ok(!JSON.stringify(m.payload).includes('low_vision'));
+    });
+
+    it('store-profile: a wrong key is a 400 on output 2 and nothing is stored', async () => {
+      process.env.FERNET_KEY = Fernet.generateKey();
+      await load(flow(file, 'store-profile'));
+      const no = collect<Answer<{ detail: string }>>('no');
+      const caught = collect<CaughtMsg>('caught');
+      nodeById('q1').receive({ payload: SAMPLE, res: {} } as NodeMessage);
+      const m = await waitFor('400', () => no[0]);
+      assert.equal(m.statusCode, 400);
+      assert.deepEqual(m.payload, { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' });
+      assert.equal(m.profile, undefined);
+      await settle();
+      assert.equal(caught.length, 0);
+      assert.deepEqual(await query(file, 'SELECT * FROM personal_profiles'), []);
+    });
+
+    it('store-profile: no FERNET_KEY is a 503 on output 2 (done(err) without msg.res) and nothing is stored', async () => {
+      await load(flow(file, 'store-profile'));
+      const no = collect<Answer<{ detail: string }>>('no');
+      const caught = collect<CaughtMsg>('caught');
+      nodeById('q1').receive({ payload: SAMPLE });
+      const m = await waitFor('503', () => no[0]);
+      assert.equal(m.statusCode, 503);
+      assert.deepEqual(m.payload, { detail: 'FERNET_KEY is not set' });
+      assert.match((await waitFor('caught', () => caught[0])).error.message, /FERNET_KEY is not set/);
+      assert.deepEqual(await query(file, 'SELECT * FROM personal_profiles'), []);
+    });
+
+    it('profile: 404 "No profile stored" when none; then the stored blob (latest, or by id) in msg.profile', async () => {
+      await load(flow(file, 'profile'));
+      const ok = collect<Answer<{ profileId: string; createdAt: number; storedAt: number }>>('ok');
+      const no = collect<Answer<{ detail: string }>>('no');
+      const q1 = nodeById('q1');
+      q1.receive({ payload: {}, res: {} } as NodeMessage);
+      const none = await waitFor('404', () => no[0]);
+      assert.equal(none.statusCode, 404);
+      assert.deepEqual(none.payload, { detail: 'No profile stored' });
+
+      const other = encryptProfile('night-shift', { slowerDimDown: true }, new Fernet(REFERENCE_KEY));
+      const t0 = Date.now();
+      await seed(async (s) => {
+        await s.insert('personal_profiles', { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload, updatedAt: t0 - 60_000 }, { waitForCommit: true });
+        await s.insert('personal_profiles', { profileId: other.profile_id, encryptedPayload: other.encrypted_payload, updatedAt: t0 }, { waitForCommit: true });
+      });
+      q1.receive({ payload: {} });
+      const latest = await waitFor('latest', () => ok[0]);
+      assert.equal(latest.statusCode, 200);
+      assert.equal(latest.payload.profileId, 'night-shift');
+      assert.equal(latest.payload.storedAt, t0);
+      assert.deepEqual(latest.profile, other);
+      q1.receive({ payload: { profileId: 'default' } });
+      const byId = await waitFor('by id', () => ok[1]);
+      assert.deepEqual(byId.profile, SAMPLE);
+      assert.equal(byId.payload.profileId, 'default');
+    });
+
+    it('over HTTP: POST /admin/profile through api-guard and store-profile answers 201; GET /admin/profile gives the id back', async () => {
+      process.env.FERNET_KEY = REFERENCE_KEY;
+      let httpNode: http.RequestListener | null = null;
+      const capture: NodeInitializer = (RED: NodeAPI) => {
+        httpNode = RED.httpNode as unknown as http.RequestListener;
+      };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const httpIn = require('@node-red/nodes/core/network/21-httpin.js') as NodeInitializer;
+      const guard = (id: string, operation: string, wires: string[][]): FlowNodeDef => ({
+        id, type: 'api-guard', z: 'f1', name: '', operation, rateLimit: '0', trustProxy: false, requireAdmin: false, overrideMinutes: '30', defaultZone: '', logRequests: false, wires,
+      });
+      const flowDef: FlowNodeDef[] = [
+        TAB,
+        storeConfig('s1', file),
+        { id: 'in1', type: 'http in', z: 'f1', name: '', url: '/admin/profile', method: 'post', upload: false, swaggerDoc: '', wires: [['g1']] },
+        guard('g1', 'profile', [['q1'], ['resp']]),
+        queryNode('store-profile', { wires: [['resp'], ['resp']] }),
+        { id: 'in2', type: 'http in', z: 'f1', name: '', url: '/admin/profile', method: 'get', upload: false, swaggerDoc: '', wires: [['q2']] },
+        { ...queryNode('profile'), id: 'q2', wires: [['resp'], ['resp']] },
+        { id: 'resp', type: 'http response', z: 'f1', name: '', statusCode: '', headers: {}, wires: [] },
+      ];
+      const inits: NodeInitializer[] = [capture, httpIn, ...Object.entries(MODULES).map(([type, init]) => asNodeSet(type, init))];
+      await helper.load(inits, flowDef, { g1: { adminToken: ADMIN_TOKEN } });
+      assert.ok(httpNode, 'RED.httpNode captured');
+      const server = http.createServer(httpNode);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+          fetch(`${base}/admin/profile`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+        const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+        assert.equal((await post(SAMPLE)).status, 401);
+        const bad = await post({ profile_id: 'default' }, auth);
+        assert.equal(bad.status, 400);
+        assert.match(((await bad.json()) as { detail: string }).detail, /encrypted_payload is missing/);
+        const t = SAMPLE.encrypted_payload;
+        const i = Math.floor(t.length / 2);
+        const tampered = await post({ ...SAMPLE, encrypted_payload: t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1) }, auth);
+        assert.equal(tampered.status, 400);
+        assert.deepEqual(await tampered.json(), { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' });
+        assert.deepEqual(await query(file, 'SELECT * FROM personal_profiles'), []);
+
+        const stored = await post(SAMPLE, auth);
+        assert.equal(stored.status, 201);
+        assert.deepEqual(await stored.json(), { ok: true, profileId: 'default', stored: true });
+        const got = await fetch(`${base}/admin/profile`);
+        assert.equal(got.status, 200);
+        assert.equal(((await got.json()) as { profileId: string }).profileId, 'default');
+        for (const p of PLAINTEXT) assert.ok(!fileBytes().includes(p), `plaintext "${p}" in the database file`);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
   });
 });

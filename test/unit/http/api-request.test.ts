@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   acquireSharedLimiter,
   ALERT_QUERY_KINDS,
@@ -15,6 +17,10 @@ import { RateLimiter } from '../../../lib/http/rate-limit';
 import { ALERT_KINDS } from '../../../lib/store/schema';
 
 const TOKEN = 'super-secret-admin-token';
+/** The reference service's sample personal.json (a Fernet token made with its README key). */
+const SAMPLE_PROFILE = JSON.parse(
+  fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8'),
+) as { profile_id: string; encrypted_payload: string };
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 
 function accepted(r: ApiResult): Extract<ApiResult, { ok: true }> {
@@ -139,6 +145,35 @@ describe('lib/http api-request: validation per operation', () => {
     assert.equal(a.topic, 'aggregate');
   });
 
+  it('profile: the reference blob (object or JSON text) becomes {profileId, encryptedPayload}, topic profile', () => {
+    const expected = { profileId: 'default', encryptedPayload: SAMPLE_PROFILE.encrypted_payload };
+    for (const body of [SAMPLE_PROFILE, JSON.stringify(SAMPLE_PROFILE)]) {
+      const a = accepted(v('profile', body));
+      assert.deepEqual(a.payload, expected);
+      assert.equal(a.topic, 'profile');
+      assert.equal(a.statusCode, undefined, 'the answer status is the store step\'s (lighting-query store-profile)');
+    }
+  });
+
+  it('profile: anything but {profile_id, encrypted_payload: <Fernet token>} is a 400 that never quotes the body', () => {
+    const token = SAMPLE_PROFILE.encrypted_payload;
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /profile_id is missing/],
+      ['', /not valid JSON/],
+      [[SAMPLE_PROFILE], /must be a JSON object/],
+      [{ profile_id: 'default' }, /encrypted_payload is missing/],
+      [{ profile_id: '', encrypted_payload: token }, /profile_id must be a non-empty string of at most 64/],
+      [{ profile_id: 'default', encrypted_payload: '{"visual_impairment":"low_vision"}' }, /encrypted_payload is not url-safe base64/],
+      [{ profile_id: 'default', encrypted_payload: 'QUJD'.repeat(40) }, /version byte 0x80/],
+      [{ profile_id: 'default', encrypted_payload: token, age: 38 }, /unknown field "age"/],
+    ];
+    for (const [body, pattern] of cases) {
+      const r = rejected(v('profile', body), 400, pattern);
+      assert.match(r.body.detail, /^invalid profile: /);
+      assert.ok(!r.body.detail.includes('low_vision') && !r.body.detail.includes(token.slice(0, 30)), r.body.detail);
+    }
+  });
+
   it('never throws, whatever the payload', () => {
     const hostile = [undefined, null, 0, 'x', [], Buffer.from('{}'), { get zone(): string { throw new Error('boom'); } }, Object.create(null)];
     for (const op of API_OPERATIONS) {
@@ -203,6 +238,19 @@ describe('lib/http api-request: ApiGuard', () => {
     }
     const ok = accepted(g.check({ req: req({ headers: { authorization: `Bearer ${TOKEN}` } }), payload: {} }).result);
     assert.equal(ok.topic, 'aggregate');
+  });
+
+  it('profile always requires the admin token (even with requireAdmin false): 401 before the body is looked at', () => {
+    const g = new ApiGuard({ operation: 'profile', requireAdmin: false, adminToken: TOKEN });
+    assert.equal(g.requireAdmin, true);
+    rejected(g.check({ req: req({ path: '/admin/profile' }), payload: SAMPLE_PROFILE }).result, 401);
+    rejected(g.check({ req: req({ headers: { authorization: 'Bearer wrong-token-123' } }), payload: { nonsense: 1 } }).result, 401);
+    rejected(g.check({ payload: SAMPLE_PROFILE }).result, 401, /only an HTTP request/);
+    const authed = req({ headers: { authorization: `Bearer ${TOKEN}` } });
+    rejected(g.check({ req: authed, payload: { profile_id: 'default' } }).result, 400, /encrypted_payload is missing/);
+    const ok = accepted(g.check({ req: authed, payload: SAMPLE_PROFILE }).result);
+    assert.deepEqual(ok.payload, { profileId: 'default', encryptedPayload: SAMPLE_PROFILE.encrypted_payload });
+    rejected(new ApiGuard({ operation: 'profile', adminToken: null }).check({ req: authed, payload: SAMPLE_PROFILE }).result, 503);
   });
 
   it('admin without a configured token: 503 for every request, and the problem is reported', () => {

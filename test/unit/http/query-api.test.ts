@@ -10,11 +10,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { validateFeatureWindow } from '../../../lib/control';
 import { FeatureWindowService, type FeatureWindow } from '../../../lib/features';
+import { encryptProfile, Fernet } from '../../../lib/crypto';
 import {
   combineSchedulerStates,
   daliProbe,
+  latestProfile,
   latestWindows,
   packageVersion,
+  readProfileRequest,
   readPageRequest,
   readResolveRequest,
   runQuery,
@@ -23,6 +26,13 @@ import {
 import { LightingStore, type DecisionRecord, type Page } from '../../../lib/store';
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
+const SAMPLE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+  profile_id: string;
+  encrypted_payload: string;
+};
+/** Plaintext of the sample profile: never in a row, an answer or a message. */
+const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday', 'chronotype'];
 const MIN = 60_000;
 
 function fw(zone: string, windowStart: number, over: Partial<FeatureWindow> = {}): FeatureWindow {
@@ -242,6 +252,100 @@ describe('lib/http/query-api', function () {
         assert.doesNotThrow(() => validateFeatureWindow(w));
       } finally {
         await svc.stop();
+      }
+    });
+  });
+
+  describe('personal profiles: store-profile and profile', () => {
+    const env = { FERNET_KEY: REFERENCE_KEY };
+    const rows = async (store: LightingStore): Promise<unknown[]> => {
+      await store.flush();
+      return store.exclusive((db) => db.all('SELECT * FROM personal_profiles'));
+    };
+
+    it('store-profile: the reference sample with FERNET_KEY is stored encrypted (committed) and answered 201 with the blob', async () => {
+      const store = await openStore();
+      const a = await runQuery('store-profile', store, { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload }, { env, now: () => T0 });
+      assert.deepEqual(a, { statusCode: 201, payload: { ok: true, profileId: 'default', stored: true }, profile: SAMPLE });
+      // Committed: another handle on the same file sees it at once.
+      const other = await LightingStore.open({ path: store.path });
+      open.push(other);
+      assert.deepEqual(await other.getProfile('default'), { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload, createdAt: T0, updatedAt: T0 });
+      const text = JSON.stringify(await rows(store));
+      for (const p of PLAINTEXT) assert.ok(!text.includes(p), `row holds ${p}`);
+      assert.ok(!JSON.stringify(a).includes('low_vision'));
+    });
+
+    it('store-profile: the reference names and JSON text are accepted too; a second upload replaces the token, keeps createdAt', async () => {
+      const store = await openStore();
+      assert.equal((await runQuery('store-profile', store, JSON.stringify(SAMPLE), { env, now: () => T0 })).statusCode, 201);
+      const f = new Fernet(REFERENCE_KEY);
+      const newer = encryptProfile('default', { photosensitive: true, minIntensityPct: 25 }, f);
+      const a = await runQuery('store-profile', store, newer, { env, now: () => T0 + MIN });
+      assert.equal(a.statusCode, 201);
+      assert.deepEqual(await store.getProfile('default'), { profileId: 'default', encryptedPayload: newer.encrypted_payload, createdAt: T0, updatedAt: T0 + MIN });
+      assert.equal((await rows(store)).length, 1);
+    });
+
+    it('store-profile: a wrong key or a tampered token is a 400 and nothing is stored', async () => {
+      const store = await openStore();
+      const wrong = await runQuery('store-profile', store, SAMPLE, { env: { FERNET_KEY: Fernet.generateKey() } });
+      assert.deepEqual(wrong, { statusCode: 400, payload: { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' } });
+      const t = SAMPLE.encrypted_payload;
+      const i = Math.floor(t.length / 2);
+      const tampered = { ...SAMPLE, encrypted_payload: t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1) };
+      assert.equal((await runQuery('store-profile', store, tampered, { env })).statusCode, 400);
+      assert.deepEqual(await rows(store), []);
+    });
+
+    it('store-profile: no FERNET_KEY (or an invalid one) is a 503 and nothing is stored; a bad body a 400', async () => {
+      const store = await openStore();
+      assert.deepEqual(await runQuery('store-profile', store, SAMPLE, { env: {} }), { statusCode: 503, payload: { detail: 'FERNET_KEY is not set' } });
+      const invalidKey = await runQuery('store-profile', store, SAMPLE, { env: { FERNET_KEY: 'short-secret' } });
+      assert.equal(invalidKey.statusCode, 503);
+      assert.ok(!JSON.stringify(invalidKey).includes('short-secret'));
+      const bad = await runQuery('store-profile', store, { profile_id: 'default', encrypted_payload: '{"visual_impairment": "low_vision"}' }, { env });
+      assert.equal(bad.statusCode, 400);
+      assert.match((bad.payload as { detail: string }).detail, /^invalid profile: encrypted_payload is not url-safe base64/);
+      assert.equal((await runQuery('store-profile', store, undefined, { env })).statusCode, 400);
+      assert.deepEqual(await rows(store), []);
+    });
+
+    it('store-profile: a token encrypted for another profile_id is a 400 (it cannot be filed under a new id)', async () => {
+      const store = await openStore();
+      const a = await runQuery('store-profile', store, { ...SAMPLE, profile_id: 'someone-else' }, { env });
+      // The sample payload carries profile_id "default" inside.
+      assert.equal(a.statusCode, 400);
+      assert.match((a.payload as { detail: string }).detail, /profile_id inside encrypted_payload differs/);
+      assert.deepEqual(await rows(store), []);
+    });
+
+    it('profile: the blob by id or the latest stored; 404 "No profile stored" when none', async () => {
+      const store = await openStore();
+      assert.deepEqual(await runQuery('profile', store, {}), { statusCode: 404, payload: { detail: 'No profile stored' } });
+      assert.equal(await latestProfile(store), null);
+      const f = new Fernet(REFERENCE_KEY);
+      const other = encryptProfile('night-shift', { slowerDimDown: true }, f);
+      await runQuery('store-profile', store, SAMPLE, { env, now: () => T0 });
+      await runQuery('store-profile', store, other, { env, now: () => T0 + MIN });
+
+      const latest = await runQuery('profile', store, undefined);
+      assert.deepEqual(latest, { statusCode: 200, payload: { profileId: 'night-shift', createdAt: T0 + MIN, storedAt: T0 + MIN }, profile: other });
+      const byId = await runQuery('profile', store, { profileId: 'default' });
+      assert.deepEqual(byId, { statusCode: 200, payload: { profileId: 'default', createdAt: T0, storedAt: T0 }, profile: SAMPLE });
+      assert.deepEqual((await runQuery('profile', store, { profile_id: 'default' })).payload, byId.payload);
+      // Re-uploading the older one makes it the latest.
+      await runQuery('store-profile', store, SAMPLE, { env, now: () => T0 + 2 * MIN });
+      assert.equal(((await runQuery('profile', store, {})).payload as { profileId: string }).profileId, 'default');
+
+      assert.deepEqual(await runQuery('profile', store, { profileId: 'nobody' }), { statusCode: 404, payload: { detail: 'No profile stored with this profile_id' } });
+    });
+
+    it('profile: a bad profileId is a 400', () => {
+      assert.deepEqual(readProfileRequest(undefined), { ok: true, value: {} });
+      assert.deepEqual(readProfileRequest({ profileId: 'a' }), { ok: true, value: { profileId: 'a' } });
+      for (const p of [5, { profileId: 5 }, { profileId: 'x'.repeat(65) }, { profileId: 'a', profile_id: 'b' }, { profileId: '  ' }]) {
+        assert.equal(readProfileRequest(p).ok, false, JSON.stringify(p));
       }
     });
   });
