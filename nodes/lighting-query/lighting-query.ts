@@ -128,8 +128,9 @@ export = function (RED: NodeAPI): void {
           }
           const detail = (a.payload as { detail: string }).detail;
           send([null, msg]);
-          show({ fill: 'red', shape: 'ring', text: short(`${a.statusCode}: ${detail}`) });
-          if (msg.res !== undefined) {
+          const notFound = a.statusCode === 404;
+          show({ fill: notFound ? 'yellow' : 'red', shape: 'ring', text: short(`${a.statusCode}: ${detail}`) });
+          if (msg.res !== undefined || notFound) {
             if (a.statusCode >= 500) this.error(detail);
             done();
           } else done(new Error(detail));
