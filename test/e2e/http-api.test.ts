@@ -20,6 +20,9 @@ import { closedPort } from '../helpers/fake-openai-server';
 import { NodeRedRuntime, PROJECT_ROOT } from './harness';
 
 const ADMIN_TOKEN = 'e2e-admin-token-7c1f9a';
+/** The reference service's sample key and profile (test/fixtures/fernet/reference-personal.json). */
+const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
+const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday'];
 const ZONE = 'office-1';
 
 function query<T>(dbFile: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -80,6 +83,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
   let rt: NodeRedRuntime;
   let dbFile: string;
   let live: LiveSocket;
+  let env: Record<string, string>;
   const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as object[];
   const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -87,17 +91,14 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-api-')) : undefined;
     const port = await closedPort();
-    rt = await NodeRedRuntime.start({
-      userDir,
-      flows,
-      env: {
+    env = {
         ADMIN_TOKEN,
         OPENAI_API_KEY: 'sk-e2e-not-a-real-key',
         OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
         DB_URL: '',
-        FERNET_KEY: '',
-      },
-    });
+        FERNET_KEY: REFERENCE_KEY,
+    };
+    rt = await NodeRedRuntime.start({ userDir, flows, env });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
     live = await LiveSocket.open(`ws://127.0.0.1:${rt.port}/ws/live`);
   });
@@ -295,6 +296,42 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     assert.equal(bad.status, 400, bad.text);
   });
 
+  it('POST /admin/profile stores an encrypted profile (admin only) and the deciders use its hints', async () => {
+    const blob = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+      profile_id: string;
+      encrypted_payload: string;
+    };
+    // A bright, occupied zone: the rules alone give the occupied floor (10 %).
+    assert.equal((await rt.request('POST', '/ingest/sensor', { sensor_id: 'bright-1', zone: 'bright-1', lux: 5000, presence: true })).status, 201);
+    assert.equal((await rt.request('POST', '/admin/aggregate-now', undefined, bearer)).status, 200);
+    const before = await rt.request('POST', '/predict', { zone: 'bright-1' });
+    assert.equal(before.status, 200, before.text);
+    assert.ok((before.json as { intensity: number }).intensity < 30, before.text);
+
+    assert.equal((await rt.request('POST', '/admin/profile', blob)).status, 401, 'admin only');
+    const bad = await rt.request('POST', '/admin/profile', { profile_id: 'x', encrypted_payload: 'not-a-token' }, bearer);
+    assert.equal(bad.status, 400, bad.text);
+    // One ciphertext character changed: same length, the HMAC no longer verifies.
+    const flip = (c: string): string => (c === 'A' ? 'B' : 'A');
+    const tampered = { ...blob, encrypted_payload: `${blob.encrypted_payload.slice(0, 60)}${flip(blob.encrypted_payload[60] ?? 'A')}${blob.encrypted_payload.slice(61)}` };
+    const refused = await rt.request('POST', '/admin/profile', tampered, bearer);
+    assert.equal(refused.status, 400, refused.text);
+    assert.match((refused.json as { detail: string }).detail, /cannot be decrypted/);
+    const stored = await rt.request('POST', '/admin/profile', blob, bearer);
+    assert.equal(stored.status, 201, stored.text);
+    assert.deepEqual(stored.json, { ok: true, profileId: blob.profile_id, stored: true });
+    const rows = await query<{ profile_id: string; encrypted_payload: string }>(dbFile, 'SELECT * FROM personal_profiles');
+    assert.deepEqual(rows.map((r) => [r.profile_id, r.encrypted_payload]), [[blob.profile_id, blob.encrypted_payload]], 'stored encrypted, as sent');
+
+    const after = await rt.request('POST', '/predict', { zone: 'bright-1' });
+    assert.equal(after.status, 200, after.text);
+    assert.equal((after.json as { intensity: number }).intensity, 30, `the low-vision floor: ${after.text}`);
+    for (const p of PLAINTEXT) {
+      assert.ok(!after.text.includes(p) && !stored.text.includes(p), `an answer contains ${p}`);
+      assert.ok(!rt.logLines.some((l) => l.includes(p)), `the log contains ${p}`);
+    }
+  });
+
   it('logs requests as structured JSON lines without the admin token', () => {
     const json = rt.logLines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(json.some((l) => l.operation === 'control'), 'a JSON line per request');
@@ -317,6 +354,28 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
 
   it('logged no warning or error of its own through all of the above', () => {
     // The AI endpoint is a closed port on purpose: ai-decide's fallback warnings are expected.
+    assert.deepEqual(rt.ourProblems([/ai-decide/]), []);
+    // Errors a catch node handled are logged by the flow's "errors" debug node: none expected.
+    assert.deepEqual(rt.logLines.filter((l) => /\[debug:errors\]/.test(l)), []);
+  });
+
+  it('after a restart: the override, the stored profile and the data are still there', async () => {
+    live.close();
+    await rt.stop();
+    rt = await NodeRedRuntime.start({ userDir: rt.userDir, env });
+    const health = await rt.request('GET', '/healthz');
+    assert.equal(health.status, 200, health.text);
+    // The profile is loaded from the database at start: the floor holds without a new upload.
+    let intensity = -1;
+    for (let i = 0; i < 30 && intensity !== 30; i++) {
+      const r = await rt.request('POST', '/predict', { zone: 'bright-1' });
+      assert.equal(r.status, 200, r.text);
+      intensity = (r.json as { intensity: number }).intensity;
+      if (intensity !== 30) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(intensity, 30);
+    const telemetry = await rt.request('GET', '/telemetry?source=manual');
+    assert.ok((telemetry.json as { items: Array<{ intensity: number }> }).items.some((d) => d.intensity === 55));
     assert.deepEqual(rt.ourProblems([/ai-decide/]), []);
   });
 });
