@@ -44,6 +44,12 @@ export = function (RED: NodeAPI): void {
       invalid('baseUrl', baseUrl, '-');
       baseUrl = '';
     }
+    // Blank: OPENAI_BASE_URL as the OpenAI SDK reads it (an unusable value is reported, not used).
+    const envBaseUrl = (process.env.OPENAI_BASE_URL ?? '').trim();
+    if (baseUrl === '' && envBaseUrl !== '') {
+      if (usableBaseUrl(envBaseUrl)) baseUrl = envBaseUrl;
+      else invalid('OPENAI_BASE_URL', envBaseUrl, '-');
+    }
     this.settings = {
       model,
       baseUrl,
