@@ -194,6 +194,8 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     assert.ok(sp.cct >= 1800 && sp.cct <= 6500);
     assert.equal(sp.source, 'rules', 'the AI endpoint is a closed port: the rules decide');
     assert.match(sp.reason, /AI not used/);
+    // OPENAI_BASE_URL (the provider's base URL is blank in the flow) sent the request to the closed local port.
+    await rt.waitForLog(/\[ai-decide:predict\] AI fallback: network .*ECONNREFUSED/, 5000);
     const bad = await rt.request('POST', '/predict', { zone: 42 });
     assert.equal(bad.status, 400, bad.text);
   });
