@@ -500,6 +500,14 @@ export function tickWindow(state: RulesState, now: number): FeatureWindow | null
   };
 }
 
+function checkReadingTs(ts: number): void {
+  if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
+}
+
+function checkReadingLux(lux: number): void {
+  if (!isFiniteNumber(lux) || lux < 0 || lux > 1e6) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+}
+
 /** A fast-path reading older than the last decision by more than this is ignored, ms. */
 const STALE_READING_MS = 60_000;
 
@@ -653,22 +661,17 @@ export class RulesController {
    */
   onPresence(zone: string, ts: number, present: boolean, opts: { lux?: number | null; hints?: ControlHints | null } = {}): RulesDecision | null {
     checkZone(zone);
-    if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
+    checkReadingTs(ts);
     if (typeof present !== "boolean") throw new ControlInputError("presence", "must be true or false");
     const lux = opts.lux;
-    if (lux != null && (!isFiniteNumber(lux) || lux < 0 || lux > 1e6)) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+    if (lux != null) checkReadingLux(lux);
     if (!present) return null;
-    const state = this.states.get(zone);
-    if (!state || !state.clock) return null;
-    const last = state.lastDecisionAt ?? ts;
-    if (ts < last - STALE_READING_MS) return null;
-    const now = Math.max(ts, last);
-    const occ = state.occupancy;
-    const holdMs = this.config.occupancy.holdMinutes * 60_000;
-    const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
-    const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs;
+    const r = this.#readingState(zone, ts);
+    if (!r) return null;
+    const { state, now, occupied, rateLimited } = r;
     if (occupied && !fastPathNotApplied(state, state.intensity)) {
       // Movement restarts the run-on timer; the light is already at the occupied level.
+      const occ = state.occupancy;
       if (occ.lastPresenceAt === null || now > occ.lastPresenceAt) state.occupancy = { ...occ, lastPresenceAt: now };
       if (lux == null || rateLimited || state.intensity === null) return null;
       return this.#luxFastPath(state, now, lux, opts.hints ?? null);
@@ -687,19 +690,30 @@ export class RulesController {
    */
   onLux(zone: string, ts: number, lux: number, opts: { hints?: ControlHints | null } = {}): RulesDecision | null {
     checkZone(zone);
-    if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
-    if (!isFiniteNumber(lux) || lux < 0 || lux > 1e6) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+    checkReadingTs(ts);
+    checkReadingLux(lux);
+    const r = this.#readingState(zone, ts);
+    if (!r || !r.occupied || r.rateLimited || r.state.intensity === null) return null;
+    return this.#luxFastPath(r.state, r.now, lux, opts.hints ?? null);
+  }
+
+  /**
+   * The zone's state for a reading at `ts`: null without a window yet (no
+   * local clock) or for a reading more than a minute older than the last
+   * decision; else the decision time, whether the hold still runs and
+   * whether a fast-path decision came within fastPathMinIntervalMs.
+   */
+  #readingState(zone: string, ts: number): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
     const state = this.states.get(zone);
-    if (!state || !state.clock || state.intensity === null) return null;
+    if (!state || !state.clock) return null;
     const last = state.lastDecisionAt ?? ts;
     if (ts < last - STALE_READING_MS) return null;
     const now = Math.max(ts, last);
     const occ = state.occupancy;
     const holdMs = this.config.occupancy.holdMinutes * 60_000;
     const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
-    if (!occupied) return null;
-    if (state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs) return null;
-    return this.#luxFastPath(state, now, lux, opts.hints ?? null);
+    const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs;
+    return { state, now, occupied, rateLimited };
   }
 
   /**
