@@ -94,8 +94,7 @@ describe(`rules-fallback -> override-gate over HTTP (${path.basename(path.dirnam
 
   after(async () => {
     if (rt) {
-      await rt.stop();
-      if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
+      await rt.stopAndClean();
     }
   });
 

@@ -190,8 +190,7 @@ describe(`DALI nodes in a real Node-RED runtime over a LUBA pty (${path.basename
 
   after(async () => {
     if (rt) {
-      await rt.stop();
-      if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
+      await rt.stopAndClean();
     }
     await killAll();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

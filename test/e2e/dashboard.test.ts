@@ -16,11 +16,10 @@
  * Screenshots: test-artifacts/screenshots/<nodered-version>/dashboard*.png.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { NodeRedRuntime, PACKAGE_NAME, PROJECT_ROOT, runtimeDescription } from './harness';
-import { formatProblem, launchBrowser, requireChromium, screenshotDir, type AllowedProblem, type BrowserSession } from '../helpers/browser';
+import { launchBrowser, requireChromium, screenshotDir, type AllowedProblem, type BrowserSession } from '../helpers/browser';
 import { DASHBOARD_PACKAGE, flowFileProblems, makeDashboardUserDir, readFlowFile, seriesPixels, timeZoneWithLocalHour, type FlowNode } from '../helpers/dashboard';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'dashboard', 'smart-lighting-dashboard.json');
@@ -120,18 +119,9 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
   after(async function () {
     this.timeout(30000);
     try {
-      if (browser) {
-        if (browser.warnings.length) {
-          process.stdout.write(`      browser console warnings (not failures):\n${browser.warnings.map((w) => `        ${formatProblem(w)}`).join('\n')}\n`);
-        }
-        await browser.close();
-      }
+      if (browser) await browser.close();
     } finally {
-      if (rt) {
-        await rt.stop();
-        if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
-        else fs.rmSync(rt.userDir, { recursive: true, force: true });
-      }
+      if (rt) await rt.stopAndClean(true);
     }
   });
 

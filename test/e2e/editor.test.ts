@@ -15,7 +15,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NodeRedRuntime, PACKAGE_NAME, PROJECT_ROOT } from './harness';
-import { launchBrowser, requireChromium, screenshotDir, formatProblem, type AllowedProblem, type BrowserSession } from '../helpers/browser';
+import { launchBrowser, requireChromium, screenshotDir, type AllowedProblem, type BrowserSession } from '../helpers/browser';
 import type { Locator, Page } from 'playwright-core';
 
 const CATEGORY = 'smart lighting';
@@ -161,17 +161,9 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
   after(async function () {
     this.timeout(30000);
     try {
-      if (browser) {
-        if (browser.warnings.length) {
-          process.stdout.write(`      browser console warnings (not failures):\n${browser.warnings.map((w) => `        ${formatProblem(w)}`).join('\n')}\n`);
-        }
-        await browser.close();
-      }
+      if (browser) await browser.close();
     } finally {
-      if (rt) {
-        await rt.stop();
-        if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
-      }
+      if (rt) await rt.stopAndClean();
     }
   });
 

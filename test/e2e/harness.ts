@@ -12,9 +12,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../helpers/free-port';
 
 export const PACKAGE_NAME = 'node-red-contrib-smart-lighting-dali';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -53,17 +53,7 @@ export function runtimeDescription(): { nodeBin: string; nodeRedDir: string; use
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function linkPackage(userDir: string, userModules: string | undefined): void {
   const nm = path.join(userDir, 'node_modules');
@@ -197,6 +187,13 @@ export class NodeRedRuntime {
   /** problems() without Node-RED's own first-start warnings (and without lines matching `expected`). */
   ourProblems(expected: readonly RegExp[] = []): string[] {
     return this.problems().filter((l) => ![...CORE_FIRST_START_WARNINGS, ...expected].some((re) => re.test(l)));
+  }
+
+  /** stop(), then keep the log in the user directory (E2E_KEEP_LOGS) or, with `removeUserDir`, delete the directory. */
+  async stopAndClean(removeUserDir = false): Promise<void> {
+    await this.stop();
+    if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(this.userDir, 'node-red.log'), this.logLines.join('\n'));
+    else if (removeUserDir) fs.rmSync(this.userDir, { recursive: true, force: true });
   }
 
   async stop(): Promise<number | null> {

@@ -106,8 +106,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
   after(async () => {
     live?.close();
     if (rt) {
-      await rt.stop();
-      if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
+      await rt.stopAndClean();
     }
   });
 

@@ -45,8 +45,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
 
   after(async () => {
     if (rt) {
-      await rt.stop();
-      if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
+      await rt.stopAndClean();
     }
   });
 

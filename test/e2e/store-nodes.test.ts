@@ -107,8 +107,7 @@ describe(`store nodes in a real Node-RED (${path.basename(path.dirname(runtimeDe
 
   after(async () => {
     if (rt) {
-      await rt.stop();
-      if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(rt.userDir, 'node-red.log'), rt.logLines.join('\n'));
+      await rt.stopAndClean();
     }
   });
 

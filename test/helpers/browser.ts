@@ -78,6 +78,7 @@ export interface BrowserSession {
   readonly warnings: PageProblem[];
   /** Problems since `mark` (a previous `problems.length`), formatted one per line. */
   problemsSince(mark: number): string[];
+  /** Closes the browser; console warnings seen are printed for the record first. */
   close(): Promise<void>;
 }
 
@@ -163,6 +164,9 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSe
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (warnings.length) {
+        process.stdout.write(`      browser console warnings (not failures):\n${warnings.map((w) => `        ${formatProblem(w)}`).join('\n')}\n`);
+      }
       try {
         await context.close();
       } finally {
