@@ -8,8 +8,9 @@
  * Time column per table: ts (raw_sensor_events, weather_events, decisions,
  * telemetry), window_start (feature_windows); manual_overrides are deleted
  * when they ended before the cutoff (the earlier of cleared_at and
- * expires_at); an override that never ended is never pruned.
- * personal_profiles are never pruned.
+ * expires_at); an override that never ended is never pruned. Alerts are
+ * deleted when they were resolved before the cutoff; an active alert is never
+ * pruned. personal_profiles are never pruned.
  *
  * Each batch is one DELETE of at most batchRows rows picked by rowid through
  * the time index, run while holding the store's lock; between batches the lock
@@ -25,6 +26,8 @@ export interface RetentionDays {
   decisionDays: number | null;
   telemetryDays: number | null;
   overrideDays: number | null;
+  /** Resolved alerts, by when they were resolved. */
+  alertDays: number | null;
 }
 
 /** The reference service's retention (README "Data policy and retention"); overrides 30 days after they ended. */
@@ -35,11 +38,12 @@ export const DEFAULT_RETENTION_DAYS: Readonly<RetentionDays> = Object.freeze({
   decisionDays: 180,
   telemetryDays: 180,
   overrideDays: 30,
+  alertDays: 180,
 });
 
 export const DAY_MS = 86_400_000;
 
-export type PrunedTable = 'raw_sensor_events' | 'weather_events' | 'feature_windows' | 'decisions' | 'telemetry' | 'manual_overrides';
+export type PrunedTable = 'raw_sensor_events' | 'weather_events' | 'feature_windows' | 'decisions' | 'telemetry' | 'manual_overrides' | 'alerts';
 
 interface PruneTarget {
   table: PrunedTable;
@@ -56,6 +60,8 @@ const TARGETS: readonly PruneTarget[] = [
   { table: 'telemetry', days: 'telemetryDays', time: 'ts' },
   // When the override ended: the earlier of cleared_at and expires_at (scalar MIN is NULL if either is NULL).
   { table: 'manual_overrides', days: 'overrideDays', time: 'COALESCE(MIN(cleared_at, expires_at), cleared_at, expires_at)' },
+  // Active alerts (resolved_at NULL) never match.
+  { table: 'alerts', days: 'alertDays', time: 'resolved_at' },
 ];
 
 export interface PruneOptions extends Partial<RetentionDays> {

@@ -31,6 +31,7 @@ interface RetentionPruneSettings {
   decisionDays: number;
   telemetryDays: number;
   overrideDays: number;
+  alertDays: number;
   batchRows: number;
   vacuum: boolean;
 }
@@ -59,6 +60,7 @@ export = function (RED: NodeAPI): void {
       decisionDays: days('decisionDays', 180),
       telemetryDays: days('telemetryDays', 180),
       overrideDays: days('overrideDays', 30),
+      alertDays: days('alertDays', 180),
       batchRows: read.number('batchRows', 500, 1, 100000, true),
       vacuum: read.bool('vacuum'),
     };
@@ -72,6 +74,7 @@ export = function (RED: NodeAPI): void {
       decisionDays: s.decisionDays,
       telemetryDays: s.telemetryDays,
       overrideDays: s.overrideDays,
+      alertDays: s.alertDays,
       batchRows: s.batchRows,
       vacuum: s.vacuum,
     });

@@ -119,6 +119,26 @@ describe('lib/store retention prune', function () {
     assert.equal(counts.decisions, 4);
   });
 
+  it('prunes alerts resolved before the cutoff (180 days by default); active alerts stay however old', async () => {
+    const s = await fresh();
+    const cutoff = NOW - 180 * DAY_MS;
+    const raise = async (zone: string, ts: number, resolvedAt: number | null): Promise<void> => {
+      const { id } = await s.raiseAlert({ ts, zone, kind: 'sensorStale', message: zone });
+      if (resolvedAt !== null) await s.resolveAlert(id, 'test', resolvedAt);
+    };
+    await raise('resolved-before', cutoff - 10 * DAY_MS, cutoff - 1);
+    await raise('resolved-at', cutoff - 10 * DAY_MS, cutoff);
+    await raise('resolved-recently', cutoff - 10 * DAY_MS, NOW - DAY_MS);
+    await raise('active-ancient', 1, null);
+    const report = await prune(s, { now: NOW });
+    assert.equal(report.tables.alerts.deleted, 1);
+    assert.equal(report.tables.alerts.days, 180);
+    const left = await s.alerts({ status: 'all', limit: 10 });
+    assert.deepEqual(left.items.map((a) => a.zone).sort(), ['active-ancient', 'resolved-at', 'resolved-recently']);
+    const none = await prune(s, { now: NOW + 400 * DAY_MS, alertDays: null });
+    assert.equal(none.tables.alerts.deleted, 0, 'null skips the table');
+  });
+
   it('deletes in batches of batchRows and reports them', async () => {
     const s = await fresh();
     await s.exclusive((db) =>
