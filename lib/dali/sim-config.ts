@@ -29,6 +29,18 @@ import { EventScheme } from './types';
 
 export type SimScenarioName = 'office' | 'corridor' | 'static';
 
+/**
+ * The Python service's USE_MOCK_DALI: "true", "1", "yes" or "on" (any case)
+ * mean simulate; "false", "0", "no", "off" or blank mean use the configured
+ * interface. Anything else is reported as invalid (null) and not used.
+ */
+export function parseUseMockDali(value: string | undefined): boolean | null {
+  const v = (value ?? '').trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['', 'false', '0', 'no', 'off'].includes(v)) return false;
+  return null;
+}
+
 /** Physical Tc limits of the simulated gear: 6500 K and 1800 K. */
 export const SIM_COOLEST_MIREK = 153;
 export const SIM_WARMEST_MIREK = 555;

@@ -14,7 +14,7 @@ import type { NodeAPI, NodeStatus } from 'node-red';
 import { parseShortList } from '../../lib/dali/address-spec';
 import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
 import { listSerialPorts } from '../../lib/dali/interfaces';
-import { parseSimGroups, type SimulationSpec } from '../../lib/dali/sim-config';
+import { parseSimGroups, parseUseMockDali, type SimulationSpec } from '../../lib/dali/sim-config';
 import type { InterfaceKind } from '../../lib/dali/types';
 import { createUserRegistry, type DaliBusNode, type DaliBusSettings, type SimScenario } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
@@ -72,7 +72,12 @@ export = function (RED: NodeAPI): void {
   function DaliBus(this: DaliBusNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
-    const interfaceType = read.choice('interfaceType', INTERFACES, 'simulator');
+    const configured = read.choice('interfaceType', INTERFACES, 'simulator');
+    // The Python service's USE_MOCK_DALI=true: the simulator stands in for the configured interface.
+    const mock = parseUseMockDali(process.env.USE_MOCK_DALI);
+    if (mock === null) this.warn(RED._('dali-bus.errors.invalidSetting', { name: 'USE_MOCK_DALI', value: process.env.USE_MOCK_DALI ?? '', fallback: 'false' }));
+    const interfaceType: InterfaceKind = mock === true ? 'simulator' : configured;
+    if (mock === true && configured !== 'simulator') this.log(RED._('dali-bus.log.mock', { interfaceType: configured }));
     const reconnectMinMs = read.number('reconnectMinMs', 250, 10, 600000, true);
     this.settings = {
       interfaceType,

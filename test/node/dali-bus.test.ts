@@ -61,6 +61,29 @@ describe('dali-bus config node', function () {
     await waitFor(() => children.every(isConnected), 'connected after reconnect');
   });
 
+  describe('USE_MOCK_DALI (the Python service setting)', () => {
+    const saved = process.env.USE_MOCK_DALI;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.USE_MOCK_DALI;
+      else process.env.USE_MOCK_DALI = saved;
+    });
+
+    it('true: the simulator stands in for a configured LUBA interface, and the gear answers', async () => {
+      process.env.USE_MOCK_DALI = 'True';
+      await load([TAB, simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1')]);
+      await waitFor(() => isConnected(nodeById('o1')), 'connected through the simulator');
+      assert.deepEqual(simulation().inventory.shortAddresses, [0, 1, 2, 3], 'the simulated gear');
+      assert.equal((nodeById('bus1') as Node & { settings: { interfaceType: string } }).settings.interfaceType, 'simulator');
+    });
+
+    it('false or unset: the configured interface is used (a missing port stays disconnected)', async () => {
+      process.env.USE_MOCK_DALI = 'false';
+      await load([TAB, simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1')]);
+      await waitFor(() => (lastStatus(nodeById('o1'))?.fill ?? '') === 'red', 'the LUBA port cannot open');
+      assert.equal(session().simulation, null);
+    });
+  });
+
   it('opens with the first user and closes when the last one is removed; done waits for the close', async () => {
     await load([TAB, simBus(), out('o1'), out('o2')]);
     const s = session();

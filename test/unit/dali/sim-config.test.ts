@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DaliInputError } from '../../../lib/dali/input-error';
-import { CorridorScenario, createSimulation, parseSimGroups, SIM_COOLEST_MIREK, SIM_WARMEST_MIREK, StaticScenario } from '../../../lib/dali/sim-config';
+import { CorridorScenario, createSimulation, parseSimGroups, parseUseMockDali, SIM_COOLEST_MIREK, SIM_WARMEST_MIREK, StaticScenario } from '../../../lib/dali/sim-config';
 import { OfficeDayScenario } from '../../../lib/dali/sim/scenario';
 import { VirtualClock } from '../../../lib/dali/sim/virtual-bus';
 import { EventScheme } from '../../../lib/dali/types';
@@ -79,5 +79,11 @@ describe('sim-config: the simulated bus of a dali-bus', () => {
     for (const m of [0, 60, 720, 1000]) assert.equal(corridor.isOccupied(m), visits.some((v) => m >= v.startMin && m < v.endMin));
     const still = new StaticScenario(250);
     for (const m of [0, 400, 800, 1300]) assert.deepEqual(still.sample(m), { minuteOfDay: m, lux: 250, cloudCover: 0, occupied: false, movement: false });
+  });
+
+  it('reads USE_MOCK_DALI as the Python service did: true/1/yes/on simulate, false/0/no/off/blank do not, anything else is invalid', () => {
+    for (const v of ['true', 'TRUE', ' 1 ', 'yes', 'On']) assert.equal(parseUseMockDali(v), true, v);
+    for (const v of [undefined, '', 'false', 'False', '0', 'no', 'off']) assert.equal(parseUseMockDali(v), false, String(v));
+    for (const v of ['maybe', '2', 'truee']) assert.equal(parseUseMockDali(v), null, v);
   });
 });
