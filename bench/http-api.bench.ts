@@ -1,0 +1,191 @@
+/**
+ * The runtime HTTP API under load: the real main flow (flows/smart-lighting.json)
+ * in a real Node-RED runtime (test/e2e/harness.ts; the simulated DALI bus and
+ * a real SQLite file in a fresh user directory), driven over keep-alive HTTP.
+ *
+ * - POST /ingest/sensor (answers 201 only after the SQLite commit) at
+ *   concurrency 1 and 16, against a baseline measured in the same runtime and
+ *   run: a bare `http in POST /echo -> http response` tab deployed next to the
+ *   main flow, at the same concurrency;
+ * - GET /telemetry?limit=50 after the ingest, GET /healthz;
+ * - every answer must be 2xx, and after the runtime has stopped the SQLite file
+ *   must hold exactly the readings that were acknowledged with 201 (by id);
+ * - resident memory (VmRSS) of the Node-RED process before and after.
+ *
+ * The flow is deployed as is except for one change, reported in the output:
+ * every api-guard node's rateLimit is set to 0 (off), because the flow's
+ * 60 requests/min per client would turn the load into 429s. The flow file
+ * itself is not changed.
+ *
+ * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as sqlite3 from 'sqlite3';
+import { NodeRedRuntime, PROJECT_ROOT } from '../test/e2e/harness';
+import { runLoad, summarise, type LoadResult } from './http-load';
+
+const PER_LEVEL = Number(process.argv[2] ?? 2000);
+const WARMUP = 300;
+const CONCURRENCY = [1, 16] as const;
+const SENSORS = 8;
+const ZONE = 'office-1';
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'http-api', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
+}
+
+function rssKb(pid: number): { rssKb: number; hwmKb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+}
+
+function query<T>(dbFile: string, sql: string): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return reject(err);
+      db.all(sql, (e, rows) => {
+        db.close();
+        if (e) reject(e);
+        else resolve(rows as T[]);
+      });
+    });
+  });
+}
+
+/** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
+function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
+  const main = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
+  let unlimitedGuards = 0;
+  const flows = main.map((n) => {
+    if (n.type !== 'api-guard') return n;
+    if (n.rateLimit !== 0) unlimitedGuards += 1;
+    return { ...n, rateLimit: 0 };
+  });
+  flows.push(
+    { id: 'bench-echo-tab', type: 'tab', label: 'bench: echo baseline', disabled: false, info: '' },
+    { id: 'bench-echo-in', type: 'http in', z: 'bench-echo-tab', name: 'POST /echo', url: '/echo', method: 'post', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['bench-echo-out']] },
+    { id: 'bench-echo-out', type: 'http response', z: 'bench-echo-tab', name: '', statusCode: '', headers: {}, x: 340, y: 60, wires: [] },
+  );
+  return { flows, unlimitedGuards };
+}
+
+function reading(i: number): Record<string, unknown> {
+  return { sensor_id: `bench-${i % SENSORS}`, zone: ZONE, lux: 300 + (i % 400), presence: i % 3 !== 0 };
+}
+
+async function main(): Promise<void> {
+  const { flows, unlimitedGuards } = benchFlows();
+  const env = { ADMIN_TOKEN: crypto.randomBytes(16).toString('hex'), OPENAI_API_KEY: '', DB_URL: '' };
+  const started = performance.now();
+  const rt = await NodeRedRuntime.start({ flows, env });
+  const dbFile = path.join(rt.userDir, 'smart-lighting.db');
+  const pid = rt.proc.pid as number;
+  const common = { cpus: os.cpus().length, node: process.version, nodeRed: rt.nodeRedVersion };
+  const failures: Array<{ endpoint: string; statuses: Record<number, number>; errors: number }> = [];
+  const acked = new Set<number>();
+  let created = 0;
+  let ingestCounter = 0;
+  const track = (endpoint: string, r: LoadResult): LoadResult => {
+    if (r.failed > 0) failures.push({ endpoint, statuses: r.statuses, errors: r.errors });
+    return r;
+  };
+  const ingest = (concurrency: number, total: number): Promise<LoadResult> => {
+    const base = ingestCounter;
+    ingestCounter += total;
+    return runLoad({
+      baseUrl: rt.baseUrl,
+      method: 'POST',
+      path: () => '/ingest/sensor',
+      body: (i) => reading(base + i),
+      concurrency,
+      total,
+      onAnswer: (status, text) => {
+        if (status !== 201) return;
+        created += 1;
+        const body = JSON.parse(text) as { id?: unknown; committed?: unknown };
+        if (typeof body.id === 'number' && body.committed === true) acked.add(body.id);
+      },
+    }).then((r) => track('POST /ingest/sensor', r));
+  };
+  const echo = (concurrency: number, total: number): Promise<LoadResult> =>
+    runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency, total }).then((r) => track('POST /echo', r));
+
+  try {
+    // Let the flow settle (first sensor poll, stored profile load) before the first sample.
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = rssKb(pid);
+    emit('nodered_rss_before', before.rssKb / 1024, 'MiB', { pid, startMs: Math.round(performance.now() - started), ...common });
+    emit('flow_change_for_load', unlimitedGuards, 'api-guard nodes', {
+      note: 'flows/smart-lighting.json deployed with every api-guard rateLimit set to 0 (the flow file limits 60/min per client); plus a bench tab POST /echo -> http response as baseline',
+    });
+
+    await echo(16, WARMUP);
+    await ingest(16, WARMUP);
+
+    for (const c of CONCURRENCY) {
+      const base = await echo(c, PER_LEVEL);
+      const b = summarise(base.latenciesMs);
+      const e = await ingest(c, PER_LEVEL);
+      const s = summarise(e.latenciesMs);
+      const bRps = base.requestsPerS;
+      emit(`echo_baseline_c${c}_requests_per_s`, bRps, 'req/s', { concurrency: c, requests: PER_LEVEL, p50Ms: r2(b.p50), p95Ms: r2(b.p95), p99Ms: r2(b.p99), statuses: base.statuses });
+      emit(`ingest_sensor_c${c}_requests_per_s`, e.requestsPerS, 'req/s', { concurrency: c, requests: PER_LEVEL, statuses: e.statuses });
+      emit(`ingest_sensor_c${c}_latency_p50`, s.p50, 'ms', { concurrency: c, baselineMs: r2(b.p50) });
+      emit(`ingest_sensor_c${c}_latency_p95`, s.p95, 'ms', { concurrency: c, baselineMs: r2(b.p95) });
+      emit(`ingest_sensor_c${c}_latency_p99`, s.p99, 'ms', { concurrency: c, baselineMs: r2(b.p99), maxMs: r2(s.max) });
+      emit(`ingest_sensor_c${c}_throughput_vs_echo`, e.requestsPerS / bRps, 'x', { concurrency: c, note: 'ingest req/s divided by bare echo req/s, same runtime, same run' });
+      emit(`ingest_sensor_c${c}_p50_latency_vs_echo`, s.p50 / b.p50, 'x', { concurrency: c });
+    }
+
+    for (const c of CONCURRENCY) {
+      const t = await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/telemetry?limit=50', concurrency: c, total: PER_LEVEL / 2 }).then((r) => track('GET /telemetry', r));
+      const s = summarise(t.latenciesMs);
+      emit(`telemetry_limit50_c${c}_requests_per_s`, t.requestsPerS, 'req/s', { concurrency: c, requests: t.requests, p50Ms: r2(s.p50), p99Ms: r2(s.p99), statuses: t.statuses });
+    }
+
+    const h = await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/healthz', concurrency: 1, total: 500 }).then((r) => track('GET /healthz', r));
+    const hs = summarise(h.latenciesMs);
+    emit('healthz_c1_latency_p50', hs.p50, 'ms', { requests: h.requests, requestsPerS: r2(h.requestsPerS), statuses: h.statuses });
+    emit('healthz_c1_latency_p99', hs.p99, 'ms', { requests: h.requests });
+
+    const after = rssKb(pid);
+    emit('nodered_rss_after', after.rssKb / 1024, 'MiB', { peakMiB: r2(after.hwmKb / 1024), growthMiB: r2((after.rssKb - before.rssKb) / 1024) });
+    const problems = rt.ourProblems([/ai-decide/]);
+    await rt.stop();
+
+    const totalFailed = failures.reduce((s, f) => s + Object.entries(f.statuses).reduce((t, [code, n]) => (Number(code) >= 200 && Number(code) < 300 ? t : t + n), 0) + f.errors, 0);
+    emit('failed_requests', totalFailed, 'requests', { target: 0, met: totalFailed === 0, failures, warnOrErrorLogLines: problems.length });
+    const rows = await query<{ id: number }>(dbFile, "SELECT id FROM raw_sensor_events WHERE sensor_id LIKE 'bench-%'");
+    const stored = new Set(rows.map((r) => r.id));
+    const lost = [...acked].filter((id) => !stored.has(id)).length;
+    const ok = lost === 0 && rows.length === created && acked.size === created;
+    emit('acknowledged_rows_lost', lost, 'rows', {
+      target: 0,
+      met: ok,
+      created201: created,
+      ackedCommittedIds: acked.size,
+      rowsInRawSensorEvents: rows.length,
+      sent: ingestCounter,
+      note: 'rows read from the SQLite file with sqlite3 after the runtime stopped',
+    });
+    emit('total_duration', (performance.now() - started) / 1000, 's');
+    if (totalFailed > 0 || !ok) process.exitCode = 1;
+  } finally {
+    await rt.stopAndClean(true);
+  }
+}
+
+function r2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
