@@ -1,0 +1,87 @@
+/**
+ * The flow files users import (flows/*.json, examples/**\/*.json) are
+ * well-formed before any runtime sees them: unique ids, every wire and link
+ * points at a node of the file (link in/out pairs name each other), every
+ * config reference resolves to a config node of the right type, every node
+ * sits on a tab of the file.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  wires?: string[][];
+  links?: string[];
+  [prop: string]: unknown;
+}
+
+/** Properties that name a config node, with the type(s) they must name. */
+const CONFIG_REFS: Record<string, readonly string[]> = {
+  bus: ['dali-bus'],
+  store: ['lighting-store'],
+  provider: ['ai-provider'],
+  server: ['websocket-listener'],
+  broker: ['mqtt-broker'],
+};
+
+function flowFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...flowFiles(p));
+    else if (entry.name.endsWith('.json')) out.push(p);
+  }
+  return out;
+}
+
+describe('flow files (flows/, examples/)', () => {
+  const files = [...flowFiles(path.join(ROOT, 'flows')), ...flowFiles(path.join(ROOT, 'examples'))];
+
+  it('exist: the main flow, the MQTT gateway and one example per node', () => {
+    const names = files.map((f) => path.relative(ROOT, f));
+    for (const f of ['flows/smart-lighting.json', 'flows/mqtt-gateway.json']) assert.ok(names.includes(f), f);
+    assert.ok(names.length >= 13, names.join(', '));
+  });
+
+  for (const file of files) {
+    it(`${path.relative(ROOT, file)}: unique ids, wires, links, config references and tabs resolve`, () => {
+      const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
+      assert.ok(Array.isArray(flow) && flow.length > 0);
+      const byId = new Map<string, FlowNode>();
+      for (const n of flow) {
+        assert.equal(typeof n.id, 'string');
+        assert.ok(!byId.has(n.id), `duplicate id ${n.id} (${n.type} and ${byId.get(n.id)?.type})`);
+        byId.set(n.id, n);
+      }
+      const tabs = new Set(flow.filter((n) => n.type === 'tab').map((n) => n.id));
+      assert.ok(tabs.size >= 1, 'a tab');
+      for (const n of flow) {
+        if (n.type === 'tab') continue;
+        if (n.z !== undefined && n.z !== '') assert.ok(tabs.has(n.z), `${n.id} sits on tab ${n.z}`);
+        for (const port of n.wires ?? []) for (const target of port) assert.ok(byId.has(target), `${n.id} wired to missing ${target}`);
+        if (n.type === 'link out' || n.type === 'link in') {
+          for (const other of n.links ?? []) {
+            const peer = byId.get(other);
+            assert.ok(peer, `${n.id} links to missing ${other}`);
+            assert.equal(peer.type, n.type === 'link out' ? 'link in' : 'link out', `${n.id} -> ${other}`);
+            assert.ok((peer.links ?? []).includes(n.id), `${other} names ${n.id} back`);
+          }
+        }
+        for (const [prop, types] of Object.entries(CONFIG_REFS)) {
+          const ref = n[prop];
+          if (typeof ref !== 'string' || ref === '') continue;
+          // The broker config node's own `broker` is its host name, not a reference.
+          if (n.type === 'mqtt-broker' && prop === 'broker') continue;
+          const target = byId.get(ref);
+          assert.ok(target, `${n.id}.${prop} names missing config node ${ref}`);
+          assert.ok(types.includes(target.type), `${n.id}.${prop} names a ${target.type}, not ${types.join('/')}`);
+        }
+      }
+    });
+  }
+});
