@@ -11,8 +11,9 @@ import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeReda
 import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
 import { findAiProvider } from '../shared/ai-provider';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { hhmm } from '../shared/status';
 import { HotPath, readHints, readWindows, type Hints } from './hot-path';
-import { circuitAlert, hhmm, telemetryOf } from './report';
+import { circuitAlert, telemetryOf } from './report';
 
 interface AiDecideSettings {
   payloadCapBytes: number;

@@ -77,9 +77,3 @@ export function circuitAlert(kind: CircuitAlertKind, c: CircuitChange, model: st
   return { topic: 'alert', payload };
 }
 
-/** Local wall-clock time hh:mm ("?" when unknown). */
-export function hhmm(at: number | undefined): string {
-  if (at === undefined || !Number.isFinite(at)) return '?';
-  const d = new Date(at);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}

@@ -10,7 +10,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
-import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface FeatureWindowSettings {
@@ -30,12 +30,6 @@ interface FeatureWindowNode extends Node, OwnerStatusListener {
 
 type Msg = NodeMessage & { waitForCommit?: unknown };
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-const clock = (ms: number): string => {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-};
-const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 export = function (RED: NodeAPI): void {
   function FeatureWindowNodeType(this: FeatureWindowNode, config: NodeConfig): void {
@@ -74,7 +68,7 @@ export = function (RED: NodeAPI): void {
       show(
         lastEnd === null
           ? { fill: 'green', shape: 'dot', text: t('status.waiting', { zones }) }
-          : { fill: 'green', shape: 'dot', text: t('status.windows', { windows: sent, zones, time: clock(lastEnd) }) },
+          : { fill: 'green', shape: 'dot', text: t('status.windows', { windows: sent, zones, time: hhmm(lastEnd) }) },
       );
     };
     const onWindow = (w: FeatureWindow): void => {
@@ -123,7 +117,7 @@ export = function (RED: NodeAPI): void {
         p.catch((err: unknown) => {
           if (starting === p) starting = null;
           svc = null;
-          if (!closing) show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+          if (!closing) show({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
         });
       }
       return starting;
@@ -161,7 +155,7 @@ export = function (RED: NodeAPI): void {
         (err: unknown) => {
           const error = err instanceof Error ? err : new Error(String(err));
           failed = true;
-          show({ fill: 'red', shape: 'ring', text: short(error.message) });
+          show({ fill: 'red', shape: 'ring', text: shortText(error.message) });
           done(error);
         },
       );

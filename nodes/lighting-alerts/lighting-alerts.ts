@@ -20,7 +20,7 @@ import {
 } from '../../lib/store/alert-events';
 import { RowValidationError } from '../../lib/store/rows';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
-import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface LightingAlertsSettings {
@@ -36,7 +36,6 @@ interface LightingAlertsNode extends Node, OwnerStatusListener {
   bus: DaliBusNode | null;
 }
 
-const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export = function (RED: NodeAPI): void {
@@ -66,7 +65,7 @@ export = function (RED: NodeAPI): void {
       if (status.fill === 'red') problems += 1;
       if (!closed) view.show(status, true);
     };
-    const storeFailed = (err: unknown): void => show({ fill: 'red', shape: 'ring', text: short(t('status.storeError', { message: messageOf(err) })) });
+    const storeFailed = (err: unknown): void => show({ fill: 'red', shape: 'ring', text: shortText(t('status.storeError', { message: messageOf(err) })) });
 
     const book = storeOwner ? new AlertBook(() => storeOwner.getStore()) : null;
     const refreshCount = (): void => {

@@ -15,7 +15,7 @@ import { daliProbe, packageVersion, QUERY_KINDS, runQuery, type Answer, type Que
 import { errorBody } from '../../lib/http/schemas';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { schedulerProbe } from '../shared/schedulers';
-import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface LightingQuerySettings {
@@ -35,12 +35,6 @@ interface LightingQueryNode extends Node, OwnerStatusListener {
 type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean; profile?: unknown };
 type Result = Answer | { statusCode: 500; payload: { detail: string } } | { statusCode: 200 | 503; payload: HealthReport };
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-const clock = (): string => {
-  const d = new Date();
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-};
-const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 export = function (RED: NodeAPI): void {
   function LightingQuery(this: LightingQueryNode, config: NodeConfig): void {
@@ -121,7 +115,7 @@ export = function (RED: NodeAPI): void {
             show({
               fill: degraded ? 'yellow' : 'green',
               shape: degraded ? 'ring' : 'dot',
-              text: t(degraded ? 'status.degraded' : 'status.answered', { query: s.query, code: a.statusCode, time: clock() }),
+              text: t(degraded ? 'status.degraded' : 'status.answered', { query: s.query, code: a.statusCode, time: hhmm(Date.now()) }),
             });
             done();
             return;
@@ -129,7 +123,7 @@ export = function (RED: NodeAPI): void {
           const detail = (a.payload as { detail: string }).detail;
           send([null, msg]);
           const notFound = a.statusCode === 404;
-          show({ fill: notFound ? 'yellow' : 'red', shape: 'ring', text: short(`${a.statusCode}: ${detail}`) });
+          show({ fill: notFound ? 'yellow' : 'red', shape: 'ring', text: shortText(`${a.statusCode}: ${detail}`) });
           if (msg.res !== undefined || notFound) {
             if (a.statusCode >= 500) this.error(detail);
             done();

@@ -17,7 +17,7 @@ import {
 import { PruneBusyError } from '../../lib/store/retention';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
 import { registerSchedulerJob } from '../shared/schedulers';
-import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
+import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 
 interface RetentionPruneSettings {
@@ -43,7 +43,6 @@ interface RetentionPruneNode extends Node, OwnerStatusListener {
   nextRun(): number | null;
 }
 
-const short = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 export = function (RED: NodeAPI): void {
   function RetentionPrune(this: RetentionPruneNode, config: NodeConfig): void {
@@ -120,7 +119,7 @@ export = function (RED: NodeAPI): void {
       } catch (err) {
         if (!(err instanceof PruneBusyError)) {
           lastError = (err as Error).message;
-          show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+          show({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
         }
         throw err;
       } finally {
@@ -152,7 +151,7 @@ export = function (RED: NodeAPI): void {
         scheduleError = true;
         lastError = (err as Error).message;
         this.error((err as Error).message);
-        show({ fill: 'red', shape: 'ring', text: short((err as Error).message) });
+        show({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
       }
       // Scheduled (or meant to be: an invalid schedule reports "stopped"); blank = on input only, nothing scheduled.
       if (s.schedule !== '') {

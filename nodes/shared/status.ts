@@ -6,6 +6,18 @@
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 
 /** Grey ring status: "idle" when every required config node is there, else "not configured". */
+/** Local wall-clock time hh:mm for a status text ("?" when unknown). */
+export function hhmm(at: number | undefined): string {
+  if (at === undefined || !Number.isFinite(at)) return '?';
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** A status text cut to 120 characters (the editor shows one line). */
+export function shortText(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
 export function idleStatus(RED: NodeAPI, node: Node, configured: boolean): NodeStatus {
   const key = configured ? 'idle' : 'notConfigured';
   return { fill: 'grey', shape: 'ring', text: RED._(`${node.type}.status.${key}`) };
