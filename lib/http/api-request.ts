@@ -18,9 +18,10 @@
  */
 import type { WeatherUpdate, SensorReading } from '../features/types';
 import type { Setpoint } from '../control/types';
-import type { AlertKind } from '../store/schema';
+import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
+import { localDayBounds } from './query-energy';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -54,8 +55,8 @@ export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_O
 
 export const ALERT_STATUSES = ['active', 'resolved', 'all'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
-/** The store's alert kinds (lib/store/schema ALERT_KINDS; checked equal by the unit test, typed by AlertKind). */
-export const ALERT_QUERY_KINDS: readonly AlertKind[] = ['lampFailure', 'sensorStale', 'busDisconnected', 'aiCircuitOpen', 'other'];
+/** The alert kinds a query may filter by: the store's. */
+export const ALERT_QUERY_KINDS: readonly AlertKind[] = ALERT_KINDS;
 
 const MAX_TEXT = 200;
 
@@ -177,13 +178,8 @@ function validateEnergy(query: unknown): ApiResult {
   if (!isObject(query)) return invalid(`${what}: expected query parameters`);
   const out: EnergyRequest = {};
   if (query.day !== undefined && query.day !== null && query.day !== '') {
-    const m = typeof query.day === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(query.day) : null;
-    const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-    const date = new Date(Date.UTC(y, mo - 1, d));
-    if (!m || y < 1970 || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-      return invalid(`${what}: day must be a calendar day YYYY-MM-DD`);
-    }
-    out.day = query.day as string;
+    if (typeof query.day !== 'string' || localDayBounds(query.day) === null) return invalid(`${what}: day must be a calendar day YYYY-MM-DD`);
+    out.day = query.day;
   }
   const zone = text(what, 'zone', query.zone);
   if (!zone.ok) return zone;

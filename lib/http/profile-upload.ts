@@ -21,7 +21,7 @@ import {
   decryptProfile,
   type EncryptedProfileBlob,
   type FernetCipher,
-  fernetFromKeys,
+  fernetFromEnv,
   FernetKeyError,
   MAX_PROFILE_ID_LENGTH,
   ProfileError,
@@ -132,7 +132,7 @@ export function profileCipher(env: NodeJS.ProcessEnv = process.env): CipherResul
   const value = env.FERNET_KEY;
   if (value === undefined || value.trim() === '') return { ok: false, status: 503, detail: NO_KEY_DETAIL };
   try {
-    return { ok: true, fernet: fernetFromKeys(value, 'FERNET_KEY') };
+    return { ok: true, fernet: fernetFromEnv(env) };
   } catch (err) {
     return { ok: false, status: 503, detail: err instanceof FernetKeyError ? err.message : 'FERNET_KEY is not a valid Fernet key' };
   }

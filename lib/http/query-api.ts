@@ -91,7 +91,6 @@ export interface AlertsRequest extends PageRequest {
 export type PageAnswer<T> = Page<T> & { page?: number };
 
 const CURSOR = /^-?\d{1,16}\.\d{1,16}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
@@ -202,9 +201,11 @@ export function readEnergyRequest(payload: unknown, now: number): Checked<{ day:
   const what = 'invalid energy query';
   const b = body(what, payload);
   if (!b.ok) return b;
-  const day = b.value.day ?? localDay(now);
-  if (typeof day !== 'string' || !DAY.test(day) || localDayBounds(day) === null) return fail(`${what}: day must be a calendar day YYYY-MM-DD`);
-  if ((localDayBounds(day) as { from: number }).from > now) return fail(`${what}: day ${day} has not begun yet`);
+  const raw: unknown = b.value.day ?? localDay(now);
+  const day = typeof raw === 'string' ? raw : '';
+  const bounds = localDayBounds(day);
+  if (bounds === null) return fail(`${what}: day must be a calendar day YYYY-MM-DD`);
+  if (bounds.from > now) return fail(`${what}: day ${day} has not begun yet`);
   const zone = id(what, 'zone', b.value.zone);
   if (!zone.ok) return zone;
   return { ok: true, value: zone.value === undefined ? { day } : { day, zone: zone.value } };
@@ -252,11 +253,6 @@ export function readProfileRequest(payload: unknown): Checked<{ profileId?: stri
     return fail(`${what}: profileId must be a non-empty string of at most ${MAX_PROFILE_ID_LENGTH} characters`);
   }
   return { ok: true, value: { profileId: v } };
-}
-
-/** The most recently stored (or replaced) profile, or null when the table is empty. */
-export async function latestProfile(store: QueryStore): Promise<PersonalProfileRecord | null> {
-  return store.latestProfile();
 }
 
 /** store-profile: shape, key, decrypt check, then the encrypted token into personal_profiles (committed). */
@@ -325,7 +321,7 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
     case 'profile': {
       const r = readProfileRequest(payload);
       if (!r.ok) return bad(r.message);
-      const rec = r.value.profileId === undefined ? await latestProfile(store) : await store.getProfile(r.value.profileId);
+      const rec = r.value.profileId === undefined ? await store.latestProfile() : await store.getProfile(r.value.profileId);
       if (rec === null) {
         return { statusCode: 404, payload: errorBody(r.value.profileId === undefined ? 'No profile stored' : 'No profile stored with this profile_id') };
       }

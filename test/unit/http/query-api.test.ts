@@ -14,7 +14,6 @@ import { encryptProfile, Fernet } from '../../../lib/crypto';
 import {
   combineSchedulerStates,
   daliProbe,
-  latestProfile,
   latestWindows,
   packageVersion,
   readProfileRequest,
@@ -323,7 +322,7 @@ describe('lib/http/query-api', function () {
     it('profile: the blob by id or the latest stored; 404 "No profile stored" when none', async () => {
       const store = await openStore();
       assert.deepEqual(await runQuery('profile', store, {}), { statusCode: 404, payload: { detail: 'No profile stored' } });
-      assert.equal(await latestProfile(store), null);
+      assert.equal(await store.latestProfile(), null);
       const f = new Fernet(REFERENCE_KEY);
       const other = encryptProfile('night-shift', { slowerDimDown: true }, f);
       await runQuery('store-profile', store, SAMPLE, { env, now: () => T0 });
