@@ -298,6 +298,8 @@ export interface RulesDecision {
   daylightLux: number | null;
   /** When to decide again if no window arrives (hold end, vacancy off), epoch ms. */
   nextCheckAt: number | null;
+  /** Which fast path decided (`presence`: an arrival, `lux`: daylight fell), false for a window or a tick. */
+  fastPath: FastPath;
 }
 
 function biasKelvin(kelvin: number, bias: ControlHints["cctBias"], mirek: number): number {
@@ -335,7 +337,7 @@ function fastPathNotApplied(state: RulesState, current: number | null): boolean 
 }
 
 /** Which fast path decides: `presence` (someone arrived) or `lux` (daylight fell while occupied); false: a window. */
-type FastPath = false | "presence" | "lux";
+export type FastPath = false | "presence" | "lux";
 
 /** decide() on a validated window; `fastPath`: see the file comment. */
 function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
@@ -472,6 +474,7 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     circadian: circ,
     daylightLux,
     nextCheckAt,
+    fastPath,
   };
 }
 

@@ -179,7 +179,7 @@ export = function (RED: NodeAPI): void {
         }
         if (d) {
           arm(d.setpoint.zone, d, Date.now());
-          if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, d.setpoint.reason.startsWith('daylight:fast-path') ? 'daylight' : 'presence'));
+          if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, d.fastPath === 'lux' ? 'daylight' : 'presence'));
         }
         return done();
       }
