@@ -9,7 +9,12 @@
  * buildHealthReport never rejects and never waits longer than the largest
  * timeout. An absent probe is reported as "not configured" and does not
  * degrade the status (a flow without a DALI bus is still healthy).
+ *
+ * Probe helpers: daliProbe() (a bus session's state and queue),
+ * combineSchedulerStates() (the registered prune jobs), packageVersion().
  */
+import * as fs from 'fs';
+import * as path from 'path';
 
 /** What LightingStore.healthCheck() returns (the fields used here). */
 export interface DatabaseProbeResult {
@@ -202,4 +207,83 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
 /** HTTP status for a report: 200 when ok, 503 when degraded (load balancers take the box out). */
 export function healthHttpStatus(report: HealthReport): 200 | 503 {
   return report.status === 'ok' ? 200 : 503;
+}
+
+// ---- probe helpers (the Node-RED side supplies the sessions and jobs) ----------
+
+/** What the dali-bus owner's BusSession offers (lib/dali/bus-session). */
+export interface BusSessionLike {
+  readonly status: { readonly kind: string; readonly queued?: number; readonly detail?: string };
+  readonly isOpen: boolean;
+  readonly userCount: number;
+  readonly bus: { readonly queueLength: number; knownShortAddresses(): number[] } | null;
+}
+
+/** DALI part of the health report: interface state ("busy" counts as connected) and a diagnostics summary. */
+export function daliProbe(session: BusSessionLike, interfaceType: string): DaliProbeResult {
+  const s = session.status;
+  const bus = session.bus;
+  const state = !session.isOpen && session.userCount === 0 ? 'closed' : s.kind === 'busy' ? 'connected' : s.kind;
+  const out: DaliProbeResult = {
+    state,
+    kind: interfaceType,
+    diagnostics: {
+      status: s.kind,
+      queueLength: bus?.queueLength ?? s.queued ?? 0,
+      knownGear: bus?.knownShortAddresses().length ?? 0,
+      users: session.userCount,
+    },
+  };
+  if (s.detail !== undefined) out.detail = s.detail;
+  else if (state === 'closed') out.detail = 'no node uses this bus';
+  return out;
+}
+
+/** A scheduled job's state as a retention-prune node registers it. */
+export interface SchedulerJobState {
+  state: 'running' | 'stopped';
+  nextRun: number | null;
+  lastRun: number | null;
+  lastError: string | null;
+}
+
+/**
+ * The scheduler part of the health report from every registered job:
+ * "running" only when each is; earliest nextRun, latest lastRun, the first
+ * lastError. null when no job is registered (health: "not configured").
+ */
+export function combineSchedulerStates(jobs: ReadonlyArray<SchedulerJobState & { name?: string }>): (SchedulerProbeResult & { jobs: number }) | null {
+  if (jobs.length === 0) return null;
+  const min = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
+  const max = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
+  return {
+    state: jobs.every((j) => j.state === 'running') ? 'running' : 'stopped',
+    nextRun: min(jobs.map((j) => j.nextRun)),
+    lastRun: max(jobs.map((j) => j.lastRun)),
+    lastError: jobs.find((j) => j.lastError !== null)?.lastError ?? null,
+    jobs: jobs.length,
+  };
+}
+
+let cachedVersion: string | null = null;
+
+/** `version` of this package's package.json, found walking up from `startDir`; "unknown" when not found. */
+export function packageVersion(startDir: string = __dirname): string {
+  if (cachedVersion !== null) return cachedVersion;
+  let dir = startDir;
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'node-red-contrib-smart-lighting-dali' && typeof pkg.version === 'string') {
+        cachedVersion = pkg.version;
+        return cachedVersion;
+      }
+    } catch {
+      // not here: one level up
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return 'unknown';
 }

@@ -15,11 +15,9 @@
  * `profile` reads a stored token back. Both hand the reference blob
  * {profile_id, encrypted_payload} to the caller as `profile` (for msg.profile).
  *
- * Health is not run here (its probes come from the Node-RED side); the
- * helpers daliProbe() and combineSchedulerStates() build two of its probes.
+ * Health is not run here (its probes come from the Node-RED side; the probe
+ * helpers are in ./health).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { MAX_ID_LENGTH, type FeatureWindow } from '../features/types';
 import type { EncryptedProfileBlob } from '../crypto';
 import { MAX_PROFILE_ID_LENGTH } from '../crypto';
@@ -35,7 +33,6 @@ import {
 import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type PageQuery } from '../store/store';
 import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
-import type { DaliProbeResult, SchedulerProbeResult } from './health';
 import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
 import { errorBody, parseTime, TELEMETRY_DEFAULT_LIMIT, TELEMETRY_MAX_LIMIT } from './schemas';
 
@@ -348,83 +345,4 @@ export async function runQuery(kind: Exclude<QueryKind, 'health'>, store: QueryS
     if (err instanceof RangeError) return bad(err.message);
     throw err;
   }
-}
-
-// ---- health probes -----------------------------------------------------------
-
-/** What the dali-bus owner's BusSession offers (lib/dali/bus-session). */
-export interface BusSessionLike {
-  readonly status: { readonly kind: string; readonly queued?: number; readonly detail?: string };
-  readonly isOpen: boolean;
-  readonly userCount: number;
-  readonly bus: { readonly queueLength: number; knownShortAddresses(): number[] } | null;
-}
-
-/** DALI part of the health report: interface state ("busy" counts as connected) and a diagnostics summary. */
-export function daliProbe(session: BusSessionLike, interfaceType: string): DaliProbeResult {
-  const s = session.status;
-  const bus = session.bus;
-  const state = !session.isOpen && session.userCount === 0 ? 'closed' : s.kind === 'busy' ? 'connected' : s.kind;
-  const out: DaliProbeResult = {
-    state,
-    kind: interfaceType,
-    diagnostics: {
-      status: s.kind,
-      queueLength: bus?.queueLength ?? s.queued ?? 0,
-      knownGear: bus?.knownShortAddresses().length ?? 0,
-      users: session.userCount,
-    },
-  };
-  if (s.detail !== undefined) out.detail = s.detail;
-  else if (state === 'closed') out.detail = 'no node uses this bus';
-  return out;
-}
-
-/** A scheduled job's state as a retention-prune node registers it. */
-export interface SchedulerJobState {
-  state: 'running' | 'stopped';
-  nextRun: number | null;
-  lastRun: number | null;
-  lastError: string | null;
-}
-
-/**
- * The scheduler part of the health report from every registered job:
- * "running" only when each is; earliest nextRun, latest lastRun, the first
- * lastError. null when no job is registered (health: "not configured").
- */
-export function combineSchedulerStates(jobs: ReadonlyArray<SchedulerJobState & { name?: string }>): (SchedulerProbeResult & { jobs: number }) | null {
-  if (jobs.length === 0) return null;
-  const min = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
-  const max = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
-  return {
-    state: jobs.every((j) => j.state === 'running') ? 'running' : 'stopped',
-    nextRun: min(jobs.map((j) => j.nextRun)),
-    lastRun: max(jobs.map((j) => j.lastRun)),
-    lastError: jobs.find((j) => j.lastError !== null)?.lastError ?? null,
-    jobs: jobs.length,
-  };
-}
-
-let cachedVersion: string | null = null;
-
-/** `version` of this package's package.json, found walking up from `startDir`; "unknown" when not found. */
-export function packageVersion(startDir: string = __dirname): string {
-  if (cachedVersion !== null) return cachedVersion;
-  let dir = startDir;
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'node-red-contrib-smart-lighting-dali' && typeof pkg.version === 'string') {
-        cachedVersion = pkg.version;
-        return cachedVersion;
-      }
-    } catch {
-      // not here: one level up
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return 'unknown';
 }

@@ -11,7 +11,8 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { buildHealthReport, healthHttpStatus, type HealthProbes, type HealthReport } from '../../lib/http/health';
-import { daliProbe, packageVersion, QUERY_KINDS, runQuery, type Answer, type QueryKind } from '../../lib/http/query-api';
+import { daliProbe, packageVersion } from '../../lib/http/health';
+import { QUERY_KINDS, runQuery, type Answer, type QueryKind } from '../../lib/http/query-api';
 import { errorBody } from '../../lib/http/schemas';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { schedulerProbe } from '../shared/schedulers';

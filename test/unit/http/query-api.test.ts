@@ -11,17 +11,8 @@ import * as path from 'path';
 import { validateFeatureWindow } from '../../../lib/control';
 import { FeatureWindowService, type FeatureWindow } from '../../../lib/features';
 import { encryptProfile, Fernet } from '../../../lib/crypto';
-import {
-  combineSchedulerStates,
-  daliProbe,
-  latestWindows,
-  packageVersion,
-  readProfileRequest,
-  readPageRequest,
-  readResolveRequest,
-  runQuery,
-  type BusSessionLike,
-} from '../../../lib/http/query-api';
+import { combineSchedulerStates, daliProbe, packageVersion, type BusSessionLike } from '../../../lib/http/health';
+import { latestWindows, readProfileRequest, readPageRequest, readResolveRequest, runQuery } from '../../../lib/http/query-api';
 import { LightingStore, type DecisionRecord, type Page } from '../../../lib/store';
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
