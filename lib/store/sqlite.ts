@@ -1,7 +1,9 @@
 /**
  * Promise wrapper over the `sqlite3` (v6) callback API. One Db = one
- * connection, in serialized mode (statements run in the order they were
- * issued, which the batched writer relies on). Only parameterised SQL is
+ * connection, in serialized mode: db.run/exec/prepare run in the order they
+ * were issued. Runs of different prepared statements are NOT ordered among
+ * themselves (each statement queues its own work), so the batched writer
+ * chains the ones whose order matters. Only parameterised SQL is
  * passed values; identifiers never come from input (see schema.ts).
  */
 import * as sqlite3 from 'sqlite3';
@@ -29,7 +31,7 @@ export class Stmt {
     this.raw = raw;
   }
 
-  /** Queues a run without waiting (serialized mode keeps the order); `cb` gets the outcome. */
+  /** Queues a run without waiting (ordered only with other runs of this statement); `cb` gets the outcome. */
   runCb(params: readonly SqlValue[], cb: (err: Error | null, info: RunInfo) => void): void {
     this.raw.run(params, function (this: sqlite3.RunResult, err: Error | null) {
       cb(err, { lastID: this.lastID, changes: this.changes });

@@ -391,20 +391,25 @@ class StoreCore {
         pending -= 1;
         if (pending === 0 && planned) resolve();
       };
+      // Chunks of one table run one after another: sqlite3 runs different
+      // prepared statements in whatever order its thread pool picks, and rows
+      // must get rowids in arrival order. Tables proceed side by side.
       for (const [table, indices] of byTable) {
         const single = perRow || WRITERS[table].conflict !== undefined;
-        let at = 0;
-        while (at < indices.length) {
+        pending += 1;
+        const next = (at: number): void => {
+          if (at >= indices.length) {
+            done();
+            return;
+          }
           let k = 1;
           if (!single) while (k * 2 <= Math.min(indices.length - at, MAX_ROWS_PER_INSERT)) k *= 2;
           const chunk = indices.slice(at, at + k);
-          at += k;
           const params: SqlValue[] = [];
           for (const i of chunk) {
             const p = (batch[i] as QueuedRow).params;
             for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
           }
-          pending += 1;
           (this.stmts.get(`${table}:${k}`) as Stmt).runCb(params, (err, info) => {
             if (err) {
               for (const i of chunk) rowErrors.set(i, err);
@@ -415,9 +420,10 @@ class StoreCore {
                 ids[i] = info.lastID - (chunk.length - 1 - j);
               });
             }
-            done();
+            next(at + k);
           });
-        }
+        };
+        next(0);
       }
       planned = true;
       if (pending === 0) resolve();

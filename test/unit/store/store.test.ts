@@ -252,6 +252,21 @@ describe('lib/store LightingStore', function () {
       }
     });
 
+    it('rows get ids in arrival order, across the multi-row INSERT sizes of a batch (64, 32, ... 1)', async () => {
+      // 127 rows = chunks of 64, 32, 16, 8, 4, 2, 1 in one transaction; repeated so that a race would show.
+      const s = await openStore(file(), { flushIntervalMs: 10_000 });
+      for (let round = 0; round < 20; round++) {
+        const acks = await Promise.all(
+          Array.from({ length: 127 }, (_, i) => s.insert('telemetry', { ts: round * 1000 + i, kind: `r${round}-${i}` }, { waitForCommit: true })),
+        );
+        const ids = acks.map((a) => a.id as number);
+        assert.deepEqual(ids, [...ids].sort((x, y) => x - y), `round ${round}: ids follow arrival order`);
+      }
+      const rows = await s.exclusive((db) => db.all<{ id: number; ts: number }>('SELECT id, ts FROM telemetry ORDER BY id'));
+      assert.equal(rows.length, 20 * 127);
+      assert.deepEqual(rows.map((r) => r.ts), [...rows.map((r) => r.ts)].sort((x, y) => x - y), 'stored rowid order is arrival order');
+    });
+
     it('concurrent waitForCommit inserts (several handles) share one transaction', async () => {
       const p = file();
       const a = await openStore(p, { flushIntervalMs: 10_000 });
