@@ -55,8 +55,6 @@ export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_O
 
 export const ALERT_STATUSES = ['active', 'resolved', 'all'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
-/** The alert kinds a query may filter by: the store's. */
-export const ALERT_QUERY_KINDS: readonly AlertKind[] = ALERT_KINDS;
 
 const MAX_TEXT = 200;
 
@@ -205,8 +203,8 @@ function validateAlerts(query: unknown): ApiResult {
   const { source: _source, kind, ...paging } = page.value;
   const out: AlertsQuery = { status, ...paging };
   if (kind !== undefined) {
-    const k = ALERT_QUERY_KINDS.find((x) => x === kind);
-    if (k === undefined) return invalid(`${what}: kind must be one of ${ALERT_QUERY_KINDS.join(', ')}`);
+    const k = ALERT_KINDS.find((x) => x === kind);
+    if (k === undefined) return invalid(`${what}: kind must be one of ${ALERT_KINDS.join(', ')}`);
     out.kind = k;
   }
   return { ok: true, payload: out };
