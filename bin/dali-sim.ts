@@ -355,8 +355,6 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(`dali-sim: ${server.protocol} on ${server.port}, ${server.bus.gear.length} gear, ${server.bus.sensors.length} sensor(s); ready\n`);
-
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -381,6 +379,9 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // "ready" only once the signal handlers are in place: a supervisor that stops
+  // the simulator right after it said ready gets the clean shutdown.
+  process.stdout.write(`dali-sim: ${server.protocol} on ${server.port}, ${server.bus.gear.length} gear, ${server.bus.sensors.length} sensor(s); ready\n`);
 }
 
 if (require.main === module) {
