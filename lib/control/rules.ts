@@ -627,12 +627,25 @@ export class RulesController {
    */
   constructor(config: Partial<RulesConfig> | Record<string, unknown> = {}, states: unknown = []) {
     this.config = resolveRulesConfig(config);
-    if (Array.isArray(states)) {
-      for (const raw of states) {
-        const s = restoreState(raw);
-        if (s) this.states.set(s.zone, s);
+    this.restore(states);
+  }
+
+  /**
+   * Adds saved toJSON() states for zones this controller does not know yet
+   * (a zone decided since start keeps its newer state). Invalid entries and
+   * anything that is not an array are skipped. @returns zones restored.
+   */
+  restore(states: unknown): string[] {
+    const zones: string[] = [];
+    if (!Array.isArray(states)) return zones;
+    for (const raw of states) {
+      const s = restoreState(raw);
+      if (s && !this.states.has(s.zone)) {
+        this.states.set(s.zone, s);
+        zones.push(s.zone);
       }
     }
+    return zones;
   }
 
   /** Decide for a feature window. @throws ControlInputError for an invalid window. */

@@ -182,6 +182,20 @@ describe("control/rules: decide and RulesController", () => {
     assert.deepEqual(b, a);
   });
 
+  it("restore() adds saved zones it does not know and keeps a zone decided since start", () => {
+    const ctl = new RulesController({ luxPerPct: 5 });
+    ctl.decide(win(NOON, { lux: 100 }));
+    ctl.decide(win(NOON, { lux: 100, zone: "hall" }));
+    const saved = JSON.parse(JSON.stringify(ctl.toJSON()));
+    const fresh = new RulesController({ luxPerPct: 5 });
+    const newer = fresh.decide(win(NOON + 3, { lux: 900, zone: "hall" })).state;
+    assert.deepEqual(fresh.restore(saved), ["office"]);
+    assert.deepEqual(fresh.getState("hall"), newer, "the newer state is kept");
+    assert.equal(fresh.getState("office")?.intensity, ctl.getState("office")?.intensity);
+    assert.deepEqual(fresh.restore({ office: saved[0] }), [], "not an array: nothing");
+    assert.deepEqual(fresh.restore(saved), [], "known zones are not restored twice");
+  });
+
   it("records what was really applied (noteOutput) for the next decision", () => {
     const ctl = new RulesController({ luxPerPct: 5 });
     ctl.decide(win(NOON, { lux: 100 })); // 80 %
