@@ -10,6 +10,7 @@ import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from '
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
 import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
 import { findAiProvider } from '../shared/ai-provider';
+import { ContextState } from '../shared/context-state';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { hhmm } from '../shared/status';
 import { HotPath, readHints, readWindows, type Hints } from './hot-path';
@@ -80,6 +81,9 @@ export = function (RED: NodeAPI): void {
       rules = new RulesController();
     }
     const hot = new HotPath(s.payloadBatchLimit, (zone) => rules.reset(zone));
+    // The rules' zone state (hold, output) outlives a redeploy or restart, as in rules-fallback.
+    const saved = new ContextState(this, 'rulesState', () => rules.toJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
+    saved.load((value) => rules.restore(value));
 
     const alerts: NodeMessage[] = [];
     const fmt = (m: string, meta?: Record<string, unknown>): string => (meta ? `${m} ${JSON.stringify(meta)}` : m);
@@ -146,6 +150,7 @@ export = function (RED: NodeAPI): void {
       const before = rules.getState(zone);
       // The rules decide every window (their occupancy hold stays current); their setpoint is the fallback.
       const rd = rules.decide(newest, { hints: hints?.control ?? null });
+      saved.changed();
       const ctx: ClampContext = {
         zone,
         // In doubt (no presence reading), occupied: the floor applies, as the rules never switch off then.
@@ -159,7 +164,10 @@ export = function (RED: NodeAPI): void {
       const d = await dec.decide(ws, { hints: hints?.ai, fallback: () => rd.setpoint, clamp: (p) => applyClamps(p, ctx) });
       if (closed) return;
       const sp = { ...d.setpoint, reason: redact(d.setpoint.reason) };
-      if (sp.source === 'ai') rules.noteOutput(zone, sp.intensity, newest.windowEnd, sp.fadeMs ?? 0, sp.cct);
+      if (sp.source === 'ai') {
+        rules.noteOutput(zone, sp.intensity, newest.windowEnd, sp.fadeMs ?? 0, sp.cct);
+        saved.changed();
+      }
       msg.payload = sp;
       this.status(statusOf(d));
       send([msg, [{ topic: 'telemetry', payload: telemetryOf(d, ts, zone, msg._msgid) }, ...alerts.splice(0)]]);
@@ -189,11 +197,12 @@ export = function (RED: NodeAPI): void {
       );
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       dec
         .close()
         .then(() => Promise.allSettled([...chains.values()]))
+        .finally(() => saved.close(removed))
         .then(
           () => done(),
           () => done(),

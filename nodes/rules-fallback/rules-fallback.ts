@@ -10,6 +10,9 @@
  * aim of an occupied zone takes the lux fast path (a rise at once); other
  * readings are ignored. msg.profile (hints or an encrypted profile
  * blob) is turned into hints by ProfileSource; the plaintext never leaves it.
+ * The per-zone state (output, hold, daylight model) is kept in the node
+ * context (ContextState): a redeploy, or a restart with a persistent context
+ * store, goes on where it was instead of treating an occupied room as empty.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
@@ -26,6 +29,7 @@ import {
 } from '../../lib/control';
 import type { SensorReading } from '../../lib/features/types';
 import { ProfileSource } from '../../lib/control/profile-source';
+import { ContextState } from '../shared/context-state';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
@@ -117,12 +121,22 @@ export = function (RED: NodeAPI): void {
         try {
           const d = ctl.tick(zone, now, { hints: zoneHints.get(zone) ?? null });
           if (!d) continue;
+          saved?.changed();
           if (d.nextCheckAt !== null && d.nextCheckAt > now) checks.set(zone, d.nextCheckAt);
           if (d.changed) this.send(publish({} as Msg, d, 'timer'));
         } catch (err) {
           this.error(t('errors.tick', { zone, detail: messageOf(err) }));
         }
       }
+    });
+
+    // Saved state: restored zones are re-checked at once (a hold that ran out while stopped ends now).
+    const saved = ctl
+      ? new ContextState(this, 'rulesState', () => ctl?.toJSON() ?? [], (err) => this.warn(t('errors.context', { detail: err.message })))
+      : null;
+    saved?.load((value) => {
+      const now = Date.now();
+      for (const zone of ctl?.restore(value) ?? []) checks.set(zone, now);
     });
 
     /** Arms the zone's next check, unless the decision was for another time than now (a replay). */
@@ -148,6 +162,7 @@ export = function (RED: NodeAPI): void {
         try {
           const a = parseApplied(msg.payload, Date.now());
           ctl.noteOutput(a.zone, a.intensity, a.ts, a.fadeMs, a.cct);
+          saved?.changed();
           this.status({ fill: 'green', shape: 'ring', text: t('status.applied', { zone: a.zone, intensity: a.intensity }) });
           return done();
         } catch (err) {
@@ -178,6 +193,7 @@ export = function (RED: NodeAPI): void {
           return fail(done, 'invalid', t('errors.invalidReading', { detail }));
         }
         if (d) {
+          saved?.changed();
           arm(d.setpoint.zone, d, Date.now());
           if (d.changed) send(publish(withHints(msg, d.setpoint.zone), d, d.fastPath === 'lux' ? 'daylight' : 'presence'));
         }
@@ -202,13 +218,15 @@ export = function (RED: NodeAPI): void {
       }
       const zone = d.setpoint.zone;
       zoneHints.set(zone, hints);
+      saved?.changed();
       arm(zone, d, Date.now());
       send(publish(withHints(msg, zone), d, 'window'));
       done();
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       checks.clear();
+      saved?.close(removed);
       done();
     });
   }

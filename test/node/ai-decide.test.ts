@@ -14,7 +14,7 @@ import aiProvider from '../../nodes/ai-provider/ai-provider';
 import { RulesController, type FeatureWindow, type Setpoint } from '../../lib/control';
 import { encryptProfile, Fernet } from '../../lib/crypto';
 import { closedPort, errorResponse, FakeOpenAiServer, type ScriptedResponse, toolCallCompletion } from '../helpers/fake-openai-server';
-import { asNodeSet, helper, PACKAGE, registerCatalogues, ROOT } from './helpers';
+import { asNodeSet, helper, nodeById, PACKAGE, redeploy, registerCatalogues, ROOT } from './helpers';
 
 const KEY = 'sk-test-NEVER-LEAK-0123456789abcdef';
 const MODULES: Record<string, NodeInitializer> = { 'ai-decide': aiDecide, 'ai-provider': aiProvider };
@@ -49,6 +49,8 @@ const ARGS = { intensity: 72.5, cct: 4200, reason: 'bright morning, occupied', c
 
 interface Rig {
   n1: Node;
+  /** The flow the rig deployed. */
+  flow: FlowNodeDef[];
   prov: Node & { settings: Record<string, unknown> };
   setpoints: NodeMessage[];
   telemetry: NodeMessage[];
@@ -99,6 +101,7 @@ async function rig(server: FakeOpenAiServer | null, o: RigOptions = {}): Promise
   await helper.load([nodeSet('ai-provider'), nodeSet('ai-decide')], flow, creds);
   const r = {
     n1: helper.getNode('n1') as Node,
+    flow,
     prov: helper.getNode('prov1') as Rig['prov'],
     setpoints: [] as NodeMessage[],
     telemetry: [] as NodeMessage[],
@@ -364,6 +367,21 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       const { sp } = await decide(r, win(0));
       assert.equal(sp.source, 'ai');
       assert.equal(server.completions[0].headers.authorization, 'Bearer sk-env-0123456789');
+    });
+
+    it('the fallback rules keep their zone state through a redeploy: an occupied room stays in its hold', async () => {
+      const r = await rig(null, { provider: null });
+      const still = win(1, 'office-1', { presence: { ratio: 0, transitions: 0, last: false } });
+      await decide(r, win(0));
+      await redeploy(r.flow.map((n) => (n.id === 'n1' ? { ...n, name: 'edited' } : n)));
+      const again = nodeById('n1');
+      assert.notEqual(again, r.n1, 'the node was recreated');
+      r.n1 = again;
+      const { sp } = await decide(r, still);
+      assert.equal(sp.source, 'rules');
+      assert.deepEqual(sp, { ...rulesSetpoint([win(0), still]), reason: sp.reason });
+      assert.match(sp.reason, /occupancy:hold/);
+      assert.notEqual(sp.intensity, rulesSetpoint([still]).intensity, 'a fresh controller would have taken the zone to absence');
     });
 
     it('without an AI provider decides by the rules only', async () => {

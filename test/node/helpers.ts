@@ -10,8 +10,14 @@ import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { i18n } from '@node-red/util';
+import { clearHandover } from '../../nodes/shared/context-state';
 
 helper.init(require.resolve('node-red'));
+
+// Every test loads its own flow, often with the same node ids: state a closed
+// node hands to its next instance (nodes/shared/context-state) must not leak
+// from one test into the next. A root hook, so it runs after each file's own.
+afterEach(() => clearHandover());
 
 export { helper };
 export const PACKAGE = 'node-red-contrib-smart-lighting-dali';
@@ -88,4 +94,14 @@ export class MessageQueue {
   get pending(): number {
     return this.queue.length;
   }
+}
+
+/**
+ * Deploys `flow` into the loaded runtime as the editor's Deploy button does
+ * ("nodes": only modified nodes restart; "flows"; "full"). Node context is
+ * kept for nodes still in the flow, as in a real runtime.
+ */
+export async function redeploy(flow: FlowNodeDef[], type: 'nodes' | 'flows' | 'full' = 'nodes'): Promise<void> {
+  const h = helper as unknown as { setFlows(flow: FlowNodeDef[], type: string): Promise<void> };
+  await h.setFlows(flow, type);
 }

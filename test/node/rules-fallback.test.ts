@@ -15,7 +15,7 @@ import type { Node, NodeMessage } from 'node-red';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import { RulesController, type Setpoint } from '../../lib/control';
 import { Fernet } from '../../lib/crypto';
-import { asNodeSet, helper, latestStatus, message, MessageQueue, registerCatalogues, ROOT } from './helpers';
+import { asNodeSet, helper, latestStatus, message, MessageQueue, nodeById, redeploy, registerCatalogues, ROOT } from './helpers';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json');
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
@@ -302,6 +302,56 @@ describe('rules-fallback node', function () {
     assert.equal(off.payload.intensity, 0);
     assert.ok(off.payload.reason.includes('occupancy:off'), off.payload.reason);
     assert.equal(off.energy.energySavingEstimate, 1);
+  });
+
+  describe('state through a redeploy (node context)', () => {
+    const vacantWindow = (end: number): Record<string, unknown> => windowAt(end, { presence: { ratio: 0, transitions: 0, last: false } });
+
+    it('keeps an occupied room lit: the first window after a redeploy continues the hold instead of dimming to absence', async () => {
+      const n1 = await start();
+      const t0 = Date.now() - 3 * 60_000;
+      const first = windowAt(t0);
+      n1.receive({ payload: first });
+      const lit = (await inbox.next()) as Out;
+      assert.equal(lit.decision.occupancy, 'occupied');
+      // Deploy "modified nodes" after an edit: a new node object, the same id.
+      await redeploy(flow({ name: 'edited' }));
+      const again = nodeById('n1');
+      assert.notEqual(again, n1, 'the node was recreated');
+      const still = vacantWindow(t0 + 60_000);
+      again.receive({ payload: still });
+      const out = (await inbox.next()) as Out;
+      assert.equal(out.decision.occupancy, 'hold', 'someone sitting still one minute later is still held');
+      const uninterrupted = oracle();
+      uninterrupted.decide(first);
+      assert.deepEqual(out.payload, uninterrupted.decide(still).setpoint, 'as if no redeploy had happened');
+      assert.ok(out.payload.intensity >= lit.payload.intensity);
+      assert.equal(oracle().decide(still).setpoint.intensity, 10, 'without the saved state the room would drop to the absence level');
+    });
+
+    it('re-checks restored zones at once: a hold that runs out after the redeploy ends by the timer', async () => {
+      const n1 = await start({ holdMinutes: '0.01', vacancyOffMinutes: '0.5' });
+      n1.receive({ payload: windowAt(Date.now(), { presence: { ratio: 0.5, transitions: 1, last: false } }) });
+      const occupied = (await inbox.next()) as Out;
+      assert.equal(occupied.decision.occupancy, 'occupied');
+      await redeploy(flow({ name: 'edited', holdMinutes: '0.01', vacancyOffMinutes: '0.5' }));
+      const absence = (await inbox.next()) as Out;
+      assert.equal(absence.decision.trigger, 'timer');
+      assert.equal(absence.decision.occupancy, 'absence');
+      assert.equal(absence.payload.intensity, 10);
+    });
+
+    it('forgets the state when the node is deleted and added again under a new id', async () => {
+      const n1 = await start();
+      n1.receive({ payload: windowAt(Date.now() - 60_000) });
+      await inbox.next();
+      const next = flow().map((n) => (n.id === 'n1' ? { ...n, id: 'n2' } : n.id === 'c1' ? { ...n, scope: ['n2'] } : n));
+      await redeploy(next);
+      const fresh = nodeById('n2');
+      fresh.receive({ payload: vacantWindow(Date.now()) });
+      const out = (await inbox.next()) as Out;
+      assert.equal(out.decision.occupancy, 'absence');
+    });
   });
 
   it('takes feedback (topic "applied") into its daylight model, sending nothing for it', async () => {
