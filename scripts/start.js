@@ -73,6 +73,9 @@ module.exports = {
   telemetry: { enabled: false, updateNotification: false },
   editorTheme: { tours: false, projects: { enabled: false } },
   functionExternalModules: false,
+  // Node context on disk (userDir/context, written every 30 s and at stop):
+  // the rules' zone state (occupancy hold, output, daylight model) survives a restart.
+  contextStorage: { default: { module: "localfilesystem" } },
 };
 `,
 );

@@ -10,7 +10,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NodeRedRuntime, PROJECT_ROOT, runtimeDescription } from './harness';
+import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT, runtimeDescription } from './harness';
 
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
 const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday'];
@@ -153,5 +153,43 @@ describe(`rules-fallback -> override-gate over HTTP (${path.basename(path.dirnam
   it('logs no warning or error of its own', () => {
     const ours = rt.ourProblems();
     assert.deepEqual(ours, []);
+  });
+});
+
+describe(`rules-fallback state through a Node-RED restart (localfilesystem context, as npm start configures)`, function () {
+  const RESTART_TAB = 'restart-tab';
+  const RESTART_FLOW = [
+    { id: RESTART_TAB, type: 'tab', label: 'restart e2e' },
+    { id: 'rs-in', type: 'http in', z: RESTART_TAB, url: '/restart/window', method: 'post', wires: [['rs-rules']] },
+    { id: 'rs-rules', type: 'rules-fallback', z: RESTART_TAB, name: '', targetLux: 500, circadian: 'clock', latitude: '', longitude: '', wires: [['rs-res']] },
+    { id: 'rs-res', type: 'http response', z: RESTART_TAB, statusCode: '', headers: {}, wires: [] },
+  ];
+  const settings = NPM_START_SETTINGS;
+  let rt: NodeRedRuntime | undefined;
+
+  after(async () => {
+    if (rt) await rt.stopAndClean(true);
+  });
+
+  it('an occupied zone stays in its hold after a restart instead of dropping to the absence level', async () => {
+    const installDir = process.env.E2E_INSTALL_DIR;
+    rt = await NodeRedRuntime.start({ settings, ...(installDir ? { userDir: fs.mkdtempSync(path.join(installDir, '..', 'ud-')) } : {}) });
+    await rt.deploy(RESTART_FLOW);
+    const lit = await rt.request('POST', '/restart/window', window('meeting-1', 200));
+    assert.equal(lit.status, 200, lit.text);
+    assert.match((lit.json as SetpointJson).reason, /occupancy:occupied/);
+
+    assert.equal(await rt.stop(), 0, 'Node-RED stopped cleanly');
+    assert.ok(fs.existsSync(path.join(rt.userDir, 'context')), 'the context store wrote its files');
+    rt = await NodeRedRuntime.start({ userDir: rt.userDir, settings });
+    const still = await rt.request('POST', '/restart/window', window('meeting-1', 200, false));
+    assert.equal(still.status, 200, still.text);
+    const sp = still.json as SetpointJson;
+    assert.match(sp.reason, /occupancy:hold/, 'the hold started before the restart goes on');
+    assert.ok(sp.intensity >= (lit.json as SetpointJson).intensity, `${sp.intensity} % after, ${(lit.json as SetpointJson).intensity} % before`);
+
+    const fresh = await rt.request('POST', '/restart/window', window('meeting-2', 200, false));
+    assert.match((fresh.json as SetpointJson).reason, /occupancy:absence/, 'a zone never seen is decided as vacant');
+    assert.deepEqual(rt.ourProblems(), []);
   });
 });

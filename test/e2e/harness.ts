@@ -19,6 +19,9 @@ import { freePort } from '../helpers/free-port';
 export const PACKAGE_NAME = 'node-red-contrib-smart-lighting-dali';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
+/** Settings scripts/start.js (npm start) adds to the defaults that matter to behaviour: node context on disk. */
+export const NPM_START_SETTINGS: Record<string, unknown> = { contextStorage: { default: { module: 'localfilesystem' } } };
+
 /** Warnings every fresh Node-RED user directory logs with the harness settings. */
 export const CORE_FIRST_START_WARNINGS: readonly RegExp[] = [
   /\[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/,

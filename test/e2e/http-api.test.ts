@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import * as sqlite3 from 'sqlite3';
 import WebSocket from 'ws';
 import { closedPort } from '../helpers/fake-openai-server';
-import { NodeRedRuntime, PROJECT_ROOT } from './harness';
+import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
 
 const ADMIN_TOKEN = 'e2e-admin-token-7c1f9a';
 /** The reference service's sample key and profile (test/fixtures/fernet/reference-personal.json). */
@@ -98,7 +98,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
         DB_URL: '',
         FERNET_KEY: REFERENCE_KEY,
     };
-    rt = await NodeRedRuntime.start({ userDir, flows, env });
+    rt = await NodeRedRuntime.start({ userDir, flows, env, settings: NPM_START_SETTINGS });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
     live = await LiveSocket.open(`ws://127.0.0.1:${rt.port}/ws/live`);
   });
@@ -363,7 +363,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
   it('after a restart: the override, the stored profile and the data are still there', async () => {
     live.close();
     await rt.stop();
-    rt = await NodeRedRuntime.start({ userDir: rt.userDir, env });
+    rt = await NodeRedRuntime.start({ userDir: rt.userDir, env, settings: NPM_START_SETTINGS });
     const health = await rt.request('GET', '/healthz');
     assert.equal(health.status, 200, health.text);
     // The profile is loaded from the database at start: the floor holds without a new upload.
