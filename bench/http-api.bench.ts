@@ -20,63 +20,18 @@
  * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
-import { NodeRedRuntime, PROJECT_ROOT } from '../test/e2e/harness';
+import { NodeRedRuntime } from '../test/e2e/harness';
 import { runLoad, summarise, type LoadResult } from './http-load';
+import { benchFlows, query, reading, rssKb } from './main-flow-rig';
 
 const PER_LEVEL = Number(process.argv[2] ?? 2000);
 const WARMUP = 300;
 const CONCURRENCY = [1, 16] as const;
-const SENSORS = 8;
-const ZONE = 'office-1';
-
-type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ bench: 'http-api', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
-}
-
-function rssKb(pid: number): { rssKb: number; hwmKb: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-}
-
-function query<T>(dbFile: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (e, rows) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows as T[]);
-      });
-    });
-  });
-}
-
-/** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
-function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
-  const main = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
-  let unlimitedGuards = 0;
-  const flows = main.map((n) => {
-    if (n.type !== 'api-guard') return n;
-    if (n.rateLimit !== 0) unlimitedGuards += 1;
-    return { ...n, rateLimit: 0 };
-  });
-  flows.push(
-    { id: 'bench-echo-tab', type: 'tab', label: 'bench: echo baseline', disabled: false, info: '' },
-    { id: 'bench-echo-in', type: 'http in', z: 'bench-echo-tab', name: 'POST /echo', url: '/echo', method: 'post', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['bench-echo-out']] },
-    { id: 'bench-echo-out', type: 'http response', z: 'bench-echo-tab', name: '', statusCode: '', headers: {}, x: 340, y: 60, wires: [] },
-  );
-  return { flows, unlimitedGuards };
-}
-
-function reading(i: number): Record<string, unknown> {
-  return { sensor_id: `bench-${i % SENSORS}`, zone: ZONE, lux: 300 + (i % 400), presence: i % 3 !== 0 };
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,56 @@
+/**
+ * Shared by the benchmarks that drive the real main flow over HTTP
+ * (http-api, http-soak): the flow as deployed for load, the readings posted,
+ * the Node-RED process's resident memory, and reading the SQLite file after
+ * the runtime stopped.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as sqlite3 from 'sqlite3';
+import { PROJECT_ROOT } from '../test/e2e/harness';
+
+export const SENSORS = 8;
+export const ZONE = 'office-1';
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+export function rssKb(pid: number): { rssKb: number; hwmKb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+}
+
+export function query<T>(dbFile: string, sql: string): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return reject(err);
+      db.all(sql, (e, rows) => {
+        db.close();
+        if (e) reject(e);
+        else resolve(rows as T[]);
+      });
+    });
+  });
+}
+
+/** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
+export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
+  const main = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
+  let unlimitedGuards = 0;
+  const flows = main.map((n) => {
+    if (n.type !== 'api-guard') return n;
+    if (n.rateLimit !== 0) unlimitedGuards += 1;
+    return { ...n, rateLimit: 0 };
+  });
+  flows.push(
+    { id: 'bench-echo-tab', type: 'tab', label: 'bench: echo baseline', disabled: false, info: '' },
+    { id: 'bench-echo-in', type: 'http in', z: 'bench-echo-tab', name: 'POST /echo', url: '/echo', method: 'post', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['bench-echo-out']] },
+    { id: 'bench-echo-out', type: 'http response', z: 'bench-echo-tab', name: '', statusCode: '', headers: {}, x: 340, y: 60, wires: [] },
+  );
+  return { flows, unlimitedGuards };
+}
+
+export function reading(i: number): Record<string, unknown> {
+  return { sensor_id: `bench-${i % SENSORS}`, zone: ZONE, lux: 300 + (i % 400), presence: i % 3 !== 0 };
+}
+
