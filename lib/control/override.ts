@@ -129,6 +129,21 @@ interface Applied {
   automatic: boolean;
 }
 
+/** One zone's last passed or noted level, as appliedJSON() saves it. */
+export interface AppliedRow extends Applied {
+  zone: string;
+}
+
+function parseAppliedRow(raw: unknown): AppliedRow | null {
+  if (!isPlainObject(raw)) return null;
+  const { zone, intensity, cct, at, automatic } = raw;
+  if (typeof zone !== "string" || zone.trim() === "") return null;
+  if (!isFiniteNumber(intensity) || intensity < 0 || intensity > 100) return null;
+  if (!isFiniteNumber(cct) || cct < 1000 || cct > 20000) return null;
+  if (!isFiniteNumber(at) || typeof automatic !== "boolean") return null;
+  return { zone, intensity, cct, at, automatic };
+}
+
 const MINUTE_MS = 60_000;
 
 /** Validate and fill a gate configuration. @throws ControlInputError */
@@ -252,6 +267,29 @@ export class OverrideGate {
   /** Active overrides, JSON-safe, for persistence. */
   toJSON(): OverrideRow[] {
     return [...this.overrides.values()].map((r) => ({ ...r }));
+  }
+
+  /**
+   * What the gate last passed or noted, per zone, JSON-safe. Saved and given
+   * back to restoreApplied() after a restart, the anti-flicker guard (interval,
+   * deadband, step) and the manual-change detection go on from the level the
+   * gear was left at, instead of passing the first setpoint whatever it is.
+   */
+  appliedJSON(): AppliedRow[] {
+    return [...this.applied].map(([zone, a]) => ({ zone, ...a }));
+  }
+
+  /** Adds saved appliedJSON() rows for zones the gate does not know yet; invalid rows are skipped. @returns zones restored */
+  restoreApplied(rows: unknown): string[] {
+    const zones: string[] = [];
+    for (const raw of Array.isArray(rows) ? rows : []) {
+      const row = parseAppliedRow(raw);
+      if (!row || this.applied.has(row.zone)) continue;
+      const { zone, ...applied } = row;
+      this.applied.set(zone, applied);
+      zones.push(zone);
+    }
+    return zones;
   }
 
   /** Remove and return overrides expired at `now`. */

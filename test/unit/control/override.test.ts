@@ -57,6 +57,24 @@ describe("control/override: manual overrides and anti-flicker gate", () => {
     assert.equal(isManualChange({ intensity: 50, cct: 4000 }, { intensity: 59 }), false);
   });
 
+  it("anti-flicker survives a restart: appliedJSON -> restoreApplied keeps interval, step and manual-change detection", () => {
+    const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    assert.equal(g.submit(auto(80), T).reason, "gate:first");
+    const saved = JSON.parse(JSON.stringify(g.appliedJSON()));
+    assert.deepEqual(saved, [{ zone: "office", intensity: 80, cct: 4000, at: T, automatic: true }]);
+
+    const fresh = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    assert.equal(fresh.submit(auto(20), T + 10_000).reason, "gate:first", "without the saved level: any jump passes");
+
+    const restored = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    assert.deepEqual(restored.restoreApplied([...saved, { zone: "bad", intensity: 140, cct: 4000, at: T, automatic: true }, null, "x"]), ["office"]);
+    assert.equal(restored.submit(auto(20), T + 10_000).blockedBy, "min-interval", "the interval runs on");
+    const stepped = restored.submit(auto(20), T + 2 * MIN);
+    assert.equal(stepped.setpoint?.intensity, 60, "the step limit applies from 80 %");
+    assert.equal(restored.observe("office", { intensity: 15 }, T + 3 * MIN)?.source, "bus", "a hand change against the restored level is seen");
+    assert.deepEqual(restored.restoreApplied(saved), [], "known zones keep their newer level");
+  });
+
   it("survives a restart: toJSON -> fromRows round trip, snake_case rows, expired and invalid rows skipped", () => {
     const g = new OverrideGate({});
     g.submit(manual(80), T);
