@@ -15,6 +15,7 @@ import {
   StoreOverrideRepository,
   storeFromOwner,
 } from '../../lib/control/repository';
+import { ContextState } from '../shared/context-state';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
@@ -55,6 +56,9 @@ export = function (RED: NodeAPI): void {
     this.ownerStatus = (status: NodeStatus): void => view.owner(status);
     this.store?.register(this);
     const gate = new OverrideGate(this.settings);
+    // The last level per zone (anti-flicker, manual-change detection) outlives a redeploy or restart.
+    const saved = new ContextState(this, 'gateApplied', () => gate.appliedJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
+    saved.load((value) => gate.restoreApplied(value));
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
     let repo: OverrideRepository = memory;
     let loaded = false;
@@ -190,6 +194,7 @@ export = function (RED: NodeAPI): void {
       const run = (): void => {
         try {
           handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
+          saved.changed();
         } catch (err) {
           done(err instanceof Error ? err : new Error(String(err)));
         }
@@ -200,6 +205,7 @@ export = function (RED: NodeAPI): void {
 
     this.on('close', (removed: boolean, done: () => void) => {
       expiry.clear();
+      saved.close(removed);
       if (removed) memoryRepositories.delete(this.id);
       let wait: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS)));

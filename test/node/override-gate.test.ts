@@ -17,7 +17,7 @@ import overrideGate from '../../nodes/override-gate/override-gate';
 import type { Setpoint } from '../../lib/control';
 import type { OverrideStore } from '../../lib/control/repository';
 import { LightingStore } from '../../lib/store';
-import { asNodeSet, helper, latestStatus, MessageQueue, registerCatalogues } from './helpers';
+import { asNodeSet, helper, latestStatus, MessageQueue, nodeById, redeploy, registerCatalogues } from './helpers';
 
 
 // A LightingStore is an OverrideStore as it is (checked by the compiler).
@@ -86,9 +86,8 @@ function gateDef(id: string, config: Record<string, unknown>): FlowNodeDef {
   };
 }
 
-/** Loads a gate (a fresh id unless given: memory overrides are kept per id across loads). */
-async function start(config: Record<string, unknown> = {}, opts: { id?: string; storePath?: string } = {}): Promise<Node> {
-  const id = opts.id ?? `gate-${++seq}`;
+/** The test flow around gate `id`: outputs to out1/out2, a catch to err, the store when storePath is given. */
+function gateFlow(id: string, config: Record<string, unknown>, opts: { storePath?: string } = {}): FlowNodeDef[] {
   const flow: FlowNodeDef[] = [
     { id: 'f1', type: 'tab', label: 'test' },
     gateDef(id, opts.storePath ? { ...config, store: 'store1' } : config),
@@ -98,6 +97,13 @@ async function start(config: Record<string, unknown> = {}, opts: { id?: string; 
     { id: 'err', type: 'helper', z: 'f1', wires: [] },
   ];
   if (opts.storePath) flow.push({ id: 'store1', type: 'lighting-store', path: opts.storePath });
+  return flow;
+}
+
+/** Loads a gate (a fresh id unless given: memory overrides are kept per id across loads). */
+async function start(config: Record<string, unknown> = {}, opts: { id?: string; storePath?: string } = {}): Promise<Node> {
+  const id = opts.id ?? `gate-${++seq}`;
+  const flow = gateFlow(id, config, opts);
   await helper.load(opts.storePath ? [storeNode, gateNode] : gateNode, flow);
   passed = new MessageQueue('out1');
   reports = new MessageQueue('out2');
@@ -292,6 +298,23 @@ describe('override-gate node', function () {
     assert.equal(started.payload.kind, 'overrideStarted');
     assert.equal(started.payload.source, 'bus');
     assert.equal(reports.pending, 0, 'a level within 10 points is not a manual change');
+  });
+
+  it('keeps the last level per zone across a redeploy: the interval, the step limit and manual-change detection go on', async () => {
+    const id = `gate-applied-${++seq}`;
+    const config = { minIntervalS: '3600', maxStepPct: '20' };
+    const g = await start(config, { id });
+    g.receive({ payload: sp(80) });
+    assert.match(((await passed.next()) as Passed).gate.reason, /gate:first/);
+    await redeploy(gateFlow(id, { ...config, name: 'edited' }));
+    const again = nodeById(id);
+    assert.notEqual(again, g, 'the node was recreated');
+    again.receive({ payload: sp(20) });
+    const blocked = (await reports.next()) as Report;
+    assert.equal(blocked.payload.blockedBy, 'min-interval', 'not "first": the level passed before the deploy is known');
+    again.receive({ topic: 'observed', payload: { zone: 'office-1', intensity: 30 } });
+    const started = (await reports.next()) as Report;
+    assert.equal(started.payload.kind, 'overrideStarted', 'a hand change against the level before the deploy is seen');
   });
 
   it('keeps overrides in memory across a redeploy of the same node', async () => {
