@@ -8,7 +8,11 @@
  * - an encrypted profile blob `{profile_id, encrypted_payload}` (object or
  *   JSON text, the reference service's format): decrypted with the Fernet key
  *   (the node's credential, else the FERNET_KEY environment variable), then
- *   reduced to `profileHints(profile)` plus the profile's own `minLux`.
+ *   reduced to `profileHints(profile)` plus the profile's own `minLux`;
+ * - only with the `decrypted` option (ai-decide): a profile object already
+ *   decrypted upstream (any key other than the five hint keys, and no
+ *   `encrypted_payload`), reduced the same way. Without it such an object is
+ *   refused, so personal data travels between nodes only encrypted.
  *
  * The decrypted profile lives only inside `hints()`: it is never returned,
  * cached, logged or put into an error. Decrypted hints are cached by token
@@ -18,7 +22,17 @@
  * or a failure class (wrong key, tampered token), never a value of the
  * profile, its id or the key.
  */
-import { decryptProfile, type FernetCipher, fernetFromKeys, FernetKeyError, parseProfileBlob, ProfileError, profileHints } from "../crypto";
+import {
+  decryptProfile,
+  type FernetCipher,
+  fernetFromKeys,
+  FernetKeyError,
+  parseProfileBlob,
+  parseProfilePayload,
+  type PersonalProfile,
+  ProfileError,
+  profileHints,
+} from "../crypto";
 import type { ControlHints } from "./types";
 import { isFiniteNumber, isPlainObject } from "./types";
 
@@ -89,12 +103,27 @@ export interface ProfileSourceOptions {
   env?: NodeJS.ProcessEnv;
   /** Decrypted hints kept, by token (default 32). */
   cacheSize?: number;
+  /** Also accept a profile object decrypted upstream (default false: refused as unknown hints). */
+  decrypted?: boolean;
+}
+
+/** The hints a profile yields: profileHints() plus its own minLux. */
+function hintsOfProfile(p: PersonalProfile): ControlHints {
+  const hints: ControlHints = { ...profileHints(p) };
+  if (isFiniteNumber(p.minLux)) hints.minLux = p.minLux;
+  return hints;
+}
+
+/** A decrypted profile rather than hints: an object with a key that is not a hint key, and no encrypted_payload. */
+function looksLikeDecryptedProfile(v: unknown): v is Record<string, unknown> {
+  return isPlainObject(v) && !("encrypted_payload" in v) && Object.keys(v).some((k) => !(HINT_KEYS as readonly string[]).includes(k));
 }
 
 export class ProfileSource {
   private readonly key: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly cacheSize: number;
+  private readonly decrypted: boolean;
   private cipher: FernetCipher | null = null;
   private readonly cache = new Map<string, ControlHints>();
 
@@ -102,6 +131,7 @@ export class ProfileSource {
     this.key = typeof options.key === "string" ? options.key.trim() : "";
     this.env = options.env ?? process.env;
     this.cacheSize = Math.max(0, Math.floor(options.cacheSize ?? 32));
+    this.decrypted = options.decrypted === true;
   }
 
   /** Where the key comes from: "credential", "env" or null (none set). */
@@ -130,6 +160,14 @@ export class ProfileSource {
    */
   hints(profile: unknown): ControlHints | null {
     if (profile == null) return null;
+    if (this.decrypted && looksLikeDecryptedProfile(profile)) {
+      try {
+        return hintsOfProfile(parseProfilePayload(profile));
+      } catch (err) {
+        if (err instanceof ProfileError) throw new ProfileInputError(err.code, err.message);
+        throw new ProfileInputError("payload-json", "the decrypted profile cannot be read");
+      }
+    }
     if (!looksLikeProfileBlob(profile)) return validateHints(profile);
     let blob: { profile_id: string; encrypted_payload: string };
     try {
@@ -143,9 +181,7 @@ export class ProfileSource {
     const fernet = this.fernet();
     let hints: ControlHints;
     try {
-      const p = decryptProfile(blob, fernet);
-      hints = { ...profileHints(p) };
-      if (isFiniteNumber(p.minLux)) hints.minLux = p.minLux;
+      hints = hintsOfProfile(decryptProfile(blob, fernet));
     } catch (err) {
       if (err instanceof ProfileError) throw new ProfileInputError(err.code, err.message);
       throw new ProfileInputError("decrypt", "cannot decrypt personal profile");
