@@ -9,6 +9,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
 import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
+import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
 import { ContextState } from '../shared/context-state';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
@@ -80,6 +81,10 @@ export = function (RED: NodeAPI): void {
       this.warn(t('errors.rules', { error: (err as Error).message }));
       rules = new RulesController();
     }
+    // msg.profile: the same reader as rules-fallback's; the key comes from FERNET_KEY.
+    const profiles = new ProfileSource({ decrypted: true });
+    const keyProblem = profiles.checkKey();
+    if (keyProblem !== null) this.warn(t('errors.badFernetKey', { detail: keyProblem }));
     const hot = new HotPath(s.payloadBatchLimit, (zone) => rules.reset(zone));
     // The rules' zone state (hold, output) outlives a redeploy or restart, as in rules-fallback.
     const saved = new ContextState(this, 'rulesState', () => rules.toJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
@@ -178,7 +183,7 @@ export = function (RED: NodeAPI): void {
       let hints: Hints | undefined;
       try {
         windows = readWindows(msg.payload);
-        hints = readHints(msg.profile);
+        hints = readHints(msg.profile, profiles);
       } catch (err) {
         this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
         done(err instanceof Error ? err : new Error(String(err)));

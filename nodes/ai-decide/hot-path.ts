@@ -4,15 +4,7 @@
  * model looks back on), and msg.profile turned into hints.
  */
 import { ControlInputError, type ControlHints, type FeatureWindow, validateFeatureWindow } from '../../lib/control';
-import {
-  decryptProfile,
-  type FernetCipher,
-  fernetFromEnv,
-  parseProfilePayload,
-  type PersonalProfile,
-  profileHints,
-  type ProfileHints,
-} from '../../lib/crypto';
+import type { ProfileSource } from '../../lib/control/profile-source';
 
 /** Most windows accepted in one message. */
 export const MAX_WINDOWS_PER_MSG = 1000;
@@ -74,36 +66,22 @@ export class HotPath {
 }
 
 export interface Hints {
-  /** Only these four non-personal fields may reach the AI payload. */
-  ai: ProfileHints;
+  /** Only the non-personal hint fields (no minLux) may reach the AI payload; the payload allow-lists them again. */
+  ai: Omit<ControlHints, 'minLux'>;
   /** For the rules and clamps: the AI hints plus the profile's minLux. */
   control: ControlHints;
 }
 
-let fernet: { env: string; cipher: FernetCipher } | undefined;
-
-function cipherFromEnv(): FernetCipher {
-  const env = process.env.FERNET_KEY ?? '';
-  if (fernet?.env !== env) fernet = { env, cipher: fernetFromEnv() };
-  return fernet.cipher;
-}
-
 /**
- * Hints from msg.profile: an encrypted blob {profile_id, encrypted_payload}
- * (decrypted with the FERNET_KEY environment variable) or a decrypted profile
- * object; undefined when msg.profile is absent.
- * @throws ProfileError / FernetKeyError (messages name no value, no key).
+ * Hints from msg.profile, read by the same ProfileSource as rules-fallback's
+ * (created with `decrypted: true`): hints, an encrypted blob
+ * {profile_id, encrypted_payload} decrypted with FERNET_KEY, or a decrypted
+ * profile object; undefined when msg.profile is absent.
+ * @throws ProfileInputError (messages name no value, no key).
  */
-export function readHints(profile: unknown): Hints | undefined {
-  if (profile === undefined || profile === null) return undefined;
-  let parsed: PersonalProfile;
-  if (typeof profile === 'object' && !Array.isArray(profile) && 'encrypted_payload' in profile) {
-    parsed = decryptProfile(profile, cipherFromEnv());
-  } else {
-    parsed = parseProfilePayload(profile);
-  }
-  const ai = profileHints(parsed);
-  const control: ControlHints = { ...ai };
-  if (parsed.minLux !== undefined) control.minLux = parsed.minLux;
+export function readHints(profile: unknown, source: ProfileSource): Hints | undefined {
+  const control = source.hints(profile);
+  if (control === null) return undefined;
+  const { minLux: _minLux, ...ai } = control;
   return { ai, control };
 }

@@ -520,6 +520,34 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       assert.equal((msg as NodeMessage & { profile?: unknown }).profile, undefined);
     });
 
+    it('plain hints work as in rules-fallback: the four AI fields are sent, minLux stays with the rules', async () => {
+      server.script(toolCallCompletion({ ...ARGS, intensity: 5 }));
+      const r = await rig(server);
+      const { sp } = await decide(r, win(0), { profile: { minIntensityPct: 25, cctBias: 'warm', minLux: 700 } });
+      assert.deepEqual(userContent(server.completions[0]).hints, { minIntensityPct: 25, cctBias: 'warm' });
+      assert.equal(sp.intensity, 25, 'the clamps apply the floor');
+    });
+
+    it('an encrypted profile as JSON text is read too; unknown hint keys and a missing key are errors naming no value', async () => {
+      const key = Fernet.generateKey();
+      const blob = encryptProfile('p-secret-42', { age: 72 }, new Fernet(key));
+      server.fallbackScript = toolCallCompletion(ARGS);
+      const r = await rig(server);
+      r.n1.receive({ payload: win(0), profile: JSON.stringify(blob) } as NodeMessage);
+      await r.waitFor('errors', 1);
+      assert.match(r.errors[0].error.message, /no Fernet key is set/);
+      r.n1.receive({ payload: win(1), profile: { minIntensityPct: 20, maxStepPct: 0 } } as NodeMessage);
+      await r.waitFor('errors', 2);
+      assert.match(r.errors[1].error.message, /maxStepPct/);
+      assert.ok(!r.errors.some((e) => e.error.message.includes('p-secret-42')));
+      assert.equal(r.setpoints.length, 0);
+      await helper.unload();
+      process.env.FERNET_KEY = key;
+      const r2 = await rig(server);
+      await decide(r2, win(2), { profile: JSON.stringify(blob) });
+      assert.equal(userContent(server.completions[0]).hints?.minIntensityPct, 20);
+    });
+
     it('an encrypted profile is decrypted with FERNET_KEY; a wrong key is an error', async () => {
       const key = Fernet.generateKey();
       process.env.FERNET_KEY = key;
@@ -530,10 +558,14 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       assert.deepEqual(userContent(server.completions[0]).hints, { minIntensityPct: 20, maxStepPct: 5, cctBias: 'neutral', slowerDimDown: true });
       assert.ok(!server.completions[0].bodyText.includes('p-secret-42'));
 
+      // Another key in the environment of a (re)started runtime.
+      await helper.unload();
       process.env.FERNET_KEY = Fernet.generateKey();
-      r.n1.receive({ payload: win(1), profile: blob } as NodeMessage);
-      await r.waitFor('errors', 1);
-      assert.match(r.errors[0].error.message, /cannot decrypt personal profile/);
+      const r2 = await rig(server);
+      r2.n1.receive({ payload: win(1), profile: blob } as NodeMessage);
+      await r2.waitFor('errors', 1);
+      assert.match(r2.errors[0].error.message, /cannot decrypt personal profile/);
+      assert.equal(r2.setpoints.length, 0);
       assert.equal(server.completions.length, 1);
     });
   });
