@@ -60,3 +60,16 @@ export function daliError(code: DaliInterfaceError['code']): (e: unknown) => boo
 export function settle(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Waits until `check()` holds (emulator replies travel through setImmediate
+ * and timers, so on a loaded machine they take longer than any fixed pause);
+ * fails naming `what` after `timeoutMs`.
+ */
+export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await settle(5);
+  }
+}

@@ -14,7 +14,7 @@ import {
   encodeTridonicSend,
 } from '../../../../lib/dali/interfaces/hidraw';
 import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
-import { daliError, emulatorRig, settle } from './emulator-rig';
+import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 
 function rig() {
@@ -102,7 +102,7 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
     it('reads the firmware version on connect', async () => {
       const r = rig();
       await r.iface.open();
-      await settle(20);
+      await until(() => r.iface.firmwareVersion !== undefined, 'the firmware version');
       assert.equal(r.iface.firmwareVersion, '2.7');
       await r.iface.close();
     });
@@ -147,7 +147,7 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0, true);
       r.transport.fromDevice(encodeTridonicIn(0x12, 0x73, 0x0ac8, 17)); // firmware quirk: stale seq
-      await settle(30);
+      await until(() => r.frames.length >= 4, 'four frame events');
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value, f.framingError === true]),
         [

@@ -17,7 +17,7 @@ import {
   lubaChecksum,
 } from '../../../../lib/dali/interfaces/luba';
 import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
-import { StubBus, daliError, emulatorRig, settle } from './emulator-rig';
+import { StubBus, daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, randBytes, randInt, pick } from '../../../helpers/prng';
 
 function hex(b: Uint8Array): string {
@@ -182,7 +182,7 @@ describe('LUBA protocol', () => {
     it('configures the device on connect (settings 0x2A)', async () => {
       const r = rig();
       await r.iface.open();
-      await settle(20);
+      await until(() => r.iface.deviceSettings != null, 'the settings answer');
       assert.equal(r.toDevice[0]?.[1], LubaCommand.READ_WRITE_SETTINGS);
       assert.deepEqual(r.iface.deviceSettings, { mode: 0, eventFilter: 0x12 });
       await r.iface.close();
@@ -214,7 +214,7 @@ describe('LUBA protocol', () => {
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0x42);
       r.emulator.busFrame(8, 0, true);
-      await settle(30);
+      await until(() => r.frames.length >= 4, 'four frame events');
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value, f.framingError === true]),
         [

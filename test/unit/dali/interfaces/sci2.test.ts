@@ -16,7 +16,7 @@ import {
   type Sci2Reply,
 } from '../../../../lib/dali/interfaces/sci2';
 import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
-import { daliError, emulatorRig, settle } from './emulator-rig';
+import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 
 function rig() {
@@ -142,7 +142,7 @@ describe('SCI2 protocol', () => {
       r.emulator.busFrame(16, 0x8000);
       r.emulator.busFrame(24, 0x000c0b);
       r.emulator.busFrame(8, 0x10);
-      await settle(20);
+      await until(() => r.frames.length >= 3, 'three frame events');
       assert.deepEqual(
         r.frames.map((f) => [f.bits, f.value]),
         [
