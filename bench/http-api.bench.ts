@@ -24,7 +24,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeRedRuntime } from '../test/e2e/harness';
 import { runLoad, summarise, type LoadResult } from './http-load';
-import { benchFlows, query, reading, rssKb } from './main-flow-rig';
+import { benchFlows, ingestLoad, type IngestTally, query, reading, rssKb } from './main-flow-rig';
 
 const PER_LEVEL = Number(process.argv[2] ?? 2000);
 const WARMUP = 300;
@@ -43,30 +43,16 @@ async function main(): Promise<void> {
   const pid = rt.proc.pid as number;
   const common = { cpus: os.cpus().length, node: process.version, nodeRed: rt.nodeRedVersion };
   const failures: Array<{ endpoint: string; statuses: Record<number, number>; errors: number }> = [];
-  const acked = new Set<number>();
-  let created = 0;
+  const tally: IngestTally = { created: 0, acked: new Set<number>() };
   let ingestCounter = 0;
   const track = (endpoint: string, r: LoadResult): LoadResult => {
     if (r.failed > 0) failures.push({ endpoint, statuses: r.statuses, errors: r.errors });
     return r;
   };
   const ingest = (concurrency: number, total: number): Promise<LoadResult> => {
-    const base = ingestCounter;
+    const first = ingestCounter;
     ingestCounter += total;
-    return runLoad({
-      baseUrl: rt.baseUrl,
-      method: 'POST',
-      path: () => '/ingest/sensor',
-      body: (i) => reading(base + i),
-      concurrency,
-      total,
-      onAnswer: (status, text) => {
-        if (status !== 201) return;
-        created += 1;
-        const body = JSON.parse(text) as { id?: unknown; committed?: unknown };
-        if (typeof body.id === 'number' && body.committed === true) acked.add(body.id);
-      },
-    }).then((r) => track('POST /ingest/sensor', r));
+    return ingestLoad(rt.baseUrl, first, concurrency, total, tally).then((r) => track('POST /ingest/sensor', r));
   };
   const echo = (concurrency: number, total: number): Promise<LoadResult> =>
     runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency, total }).then((r) => track('POST /echo', r));
@@ -118,6 +104,7 @@ async function main(): Promise<void> {
     emit('failed_requests', totalFailed, 'requests', { target: 0, met: totalFailed === 0, failures, warnOrErrorLogLines: problems.length });
     const rows = await query<{ id: number }>(dbFile, "SELECT id FROM raw_sensor_events WHERE sensor_id LIKE 'bench-%'");
     const stored = new Set(rows.map((r) => r.id));
+    const { acked, created } = tally;
     const lost = [...acked].filter((id) => !stored.has(id)).length;
     const ok = lost === 0 && rows.length === created && acked.size === created;
     emit('acknowledged_rows_lost', lost, 'rows', {

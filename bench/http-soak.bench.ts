@@ -32,7 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeRedRuntime } from '../test/e2e/harness';
 import { runLoad, type LoadResult } from './http-load';
-import { benchFlows, query, reading, rssKb, type FlowNode } from './main-flow-rig';
+import { benchFlows, type FlowNode, ingestLoad, type IngestTally, query, reading, rssKb } from './main-flow-rig';
 
 const ROUNDS = Number(process.argv[2] ?? 12);
 const PER_ROUND = Number(process.argv[3] ?? 2000);
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const common = { cpus: os.cpus().length, node: process.version, nodeRed: rt.nodeRedVersion };
   let failed = 0;
   let sent = 0;
-  const acked = new Set<number>();
+  const tally: IngestTally = { created: 0, acked: new Set<number>() };
   const count = (r: LoadResult): LoadResult => {
     failed += r.failed;
     return r;
@@ -129,19 +129,7 @@ async function main(): Promise<void> {
   const systemRound = async (): Promise<number> => {
     const base = sent;
     sent += PER_ROUND;
-    await runLoad({
-      baseUrl: rt.baseUrl,
-      method: 'POST',
-      path: () => '/ingest/sensor',
-      body: (i) => reading(base + i),
-      concurrency: CONCURRENCY,
-      total: PER_ROUND,
-      onAnswer: (status, text) => {
-        if (status !== 201) return;
-        const body = JSON.parse(text) as { id?: unknown; committed?: unknown };
-        if (typeof body.id === 'number' && body.committed === true) acked.add(body.id);
-      },
-    }).then(count);
+    await ingestLoad(rt.baseUrl, base, CONCURRENCY, PER_ROUND, tally).then(count);
     // Close the open feature windows so that /predict has features to decide from.
     const agg = await rt.request('POST', '/admin/aggregate-now', undefined, { Authorization: `Bearer ${env.ADMIN_TOKEN}` });
     if (agg.status !== 200) failed += 1;
@@ -204,9 +192,9 @@ async function main(): Promise<void> {
     await rt.stop();
     const rows = await query<{ id: number }>(dbFile, "SELECT id FROM raw_sensor_events WHERE sensor_id LIKE 'bench-%'");
     const stored = new Set(rows.map((r) => r.id));
-    const lost = [...acked].filter((id) => !stored.has(id)).length;
+    const lost = [...tally.acked].filter((id) => !stored.has(id)).length;
     emit('failed_requests', failed, 'requests', { target: 0, met: failed === 0 });
-    emit('acknowledged_rows_lost', lost, 'rows', { target: 0, met: lost === 0, acked: acked.size, sent });
+    emit('acknowledged_rows_lost', lost, 'rows', { target: 0, met: lost === 0, acked: tally.acked.size, sent });
     emit('total_duration', (performance.now() - started) / 1000, 's');
     if (failed > 0 || lost > 0 || sysHeap >= TARGET_KIB_PER_1000) process.exitCode = 1;
   } finally {

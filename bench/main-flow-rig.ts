@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sqlite3 from 'sqlite3';
 import { PROJECT_ROOT } from '../test/e2e/harness';
+import { runLoad, type LoadResult } from './http-load';
 
 export const SENSORS = 8;
 export const ZONE = 'office-1';
@@ -54,3 +55,31 @@ export function reading(i: number): Record<string, unknown> {
   return { sensor_id: `bench-${i % SENSORS}`, zone: ZONE, lux: 300 + (i % 400), presence: i % 3 !== 0 };
 }
 
+
+/** What an ingest load got back: 201 answers, and the ids acknowledged as committed. */
+export interface IngestTally {
+  created: number;
+  acked: Set<number>;
+}
+
+/**
+ * POSTs `total` readings numbered from `first` to /ingest/sensor at
+ * `concurrency`, counting 201s and the committed ids into `tally` (to check
+ * against the SQLite file afterwards).
+ */
+export function ingestLoad(baseUrl: string, first: number, concurrency: number, total: number, tally: IngestTally): Promise<LoadResult> {
+  return runLoad({
+    baseUrl,
+    method: 'POST',
+    path: () => '/ingest/sensor',
+    body: (i) => reading(first + i),
+    concurrency,
+    total,
+    onAnswer: (status, text) => {
+      if (status !== 201) return;
+      tally.created += 1;
+      const body = JSON.parse(text) as { id?: unknown; committed?: unknown };
+      if (typeof body.id === 'number' && body.committed === true) tally.acked.add(body.id);
+    },
+  });
+}
