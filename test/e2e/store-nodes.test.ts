@@ -111,13 +111,19 @@ describe(`store nodes in a real Node-RED (${path.basename(path.dirname(runtimeDe
     }
   });
 
-  const now = Date.now();
-  const good = [
-    { sensorId: 'lsd-1', zone: 'office-1', ts: now, lux: 420, presence: true, source: 'http' },
-    { sensorId: 'lsd-2', zone: 'office-2', ts: now + 1, presence: false, source: 'http' },
-    // Stored (flagged late), and old enough for the prune.
-    { sensorId: 'lsd-old', zone: 'office-1', ts: now - 40 * DAY_MS, lux: 10, source: 'http' },
-  ];
+  // Timestamps are taken when the suite runs, not when mocha loads the file: the e2e files before
+  // this one take minutes, and a reading older than the window plus its grace is (rightly) late.
+  let now = 0;
+  let good: Array<Record<string, unknown> & { sensorId: string }> = [];
+  before(() => {
+    now = Date.now();
+    good = [
+      { sensorId: 'lsd-1', zone: 'office-1', ts: now, lux: 420, presence: true, source: 'http' },
+      { sensorId: 'lsd-2', zone: 'office-2', ts: now + 1, presence: false, source: 'http' },
+      // Stored (flagged late), and old enough for the prune.
+      { sensorId: 'lsd-old', zone: 'office-1', ts: now - 40 * DAY_MS, lux: 10, source: 'http' },
+    ];
+  });
 
   it('answers 201 for a good reading only once it is committed to the SQLite file', async () => {
     for (const reading of good) {
