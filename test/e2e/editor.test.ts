@@ -17,21 +17,9 @@ import * as path from 'node:path';
 import { NodeRedRuntime, PACKAGE_NAME, PROJECT_ROOT } from './harness';
 import { launchBrowser, requireChromium, screenshotDir, type AllowedProblem, type BrowserSession } from '../helpers/browser';
 import type { Locator, Page } from 'playwright-core';
+import { CONFIG_TYPES, FLOW_NODE_TYPES } from '../helpers/node-types';
 
 const CATEGORY = 'smart lighting';
-const NODE_TYPES = [
-  'dali-dt8-out',
-  'lsd-sensor-in',
-  'feature-window',
-  'ai-decide',
-  'rules-fallback',
-  'override-gate',
-  'retention-prune',
-  'api-guard',
-  'lighting-query',
-  'lighting-alerts',
-];
-const CONFIG_TYPES = ['dali-bus', 'lighting-store', 'ai-provider'];
 
 /** Properties edited through a TypedInput (the node's oneditprepare turns the plain input into one). */
 const TYPED_INPUTS: Record<string, { prop: string; type: string }[]> = {
@@ -194,7 +182,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     const inCategory = await category.locator('.red-ui-palette-node').evaluateAll((els) =>
       els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-type')),
     );
-    assert.deepEqual([...inCategory].sort(), [...NODE_TYPES].sort(), `nodes in "${CATEGORY}"`);
+    assert.deepEqual([...inCategory].sort(), [...FLOW_NODE_TYPES].sort(), `nodes in "${CATEGORY}"`);
     for (const t of CONFIG_TYPES) {
       assert.equal(await page.locator(`.red-ui-palette-node[data-palette-type="${t}"]`).count(), 0, `config node ${t} is not in the palette`);
     }
@@ -202,7 +190,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     await category.scrollIntoViewIfNeeded();
     await category.screenshot({ path: path.join(shots, 'palette-smart-lighting.png') });
 
-    for (const t of NODE_TYPES) {
+    for (const t of FLOW_NODE_TYPES) {
       const container = category.locator(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-icon-container`);
       const iconUrl = await container.getAttribute('data-palette-icon');
       assert.ok(iconUrl, `${t}: palette icon URL`);
@@ -235,7 +223,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     const urls = await category.locator('.red-ui-palette-icon-container').evaluateAll((els) =>
       els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-icon')),
     );
-    assert.equal(new Set(urls).size, NODE_TYPES.length, `each node has its own icon: ${urls.join(', ')}`);
+    assert.equal(new Set(urls).size, FLOW_NODE_TYPES.length, `each node has its own icon: ${urls.join(', ')}`);
     assertNoProblemsSince(mark, 'palette');
   });
 
@@ -264,7 +252,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     await page.mouse.move(chartBox.x + 140, chartBox.y + 80, { steps: 4 });
     await page.mouse.down();
     await page.mouse.up();
-    for (const t of NODE_TYPES) await canvasNode(ID_OF[t]).waitFor();
+    for (const t of FLOW_NODE_TYPES) await canvasNode(ID_OF[t]).waitFor();
     assert.equal(await page.evaluate(() => (globalThis as unknown as EditorWindow).RED!.nodes.dirty()), true, 'the drop marks the flow changed');
     // A click on empty canvas clears the selection of the dropped nodes.
     await chart.click({ position: { x: 700, y: 600 } });
@@ -332,7 +320,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     const trayDialog = (prefix: string): Locator =>
       page.locator('.red-ui-tray').filter({ has: page.locator(`#${prefix}-name`) }).last();
 
-    for (const t of NODE_TYPES) {
+    for (const t of FLOW_NODE_TYPES) {
       const before = browser!.problems.length;
       await canvasNode(ID_OF[t]).dblclick();
       const dialog = trayDialog('node-input');
@@ -402,7 +390,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       assert.ok((await body.locator('dl.message-properties').count()) > 0, `${type}: property lists render as dl.message-properties`);
     };
 
-    for (const t of NODE_TYPES) {
+    for (const t of FLOW_NODE_TYPES) {
       await canvasNode(ID_OF[t]).click();
       await checkHelp(t);
       if (t === 'dali-dt8-out') await shot('help-dali-dt8-out');
@@ -445,7 +433,7 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     assert.deepEqual(deployed.map((n) => n.type).sort(), FLOW.map((n) => n.type as string).sort(), 'every node deployed');
 
     // Every node reports a status to the editor; none red, none an untranslated key.
-    const ids = NODE_TYPES.map((t) => ID_OF[t]);
+    const ids = FLOW_NODE_TYPES.map((t) => ID_OF[t]);
     await page.waitForFunction(
       (list) => list.every((id) => !!(globalThis as unknown as EditorWindow).RED!.nodes.node(id)?.status?.text),
       ids,

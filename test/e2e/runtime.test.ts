@@ -6,24 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_TYPES, NODE_TYPES } from '../helpers/node-types';
 import { NodeRedRuntime, PACKAGE_NAME, runtimeDescription } from './harness';
-
-const TYPES = [
-  'dali-bus',
-  'lighting-store',
-  'dali-dt8-out',
-  'lsd-sensor-in',
-  'feature-window',
-  'ai-decide',
-  'rules-fallback',
-  'override-gate',
-  'retention-prune',
-  'ai-provider',
-  'api-guard',
-  'lighting-query',
-  'lighting-alerts',
-];
-const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
 
 interface NodeSet {
   id: string;
@@ -64,7 +48,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     assert.equal(res.status, 200);
     const sets = (res.json as NodeSet[]).filter((s) => s.module === PACKAGE_NAME);
     const types = sets.flatMap((s) => s.types).sort();
-    assert.deepEqual(types, [...TYPES].sort());
+    assert.deepEqual(types, [...NODE_TYPES].sort());
     for (const s of sets) {
       assert.equal(s.err, undefined, `${s.id}: ${s.err}`);
       assert.equal(s.enabled, true, `${s.id} enabled`);
@@ -81,7 +65,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
   it('serves each node’s editor, markdown help and en-US catalogue to the editor', async () => {
     const html = await rt.request('GET', '/nodes', undefined, { Accept: 'text/html' });
     assert.equal(html.status, 200);
-    for (const t of TYPES) {
+    for (const t of NODE_TYPES) {
       assert.match(html.text, new RegExp(`RED\\.nodes\\.registerType\\(\\s*["']${t}["']`), `${t} registered`);
       assert.match(html.text, new RegExp(`data-help-name=["']${t}["']`), `${t} help`);
     }
@@ -90,14 +74,14 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     assert.equal(cat.status, 200);
     const all = await rt.request('GET', '/nodes/messages?lng=en-US');
     const messages = all.json as Record<string, Record<string, unknown>>;
-    for (const t of TYPES) {
+    for (const t of NODE_TYPES) {
       const ns = messages[`${PACKAGE_NAME}/${t}`];
       assert.ok(ns && ns[t], `catalogue for ${t}`);
     }
   });
 
   it('serves an icon for every node', async () => {
-    for (const t of TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
+    for (const t of NODE_TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
       const res = await rt.request('GET', `/icons/${PACKAGE_NAME}/${t}.svg`);
       assert.equal(res.status, 200, `icon of ${t}`);
       assert.match(res.text, /<svg/);
@@ -110,7 +94,7 @@ describe(`real Node-RED runtime (${path.basename(path.dirname(runtimeDescription
     const res = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}`);
     assert.equal(res.status, 200);
     const names = (res.json as { fn?: string }[]).map((e) => e.fn);
-    for (const t of TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
+    for (const t of NODE_TYPES.filter((x) => !CONFIG_TYPES.has(x))) {
       assert.ok(names.includes(t), `example for ${t} listed: ${res.text}`);
     }
     const one = await rt.request('GET', `/library/examples/flows/${PACKAGE_NAME}/dali-dt8-out`);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import * as semver from 'semver';
+import { CONFIG_TYPES, NODE_TYPES } from '../helpers/node-types';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -18,22 +19,6 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   files?: string[];
   'node-red'?: { version?: string; nodes?: Record<string, string> };
 };
-const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
-const EXPECTED_TYPES = [
-  'dali-bus',
-  'lighting-store',
-  'dali-dt8-out',
-  'lsd-sensor-in',
-  'feature-window',
-  'ai-decide',
-  'rules-fallback',
-  'override-gate',
-  'retention-prune',
-  'ai-provider',
-  'api-guard',
-  'lighting-query',
-  'lighting-alerts',
-];
 
 interface FlowNode {
   type: string;
@@ -92,14 +77,14 @@ describe('package check (Flow Library scorecard, offline rules)', () => {
 
   it('registers exactly our thirteen node types, each file under dist/nodes', () => {
     const nodes = pkg['node-red']?.nodes ?? {};
-    assert.deepEqual(Object.keys(nodes).sort(), [...EXPECTED_TYPES].sort());
+    assert.deepEqual(Object.keys(nodes).sort(), [...NODE_TYPES].sort());
     for (const [type, file] of Object.entries(nodes)) {
       assert.equal(file, `dist/nodes/${type}/${type}.js`);
       assert.ok(fs.existsSync(path.join(nodeSourceDir(type), `${type}.ts`)), `nodes/${type}/${type}.ts exists`);
     }
   });
 
-  for (const type of EXPECTED_TYPES) {
+  for (const type of NODE_TYPES) {
     describe(`node ${type}`, () => {
       const htmlFile = path.join(nodeSourceDir(type), `${type}.html`);
 
@@ -198,7 +183,7 @@ describe('package check (Flow Library scorecard, offline rules)', () => {
         }
       }
     }
-    for (const type of EXPECTED_TYPES.filter((t) => !CONFIG_TYPES.has(t))) {
+    for (const type of NODE_TYPES.filter((t) => !CONFIG_TYPES.has(t))) {
       assert.ok(used.has(type), `${type} used in an example`);
     }
   });
