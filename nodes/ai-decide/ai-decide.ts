@@ -16,6 +16,7 @@ import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { hhmm } from '../shared/status';
 import { HotPath, readHints, readWindows, type Hints } from './hot-path';
 import { circuitAlert, telemetryOf } from './report';
+import { toError } from '../shared/errors';
 
 interface AiDecideSettings {
   payloadCapBytes: number;
@@ -186,7 +187,7 @@ export = function (RED: NodeAPI): void {
         hints = readHints(msg.profile, profiles);
       } catch (err) {
         this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
-        done(err instanceof Error ? err : new Error(String(err)));
+        done(toError(err));
         return;
       }
       delete msg.profile;
@@ -198,7 +199,7 @@ export = function (RED: NodeAPI): void {
       });
       Promise.all(runs).then(
         () => done(),
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => done(toError(err)),
       );
     });
 

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../lib/http/log';
 import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { toError } from '../shared/errors';
 
 interface Credentials {
   adminToken?: string;
@@ -147,7 +148,7 @@ export = function (RED: NodeAPI): void {
       try {
         handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
       } catch (err) {
-        done(err instanceof Error ? err : new Error(String(err)));
+        done(toError(err));
       }
     });
 

@@ -12,6 +12,7 @@ import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
 import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { toError } from '../shared/errors';
 
 interface FeatureWindowSettings {
   /** Window length; whole minutes in the editor, a fraction (>= 1 s) accepted from hand-edited flows. */
@@ -153,7 +154,7 @@ export = function (RED: NodeAPI): void {
           done();
         },
         (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
+          const error = toError(err);
           failed = true;
           show({ fill: 'red', shape: 'ring', text: shortText(error.message) });
           done(error);

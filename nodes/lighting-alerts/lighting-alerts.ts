@@ -22,6 +22,7 @@ import { RowValidationError } from '../../lib/store/rows';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { messageOf } from '../shared/errors';
 
 interface LightingAlertsSettings {
   /** Zone of alerts that name none; "" = site-wide. */
@@ -35,8 +36,6 @@ interface LightingAlertsNode extends Node, OwnerStatusListener {
   store: LightingStoreNode | null;
   bus: DaliBusNode | null;
 }
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export = function (RED: NodeAPI): void {
   function LightingAlerts(this: LightingAlertsNode, config: NodeConfig): void {

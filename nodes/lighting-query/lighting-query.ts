@@ -10,14 +10,14 @@
  * are kept, so both outputs can be wired to an `http response` node.
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { buildHealthReport, healthHttpStatus, type HealthProbes, type HealthReport } from '../../lib/http/health';
-import { daliProbe, packageVersion } from '../../lib/http/health';
+import { buildHealthReport, daliProbe, healthHttpStatus, packageVersion, type HealthProbes, type HealthReport } from '../../lib/http/health';
 import { QUERY_KINDS, runQuery, type Answer, type QueryKind } from '../../lib/http/query-api';
 import { errorBody } from '../../lib/http/schemas';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { schedulerProbe } from '../shared/schedulers';
 import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { toError } from '../shared/errors';
 
 interface LightingQuerySettings {
   query: QueryKind;
@@ -35,7 +35,6 @@ interface LightingQueryNode extends Node, OwnerStatusListener {
 
 type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean; profile?: unknown };
 type Result = Answer | { statusCode: 500; payload: { detail: string } } | { statusCode: 200 | 503; payload: HealthReport };
-
 
 export = function (RED: NodeAPI): void {
   function LightingQuery(this: LightingQueryNode, config: NodeConfig): void {
@@ -130,7 +129,7 @@ export = function (RED: NodeAPI): void {
             done();
           } else done(new Error(detail));
         },
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => done(toError(err)),
       );
     });
 

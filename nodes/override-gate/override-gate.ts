@@ -29,6 +29,7 @@ import {
   readGateSettings,
   startedReport,
 } from './gate-io';
+import { messageOf, toError } from '../shared/errors';
 
 interface OverrideGateNode extends Node, OwnerStatusListener {
   settings: OverrideGateSettings;
@@ -42,8 +43,6 @@ type Done = (err?: Error) => void;
 /** Overrides of gates without a database, by node id: a redeploy keeps them, removing the node drops them. */
 const memoryRepositories = new Map<string, MemoryOverrideRepository>();
 const CLOSE_WAIT_MS = 5000;
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export = function (RED: NodeAPI): void {
   function OverrideGateNode(this: OverrideGateNode, config: NodeConfig): void {
@@ -196,7 +195,7 @@ export = function (RED: NodeAPI): void {
           handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
           saved.changed();
         } catch (err) {
-          done(err instanceof Error ? err : new Error(String(err)));
+          done(toError(err));
         }
       };
       if (loaded) run();

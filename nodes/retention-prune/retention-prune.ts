@@ -19,6 +19,7 @@ import { findOwner, type LightingStoreNode } from '../shared/owners';
 import { registerSchedulerJob } from '../shared/schedulers';
 import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { toError } from '../shared/errors';
 
 interface RetentionPruneSettings {
   /** Cron expression (5 or 6 fields); blank = only when a message arrives. */
@@ -171,7 +172,7 @@ export = function (RED: NodeAPI): void {
           send(msg);
           done();
         },
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => done(toError(err)),
       );
     });
 

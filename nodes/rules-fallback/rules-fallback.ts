@@ -33,6 +33,7 @@ import { ContextState } from '../shared/context-state';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
+import { messageOf } from '../shared/errors';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -42,10 +43,6 @@ type Msg = NodeMessage & { profile?: unknown; hints?: ControlHints; energy?: unk
 
 /** Windows whose end is further than this from the wall clock (replays) arm no timer. */
 const CLOCK_TOLERANCE_MS = 10 * 60_000;
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export = function (RED: NodeAPI): void {
   function RulesFallback(this: RulesFallbackNode, config: NodeConfig): void {

@@ -17,6 +17,7 @@
  * onError and never thrown into the node.
  */
 import type { Node } from 'node-red';
+import { toError } from './errors';
 
 interface ContextLike {
   get(key: string): unknown;
@@ -52,7 +53,7 @@ export class ContextState {
   private fail(err: unknown): void {
     if (this.reported) return;
     this.reported = true;
-    this.onError(err instanceof Error ? err : new Error(String(err)));
+    this.onError(toError(err));
   }
 
   private get slot(): string {
