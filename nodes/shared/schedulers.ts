@@ -10,8 +10,7 @@
  * lighting-query (health) reads schedulerProbe(): null when no job is
  * registered (reported "not configured"), else the combined state.
  */
-import { combineSchedulerStates, type SchedulerJobState } from '../../lib/http/health';
-import type { SchedulerProbeResult } from '../../lib/http/health';
+import { combineSchedulerStates, type SchedulerJobState, type SchedulerProbeResult } from '../../lib/http/health';
 
 export type { SchedulerJobState };
 
