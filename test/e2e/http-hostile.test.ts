@@ -111,6 +111,11 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-hostile-')) : undefined;
     rt = await NodeRedRuntime.start({ userDir, flows, env: { ADMIN_TOKEN, FERNET_KEY: REFERENCE_KEY, OPENAI_API_KEY: '', DB_URL: '' }, settings: NPM_START_SETTINGS });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
+    // The store opens and migrates the file after the flow starts: count rows only once /healthz says the database is ok.
+    for (let i = 0; i < 100; i++) {
+      if ((await rt.request('GET', '/healthz')).status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   after(async () => {
