@@ -6,6 +6,7 @@
 export const NODE_TYPES: readonly string[] = [
   'dali-bus',
   'lighting-store',
+  'lighting-zones',
   'ai-provider',
   'dali-dt8-out',
   'lsd-sensor-in',
@@ -20,7 +21,7 @@ export const NODE_TYPES: readonly string[] = [
 ];
 
 /** Config nodes: no palette entry, no example flow. */
-export const CONFIG_TYPES: ReadonlySet<string> = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
+export const CONFIG_TYPES: ReadonlySet<string> = new Set(['dali-bus', 'lighting-store', 'lighting-zones', 'ai-provider']);
 
 /** The types that appear in the palette under the package's category. */
 export const FLOW_NODE_TYPES: readonly string[] = NODE_TYPES.filter((t) => !CONFIG_TYPES.has(t));
