@@ -5,6 +5,11 @@
  * TEMPERATURE + ACTIVATE for colour, SET FADE TIME when the fade changes.
  * One output message per input message; msg.topic "diagnostics" asks the
  * gear for a report instead.
+ *
+ * With a zone map (`zones`, a lighting-zones config node) the setpoint's
+ * zone chooses the gear (lib/zones/route): a zone outside the map, or whose
+ * group holds gear of another zone, is refused with nothing sent. Without
+ * one, the configured address is used (single-zone flows).
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { parseGearAddress } from '../../lib/dali/address-spec';
@@ -15,6 +20,9 @@ import { DaliInterfaceError, type GearAddress } from '../../lib/dali/types';
 import { findOwner, type DaliBusNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { findZones } from '../shared/zones';
+import { applyToZone, diagnoseZones, zoneAddresses, ZoneRoutingError } from '../../lib/zones/route';
+import { ZoneMapError } from '../../lib/zones/zone-map';
 
 type DimmingCurve = 'logarithmic' | 'linear';
 type TcLimitsFrom = 'config' | 'gear';
@@ -54,6 +62,7 @@ export = function (RED: NodeAPI): void {
     const s = this.settings;
     const owner = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
     this.bus = owner;
+    const zones = findZones(RED, config.zones);
     const view = new StatusView(this);
     this.ownerStatus = (status: NodeStatus) => view.owner(status);
     const output = owner ? new Dt8Output(() => owner.session.bus, { ...s }) : null;
@@ -71,6 +80,7 @@ export = function (RED: NodeAPI): void {
     /** The catalogue message for an error of ours, the bus's, or anything else. */
     const describe = (err: unknown): string => {
       if (err instanceof DaliInputError) return RED._(`dali-dt8-out.errors.${err.code}`, { ...err.params });
+      if (err instanceof ZoneRoutingError || err instanceof ZoneMapError) return RED._('dali-dt8-out.errors.zone', { message: err.message });
       if (err instanceof DaliInterfaceError && err.code === 'notConnected') return RED._('dali-dt8-out.errors.notConnected', { message: err.message });
       return RED._('dali-dt8-out.errors.bus', { message: err instanceof Error ? err.message : String(err) });
     };
@@ -97,6 +107,37 @@ export = function (RED: NodeAPI): void {
       try {
         const diagnostics = msg.topic === 'diagnostics';
         const setpoint = diagnostics ? null : validateSetpoint(msg.payload);
+        if (zones && diagnostics) {
+          const map = zones.map();
+          const asked = (msg.payload as { zone?: unknown } | null)?.zone;
+          const list = typeof asked === 'string' && asked !== '' ? [asked] : map.zones();
+          const bus = owner?.session.bus;
+          const members = bus ? (g: number) => bus.members({ kind: 'group', group: g }) : undefined;
+          const plans = list.map((zone) => ({ zone, addresses: zoneAddresses(map, zone, members) }));
+          diagnoseZones(output, plans, aborter.signal).then(
+            (reports) => {
+              view.clear();
+              send([reports.map((payload) => ({ ...msg, payload }))] as unknown as NodeMessage);
+              done();
+            },
+            (e: unknown) => fail(e, 'busError'),
+          );
+          return;
+        }
+        if (zones && setpoint) {
+          const bus = owner?.session.bus;
+          const addresses = zoneAddresses(zones.map(), setpoint.zone, bus ? (g) => bus.members({ kind: 'group', group: g }) : undefined);
+          applyToZone(output, setpoint, addresses, aborter.signal).then(
+            (result) => {
+              view.clear();
+              msg.payload = result;
+              send(msg);
+              done();
+            },
+            (e: unknown) => fail(e, 'busError'),
+          );
+          return;
+        }
         resolveAddress(msg, (err, address) => {
           if (err || !address) return fail(err, 'invalid');
           const work = setpoint ? output.apply(setpoint, address, aborter.signal) : output.diagnose(address, aborter.signal);

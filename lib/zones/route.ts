@@ -1,0 +1,105 @@
+/**
+ * Routing a zone's setpoint to its gear, and nowhere else.
+ *
+ * `zoneAddresses(map, zone, members)` gives the addresses of the zone's gear
+ * (its groups, then its short addresses). It refuses (ZoneRoutingError):
+ * - a zone that is not in the map (never a default address);
+ * - a group of the zone whose membership, as the bus knows it, contains gear
+ *   of another zone (a luminaire added to the wrong group at
+ *   commissioning would otherwise follow the wrong room).
+ *
+ * `diagnoseZones(output, plans)` gives one diagnostics report per zone.
+ *
+ * `applyToZone(output, setpoint, addresses)` sends the setpoint to each
+ * address in turn and merges the results into one: addresses joined,
+ * frames and bus time added, read-back concatenated, superseded when any
+ * part was.
+ */
+import type { DiagnosticsReport, Dt8Output, Dt8Result, Setpoint } from '../dali/dt8-output';
+import { formatGearAddress } from '../dali/address-spec';
+import type { GearAddress } from '../dali/types';
+import type { ZoneMap } from './zone-map';
+
+export class ZoneRoutingError extends Error {
+  override readonly name = 'ZoneRoutingError';
+  constructor(
+    readonly code: 'unknownZone' | 'sharedGear',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Group membership as the bus knows it: the shorts and whether that list is complete. */
+export type GroupMembers = (group: number) => { shorts: readonly number[]; complete: boolean };
+
+function quote(zone: string): string {
+  return JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone);
+}
+
+export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers): GearAddress[] {
+  const spec = map.get(zone);
+  if (!spec) throw new ZoneRoutingError('unknownZone', `unknown zone ${quote(zone)}: not in the zone map, nothing was sent`);
+  if (members) {
+    for (const group of spec.gear.groups) {
+      const m = members(group);
+      for (const short of m.shorts) {
+        const owner = map.ownerOf({ kind: 'short', address: short });
+        const viaGroup = owner === undefined ? ownerByGroup(map, short, members) : undefined;
+        const other = owner ?? viaGroup;
+        if (other !== undefined && other !== zone) {
+          throw new ZoneRoutingError(
+            'sharedGear',
+            `group G${group} of zone ${quote(zone)} contains A${short}, gear of zone ${quote(other)}: nothing was sent (fix the group or the zone map)`,
+          );
+        }
+      }
+    }
+  }
+  return map.addressesOf(zone);
+}
+
+/** The zone whose (known) group contains `short`, if any. */
+function ownerByGroup(map: ZoneMap, short: number, members: GroupMembers): string | undefined {
+  for (const spec of map.specs()) {
+    for (const g of spec.gear.groups) if (members(g).shorts.includes(short)) return spec.zone;
+  }
+  return undefined;
+}
+
+/** Applies one setpoint to every address of a zone, one after another; one merged result. */
+export async function applyToZone(output: Dt8Output, setpoint: Setpoint, addresses: readonly GearAddress[], signal?: AbortSignal): Promise<Dt8Result> {
+  if (addresses.length === 0) throw new ZoneRoutingError('unknownZone', `zone ${quote(setpoint.zone)} has no gear`);
+  const results: Dt8Result[] = [];
+  for (const address of addresses) results.push(await output.apply(setpoint, address, signal));
+  const first = results[0] as Dt8Result;
+  if (results.length === 1) return first;
+  const readback = results.flatMap((r) => r.readback ?? []);
+  const merged: Dt8Result = {
+    ...first,
+    address: addresses.map(formatGearAddress).join(','),
+    frames: results.reduce((n, r) => n + r.frames, 0),
+    busTimeMs: Math.round(results.reduce((n, r) => n + r.busTimeMs, 0) * 100) / 100,
+    ...(results.some((r) => r.superseded) ? { superseded: true as const } : {}),
+    ...(results.some((r) => r.readback !== undefined) ? { readback, verified: results.every((r) => r.verified === true) } : {}),
+  };
+  return merged;
+}
+
+/** A diagnostics report of one zone's gear (every address of the zone). */
+export type ZoneDiagnosticsReport = DiagnosticsReport & { readonly zone: string };
+
+/** One diagnostics report per zone, each over all of the zone's addresses. */
+export async function diagnoseZones(
+  output: Dt8Output,
+  plans: readonly { zone: string; addresses: readonly GearAddress[] }[],
+  signal?: AbortSignal,
+): Promise<ZoneDiagnosticsReport[]> {
+  const reports: ZoneDiagnosticsReport[] = [];
+  for (const plan of plans) {
+    const gear: DiagnosticsReport['gear'][number][] = [];
+    for (const address of plan.addresses) gear.push(...(await output.diagnose(address, signal)).gear);
+    reports.push({ kind: 'diagnostics', zone: plan.zone, address: plan.addresses.map(formatGearAddress).join(','), ts: Date.now(), gear });
+  }
+  return reports;
+}
