@@ -16,6 +16,7 @@
  * Never throws on request data. Rejections never contain the admin token or
  * the request body (only the validator's message naming the field).
  */
+import { type ZoneMap, ZoneMapError } from '../zones/zone-map';
 import type { WeatherUpdate, SensorReading } from '../features/types';
 import type { Setpoint } from '../control/types';
 import { ALERT_KINDS, type AlertKind } from '../store/schema';
@@ -103,12 +104,12 @@ export interface ApiAccepted {
   control?: { manualOverride: boolean; overrideMinutes: number };
 }
 
-export type RejectReason = 'invalid' | 'unauthorized' | 'disabled' | 'rate-limited';
+export type RejectReason = 'invalid' | 'unauthorized' | 'disabled' | 'rate-limited' | 'unknown-zone';
 
 /** A ready HTTP rejection: status, headers, FastAPI-style body. */
 export interface ApiRejected {
   ok: false;
-  status: 400 | 401 | 429 | 503;
+  status: 400 | 401 | 404 | 429 | 503;
   reason: RejectReason;
   headers: Record<string, string>;
   body: { detail: string };
@@ -311,6 +312,50 @@ export interface ApiGuardOptions extends ValidationOptions {
   requireAdmin?: boolean;
   /** The configured admin token (resolveAdminToken), null = none. */
   adminToken?: string | null;
+  /**
+   * The zone map every zone must be in (404 otherwise; a reading from a
+   * sensor id its zone does not list too). Called per request, so a
+   * redeployed map applies at once; it throws ZoneMapError when the map is
+   * unusable (every request with a zone is then refused, 503). Absent: any zone.
+   */
+  zones?: () => ZoneMap;
+}
+
+/** A 404 for a zone (or a sensor of a zone) that the zone map does not know. */
+export function unknownZone(detail: string): ApiRejected {
+  return { ok: false, status: 404, reason: 'unknown-zone', headers: {}, body: { detail } };
+}
+
+/** The zone (and sensor id) an accepted request names, for the zone map check. */
+function zoneOfAccepted(operation: ApiOperation, payload: ApiAccepted['payload']): { zone: string; sensorId?: string } | null {
+  const p = payload as { zone?: unknown; sensorId?: unknown };
+  if (typeof p.zone !== 'string') return null;
+  if (operation === 'ingest-sensor' && typeof p.sensorId === 'string') return { zone: p.zone, sensorId: p.sensorId };
+  return { zone: p.zone };
+}
+
+/**
+ * The zone map check of an accepted request: 404 for a zone not in the map
+ * or a sensor id its zone does not list; 503 when the map cannot be used.
+ */
+export function checkZoneOf(operation: ApiOperation, result: ApiResult, zones: () => ZoneMap): ApiResult {
+  if (!result.ok) return result;
+  const named = zoneOfAccepted(operation, result.payload);
+  if (named === null) return result;
+  let map: ZoneMap;
+  try {
+    map = zones();
+  } catch (err) {
+    const detail = err instanceof ZoneMapError ? err.message : 'the zone map cannot be read';
+    return { ok: false, status: 503, reason: 'disabled', headers: { 'Retry-After': '30' }, body: { detail: `zone map unavailable: ${detail}` } };
+  }
+  const zone = named.zone.length > 64 ? `${named.zone.slice(0, 64)}...` : named.zone;
+  if (!map.has(named.zone)) return unknownZone(`unknown zone ${JSON.stringify(zone)}: not in the zone map (known: ${map.zones().slice(0, 20).join(', ') || 'none'})`);
+  if (named.sensorId !== undefined && !map.allowsSensorId(named.zone, named.sensorId)) {
+    const id = named.sensorId.length > 64 ? `${named.sensorId.slice(0, 64)}...` : named.sensorId;
+    return unknownZone(`unknown sensor ${JSON.stringify(id)} for zone ${JSON.stringify(zone)}: the zone map lists its sensors`);
+  }
+  return result;
 }
 
 /** What the guard decided, with what a request log line needs (never the body or headers). */
@@ -400,7 +445,9 @@ export class ApiGuard {
       }
       const query = req ? req.query : QUERY_OPERATIONS.has(this.operation) ? input.payload : undefined;
       const params = req ? req.params : undefined;
-      return out(validateApiInput(this.operation, { payload: input.payload, query, params }, this.#options), client);
+      const result = validateApiInput(this.operation, { payload: input.payload, query, params }, this.#options);
+      const zones = this.#options.zones;
+      return out(zones ? checkZoneOf(this.operation, result, zones) : result, client);
     } catch (err) {
       return out(invalid(`invalid request: ${err instanceof Error ? err.message : String(err)}`), null);
     }

@@ -15,6 +15,7 @@ import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
+import { findZones } from '../shared/zones';
 
 interface Credentials {
   adminToken?: string;
@@ -67,6 +68,7 @@ export = function (RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`api-guard.${key}`, subs);
     const s = readSettings(new SettingsReader(RED, this, config));
     const shared: SharedLimiter | null = s.rateLimit > 0 ? acquireSharedLimiter(s.rateLimit) : null;
+    const zones = findZones(RED, config.zones);
     const credential = typeof this.credentials?.adminToken === 'string' ? this.credentials.adminToken : '';
     const guard = new ApiGuard({
       operation: s.operation,
@@ -76,6 +78,7 @@ export = function (RED: NodeAPI): void {
       adminToken: s.requireAdmin ? resolveAdminToken(credential) : null,
       overrideMinutes: s.overrideMinutes,
       ...(s.defaultZone !== '' ? { defaultZone: s.defaultZone } : {}),
+      ...(zones ? { zones: zones.map } : {}),
     });
     const log: Logger | null = s.logRequests ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } }) : null;
 
