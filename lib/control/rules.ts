@@ -615,19 +615,79 @@ function restoreState(raw: unknown): RulesState | null {
   }
 }
 
+/** Zones, per-zone settings and the local clock of a RulesController (all optional). */
+export interface RulesControllerOptions {
+  /**
+   * Whether a zone may be decided (a zone map): a zone it refuses is an
+   * error everywhere and never gets state; restored state of such a zone is
+   * dropped. Default: every zone.
+   */
+  allowZone?: (zone: string) => boolean;
+  /** A zone's own settings over the flat ones (target lux, colour...); undefined: none. Validated on first use. */
+  zoneConfig?: (zone: string) => Partial<RulesConfig> | undefined;
+  /**
+   * The local clock of an instant: with it, the first presence in a zone that
+   * has no window yet (a fresh start, a new zone) is decided at once through
+   * the presence fast path. Without it such a zone waits for its first window.
+   */
+  localClock?: (ts: number) => { minuteOfDay: number; weekday: number };
+}
+
 /** Per-zone rules state for one node. */
 export class RulesController {
   readonly config: ResolvedRulesConfig;
   private readonly states = new Map<string, RulesState>();
+  readonly #flat: Partial<RulesConfig> | Record<string, unknown>;
+  readonly #options: RulesControllerOptions;
+  readonly #zoneConfigs = new Map<string, ResolvedRulesConfig>();
 
   /**
    * @param config flat settings (node names); validated here.
    * @param states saved toJSON() output; invalid entries are skipped.
+   * @param options zone filter, per-zone settings, local clock (see RulesControllerOptions).
    * @throws ControlInputError for a bad setting.
    */
-  constructor(config: Partial<RulesConfig> | Record<string, unknown> = {}, states: unknown = []) {
+  constructor(config: Partial<RulesConfig> | Record<string, unknown> = {}, states: unknown = [], options: RulesControllerOptions = {}) {
     this.config = resolveRulesConfig(config);
+    this.#flat = isPlainObject(config) ? { ...config } : {};
+    this.#options = options;
     this.restore(states);
+  }
+
+  /** The resolved settings of one zone (its zoneConfig over the flat settings). @throws ControlInputError for a bad zone setting. */
+  configFor(zone: string): ResolvedRulesConfig {
+    const own = this.#options.zoneConfig?.(zone);
+    if (own === undefined || Object.keys(own).length === 0) return this.config;
+    let c = this.#zoneConfigs.get(zone);
+    if (c === undefined) {
+      c = resolveRulesConfig({ ...this.#flat, ...own });
+      this.#zoneConfigs.set(zone, c);
+    }
+    return c;
+  }
+
+  /** Whether the zone may be decided (see RulesControllerOptions.allowZone). */
+  allows(zone: string): boolean {
+    return this.#options.allowZone ? this.#options.allowZone(zone) : true;
+  }
+
+  #checkAllowed(zone: unknown): void {
+    if (typeof zone === "string" && !this.allows(zone)) {
+      throw new ControlInputError("zone", `${JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone)} is not in the zone map`);
+    }
+  }
+
+  /** Drops the state of every zone that is no longer allowed (a zone map changed). @returns zones dropped. */
+  prune(): string[] {
+    const dropped: string[] = [];
+    for (const zone of [...this.states.keys()]) {
+      if (!this.allows(zone)) {
+        this.states.delete(zone);
+        dropped.push(zone);
+      }
+    }
+    this.#zoneConfigs.clear();
+    return dropped;
   }
 
   /**
@@ -640,7 +700,7 @@ export class RulesController {
     if (!Array.isArray(states)) return zones;
     for (const raw of states) {
       const s = restoreState(raw);
-      if (s && !this.states.has(s.zone)) {
+      if (s && !this.states.has(s.zone) && this.allows(s.zone)) {
         this.states.set(s.zone, s);
         zones.push(s.zone);
       }
@@ -651,6 +711,7 @@ export class RulesController {
   /** Decide for a feature window. @throws ControlInputError for an invalid window. */
   decide(window: unknown, ctx: DecideContext = {}): RulesDecision {
     const zone = isPlainObject(window) ? window.zone : undefined;
+    this.#checkAllowed(zone);
     const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
     let c = ctx;
     // A window that closed before a fast-path decision (its reading came in
@@ -660,7 +721,7 @@ export class RulesController {
     if (ctx.now === undefined && fastAt !== null && isPlainObject(window) && isFiniteNumber(window.windowEnd) && window.windowEnd < fastAt) {
       c = { ...ctx, now: fastAt };
     }
-    const d = decide(window, state, this.config, c);
+    const d = decide(window, state, typeof zone === "string" ? this.configFor(zone) : this.config, c);
     this.states.set(d.state.zone, d.state);
     return d;
   }
@@ -669,20 +730,21 @@ export class RulesController {
    * Presence fast path for one sensor reading (see the file comment).
    * Returns a decision when the zone was vacant (absence level, off, hold
    * run out) and presence is true; null otherwise: absence, a zone still
-   * occupied (its hold is restarted), a zone without any window yet (no
-   * local clock), a reading more than a minute older than the last decision,
+   * occupied (its hold is restarted), a zone without any window yet when
+   * the controller has no localClock, a reading more than a minute older than the last decision,
    * or within fastPathMinIntervalMs of the last fast-path decision.
    * @param opts.lux the reading's own lux (fresher than the last window's)
    * @throws ControlInputError for an invalid zone, ts, presence or lux.
    */
   onPresence(zone: string, ts: number, present: boolean, opts: { lux?: number | null; hints?: ControlHints | null } = {}): RulesDecision | null {
     checkZone(zone);
+    this.#checkAllowed(zone);
     checkReadingTs(ts);
     if (typeof present !== "boolean") throw new ControlInputError("presence", "must be true or false");
     const lux = opts.lux;
     if (lux != null) checkReadingLux(lux);
     if (!present) return null;
-    const r = this.#readingState(zone, ts);
+    const r = this.#readingState(zone, ts, true);
     if (!r) return null;
     const { state, now, occupied, rateLimited } = r;
     if (occupied && !fastPathNotApplied(state, state.intensity)) {
@@ -694,7 +756,7 @@ export class RulesController {
     }
     if (rateLimited) return null;
     const w = presenceWindow(state, now, lux ?? null);
-    const d = decideWindow(w, state, this.config, now, { hints: opts.hints ?? null }, "presence");
+    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null }, "presence");
     this.states.set(zone, d.state);
     return d;
   }
@@ -706,29 +768,38 @@ export class RulesController {
    */
   onLux(zone: string, ts: number, lux: number, opts: { hints?: ControlHints | null } = {}): RulesDecision | null {
     checkZone(zone);
+    this.#checkAllowed(zone);
     checkReadingTs(ts);
     checkReadingLux(lux);
-    const r = this.#readingState(zone, ts);
+    const r = this.#readingState(zone, ts, false);
     if (!r || !r.occupied || r.rateLimited || r.state.intensity === null) return null;
     return this.#luxFastPath(r.state, r.now, lux, opts.hints ?? null);
   }
 
   /**
    * The zone's state for a reading at `ts`: null without a window yet (no
-   * local clock) or for a reading more than a minute older than the last
-   * decision; else the decision time, whether the hold still runs and
-   * whether a fast-path decision came within fastPathMinIntervalMs.
+   * local clock; with `cold` and the controller's localClock, a fresh state
+   * on that clock instead) or for a reading more than a minute older than
+   * the last decision; else the decision time, whether the hold still runs
+   * and whether a fast-path decision came within fastPathMinIntervalMs.
    */
-  #readingState(zone: string, ts: number): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
-    const state = this.states.get(zone);
+  #readingState(zone: string, ts: number, cold: boolean): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
+    let state = this.states.get(zone);
+    if ((!state || !state.clock) && cold && this.#options.localClock) {
+      const local = this.#options.localClock(ts);
+      const minuteOfDay = isFiniteNumber(local.minuteOfDay) ? ((local.minuteOfDay % 1440) + 1440) % 1440 : 0;
+      const weekday = isFiniteNumber(local.weekday) ? ((Math.round(local.weekday) % 7) + 7) % 7 : 0;
+      state = { ...(state ?? initialRulesState(zone)), clock: { at: ts, minuteOfDay, weekday } };
+    }
     if (!state || !state.clock) return null;
     const last = state.lastDecisionAt ?? ts;
     if (ts < last - STALE_READING_MS) return null;
     const now = Math.max(ts, last);
     const occ = state.occupancy;
-    const holdMs = this.config.occupancy.holdMinutes * 60_000;
+    const config = this.configFor(zone);
+    const holdMs = config.occupancy.holdMinutes * 60_000;
     const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
-    const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < this.config.fastPathMinIntervalMs;
+    const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < config.fastPathMinIntervalMs;
     return { state, now, occupied, rateLimited };
   }
 
@@ -739,7 +810,8 @@ export class RulesController {
    * rise is kept; anything else leaves the state as it was.
    */
   #luxFastPath(state: RulesState, now: number, lux: number, hints: ControlHints | null): RulesDecision | null {
-    const dl = this.config.daylight;
+    const config = this.configFor(state.zone);
+    const dl = config.daylight;
     const minLux = hints?.minLux;
     const target = isFiniteNumber(minLux) && minLux > dl.targetLux && minLux <= 100_000 ? minLux : dl.targetLux;
     const d = dl.deadbandPct / 100;
@@ -747,7 +819,7 @@ export class RulesController {
     const aim = dl.targetIsMinimum ? target * (1 + d) : target;
     if (lux >= aim) return null;
     const current = state.intensity ?? 0;
-    const decision = decideWindow(presenceWindow(state, now, lux), state, this.config, now, { hints }, "lux");
+    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints }, "lux");
     if (decision.setpoint.intensity < current + 0.5) return null;
     this.states.set(state.zone, decision.state);
     return decision;
@@ -767,6 +839,7 @@ export class RulesController {
    * setpoint, a manual change), so daylight harvesting models the right output.
    */
   noteOutput(zone: string, intensityPct: number, at: number, fadeMs = 0, cct?: number): void {
+    if (!this.allows(zone)) return;
     if (!isFiniteNumber(intensityPct) || intensityPct < 0 || intensityPct > 100 || !isFiniteNumber(at)) return;
     const state = this.states.get(zone) ?? initialRulesState(zone);
     const to = round1(intensityPct);

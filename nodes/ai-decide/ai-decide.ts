@@ -8,6 +8,7 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
+import { findZones, zoneMapOrNull } from '../shared/zones';
 import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
@@ -65,6 +66,20 @@ export = function (RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`ai-decide.${key}`, subs);
 
     const inKelvin = (k: number): number => Math.min(s.maxKelvin, Math.max(s.minKelvin, k));
+    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
+    const zoneOptions = zoneMap
+      ? {
+          allowZone: (zone: string) => zoneMap.has(zone),
+          zoneConfig: (zone: string) => {
+            const { targetLux, warmestKelvin, coolestKelvin } = zoneMap.rulesOverrides(zone);
+            return {
+              ...(targetLux !== undefined ? { targetLux } : {}),
+              ...(warmestKelvin !== undefined ? { warmestKelvin: inKelvin(warmestKelvin) } : {}),
+              ...(coolestKelvin !== undefined ? { coolestKelvin: inKelvin(coolestKelvin) } : {}),
+            };
+          },
+        }
+      : {};
     let rules: RulesController;
     try {
       rules = new RulesController({
@@ -77,10 +92,10 @@ export = function (RED: NodeAPI): void {
         warmestKelvin: inKelvin(2700),
         coolestKelvin: inKelvin(5000),
         safeKelvin: inKelvin(4000),
-      });
+      }, [], zoneOptions);
     } catch (err) {
       this.warn(t('errors.rules', { error: (err as Error).message }));
-      rules = new RulesController();
+      rules = new RulesController({}, [], zoneOptions);
     }
     // msg.profile: the same reader as rules-fallback's; the key comes from FERNET_KEY.
     const profiles = new ProfileSource({ decrypted: true });
@@ -184,6 +199,7 @@ export = function (RED: NodeAPI): void {
       let hints: Hints | undefined;
       try {
         windows = readWindows(msg.payload);
+        for (const w of windows) if (!rules.allows(w.zone)) throw new Error(t('errors.unknownZone', { zone: w.zone.slice(0, 64) }));
         hints = readHints(msg.profile, profiles);
       } catch (err) {
         this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });

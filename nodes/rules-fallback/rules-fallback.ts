@@ -13,6 +13,11 @@
  * The per-zone state (output, hold, daylight model) is kept in the node
  * context (ContextState): a redeploy, or a restart with a persistent context
  * store, goes on where it was instead of treating an occupied room as empty.
+ * The first presence in a zone without any window yet is decided on the
+ * process's local clock, so a fresh start or a new zone lights up at once.
+ * With a zone map (`zones`) only its zones are decided (anything else is an
+ * error and leaves no state; saved state of zones no longer in the map is
+ * dropped), each with its own target lux, colour and fixtures.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
@@ -34,6 +39,8 @@ import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 import { messageOf } from '../shared/errors';
+import { findZones, zoneMapOrNull } from '../shared/zones';
+import { LocalClock } from '../../lib/features/local-time';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -52,6 +59,8 @@ export = function (RED: NodeAPI): void {
     this.settings = readRulesSettings(read, (name, value) => this.warn(t('errors.invalidSetting', { name, value, fallback: '-' })));
     const s = this.settings;
 
+    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
+    const localClock = new LocalClock();
     let ctl: RulesController | null = null;
     let configError = '';
     if (s.circadian === 'sun' && (s.latitude === null || s.longitude === null)) {
@@ -59,7 +68,18 @@ export = function (RED: NodeAPI): void {
       this.warn(configError);
     } else {
       try {
-        ctl = new RulesController(s);
+        ctl = new RulesController(s, [], {
+          localClock: (ts) => localClock.at(ts),
+          ...(zoneMap
+            ? {
+                allowZone: (zone: string) => zoneMap.has(zone),
+                zoneConfig: (zone: string) => {
+                  const { targetLux, warmestKelvin, coolestKelvin } = zoneMap.rulesOverrides(zone);
+                  return { ...(targetLux !== undefined ? { targetLux } : {}), ...(warmestKelvin !== undefined ? { warmestKelvin } : {}), ...(coolestKelvin !== undefined ? { coolestKelvin } : {}) };
+                },
+              }
+            : {}),
+        });
       } catch (err) {
         configError = messageOf(err);
         this.warn(t('errors.badConfig', { detail: configError }));
@@ -73,6 +93,18 @@ export = function (RED: NodeAPI): void {
         this.warn(t('errors.fixture', { detail: messageOf(err) }));
       }
     }
+    /** The zone's fixtures: the zone map's wattage and count over the node's. */
+    const fixtureOf = (zone: string): FixturePower | null => {
+      const own = zoneMap?.rulesOverrides(zone);
+      if (!own || (own.ratedW === undefined && own.fixtureCount === undefined)) return fixture;
+      const ratedW = own.ratedW ?? s.ratedW;
+      if (ratedW === null || ratedW === undefined || ratedW <= 0) return null;
+      try {
+        return checkFixturePower({ ratedW, standbyW: Math.min(s.standbyW, ratedW), count: own.fixtureCount ?? s.fixtureCount });
+      } catch {
+        return fixture;
+      }
+    };
     const profiles = new ProfileSource({ key: this.credentials?.fernetKey ?? null });
     const keyProblem = profiles.checkKey();
     if (keyProblem !== null) this.warn(t('errors.badFernetKey', { detail: keyProblem }));
@@ -87,7 +119,8 @@ export = function (RED: NodeAPI): void {
 
     const energy = (sp: Setpoint): { energySavingEstimate: number; estimatedWatts?: number } => {
       const out: { energySavingEstimate: number; estimatedWatts?: number } = { energySavingEstimate: energySavingEstimate(sp.intensity) };
-      if (fixture) out.estimatedWatts = Math.round(powerW(sp.intensity, fixture) * 100) / 100;
+      const f = fixtureOf(sp.zone);
+      if (f) out.estimatedWatts = Math.round(powerW(sp.intensity, f) * 100) / 100;
       return out;
     };
 
@@ -158,6 +191,7 @@ export = function (RED: NodeAPI): void {
       if (msg.topic === 'applied') {
         try {
           const a = parseApplied(msg.payload, Date.now());
+          if (!ctl.allows(a.zone)) return fail(done, 'invalid', t('errors.invalidApplied', { detail: `zone ${JSON.stringify(a.zone.slice(0, 64))} is not in the zone map` }));
           ctl.noteOutput(a.zone, a.intensity, a.ts, a.fadeMs, a.cct);
           saved?.changed();
           this.status({ fill: 'green', shape: 'ring', text: t('status.applied', { zone: a.zone, intensity: a.intensity }) });
