@@ -7,6 +7,7 @@
  * msg.waitForCommit only after the commit). The hot path is readable by other
  * nodes through `node.latest(zone, n)`.
  */
+import { findZones, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
@@ -146,7 +147,13 @@ export = function (RED: NodeAPI): void {
       return msg;
     };
 
+    const zones = findZones(RED, config.zones);
     this.on('input', (msg, send, done) => {
+      const refused = zoneRefusal(zones, (msg as Msg).payload);
+      if (refused !== null) {
+        show({ fill: 'red', shape: 'ring', text: shortText(refused) });
+        return done(new Error(refused));
+      }
       handle(msg as Msg).then(
         (ack) => {
           send([null, ack]);

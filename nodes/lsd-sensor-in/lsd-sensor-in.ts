@@ -10,6 +10,7 @@ import { parseLuxTable } from '../../lib/dali/sensor-readings';
 import { findOwner, type DaliBusNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
+import { findZones } from '../shared/zones';
 
 /** Calibration points [raw, lux], interpolated piecewise linearly. */
 type LuxTable = Array<[number, number]>;
@@ -68,6 +69,24 @@ export = function (RED: NodeAPI): void {
       zoneGear = parseGearList(s.zoneGear);
     } catch {
       this.warn(RED._('lsd-sensor-in.errors.invalidSetting', { name: 'zoneGear', value: s.zoneGear, fallback: '-' }));
+    }
+    const zones = findZones(RED, config.zones);
+    if (zones) {
+      // The map decides the zone and its gear; a sensor it does not list (or lists in several zones) sends nothing.
+      try {
+        const map = zones.map();
+        const listed = map.zonesOfDevice(sensorAddress);
+        if (listed.length !== 1) {
+          this.error(RED._(listed.length === 0 ? 'lsd-sensor-in.errors.notInZoneMap' : 'lsd-sensor-in.errors.severalZones', { address: sensorAddress, zones: listed.join(', ') }));
+          s.zone = '';
+        } else {
+          s.zone = listed[0] as string;
+          zoneGear = map.get(s.zone)?.gear ?? zoneGear;
+        }
+      } catch (err) {
+        this.error(RED._('lsd-sensor-in.errors.zoneMap', { message: err instanceof Error ? err.message : String(err) }));
+        s.zone = '';
+      }
     }
     const owner = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
     this.bus = owner;

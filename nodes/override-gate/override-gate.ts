@@ -6,6 +6,7 @@
  * through an OverrideRepository: the lighting-store's database when one is
  * configured, else memory kept per node id (survives a redeploy).
  */
+import { findZones, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DeadlineTimer, isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
 import {
@@ -189,7 +190,10 @@ export = function (RED: NodeAPI): void {
       done();
     };
 
+    const zones = findZones(RED, config.zones);
     this.on('input', (msg, send, done) => {
+      const refused = zoneRefusal(zones, (msg as Msg).payload);
+      if (refused !== null) return fail(done, 'unknownZone', refused);
       const run = (): void => {
         try {
           handle(msg as Msg, send as (m: Array<Msg | null>) => void, done);
