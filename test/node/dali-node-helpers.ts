@@ -9,6 +9,7 @@ import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import daliBus from '../../nodes/dali-bus/dali-bus';
 import daliDt8Out from '../../nodes/dali-dt8-out/dali-dt8-out';
 import lsdSensorIn from '../../nodes/lsd-sensor-in/lsd-sensor-in';
+import lightingZones from '../../nodes/lighting-zones/lighting-zones';
 import type { BusSession } from '../../lib/dali/bus-session';
 import type { Simulation } from '../../lib/dali/sim-config';
 import type { ForwardEvent } from '../../lib/dali/sim/virtual-bus';
@@ -20,6 +21,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'dali-bus': daliBus,
   'dali-dt8-out': daliDt8Out,
   'lsd-sensor-in': lsdSensorIn,
+  'lighting-zones': lightingZones,
 };
 const CORE: Record<string, string> = {
   catch: '@node-red/nodes/core/common/25-catch.js',
