@@ -75,7 +75,9 @@ export = function (RED: NodeAPI): void {
       // The map decides the zone and its gear; a sensor it does not list (or lists in several zones) sends nothing.
       try {
         const map = zones.map();
-        const listed = map.zonesOfDevice(sensorAddress);
+        let listed = map.zonesOfDevice(sensorAddress);
+        // A map that lists no sensors for this device: the node's own zone, if the map has it.
+        if (listed.length === 0 && s.zone !== '' && map.has(s.zone)) listed = [s.zone];
         if (listed.length !== 1) {
           this.error(RED._(listed.length === 0 ? 'lsd-sensor-in.errors.notInZoneMap' : 'lsd-sensor-in.errors.severalZones', { address: sensorAddress, zones: listed.join(', ') }));
           s.zone = '';
