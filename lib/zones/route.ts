@@ -43,6 +43,8 @@ export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers
   if (members) {
     for (const group of spec.gear.groups) {
       const m = members(group);
+      // Only membership the bus knows for sure: an unknown group lists every known gear.
+      if (!m.complete) continue;
       for (const short of m.shorts) {
         const owner = map.ownerOf({ kind: 'short', address: short });
         const viaGroup = owner === undefined ? ownerByGroup(map, short, members) : undefined;
@@ -62,7 +64,10 @@ export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers
 /** The zone whose (known) group contains `short`, if any. */
 function ownerByGroup(map: ZoneMap, short: number, members: GroupMembers): string | undefined {
   for (const spec of map.specs()) {
-    for (const g of spec.gear.groups) if (members(g).shorts.includes(short)) return spec.zone;
+    for (const g of spec.gear.groups) {
+      const m = members(g);
+      if (m.complete && m.shorts.includes(short)) return spec.zone;
+    }
   }
   return undefined;
 }

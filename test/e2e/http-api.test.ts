@@ -78,6 +78,13 @@ class LiveSocket {
   }
 }
 
+/** The zone table of the flow's lighting-zones node. */
+function shippedZones(flows: object[]): object[] {
+  const node = flows.find((n) => (n as { type?: string }).type === 'lighting-zones') as { zones?: object[] } | undefined;
+  assert.ok(node && Array.isArray(node.zones), 'the main flow has a zone map');
+  return node.zones;
+}
+
 describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts', function () {
   this.timeout(60000);
   let rt: NodeRedRuntime;
@@ -97,6 +104,8 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
         OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
         DB_URL: '',
         FERNET_KEY: REFERENCE_KEY,
+        // The shipped zone map from the environment (as a site would template it), plus a zone with no gear.
+        ZONES: JSON.stringify([...shippedZones(flows), { zone: 'bright-1', gear: 'G3' }]),
     };
     rt = await NodeRedRuntime.start({ userDir, flows, env, settings: NPM_START_SETTINGS });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');

@@ -38,4 +38,10 @@ describe('zones/route: a zone reaches its own gear only', () => {
     assert.throws(() => zoneAddresses(map, 'meeting-1', both), /contains A3, gear of zone "office-1"/);
     assert.deepEqual(zoneAddresses(map, 'corridor-1', both).length, 2, 'a zone addressed by short addresses is not affected');
   });
+
+  it('does not guess: a group whose membership the bus does not know is not refused', () => {
+    // An unknown group lists every known gear (incomplete): that is no evidence of sharing.
+    const unknown = members({ 1: [0, 1, 2, 3, 4, 5, 6, 7] }, false);
+    assert.deepEqual(zoneAddresses(map, 'meeting-1', unknown), [{ kind: 'group', group: 1 }]);
+  });
 });
