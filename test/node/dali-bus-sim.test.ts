@@ -86,4 +86,18 @@ describe('dali-bus config node: simulated sensors and the demo building', functi
     assert.deepEqual(simulation().sensors.map((s) => s.scenario), ['office']);
     assert.ok(warningsOf(nodeById('bus1')).some((w) => w.includes('simScenario')), warningsOf(nodeById('bus1')).join('; '));
   });
+
+  it('USE_MOCK_DALI=true logs, in words from the catalogue, that the simulator stands in for the configured interface', async () => {
+    const saved = process.env.USE_MOCK_DALI;
+    process.env.USE_MOCK_DALI = 'true';
+    try {
+      await openSimulation([TAB, simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1')]);
+      const spy = nodeById('bus1').log as unknown as { getCalls(): Array<{ args: unknown[] }> };
+      const logged = spy.getCalls().map((c) => String(c.args[0]));
+      assert.ok(logged.includes(message('dali-bus', 'log.mock', { interfaceType: 'luba' })), logged.join('; '));
+    } finally {
+      if (saved === undefined) delete process.env.USE_MOCK_DALI;
+      else process.env.USE_MOCK_DALI = saved;
+    }
+  });
 });
