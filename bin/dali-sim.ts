@@ -4,28 +4,67 @@
  *
  * It opens one end of a pseudo-terminal pair and behaves like a Lunatone
  * LUBA, a Tridonic SCI2 or a Tridonic DALI USB (hidraw reports) on it, with
- * virtual DT8 gear and a DALI-2 light + presence sensor behind it. The other
+ * virtual DT8 gear and DALI-2 light + presence sensors behind it. The other
  * end is what Node-RED (or dali-frame) opens as if it were the real device:
  *
  *   socat -d -d pty,raw,echo=0,link=/tmp/ttyDALI-dev pty,raw,echo=0,link=/tmp/ttyDALI
  *   dali-sim --protocol luba --port /tmp/ttyDALI-dev --gear 0-3 --groups 0 --sensor 10
  *   dali-frame monitor --interface luba --port /tmp/ttyDALI
  *
- * Commands on stdin (one per line), for wall-panel and sensor tests by hand:
+ * Several sensors, each with its own scenario on one clock:
+ *   dali-sim ... --sensors "10:office; 11:meeting; 12:corridor"
+ * The demo building (lib/dali/sim/building.ts: gear 0-3 in G0, 4-5 in G1,
+ * 6-7 in G2; sensor 10 office, 11 meeting room, 12 corridor presence-only):
+ *   dali-sim ... --building
+ *
+ * Commands on stdin (one per line), for wall-panel and sensor tests by hand
+ * (`addr` = a sensor's short address; without it every sensor; a running
+ * scenario sets its sensor again at its next tick):
  *   inject <hex>             a frame from another master (e.g. inject FE00)
- *   occupied | vacant | movement
- *   lux <n>                  illuminance seen by the sensor
+ *   occupied [addr] | vacant [addr] | movement [addr]
+ *   lux <n> [addr]           illuminance seen by the sensor(s)
  *   state [short]            levels and colour temperatures of the gear
+ *   sensors                  the sensors, their scenarios and states
+ *   frametimes on|off        start or stop the frame-time lines (below)
  *   quit
+ *
+ * Frame times (--frame-times, or `frametimes on`): one JSON line on stdout
+ * (lines starting with '{'; nothing else printed starts so) for
+ * - each occupancy event frame a sensor puts on the bus, when the frame ENDS
+ *   on the wire. The simulator's timing model takes an event frame as
+ *   complete at the instant the sensor raises it and reports it to the
+ *   client at once, so the line is written at that instant, before the
+ *   report goes to the port:
+ *   {"frameTime":"event","edge":"end","hrtimeNs":"<process.hrtime.bigint()>","perfMs":<performance.now()>,
+ *    "epochMs":<Date.now()>,"bits":24,"value":"14A40B","sensor":10,"instance":0,"occupied":true,"movement":true}
+ * - each forward frame received from the master (the client), when the
+ *   frame STARTS on the wire: when its turn on the bus comes (requests are
+ *   put on the bus one at a time, in arrival order), before its frame time
+ *   (16 bits 14.17 ms, 24 bits 20.83 ms with wire timing); a send-twice
+ *   frame once, at its first transmission:
+ *   {"frameTime":"forward","edge":"start","hrtimeNs":"...","perfMs":...,"epochMs":...,"bits":16,"value":"8396",
+ *    "sendTwice":false,"target":{"kind":"group","group":1},"address":"G1"}
+ *   `target` is the decoded address ({kind: short|group|broadcast|
+ *   broadcastUnaddressed}, gear addressing for 16-bit frames, device
+ *   addressing for 24-bit commands) or {kind:"special"} for special
+ *   commands (DTR0, ENABLE DEVICE TYPE, ...); `address` is its text (A4,
+ *   G1, BC, BCU, special).
+ * `hrtimeNs` is the system monotonic clock (comparable between processes
+ * on one host: compare it with process.hrtime.bigint() in Node-RED);
+ * `perfMs` is this process's performance.now(); `epochMs` the wall clock.
  *
  * Importable: `startSimulatorServer(opts)` runs the same server in-process
  * (tests), and returns the VirtualBus so a test can look at the gear.
  */
 import * as readline from 'node:readline';
-import type { BusFrameEvent, ForwardFrame, InterfaceStateEvent } from '../lib/dali/types';
+import type { BusFrameEvent, DeviceAddress, ForwardFrame, GearAddress, InterfaceStateEvent } from '../lib/dali/types';
+import { decodeDeviceAddressByte, decodeFrame, decodeGearAddressByte } from '../lib/dali/codec';
+import { DaliInputError } from '../lib/dali/input-error';
 import { createDefaultSimulatedBus } from '../lib/dali/interfaces';
+import { createScenario, createSimulatedDevices, parseSimGroups, parseSimSensors, SIM_SCENARIO_NAMES, type SimScenarioName, type SimSensorSpec } from '../lib/dali/sim-config';
+import { DEMO_BUILDING } from '../lib/dali/sim/building';
 import { VirtualBus } from '../lib/dali/sim/virtual-bus';
-import { OfficeDayScenario, ScenarioDriver, type ScenarioSample } from '../lib/dali/sim/scenario';
+import { ScenarioDriver, type ScenarioSample } from '../lib/dali/sim/scenario';
 import { LUBA_BAUD_RATE, LubaDeviceEmulator } from '../lib/dali/interfaces/luba';
 import { SCI2_BAUD_RATE, Sci2DeviceEmulator } from '../lib/dali/interfaces/sci2';
 import { HidrawTransport, TridonicDeviceEmulator } from '../lib/dali/interfaces/hidraw';
@@ -43,10 +82,14 @@ export interface SimulatorServerOptions {
   readonly gear?: readonly number[];
   /** Groups every gear belongs to (default [0]). */
   readonly groups?: readonly number[];
-  /** Short address of the light + presence sensor (default 10; null = none). */
+  /** Group -> members (e.g. the demo building); replaces `groups` (every gear in the same groups). */
+  readonly groupMap?: ReadonlyMap<number, readonly number[]>;
+  /** Short address of the light + presence sensor (default 10; null = none). Unused when `sensors` is not empty. */
   readonly sensor?: number | null;
-  /** Scenario driving the sensor: 'office' (lib/dali/sim OfficeDayScenario: daylight, clouds, presence) or 'none' (default). */
-  readonly scenario?: 'office' | 'none';
+  /** Scenario driving the sensor: office, meeting, corridor, static (lib/dali/sim-config) or 'none' (default). */
+  readonly scenario?: SimScenarioName | 'none';
+  /** Several sensors, each with its own scenario on one clock (lib/dali/sim-config parseSimSensors). */
+  readonly sensors?: readonly SimSensorSpec[];
   /** Scenario time compression: 60 = one simulated minute per second (default 60). */
   readonly speed?: number;
   /** Seed of the scenario's weather and occupancy (default 1). */
@@ -55,6 +98,9 @@ export interface SimulatorServerOptions {
   readonly startMinute?: number;
   /** Report with part 101 frame timing (default true). */
   readonly wireTiming?: boolean;
+  /** Frame-time records (see the file comment); `frameTimes` says whether they start on (default false). */
+  readonly onFrameTime?: (record: FrameTimeRecord) => void;
+  readonly frameTimes?: boolean;
   readonly baudRate?: number;
   /** Progress and traffic lines (default: none). */
   readonly log?: (line: string) => void;
@@ -67,6 +113,60 @@ export interface SimulatorServer {
   /** Runs one stdin-style command; returns the reply line. */
   command(line: string): string;
   close(): Promise<void>;
+}
+
+/** A frame-time line of --frame-times (see the file comment). */
+export type FrameTimeRecord =
+  | {
+      readonly frameTime: 'event';
+      readonly edge: 'end';
+      readonly hrtimeNs: string;
+      readonly perfMs: number;
+      readonly epochMs: number;
+      readonly bits: 24;
+      readonly value: string;
+      readonly sensor: number | null;
+      readonly instance: number | null;
+      readonly occupied: boolean;
+      readonly movement: boolean;
+    }
+  | {
+      readonly frameTime: 'forward';
+      readonly edge: 'start';
+      readonly hrtimeNs: string;
+      readonly perfMs: number;
+      readonly epochMs: number;
+      readonly bits: 16 | 24;
+      readonly value: string;
+      readonly sendTwice: boolean;
+      readonly target: GearAddress | DeviceAddress | { readonly kind: 'special' };
+      readonly address: string;
+    };
+
+function hex(bits: number, value: number): string {
+  return value.toString(16).toUpperCase().padStart(bits / 4, '0');
+}
+
+/** The addressee of a forward frame: gear addressing (16 bits), device addressing (24-bit commands), or special. */
+export function forwardTarget(frame: ForwardFrame): { target: GearAddress | DeviceAddress | { kind: 'special' }; address: string } {
+  const byte = frame.bits === 24 ? (frame.value >> 16) & 0xff : (frame.value >> 8) & 0xff;
+  const target: GearAddress | DeviceAddress | undefined =
+    frame.bits === 24 ? ((frame.value & 0x10000) !== 0 ? decodeDeviceAddressByte(byte) : undefined) : decodeGearAddressByte(byte);
+  if (target === undefined) return { target: { kind: 'special' }, address: 'special' };
+  switch (target.kind) {
+    case 'short':
+      return { target, address: `A${target.address}` };
+    case 'group':
+      return { target, address: `G${target.group}` };
+    case 'broadcast':
+      return { target, address: 'BC' };
+    default:
+      return { target, address: 'BCU' };
+  }
+}
+
+function frameTimeNow(): { hrtimeNs: string; perfMs: number; epochMs: number } {
+  return { hrtimeNs: process.hrtime.bigint().toString(), perfMs: performance.now(), epochMs: Date.now() };
 }
 
 interface Emulator {
@@ -93,6 +193,13 @@ export function createSimulatedBus(opts: Pick<SimulatorServerOptions, 'gear' | '
   return createDefaultSimulatedBus(opts);
 }
 
+/** Gear with per-group members and the single sensor (no scenario devices). */
+function groupMapBus(opts: Pick<SimulatorServerOptions, 'gear' | 'sensor'>, groupMap: ReadonlyMap<number, readonly number[]>): VirtualBus {
+  const gear = opts.gear ?? [0, 1, 2, 3];
+  const devices = createSimulatedDevices({ gear, groups: groupMap, sensor: opts.sensor === undefined ? 10 : opts.sensor, scenario: 'static', speed: 1, startMinute: 0 });
+  return devices.bus;
+}
+
 function formatMinute(m: number): string {
   const mm = Math.floor(m) % 1440;
   return `${String(Math.floor(mm / 60)).padStart(2, '0')}:${String(mm % 60).padStart(2, '0')}`;
@@ -111,7 +218,25 @@ function describeGear(bus: VirtualBus, only?: number): string {
 
 export async function startSimulatorServer(opts: SimulatorServerOptions): Promise<SimulatorServer> {
   const log = opts.log ?? (() => undefined);
-  const bus = opts.bus ?? createSimulatedBus(opts);
+  const several = opts.bus === undefined && opts.sensors !== undefined && opts.sensors.length > 0;
+  const gear = opts.gear ?? [0, 1, 2, 3];
+  const devices = several
+    ? createSimulatedDevices({
+        gear,
+        groups: opts.groupMap ?? new Map((opts.groups ?? [0]).map((g) => [g, [...gear]])),
+        sensor: null,
+        scenario: 'office',
+        sensors: opts.sensors ?? [],
+        speed: opts.speed !== undefined && opts.speed > 0 ? opts.speed : 60,
+        startMinute: opts.startMinute ?? 450,
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      })
+    : undefined;
+  const bus = devices?.bus ?? opts.bus ?? (opts.groupMap ? groupMapBus(opts, opts.groupMap) : createSimulatedBus(opts));
+  let frameTimes = opts.frameTimes === true;
+  const frameTime = (record: FrameTimeRecord): void => {
+    if (frameTimes) opts.onFrameTime?.(record);
+  };
   const transport: ByteTransport =
     opts.protocol === 'hidraw'
       ? new HidrawTransport({ path: opts.port, failFast: true, idlePollMs: 5 })
@@ -125,13 +250,38 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   };
   const wireTiming = opts.wireTiming !== false;
   let emulator: Emulator;
-  if (opts.protocol === 'luba') emulator = new LubaDeviceEmulator({ bus, write, wireTiming });
-  else if (opts.protocol === 'sci2') emulator = new Sci2DeviceEmulator({ bus, write, wireTiming });
-  else emulator = new TridonicDeviceEmulator({ bus, write, wireTiming });
+  const onForwardStart = (frame: ForwardFrame): void => {
+    if (!frameTimes) return;
+    const at = frameTimeNow();
+    frameTime({ frameTime: 'forward', edge: 'start', ...at, bits: frame.bits, value: hex(frame.bits, frame.value), sendTwice: frame.sendTwice === true, ...forwardTarget(frame) });
+  };
+  const emulatorOptions = { bus, write, wireTiming, onForwardStart };
+  if (opts.protocol === 'luba') emulator = new LubaDeviceEmulator(emulatorOptions);
+  else if (opts.protocol === 'sci2') emulator = new Sci2DeviceEmulator(emulatorOptions);
+  else emulator = new TridonicDeviceEmulator(emulatorOptions);
+  const instanceTypeOf = (short: number, instance: number): number | undefined => bus.sensors.find((x) => x.shortAddress === short)?.instanceTypes[instance];
 
   transport.on('data', (chunk) => emulator.receive(chunk));
   transport.on('state', (ev: InterfaceStateEvent) => log(`port ${ev.state}${ev.detail ? `: ${ev.detail}` : ''}`));
   const onFrame = (ev: BusFrameEvent): void => {
+    if (frameTimes && ev.bits === 24 && (ev.value & 0x10000) === 0) {
+      // Taken before the report goes to the port: the event frame has just ended on the wire.
+      const at = frameTimeNow();
+      const d = decodeFrame(24, ev.value, { instanceTypeOf });
+      if (d.kind === 'event' && d.occupancy) {
+        frameTime({
+          frameTime: 'event',
+          edge: 'end',
+          ...at,
+          bits: 24,
+          value: hex(24, ev.value),
+          sensor: d.shortAddress ?? null,
+          instance: d.instanceNumber ?? null,
+          occupied: d.occupancy.occupied,
+          movement: d.occupancy.movement,
+        });
+      }
+    }
     emulator.busFrame(ev.bits, ev.value, ev.framingError === true);
     log(`bus ${ev.bits}-bit ${ev.value.toString(16).toUpperCase().padStart(ev.bits / 4, '0')}${ev.framingError ? ' (framing error)' : ''}`);
   };
@@ -144,17 +294,43 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   await transport.open();
 
   let scenario: ScenarioDriver | undefined;
-  if (opts.scenario === 'office' && bus.sensors.length > 0) {
-    scenario = new ScenarioDriver(new OfficeDayScenario({ seed: opts.seed ?? 1 }), [...bus.sensors], {
+  const scenarioOf = new Map<number, string>();
+  if (devices) {
+    for (const s of devices.sensors) {
+      if (s.sensor.shortAddress !== null) scenarioOf.set(s.sensor.shortAddress, s.scenario);
+      const address = s.sensor.shortAddress;
+      s.driver.on('tick', (t: ScenarioSample) => {
+        if (Math.floor(t.minuteOfDay) % 15 === 0) {
+          log(`scenario ${formatMinute(t.minuteOfDay)} sensor ${address ?? '-'} (${s.scenario}): ${s.sensor.hasLightSensor ? `${Math.round(t.lux)} lux, ` : ''}${t.occupied ? 'occupied' : 'vacant'}`);
+        }
+      });
+    }
+    devices.start();
+  } else if (opts.scenario !== undefined && opts.scenario !== 'none' && bus.sensors.length > 0) {
+    const name = opts.scenario;
+    scenario = new ScenarioDriver(createScenario(name, opts.seed ?? 1), [...bus.sensors], {
       timeAcceleration: opts.speed !== undefined && opts.speed > 0 ? opts.speed : 60,
       startMinute: opts.startMinute ?? 450,
       loop: true,
     });
+    for (const s of bus.sensors) if (s.shortAddress !== null) scenarioOf.set(s.shortAddress, name);
     scenario.on('tick', (t: ScenarioSample) => {
       if (Math.floor(t.minuteOfDay) % 15 === 0) log(`scenario ${formatMinute(t.minuteOfDay)}: ${Math.round(t.lux)} lux, ${t.occupied ? 'occupied' : 'vacant'}`);
     });
     scenario.start();
   }
+
+  /** The sensors a command addresses: all, or the one at `arg` (a reply text when there is none). */
+  const pick = (arg: string | undefined): ReturnType<typeof bus.sensors.slice> | string => {
+    if (arg === undefined) return bus.sensors.slice();
+    const short = Number(arg);
+    if (!/^\d{1,2}$/.test(arg) || short > 63) return `'${arg}' is not a sensor short address 0-63`;
+    const found = bus.sensors.filter((x) => x.shortAddress === short);
+    if (found.length === 0) return `no sensor at short address ${short} (sensors: ${bus.sensors.map((x) => x.shortAddress ?? '-').join(', ') || 'none'})`;
+    return found;
+  };
+  const named = (list: readonly { shortAddress: number | null }[]): string =>
+    list.length === 1 ? `sensor ${list[0]?.shortAddress ?? '-'}` : `${list.length} sensor(s)`;
 
   const command = (line: string): string => {
     const [cmd = '', ...args] = line.trim().split(/\s+/);
@@ -169,24 +345,51 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
         return `injected ${hex.toUpperCase()}: ${r.kind}${r.kind === 'answer' ? ` ${r.value}` : ''}`;
       }
       case 'occupied':
-      case 'movement':
-        for (const s of bus.sensors) s.movement();
-        return `occupied (${bus.sensors.length} sensor(s))`;
-      case 'vacant':
-        for (const s of bus.sensors) s.setOccupancy(false, false);
-        return `vacant (${bus.sensors.length} sensor(s))`;
+      case 'movement': {
+        const list = pick(args[0]);
+        if (typeof list === 'string') return list;
+        for (const s of list) s.movement();
+        return `occupied (${named(list)})`;
+      }
+      case 'vacant': {
+        const list = pick(args[0]);
+        if (typeof list === 'string') return list;
+        for (const s of list) s.setOccupancy(false, false);
+        return `vacant (${named(list)})`;
+      }
       case 'lux': {
         const lux = Number(args[0]);
-        if (!Number.isFinite(lux) || lux < 0) return 'usage: lux <number >= 0>';
-        for (const s of bus.sensors) s.setLux(lux);
-        return `lux ${lux}`;
+        if (args[0] === undefined || !Number.isFinite(lux) || lux < 0) return 'usage: lux <number >= 0> [sensor address]';
+        const list = pick(args[1]);
+        if (typeof list === 'string') return list;
+        const light = list.filter((x) => x.hasLightSensor);
+        if (light.length === 0) return `${named(list)} has no light sensor (presence only)`;
+        for (const s of light) s.setLux(lux);
+        return `lux ${lux} (${named(light)})`;
+      }
+      case 'sensors':
+        return bus.sensors.length === 0
+          ? 'no sensors'
+          : bus.sensors
+              .map((x) => {
+                const a = x.shortAddress;
+                const kind = x.hasLightSensor ? 'light + presence' : 'presence only';
+                const sc = a !== null ? (scenarioOf.get(a) ?? 'none') : 'none';
+                return `sensor ${a ?? '-'}: ${kind}, scenario ${sc}, ${x.isOccupied ? 'occupied' : 'vacant'}${x.hasLightSensor ? `, ${Math.round(x.rawToLux(x.illuminanceRaw))} lux` : ''}`;
+              })
+              .join('\n');
+      case 'frametimes': {
+        const v = (args[0] ?? '').toLowerCase();
+        if (v !== 'on' && v !== 'off') return 'usage: frametimes on|off';
+        frameTimes = v === 'on';
+        return `frametimes ${v}`;
       }
       case 'state': {
         const only = args[0] !== undefined ? Number(args[0]) : undefined;
         return describeGear(bus, only !== undefined && Number.isInteger(only) ? only : undefined);
       }
       default:
-        return `unknown command '${cmd}' (inject, occupied, vacant, movement, lux, state, quit)`;
+        return `unknown command '${cmd}' (inject, occupied, vacant, movement, lux, state, sensors, frametimes, quit)`;
     }
   };
 
@@ -199,6 +402,7 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
     close(): Promise<void> {
       if (!closing) {
         scenario?.stop();
+        devices?.stop();
         bus.off('frame', onFrame);
         bus.off('forward', onForward);
         emulator.close();
@@ -210,25 +414,36 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
 }
 
 const USAGE = `usage: dali-sim --protocol luba|sci2|hidraw --port <device end of a pty pair>
-                [--gear 0-3] [--groups 0] [--sensor 10|none] [--scenario office|none]
-                [--speed 60] [--seed 1] [--fast] [--quiet]
+                [--gear 0-3] [--groups 0 | --groups "0:0-3; 1:4-5"]
+                [--sensor 10|none] [--scenario office|meeting|corridor|static|none]
+                [--sensors "10:office; 11:meeting; 12:corridor"] [--building]
+                [--speed 60] [--seed 1] [--frame-times] [--fast] [--quiet]
 
-Serves a simulated DALI bus (DT8 tunable-white gear + a DALI-2 light/presence
-sensor) as if it were a real interface on --port. Make the pty pair with:
+Serves a simulated DALI bus (DT8 tunable-white gear + DALI-2 light/presence
+sensors) as if it were a real interface on --port. Make the pty pair with:
   socat -d -d pty,raw,echo=0,link=/tmp/ttyDALI-dev pty,raw,echo=0,link=/tmp/ttyDALI
 then point Node-RED or dali-frame at /tmp/ttyDALI.
 
   --protocol   luba (Lunatone), sci2 (Tridonic SCI2), hidraw (Tridonic DALI USB reports)
   --gear       short addresses of the gear, e.g. 0-3,8 (default 0-3)
-  --groups     groups of every gear, e.g. 0,2 (default 0)
+  --groups     groups of every gear, e.g. 0,2 (default 0), or group:members
+               entries, e.g. "0:0-3; 1:4-5"
   --sensor     short address of the sensor, or none (default 10)
-  --scenario   office: an office day (daylight with clouds, arrival ~8:00, lunch,
-               departure ~17:30) played on the sensor from 7:30, looping
+  --scenario   the sensor's day, played from 7:30, looping: office (daylight with
+               clouds, arrival ~8:00, lunch, departure ~17:30), meeting (meetings
+               of 30-90 min), corridor (short visits), static, none (default)
+  --sensors    several sensors, each with its own scenario on one clock, as
+               address:scenario[:seed] entries, e.g. "10:office; 11:meeting; 12:corridor"
+               (a corridor sensor here is presence only); replaces --sensor/--scenario
+  --building   the demo building: gear ${DEMO_BUILDING.gear}, groups "${DEMO_BUILDING.groups}",
+               sensors "${DEMO_BUILDING.sensors}"
   --speed      scenario time acceleration (default 60: one simulated minute per second)
   --seed       scenario seed (default 1)
+  --frame-times  print frame times as JSON lines (see the file header of bin/dali-sim)
   --fast       answer without DALI frame timing
   --quiet      no traffic log
-stdin commands: inject <hex>, occupied, vacant, movement, lux <n>, state [short], quit`;
+stdin commands: inject <hex>, occupied [addr], vacant [addr], movement [addr],
+  lux <n> [addr], state [short], sensors, frametimes on|off, quit`;
 
 export interface SimArgs {
   readonly options: SimulatorServerOptions;
@@ -240,8 +455,12 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
   let port: string | undefined;
   let gear: number[] | undefined;
   let groups: number[] | undefined;
+  let groupsText: string | undefined;
   let sensor: number | null | undefined;
-  let scenario: 'office' | 'none' = 'none';
+  let scenario: SimScenarioName | 'none' = 'none';
+  let sensors: SimSensorSpec[] | undefined;
+  let building = false;
+  let frameTimes = false;
   let speed: number | undefined;
   let seed: number | undefined;
   let fast = false;
@@ -274,11 +493,31 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
         break;
       }
       case '--groups': {
-        const v = parseNumberList(value() ?? '', 15);
-        if (!v) return { error: '--groups needs groups 0..15, e.g. 0,2' };
+        const text = value() ?? '';
+        if (text.includes(':')) {
+          groupsText = text;
+          break;
+        }
+        const v = parseNumberList(text, 15);
+        if (!v) return { error: '--groups needs groups 0..15, e.g. 0,2, or group:members entries, e.g. "0:0-3; 1:4-5"' };
         groups = v;
         break;
       }
+      case '--sensors': {
+        try {
+          sensors = parseSimSensors(value() ?? '');
+        } catch (err) {
+          return { error: `--sensors: ${err instanceof DaliInputError ? err.message : String(err)}` };
+        }
+        if (sensors.length === 0) return { error: '--sensors needs at least one address:scenario entry, e.g. "10:office; 11:meeting"' };
+        break;
+      }
+      case '--building':
+        building = true;
+        break;
+      case '--frame-times':
+        frameTimes = true;
+        break;
       case '--sensor': {
         const v = value();
         if (v === 'none') sensor = null;
@@ -291,8 +530,10 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
       }
       case '--scenario': {
         const v = value();
-        if (v !== 'office' && v !== 'none') return { error: '--scenario must be office or none' };
-        scenario = v;
+        if (v !== 'none' && !(SIM_SCENARIO_NAMES as readonly (string | undefined)[]).includes(v)) {
+          return { error: `--scenario must be ${SIM_SCENARIO_NAMES.join(', ')} or none` };
+        }
+        scenario = v as SimScenarioName | 'none';
         break;
       }
       case '--speed': {
@@ -319,6 +560,23 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
   }
   if (!protocol) return { error: '--protocol is required' };
   if (!port) return { error: '--port is required' };
+  if (building) {
+    if (gear || groups || groupsText !== undefined || sensor !== undefined || sensors) {
+      return { error: '--building sets the gear, groups and sensors: leave out --gear, --groups, --sensor and --sensors' };
+    }
+    gear = parseNumberList(DEMO_BUILDING.gear, 63);
+    groupsText = DEMO_BUILDING.groups;
+    sensors = parseSimSensors(DEMO_BUILDING.sensors);
+  }
+  let groupMap: Map<number, number[]> | undefined;
+  if (groupsText !== undefined) {
+    try {
+      groupMap = parseSimGroups(groupsText, gear ?? [0, 1, 2, 3]);
+    } catch (err) {
+      return { error: `--groups: ${err instanceof DaliInputError ? err.message : String(err)}` };
+    }
+  }
+  if (sensors && sensor !== undefined) return { error: '--sensors replaces --sensor: give one of them' };
   return {
     quiet,
     options: {
@@ -326,8 +584,11 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
       port,
       ...(gear ? { gear } : {}),
       ...(groups ? { groups } : {}),
+      ...(groupMap ? { groupMap } : {}),
       ...(sensor !== undefined ? { sensor } : {}),
       scenario,
+      ...(sensors ? { sensors } : {}),
+      ...(frameTimes ? { frameTimes } : {}),
       ...(speed !== undefined ? { speed } : {}),
       ...(seed !== undefined ? { seed } : {}),
       wireTiming: !fast,
@@ -349,7 +610,11 @@ async function main(): Promise<void> {
   const log = parsed.quiet ? undefined : (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   let server: SimulatorServer;
   try {
-    server = await startSimulatorServer({ ...parsed.options, ...(log ? { log } : {}) });
+    server = await startSimulatorServer({
+      ...parsed.options,
+      ...(log ? { log } : {}),
+      onFrameTime: (record) => void process.stdout.write(`${JSON.stringify(record)}\n`),
+    });
   } catch (err) {
     process.stderr.write(`dali-sim: cannot open ${parsed.options.port}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

@@ -4,30 +4,46 @@
  *
  * - `parseSimGroups("0:0-3; 1:4-7", gear)`: group -> member short addresses
  *   (groups 0-15, members among the simulated gear).
+ * - `parseSimSensors("10:office; 11:meeting; 12:corridor")`: several
+ *   sensors, each `address:scenario` or `address:scenario:seed` (blank =
+ *   none: the single `sensor`/`scenario` settings apply).
  * - `createSimulation(spec)`: a VirtualBus with DT8 gear (Tc limits
  *   1800-6500 K: physical warmest 555 mirek, coolest 153 mirek), their
- *   groups, an optional DALI-2 light + occupancy sensor, the
- *   SimulatorInterface over it and a scenario driving the sensor:
+ *   groups, DALI-2 sensors, the SimulatorInterface over it and a scenario
+ *   driving each sensor:
  *   - office: OfficeDayScenario (daylight with clouds, working hours);
+ *   - meeting: MeetingRoomScenario (less daylight, meetings of 30-90 min
+ *     during office hours, empty between);
  *   - corridor: dim daylight, short visits (2-minute slots, one in four
  *     occupied by day, few at night), long vacant gaps;
  *   - static: constant illuminance (default 300 lux), nobody present.
- *   The scenario starts at the local time of day (or `startMinute`) and
- *   runs `speed` times faster than real time, looping over days.
- *   The sensor is commissioned like an installed one (instances enabled,
- *   device/instance event scheme) unless `commissionSensor` is false (then
- *   it is as delivered: instances disabled, instance scheme).
- *   `stop()` stops the scenario (the interface is closed by its owner).
+ *   Sensors: `spec.sensors` when given and not empty (each with its own
+ *   scenario and seed; a corridor sensor there is presence only: occupancy
+ *   instance 0, no light instance), else the single light + occupancy
+ *   sensor `spec.sensor` played by `spec.scenario` (as before).
+ *   Every scenario starts at the same minute (the local time of day, or
+ *   `startMinute`) and runs `speed` times faster than real time on the same
+ *   clock, looping over days. The sensors are commissioned like installed
+ *   ones (instances enabled, device/instance event scheme) unless
+ *   `commissionSensor` is false (then they are as delivered: instances
+ *   disabled, instance scheme).
+ *   `stop()` stops the scenarios (the interface is closed by its owner).
+ * - `createSimulatedDevices(spec)`: the same bus and scenario drivers
+ *   without the interface (dali-sim serves the bus over a pty instead).
  */
 import { parseShortList } from './address-spec';
 import { DaliInputError, describeInput } from './input-error';
 import { SimulatorInterface } from './interfaces/simulator';
+import { MeetingRoomScenario } from './sim/meeting-room';
 import { mulberry32, OfficeDayScenario, ScenarioDriver, type OccupancyInterval, type OfficeDayOptions } from './sim/scenario';
 import type { VirtualSensor } from './sim/sensor';
 import { VirtualBus, type Clock } from './sim/virtual-bus';
 import { EventScheme } from './types';
 
-export type SimScenarioName = 'office' | 'corridor' | 'static';
+export type SimScenarioName = 'office' | 'meeting' | 'corridor' | 'static';
+
+/** The scenario names, in the order the editor and the docs list them. */
+export const SIM_SCENARIO_NAMES: readonly SimScenarioName[] = ['office', 'meeting', 'corridor', 'static'];
 
 /**
  * The Python service's USE_MOCK_DALI: "true", "1", "yes" or "on" (any case)
@@ -141,14 +157,69 @@ export function parseSimGroups(text: unknown, gear: readonly number[]): Map<numb
   return groups;
 }
 
+/** One simulated sensor of a bus with several. */
+export interface SimSensorSpec {
+  /** Short address 0-63 of the control device. */
+  readonly address: number;
+  readonly scenario: SimScenarioName;
+  /** Seed of its scenario (default: the simulation's seed + its position in the list). */
+  readonly seed?: number;
+  /** Has a light sensor instance (default: every scenario but corridor, whose sensor is presence only). */
+  readonly light?: boolean;
+}
+
+/** Most sensors on one simulated bus (the control device short addresses). */
+export const MAX_SIM_SENSORS = 64;
+
+/**
+ * Parses `10:office; 11:meeting; 12:corridor` (entries `address:scenario`
+ * or `address:scenario:seed`, separated by ';'; blank = none).
+ * @throws DaliInputError (code `simSensors`) naming the entry at fault.
+ */
+export function parseSimSensors(text: unknown): SimSensorSpec[] {
+  const fail = (entry: unknown, why: string): DaliInputError =>
+    new DaliInputError(
+      'simSensors',
+      { value: describeInput(text), entry: describeInput(entry), reason: why },
+      `simulated sensors ${describeInput(text)}: entry ${describeInput(entry)} ${why} (entries address:scenario[:seed] separated by ';', e.g. 10:office; 11:meeting; 12:corridor)`,
+    );
+  if (typeof text !== 'string') throw fail(text, 'is not text');
+  const out: SimSensorSpec[] = [];
+  const seen = new Set<number>();
+  for (const raw of text.split(';')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = /^(\d{1,2})\s*:\s*([a-z]+)\s*(?::\s*(\d{1,10})\s*)?$/i.exec(entry);
+    if (!m) throw fail(entry, 'is not address:scenario');
+    const address = Number(m[1]);
+    if (address > 63) throw fail(entry, 'has an address outside 0-63');
+    const scenario = (m[2] ?? '').toLowerCase();
+    if (!(SIM_SCENARIO_NAMES as readonly string[]).includes(scenario)) throw fail(entry, `names an unknown scenario (use ${SIM_SCENARIO_NAMES.join(', ')})`);
+    if (seen.has(address)) throw fail(entry, `repeats address ${address}`);
+    seen.add(address);
+    const spec: { address: number; scenario: SimScenarioName; seed?: number } = { address, scenario: scenario as SimScenarioName };
+    if (m[3] !== undefined) {
+      const seed = Number(m[3]);
+      if (seed > 0xffffffff) throw fail(entry, 'has a seed above 4294967295');
+      spec.seed = seed;
+    }
+    out.push(spec);
+  }
+  if (out.length > MAX_SIM_SENSORS) throw fail(text, `lists more than ${MAX_SIM_SENSORS} sensors`);
+  return out;
+}
+
 export interface SimulationSpec {
   /** Short addresses of the DT8 gear. */
   readonly gear: readonly number[];
   /** Group -> member short addresses. */
   readonly groups: ReadonlyMap<number, readonly number[]>;
-  /** Short address of the light + occupancy sensor, null = none. */
+  /** Short address of the light + occupancy sensor, null = none (unused when `sensors` is not empty). */
   readonly sensor: number | null;
+  /** Scenario of `sensor`. */
   readonly scenario: SimScenarioName;
+  /** Several sensors, each with its own scenario (not empty: replaces `sensor`/`scenario`). */
+  readonly sensors?: readonly SimSensorSpec[];
   /** Scenario time acceleration (1 = real time). */
   readonly speed: number;
   /** Scenario seed (default 1). */
@@ -165,16 +236,34 @@ export interface SimulationSpec {
   readonly staticLux?: number;
 }
 
-export interface Simulation {
+/** A simulated sensor and the scenario playing on it. */
+export interface SimulatedSensor {
+  readonly sensor: VirtualSensor;
+  readonly scenario: SimScenarioName;
+  readonly seed: number;
+  /** The scenario model (e.g. to compare the sensor with `model.isOccupied(minute)`). */
+  readonly model: OfficeDayScenario;
+  readonly driver: ScenarioDriver;
+}
+
+export interface SimulatedDevices {
   readonly bus: VirtualBus;
-  readonly iface: SimulatorInterface;
-  readonly sensor: VirtualSensor | null;
+  /** The sensors in the order of the spec (the single `sensor` alone when `sensors` is empty). */
+  readonly sensors: readonly SimulatedSensor[];
+  /** Minute of day every scenario starts at. */
+  readonly startMinute: number;
   /** What the DaliBus may assume (complete inventory: the planner may use broadcast and groups). */
   readonly inventory: { shortAddresses: number[]; groups: Record<number, number[]>; complete: true };
-  /** Starts the scenario driver (idempotent). */
+  /** Starts every scenario driver (idempotent). */
   start(): void;
-  /** Stops the scenario driver (idempotent). */
+  /** Stops every scenario driver (idempotent). */
   stop(): void;
+}
+
+export interface Simulation extends SimulatedDevices {
+  readonly iface: SimulatorInterface;
+  /** The first sensor (the single sensor of a one-sensor spec), null = none. */
+  readonly sensor: VirtualSensor | null;
 }
 
 function localMinuteNow(): number {
@@ -182,7 +271,21 @@ function localMinuteNow(): number {
   return d.getHours() * 60 + d.getMinutes() + d.getSeconds() / 60;
 }
 
-export function createSimulation(spec: SimulationSpec): Simulation {
+/** The scenario model for a name and seed. */
+export function createScenario(name: SimScenarioName, seed: number, staticLux = 300): OfficeDayScenario {
+  switch (name) {
+    case 'meeting':
+      return new MeetingRoomScenario({ seed });
+    case 'corridor':
+      return new CorridorScenario({ seed });
+    case 'static':
+      return new StaticScenario(staticLux);
+    default:
+      return new OfficeDayScenario({ seed });
+  }
+}
+
+export function createSimulatedDevices(spec: SimulationSpec): SimulatedDevices {
   const bus = new VirtualBus(spec.clock ? { clock: spec.clock } : {});
   const groupsOf = (short: number): number[] => [...spec.groups].filter(([, m]) => m.includes(short)).map(([g]) => g);
   for (const short of spec.gear) {
@@ -195,40 +298,54 @@ export function createSimulation(spec: SimulationSpec): Simulation {
     });
   }
   const commission = spec.commissionSensor ?? true;
-  const sensor =
-    spec.sensor === null
-      ? null
-      : bus.addSensor({
-          shortAddress: spec.sensor,
-          ...(commission ? { instancesEnabled: true, eventScheme: EventScheme.DeviceInstance } : {}),
-        });
-  const iface = new SimulatorInterface(bus, spec.timeScale !== undefined ? { timeScale: spec.timeScale } : {});
-  const seed = spec.seed ?? 1;
-  const scenario =
-    spec.scenario === 'corridor'
-      ? new CorridorScenario({ seed })
-      : spec.scenario === 'static'
-        ? new StaticScenario(spec.staticLux ?? 300)
-        : new OfficeDayScenario({ seed });
+  const baseSeed = spec.seed ?? 1;
+  const several = spec.sensors !== undefined && spec.sensors.length > 0;
+  const wanted: { address: number; scenario: SimScenarioName; seed: number; light: boolean }[] = several
+    ? (spec.sensors ?? []).map((s, i) => ({
+        address: s.address,
+        scenario: s.scenario,
+        seed: s.seed ?? baseSeed + i,
+        light: s.light ?? s.scenario !== 'corridor',
+      }))
+    : spec.sensor === null
+      ? []
+      : [{ address: spec.sensor, scenario: spec.scenario, seed: baseSeed, light: true }];
   const speed = Number.isFinite(spec.speed) && spec.speed > 0 ? spec.speed : 1;
-  const driver =
-    sensor === null
-      ? null
-      : new ScenarioDriver(scenario, sensor, {
-          timeAcceleration: speed,
-          tickMs: speed >= 60 ? 250 : 1000,
-          startMinute: spec.startMinute ?? localMinuteNow(),
-          loop: true,
-          ...(spec.clock ? { clock: spec.clock } : {}),
-        });
+  const startMinute = spec.startMinute ?? localMinuteNow();
+  const sensors: SimulatedSensor[] = wanted.map((w) => {
+    const sensor = bus.addSensor({
+      shortAddress: w.address,
+      lightSensor: w.light,
+      ...(commission ? { instancesEnabled: true, eventScheme: EventScheme.DeviceInstance } : {}),
+    });
+    const model = createScenario(w.scenario, w.seed, spec.staticLux ?? 300);
+    const driver = new ScenarioDriver(model, sensor, {
+      timeAcceleration: speed,
+      tickMs: speed >= 60 ? 250 : 1000,
+      startMinute,
+      loop: true,
+      ...(spec.clock ? { clock: spec.clock } : {}),
+    });
+    return { sensor, scenario: w.scenario, seed: w.seed, model, driver };
+  });
   const groups: Record<number, number[]> = {};
   for (const [g, m] of spec.groups) groups[g] = [...m];
   return {
     bus,
-    iface,
-    sensor,
+    sensors,
+    startMinute,
     inventory: { shortAddresses: [...spec.gear], groups, complete: true },
-    start: () => driver?.start(),
-    stop: () => driver?.stop(),
+    start: () => {
+      for (const s of sensors) s.driver.start();
+    },
+    stop: () => {
+      for (const s of sensors) s.driver.stop();
+    },
   };
+}
+
+export function createSimulation(spec: SimulationSpec): Simulation {
+  const devices = createSimulatedDevices(spec);
+  const iface = new SimulatorInterface(devices.bus, spec.timeScale !== undefined ? { timeScale: spec.timeScale } : {});
+  return { ...devices, iface, sensor: devices.sensors[0]?.sensor ?? null };
 }

@@ -6,6 +6,12 @@
  * config node's own close closes it, and `done` waits for the device to be
  * released. Connection and queue status is fanned out to every child.
  *
+ * Simulator settings: simGear, simGroups, simSensor + simScenario (one
+ * sensor), simSensors (several, `10:office; 11:meeting; 12:corridor`; not
+ * blank: replaces simSensor), simSpeed. simScenario "building" is the demo
+ * building of lib/dali/sim/building.ts (gear 0-7 in groups 0-2, sensors
+ * 10-12): it replaces the gear, groups and sensor settings.
+ *
  * Admin endpoint: GET /dali-bus/ports (permission dali-bus.read) lists
  * serial and hidraw devices: { ports: [{ path, kind, manufacturer?, ... }],
  * reason? } - reason says why the list may be incomplete.
@@ -14,14 +20,28 @@ import type { NodeAPI, NodeStatus } from 'node-red';
 import { parseShortList } from '../../lib/dali/address-spec';
 import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
 import { listSerialPorts } from '../../lib/dali/interfaces';
-import { parseSimGroups, parseUseMockDali, type SimulationSpec } from '../../lib/dali/sim-config';
+import { parseSimGroups, parseSimSensors, parseUseMockDali, SIM_SCENARIO_NAMES, type SimScenarioName, type SimSensorSpec, type SimulationSpec } from '../../lib/dali/sim-config';
+import { demoBuildingSpec } from '../../lib/dali/sim/building';
 import type { InterfaceKind } from '../../lib/dali/types';
-import { createUserRegistry, type DaliBusNode, type DaliBusSettings, type SimScenario } from '../shared/owners';
+import { createUserRegistry, type DaliBusNode, type DaliBusSettings } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { fanOutStatus, showOwnerStatus } from '../shared/status';
 
 const INTERFACES: readonly InterfaceKind[] = ['luba', 'sci2', 'hidraw', 'simulator'];
-const SCENARIOS: readonly SimScenario[] = ['office', 'corridor', 'static'];
+/** simScenario: a scenario of the single sensor, or the demo building preset. */
+type SimScenarioSetting = SimScenarioName | 'building';
+const SCENARIOS: readonly SimScenarioSetting[] = [...SIM_SCENARIO_NAMES, 'building'];
+
+/**
+ * The settings this node reads. nodes/shared/owners.ts types simScenario
+ * with the first three scenario names and has no simSensors yet; until it
+ * does, `settings` is stored through this wider type.
+ */
+interface DaliBusSimSettings extends Omit<DaliBusSettings, 'simScenario'> {
+  simScenario: SimScenarioSetting;
+  /** Several simulated sensors, e.g. "10:office; 11:meeting" (blank = simSensor alone). */
+  simSensors: string;
+}
 
 export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/dali-bus/ports', RED.auth.needsPermission('dali-bus.read'), (_req, res) => {
@@ -51,7 +71,8 @@ export = function (RED: NodeAPI): void {
     }
   }
 
-  function simulationSpec(node: DaliBusNode, s: DaliBusSettings): SimulationSpec {
+  function simulationSpec(node: DaliBusNode, s: DaliBusSimSettings): SimulationSpec {
+    if (s.simScenario === 'building') return demoBuildingSpec({ speed: s.simSpeed });
     let gear: number[];
     try {
       gear = parseShortList(s.simGear);
@@ -66,7 +87,13 @@ export = function (RED: NodeAPI): void {
       node.warn(RED._('dali-bus.errors.invalidSetting', { name: 'simGroups', value: s.simGroups, fallback: '-' }));
       groups = new Map();
     }
-    return { gear, groups, sensor: s.simSensor, scenario: s.simScenario, speed: s.simSpeed };
+    let sensors: SimSensorSpec[] = [];
+    try {
+      sensors = parseSimSensors(s.simSensors);
+    } catch {
+      node.warn(RED._('dali-bus.errors.invalidSetting', { name: 'simSensors', value: s.simSensors, fallback: RED._('dali-bus.label.simSensorsFallback') }));
+    }
+    return { gear, groups, sensor: s.simSensor, scenario: s.simScenario, speed: s.simSpeed, sensors };
   }
 
   function DaliBus(this: DaliBusNode, config: NodeConfig): void {
@@ -79,7 +106,7 @@ export = function (RED: NodeAPI): void {
     const interfaceType: InterfaceKind = mock === true ? 'simulator' : configured;
     if (mock === true && configured !== 'simulator') this.log(RED._('dali-bus.log.mock', { interfaceType: configured }));
     const reconnectMinMs = read.number('reconnectMinMs', 250, 10, 600000, true);
-    this.settings = {
+    const settings: DaliBusSimSettings = {
       interfaceType,
       port: interfaceType === 'simulator' ? '' : read.text('port'),
       reconnectMinMs,
@@ -88,9 +115,11 @@ export = function (RED: NodeAPI): void {
       simGroups: read.text('simGroups', '0:0-3'),
       simSensor: read.optionalNumber('simSensor', 0, 63, true),
       simScenario: read.choice('simScenario', SCENARIOS, 'office'),
+      simSensors: read.text('simSensors', ''),
       simSpeed: read.number('simSpeed', 1, 1, 3600),
     };
-    const s = this.settings;
+    this.settings = settings as unknown as DaliBusSettings;
+    const s = settings;
     if (interfaceType !== 'simulator' && s.port === '') {
       this.warn(RED._('dali-bus.errors.portMissing', { interfaceType }));
     }

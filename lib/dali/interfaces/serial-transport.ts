@@ -493,6 +493,12 @@ export interface DeviceEmulatorOptions {
   readonly write: (data: Buffer) => void;
   /** Wait the part 101 frame times before reporting (default true; false = as fast as possible). */
   readonly wireTiming?: boolean;
+  /**
+   * Called when a forward frame of the client starts on the simulated wire
+   * (its turn on the bus has come, before its frame time), once per request
+   * (a send-twice frame: at the start of its first transmission).
+   */
+  readonly onForwardStart?: (frame: ForwardFrame) => void;
 }
 
 /**
@@ -548,8 +554,15 @@ export abstract class DeviceEmulator<O extends DeviceEmulatorOptions = DeviceEmu
   /**
    * Puts `frame` on the bus after its wire time; `transmitted` runs after each
    * transmission (twice for a send-twice frame). Undefined when closed meanwhile.
+   * `onForwardStart` is told first.
    */
   protected async forward(frame: ForwardFrame, transmitted: () => void): Promise<BackwardResult | undefined> {
+    if (this.closed) return undefined;
+    try {
+      this.opts.onForwardStart?.(frame);
+    } catch {
+      // an observer's failure is not the bus's
+    }
     await this.wireDelay(DaliWireTiming.forwardFrameMs(frame.bits));
     if (this.closed) return undefined;
     // The bus delivers both transmissions of a send-twice frame in one call.

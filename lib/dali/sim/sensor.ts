@@ -1,7 +1,10 @@
 /**
  * Virtual DALI-2 control device (IEC 62386-103) with two instances:
  * instance 0 = occupancy sensor (part 303, instance type 3) and instance 1 =
- * light sensor (part 304, instance type 4).
+ * light sensor (part 304, instance type 4). With `lightSensor: false` it is
+ * a presence detector only: instance 0 and no light instance (QUERY NUMBER
+ * OF INSTANCES answers 1, instance 1 does not answer, setLux changes nothing
+ * a master can see and sends no event).
  *
  * It interprets raw 24-bit forward frames with the opcode tables and emits
  * event frames (built with the codec's eventFrame) as an 'event' (value:
@@ -90,6 +93,8 @@ export interface VirtualSensorOptions {
   hysteresisMinRaw?: number;
   /** Occupancy event info bit 3: movement sensor (default true) or presence sensor. */
   movementSensor?: boolean;
+  /** Has the light sensor instance 1 (part 304) after the occupancy instance 0 (default true); false = presence only. */
+  lightSensor?: boolean;
   /** Clock for the send-twice window (default performance.now()). */
   clock?: NowClock;
 }
@@ -172,8 +177,8 @@ export class VirtualSensor extends EventEmitter {
         InstanceType.OccupancySensor,
         OccupancyFilter.OCCUPIED | OccupancyFilter.VACANT | OccupancyFilter.MOVEMENT | OccupancyFilter.NO_MOVEMENT,
       ),
-      make(LIGHT_INSTANCE, InstanceType.LightSensor, LightFilter.ILLUMINANCE),
     ];
+    if (options.lightSensor ?? true) this.instances.push(make(LIGHT_INSTANCE, InstanceType.LightSensor, LightFilter.ILLUMINANCE));
     this.luxPerCount = options.luxPerCount !== undefined && options.luxPerCount > 0 ? options.luxPerCount : 2;
     this.offsetLux = options.offsetLux ?? 0;
     this.hysteresisPct = clampInt(options.hysteresisPct ?? 5, 0, 25);
@@ -198,6 +203,16 @@ export class VirtualSensor extends EventEmitter {
 
   get isOccupied(): boolean {
     return this.occupied;
+  }
+
+  /** Instance types in instance-number order (3 occupancy, 4 light). */
+  get instanceTypes(): number[] {
+    return this.instances.map((i) => i.type);
+  }
+
+  /** Has a light sensor instance (false: presence only). */
+  get hasLightSensor(): boolean {
+    return this.instances.some((i) => i.type === InstanceType.LightSensor);
   }
 
   /** Current raw illuminance (0..1023). */
@@ -249,8 +264,8 @@ export class VirtualSensor extends EventEmitter {
   /** Sets the raw illuminance 0..1023; emits a light event outside the hysteresis band. */
   setIlluminanceRaw(raw: number): void {
     this.raw = Number.isFinite(raw) ? clampInt(raw, 0, 1023) : 0;
-    const inst = this.instances[LIGHT_INSTANCE] as Instance;
-    if ((inst.filter & LightFilter.ILLUMINANCE) === 0) return;
+    const inst = this.instances[LIGHT_INSTANCE];
+    if (inst === undefined || (inst.filter & LightFilter.ILLUMINANCE) === 0) return;
     const last = this.lastReportedRaw;
     if (last !== null) {
       const band = Math.max(this.hysteresisMinRaw, (last * this.hysteresisPct) / 100);

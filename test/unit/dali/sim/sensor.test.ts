@@ -227,6 +227,28 @@ describe('sim/sensor: virtual DALI-2 light + occupancy sensor', () => {
       );
     });
 
+    it('presence only (lightSensor false): one occupancy instance, no light instance, no light events', () => {
+      const { bus, sensor, events } = setup({ lightSensor: false, instancesEnabled: true, eventScheme: EventScheme.DeviceInstance });
+      assert.deepEqual(sensor.instanceTypes, [InstanceType.OccupancySensor]);
+      assert.equal(sensor.hasLightSensor, false);
+      assert.deepEqual(bus.handleForward(deviceCommand(me, DeviceCommand.QUERY_NUMBER_OF_INSTANCES)), { kind: 'answer', value: 1 });
+      const type = (n: number): unknown =>
+        bus.handleForward(instanceCommand(me, { kind: 'number', instance: n }, InstanceCommand.QUERY_INSTANCE_TYPE));
+      assert.deepEqual(type(0), { kind: 'answer', value: 3 });
+      assert.deepEqual(type(1), { kind: 'none' });
+      assert.deepEqual(
+        bus.handleForward(instanceCommand(me, { kind: 'type', instanceType: 4 }, InstanceCommand.QUERY_INPUT_VALUE)),
+        { kind: 'none' },
+      );
+      sensor.setLux(800);
+      assert.deepEqual(events, [], 'no light event');
+      sensor.setOccupancy(true, true);
+      assert.equal(events.length, 1);
+      assert.equal(decodeEvent(events[0] as number).instanceNumber, OCCUPANCY_INSTANCE);
+      // The default keeps both instances.
+      assert.deepEqual(setup().sensor.instanceTypes, [InstanceType.OccupancySensor, InstanceType.LightSensor]);
+    });
+
     it('ENABLE/DISABLE INSTANCE show in QUERY INSTANCE ENABLED; other addresses are ignored', () => {
       const { bus } = setup();
       const enabled = (): unknown =>
