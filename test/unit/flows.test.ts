@@ -8,6 +8,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEMO_BUILDING, DEMO_BUILDING_ZONES } from '../../lib/dali/sim/building';
+import { ZoneMap } from '../../lib/zones/zone-map';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -27,6 +29,7 @@ const CONFIG_REFS: Record<string, readonly string[]> = {
   provider: ['ai-provider'],
   server: ['websocket-listener'],
   broker: ['mqtt-broker'],
+  zones: ['lighting-zones'],
 };
 
 function flowFiles(dir: string): string[] {
@@ -84,4 +87,27 @@ describe('flow files (flows/, examples/)', () => {
       }
     });
   }
+
+  it('the main flow is the demo building: its zone map and simulated bus are the shared definition, and every routing node uses the map', () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
+    const zones = flow.filter((n) => n.type === 'lighting-zones');
+    assert.equal(zones.length, 1);
+    assert.deepEqual(zones[0]?.zones, JSON.parse(JSON.stringify(DEMO_BUILDING_ZONES)));
+    assert.equal(ZoneMap.parse(zones[0]?.zones).size, 3);
+    const bus = flow.find((n) => n.type === 'dali-bus');
+    assert.deepEqual([bus?.simGear, bus?.simGroups, bus?.simSensors], [DEMO_BUILDING.gear, DEMO_BUILDING.groups, DEMO_BUILDING.sensors]);
+    const routing = ['dali-dt8-out', 'lsd-sensor-in', 'feature-window', 'rules-fallback', 'ai-decide', 'override-gate', 'api-guard'];
+    for (const n of flow.filter((x) => routing.includes(x.type))) assert.equal(n.zones, zones[0]?.id, `${n.type} ${n.id} routes by the zone map`);
+    const sensors = flow.filter((n) => n.type === 'lsd-sensor-in').map((n) => n.sensorAddress);
+    assert.deepEqual(sensors, [10, 11, 12], 'one sensor node per zone sensor');
+  });
+
+  it('the MQTT gateway routes by its zone map too', () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'mqtt-gateway.json'), 'utf8')) as FlowNode[];
+    const zones = flow.find((n) => n.type === 'lighting-zones');
+    assert.ok(zones);
+    const routing = ['dali-dt8-out', 'lsd-sensor-in', 'feature-window', 'rules-fallback', 'override-gate'];
+    for (const n of flow.filter((x) => routing.includes(x.type))) assert.equal(n.zones, zones.id, `${n.type} ${n.id}`);
+    assert.ok(!JSON.stringify(flow).includes('GW_ZONES'), 'no second zone map in function nodes');
+  });
 });
