@@ -16,6 +16,8 @@
  * The demo building (lib/dali/sim/building.ts: gear 0-3 in G0, 4-5 in G1,
  * 6-7 in G2; sensor 10 office, 11 meeting room, 12 corridor presence-only):
  *   dali-sim ... --building
+ * With --scenario none the sensors have no life of their own: they only
+ * follow the stdin commands below (occupied 12, lux 300 10, ...).
  *
  * Commands on stdin (one per line), for wall-panel and sensor tests by hand
  * (`addr` = a sensor's short address; without it every sensor; a running
@@ -305,7 +307,8 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
         }
       });
     }
-    devices.start();
+    // --scenario none with several sensors: they keep what the stdin commands set (tests, benches).
+    if (opts.scenario !== 'none') devices.start();
   } else if (opts.scenario !== undefined && opts.scenario !== 'none' && bus.sensors.length > 0) {
     const name = opts.scenario;
     scenario = new ScenarioDriver(createScenario(name, opts.seed ?? 1), [...bus.sensors], {
@@ -457,7 +460,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
   let groups: number[] | undefined;
   let groupsText: string | undefined;
   let sensor: number | null | undefined;
-  let scenario: SimScenarioName | 'none' = 'none';
+  let scenario: SimScenarioName | 'none' | undefined;
   let sensors: SimSensorSpec[] | undefined;
   let building = false;
   let frameTimes = false;
@@ -586,7 +589,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
       ...(groups ? { groups } : {}),
       ...(groupMap ? { groupMap } : {}),
       ...(sensor !== undefined ? { sensor } : {}),
-      scenario,
+      ...(scenario !== undefined ? { scenario } : {}),
       ...(sensors ? { sensors } : {}),
       ...(frameTimes ? { frameTimes } : {}),
       ...(speed !== undefined ? { speed } : {}),
