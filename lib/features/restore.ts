@@ -24,6 +24,8 @@ export interface FeatureStateSource {
 export interface RestoreOptions {
   /** Never replay raw events older than now - replayMaxMs. Default 86 400 000 (24 h). */
   replayMaxMs?: number;
+  /** Only these zones come back (a zone map): windows and events of other zones are left in the store. */
+  allowZone?: (zone: string) => boolean;
 }
 
 export interface RestoreResult {
@@ -41,7 +43,8 @@ export async function restoreEngine(
   now: number,
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
-  const windows = await source.latestFeatureWindowsPerZone(engine.keepWindows);
+  const allow = options.allowZone ?? (() => true);
+  const windows = (await source.latestFeatureWindowsPerZone(engine.keepWindows)).filter((w) => allow(w.zone));
   engine.restore(windows);
   for (const w of await source.latestWeather(now - engine.weatherMaxAgeMs)) {
     try {
@@ -58,6 +61,7 @@ export async function restoreEngine(
     // (latest ts - maxFutureMs). One more windowMs covers the alignment.
     const since = Math.max(now - replayMaxMs, lastTs - engine.maxFutureMs - 2 * engine.windowMs - engine.graceMs);
     for await (const r of source.rawSensorEvents({ since, until: now + engine.maxFutureMs + 1, includeLate: false })) {
+      if (!allow(r.zone)) continue;
       const reading: SensorReading = { sensorId: r.sensorId, zone: r.zone, ts: r.ts, source: r.source };
       if (r.lux !== undefined) reading.lux = r.lux;
       if (r.presence !== undefined) reading.presence = r.presence;

@@ -53,6 +53,7 @@ export class FeatureWindowService {
   readonly #tickMs: number;
   readonly #wait: boolean;
   readonly #replayMaxMs: number | undefined;
+  readonly #allowZone: ((zone: string) => boolean) | undefined;
   readonly #onWindow: (w: FeatureWindow) => void;
   readonly #onError: (err: Error) => void;
   #timer: NodeJS.Timeout | null = null;
@@ -67,6 +68,7 @@ export class FeatureWindowService {
     this.#tickMs = tick;
     this.#wait = options.waitForCommit === true;
     this.#replayMaxMs = options.replayMaxMs;
+    this.#allowZone = options.allowZone;
     this.#onWindow = options.onWindow ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
   }
@@ -77,6 +79,7 @@ export class FeatureWindowService {
     if (this.#store !== null) {
       const opts: RestoreOptions = {};
       if (this.#replayMaxMs !== undefined) opts.replayMaxMs = this.#replayMaxMs;
+      if (this.#allowZone !== undefined) opts.allowZone = this.#allowZone;
       result = await restoreEngine(this.engine, this.#store, this.#clock(), opts);
       this.#publish(result.recovered);
     }

@@ -7,7 +7,7 @@
  * msg.waitForCommit only after the commit). The hot path is readable by other
  * nodes through `node.latest(zone, n)`.
  */
-import { findZones, zoneRefusal } from '../shared/zones';
+import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
@@ -90,6 +90,8 @@ export = function (RED: NodeAPI): void {
       showCounts();
     };
 
+    const zones = findZones(RED, config.zones);
+    const zoneMap = zoneMapOrNull(zones);
     const start = async (store: LightingStoreNode): Promise<FeatureWindowService> => {
       const handle = await store.getStore();
       if (closing) throw new Error(t('errors.closed'));
@@ -101,6 +103,8 @@ export = function (RED: NodeAPI): void {
         store: handle,
         onWindow,
         onError: (err) => this.error(t('errors.background', { message: err.message })),
+        // With a zone map, zones no longer in it do not come back after a restart.
+        ...(zoneMap ? { allowZone: (zone: string) => zoneMap.has(zone) } : {}),
       });
       svc = s;
       const restored = await s.start();
@@ -147,7 +151,6 @@ export = function (RED: NodeAPI): void {
       return msg;
     };
 
-    const zones = findZones(RED, config.zones);
     this.on('input', (msg, send, done) => {
       const refused = zoneRefusal(zones, (msg as Msg).payload);
       if (refused !== null) {

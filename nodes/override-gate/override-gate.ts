@@ -6,7 +6,7 @@
  * through an OverrideRepository: the lighting-store's database when one is
  * configured, else memory kept per node id (survives a redeploy).
  */
-import { findZones, zoneRefusal } from '../shared/zones';
+import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DeadlineTimer, isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
 import {
@@ -58,7 +58,9 @@ export = function (RED: NodeAPI): void {
     const gate = new OverrideGate(this.settings);
     // The last level per zone (anti-flicker, manual-change detection) outlives a redeploy or restart.
     const saved = new ContextState(this, 'gateApplied', () => gate.appliedJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
-    saved.load((value) => gate.restoreApplied(value));
+    // With a zone map, the last levels of zones no longer in it are dropped.
+    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
+    saved.load((value) => gate.restoreApplied(zoneMap && Array.isArray(value) ? value.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : value));
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
     let repo: OverrideRepository = memory;
     let loaded = false;

@@ -73,6 +73,33 @@ describe('lib/features FeatureWindowService (with a LightingStore)', function ()
     await store.close();
   });
 
+  it('with allowZone (a zone map), zones no longer allowed do not come back at a restart', async () => {
+    const file = dbFile();
+    let now = T0;
+    const store = await LightingStore.open({ path: file, flushIntervalMs: 10 });
+    const svc = new FeatureWindowService({ ...OPTIONS, store, clock: () => now });
+    await svc.start();
+    for (const a of stream(3, 6 * W)) {
+      now = a.at;
+      svc.tick();
+      await svc.ingest(a.reading);
+    }
+    now = T0 + 8 * W;
+    svc.tick();
+    await svc.stop();
+    await store.close();
+    assert.deepEqual(svc.engine.zones().sort(), ['north', 'south']);
+
+    const again = await LightingStore.open({ path: file });
+    const restarted = new FeatureWindowService({ ...OPTIONS, store: again, clock: () => now, allowZone: (z) => z === 'north' });
+    const r = await restarted.start();
+    assert.ok(r.restoredWindows > 0);
+    assert.deepEqual(restarted.engine.zones(), ['north'], 'south was removed from the map: its windows stay in the store only');
+    assert.deepEqual(restarted.latest('south'), []);
+    await restarted.stop();
+    await again.close();
+  });
+
   it('a malformed reading is rejected with a clear error and nothing is stored or counted', async () => {
     const store = await LightingStore.open({ path: dbFile() });
     const svc = new FeatureWindowService({ ...OPTIONS, store, clock: () => T0 });
