@@ -21,6 +21,23 @@
  * Baseline in the same run: a naive controller, 100 % / 5000 K whenever the
  * window saw presence, off otherwise.
  *
+ * The demo building (lib/dali/sim/building.ts DEMO_BUILDING_ZONES), the same
+ * seeded days: office-1 (OfficeDayScenario, 500 lx, 4 x 36 W), meeting-1
+ * (MeetingRoomScenario: meetings that start and end, 500 lx, 2 x 36 W) and
+ * corridor-1 (CorridorScenario: short visits, 100 lx, 2 x 20 W; 2.2 lx/%;
+ * a presence-only sensor: readings without lux),
+ * each its own controller with the zone's targetLux (as rules-fallback with
+ * the zone map's per-zone target), controllers "rules" and "naive", no
+ * manual override. Per zone (lines with "zone"):
+ * - zone_occupied_minutes_below_target: occupied time under the zone's targetLux
+ * - zone_false_offs: times the light was at the absence level (10 %) or off
+ *   while someone was present and the room under its target (daylight
+ *   dimming to the occupied floor in a bright room is not one), per day,
+ *   episodes from the half-minute samples (goal 0, with met);
+ *   falseOffMinutesPerDay: how long
+ * - zone_visible_changes_per_hour: applied steps >= 7 points per hour of the day
+ * - zone_energy_saved_pct: vs the zone's luminaires at 100 % all day
+ *
  * Metrics (mean over days; max in "max"):
  * - occupied_minutes_below_target: occupied time with delivered lux < 500 (goal 0),
  *   outside 10:00-10:30 (the rules run has a manual 30 % override then)
@@ -43,6 +60,9 @@ import { summarizeEnergy } from "../lib/control/energy";
 import { OverrideGate } from "../lib/control/override";
 import { RulesController } from "../lib/control/rules";
 import type { Setpoint } from "../lib/control/types";
+import { CorridorScenario } from "../lib/dali/sim-config";
+import { DEMO_BUILDING_ZONES, type DemoZoneEntry } from "../lib/dali/sim/building";
+import { MeetingRoomScenario } from "../lib/dali/sim/meeting-room";
 import { OfficeDayScenario } from "../lib/dali/sim/scenario";
 import { FeatureWindowEngine } from "../lib/features/engine";
 
@@ -62,6 +82,66 @@ const KEYFRAMES = defaultKeyframes();
 type Kind = "rules" | "rules-polled" | "rules-windows" | "naive";
 const RULES_KINDS: readonly Kind[] = ["rules", "rules-polled", "rules-windows"];
 
+/** Absence level of the rules (DEFAULT_RULES_CONFIG.absenceLevelPct): at or under it while someone is present is a false-off. */
+const ABSENCE_LEVEL_PCT = 10;
+
+/** A room of the day: its scenario, target, light model and luminaires. */
+interface Room {
+  readonly zone: string;
+  readonly scenario: OfficeDayScenario;
+  readonly targetLux: number;
+  /** Delivered lux per output % at the sensor (the truth) and what the controller is told. */
+  readonly trueGain: number;
+  readonly configGain: number;
+  readonly fixture: { ratedW: number; standbyW: number; count: number };
+  /** Minute of the day a 30-min manual override (30 %, 3000 K) is pressed, or null. */
+  readonly overrideAtMin: number | null;
+  /** The sensor reports illuminance (false: presence only, readings without lux). */
+  readonly luxSensor: boolean;
+}
+
+/** The open office of the original bench: 8 x 36 W, 500 lx, manual override at 10:00. */
+function officeRoom(seed: number, cloudiness: number): Room {
+  return {
+    zone: ZONE,
+    scenario: new OfficeDayScenario({ seed, cloudiness }),
+    targetLux: TARGET_LUX,
+    trueGain: TRUE_GAIN,
+    configGain: CONFIG_GAIN,
+    fixture: FIXTURE,
+    overrideAtMin: OVERRIDE_AT_MIN,
+    luxSensor: true,
+  };
+}
+
+/**
+ * A zone of the demo building (lib/dali/sim/building.ts DEMO_BUILDING_ZONES):
+ * its scenario (office-1 office day, meeting-1 meetings, corridor-1 short
+ * visits), targetLux and fixtures from the zone map. Light at the sensor:
+ * 5.5 lx/% in the office and meeting room (told 5), 2.2 lx/% in the corridor
+ * (told 2: 100 lx at about 45 %). The corridor's sensor is presence only
+ * (as in the simulator): its readings carry no lux. No manual override.
+ */
+function buildingRoom(entry: DemoZoneEntry, seed: number, cloudiness: number): Room {
+  const scenario =
+    entry.zone.startsWith("meeting")
+      ? new MeetingRoomScenario({ seed, cloudiness })
+      : entry.zone.startsWith("corridor")
+        ? new CorridorScenario({ seed, cloudiness })
+        : new OfficeDayScenario({ seed, cloudiness });
+  const corridor = entry.zone.startsWith("corridor");
+  return {
+    zone: entry.zone,
+    scenario,
+    targetLux: entry.targetLux,
+    trueGain: corridor ? 2.2 : TRUE_GAIN,
+    configGain: corridor ? 2 : CONFIG_GAIN,
+    fixture: { ratedW: entry.fixtureWatts, standbyW: FIXTURE.standbyW, count: entry.fixtureCount },
+    overrideAtMin: null,
+    luxSensor: !corridor,
+  };
+}
+
 interface DayResult {
   occupiedMinutes: number;
   meanLuxOccupied: number;
@@ -77,13 +157,21 @@ interface DayResult {
   overrideResumeMin: number | null;
   decideUs: number;
   fastPathSetpoints: number;
+  /** Times the light went to the absence level or off while someone was present (episodes, from the half-minute samples). */
+  falseOffs: number;
+  /** Occupied minutes with the light at the absence level or off. */
+  falseOffMinutes: number;
 }
 
-function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
-  const scenario = new OfficeDayScenario({ seed, cloudiness });
+function runDay(kind: Kind, room: Room): DayResult {
+  const { scenario, zone, targetLux, trueGain, fixture } = room;
+  const overrideAtMin = room.overrideAtMin ?? -1;
   const engine = new FeatureWindowEngine({ windowMs: MIN, graceMs: 0, timeZone: "UTC" });
-  const rules = new RulesController({ luxPerPct: CONFIG_GAIN, targetLux: TARGET_LUX });
+  const rules = new RulesController({ luxPerPct: room.configGain, targetLux });
   const gate = new OverrideGate({});
+  let falseOffHalves = 0;
+  let falseOffs = 0;
+  let inFalseOff = false;
 
   const changes: OutputChange[] = [];
   let intensity = 0;
@@ -116,7 +204,7 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
   /** A reading or presence event through the fast path and the gate, as rules-fallback + override-gate do. */
   const fastPath = (t: number, present: boolean, lux: number | null): void => {
     const t0 = performance.now();
-    const d = rules.onPresence(ZONE, t, present, { lux });
+    const d = rules.onPresence(zone, t, present, { lux });
     if (!d) return;
     const g = gate.submit(d.setpoint, t);
     decideNs += (performance.now() - t0) * 1e6;
@@ -127,7 +215,7 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
       fastPathSetpoints++;
       apply(g.setpoint.intensity, g.setpoint.cct, t, g.setpoint.fadeMs ?? 0, present);
     }
-    rules.noteOutput(ZONE, intensity, t, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
+    rules.noteOutput(zone, intensity, t, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
   };
 
   let occupiedHalves = 0;
@@ -136,18 +224,18 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
   let tcErrSum = 0;
   let tcErrMax = 0;
   let tcN = 0;
-  const overrideEnd = DAY0 + (OVERRIDE_AT_MIN + OVERRIDE_MINUTES) * MIN;
+  const overrideEnd = DAY0 + (overrideAtMin + OVERRIDE_MINUTES) * MIN;
   let overrideStarted = false;
 
   for (let m = 0; m < 1440; m++) {
-    if (isRules && m === OVERRIDE_AT_MIN) {
+    if (isRules && room.overrideAtMin !== null && m === overrideAtMin) {
       const at = DAY0 + m * MIN;
-      const manual: Setpoint = { zone: ZONE, intensity: 30, cct: 3000, reason: "wall panel", source: "manual", overrideMinutes: OVERRIDE_MINUTES };
+      const manual: Setpoint = { zone, intensity: 30, cct: 3000, reason: "wall panel", source: "manual", overrideMinutes: OVERRIDE_MINUTES };
       const r = gate.submit(manual, at);
       overrideStarted = r.passed && r.override !== null;
       if (r.passed && r.setpoint) {
         apply(r.setpoint.intensity, r.setpoint.cct, at, 0, scenario.isOccupied(m));
-        rules.noteOutput(ZONE, r.setpoint.intensity, at, 0, r.setpoint.cct);
+        rules.noteOutput(zone, r.setpoint.intensity, at, 0, r.setpoint.cct);
       }
     }
     // This minute's events in time order: the sensor's presence events at
@@ -166,21 +254,30 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
         continue;
       }
       const out = outputAt(changes, t, intensity);
-      const lux = scenario.daylightLux(minute) + TRUE_GAIN * out;
+      const lux = scenario.daylightLux(minute) + trueGain * out;
       const occupied = scenario.isOccupied(minute);
-      engine.ingest({ sensorId: "sensor-1", zone: ZONE, ts: t, lux, presence: occupied, source: "sim" }, t);
+      engine.ingest({ sensorId: "sensor-1", zone, ts: t, ...(room.luxSensor ? { lux } : {}), presence: occupied, source: "sim" }, t);
       // The light at the sample instant counts below; the reading acts after it.
       const sampledLux = lux;
-      const manualChoice = m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
+      const manualChoice = room.overrideAtMin !== null && m >= overrideAtMin && m < overrideAtMin + OVERRIDE_MINUTES;
       if (occupied && !manualChoice) {
         occupiedHalves++;
         luxSum += sampledLux;
-        if (sampledLux < TARGET_LUX) belowHalves++;
+        if (sampledLux < targetLux) belowHalves++;
       }
-      if (kind === "rules" || kind === "rules-polled") fastPath(t, occupied, lux);
+      // False-off: someone present and the light at the absence level or off, with the
+      // room under its target (daylight harvesting down to the occupied floor in a bright
+      // room is not one).
+      const falseOff = occupied && !manualChoice && out <= ABSENCE_LEVEL_PCT && sampledLux < targetLux;
+      if (falseOff) {
+        falseOffHalves++;
+        if (!inFalseOff) falseOffs++;
+      }
+      inFalseOff = falseOff;
+      if (kind === "rules" || kind === "rules-polled") fastPath(t, occupied, room.luxSensor ? lux : null);
     }
     const occupiedNow = scenario.isOccupied(m + 0.5);
-    const inOverride = isRules && m >= OVERRIDE_AT_MIN && m < OVERRIDE_AT_MIN + OVERRIDE_MINUTES;
+    const inOverride = isRules && room.overrideAtMin !== null && m >= overrideAtMin && m < overrideAtMin + OVERRIDE_MINUTES;
     if (occupiedNow && !inOverride) {
       const want = Math.min(6500, Math.max(1800, clockCircadian(m + 0.5, KEYFRAMES).kelvin));
       const err = Math.abs(cct - want);
@@ -199,7 +296,7 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
       }
       const t0 = performance.now();
       const d = rules.decide(w);
-      const g = gate.submit(d.setpoint, tEnd);
+        const g = gate.submit(d.setpoint, tEnd);
       decideNs += (performance.now() - t0) * 1e6;
       decisions++;
       const holding = overrideStarted && tEnd < overrideEnd;
@@ -211,11 +308,11 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
         overrideBlocked++;
       }
       // Tell the rules what the light really is at (blocked or step-limited setpoints).
-      rules.noteOutput(ZONE, intensity, tEnd, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
+      rules.noteOutput(zone, intensity, tEnd, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
     }
   }
 
-  const energy = summarizeEnergy(rows, { from: DAY0, to: DAY0 + 86_400_000, fixture: FIXTURE });
+  const energy = summarizeEnergy(rows, { from: DAY0, to: DAY0 + 86_400_000, fixture: fixture });
   return {
     occupiedMinutes: occupiedHalves / 2,
     meanLuxOccupied: occupiedHalves ? luxSum / occupiedHalves : 0,
@@ -231,6 +328,8 @@ function runDay(kind: Kind, seed: number, cloudiness: number): DayResult {
     overrideResumeMin,
     decideUs: decisions ? decideNs / decisions / 1000 : 0,
     fastPathSetpoints,
+    falseOffs,
+    falseOffMinutes: falseOffHalves / 2,
   };
 }
 
@@ -258,7 +357,7 @@ const results: Record<Kind, DayResult[]> = { rules: [], "rules-polled": [], "rul
 for (let day = 0; day < DAYS; day++) {
   const seed = day + 1;
   const cloudiness = CLOUDS[day % CLOUDS.length] as number;
-  for (const kind of KINDS) results[kind].push(runDay(kind, seed, cloudiness));
+  for (const kind of KINDS) results[kind].push(runDay(kind, officeRoom(seed, cloudiness)));
 }
 
 for (const kind of KINDS) {
@@ -293,5 +392,54 @@ for (const kind of KINDS) {
       note: "first automatic change after the override expired (1440: never)",
     });
     emit("decide_us", kind, r.map((x) => x.decideUs), "us/decision");
+  }
+}
+
+// ---- The demo building: three zones with different life, the same days.
+const BUILDING_KINDS = ["rules", "naive"] as const;
+type BuildingKind = (typeof BUILDING_KINDS)[number];
+const zoneResults = new Map<string, Record<BuildingKind, DayResult[]>>();
+for (const entry of DEMO_BUILDING_ZONES) zoneResults.set(entry.zone, { rules: [], naive: [] });
+for (let day = 0; day < DAYS; day++) {
+  const seed = day + 1;
+  const cloudiness = CLOUDS[day % CLOUDS.length] as number;
+  for (const entry of DEMO_BUILDING_ZONES) {
+    const into = zoneResults.get(entry.zone) as Record<BuildingKind, DayResult[]>;
+    for (const kind of BUILDING_KINDS) into[kind].push(runDay(kind, buildingRoom(entry, seed, cloudiness)));
+  }
+}
+for (const entry of DEMO_BUILDING_ZONES) {
+  const byKind = zoneResults.get(entry.zone) as Record<BuildingKind, DayResult[]>;
+  for (const kind of BUILDING_KINDS) {
+    const r = byKind[kind];
+    const zone = { zone: entry.zone };
+    const occupiedMinutes = r.reduce((a, x) => a + x.occupiedMinutes, 0);
+    emit("zone_occupied_minutes_below_target", kind, r.map((x) => x.belowTargetMinutes), "min/day", {
+      ...zone,
+      targetLux: entry.targetLux,
+      occupiedMinutesPerDay: Math.round(occupiedMinutes / r.length),
+    });
+    const falseOffs = r.map((x) => x.falseOffs);
+    emit("zone_false_offs", kind, falseOffs, "per day", {
+      ...zone,
+      goal: 0,
+      met: falseOffs.every((n) => n === 0),
+      falseOffMinutesPerDay: Math.round((r.reduce((a, x) => a + x.falseOffMinutes, 0) / r.length) * 10) / 10,
+      absenceLevelPct: ABSENCE_LEVEL_PCT,
+      note: "light at the absence level or off while someone is present and the room is under its target; episodes from the half-minute samples",
+    });
+    emit("zone_visible_changes_per_hour", kind, r.map((x) => x.visibleChanges / 24), "changes/h", {
+      ...zone,
+      stepPct: VISIBLE_STEP_PCT,
+      perOccupiedHour: occupiedMinutes > 0 ? Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / (occupiedMinutes / 60)) * 1000) / 1000 : null,
+    });
+    emit("zone_energy_saved_pct", kind, r.map((x) => x.savedPct), "%", {
+      ...zone,
+      vs: "100 % all day",
+      energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
+      baselineWhPerDay: Math.round(entry.fixtureWatts * entry.fixtureCount * 24),
+      fixtureWatts: entry.fixtureWatts,
+      fixtureCount: entry.fixtureCount,
+    });
   }
 }

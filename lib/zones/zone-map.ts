@@ -89,8 +89,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A control character (U+0000-U+001F, U+007F) or one of `extra` in the text. */
+function hasControlOr(text: string, extra: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x20 || c === 0x7f || extra.includes(ch)) return true;
+  }
+  return false;
+}
+
 function checkZoneName(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.trim() === '' || v !== v.trim() || v.length > ZONE_NAME_MAX_LENGTH || /[\u0000-\u001f/#+]/.test(v)) {
+  if (typeof v !== 'string' || v.trim() === '' || v !== v.trim() || v.length > ZONE_NAME_MAX_LENGTH || hasControlOr(v, '/#+')) {
     throw new ZoneMapError(
       `${where}: zone name ${describe(v)} must be 1-${ZONE_NAME_MAX_LENGTH} characters without surrounding blanks, control characters, '/', '#' or '+'`,
     );
@@ -152,7 +161,7 @@ function parseSensors(raw: unknown, zone: string): { dali: ZoneDaliSensor[]; ids
 
 function checkSensorId(v: string, zone: string): string {
   const id = v.trim();
-  if (id === '' || id.length > SENSOR_ID_MAX_LENGTH || /[\u0000-\u001f]/.test(id)) {
+  if (id === '' || id.length > SENSOR_ID_MAX_LENGTH || hasControlOr(id, '')) {
     throw new ZoneMapError(`zone "${zone}": sensor id ${describe(v)} must be 1-${SENSOR_ID_MAX_LENGTH} printable characters`);
   }
   return id;
