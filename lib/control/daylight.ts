@@ -298,8 +298,13 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
   const bound = (v: number): number => Math.max(floor, Math.min(cap, clampNumber(v, 0, 100)));
 
   if (input.lux === null) {
-    const level = current === null ? bound(config.noLuxIntensityPct) : bound(current);
-    const fade = current !== null && level < current ? config.fadeDownMs : config.fadeUpMs;
+    // No light sensor (a presence-only zone): someone arriving gets the no-lux level, whatever the
+    // absence level left the light at; otherwise the level is held.
+    if (current === null || input.arrival) {
+      return finish(bound(config.noLuxIntensityPct), "daylight:no-lux arrival", config.fadeUpMs, null, null, base);
+    }
+    const level = bound(current);
+    const fade = level < current ? config.fadeDownMs : config.fadeUpMs;
     return finish(level, "daylight:no-lux hold", fade, null, null, base);
   }
 

@@ -91,4 +91,17 @@ describe("control/rules: zones, per-zone settings and the cold presence fast pat
     assert.deepEqual(ctl.zones(), []);
     assert.ok(JSON.stringify(ctl.toJSON()).length < 10);
   });
+
+  it("a presence-only zone (no lux) gets the no-lux level when people come back, not the absence level it was left at", () => {
+    const ctl = new RulesController({ noLuxIntensityPct: 80, holdMinutes: 1, absenceLevelPct: 10 });
+    // Occupied, then nobody for a while: the absence level.
+    ctl.decide(win(600, { zone: "corridor", lux: null, present: true }));
+    let d = ctl.decide(win(610, { zone: "corridor", lux: null, present: false }));
+    assert.equal(d.occupancy, "absence");
+    assert.equal(d.setpoint.intensity, 10);
+    // Someone walks through again (a window with presence): the no-lux level at once.
+    d = ctl.decide(win(611, { zone: "corridor", lux: null, present: true }));
+    assert.equal(d.setpoint.intensity, 80, d.setpoint.reason);
+    assert.match(d.setpoint.reason, /daylight:no-lux arrival/);
+  });
 });
