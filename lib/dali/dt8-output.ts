@@ -202,6 +202,18 @@ type LimitsEntry = { limits: TcLimits; source: 'config' | 'gear' };
 
 const USER_PRIORITY: Priority = 2;
 const QUERY_PRIORITY: Priority = 3;
+/** Routine automatic setpoints (window and timer decisions) queue behind people's: manual changes and arrivals. */
+const ROUTINE_PRIORITY: Priority = 3;
+
+/** How a setpoint queues on the bus. */
+export interface ApplyOptions {
+  /**
+   * A routine automatic change (a window or timer decision): it waits behind
+   * manual setpoints and presence arrivals, so someone walking in is not
+   * queued behind a burst of window decisions for other zones. Default false.
+   */
+  readonly routine?: boolean;
+}
 
 /** Resolves after `ms`, or rejects when `signal` aborts. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -269,13 +281,14 @@ export class Dt8Output {
   }
 
   /** Applies a validated setpoint (see the module comment). Rejects with DaliInterfaceError on bus failures. */
-  apply(setpoint: Setpoint, address: GearAddress, signal?: AbortSignal): Promise<Dt8Result> {
-    const queued = this.order.then(() => this.enqueue(setpoint, address, signal));
+  apply(setpoint: Setpoint, address: GearAddress, signal?: AbortSignal, options: ApplyOptions = {}): Promise<Dt8Result> {
+    const priority = options.routine === true ? ROUTINE_PRIORITY : USER_PRIORITY;
+    const queued = this.order.then(() => this.enqueue(setpoint, address, signal, priority));
     this.order = queued.catch(() => undefined);
     return queued.then((q) => this.finish(q, signal));
   }
 
-  private async enqueue(setpoint: Setpoint, address: GearAddress, signal?: AbortSignal) {
+  private async enqueue(setpoint: Setpoint, address: GearAddress, signal: AbortSignal | undefined, priority: Priority) {
     checkAborted(signal);
     const bus = this.bus();
     const limits = await this.limitsFor(bus, address);
@@ -291,13 +304,13 @@ export class Dt8Output {
     if (frames.length > 0) {
       for (const k of [...this.fades.keys()]) if (k !== key && (address.kind !== 'short' || !k.startsWith('A'))) this.fades.delete(k);
       this.fades.set(key, fade);
-      fadeJob = bus.transact(frames, { priority: USER_PRIORITY }).catch((err: unknown) => {
+      fadeJob = bus.transact(frames, { priority }).catch((err: unknown) => {
         this.fades.delete(key);
         throw err;
       });
       fadeJob.catch(() => undefined);
     }
-    const setpointJob = bus.setpoint({ address, level, mirek }, { priority: USER_PRIORITY });
+    const setpointJob = bus.setpoint({ address, level, mirek }, { priority });
     setpointJob.catch(() => undefined);
     return { setpoint, address, level, mirek, fade, limits, fadeJob, setpointJob };
   }

@@ -15,7 +15,7 @@
  * frames and bus time added, read-back concatenated, superseded when any
  * part was.
  */
-import type { DiagnosticsReport, Dt8Output, Dt8Result, Setpoint } from '../dali/dt8-output';
+import type { ApplyOptions, DiagnosticsReport, Dt8Output, Dt8Result, Setpoint } from '../dali/dt8-output';
 import { formatGearAddress } from '../dali/address-spec';
 import type { GearAddress } from '../dali/types';
 import type { ZoneMap } from './zone-map';
@@ -73,10 +73,10 @@ function ownerByGroup(map: ZoneMap, short: number, members: GroupMembers): strin
 }
 
 /** Applies one setpoint to every address of a zone, one after another; one merged result. */
-export async function applyToZone(output: Dt8Output, setpoint: Setpoint, addresses: readonly GearAddress[], signal?: AbortSignal): Promise<Dt8Result> {
+export async function applyToZone(output: Dt8Output, setpoint: Setpoint, addresses: readonly GearAddress[], signal?: AbortSignal, options: ApplyOptions = {}): Promise<Dt8Result> {
   if (addresses.length === 0) throw new ZoneRoutingError('unknownZone', `zone ${quote(setpoint.zone)} has no gear`);
   const results: Dt8Result[] = [];
-  for (const address of addresses) results.push(await output.apply(setpoint, address, signal));
+  for (const address of addresses) results.push(await output.apply(setpoint, address, signal, options));
   const first = results[0] as Dt8Result;
   if (results.length === 1) return first;
   const readback = results.flatMap((r) => r.readback ?? []);

@@ -44,6 +44,17 @@ interface DaliDt8OutNode extends Node, OwnerStatusListener {
   bus: DaliBusNode | null;
 }
 
+/**
+ * A routine automatic change queues behind people's (lib/dali/dt8-output
+ * ApplyOptions): everything but a manual setpoint or a decision of the
+ * presence or daylight fast path (msg.decision.trigger of rules-fallback).
+ */
+function isRoutine(setpoint: { source: string }, msg: NodeMessage): boolean {
+  if (setpoint.source === 'manual') return false;
+  const trigger = (msg as { decision?: { trigger?: unknown } }).decision?.trigger;
+  return trigger !== 'presence' && trigger !== 'daylight';
+}
+
 export = function (RED: NodeAPI): void {
   function DaliDt8Out(this: DaliDt8OutNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
@@ -124,10 +135,11 @@ export = function (RED: NodeAPI): void {
           );
           return;
         }
+        const options = { routine: setpoint !== null && isRoutine(setpoint, msg) };
         if (zones && setpoint) {
           const bus = owner?.session.bus;
           const addresses = zoneAddresses(zones.map(), setpoint.zone, bus ? (g) => bus.members({ kind: 'group', group: g }) : undefined);
-          applyToZone(output, setpoint, addresses, aborter.signal).then(
+          applyToZone(output, setpoint, addresses, aborter.signal, options).then(
             (result) => {
               view.clear();
               msg.payload = result;
@@ -140,7 +152,7 @@ export = function (RED: NodeAPI): void {
         }
         resolveAddress(msg, (err, address) => {
           if (err || !address) return fail(err, 'invalid');
-          const work = setpoint ? output.apply(setpoint, address, aborter.signal) : output.diagnose(address, aborter.signal);
+          const work = setpoint ? output.apply(setpoint, address, aborter.signal, options) : output.diagnose(address, aborter.signal);
           work.then(
             (result) => {
               view.clear();

@@ -110,6 +110,22 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
       assert.equal(results[2]?.superseded, undefined);
     });
 
+    it('a routine setpoint queues behind a person\'s (manual or arrival) given after it', async () => {
+      const { out, forwarded } = await rig();
+      const g0 = { kind: 'group', group: 0 } as const;
+      const g1 = { kind: 'group', group: 1 } as const;
+      // The bus is busy with a first setpoint; then a routine change for G0 and an arrival for G1 are given.
+      const first = out.apply({ ...SETPOINT, intensity: 40 }, g0);
+      const routine = out.apply({ ...SETPOINT, intensity: 70, source: 'rules' }, g0, undefined, { routine: true });
+      const arrival = out.apply({ ...SETPOINT, intensity: 90, source: 'rules' }, g1);
+      await Promise.all([first, routine, arrival]);
+      const dapcTo = (address: number): number => forwarded.findIndex((f) => f.frame.bits === 16 && f.frame.value >> 8 === address && (f.frame.value & 0xff) === percentToArcLevel(address === 0x82 ? 90 : 70));
+      const arrivalAt = dapcTo(0x82); // G1 DAPC byte: 100 0001 0 -> 0x82
+      const routineAt = dapcTo(0x80);
+      assert.ok(arrivalAt >= 0 && routineAt >= 0, `both DAPCs sent (${arrivalAt}, ${routineAt})`);
+      assert.ok(arrivalAt < routineAt, `the arrival (frame ${arrivalAt}) went before the routine change given before it (frame ${routineAt})`);
+    });
+
     it('sends a fade to a group once, and again only after a different one', async () => {
       const { bus, out, forwarded } = await rig();
       const fadeCommands = (): number => forwarded.filter((f) => (f.frame.value & 0xff) === GearCommand.SET_FADE_TIME && f.frame.value >> 8 === 0x81).length;
