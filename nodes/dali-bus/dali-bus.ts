@@ -20,28 +20,15 @@ import type { NodeAPI, NodeStatus } from 'node-red';
 import { parseShortList } from '../../lib/dali/address-spec';
 import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
 import { listSerialPorts } from '../../lib/dali/interfaces';
-import { parseSimGroups, parseSimSensors, parseUseMockDali, SIM_SCENARIO_NAMES, type SimScenarioName, type SimSensorSpec, type SimulationSpec } from '../../lib/dali/sim-config';
+import { parseSimGroups, parseSimSensors, parseUseMockDali, SIM_SCENARIO_NAMES, type SimSensorSpec, type SimulationSpec } from '../../lib/dali/sim-config';
 import { demoBuildingSpec } from '../../lib/dali/sim/building';
 import type { InterfaceKind } from '../../lib/dali/types';
-import { createUserRegistry, type DaliBusNode, type DaliBusSettings } from '../shared/owners';
+import { createUserRegistry, type DaliBusNode, type DaliBusSettings, type SimScenario } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { fanOutStatus, showOwnerStatus } from '../shared/status';
 
 const INTERFACES: readonly InterfaceKind[] = ['luba', 'sci2', 'hidraw', 'simulator'];
-/** simScenario: a scenario of the single sensor, or the demo building preset. */
-type SimScenarioSetting = SimScenarioName | 'building';
-const SCENARIOS: readonly SimScenarioSetting[] = [...SIM_SCENARIO_NAMES, 'building'];
-
-/**
- * The settings this node reads. nodes/shared/owners.ts types simScenario
- * with the first three scenario names and has no simSensors yet; until it
- * does, `settings` is stored through this wider type.
- */
-interface DaliBusSimSettings extends Omit<DaliBusSettings, 'simScenario'> {
-  simScenario: SimScenarioSetting;
-  /** Several simulated sensors, e.g. "10:office; 11:meeting" (blank = simSensor alone). */
-  simSensors: string;
-}
+const SCENARIOS: readonly SimScenario[] = [...SIM_SCENARIO_NAMES, 'building'];
 
 export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/dali-bus/ports', RED.auth.needsPermission('dali-bus.read'), (_req, res) => {
@@ -71,7 +58,7 @@ export = function (RED: NodeAPI): void {
     }
   }
 
-  function simulationSpec(node: DaliBusNode, s: DaliBusSimSettings): SimulationSpec {
+  function simulationSpec(node: DaliBusNode, s: DaliBusSettings): SimulationSpec {
     if (s.simScenario === 'building') return demoBuildingSpec({ speed: s.simSpeed });
     let gear: number[];
     try {
@@ -106,7 +93,7 @@ export = function (RED: NodeAPI): void {
     const interfaceType: InterfaceKind = mock === true ? 'simulator' : configured;
     if (mock === true && configured !== 'simulator') this.log(RED._('dali-bus.log.mock', { interfaceType: configured }));
     const reconnectMinMs = read.number('reconnectMinMs', 250, 10, 600000, true);
-    const settings: DaliBusSimSettings = {
+    const settings: DaliBusSettings = {
       interfaceType,
       port: interfaceType === 'simulator' ? '' : read.text('port'),
       reconnectMinMs,
@@ -118,7 +105,7 @@ export = function (RED: NodeAPI): void {
       simSensors: read.text('simSensors', ''),
       simSpeed: read.number('simSpeed', 1, 1, 3600),
     };
-    this.settings = settings as unknown as DaliBusSettings;
+    this.settings = settings;
     const s = settings;
     if (interfaceType !== 'simulator' && s.port === '') {
       this.warn(RED._('dali-bus.errors.portMissing', { interfaceType }));

@@ -11,6 +11,7 @@ import type { Node, NodeAPI } from 'node-red';
 import type { BusSession } from '../../lib/dali/bus-session';
 import type { InterfaceKind } from '../../lib/dali/types';
 import type { LightingStore } from '../../lib/store/store';
+import type { SimScenarioName } from '../../lib/dali/sim-config';
 
 export interface ResourceOwner {
   /** Child nodes using the resource, by node id. */
@@ -61,7 +62,8 @@ export function createUserRegistry(hooks: RegistryHooks = {}): ResourceOwner {
   };
 }
 
-export type SimScenario = 'office' | 'corridor' | 'static';
+/** A scenario of the single simulated sensor (lib/dali/sim-config), or the demo building preset. */
+export type SimScenario = SimScenarioName | 'building';
 
 export interface DaliBusSettings {
   interfaceType: InterfaceKind;
@@ -76,6 +78,8 @@ export interface DaliBusSettings {
   /** Short address of the simulated sensor, null = none. */
   simSensor: number | null;
   simScenario: SimScenario;
+  /** Several simulated sensors, e.g. "10:office; 11:meeting" (blank = simSensor alone). */
+  simSensors: string;
   /** Simulated time acceleration (1 = real time). */
   simSpeed: number;
 }
