@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
+import { query } from '../test/helpers/sqlite-query';
+
+export { query };
 import { PROJECT_ROOT } from '../test/e2e/harness';
 import { runLoad, type LoadResult } from './http-load';
 
@@ -21,18 +23,6 @@ export function rssKb(pid: number): { rssKb: number; hwmKb: number } {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
-export function query<T>(dbFile: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (e, rows) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows as T[]);
-      });
-    });
-  });
-}
 
 /** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
 export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {

@@ -115,6 +115,18 @@ export = function (RED: NodeAPI): void {
         done(new Error(describe(err)));
       };
       if (!output) return fail(new DaliInputError('noBus', {}, 'no DALI bus selected'), 'invalid');
+      /** The result of the bus work as the output message. */
+      const answer = (work: Promise<unknown>): void => {
+        work.then(
+          (result) => {
+            view.clear();
+            msg.payload = result;
+            send(msg);
+            done();
+          },
+          (e: unknown) => fail(e, 'busError'),
+        );
+      };
       try {
         const diagnostics = msg.topic === 'diagnostics';
         const setpoint = diagnostics ? null : validateSetpoint(msg.payload);
@@ -139,29 +151,12 @@ export = function (RED: NodeAPI): void {
         if (zones && setpoint) {
           const bus = owner?.session.bus;
           const addresses = zoneAddresses(zones.map(), setpoint.zone, bus ? (g) => bus.members({ kind: 'group', group: g }) : undefined);
-          applyToZone(output, setpoint, addresses, aborter.signal, options).then(
-            (result) => {
-              view.clear();
-              msg.payload = result;
-              send(msg);
-              done();
-            },
-            (e: unknown) => fail(e, 'busError'),
-          );
+          answer(applyToZone(output, setpoint, addresses, aborter.signal, options));
           return;
         }
         resolveAddress(msg, (err, address) => {
           if (err || !address) return fail(err, 'invalid');
-          const work = setpoint ? output.apply(setpoint, address, aborter.signal, options) : output.diagnose(address, aborter.signal);
-          work.then(
-            (result) => {
-              view.clear();
-              msg.payload = result;
-              send(msg);
-              done();
-            },
-            (e: unknown) => fail(e, 'busError'),
-          );
+          answer(setpoint ? output.apply(setpoint, address, aborter.signal, options) : output.diagnose(address, aborter.signal));
         });
       } catch (err) {
         fail(err, 'invalid');

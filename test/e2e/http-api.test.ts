@@ -14,7 +14,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
+import { query } from '../helpers/sqlite-query';
 import WebSocket from 'ws';
 import { closedPort } from '../helpers/fake-openai-server';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
@@ -25,18 +25,6 @@ const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
 const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday'];
 const ZONE = 'office-1';
 
-function query<T>(dbFile: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, params, (e, rows) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows as T[]);
-      });
-    });
-  });
-}
 
 interface LiveEvent {
   type: string;

@@ -15,76 +15,43 @@
  * - an override in one zone survives a flood of traffic in another.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
+import { query } from '../helpers/sqlite-query';
 import { percentToArcLevel } from '../../lib/dali/curve';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
-import { killAll, skipWithoutSocat, startPtyPair, track, type PtyPair } from '../helpers/socat';
+import { killAll, skipWithoutSocat, startPtyPair, type PtyPair } from '../helpers/socat';
+import { SimProcess, type FrameTime } from '../helpers/dali-sim-process';
 
-const SIM_BIN = path.resolve(__dirname, '..', '..', 'bin', 'dali-sim.js');
 const ADMIN_TOKEN = 'zones-e2e-admin-token';
 const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const GEAR = { 'office-1': [0, 1, 2, 3], 'meeting-1': [4, 5], 'corridor-1': [6, 7] } as const;
 type Zone = keyof typeof GEAR;
 
-interface FrameTime {
-  frameTime: 'event' | 'forward';
-  hrtimeNs: string;
-  bits?: number;
-  sensor?: number;
-  occupied?: boolean;
-  address?: string;
-  target?: { kind: string; address?: number; group?: number };
-}
-
-/** The simulator program: commands on stdin, replies and frame-time JSON lines on stdout. */
+/** dali-sim with the gear of the three zones. */
 class Sim {
-  readonly frames: FrameTime[] = [];
-  private out = '';
-  private constructor(readonly child: ChildProcess) {}
+  private constructor(private readonly p: SimProcess) {}
 
   static async start(port: string): Promise<Sim> {
-    const child = track(spawn(process.execPath, [SIM_BIN, '--protocol', 'luba', '--port', port, '--building', '--scenario', 'none', '--frame-times'], { stdio: ['pipe', 'pipe', 'pipe'] }));
-    child.stdin?.on('error', () => undefined);
-    const sim = new Sim(child);
-    let pending = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.startsWith('{')) sim.frames.push(JSON.parse(line) as FrameTime);
-        else sim.out += `${line}\n`;
-      }
-    });
-    await sim.until(() => /ready/.test(sim.out), 'dali-sim ready', 8000);
-    return sim;
+    return new Sim(await SimProcess.start(['--protocol', 'luba', '--port', port, '--building', '--scenario', 'none', '--frame-times']));
   }
 
-  async until(ok: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-    const start = Date.now();
-    while (!ok()) {
-      if (this.child.exitCode !== null) throw new Error(`dali-sim exited (${this.child.exitCode}) waiting for ${what}`);
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  get frames(): FrameTime[] {
+    return this.p.frames;
+  }
+
+  until(ok: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+    return this.p.until(ok, what, timeoutMs);
   }
 
   send(command: string): void {
-    this.child.stdin?.write(`${command}\n`);
+    this.p.send(command);
   }
 
   /** Arc levels of gear 0-7, read from the simulator. */
-  async levels(): Promise<number[]> {
-    const from = this.out.length;
-    this.send('state');
-    await this.until(() => (this.out.slice(from).match(/^gear \d+: level/gm) ?? []).length >= 8, 'the gear state');
-    const levels: number[] = [];
-    for (const m of this.out.slice(from).matchAll(/^gear (\d+): level (\d+)/gm)) levels[Number(m[1])] = Number(m[2]);
-    return levels;
+  levels(): Promise<number[]> {
+    return this.p.levels(8);
   }
 
   /** Forward frames (from Node-RED) addressed to gear of `zone`, since frame index `from`. */
@@ -94,30 +61,14 @@ class Sim {
     return this.frames.slice(from).filter(
       (f) =>
         f.frameTime === 'forward' &&
-        ((f.target?.kind === 'short' && gear.includes(f.target.address ?? -1) && f.address?.startsWith('A')) || (f.target?.kind === 'group' && f.target.group === group) || f.target?.kind === 'broadcast'),
+        f.bits === 16 &&
+        ((f.target?.kind === 'short' && gear.includes(f.target.address ?? -1)) || (f.target?.kind === 'group' && f.target.group === group) || f.target?.kind === 'broadcast'),
     );
   }
 
   stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGTERM');
-    });
+    return this.p.stop();
   }
-}
-
-function query<T>(dbFile: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (e, rows) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows as T[]);
-      });
-    });
-  });
 }
 
 async function counts(dbFile: string): Promise<Record<string, number>> {
