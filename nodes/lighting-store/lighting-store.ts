@@ -10,9 +10,11 @@ import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { LightingStore } from '../../lib/store/store';
 import { StoreLease, type LeaseState } from '../../lib/store/lease';
 import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
+import { maskSecrets } from '../../lib/store/mask';
 import { createUserRegistry, type LightingStoreNode } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { fanOutStatus, showOwnerStatus } from '../shared/status';
+import { messageOf } from '../shared/errors';
 
 export = function (RED: NodeAPI): void {
   function LightingStoreConfig(this: LightingStoreNode, config: NodeConfig): void {
@@ -26,8 +28,9 @@ export = function (RED: NodeAPI): void {
       file = resolveStoreLocation({ setting: read.text('path'), userDir, env: process.env }).path;
     } catch (err) {
       if (!(err instanceof UnsupportedDatabaseError)) throw err;
-      this.configError = err;
-      this.error(t('errors.open', { message: err.message }));
+      // The setting or DB_URL may hold a password: only its masked form is ever shown.
+      this.configError = new UnsupportedDatabaseError(maskSecrets(err.message));
+      this.error(t('errors.open', { message: this.configError.message }));
     }
     this.settings = {
       path: file,
@@ -55,13 +58,19 @@ export = function (RED: NodeAPI): void {
     };
     const lease = new StoreLease<LightingStore>(
       async () => {
-        const store = await LightingStore.open({
-          path: this.settings.path,
-          flushIntervalMs: this.settings.flushIntervalMs,
-          flushMaxRows: this.settings.flushMaxRows,
-          busyTimeoutMs: this.settings.busyTimeoutMs,
-        });
-        store.on('flushError', (err) => this.error(t('errors.write', { message: err.message })));
+        let store: LightingStore;
+        try {
+          store = await LightingStore.open({
+            path: this.settings.path,
+            flushIntervalMs: this.settings.flushIntervalMs,
+            flushMaxRows: this.settings.flushMaxRows,
+            busyTimeoutMs: this.settings.busyTimeoutMs,
+          });
+        } catch (err) {
+          // The reason names the path, which may come from a mistyped URL holding a password.
+          throw new Error(maskSecrets(messageOf(err)), { cause: err });
+        }
+        store.on('flushError', (err) => this.error(t('errors.write', { message: maskSecrets(err.message) })));
         return store;
       },
       (s) => {
