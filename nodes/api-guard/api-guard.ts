@@ -9,7 +9,7 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { acquireSharedLimiter, alwaysRequiresAdmin, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
-import { resolveAdminToken } from '../../lib/http/admin-auth';
+import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from '../../lib/http/admin-auth';
 import { createLogger, type Logger } from '../../lib/http/log';
 import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
 import { idleStatus } from '../shared/status';
@@ -68,19 +68,22 @@ export = function (RED: NodeAPI): void {
     const s = readSettings(new SettingsReader(RED, this, config));
     const shared: SharedLimiter | null = s.rateLimit > 0 ? acquireSharedLimiter(s.rateLimit) : null;
     const credential = typeof this.credentials?.adminToken === 'string' ? this.credentials.adminToken : '';
+    const configuredToken = s.requireAdmin ? resolveAdminToken(credential) : null;
+    /** A token is set but too short (refused): say so, not "none is configured". */
+    const tokenTooShort = configuredToken !== null && configuredToken.length < MIN_ADMIN_TOKEN_LENGTH;
     const guard = new ApiGuard({
       operation: s.operation,
       limiter: shared?.limiter ?? null,
       trustProxy: s.trustProxy,
       requireAdmin: s.requireAdmin,
-      adminToken: s.requireAdmin ? resolveAdminToken(credential) : null,
+      adminToken: configuredToken,
       overrideMinutes: s.overrideMinutes,
       ...(s.defaultZone !== '' ? { defaultZone: s.defaultZone } : {}),
     });
     const log: Logger | null = s.logRequests ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } }) : null;
 
     const adminProblem = guard.adminProblem;
-    if (adminProblem !== null) this.warn(t('errors.noToken'));
+    if (adminProblem !== null) this.warn(tokenTooShort ? t('errors.shortToken', { min: MIN_ADMIN_TOKEN_LENGTH }) : t('errors.noToken'));
     let accepted = 0;
     let rejected = 0;
     let statusTimer: NodeJS.Timeout | null = null;
@@ -89,7 +92,7 @@ export = function (RED: NodeAPI): void {
       statusTimer = null;
       lastStatusAt = Date.now();
       if (adminProblem !== null) {
-        this.status({ fill: 'red', shape: 'ring', text: t('status.noToken', { rejected }) });
+        this.status({ fill: 'red', shape: 'ring', text: t(tokenTooShort ? 'status.shortToken' : 'status.noToken', { rejected }) });
       } else {
         this.status({ fill: 'green', shape: 'dot', text: t('status.counts', { accepted, rejected }) });
       }
