@@ -1,6 +1,8 @@
 /**
  * The front door of the package's HTTP API: one middleware in front of every
- * route of Node-RED's HTTP node app (RED.httpNode), acting only on the API's
+ * route of Node-RED's HTTP node app (RED.httpNode) and, first of all, in
+ * front of the editor's app (RED.httpAdmin, which parses every JSON body of
+ * its root with body-parser when both share "/"), acting only on the API's
  * paths (the main flow's, plus any path an api-guard has served). It makes
  * every answer of the API a JSON {"detail"} that an operator and a client
  * can trust:
@@ -48,6 +50,7 @@ export const NOT_RUNNING_RETRY_S = 2;
 
 export type Req = IncomingMessage & {
   path?: string;
+  originalUrl?: string;
   body?: unknown;
   _body?: boolean;
   route?: { path?: unknown };
@@ -121,6 +124,8 @@ export interface FrontDoorOptions {
   maxBodyText: string;
   /** true when a route of the HTTP app serves method+path now. */
   routeServes(method: string, path: string): boolean;
+  /** Where the HTTP node app is mounted (settings.httpNodeRoot), default "/": API paths are taken below it. */
+  mountPath?: string;
   log?: FrontDoorLog | null;
 }
 
@@ -162,12 +167,24 @@ export class FrontDoor {
 
   /** The middleware (req, res, next). */
   readonly handle = (req: Req, res: Res, next: Next): void => {
+    if (req[REQUEST_ID] !== undefined) {
+      next(); // already seen (installed in front of the editor's app and the HTTP node app)
+      return;
+    }
     let path: string;
     try {
-      path = typeof req.path === 'string' ? req.path : new URL(req.url ?? '/', 'http://x').pathname;
+      path = decodeURIComponent(new URL(req.originalUrl ?? req.url ?? '/', 'http://x').pathname);
     } catch {
       next();
       return;
+    }
+    const mount = (this.#options.mountPath ?? '/').replace(/\/+$/, '');
+    if (mount !== '') {
+      if (path !== mount && !path.startsWith(`${mount}/`)) {
+        next();
+        return;
+      }
+      path = path.slice(mount.length) || '/';
     }
     const method = (req.method ?? 'GET').toUpperCase();
     if (!this.isApi(method, path)) {
