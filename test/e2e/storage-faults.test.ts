@@ -21,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sqlite3 from 'sqlite3';
 import { LightingStore } from '../../lib/store/store';
+import { closedPort } from '../helpers/fake-openai-server';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT, type HttpResult } from './harness';
 
 type FlowNode = Record<string, unknown> & { type: string };
@@ -346,5 +347,26 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
       assert.ok(!text.includes(SECRET), `secret leaked: ${text.slice(0, 300)}`);
     }
     assert.ok(flows.status === 200);
+  });
+
+  it('an OpenAI key and a base URL with a password, planted in the environment, appear in no log line or answer when the AI call fails', async () => {
+    const SECRET = 'S3cretPw';
+    const KEY = 'sk-planted0123456789abcdefSECRET';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-ai-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const rt = await startMain(path.join(dir, 'smart-lighting.db'), {
+      env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `http://llm:${SECRET}@127.0.0.1:${await closedPort()}/v1`, ADMIN_TOKEN: 'e2e-faults-admin-token' },
+    });
+    cleanups.push(() => rt.stopAndClean(true));
+    await until('healthy', async () => (await health(rt)).status === 200);
+    const answers: HttpResult[] = [];
+    answers.push(await rt.request('POST', '/ingest/sensor', { sensor_id: SENSOR, lux: 120, presence: true }));
+    answers.push(await rt.request('POST', '/admin/aggregate-now', {}, { Authorization: 'Bearer e2e-faults-admin-token' }));
+    answers.push(await rt.request('POST', '/predict', {}));
+    assert.equal(answers[2]?.status, 200, answers[2]?.text);
+    await rt.waitForLog(/AI fallback/);
+    for (const text of [...rt.logLines, ...answers.map((a) => a.text)]) {
+      assert.ok(!text.includes(SECRET) && !text.includes(KEY) && !text.includes('0123456789abcdef'), `secret leaked: ${text.slice(0, 300)}`);
+    }
   });
 });
