@@ -21,6 +21,7 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   before(async () => {
     server = http.createServer((req, res) => {
       door.handle(req as Req, res as Res, () => {
+        if (req.url === '/predict') return; // a route still working when the flows stop
         // What the route would do: echo the parsed body.
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify({ body: (req as Req).body ?? null, parsed: (req as Req)._body === true }));
@@ -77,6 +78,16 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
     assert.equal(other.status, 200, 'passed on to the app');
     const resolve = await post('/alerts/17/resolve', '{}');
     assert.equal(resolve.status, 503, 'route parameters match');
+  });
+
+  it('answers 503 to a request still in flight when the flows stop and its route is gone', async () => {
+    const pending = post('/predict', '{}');
+    await new Promise((r) => setTimeout(r, 100));
+    serving = false;
+    door.flowsStopped();
+    const r = await pending;
+    assert.equal(r.status, 503);
+    assert.match(((await r.json()) as { detail: string }).detail, /stopped while handling this request/);
   });
 
   it('learns API paths from the api-guards, reads byte limits as Node-RED does, strips absolute paths', () => {
