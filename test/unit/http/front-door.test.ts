@@ -7,6 +7,7 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   let server: http.Server;
   let base: string;
   let serving = true;
+  let arrived: () => void = () => undefined;
   const logged: Array<{ level: string; fields: Record<string, unknown> }> = [];
   const door = new FrontDoor({
     maxBodyBytes: 1024,
@@ -21,7 +22,10 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   before(async () => {
     server = http.createServer((req, res) => {
       door.handle(req as Req, res as Res, () => {
-        if (req.url === '/predict') return; // a route still working when the flows stop
+        if (req.url === '/predict') {
+          arrived(); // a route still working when the flows stop
+          return;
+        }
         // What the route would do: echo the parsed body.
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify({ body: (req as Req).body ?? null, parsed: (req as Req)._body === true }));
@@ -81,8 +85,9 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   });
 
   it('answers 503 to a request still in flight when the flows stop and its route is gone', async () => {
+    const reached = new Promise<void>((r) => (arrived = r));
     const pending = post('/predict', '{}');
-    await new Promise((r) => setTimeout(r, 100));
+    await reached;
     serving = false;
     door.flowsStopped();
     const r = await pending;
