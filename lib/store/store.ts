@@ -379,6 +379,8 @@ class StoreCore {
       await db.run('PRAGMA wal_autocheckpoint = 256');
       await db.run('PRAGMA journal_size_limit = 1048576');
       const report = await migrate(db, migrations);
+      // A WAL left large by an earlier run (or another tool) is written back and cut now, not at the next checkpoint.
+      if (key !== ':memory:') await db.get('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
       // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) {
