@@ -808,6 +808,11 @@ class StoreCore {
 
   async shutdown(): Promise<void> {
     await this.flush();
+    // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
+    if (this.key !== ':memory:' && this.monitor !== null) {
+      await this.checking;
+      await this.check();
+    }
     this.closed = true;
     if (this.monitor !== null) clearInterval(this.monitor);
     this.monitor = null;

@@ -112,6 +112,19 @@ describe('lib/store storage faults', function () {
     assert.equal((await orphan.counts()).raw_sensor_events, 12, 'the old rows are in the saved file');
   });
 
+  it('a file deleted just before shutdown is rebuilt at close, so a restart finds every acknowledged row', async () => {
+    const dir = path.join(root, `d${++n}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'lights.db');
+    const s = await LightingStore.open({ path: file, monitorIntervalMs: 3_600_000, minFreeBytes: 0 });
+    await writeAcked(s, 0, 30);
+    fs.rmSync(file);
+    await s.close();
+    const again = await open(dir);
+    assert.equal(again.createdFile, false, 'not a new empty database');
+    assert.equal((await again.counts()).raw_sensor_events, 30);
+  });
+
   it('keeps the WAL small: autocheckpoint at 256 pages, journal_size_limit 1 MiB', async () => {
     const s = await open(path.join(root, `d${++n}`));
     const pragmas = await s.exclusive(async (db) => ({
