@@ -954,6 +954,11 @@ export class LightingStore extends EventEmitter {
     return this.#core.createdFile;
   }
 
+  /** The error a write gets now without being tried (file deleted, replaced or read-only), else null. */
+  writeRefusal(): StorageUnavailableError | null {
+    return this.#core.refusal();
+  }
+
   /** Runs the storage monitor's checks now (they also run every monitorIntervalMs). */
   checkStorage(): Promise<void> {
     return this.#core.check();

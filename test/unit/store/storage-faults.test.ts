@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { FeatureWindowService } from '../../../lib/features';
 import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
 
 /**
@@ -75,6 +76,10 @@ describe('lib/store storage faults', function () {
       (err: unknown) => err instanceof StorageUnavailableError && err.code === STORAGE_UNAVAILABLE && /deleted/.test(err.message),
     );
     await assert.rejects(s.insert('raw_sensor_events', reading(98)), StorageUnavailableError, 'not even queued');
+    // A feature service on this store neither counts nor stores a refused reading (the client retries it).
+    const svc = new FeatureWindowService({ windowMs: 60_000, store: s, onWindow: () => undefined, onError: () => undefined });
+    await assert.rejects(svc.ingest({ ...reading(97), ts: Date.now() }), StorageUnavailableError);
+    assert.equal(svc.engine.zones().length, 0, 'nothing counted');
     const health = await s.healthCheck();
     assert.equal(health.ok, false);
     assert.match(health.database, /was deleted: writes refused/);
