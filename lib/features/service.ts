@@ -24,6 +24,8 @@ import type { TableName } from '../store/schema';
 /** The store operations the service uses (LightingStore implements them). */
 export interface FeatureStore extends FeatureStateSource {
   insert<T extends TableName>(table: T, row: RowTypes[T], options?: InsertOptions): Promise<InsertAck>;
+  /** Why writes are refused now (file deleted, read-only), else null: the reading is then neither counted nor stored. */
+  writeRefusal?(): Error | null;
 }
 
 export interface FeatureWindowServiceOptions extends FeatureEngineOptions, RestoreOptions {
@@ -93,11 +95,14 @@ export class FeatureWindowService {
   /**
    * Validates and counts a reading, then stores it raw (with its late flag).
    * Rejects with ReadingValidationError for a malformed reading (nothing
-   * counted or stored), or with the store's error. `options.waitForCommit`
+   * counted or stored), with the store's refusal when it takes no writes now
+   * (nothing counted either: the client retries it), or with the store's error. `options.waitForCommit`
    * overrides the service's default for this reading; `ack` is the store's
    * acknowledgement (null without a store).
    */
   async ingest(payload: unknown, options: InsertOptions = {}): Promise<ServiceIngestResult> {
+    const refused = this.#store?.writeRefusal?.() ?? null;
+    if (refused !== null) throw refused;
     const result = this.engine.ingest(payload, this.#clock());
     let ack: InsertAck | null = null;
     if (this.#store !== null) {
@@ -113,6 +118,8 @@ export class FeatureWindowService {
 
   /** ingestWeather, also returning the store's acknowledgement (null without a store). */
   async ingestWeatherWithAck(payload: unknown, options: InsertOptions = {}): Promise<{ update: WeatherUpdate; ack: InsertAck | null }> {
+    const refused = this.#store?.writeRefusal?.() ?? null;
+    if (refused !== null) throw refused;
     const update = this.engine.setWeather(payload);
     let ack: InsertAck | null = null;
     if (this.#store !== null) {

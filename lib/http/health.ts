@@ -15,6 +15,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { maskSecrets } from '../store/mask';
 
 /** What LightingStore.healthCheck() returns (the fields used here). */
 export interface DatabaseProbeResult {
@@ -90,10 +91,11 @@ const DALI_OK = new Set(['connected']);
 
 type Outcome<T> = { kind: 'value'; value: T; ms: number } | { kind: 'error'; message: string; ms: number } | { kind: 'absent' };
 
+/** The text of a probe failure, secrets masked (the report is served without authentication). */
 function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
+  if (err instanceof Error) return maskSecrets(err.message || err.name);
   try {
-    return String(err);
+    return maskSecrets(String(err));
   } catch {
     return 'unknown error';
   }
@@ -148,8 +150,9 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
   } else {
     const v = db.value;
     const ok = isRecord(v) && v.ok === true;
-    database = isRecord(v) && typeof v.database === 'string' ? (ok ? 'ok' : v.database === 'ok' ? 'failed' : v.database) : 'invalid probe result';
-    dbCheck = { ok, status: ok ? 'ok' : database, durationMs: db.ms, detail: v };
+    database =
+      isRecord(v) && typeof v.database === 'string' ? (ok ? 'ok' : v.database === 'ok' ? 'failed' : maskSecrets(v.database)) : 'invalid probe result';
+    dbCheck = { ok, status: ok ? 'ok' : database, durationMs: db.ms, detail: isRecord(v) ? { ...v, database } : v };
   }
 
   // DALI interface
@@ -181,7 +184,12 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
     const v = sched.value;
     scheduler = isRecord(v) && (v.state === 'running' || v.state === 'stopped') ? v.state : 'unknown';
     const ok = scheduler === 'running';
-    schedCheck = { ok, status: ok ? 'ok' : scheduler, durationMs: sched.ms, detail: v };
+    schedCheck = {
+      ok,
+      status: ok ? 'ok' : scheduler,
+      durationMs: sched.ms,
+      detail: isRecord(v) && typeof v.lastError === 'string' ? { ...v, lastError: maskSecrets(v.lastError) } : v,
+    };
   }
 
   const ok = dbCheck.ok && daliCheck.ok && schedCheck.ok;

@@ -16,6 +16,10 @@
  * Times: `ts` (or `timestamp`) is epoch ms (number, or a string of digits) or
  * an ISO 8601 string; an ISO date-time without a zone designator is read as
  * UTC (Python's datetime.utcnow().isoformat() sends those). Default: now.
+ * A reading's time must lie between 2000-01-01 and MAX_FUTURE_MS (60 s) ahead
+ * of the server clock: later is a client clock or unit error, earlier is
+ * almost always seconds sent for milliseconds (Python's time.time()), and
+ * both are refused with 400 and a hint instead of being stored.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Setpoint } from '../control/types';
@@ -239,7 +243,39 @@ export function parseTime(what: string, field: string, v: unknown): { ok: true; 
   return { ok: true, value: Math.floor(ms) };
 }
 
-/** `ts` or `timestamp` (see parseTime), else now; `name` is the spelling the client used (null: neither). */
+/** How far ahead of the server clock a reading's time may be (clock skew), ms: as the feature engine's default. */
+export const MAX_FUTURE_MS = 60_000;
+/** Earliest reading time accepted: 2000-01-01T00:00:00Z. */
+export const MIN_READING_TS = Date.UTC(2000, 0, 1);
+
+/** A client-given reading time out of range: 400 with what to fix (seconds instead of ms, clock ahead). */
+function checkReadingTime(
+  what: string,
+  field: string,
+  ts: number,
+  now: number,
+): { ok: true; value: number } | { ok: false; status: 400; message: string; field: string } {
+  if (ts > now + MAX_FUTURE_MS) {
+    const ahead = ts - now;
+    const hint = ts > now * 100 ? ' (microseconds or nanoseconds? send epoch milliseconds)' : ': check the client clock (NTP) and that ts is epoch milliseconds';
+    return bad(
+      field,
+      `${what}: ${field} is ${ahead >= 3_600_000 ? `${Math.round(ahead / 3_600_000)} h` : `${Math.round(ahead / 1000)} s`} ahead of the server clock (at most ${MAX_FUTURE_MS / 1000} s allowed)${hint}`,
+    );
+  }
+  if (ts < MIN_READING_TS) {
+    const seconds = ts * 1000 >= MIN_READING_TS && ts * 1000 <= now + MAX_FUTURE_MS;
+    return bad(
+      field,
+      seconds
+        ? `${what}: ${field} ${ts} looks like seconds since 1970; send epoch milliseconds (${field} * 1000, e.g. Python int(time.time() * 1000))`
+        : `${what}: ${field} is before 2000-01-01; send epoch milliseconds or an ISO 8601 date-time`,
+    );
+  }
+  return { ok: true, value: ts };
+}
+
+/** `ts` or `timestamp` (see parseTime, checkReadingTime), else now; `name` is the spelling the client used (null: neither). */
 function pickTime(
   what: string,
   body: Record<string, unknown>,
@@ -247,8 +283,11 @@ function pickTime(
 ): { ok: true; name: string | null; value: number } | { ok: false; status: 400; message: string; field: string } {
   const p = pickAlias(what, body, ['ts', 'timestamp']);
   if (!p.ok) return p;
-  if (p.name === null) return { ok: true, name: null, value: (options.now ?? Date.now)() };
-  const t = parseTime(what, p.name, p.value);
+  const now = (options.now ?? Date.now)();
+  if (p.name === null) return { ok: true, name: null, value: now };
+  const parsed = parseTime(what, p.name, p.value);
+  if (!parsed.ok) return parsed;
+  const t = checkReadingTime(what, p.name, parsed.value, now);
   if (!t.ok) return t;
   return { ok: true, name: p.name, value: t.value };
 }

@@ -73,6 +73,7 @@ export const DEFAULT_SEVERITY: Record<AlertKind, AlertSeverity> = {
   sensorStale: 'warning',
   busDisconnected: 'critical',
   aiCircuitOpen: 'warning',
+  storage: 'critical',
   other: 'warning',
 };
 

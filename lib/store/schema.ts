@@ -47,7 +47,7 @@ export interface Migration {
 }
 
 /** Kinds and severities of alerts (migration 3; rows.ts validates against the same lists). */
-export const ALERT_KINDS = ['lampFailure', 'sensorStale', 'busDisconnected', 'aiCircuitOpen', 'other'] as const;
+export const ALERT_KINDS = ['lampFailure', 'sensorStale', 'busDisconnected', 'aiCircuitOpen', 'storage', 'other'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];

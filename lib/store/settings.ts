@@ -10,9 +10,11 @@
  *   sqlite+pysqlite:///...            a driver suffix is ignored
  *   postgresql://..., postgres://...  UnsupportedDatabaseError ("not supported yet")
  * A query string (?timeout=...) is ignored; %xx escapes in the path are decoded.
+ * Error messages quote a URL only through maskUrl (lib/store/mask): never a password.
  * The "Database file" setting may itself hold such a URL (e.g. `${DB_URL}`).
  */
 import * as path from 'path';
+import { maskUrl } from './mask';
 
 export const DEFAULT_STORE_FILE = 'smart-lighting.db';
 
@@ -42,7 +44,7 @@ export function isDatabaseUrl(text: string): boolean {
 export function sqlitePathFromUrl(url: string, baseDir: string): string {
   const text = url.trim();
   const m = SCHEME.exec(text);
-  if (!m) throw new UnsupportedDatabaseError(`not a database URL: ${JSON.stringify(text.slice(0, 60))}`);
+  if (!m) throw new UnsupportedDatabaseError(`not a database URL: ${JSON.stringify(maskUrl(text).slice(0, 80))}`);
   const scheme = (m[1] as string).toLowerCase();
   const dialect = scheme.split('+')[0] as string;
   if (dialect === 'postgresql' || dialect === 'postgres') {
@@ -58,13 +60,13 @@ export function sqlitePathFromUrl(url: string, baseDir: string): string {
   if (q >= 0) rest = rest.slice(0, q);
   if (rest === '') return ':memory:';
   if (!rest.startsWith('/')) {
-    throw new UnsupportedDatabaseError(`a sqlite URL has no host: write sqlite:///<file>, got ${JSON.stringify(text.slice(0, 60))}`);
+    throw new UnsupportedDatabaseError(`a sqlite URL has no host: write sqlite:///<file>, got ${JSON.stringify(maskUrl(text).slice(0, 80))}`);
   }
   let file: string;
   try {
     file = decodeURIComponent(rest.slice(1));
   } catch {
-    throw new UnsupportedDatabaseError(`bad %-escape in database URL ${JSON.stringify(text.slice(0, 60))}`);
+    throw new UnsupportedDatabaseError(`bad %-escape in database URL ${JSON.stringify(maskUrl(text).slice(0, 80))}`);
   }
   if (file === '' || file === ':memory:') return ':memory:';
   if (file.includes('\0')) throw new UnsupportedDatabaseError('database URL holds a NUL character');

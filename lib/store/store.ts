@@ -66,6 +66,23 @@ import {
   type TableName,
 } from './schema';
 import { Db, sqliteCode, type SqlRow, type SqlValue, type Stmt } from './sqlite';
+import { maskSecrets } from './mask';
+import {
+  FAULT_ORDER,
+  StorageUnavailableError,
+  checkFile,
+  fileIdentity,
+  formatBytes,
+  freeSpace,
+  refusesWrites,
+  storageProblem,
+  type FileIdentity,
+  type SpaceReport,
+  type StorageFault,
+} from './storage-fault';
+
+export { StorageUnavailableError, STORAGE_UNAVAILABLE, RETRY_AFTER_S } from './storage-fault';
+export type { StorageFault, StorageFaultKind } from './storage-fault';
 
 export interface LightingStoreOptions {
   /** SQLite file (created if missing), or ":memory:" (not shared). */
@@ -84,9 +101,23 @@ export interface LightingStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Migration list (tests); default the package's MIGRATIONS. */
   migrations?: readonly Migration[];
+  /**
+   * How often the file is checked (deleted, replaced, read-only, free space)
+   * and the WAL kept small, ms. Default 2000; 0 = never (":memory:" never is).
+   */
+  monitorIntervalMs?: number;
+  /** Health is degraded below this much free space (or 10 % of a smaller filesystem), bytes. Default 64 MiB. */
+  minFreeBytes?: number;
 }
 
 export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations'>>;
+
+/** What the store did to recover from a deleted or replaced file ('recovered' event). */
+export interface RecoveryReport {
+  why: 'gone' | 'replaced' | 'writable';
+  /** Where the data of the old connection was saved when it could not go back to the path. */
+  saved: string | null;
+}
 
 export interface InsertOptions {
   /** Resolve only after the row's transaction committed (default false: resolve when queued). */
@@ -110,13 +141,29 @@ export interface FailedRow {
 
 /** A flush that did not commit. Nothing of the listed rows was written (the transaction rolled back). */
 export class FlushError extends Error {
-  override readonly name = 'FlushError';
+  override readonly name: string = 'FlushError';
   readonly rows: FailedRow[];
   readonly code: string | undefined;
-  constructor(message: string, rows: FailedRow[], cause?: unknown) {
+  constructor(message: string, rows: FailedRow[], cause?: unknown, code: string | undefined = sqliteCode(cause)) {
     super(message, { cause });
     this.rows = rows;
-    this.code = sqliteCode(cause);
+    this.code = code;
+  }
+}
+
+/**
+ * A row not stored because of the storage (disk full, file read-only or
+ * deleted): a FlushError (nothing of it was written) that is also "come back
+ * later" (code STORAGE_UNAVAILABLE, retryAfterS) with a short message.
+ */
+export class StorageFlushError extends FlushError {
+  override readonly name: string = 'StorageUnavailableError';
+  readonly retryAfterS: number;
+  readonly reason: string;
+  constructor(err: StorageUnavailableError, rows: FailedRow[]) {
+    super(err.message, rows, err.cause ?? err, err.code);
+    this.retryAfterS = err.retryAfterS;
+    this.reason = err.reason;
   }
 }
 
@@ -163,6 +210,10 @@ export interface HealthReport {
   queuedRows: number;
   /** Result of PRAGMA quick_check when asked for ("ok" when healthy). */
   quickCheck?: string;
+  /** The storage fault in force (file deleted, read-only, writes failing, low space), else absent. */
+  fault?: StorageFault;
+  /** Free space on the database's filesystem at the last check. */
+  space?: SpaceReport;
 }
 
 export interface WriterStats {
@@ -224,12 +275,34 @@ let nextConnectionId = 1;
 class StoreCore {
   readonly id = nextConnectionId++;
   readonly key: string;
-  readonly db: Db;
+  /** The connection; replaced when the file is recovered or reopened (always under the lock). */
+  db: Db;
   readonly options: EffectiveStoreOptions;
+  readonly migrations: readonly Migration[];
   readonly lock = new Mutex();
   /** Insert statements by `${table}:${rows}`. */
-  readonly stmts: Map<string, Stmt>;
-  readonly schemaVersion: number;
+  stmts: Map<string, Stmt>;
+  schemaVersion: number;
+  /** dev+ino of the file the connection has open (null for ":memory:"). */
+  identity: FileIdentity | null = null;
+  /** dev+ino of the connection's `-wal` file, as last seen while the file was in place. */
+  walIdentity: FileIdentity | null = null;
+  /** The last transaction failed for a storage reason (cleared by the next commit, or when space is back). */
+  writeFault: StorageFault | null = null;
+  /** The file is gone, replaced or read-only (from the monitor). */
+  fileFault: StorageFault | null = null;
+  /** Free space below the threshold. */
+  spaceFault: StorageFault | null = null;
+  space: SpaceReport | null = null;
+  /** The connection was opened read-only (or saw SQLITE_READONLY): reopen once the file is writable. */
+  readOnlyConnection = false;
+  /** The fault last announced to the handles. */
+  announced: StorageFault | null = null;
+  monitor: NodeJS.Timeout | null = null;
+  checking: Promise<void> | null = null;
+  lastCheckpointAt = Date.now();
+  /** Handles told about fault changes. */
+  readonly handles = new Set<LightingStore>();
   refs = 0;
   closed = false;
   pruning = false;
@@ -244,16 +317,50 @@ class StoreCore {
   running: Promise<void> | null = null;
   stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, lastFlushError: null };
 
-  private constructor(key: string, db: Db, options: EffectiveStoreOptions, stmts: Map<string, Stmt>, version: number) {
+  private constructor(
+    key: string,
+    db: Db,
+    options: EffectiveStoreOptions,
+    stmts: Map<string, Stmt>,
+    version: number,
+    migrations: readonly Migration[],
+  ) {
     this.key = key;
     this.db = db;
     this.options = options;
     this.stmts = stmts;
     this.schemaVersion = version;
+    this.migrations = migrations;
   }
 
   static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
+    const existed = key !== ':memory:' && fs.existsSync(key);
+    const { db, stmts, version } = await StoreCore.connect(key, options, migrations);
+    const core = new StoreCore(key, db, options, stmts, version, migrations);
+    core.createdFile = key !== ':memory:' && !existed;
+    if (key !== ':memory:') {
+      core.identity = await fileIdentity(key);
+      core.walIdentity = await fileIdentity(`${key}-wal`);
+      await core.check();
+      if (core.fileFault?.kind === 'read-only') core.readOnlyConnection = true;
+      if (options.monitorIntervalMs > 0) {
+        core.monitor = setInterval(() => void core.check(), options.monitorIntervalMs);
+        core.monitor.unref?.();
+      }
+    }
+    return core;
+  }
+
+  /** true when this open created the file (there was no database at the path). */
+  createdFile = false;
+
+  /** Opens `key`, sets the PRAGMAs, migrates and prepares the insert statements. */
+  static async connect(
+    key: string,
+    options: EffectiveStoreOptions,
+    migrations: readonly Migration[],
+  ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number }> {
     const db = await Db.open(key);
     try {
       db.setBusyTimeout(options.busyTimeoutMs);
@@ -266,8 +373,14 @@ class StoreCore {
       }
       // Values below are from validated options (enum / integers), never from input.
       await db.run(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      await db.run('PRAGMA journal_size_limit = 67108864');
+      // A small WAL: checkpoint every 256 pages (1 MiB at 4 KiB pages, SQLite's default is 1000)
+      // and truncate the WAL file to at most 1 MiB after a checkpoint, so a small volume is
+      // not filled by the log itself; the monitor also runs wal_checkpoint(TRUNCATE).
+      await db.run('PRAGMA wal_autocheckpoint = 256');
+      await db.run('PRAGMA journal_size_limit = 1048576');
       const report = await migrate(db, migrations);
+      // A WAL left large by an earlier run (or another tool) is written back and cut now, not at the next checkpoint.
+      if (key !== ':memory:') await db.get('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
       // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) {
@@ -276,7 +389,7 @@ class StoreCore {
           stmts.set(`${table}:${k}`, await db.prepare(insertSql(writer, k)));
         }
       }
-      return new StoreCore(key, db, options, stmts, report.to);
+      return { db, stmts, version: report.to };
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof SchemaVersionError) throw err;
@@ -450,6 +563,14 @@ class StoreCore {
    * full, I/O), the whole batch is rejected. Never throws.
    */
   async writeBatch(batch: QueuedRow[]): Promise<void> {
+    const refused = this.refusal();
+    if (refused !== null) {
+      this.reportFailures(
+        batch.map((row, index) => ({ row, index, error: refused })),
+        batch.length,
+      );
+      return;
+    }
     let attempt = await this.tryBatch(batch, false);
     let rows = batch;
     const failed: Array<{ row: QueuedRow; index: number; error: Error }> = [];
@@ -465,6 +586,10 @@ class StoreCore {
       attempt = await this.tryBatch(rows, false);
     }
     if (attempt.ok) {
+      if (this.writeFault !== null) {
+        this.writeFault = null;
+        this.announce();
+      }
       this.stats.transactions += 1;
       this.stats.committedRows += rows.length;
       const ids = attempt.ids;
@@ -482,6 +607,22 @@ class StoreCore {
 
   private reportFailures(failed: Array<{ row: QueuedRow; index: number; error: Error }>, batchSize: number): void {
     this.stats.failedRows += failed.length;
+    // A storage failure (not the row's own): remember it for health, and tell the client to retry (503).
+    const first = failed[0]?.error;
+    const code = sqliteCode(first);
+    const problem = storageProblem(code);
+    if (problem !== null && !(first instanceof StorageUnavailableError)) {
+      if (this.writeFault === null || this.writeFault.code !== code) {
+        this.writeFault = { kind: 'write-failed', message: `writes are failing: ${problem}`, since: Date.now(), ...(code ? { code } : {}) };
+      }
+      if (code === 'SQLITE_READONLY') this.readOnlyConnection = true;
+      this.announce();
+    }
+    const unavailable = (e: Error): StorageUnavailableError | null => {
+      if (e instanceof StorageUnavailableError) return e;
+      const p = storageProblem(sqliteCode(e));
+      return p === null ? null : new StorageUnavailableError(`storage unavailable: ${p}; nothing was stored, retry later`, sqliteCode(e) ?? 'storage', e);
+    };
     const describe = (f: { row: QueuedRow; index: number; error: Error }): FailedRow => ({
       table: f.row.table,
       index: f.index,
@@ -493,7 +634,12 @@ class StoreCore {
     const byOwner = new Map<LightingStore, FailedRow[]>();
     for (const f of failed) {
       if (f.row.reject) {
-        f.row.reject(new FlushError(`row ${f.index} of the batch (${f.row.table}) was not stored: ${f.error.message}`, [describe(f)], f.error));
+        const u = unavailable(f.error);
+        f.row.reject(
+          u !== null
+            ? new StorageFlushError(u, [describe(f)])
+            : new FlushError(`row ${f.index} of the batch (${f.row.table}) was not stored: ${f.error.message}`, [describe(f)], f.error),
+        );
       } else {
         const list = byOwner.get(f.row.owner) ?? [];
         list.push(describe(f));
@@ -505,9 +651,172 @@ class StoreCore {
     }
   }
 
+  /** The error refused writes get now (file gone, replaced, read-only), else null. */
+  refusal(): StorageUnavailableError | null {
+    const f = this.fileFault;
+    if (f === null || !refusesWrites(f.kind)) return null;
+    return new StorageUnavailableError(`storage unavailable: ${f.message}; retry later`, f.kind);
+  }
+
+  /** The most serious fault in force, or null. */
+  fault(): StorageFault | null {
+    const all = [this.fileFault, this.writeFault, this.spaceFault].filter((f): f is StorageFault => f !== null);
+    all.sort((a, b) => FAULT_ORDER.indexOf(a.kind) - FAULT_ORDER.indexOf(b.kind));
+    return all[0] ?? null;
+  }
+
+  /** Tells the handles when the fault in force changed (kind or message). */
+  announce(): void {
+    const now = this.fault();
+    const before = this.announced;
+    if (now?.kind === before?.kind && now?.message === before?.message) return;
+    this.announced = now;
+    for (const h of this.handles) h.emit('storage', now, before);
+  }
+
+  /**
+   * The monitor's round: file identity and mode, free space; recovers a
+   * deleted file from the open connection, adopts a replaced one, reopens a
+   * read-only connection once the file is writable, and keeps the WAL small.
+   * Never throws; one round at a time.
+   */
+  check(): Promise<void> {
+    if (this.checking !== null) return this.checking;
+    this.checking = (async () => {
+      if (this.closed || this.key === ':memory:') return;
+      const now = Date.now();
+      const file = await checkFile(this.key, this.identity, now);
+      if (file === null) this.walIdentity = await fileIdentity(`${this.key}-wal`);
+      this.fileFault = file === null ? null : this.fileFault?.kind === file.kind ? this.fileFault : file;
+      this.space = await freeSpace(path.dirname(this.key), this.options.minFreeBytes);
+      if (this.space !== null && this.space.freeBytes < this.space.thresholdBytes) {
+        const message = `low disk space: ${formatBytes(this.space.freeBytes)} free (threshold ${formatBytes(this.space.thresholdBytes)})`;
+        this.spaceFault = { kind: 'low-space', message, since: this.spaceFault?.since ?? now };
+      } else {
+        this.spaceFault = null;
+        // The disk had been full and space is back: writes will work again.
+        if (this.writeFault?.code === 'SQLITE_FULL' && this.space !== null) this.writeFault = null;
+      }
+      this.announce();
+      if (this.closed) return;
+      try {
+        if (this.fileFault?.kind === 'file-gone') await this.recover('gone');
+        else if (this.fileFault?.kind === 'file-replaced') await this.recover('replaced');
+        else if (this.fileFault === null && this.readOnlyConnection) await this.recover('writable');
+      } catch (err) {
+        this.recoveryError = maskSecrets((err as Error).message);
+      }
+      const due = Date.now() - this.lastCheckpointAt > 60_000;
+      if (!this.closed && (due || this.writeFault !== null || this.spaceFault !== null)) {
+        this.lastCheckpointAt = Date.now();
+        // Give the WAL's space back (needs no reader in the middle of a read; harmless if it cannot).
+        await this.lock.run(() => this.db.run('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => undefined);
+      }
+      this.announce();
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.checking = null;
+      });
+    return this.checking;
+  }
+
+  /** Why the last recovery attempt failed (kept for health), else null. */
+  recoveryError: string | null = null;
+
+  /**
+   * Swaps the connection, under the lock:
+   * - 'gone': the open (unlinked) database is copied with VACUUM INTO to a
+   *   new file at the path, so every committed row survives, then opened;
+   * - 'replaced': the open database is saved next to the path as
+   *   `<file>.orphaned-<time>` (nothing committed is lost), then the new file
+   *   at the path is opened (and migrated);
+   * - 'writable': the read-only connection is reopened read-write.
+   * Emits 'recovered' on the handles with what was done.
+   */
+  async recover(why: 'gone' | 'replaced' | 'writable'): Promise<void> {
+    const detail = await this.lock.run(async () => {
+      if (this.closed) return null;
+      const dir = path.dirname(this.key);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      let saved: string | null = null;
+      if (why === 'gone') {
+        if (!fs.existsSync(dir)) return null; // wait for the folder to be back
+        const tmp = path.join(dir, `.${path.basename(this.key)}.recovering-${process.pid}-${stamp}`);
+        try {
+          await this.db.run('VACUUM INTO ?', [tmp]);
+        } catch (err) {
+          fs.rmSync(tmp, { force: true });
+          throw err;
+        }
+        await this.disconnect();
+        await this.dropOwnWal();
+        if (fs.existsSync(this.key)) {
+          // Someone put a file back meanwhile: keep theirs, keep ours beside it.
+          saved = `${this.key}.orphaned-${stamp}`;
+          fs.renameSync(tmp, saved);
+        } else fs.renameSync(tmp, this.key);
+      } else if (why === 'replaced') {
+        saved = `${this.key}.orphaned-${stamp}`;
+        await this.db.run('VACUUM INTO ?', [saved]);
+        await this.disconnect();
+        await this.dropOwnWal();
+      } else {
+        await this.disconnect();
+      }
+      const { db, stmts, version } = await StoreCore.connect(this.key, this.options, this.migrations);
+      this.db = db;
+      this.stmts = stmts;
+      this.schemaVersion = version;
+      this.identity = await fileIdentity(this.key);
+      this.walIdentity = await fileIdentity(`${this.key}-wal`);
+      this.readOnlyConnection = false;
+      this.recoveryError = null;
+      return { why, saved };
+    });
+    if (detail === null) return;
+    const file = await checkFile(this.key, this.identity);
+    this.fileFault = file;
+    if (file?.kind === 'read-only') this.readOnlyConnection = true;
+    if (file === null && this.writeFault?.code === 'SQLITE_READONLY') this.writeFault = null;
+    this.announce();
+    for (const h of this.handles) h.emit('recovered', detail);
+  }
+
+  /**
+   * Removes the `-wal`/`-shm` the closed connection left at the path. SQLite
+   * does not checkpoint a moved or deleted file on close, so its WAL stays;
+   * opened with another main file it would be replayed into it. Only a WAL
+   * with the identity seen while the old file was in place is removed (its
+   * rows are in the VACUUM INTO copy); one that came with the new file stays.
+   */
+  private async dropOwnWal(): Promise<void> {
+    const wal = `${this.key}-wal`;
+    const now = await fileIdentity(wal);
+    const ours = now === null || (this.walIdentity !== null && now.dev === this.walIdentity.dev && now.ino === this.walIdentity.ino);
+    if (!ours) return;
+    fs.rmSync(wal, { force: true });
+    fs.rmSync(`${this.key}-shm`, { force: true });
+  }
+
+  /** Finalizes the statements and closes the connection (caller holds the lock). */
+  private async disconnect(): Promise<void> {
+    for (const stmt of this.stmts.values()) await stmt.finalize();
+    this.stmts = new Map();
+    await this.db.close();
+  }
+
   async shutdown(): Promise<void> {
     await this.flush();
+    // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
+    if (this.key !== ':memory:' && this.monitor !== null) {
+      await this.checking;
+      await this.check();
+    }
     this.closed = true;
+    if (this.monitor !== null) clearInterval(this.monitor);
+    this.monitor = null;
+    await this.checking;
     this.clearTimer();
     await this.lock.run(async () => {
       for (const stmt of this.stmts.values()) await stmt.finalize();
@@ -552,6 +861,7 @@ export class LightingStore extends EventEmitter {
   private constructor(core: StoreCore) {
     super();
     this.#core = core;
+    core.handles.add(this);
   }
 
   /**
@@ -571,6 +881,8 @@ export class LightingStore extends EventEmitter {
       commitDelayMs: clampInt('commitDelayMs', options.commitDelayMs, 2, 0, 10_000),
       maxQueueRows: clampInt('maxQueueRows', options.maxQueueRows, 100_000, 1, 100_000_000),
       synchronous: options.synchronous ?? 'NORMAL',
+      monitorIntervalMs: clampInt('monitorIntervalMs', options.monitorIntervalMs, 2000, 0, 3_600_000),
+      minFreeBytes: clampInt('minFreeBytes', options.minFreeBytes, 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     };
     if (effective.synchronous !== 'NORMAL' && effective.synchronous !== 'FULL') {
       throw new RangeError(`synchronous must be 'NORMAL' or 'FULL', got ${String(effective.synchronous)}`);
@@ -629,6 +941,30 @@ export class LightingStore extends EventEmitter {
   }
 
   /**
+   * The storage fault in force (file deleted or replaced, read-only, writes
+   * failing, low space), or null. Changes are emitted as 'storage' events
+   * (fault or null, previous); a recovered file as 'recovered'.
+   */
+  get storageFault(): StorageFault | null {
+    return this.#core.fault();
+  }
+
+  /** true when opening created the database file (there was none at the path). */
+  get createdFile(): boolean {
+    return this.#core.createdFile;
+  }
+
+  /** The error a write gets now without being tried (file deleted, replaced or read-only), else null. */
+  writeRefusal(): StorageUnavailableError | null {
+    return this.#core.refusal();
+  }
+
+  /** Runs the storage monitor's checks now (they also run every monitorIntervalMs). */
+  checkStorage(): Promise<void> {
+    return this.#core.check();
+  }
+
+  /**
    * Validates `row` (throws nothing: a bad row gives a rejected promise with
    * RowValidationError, and nothing is queued), queues it, and resolves when
    * queued or, with waitForCommit, after its transaction committed. With
@@ -639,6 +975,8 @@ export class LightingStore extends EventEmitter {
     if (this.#closed || this.#core.closed) return Promise.reject(new StoreClosedError('the lighting store is closed'));
     if (!isTableName(table)) return Promise.reject(new RangeError(`unknown table ${JSON.stringify(String(table))}`));
     const core = this.#core;
+    const refused = core.refusal();
+    if (refused !== null) return Promise.reject(refused);
     if (core.queue.length >= core.options.maxQueueRows) {
       return Promise.reject(
         new QueueFullError(`write queue full (${core.options.maxQueueRows} rows): the database is not keeping up; row not stored`),
@@ -1028,7 +1366,14 @@ export class LightingStore extends EventEmitter {
   /** SELECT 1 (and PRAGMA quick_check when asked). Never rejects. */
   async healthCheck(options: { quickCheck?: boolean } = {}): Promise<HealthReport> {
     const t0 = performance.now();
-    const base = { schemaVersion: this.#core.schemaVersion, queuedRows: this.#core.queue.length };
+    const core = this.#core;
+    const fault = core.fault();
+    const base = {
+      schemaVersion: core.schemaVersion,
+      queuedRows: core.queue.length,
+      ...(fault !== null ? { fault: { ...fault } } : {}),
+      ...(core.space !== null ? { space: { ...core.space } } : {}),
+    };
     try {
       const result = await this.#read(async (db) => {
         await db.get('SELECT 1');
@@ -1041,8 +1386,8 @@ export class LightingStore extends EventEmitter {
         return { mode: mode?.journal_mode ?? 'unknown', quick };
       });
       const report: HealthReport = {
-        ok: result.quick === undefined || result.quick === 'ok',
-        database: 'ok',
+        ok: fault === null && (result.quick === undefined || result.quick === 'ok'),
+        database: fault === null ? 'ok' : fault.message,
         latencyMs: performance.now() - t0,
         journalMode: result.mode,
         ...base,
@@ -1052,7 +1397,7 @@ export class LightingStore extends EventEmitter {
     } catch (err) {
       return {
         ok: false,
-        database: (err as Error).message,
+        database: fault?.message ?? maskSecrets((err as Error).message),
         latencyMs: performance.now() - t0,
         journalMode: 'unknown',
         ...base,
@@ -1068,6 +1413,7 @@ export class LightingStore extends EventEmitter {
     if (this.#closing !== null) return this.#closing;
     this.#closed = true;
     const core = this.#core;
+    core.handles.delete(this);
     this.#closing = (async () => {
       await core.flush();
       if (core.key === ':memory:') {
@@ -1092,6 +1438,8 @@ export class LightingStore extends EventEmitter {
   }
 
   override on(event: 'flushError', listener: (err: FlushError) => void): this;
+  override on(event: 'storage', listener: (fault: StorageFault | null, before: StorageFault | null) => void): this;
+  override on(event: 'recovered', listener: (report: RecoveryReport) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);

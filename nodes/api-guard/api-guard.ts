@@ -5,17 +5,23 @@
  * output 1: the validated message for the next nodes, output 2: a ready
  * rejection (statusCode, headers, payload {detail}) for an `http response`.
  * One structured JSON log line per HTTP request (never the body or headers:
- * for `profile` the body is an encrypted personal profile).
+ * for `profile` the body is an encrypted personal profile), written when the
+ * answer has been sent, with the status actually sent and the request id:
+ * info below 400, warn for 4xx, error for 5xx (with the answer's detail).
+ * Registering this module installs the API's front door on RED.httpNode
+ * (JSON answers for bad bodies and for requests while the flows are stopped).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { acquireSharedLimiter, alwaysRequiresAdmin, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
-import { resolveAdminToken } from '../../lib/http/admin-auth';
+import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from '../../lib/http/admin-auth';
 import { createLogger, type Logger } from '../../lib/http/log';
 import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
 import { findZones } from '../shared/zones';
+import { answerOf, requestIdOf } from '../../lib/http/front-door';
+import { frontDoor } from '../shared/front-door';
 
 interface Credentials {
   adminToken?: string;
@@ -62,7 +68,21 @@ function readSettings(read: SettingsReader): ApiGuardSettings {
   };
 }
 
+/** The Node.js response under http-in's msg.res wrapper. */
+interface RawRes {
+  statusCode: number;
+  writableFinished?: boolean;
+  once(event: 'finish' | 'close', fn: () => void): void;
+}
+
+function rawResponse(res: unknown): RawRes | null {
+  const raw = typeof res === 'object' && res !== null ? (res as { _res?: unknown })._res : undefined;
+  return typeof raw === 'object' && raw !== null && typeof (raw as RawRes).once === 'function' ? (raw as RawRes) : null;
+}
+
 export = function (RED: NodeAPI): void {
+  const door = frontDoor(RED);
+
   function ApiGuardNode(this: Node<Credentials>, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`api-guard.${key}`, subs);
@@ -70,12 +90,15 @@ export = function (RED: NodeAPI): void {
     const shared: SharedLimiter | null = s.rateLimit > 0 ? acquireSharedLimiter(s.rateLimit) : null;
     const zones = findZones(RED, config.zones);
     const credential = typeof this.credentials?.adminToken === 'string' ? this.credentials.adminToken : '';
+    const configuredToken = s.requireAdmin ? resolveAdminToken(credential) : null;
+    /** A token is set but too short (refused): say so, not "none is configured". */
+    const tokenTooShort = configuredToken !== null && configuredToken.length < MIN_ADMIN_TOKEN_LENGTH;
     const guard = new ApiGuard({
       operation: s.operation,
       limiter: shared?.limiter ?? null,
       trustProxy: s.trustProxy,
       requireAdmin: s.requireAdmin,
-      adminToken: s.requireAdmin ? resolveAdminToken(credential) : null,
+      adminToken: configuredToken,
       overrideMinutes: s.overrideMinutes,
       ...(s.defaultZone !== '' ? { defaultZone: s.defaultZone } : {}),
       ...(zones ? { zones: zones.map } : {}),
@@ -83,7 +106,7 @@ export = function (RED: NodeAPI): void {
     const log: Logger | null = s.logRequests ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } }) : null;
 
     const adminProblem = guard.adminProblem;
-    if (adminProblem !== null) this.warn(t('errors.noToken'));
+    if (adminProblem !== null) this.warn(tokenTooShort ? t('errors.shortToken', { min: MIN_ADMIN_TOKEN_LENGTH }) : t('errors.noToken'));
     let accepted = 0;
     let rejected = 0;
     let statusTimer: NodeJS.Timeout | null = null;
@@ -92,7 +115,7 @@ export = function (RED: NodeAPI): void {
       statusTimer = null;
       lastStatusAt = Date.now();
       if (adminProblem !== null) {
-        this.status({ fill: 'red', shape: 'ring', text: t('status.noToken', { rejected }) });
+        this.status({ fill: 'red', shape: 'ring', text: t(tokenTooShort ? 'status.shortToken' : 'status.noToken', { rejected }) });
       } else {
         this.status({ fill: 'green', shape: 'dot', text: t('status.counts', { accepted, rejected }) });
       }
@@ -123,17 +146,40 @@ export = function (RED: NodeAPI): void {
         msg.headers = { ...r.headers };
         msg.payload = { ...r.body };
       }
+      const route = (msg.req as { route?: { path?: unknown } } | undefined)?.route?.path;
+      if (door !== null && outcome.method !== null && typeof route === 'string') door.learn(outcome.method, route);
       if (log !== null && outcome.method !== null) {
-        const fields = {
+        const base = {
+          requestId: requestIdOf(msg.req) ?? msg._msgid,
           method: outcome.method,
           path: outcome.path,
           client: outcome.client,
-          outcome: r.ok ? 'accepted' : 'rejected',
-          status: r.ok ? (r.statusCode ?? 200) : r.status,
-          ms: Date.now() - started,
         };
-        if (r.ok) log.info('api request', fields);
-        else log.warn('api request rejected', { ...fields, reason: r.reason });
+        const raw = rawResponse(msg.res);
+        let logged = false;
+        /** One line with the status sent (the guard's own answer, or what the flow answered later). */
+        const write = (status: number | null): void => {
+          if (logged) return;
+          logged = true;
+          const fields: Record<string, unknown> = { ...base, status, ms: Date.now() - started };
+          if (!r.ok) fields.reason = r.reason;
+          const detail = answerOf(raw).detail;
+          if (status === null) {
+            log.warn('api request aborted', { ...fields, outcome: 'aborted' });
+          } else if (status >= 500) {
+            log.error('api request failed', { ...fields, outcome: 'failed', ...(detail !== undefined ? { detail } : {}) });
+          } else if (status >= 400) {
+            log.warn('api request rejected', { ...fields, outcome: 'rejected', ...(detail !== undefined ? { detail } : {}) });
+          } else {
+            log.info('api request', { ...fields, outcome: 'accepted' });
+          }
+        };
+        if (raw === null) write(r.ok ? (r.statusCode ?? 200) : r.status);
+        else if (raw.writableFinished === true) write(raw.statusCode);
+        else {
+          raw.once('finish', () => write(raw.statusCode));
+          raw.once('close', () => write(raw.writableFinished === true ? raw.statusCode : null));
+        }
       }
       scheduleStatus();
       if (r.ok) {

@@ -5,14 +5,24 @@
  * when the first user registers, closed (queued rows flushed) when the last
  * user leaves or when this node closes, before `done`. Connection state is
  * fanned out to the users' status (10-mqtt.js pattern).
+ *
+ * Storage faults (lib/store/storage-fault: file deleted or replaced,
+ * read-only, writes failing, low space) show on the users' status while they
+ * last (red ring, the reason) and are logged once when they begin ([error],
+ * low space [warn]) and once when they end. A deleted or replaced file that
+ * the store recovered is also raised as a `storage` alert.
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
-import { LightingStore } from '../../lib/store/store';
+import { LightingStore, type StorageFault } from '../../lib/store/store';
 import { StoreLease, type LeaseState } from '../../lib/store/lease';
 import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
+import { maskSecrets } from '../../lib/store/mask';
 import { createUserRegistry, type LightingStoreNode } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { fanOutStatus, showOwnerStatus } from '../shared/status';
+import { messageOf } from '../shared/errors';
+import { shortText } from '../shared/status';
+import * as path from 'path';
 
 export = function (RED: NodeAPI): void {
   function LightingStoreConfig(this: LightingStoreNode, config: NodeConfig): void {
@@ -26,8 +36,9 @@ export = function (RED: NodeAPI): void {
       file = resolveStoreLocation({ setting: read.text('path'), userDir, env: process.env }).path;
     } catch (err) {
       if (!(err instanceof UnsupportedDatabaseError)) throw err;
-      this.configError = err;
-      this.error(t('errors.open', { message: err.message }));
+      // The setting or DB_URL may hold a password: only its masked form is ever shown.
+      this.configError = new UnsupportedDatabaseError(maskSecrets(err.message));
+      this.error(t('errors.open', { message: this.configError.message }));
     }
     this.settings = {
       path: file,
@@ -37,9 +48,14 @@ export = function (RED: NodeAPI): void {
     };
 
     let lastLogged = '';
+    /** The storage fault in force on the open store, shown instead of "connected". */
+    let fault: StorageFault | null = null;
     const statusOf = (s: LeaseState): NodeStatus | null => {
       switch (s.state) {
         case 'connected':
+          if (fault !== null) {
+            return { fill: fault.kind === 'low-space' ? 'yellow' : 'red', shape: 'ring', text: shortText(maskSecrets(fault.message)) };
+          }
           return { fill: 'green', shape: 'dot', text: t('status.connected') };
         case 'opening':
           return { fill: 'yellow', shape: 'ring', text: t('status.opening') };
@@ -55,13 +71,46 @@ export = function (RED: NodeAPI): void {
     };
     const lease = new StoreLease<LightingStore>(
       async () => {
-        const store = await LightingStore.open({
-          path: this.settings.path,
-          flushIntervalMs: this.settings.flushIntervalMs,
-          flushMaxRows: this.settings.flushMaxRows,
-          busyTimeoutMs: this.settings.busyTimeoutMs,
+        let store: LightingStore;
+        try {
+          store = await LightingStore.open({
+            path: this.settings.path,
+            flushIntervalMs: this.settings.flushIntervalMs,
+            flushMaxRows: this.settings.flushMaxRows,
+            busyTimeoutMs: this.settings.busyTimeoutMs,
+          });
+        } catch (err) {
+          // The reason names the path, which may come from a mistyped URL holding a password.
+          throw new Error(maskSecrets(messageOf(err)), { cause: err });
+        }
+        store.on('flushError', (err) => this.error(t('errors.write', { message: maskSecrets(err.message) })));
+        const onFault = (now: StorageFault | null, before: StorageFault | null): void => {
+          fault = now;
+          if (now !== null) {
+            const line = t('errors.storage', { message: maskSecrets(now.message) });
+            if (now.kind === 'low-space') this.warn(line);
+            else this.error(line);
+          } else if (before !== null) {
+            this.log(t('log.storageOk', { message: maskSecrets(before.message) }));
+          }
+          fanOut(lease.state);
+        };
+        store.on('storage', onFault);
+        store.on('recovered', (r) => {
+          const message =
+            r.why === 'gone'
+              ? t('alerts.rebuilt')
+              : r.why === 'replaced'
+                ? t('alerts.replaced', { saved: r.saved === null ? '?' : path.basename(r.saved) })
+                : t('alerts.reopened');
+          this.warn(message);
+          if (r.why === 'writable') return;
+          store
+            .raiseAlert({ kind: 'storage', severity: 'critical', message, data: { why: r.why, saved: r.saved === null ? null : path.basename(r.saved) } })
+            .catch((err: unknown) => this.error(t('errors.write', { message: maskSecrets(messageOf(err)) })));
         });
-        store.on('flushError', (err) => this.error(t('errors.write', { message: err.message })));
+        if (store.createdFile) this.log(t('log.created', { file: path.basename(store.path) }));
+        if (store.storageFault !== null) onFault(store.storageFault, null);
         return store;
       },
       (s) => {

@@ -31,6 +31,7 @@ import {
   startedReport,
 } from './gate-io';
 import { messageOf, toError } from '../shared/errors';
+import { refusesWrites, StorageUnavailableError, type StorageFault } from '../../lib/store/storage-fault';
 
 interface OverrideGateNode extends Node, OwnerStatusListener {
   settings: OverrideGateSettings;
@@ -101,10 +102,13 @@ export = function (RED: NodeAPI): void {
       done(new Error(t(`errors.${key}`, { detail })));
     };
 
+    /** The store's storage fault now (null without a store). */
+    let faultOf = (): StorageFault | null => null;
     const ready = (async () => {
       if (this.store) {
         try {
           const store = await storeFromOwner(this.store);
+          faultOf = () => (store as { storageFault?: StorageFault | null } | null)?.storageFault ?? null;
           if (store) repo = new StoreOverrideRepository(store, this.settings.recordDecisions);
           else this.warn(t('errors.noDatabase'));
         } catch (err) {
@@ -123,6 +127,15 @@ export = function (RED: NodeAPI): void {
       });
 
     const onSetpoint = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done, now: number): void => {
+      if (isPlainObject(msg.payload) && msg.payload.source === 'manual') {
+        // A manual setpoint (and its override) the store cannot record now is refused (503), not applied and then forgotten.
+        const f = faultOf();
+        if (f !== null && (refusesWrites(f.kind) || f.kind === 'write-failed')) {
+          view.show({ fill: 'red', shape: 'ring', text: t('status.storeError') }, true);
+          done(new StorageUnavailableError(`storage unavailable: ${f.message}; the manual setpoint was not applied, retry later`, f.kind));
+          return;
+        }
+      }
       const r = gate.submit(msg.payload, now);
       notifyExpired(r.expired);
       if (r.blockedBy === 'invalid') return fail(done, 'invalidSetpoint', r.reason.replace(/^gate:invalid /, ''));

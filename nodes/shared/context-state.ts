@@ -14,7 +14,9 @@
  * async-only store). changed() schedules one context write `delayMs` later,
  * so a burst of decisions costs one write; close() writes what is pending.
  * A deleted node's state is dropped. A store error is reported once through
- * onError and never thrown into the node.
+ * onError (once more after a success) and never thrown into the node; a
+ * failed write (disk full) is retried with backoff (delayMs doubling, at most
+ * RETRY_MAX_MS) until it succeeds, and close() writes it once more.
  */
 import type { Node } from 'node-red';
 import { toError } from './errors';
@@ -25,11 +27,19 @@ interface ContextLike {
   set(key: string, value: unknown, cb?: (err?: Error) => void): void;
 }
 
+/** Longest wait between retries of a failed context write, ms. */
+export const RETRY_MAX_MS = 60_000;
+
 /** State handed from a closed node to its next instance (same id), by `${id}:${key}`. */
 const handover = new Map<string, unknown>();
 
 export class ContextState {
   private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Consecutive failed writes. */
+  private failures = 0;
+  /** The last write failed: the state is not in the store yet. */
+  private unsaved = false;
   private reported = false;
   private closed = false;
 
@@ -96,15 +106,37 @@ export class ContextState {
     this.timer.unref?.();
   }
 
-  /** Writes now (pending or not). */
+  /** Writes now (pending or not); a failure is retried later. */
   write(): void {
+    const failed = (err: unknown): void => {
+      this.unsaved = true;
+      this.failures += 1;
+      this.fail(err);
+      this.scheduleRetry();
+    };
     try {
       this.ctx().set(this.key, this.snapshot(), (err?: Error) => {
-        if (err) this.fail(err);
+        if (err) failed(err);
+        else {
+          this.unsaved = false;
+          this.failures = 0;
+          this.reported = false;
+        }
       });
     } catch (err) {
-      this.fail(err);
+      failed(err);
     }
+  }
+
+  /** The state could not be written: try again later (not after close, which makes its own last attempt). */
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer !== null) return;
+    const wait = Math.min(RETRY_MAX_MS, this.delayMs * 2 ** Math.min(this.failures, 16));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.unsaved && !this.closed) this.write();
+    }, wait);
+    this.retryTimer.unref?.();
   }
 
   /**
@@ -115,8 +147,12 @@ export class ContextState {
   close(removed: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    if (this.timer !== null || this.unsaved) {
+      if (this.timer !== null) clearTimeout(this.timer);
       this.timer = null;
       this.write();
     }

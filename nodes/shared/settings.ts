@@ -4,6 +4,7 @@
  * runtime cannot use falls back to its default and the node says so with a
  * warning (catalogue key `<type>.errors.invalidSetting`), never silently.
  */
+import { maskSecrets } from '../../lib/store/mask';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 
 /** A node's configuration as Node-RED passes it to the constructor. */
@@ -78,7 +79,7 @@ export class SettingsReader {
     this.node.warn(
       this.RED._(`${this.node.type}.errors.invalidSetting`, {
         name,
-        value: String(raw),
+        value: maskSecrets(String(raw)).slice(0, 200),
         fallback: fallback === '' ? '-' : String(fallback),
       }),
     );

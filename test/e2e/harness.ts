@@ -39,6 +39,13 @@ export interface RuntimeOptions {
   userDir?: string;
   /** How long to wait for the runtime to come up. */
   startTimeoutMs?: number;
+  /**
+   * Run Node-RED as this user and group (the test runs as root): the user
+   * directory is handed to them. For faults root would not see, e.g. a
+   * database file it cannot write.
+   */
+  uid?: number;
+  gid?: number;
 }
 
 export interface HttpResult {
@@ -66,6 +73,16 @@ function linkPackage(userDir: string, userModules: string | undefined): void {
   } else {
     fs.mkdirSync(nm, { recursive: true });
     fs.symlinkSync(PROJECT_ROOT, path.join(nm, PACKAGE_NAME), 'dir');
+  }
+}
+
+/** chown -R, without following symbolic links (the linked package stays root's). */
+function chownTree(dir: string, uid: number, gid: number): void {
+  fs.lchownSync(dir, uid, gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else fs.lchownSync(p, uid, gid);
   }
 }
 
@@ -113,11 +130,13 @@ export class NodeRedRuntime {
     const settingsFile = path.join(userDir, 'e2e-settings.js');
     fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     if (opts.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows));
+    if (opts.uid !== undefined) chownTree(userDir, opts.uid, opts.gid ?? opts.uid);
     const version = JSON.parse(fs.readFileSync(path.join(nodeRedDir, 'package.json'), 'utf8')).version as string;
     const proc = spawn(nodeBin, [path.join(nodeRedDir, 'red.js'), '--settings', settingsFile, '--userDir', userDir], {
       cwd: userDir,
       env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     });
     const rt = new NodeRedRuntime(proc, port, userDir, version);
     await rt.waitReady(opts.startTimeoutMs ?? 60000);

@@ -174,6 +174,15 @@ describe('api-guard node', function () {
     assert.equal(latestStatus(g).fill, 'red');
   });
 
+  it('admin with a token shorter than 8 characters: the warning says it is too short, not that none is configured', async () => {
+    const g = await start({ operation: 'admin' }, { adminToken: 'short' });
+    assert.deepEqual(latestStatus(g), { fill: 'red', shape: 'ring', text: 'admin token too short (0 rejected)' });
+    const log = helper.log() as unknown as { WARN: number; args: Array<[{ level: number; msg: unknown }]> };
+    const warnings = log.args.filter(([e]) => e.level === log.WARN).map(([e]) => String(e.msg));
+    assert.ok(warnings.includes(message('api-guard', 'errors.shortToken', { min: 8 })), warnings.join('; '));
+    assert.ok(!warnings.some((w) => /none is configured/.test(w) || w.includes('short ')), warnings.join('; '));
+  });
+
   it('admin with the credential: 401 + WWW-Authenticate for a wrong token, accepted (topic aggregate) with the right one', async () => {
     process.env.ADMIN_TOKEN = 'the-env-token-is-not-used';
     const g = await start({ operation: 'admin' }, { adminToken: TOKEN });

@@ -93,4 +93,30 @@ describe('nodes/shared/context-state', () => {
     assert.deepEqual(errors, ['disk full'], 'reported once');
     cs.close(false);
   });
+
+  it('retries a failed write (disk full) until it succeeds, and writes it again at close', async () => {
+    const store: FakeStore = { values: new Map(), writes: 0, failWith: new Error('ENOSPC: no space left on device') };
+    const errors: string[] = [];
+    let state = 'a';
+    const cs = new ContextState(fakeNode('d', store), 'k', () => state, (e) => errors.push(e.message), 5);
+    cs.changed();
+    for (let i = 0; i < 200 && store.writes < 3; i++) await tick(10);
+    assert.ok(store.writes >= 3, `retried (${store.writes} writes)`);
+    assert.deepEqual(errors, ['ENOSPC: no space left on device'], 'reported once while it lasts');
+    delete store.failWith;
+    for (let i = 0; i < 300 && !store.values.has('k'); i++) await tick(10);
+    assert.equal(store.values.get('k'), 'a', 'written once the disk has room again');
+    const settled = store.writes;
+    await tick(100);
+    assert.equal(store.writes, settled, 'no more retries after the success');
+
+    // Failing again, then the node closes (shutdown): one last write with the latest state.
+    store.failWith = new Error('ENOSPC');
+    state = 'b';
+    cs.write();
+    delete store.failWith;
+    cs.close(true);
+    assert.equal(store.values.get('k'), 'b', 'flushed at close');
+    assert.equal(errors.length, 2, 'the new failure after a success is reported again');
+  });
 });

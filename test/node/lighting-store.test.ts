@@ -188,4 +188,20 @@ describe('lighting-store node', function () {
     await helper.unload();
     assert.equal(await count(file, 'telemetry'), 2);
   });
+  it('shows a storage fault on its users while it lasts (red ring, the reason), logs it once, and goes green by itself', async function () {
+    this.timeout(20000);
+    const sub = path.join(dir, 'data');
+    const file = path.join(sub, 'lights.db');
+    await load([TAB, storeConfig('s1', file), user('u1', 's1'), HELPER]);
+    const u1 = nodeById('u1');
+    await waitFor('connected status', () => lastStatus(u1)?.fill === 'green');
+    fs.rmSync(sub, { recursive: true });
+    await waitFor('fault status', () => lastStatus(u1)?.fill === 'red', 10000);
+    assert.match(String(lastStatus(u1)?.text), /was deleted: writes refused/);
+    const errors = callsOf(nodeById('s1'), 'error').map((c) => String(c[0]));
+    assert.equal(errors.filter((e) => /was deleted/.test(e)).length, 1, errors.join('; '));
+    fs.mkdirSync(sub);
+    await waitFor('green again', () => lastStatus(u1)?.fill === 'green', 10000);
+    assert.ok(fs.existsSync(file), 'the file is back at its path');
+  });
 });

@@ -8,7 +8,7 @@ import {
 } from '../../../lib/http/schemas';
 import { mulberry32, pick, randInt } from '../../helpers/prng';
 
-const NOW = 1_700_000_000_000;
+const NOW = Date.UTC(2024, 2, 9, 12); // after the fixed times below (readings may not be ahead of the clock)
 const now = (): number => NOW;
 
 function expectBad<T>(r: Validated<T>, field: string, label: string): void {
@@ -31,8 +31,8 @@ describe('lib/http request schemas', function () {
     });
 
     it('accepts camelCase, epoch ms, presence as 0/1, a naive ISO time as UTC, and defaults ts to now', () => {
-      const a = validateIngestSensor({ sensorId: 's', zone: 'z', ts: 1234, presence: 1 }, { now });
-      assert.deepEqual(a.ok && a.value, { sensorId: 's', zone: 'z', ts: 1234, presence: true, source: 'http' });
+      const a = validateIngestSensor({ sensorId: 's', zone: 'z', ts: NOW - 1234, presence: 1 }, { now });
+      assert.deepEqual(a.ok && a.value, { sensorId: 's', zone: 'z', ts: NOW - 1234, presence: true, source: 'http' });
       const b = validateIngestSensor({ sensor_id: 's', zone: 'z', timestamp: '2024-03-01T12:00:00.5', lux: 0 }, { now });
       assert.equal(b.ok && b.value.ts, Date.UTC(2024, 2, 1, 12, 0, 0, 500));
       const c = validateIngestSensor({ sensor_id: 's', zone: 'z', lux: 5, extra: 'ignored' }, { now });
@@ -61,6 +61,20 @@ describe('lib/http request schemas', function () {
       expectBad(validateIngestSensor({ ...base, timestamp: -5 }), 'timestamp', 'negative timestamp');
     });
 
+    it('refuses times out of range with 400 and a hint: seconds for milliseconds, more than 60 s ahead of the server clock', () => {
+      const base = { sensor_id: 's', zone: 'z', lux: 10 };
+      const secs = validateIngestSensor({ ...base, ts: Math.floor(NOW / 1000) }, { now });
+      assert.equal(secs.ok, false);
+      assert.match(!secs.ok ? secs.message : '', /looks like seconds since 1970; send epoch milliseconds \(ts \* 1000/);
+      const ahead = validateIngestSensor({ ...base, ts: NOW + 86_400_000 }, { now });
+      assert.equal(!ahead.ok && ahead.status, 400);
+      assert.match(!ahead.ok ? ahead.message : '', /ts is 24 h ahead of the server clock \(at most 60 s allowed\)/);
+      assert.equal(validateIngestSensor({ ...base, ts: NOW + 59_000 }, { now }).ok, true, 'small clock skew is fine');
+      assert.equal(validateIngestSensor({ ...base, ts: '1999-12-31T23:59:59Z' }, { now }).ok, false);
+      const w = validateIngestWeather({ timestamp: Math.floor(NOW / 1000), outdoor_lux: 5 }, { now });
+      assert.match(!w.ok ? w.message : '', /timestamp \d+ looks like seconds/);
+    });
+
     it('never throws on random junk', () => {
       const rng = mulberry32(99);
       const values: unknown[] = [null, undefined, 0, -1, 1e300, NaN, '', 'x', true, [], {}, [1], { a: 1 }, '2024-13-45T99:99:99'];
@@ -77,9 +91,9 @@ describe('lib/http request schemas', function () {
 
   describe('POST /ingest/weather', function () {
     it('maps snake_case and aliases to the weather update', () => {
-      const r = validateIngestWeather({ ts: 5000, temperature_c: 21.5, cloud_cover: 40, solar_radiation_wm2: 300, outdoor_lux: 20000 }, { now });
+      const r = validateIngestWeather({ ts: NOW - 5000, temperature_c: 21.5, cloud_cover: 40, solar_radiation_wm2: 300, outdoor_lux: 20000 }, { now });
       assert.deepEqual(r.ok && r.value, {
-        ts: 5000,
+        ts: NOW - 5000,
         zone: null,
         source: 'http',
         temperatureC: 21.5,
@@ -93,7 +107,7 @@ describe('lib/http request schemas', function () {
 
     it('each bad class gives 400 naming the field', () => {
       expectBad(validateIngestWeather(null), 'body', 'null body');
-      expectBad(validateIngestWeather({ ts: 1 }), 'temperature_c', 'no measurement');
+      expectBad(validateIngestWeather({ ts: Date.now() - 1000 }), 'temperature_c', 'no measurement');
       expectBad(validateIngestWeather({ temperature_c: 150 }), 'temperature_c', 'too hot');
       expectBad(validateIngestWeather({ cloud_cover: 101 }), 'cloud_cover', 'cloud cover > 100');
       expectBad(validateIngestWeather({ cloud_cover_pct: 10, cloudCoverPct: 20 }), 'cloudCoverPct', 'conflicting spellings');

@@ -1,0 +1,376 @@
+/**
+ * The front door of the package's HTTP API: one middleware in front of every
+ * route of Node-RED's HTTP node app (RED.httpNode) and, first of all, in
+ * front of the editor's app (RED.httpAdmin, which parses every JSON body of
+ * its root with body-parser when both share "/"), acting only on the API's
+ * paths (the main flow's, plus any path an api-guard has served). It makes
+ * every answer of the API a JSON {"detail"} that an operator and a client
+ * can trust:
+ *
+ * - the body is read and parsed here, with the same size limit as Node-RED's
+ *   own parsers (settings.apiMaxLength, default 5 MB): malformed JSON (a
+ *   NaN, a cut body) is 400, a body over the limit 413 naming the limit,
+ *   never body-parser's HTML page with a stack trace and absolute paths.
+ *   The parsed body is left on req.body with req._body set, so Node-RED's
+ *   parsers skip it;
+ * - a request to an API path while no route serves it (flows starting,
+ *   stopping, being deployed) is 503 with Retry-After, not 404 HTML
+ *   "Cannot POST"; requests in flight when the flows stop get 503 too;
+ * - every request gets an id (X-Request-Id, taken from the client when it
+ *   is a short token, else generated) echoed in the answer;
+ * - 5xx answers of the API never carry an absolute path (the file name is
+ *   kept), and res.sendStatus() answers JSON;
+ * - what was sent (status and detail) is kept on the response
+ *   (answerOf(res)) for the one request log line (api-guard logs it when
+ *   the response has finished); the requests answered here are logged here.
+ *
+ * Plain Node http types (Express adds what is used: req.path, res.status()).
+ */
+import { randomUUID } from 'crypto';
+import type { IncomingMessage, ServerResponse } from 'http';
+import { maskSecrets } from '../store/mask';
+
+/** The main flow's API routes (flows/smart-lighting.json), as Express paths. */
+export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
+  ['POST', '/ingest/sensor'],
+  ['POST', '/ingest/weather'],
+  ['POST', '/predict'],
+  ['POST', '/control'],
+  ['GET', '/telemetry'],
+  ['GET', '/telemetry/energy'],
+  ['GET', '/healthz'],
+  ['GET', '/alerts'],
+  ['POST', '/alerts/:id/resolve'],
+  ['POST', '/admin/aggregate-now'],
+  ['POST', '/admin/profile'],
+];
+
+/** Seconds a client waits before retrying while the API is not running. */
+export const NOT_RUNNING_RETRY_S = 2;
+
+export type Req = IncomingMessage & {
+  path?: string;
+  originalUrl?: string;
+  body?: unknown;
+  _body?: boolean;
+  route?: { path?: unknown };
+  [REQUEST_ID]?: string;
+};
+export type Res = ServerResponse & {
+  status?: (code: number) => Res;
+  send?: (body?: unknown) => Res;
+  sendStatus?: (code: number) => Res;
+  [ANSWER]?: Answer;
+};
+type Next = (err?: unknown) => void;
+
+const REQUEST_ID = Symbol.for('smart-lighting-dali.requestId');
+const ANSWER = Symbol.for('smart-lighting-dali.answer');
+
+/** What was sent: status (also on res.statusCode) and the {"detail"} when there was one. */
+export interface Answer {
+  detail?: string;
+}
+
+/** The request id given to `req` by the front door (undefined if it did not see the request). */
+export function requestIdOf(req: unknown): string | undefined {
+  return typeof req === 'object' && req !== null ? (req as Req)[REQUEST_ID] : undefined;
+}
+
+/** The detail of the answer sent on `res`, when it had one. */
+export function answerOf(res: unknown): Answer {
+  return (typeof res === 'object' && res !== null ? (res as Res)[ANSWER] : undefined) ?? {};
+}
+
+/** "5mb", "100kb", 1024 → bytes (Node-RED's apiMaxLength forms); fallback for anything else. */
+export function parseByteLimit(v: unknown, fallback = 5 * 1024 * 1024): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.floor(v);
+  if (typeof v !== 'string') return fallback;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(v);
+  if (!m) return fallback;
+  const unit = ({ b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as Record<string, number>)[(m[2] ?? 'b').toLowerCase()] ?? 1;
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** Absolute paths in a 5xx detail: only the last part is kept ("…/smart-lighting.db"). */
+export function stripPaths(text: string): string {
+  return text.replace(/(^|[\s("'=:,[])(\/(?:[^\s/"'()]+\/)+)([^\s/"'()]*)/g, (_m, pre: string, _dir: string, base: string) => `${pre}…/${base}`);
+}
+
+function toRegExp(route: string): RegExp {
+  const esc = route
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${esc}/?$`, 'i');
+}
+
+interface Route {
+  method: string;
+  path: string;
+  re: RegExp;
+}
+
+/** A request log line writer (lib/http/log Logger.info/warn/error fit). */
+export interface FrontDoorLog {
+  warn(msg: string, fields: Record<string, unknown>): void;
+  error(msg: string, fields: Record<string, unknown>): void;
+}
+
+export interface FrontDoorOptions {
+  /** Largest body read, bytes (Node-RED: settings.apiMaxLength, default 5 MB). */
+  maxBodyBytes: number;
+  /** The text of the limit for the 413 message ("5mb"). */
+  maxBodyText: string;
+  /** true when a route of the HTTP app serves method+path now. */
+  routeServes(method: string, path: string): boolean;
+  /** Where the HTTP node app is mounted (settings.httpNodeRoot), default "/": API paths are taken below it. */
+  mountPath?: string;
+  log?: FrontDoorLog | null;
+}
+
+export class FrontDoor {
+  readonly #routes: Route[] = [];
+  readonly #inFlight = new Map<Res, { method: string; path: string }>();
+  #options: FrontDoorOptions;
+
+  constructor(options: FrontDoorOptions) {
+    this.#options = options;
+    for (const [method, path] of MAIN_FLOW_ROUTES) this.learn(method, path);
+  }
+
+  /** Adds an API route (an api-guard saw a request on it). */
+  learn(method: string, path: string): void {
+    if (typeof method !== 'string' || typeof path !== 'string' || path === '' || path.length > 500) return;
+    const m = method.toUpperCase();
+    if (this.#routes.some((r) => r.method === m && r.path === path)) return;
+    if (this.#routes.length >= 200) return;
+    this.#routes.push({ method: m, path, re: toRegExp(path) });
+  }
+
+  /** true when method+path is one of the API's. */
+  isApi(method: string, path: string): boolean {
+    const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+    return this.#routes.some((r) => r.method === m && r.re.test(path));
+  }
+
+  /** Flows stopped: every API request still waiting whose route is gone gets 503. */
+  flowsStopped(): void {
+    for (const [res, { method, path }] of [...this.#inFlight]) {
+      if (!res.headersSent && !res.writableEnded && !this.#options.routeServes(method, path)) {
+        this.#answer(res, 503, 'the API stopped while handling this request (flows stopping or being deployed); retry shortly', {
+          'Retry-After': String(NOT_RUNNING_RETRY_S),
+        });
+      }
+    }
+  }
+
+  /** The middleware (req, res, next). */
+  readonly handle = (req: Req, res: Res, next: Next): void => {
+    if (req[REQUEST_ID] !== undefined) {
+      next(); // already seen (installed in front of the editor's app and the HTTP node app)
+      return;
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.originalUrl ?? req.url ?? '/', 'http://x').pathname);
+    } catch {
+      next();
+      return;
+    }
+    const mount = (this.#options.mountPath ?? '/').replace(/\/+$/, '');
+    if (mount !== '') {
+      if (path !== mount && !path.startsWith(`${mount}/`)) {
+        next();
+        return;
+      }
+      path = path.slice(mount.length) || '/';
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (!this.isApi(method, path)) {
+      next();
+      return;
+    }
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    req[REQUEST_ID] = id;
+    if (!res.headersSent) res.setHeader('X-Request-Id', id);
+    this.#wrap(res);
+    this.#inFlight.set(res, { method, path });
+    const forget = (): void => {
+      this.#inFlight.delete(res);
+    };
+    res.once('finish', forget);
+    res.once('close', forget);
+    const started = Date.now();
+    const refuse = (status: number, detail: string, reason: string, headers: Record<string, string> = {}): void => {
+      this.#answer(res, status, detail, headers);
+      this.#options.log?.[status >= 500 ? 'error' : 'warn']('api request rejected', {
+        requestId: id,
+        method,
+        path,
+        outcome: 'rejected',
+        status,
+        reason,
+        ms: Date.now() - started,
+      });
+    };
+    if (!this.#options.routeServes(method, path)) {
+      // Drain the body so the client reads the answer instead of a reset.
+      req.resume();
+      refuse(503, 'the API is not running right now (flows starting, stopping or being deployed); retry shortly', 'not-running', {
+        'Retry-After': String(NOT_RUNNING_RETRY_S),
+      });
+      return;
+    }
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS' || req._body === true) {
+      next();
+      return;
+    }
+    const type = String(req.headers['content-type'] ?? '').toLowerCase();
+    const kind = /^application\/([\w.+-]*\+)?json\b/.test(type)
+      ? 'json'
+      : type.startsWith('application/x-www-form-urlencoded')
+        ? 'form'
+        : type.startsWith('text/') || type === ''
+          ? 'text'
+          : null;
+    if (kind === null) {
+      next(); // multipart and binary bodies: Node-RED's own parsers (the API's validation refuses them)
+      return;
+    }
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      req.resume();
+      refuse(415, `unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}: send the body uncompressed`, 'content-encoding');
+      return;
+    }
+    const limit = this.#options.maxBodyBytes;
+    const tooLarge = (): void =>
+      refuse(413, `request body too large: at most ${this.#options.maxBodyText} (${limit} bytes) is accepted`, 'too-large', { Connection: 'close' });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      tooLarge();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      if (!over) {
+        over = true;
+        if (!res.headersSent) refuse(400, 'the request body could not be read', 'aborted');
+      }
+    });
+    req.on('end', () => {
+      if (over) return;
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      if (kind === 'json') {
+        if (text.trim() === '') {
+          req.body = {};
+        } else {
+          try {
+            req.body = JSON.parse(text) as unknown;
+          } catch (err) {
+            const why = err instanceof SyntaxError ? err.message.replace(/^JSON\.parse: /, '') : 'malformed';
+            refuse(400, `malformed JSON body: ${why.slice(0, 120)}`, 'malformed-json');
+            return;
+          }
+        }
+      } else if (kind === 'form') {
+        const out: Record<string, string> = Object.create(null) as Record<string, string>;
+        for (const [k, v] of new URLSearchParams(text)) if (k !== '__proto__') out[k] = v;
+        req.body = { ...out };
+      } else {
+        req.body = text;
+      }
+      req._body = true;
+      next();
+    });
+  };
+
+  #answer(res: Res, status: number, detail: string, headers: Record<string, string> = {}): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const body = JSON.stringify({ detail });
+    res.statusCode = status;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res[ANSWER] = { detail };
+    res.end(body);
+  }
+
+  /** res.send records the detail (paths stripped from 5xx); res.sendStatus answers JSON. */
+  #wrap(res: Res): void {
+    const send = res.send;
+    if (typeof send === 'function') {
+      res.send = function (this: Res, body?: unknown): Res {
+        try {
+          let obj: unknown = body;
+          if (typeof body === 'string' && body.length < 65536 && body.startsWith('{')) obj = JSON.parse(body) as unknown;
+          if (typeof obj === 'object' && obj !== null && !Buffer.isBuffer(obj) && typeof (obj as { detail?: unknown }).detail === 'string') {
+            let detail = maskSecrets((obj as { detail: string }).detail);
+            if (res.statusCode >= 500) detail = stripPaths(detail);
+            res[ANSWER] = { detail };
+            if (detail !== (obj as { detail: string }).detail) {
+              const fixed = { ...(obj as Record<string, unknown>), detail };
+              body = typeof body === 'string' ? JSON.stringify(fixed) : fixed;
+            }
+          }
+        } catch {
+          // not JSON: sent as it is
+        }
+        return send.call(this, body);
+      };
+    }
+    if (typeof res.sendStatus === 'function') {
+      res.sendStatus = function (this: Res, code: number): Res {
+        const detail = code >= 500 ? 'internal error: see the Node-RED log' : `HTTP ${code}`;
+        this.statusCode = code;
+        this.setHeader('Content-Type', 'application/json; charset=utf-8');
+        this[ANSWER] = { detail };
+        this.end(JSON.stringify({ detail }));
+        return this;
+      };
+    }
+  }
+}
+
+/**
+ * true when an Express router stack has a route serving method+path (Express
+ * 4: app._router.stack; Express 5: app.router.stack). Unknown shapes count
+ * as served (the front door then never answers 503 by mistake).
+ */
+export function expressServes(app: unknown, method: string, path: string): boolean {
+  const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] } } | null;
+  const stack = a?._router?.stack ?? a?.router?.stack;
+  if (!Array.isArray(stack)) return true;
+  const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
+  for (const layer of stack) {
+    const l = layer as { route?: { methods?: Record<string, boolean> }; match?: (p: string) => boolean };
+    if (l?.route === undefined || typeof l.match !== 'function') continue;
+    const methods = l.route.methods ?? {};
+    if (!methods[m] && !methods._all) continue;
+    try {
+      if (l.match(path)) return true;
+    } catch {
+      // a layer that cannot match this path
+    }
+  }
+  return false;
+}
