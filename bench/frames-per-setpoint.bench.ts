@@ -15,6 +15,12 @@
  * intensity and cct). Run once with automatic activation unknown and once
  * with it known ON.
  *
+ * Second, fairer baseline (naive-group): the same 7-frame sequence, but sent
+ * once to the group (or broadcast) when the batch is uniform (one level and
+ * one mirek for exactly the members of a group, or for all 16 gear), as any
+ * controller that knows its groups would. Headline: frame_reduction_vs_group,
+ * goal >= 0.5 (the planner sends at most half the frames of that sender).
+ *
  * Run: node dist/bench/frames-per-setpoint.bench.js [batches]
  */
 import { naiveFrames, planSetpoints, planFrames, GearKnowledge, SetpointRequest } from '../lib/dali/sequence';
@@ -61,13 +67,29 @@ function makeBatch(rng: Rng, current: Map<number, { level: number; mirek: number
   return { mix: 'override', reqs };
 }
 
+const REDUCTION_VS_GROUP_GOAL = 0.5;
+
+/** Frames of the naive-group sender for one batch: one 7-frame sequence to the group/broadcast when uniform. */
+function naiveGroupFrames(reqs: SetpointRequest[]): number {
+  const perGear = (): number => reqs.reduce((n, r) => n + naiveFrames(r).length, 0);
+  const first = reqs[0] as SetpointRequest;
+  if (!reqs.every((r) => r.address.kind === 'short' && r.level === first.level && r.mirek === first.mirek)) return perGear();
+  const addresses = new Set(reqs.map((r) => (r.address.kind === 'short' ? r.address.address : -1)));
+  const same = (members: number[]): boolean => members.length === addresses.size && members.every((a) => addresses.has(a));
+  const one = (address: SetpointRequest['address']): number => naiveFrames({ address, level: first.level, mirek: first.mirek }).length;
+  if (same(ALL)) return one({ kind: 'broadcast' });
+  for (const [group, members] of GROUPS) if (same(members)) return one({ kind: 'group', group });
+  return perGear();
+}
+
 function run(autoActivation: boolean | undefined): void {
   const rng = mulberry32(62386);
   const current = new Map<number, { level: number; mirek: number }>();
-  const per: Record<string, { setpoints: number; frames: number; naive: number }> = {};
+  const per: Record<string, { setpoints: number; frames: number; naive: number; naiveGroup: number }> = {};
   let setpoints = 0;
   let frames = 0;
   let naive = 0;
+  let naiveGroup = 0;
   for (let b = 0; b < BATCHES; b++) {
     const { mix, reqs } = makeBatch(rng, current);
     if (reqs.length === 0) continue;
@@ -81,15 +103,18 @@ function run(autoActivation: boolean | undefined): void {
     });
     const f = planFrames(steps).length;
     const nf = reqs.reduce((n, r) => n + naiveFrames(r).length, 0);
+    const ngf = naiveGroupFrames(reqs);
     // what the gear now hold (later requests for the same address win)
     for (const r of reqs) if (r.address.kind === 'short') current.set(r.address.address, { level: r.level as number, mirek: r.mirek as number });
     setpoints += reqs.length;
     frames += f;
     naive += nf;
-    const m = (per[mix] ??= { setpoints: 0, frames: 0, naive: 0 });
+    naiveGroup += ngf;
+    const m = (per[mix] ??= { setpoints: 0, frames: 0, naive: 0, naiveGroup: 0 });
     m.setpoints += reqs.length;
     m.frames += f;
     m.naive += nf;
+    m.naiveGroup += ngf;
   }
   const label = autoActivation === true ? 'on' : 'unknown';
   const out = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void => {
@@ -100,9 +125,27 @@ function run(autoActivation: boolean | undefined): void {
   out('frames_per_setpoint', frames / setpoints, 'frames', { setpoints, batches: BATCHES });
   out('frames_per_setpoint_baseline', naive / setpoints, 'frames', { baseline: 'naive 7-frame sequence per setpoint' });
   out('frame_reduction', 1 - frames / naive, 'fraction', { frames, naiveFrames: naive });
-  out('bus_seconds', (frames * MS_PER_FRAME) / 1000, 's', { baselineSeconds: Math.round((naive * MS_PER_FRAME) / 10) / 100, msPerFrame: MS_PER_FRAME });
+  out('frames_per_setpoint_baseline_group', naiveGroup / setpoints, 'frames', {
+    baseline: 'naive 7-frame sequence, once per group or broadcast when the batch is uniform',
+  });
+  const vsGroup = 1 - frames / naiveGroup;
+  out('frame_reduction_vs_group', vsGroup, 'fraction', {
+    frames,
+    naiveGroupFrames: naiveGroup,
+    goal: `>= ${REDUCTION_VS_GROUP_GOAL}`,
+    met: vsGroup >= REDUCTION_VS_GROUP_GOAL,
+  });
+  out('bus_seconds', (frames * MS_PER_FRAME) / 1000, 's', {
+    baselineSeconds: Math.round((naive * MS_PER_FRAME) / 10) / 100,
+    baselineGroupSeconds: Math.round((naiveGroup * MS_PER_FRAME) / 10) / 100,
+    msPerFrame: MS_PER_FRAME,
+  });
   for (const [mix, m] of Object.entries(per)) {
-    out(`frames_per_setpoint_${mix}`, m.frames / m.setpoints, 'frames', { setpoints: m.setpoints, baseline: m.naive / m.setpoints });
+    out(`frames_per_setpoint_${mix}`, m.frames / m.setpoints, 'frames', {
+      setpoints: m.setpoints,
+      baseline: m.naive / m.setpoints,
+      baselineGroup: Math.round((m.naiveGroup / m.setpoints) * 1000) / 1000,
+    });
   }
 }
 

@@ -7,8 +7,19 @@
  * aggregate query per window boundary, GROUP BY zone, through the (ts) index).
  * The re-scan baseline runs on the first `baselineEvents` readings.
  *
+ * Headline = cold runs: the engine's first run in a fresh process, JIT not yet
+ * warmed (what a restarted service sees), since the SQLite baseline is native
+ * code with nothing to warm. engine_events_per_s is the 1M run, the first in
+ * this process; engine_same_events_per_s and speedup_vs_rescan come from a
+ * child process that runs the engine once, cold, on the baseline's readings
+ * (median of BENCH_ROUNDS=3 such processes).
+ * The earlier figures (engine re-run in this process after the 1M run, warm)
+ * stay as engine_same_events_per_s_warm and speedup_vs_rescan_warm.
+ * Goals: engine_events_per_s >= 1 000 000 events/s cold; speedup_vs_rescan >= 2x cold.
+ *
  * Run: node dist/bench/windows.bench.js [events=1000000] [baselineEvents=200000]
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,6 +33,10 @@ const ZONES = 20;
 const WINDOW_MS = 300_000;
 const T0 = 1_760_000_100_000 - (1_760_000_100_000 % WINDOW_MS);
 const STEP_MS = 50;
+const EVENTS_GOAL = 1_000_000;
+const SPEEDUP_GOAL = 2;
+const COLD_CHILD = process.env.WINDOWS_BENCH_COLD_CHILD === '1';
+const COLD_RUNS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ bench: 'windows', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
@@ -85,7 +100,27 @@ async function rescanRun(dir: string, data: Arrival[]): Promise<{ ms: number; wi
   return { ms, windows };
 }
 
+/** The engine's first run in a fresh process on the baseline's readings (prints {ms, windows}). */
+function coldChildRun(): void {
+  const data = generate(EVENTS).slice(0, BASELINE_EVENTS);
+  const r = engineRun(data);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+function coldRunInChild(): { ms: number; windows: number } {
+  const res = spawnSync(process.execPath, [__filename, String(EVENTS), String(BASELINE_EVENTS)], {
+    env: { ...process.env, WINDOWS_BENCH_COLD_CHILD: '1' },
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`cold child run failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim()) as { ms: number; windows: number };
+}
+
 async function main(): Promise<void> {
+  if (COLD_CHILD) {
+    coldChildRun();
+    return;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-windows-'));
   try {
     const data = generate(EVENTS);
@@ -94,11 +129,23 @@ async function main(): Promise<void> {
     const heap0 = process.memoryUsage().heapUsed;
     const e = engineRun(data);
     const heapDelta = process.memoryUsage().heapUsed - heap0;
-    emit('engine_events_per_s', (EVENTS / e.ms) * 1000, 'events/s', { events: EVENTS, windows: e.windows, ms: Math.round(e.ms), zones: ZONES });
+    const perS = (EVENTS / e.ms) * 1000;
+    emit('engine_events_per_s', perS, 'events/s', {
+      events: EVENTS,
+      windows: e.windows,
+      ms: Math.round(e.ms),
+      zones: ZONES,
+      run: 'cold',
+      goal: `>= ${EVENTS_GOAL}`,
+      met: perS >= EVENTS_GOAL,
+    });
     emit('engine_total_ms', e.ms, 'ms', { events: EVENTS });
     emit('engine_heap_delta', heapDelta / 1048576, 'MiB', { note: 'heap after minus before the run, without forced GC' });
     const baseline = data.slice(0, BASELINE_EVENTS);
-    const e2 = engineRun(baseline);
+    const warm = engineRun(baseline);
+    // Median of COLD_RUNS fresh processes: one cold run is noisy on a shared machine.
+    const colds = Array.from({ length: COLD_RUNS }, () => coldRunInChild()).sort((a, b) => a.ms - b.ms);
+    const cold = colds[colds.length >> 1] as { ms: number; windows: number };
     const r = await rescanRun(dir, baseline);
     emit('rescan_baseline_events_per_s', (BASELINE_EVENTS / r.ms) * 1000, 'events/s', {
       events: BASELINE_EVENTS,
@@ -106,8 +153,29 @@ async function main(): Promise<void> {
       ms: Math.round(r.ms),
       note: 'aggregation queries only; inserting the rows is not counted',
     });
-    emit('engine_same_events_per_s', (BASELINE_EVENTS / e2.ms) * 1000, 'events/s', { events: BASELINE_EVENTS, windows: e2.windows });
-    emit('speedup_vs_rescan', r.ms / e2.ms, 'x', { events: BASELINE_EVENTS });
+    if (cold.windows !== r.windows || warm.windows !== r.windows) {
+      process.stderr.write(`warning: window counts differ (engine cold ${cold.windows}, warm ${warm.windows}, rescan ${r.windows})\n`);
+    }
+    emit('engine_same_events_per_s', (BASELINE_EVENTS / cold.ms) * 1000, 'events/s', {
+      events: BASELINE_EVENTS,
+      windows: cold.windows,
+      run: 'cold',
+      coldRunsMs: colds.map((c) => Math.round(c.ms)),
+      note: `first engine run in a fresh process, median of ${COLD_RUNS}`,
+    });
+    emit('speedup_vs_rescan', r.ms / cold.ms, 'x', {
+      events: BASELINE_EVENTS,
+      run: 'cold',
+      goal: `>= ${SPEEDUP_GOAL}x`,
+      met: r.ms / cold.ms >= SPEEDUP_GOAL,
+    });
+    emit('engine_same_events_per_s_warm', (BASELINE_EVENTS / warm.ms) * 1000, 'events/s', {
+      events: BASELINE_EVENTS,
+      windows: warm.windows,
+      run: 'warm',
+      note: 'engine re-run in this process after the 1M run (the figure reported as engine_same_events_per_s before)',
+    });
+    emit('speedup_vs_rescan_warm', r.ms / warm.ms, 'x', { events: BASELINE_EVENTS, run: 'warm' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

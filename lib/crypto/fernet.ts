@@ -31,7 +31,16 @@
  * Every token failure throws {@link InvalidToken}; its message never contains
  * the token, the plaintext or key material.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  randomFillSync,
+  timingSafeEqual,
+} from "node:crypto";
 import { inspect } from "node:util";
 
 /** Largest accepted difference (s) between a token's timestamp in the future and now, when a TTL is given. */
@@ -100,17 +109,31 @@ export interface FernetCipher {
 
 // ---------------------------------------------------------------- base64 ----
 
-const STRICT_B64URL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?$/;
+const PAD = "=".charCodeAt(0);
+const PAD_CHARS = ["", "==", "="] as const; // by byte length % 3
 
 /**
  * Canonical url-safe base64 with padding: alphabet A-Z a-z 0-9 - _, length a
  * multiple of 4, at most two '=' at the end, unused bits zero. Returns null when invalid.
+ *
+ * Implementation (hot path of every decrypt): Node's decoder is lenient, so the
+ * bytes it returns are re-encoded (always canonical) and compared with the text
+ * before its padding. Equality means the text WAS canonical: only alphabet
+ * characters, no '+' '/', no inner '=', zero unused bits. With the length a
+ * multiple of 4 and at most two '=' removed, the padding is exactly right too.
  */
 export function decodeBase64UrlStrict(text: string): Buffer | null {
-  if (!STRICT_B64URL.test(text)) return null;
+  const len = text.length;
+  if ((len & 3) !== 0) return null;
+  let end = len;
+  if (end > 0 && text.charCodeAt(end - 1) === PAD) {
+    end--;
+    if (text.charCodeAt(end - 1) === PAD) end--;
+  }
   const bytes = Buffer.from(text, "base64url");
-  // Reject non-zero unused bits (e.g. "...DB==" for "...DA=="): one token, one spelling.
-  if (bytes.toString("base64url") !== text.replace(/=+$/, "")) return null;
+  const canonical = bytes.toString("base64url");
+  if (canonical.length !== end) return null;
+  if ((end === len ? text : text.slice(0, end)) !== canonical) return null;
   return bytes;
 }
 
@@ -123,8 +146,6 @@ const PY_B64_TABLE: Int8Array = (() => {
   table["_".charCodeAt(0)] = 63;
   return table;
 })();
-
-const PAD = "=".charCodeAt(0);
 
 /**
  * Python's `base64.urlsafe_b64decode` (binascii.a2b_base64, non-strict mode):
@@ -183,7 +204,7 @@ export function decodeBase64UrlPython(input: string | Buffer): Buffer | null {
 
 /** Python's `base64.urlsafe_b64encode`: standard base64 with '-' '_' and '=' padding. */
 export function encodeBase64UrlPadded(bytes: Buffer): string {
-  return bytes.toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+  return bytes.toString("base64url") + PAD_CHARS[bytes.length % 3];
 }
 
 // ------------------------------------------------------------------ time ----
@@ -196,6 +217,26 @@ function requireInteger(value: number, name: string, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer number of seconds${min === 0 ? " >= 0" : ""}`);
   }
+}
+
+// -------------------------------------------------------------------- IV ----
+
+/**
+ * Random IVs come from a pool refilled from the CSPRNG 256 IVs at a time: one
+ * randomBytes(16) call per token costs more than encrypting 64 bytes. Every IV
+ * is still fresh CSPRNG output, used once (IVs are public, part of the token).
+ */
+const IV_POOL = Buffer.alloc(BLOCK * 256);
+let ivPoolOffset = IV_POOL.length;
+
+function writeRandomIv(target: Buffer, offset: number): void {
+  if (ivPoolOffset === IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivPoolOffset = 0;
+  }
+  IV_POOL.copy(target, offset, ivPoolOffset, ivPoolOffset + BLOCK);
+  IV_POOL.fill(0, ivPoolOffset, ivPoolOffset + BLOCK);
+  ivPoolOffset += BLOCK;
 }
 
 // ---------------------------------------------------------------- Fernet ----
@@ -227,7 +268,8 @@ function parseKey(key: string | Buffer): Buffer {
 
 export class Fernet implements FernetCipher {
   readonly #signingKey: Buffer;
-  readonly #encryptionKey: Buffer;
+  /** AES key imported once: createCipheriv with a KeyObject skips the per-token key import. */
+  readonly #encryptionKey: KeyObject;
   readonly #tokenBase64: TokenBase64Mode;
 
   /**
@@ -237,7 +279,7 @@ export class Fernet implements FernetCipher {
   constructor(key: string | Buffer, options: FernetOptions = {}) {
     const raw = parseKey(key);
     this.#signingKey = Buffer.from(raw.subarray(0, 16));
-    this.#encryptionKey = Buffer.from(raw.subarray(16, 32));
+    this.#encryptionKey = createSecretKey(raw.subarray(16, 32));
     raw.fill(0);
     const mode = options.tokenBase64 ?? "strict";
     if (mode !== "strict" && mode !== "python") throw new TypeError('tokenBase64 must be "strict" or "python"');
@@ -305,17 +347,24 @@ export class Fernet implements FernetCipher {
   encryptParts(data: Buffer | Uint8Array | string, timestamp: bigint, iv?: Buffer | Uint8Array): string {
     const plaintext = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     if (!(plaintext instanceof Uint8Array)) throw new TypeError("data must be a Buffer, Uint8Array or string");
-    const ivBytes = iv ?? randomBytes(BLOCK);
-    if (!(ivBytes instanceof Uint8Array) || ivBytes.length !== BLOCK) throw new RangeError("iv must be 16 bytes");
+    if (iv != null && (!(iv instanceof Uint8Array) || iv.length !== BLOCK)) throw new RangeError("iv must be 16 bytes");
     if (timestamp < 0n || timestamp > U64_MAX) throw new RangeError("timestamp out of range");
-    const cipher = createCipheriv("aes-128-cbc", this.#encryptionKey, ivBytes); // PKCS7 padding by default
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    const header = Buffer.alloc(9);
-    header[0] = VERSION;
-    header.writeBigUInt64BE(timestamp, 1);
-    const body = Buffer.concat([header, ivBytes, ciphertext]);
-    const mac = createHmac("sha256", this.#signingKey).update(body).digest();
-    return encodeBase64UrlPadded(Buffer.concat([body, mac]));
+    // One buffer for version ‖ timestamp ‖ IV ‖ ciphertext ‖ HMAC; every byte is written below.
+    const ctLen = (Math.floor(plaintext.length / BLOCK) + 1) * BLOCK; // PKCS7 always adds 1..16 bytes
+    const macAt = HEADER_LEN + ctLen;
+    const token = Buffer.allocUnsafe(macAt + HMAC_LEN);
+    token[0] = VERSION;
+    token.writeBigUInt64BE(timestamp, 1);
+    if (iv == null) writeRandomIv(token, 9);
+    else token.set(iv, 9);
+    const cipher = createCipheriv("aes-128-cbc", this.#encryptionKey, token.subarray(9, HEADER_LEN)); // PKCS7 padding by default
+    const head = cipher.update(plaintext);
+    head.copy(token, HEADER_LEN);
+    const tail = cipher.final();
+    tail.copy(token, HEADER_LEN + head.length);
+    if (head.length + tail.length !== ctLen) throw new Error("unexpected AES-CBC output length");
+    createHmac("sha256", this.#signingKey).update(token.subarray(0, macAt)).digest().copy(token, macAt);
+    return encodeBase64UrlPadded(token);
   }
 
   /** @internal Decode, check version and minimal length; returns the raw token and its timestamp. */
@@ -352,7 +401,9 @@ export class Fernet implements FernetCipher {
     if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) throw new InvalidToken("ciphertext");
     const decipher = createDecipheriv("aes-128-cbc", this.#encryptionKey, iv);
     decipher.setAutoPadding(false);
-    const padded = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    const head = decipher.update(ciphertext);
+    const tail = decipher.final(); // empty: no auto padding, whole blocks
+    const padded = tail.length === 0 ? head : Buffer.concat([head, tail]);
     const padLen = padded[padded.length - 1] as number;
     let bad = padLen === 0 || padLen > BLOCK ? 1 : 0;
     for (let i = 1; i <= BLOCK; i++) {
