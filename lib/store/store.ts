@@ -65,7 +65,10 @@ import {
   type Migration,
   type TableName,
 } from './schema';
-import { Db, sqliteCode, type SqlRow, type SqlValue, type Stmt } from './sqlite';
+import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
+import type { SqlDb as Db, SqlStmt as Stmt } from './engine';
+import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
+import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 
 export interface LightingStoreOptions {
   /** SQLite file (created if missing), or ":memory:" (not shared). */
@@ -84,9 +87,13 @@ export interface LightingStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Migration list (tests); default the package's MIGRATIONS. */
   migrations?: readonly Migration[];
+  /** PostgreSQL (`path` is a postgresql:// URL): most connections of the pool. Default 4. */
+  poolSize?: number;
+  /** PostgreSQL: the password (a credential); else the URL's, else PGPASSWORD. Never shown in `options`. */
+  password?: string;
 }
 
-export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations'>>;
+export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations' | 'password'>>;
 
 export interface InsertOptions {
   /** Resolve only after the row's transaction committed (default false: resolve when queued). */
@@ -252,9 +259,10 @@ class StoreCore {
     this.schemaVersion = version;
   }
 
-  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[], url?: string, password?: string): Promise<StoreCore> {
+    if (url !== undefined) return StoreCore.createPg(key, url, password, options, migrations);
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
-    const db = await Db.open(key);
+    const db = await SqliteDb.open(key);
     try {
       db.setBusyTimeout(options.busyTimeoutMs);
       // auto_vacuum only takes effect before the first table is created.
@@ -284,6 +292,39 @@ class StoreCore {
     }
   }
 
+  /** PostgreSQL: the same schema and queries on a pool (pg.ts); `key` is the URL without its password. */
+  static async createPg(key: string, url: string, password: string | undefined, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+    const db = new PgDb(url, { poolSize: options.poolSize, ...(password !== undefined ? { password } : {}) });
+    try {
+      const report = await migratePg(db, migrations);
+      const core = new StoreCore(key, db, options, new Map(), report.to);
+      db.onState = (down) => core.emitState(down);
+      return core;
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      if (err instanceof SchemaVersionError) throw err;
+      throw new Error(`cannot open the lighting store ${key}: ${db.clean(err).message}`, { cause: err });
+    }
+  }
+
+  /** Open handles (for connection state events). */
+  readonly handles = new Set<LightingStore>();
+  /** PostgreSQL: why the last write could not reach the server (rows stay queued and are retried), else null. */
+  down: string | null = null;
+  retryMs = 250;
+
+  emitState(down: string | null): void {
+    for (const h of this.handles) h.emit('connection', down === null ? { state: 'up' } : { state: 'down', message: down });
+  }
+
+  /** The batch could not reach the server: keep its rows queued (in order) and retry after a backoff. */
+  requeue(batch: QueuedRow[], error: Error): void {
+    this.queue.unshift(...batch);
+    this.stats.queuedRows = this.queue.length;
+    this.down = error.message;
+    this.stats.lastFlushError = `database unreachable, ${this.queue.length} rows kept queued and retried: ${error.message}`;
+  }
+
   enqueue(row: QueuedRow): void {
     this.queue.push(row);
     if (row.resolve !== undefined) this.lastWaiterSeq = row.seq;
@@ -293,6 +334,16 @@ class StoreCore {
 
   schedule(): void {
     if (this.running !== null || this.closed) return;
+    if (this.down !== null && this.queue.length > 0) {
+      if (this.timer === null) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          if (this.running === null && !this.closed) this.start(this.seq);
+        }, this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, 2000);
+      }
+      return;
+    }
     if (this.queue.length >= this.options.flushMaxRows) {
       this.clearTimer();
       this.start(-1);
@@ -339,6 +390,7 @@ class StoreCore {
         const batch = this.queue.splice(0, this.options.flushMaxRows);
         this.stats.queuedRows = this.queue.length;
         await this.lock.run(() => this.writeBatch(batch));
+        if (this.down !== null) break;
       }
     })()
       .catch(() => undefined)
@@ -351,6 +403,7 @@ class StoreCore {
   /** Resolves when every row queued before the call has been written (or failed). */
   async flush(): Promise<void> {
     const target = this.seq;
+    let tried = false;
     for (;;) {
       if (this.running !== null) {
         await this.running;
@@ -358,6 +411,9 @@ class StoreCore {
       }
       const head = this.queue[0];
       if (head === undefined || head.seq > target) return;
+      // Database unreachable (PostgreSQL): one attempt, then say so instead of spinning; the rows stay queued.
+      if (this.down !== null && tried) throw new Error(this.down);
+      tried = true;
       this.clearTimer();
       this.start(target);
     }
@@ -370,6 +426,9 @@ class StoreCore {
    */
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
+    if (db instanceof PgDb) {
+      return pgTryBatch(db, batch, perRow, (t, k) => insertSql(WRITERS[t as TableName], k), (t) => WRITERS[t as TableName].conflict !== undefined);
+    }
     try {
       await db.run('BEGIN IMMEDIATE');
     } catch (err) {
@@ -451,6 +510,14 @@ class StoreCore {
    */
   async writeBatch(batch: QueuedRow[]): Promise<void> {
     let attempt = await this.tryBatch(batch, false);
+    if (!attempt.ok && attempt.rowErrors.size === 0 && this.db instanceof PgDb && isConnectionError(attempt.error)) {
+      this.requeue(batch, attempt.error);
+      return;
+    }
+    if (this.db instanceof PgDb) {
+      this.down = null;
+      this.retryMs = 250;
+    }
     let rows = batch;
     const failed: Array<{ row: QueuedRow; index: number; error: Error }> = [];
     if (!attempt.ok && attempt.rowErrors.size > 0 && attempt.ambiguous) attempt = await this.tryBatch(batch, true);
@@ -506,7 +573,13 @@ class StoreCore {
   }
 
   async shutdown(): Promise<void> {
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (err) {
+      // The database stayed unreachable: the rows still queued were never acknowledged as stored; say so.
+      const left = this.queue.splice(0);
+      this.reportFailures(left.map((row, index) => ({ row, index, error: err as Error })), left.length);
+    }
     this.closed = true;
     this.clearTimer();
     await this.lock.run(async () => {
@@ -552,6 +625,7 @@ export class LightingStore extends EventEmitter {
   private constructor(core: StoreCore) {
     super();
     this.#core = core;
+    core.handles.add(this);
   }
 
   /**
@@ -571,6 +645,7 @@ export class LightingStore extends EventEmitter {
       commitDelayMs: clampInt('commitDelayMs', options.commitDelayMs, 2, 0, 10_000),
       maxQueueRows: clampInt('maxQueueRows', options.maxQueueRows, 100_000, 1, 100_000_000),
       synchronous: options.synchronous ?? 'NORMAL',
+      poolSize: clampInt('poolSize', options.poolSize, 4, 1, 100),
     };
     if (effective.synchronous !== 'NORMAL' && effective.synchronous !== 'FULL') {
       throw new RangeError(`synchronous must be 'NORMAL' or 'FULL', got ${String(effective.synchronous)}`);
@@ -581,11 +656,12 @@ export class LightingStore extends EventEmitter {
       core.refs = 1;
       return new LightingStore(core);
     }
-    const key = resolveKey(options.path);
+    const pgUrl = isPostgresUrl(options.path) ? options.path : undefined;
+    const key = pgUrl !== undefined ? parsePostgresUrl(pgUrl).key : resolveKey(options.path);
     for (let p = closing.get(key); p !== undefined; p = closing.get(key)) await p.catch(() => undefined);
     let entry = registry.get(key);
     if (entry === undefined) {
-      entry = { refs: 0, ready: StoreCore.create(key, { ...effective, path: key }, migrations) };
+      entry = { refs: 0, ready: StoreCore.create(key, { ...effective, path: key }, migrations, pgUrl, options.password) };
       registry.set(key, entry);
     }
     entry.refs += 1;
@@ -611,9 +687,14 @@ export class LightingStore extends EventEmitter {
     return this.#core.id;
   }
 
-  /** Absolute (resolved) database path. */
+  /** Absolute (resolved) database path; for PostgreSQL the URL without its password. */
   get path(): string {
     return this.#core.key;
+  }
+
+  /** 'sqlite' or 'postgres'. */
+  get engine(): 'sqlite' | 'postgres' {
+    return this.#core.db.engine;
   }
 
   get options(): EffectiveStoreOptions {
@@ -1032,6 +1113,7 @@ export class LightingStore extends EventEmitter {
     try {
       const result = await this.#read(async (db) => {
         await db.get('SELECT 1');
+        if (db.engine === 'postgres') return { mode: 'postgresql', quick: options.quickCheck ? 'ok' : undefined };
         const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode');
         let quick: string | undefined;
         if (options.quickCheck) {
@@ -1068,6 +1150,7 @@ export class LightingStore extends EventEmitter {
     if (this.#closing !== null) return this.#closing;
     this.#closed = true;
     const core = this.#core;
+    core.handles.delete(this);
     this.#closing = (async () => {
       await core.flush();
       if (core.key === ':memory:') {
