@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   Db,
@@ -18,6 +17,8 @@ import {
   type Migration,
   type TableName,
 } from '../../../lib/store';
+import { PgDb } from '../../../lib/store/pg';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
 /** Shape of a Fernet token: 0x80 | ts(8) | iv(16) | ciphertext(32) | hmac(32), base64url. */
 function fernetShaped(fill: number): string {
@@ -45,10 +46,31 @@ function decision(ts: number, over: Partial<DecisionRow> = {}): DecisionRow {
   return { ts, zone: 'office-1', source: 'rules', intensity: 60, cct: 4000, reason: 'daylight', applied: true, ...over };
 }
 
-describe('lib/store LightingStore', function () {
-  let dir: string;
-  let n = 0;
-  const file = (): string => path.join(dir, `db-${++n}.sqlite`);
+for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}]`, function () {
+  const target = storeTargets(engine, this);
+  const file = (): string => target.next();
+  /** Tests of SQLite's own mechanics (files, PRAGMAs, triggers in SQLite syntax) run on SQLite only. */
+  const itSqlite = (engine === 'sqlite' ? it : (): void => undefined) as Mocha.TestFunction;
+  const itPg = (engine === 'postgres' ? it : (): void => undefined) as Mocha.TestFunction;
+  /** Another connection to the same database. */
+  const openReader = async (p: string): Promise<{ get: Db['get']; all: Db['all']; close(): Promise<void> }> =>
+    engine === 'sqlite' ? Db.open(p, { readOnly: true }) : new PgDb(p);
+  /** A BEFORE INSERT trigger on `table` raising `message` for rows where `sourceIs` (null: every row). */
+  const poison = (s: LightingStore, table: string, sourceIs: string | null, message: string): Promise<void> =>
+    s.exclusive((db) =>
+      engine === 'sqlite'
+        ? db
+            .run(
+              `CREATE TRIGGER poison_${table} BEFORE INSERT ON ${table} ${sourceIs !== null ? `WHEN NEW.source = '${sourceIs}'` : ''}
+               BEGIN SELECT RAISE(ABORT, '${message}'); END`,
+            )
+            .then(() => undefined)
+        : db.exec(
+            `CREATE FUNCTION poison_${table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+               IF ${sourceIs !== null ? `NEW.source = '${sourceIs}'` : 'true'} THEN RAISE EXCEPTION '${message}'; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER poison_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION poison_${table}();`,
+          ),
+    );
   const open: LightingStore[] = [];
   async function openStore(p: string, extra: Partial<Parameters<typeof LightingStore.open>[0]> = {}): Promise<LightingStore> {
     const s = await LightingStore.open({ path: p, ...extra });
@@ -56,18 +78,55 @@ describe('lib/store LightingStore', function () {
     return s;
   }
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
-  });
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
   });
-  after(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   describe('open and migrations', function () {
-    it('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
+    itPg('creates the same tables and indexes on PostgreSQL, migrations recorded', async () => {
+      const s = await openStore(file());
+      assert.equal(s.schemaVersion, latestVersion());
+      assert.equal(s.engine, 'postgres');
+      const got = await s.exclusive(async (db) => ({
+        tables: (await db.all<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).map((r) => r.name),
+        indexes: (await db.all<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'")).map((r) => r.name),
+        versions: (await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version),
+      }));
+      assert.deepEqual(got.tables, [
+        'alerts', 'decisions', 'feature_windows', 'manual_overrides', 'personal_profiles', 'raw_sensor_events', 'schema_migrations', 'telemetry', 'weather_events',
+      ]);
+      for (const idx of ['raw_sensor_events_zone_ts', 'decisions_zone_ts', 'telemetry_kind_ts', 'alerts_active_kind_zone', 'decisions_msg_id']) {
+        assert.ok(got.indexes.includes(idx), `index ${idx}`);
+      }
+      assert.deepEqual(got.versions, MIGRATIONS.map((m) => m.version));
+    });
+
+    itPg('two stores opening one new database at once migrate it once (advisory lock)', async () => {
+      const p = file();
+      // Two pools (different keys: another application_name) race for the migration lock.
+      const q = `${p}?application_name=second`;
+      const [a, b] = await Promise.all([openStore(p), openStore(q)]);
+      assert.notEqual(a.connectionId, b.connectionId);
+      const rows = await a.exclusive((db) => db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      await a.insert('decisions', decision(1), { waitForCommit: true });
+      assert.equal((await b.decisions()).total, 1);
+    });
+
+    itPg('the password never shows: path, options, errors', async () => {
+      const s = await openStore(file());
+      const pw = target.cluster().password;
+      assert.ok(!s.path.includes(pw));
+      assert.ok(!JSON.stringify(s.options).includes(pw));
+      const wrong = file().replace(encodeURIComponent(pw), 'WrongPassw0rd');
+      await assert.rejects(LightingStore.open({ path: wrong }), (err: Error) => {
+        assert.match(err.message, /cannot open the lighting store postgresql:\/\/lighting@127\.0\.0\.1:\d+\/\w+: .*password authentication failed/);
+        assert.ok(!err.message.includes('WrongPassw0rd'));
+        return true;
+      });
+    });
+
+    itSqlite('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
       const p = file();
       const s = await openStore(p);
       assert.equal(s.schemaVersion, latestVersion());
@@ -96,7 +155,7 @@ describe('lib/store LightingStore', function () {
       }
     });
 
-    it('synchronous FULL on request', async () => {
+    itSqlite('synchronous FULL on request', async () => {
       const s = await openStore(file(), { synchronous: 'FULL' });
       const v = await s.exclusive(async (db) => (await db.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous);
       assert.equal(v, 2);
@@ -112,12 +171,14 @@ describe('lib/store LightingStore', function () {
       const after = await b.exclusive((db) => db.all('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
       assert.deepEqual(after, before);
       assert.equal((await b.counts()).decisions, 1);
-      const report = await b.exclusive((db) => migrate(db));
-      assert.deepEqual(report.applied, []);
-      assert.equal(report.to, latestVersion());
+      if (engine === 'sqlite') {
+        const report = await b.exclusive((db) => migrate(db as Db));
+        assert.deepEqual(report.applied, []);
+        assert.equal(report.to, latestVersion());
+      }
     });
 
-    it('a failing migration is rolled back and the open is refused', async () => {
+    itSqlite('a failing migration is rolled back and the open is refused', async () => {
       const p = file();
       const broken: Migration[] = [
         MIGRATIONS[0] as Migration,
@@ -153,7 +214,7 @@ describe('lib/store LightingStore', function () {
       });
     });
 
-    it('a file that is not a SQLite database gives a clear error and is left alone', async () => {
+    itSqlite('a file that is not a SQLite database gives a clear error and is left alone', async () => {
       const p = file();
       fs.writeFileSync(p, 'these are my notes, not a database\n'.repeat(200));
       await assert.rejects(LightingStore.open({ path: p }), /cannot open the lighting store .*: .*file is not a database/);
@@ -168,7 +229,7 @@ describe('lib/store LightingStore', function () {
   });
 
   describe('one connection per file', function () {
-    it('two opens of one file (even spelled differently, even at once) share one connection', async () => {
+    itSqlite('two opens of one file (even spelled differently, even at once) share one connection', async () => {
       const p = file();
       const spelled = path.join(path.dirname(p), '.', 'sub', '..', path.basename(p));
       const [a, b] = await Promise.all([openStore(p), openStore(spelled)]);
@@ -215,7 +276,7 @@ describe('lib/store LightingStore', function () {
       const ack = await s.insert('decisions', decision(10, { msgId: 'm-1' }), { waitForCommit: true });
       assert.equal(ack.committed, true);
       assert.equal(typeof ack.id, 'number');
-      const reader = await Db.open(p, { readOnly: true });
+      const reader = await openReader(p);
       try {
         const row = await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions');
         assert.deepEqual(row, { id: ack.id, msg_id: 'm-1' });
@@ -239,7 +300,7 @@ describe('lib/store LightingStore', function () {
         const ack = await s.insert('decisions', decision(10, { msgId: 'prompt-1' }), { waitForCommit: true });
         assert.equal(intervalElapsed, false, 'acknowledged before the flush interval');
         assert.equal(ack.committed, true);
-        const reader = await Db.open(p, { readOnly: true });
+        const reader = await openReader(p);
         try {
           assert.deepEqual(await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions'), { id: ack.id, msg_id: 'prompt-1' });
           assert.deepEqual(await reader.get<{ n: number }>('SELECT COUNT(*) AS n FROM telemetry'), { n: 1 }, 'the row queued earlier rode along');
@@ -328,10 +389,7 @@ describe('lib/store LightingStore', function () {
 
     it('a row the database refuses is rejected alone; the rest of its batch is stored', async () => {
       const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 10 });
-      await s.exclusive((db) =>
-        db.run(`CREATE TRIGGER poison BEFORE INSERT ON raw_sensor_events WHEN NEW.source = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`),
-      );
+      await poison(s, 'raw_sensor_events', 'poison', 'poisoned row');
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) =>
           s.insert(
@@ -361,9 +419,7 @@ describe('lib/store LightingStore', function () {
 
     it('a failed batch writes nothing of it and reports every row (event for rows not waited on)', async () => {
       const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 5 });
-      await s.exclusive((db) =>
-        db.run(`CREATE TRIGGER poison_all BEFORE INSERT ON telemetry BEGIN SELECT RAISE(ABORT, 'disk says no'); END`),
-      );
+      await poison(s, 'telemetry', null, 'disk says no');
       const events: FlushError[] = [];
       s.on('flushError', (err) => events.push(err));
       const queued = await Promise.all(
@@ -601,7 +657,7 @@ describe('lib/store LightingStore', function () {
       assert.equal(health.ok, true);
       assert.equal(health.database, 'ok');
       assert.equal(health.quickCheck, 'ok');
-      assert.equal(health.journalMode, 'wal');
+      assert.equal(health.journalMode, engine === 'sqlite' ? 'wal' : 'postgresql');
       assert.equal(health.schemaVersion, latestVersion());
       const closed = await LightingStore.open({ path: file() });
       await closed.close();
