@@ -94,9 +94,9 @@ describe('lighting-store node', function () {
     assert.equal(nodeById<LightingStoreNode>('s1').settings.path, path.join(dir, 'mine.db'), 'the setting wins over DB_URL');
   });
 
-  it('refuses a PostgreSQL DB_URL with a clear error: red status on users, logged, no file, input fails', async () => {
+  it('refuses an unsupported DB_URL (mysql://) with a clear error: red status on users, logged, no file, input fails', async () => {
     helper.settings({ userDir: dir });
-    process.env.DB_URL = 'postgresql+psycopg://user:pass@db:5432/smart_lighting';
+    process.env.DB_URL = 'mysql://user:pass@db:3306/smart_lighting';
     await load([
       TAB,
       storeConfig('s1', ''),
@@ -108,16 +108,32 @@ describe('lighting-store node', function () {
     const u1 = nodeById('u1');
     const logged = callsOf(s1, 'error').map((a) => String(a[0]));
     assert.equal(logged.length, 1);
-    assert.match(logged[0], /PostgreSQL .*not supported yet/);
+    assert.match(logged[0], /scheme "mysql" is not supported/);
     const status = lastStatus(u1);
     assert.equal(status?.fill, 'red');
-    assert.match(String(status?.text), /not supported yet/);
+    assert.match(String(status?.text), /not supported/);
     const caught = collect<{ error: { message: string } }>('h1');
     u1.receive({ payload: { ts: 1, kind: 'x' } });
     await waitFor('caught error', () => caught[0]);
-    assert.match(caught[0].error.message, /PostgreSQL .*not supported yet/);
-    await assert.rejects(s1.getStore(), /not supported yet/);
+    assert.match(caught[0].error.message, /not supported/);
+    await assert.rejects(s1.getStore(), /not supported/);
     assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('takes a PostgreSQL DB_URL (the reference\'s postgresql+psycopg:// form); an unreachable server is a red status without the password', async () => {
+    helper.settings({ userDir: dir });
+    process.env.DB_URL = 'postgresql+psycopg://user:Sup3rS3cret@127.0.0.1:1/smart_lighting';
+    await load([TAB, storeConfig('s1', ''), user('u1', 's1'), HELPER]);
+    const s1 = nodeById<LightingStoreNode>('s1');
+    assert.equal(s1.settings.path, 'postgresql://user:***@127.0.0.1:1/smart_lighting');
+    const u1 = nodeById('u1');
+    await waitFor('red status', () => lastStatus(u1)?.fill === 'red');
+    const text = String(lastStatus(u1)?.text);
+    assert.match(text, /postgresql:\/\/user@127\.0\.0\.1:1\/smart_lighting: PostgreSQL 127\.0\.0\.1:1 unreachable: .*ECONNREFUSED/);
+    const logged = callsOf(s1, 'error').map((a) => String(a[0]));
+    assert.ok(logged.length >= 1);
+    for (const line of [text, ...logged]) assert.ok(!line.includes('Sup3rS3cret'), line);
+    assert.deepEqual(fs.readdirSync(dir), [], 'no SQLite file was created');
   });
 
   it('shows the open error (red, with the reason) when the file cannot be opened', async () => {
