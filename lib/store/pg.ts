@@ -169,7 +169,7 @@ export class PgDb implements SqlDb {
     const e = err instanceof Error ? err : new Error(String(err));
     let msg = maskDatabaseUrl(e.message);
     if (this.#password !== undefined && this.#password.length >= 3) msg = msg.split(this.#password).join('***');
-    if (isConnectionError(e) && !msg.includes(this.target.host)) msg = `PostgreSQL ${this.target.host}:${this.target.port} unreachable: ${msg}`;
+    if (isConnectionError(e) && !msg.startsWith('PostgreSQL ')) msg = `PostgreSQL ${this.target.host}:${this.target.port} unreachable: ${msg}`;
     if (msg === e.message) return e;
     const out = new Error(msg) as Error & { code?: unknown };
     out.code = (e as Error & { code?: unknown }).code;
