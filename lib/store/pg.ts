@@ -23,7 +23,7 @@ import * as pg from 'pg';
 import { pgDdl, pgQuery } from './dialect';
 import type { SqlDb, SqlStmt } from './engine';
 import { maskDatabaseUrl, parsePostgresUrl, type PgTarget } from './pg-url';
-import { MIGRATIONS, SchemaVersionError, latestVersion, type Migration, type MigrationReport } from './schema';
+import { MIGRATIONS, SchemaVersionError, latestVersion, statementFor, type Migration, type MigrationReport } from './schema';
 import type { RunInfo, SqlRow, SqlValue } from './sqlite';
 
 /** Advisory lock key of the store's migrations ("lighting" as 32-bit ASCII, in the low word). */
@@ -347,7 +347,10 @@ export async function migratePg(db: PgDb, migrations: readonly Migration[] = MIG
         if (m.version <= from) continue;
         await client.query('BEGIN');
         try {
-          for (const sql of m.statements) await client.query(pgDdl(sql));
+          for (const sql of m.statements) {
+            const stmt = statementFor('postgres', sql);
+            if (stmt !== null) await client.query(pgDdl(stmt));
+          }
           await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
           await client.query('COMMIT');
           applied.push(m.version);

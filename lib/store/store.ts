@@ -56,6 +56,7 @@ import {
   type TelemetryRecord,
 } from './rows';
 import {
+  GATEWAY_TABLES,
   MIGRATIONS,
   SchemaVersionError,
   TABLES,
@@ -91,9 +92,15 @@ export interface LightingStoreOptions {
   poolSize?: number;
   /** PostgreSQL: the password (a credential); else the URL's, else PGPASSWORD. Never shown in `options`. */
   password?: string;
+  /**
+   * This handle's gateway (the Node-RED instance / DALI bus, e.g. "bus-1"): written into every row's
+   * `gateway` column, and the scope of the control-state reads (feature windows, overrides, active
+   * alerts), so gateways sharing one database keep their zones apart. '' (default) = not set.
+   */
+  gateway?: string;
 }
 
-export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations' | 'password'>>;
+export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations' | 'password' | 'gateway'>>;
 
 export interface InsertOptions {
   /** Resolve only after the row's transaction committed (default false: resolve when queued). */
@@ -147,6 +154,8 @@ export interface PageQuery {
   since?: number;
   /** ts < until (epoch ms). */
   until?: number;
+  /** Rows of one gateway only (default: every gateway). */
+  gateway?: string;
 }
 
 export interface Page<T> {
@@ -279,7 +288,7 @@ class StoreCore {
       // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) {
-        const writer = WRITERS[table];
+        const writer = writerFor(table, report.to);
         for (let k = 1; k <= (writer.conflict ? 1 : MAX_ROWS_PER_INSERT); k *= 2) {
           stmts.set(`${table}:${k}`, await db.prepare(insertSql(writer, k)));
         }
@@ -427,7 +436,7 @@ class StoreCore {
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
     if (db instanceof PgDb) {
-      return pgTryBatch(db, batch, perRow, (t, k) => insertSql(WRITERS[t as TableName], k), (t) => WRITERS[t as TableName].conflict !== undefined);
+      return pgTryBatch(db, batch, perRow, (t, k) => insertSql(writerFor(t as TableName, this.schemaVersion), k), (t) => WRITERS[t as TableName].conflict !== undefined);
     }
     try {
       await db.run('BEGIN IMMEDIATE');
@@ -593,6 +602,17 @@ type BatchOutcome =
   | { ok: true; ids: Array<number | null> }
   | { ok: false; rowErrors: Map<number, Error>; error: Error; ambiguous: boolean };
 
+/** Migration that added the gateway column (a store opened with older migrations, in tests, writes without it). */
+const GATEWAY_VERSION = 4;
+
+function writerFor(table: TableName, version: number): (typeof WRITERS)[TableName] {
+  const w = WRITERS[table];
+  if (version >= GATEWAY_VERSION || !w.columns.includes('gateway')) return w;
+  const older = { ...w, columns: w.columns.filter((c) => c !== 'gateway') };
+  if (w.conflict !== undefined) older.conflict = w.conflict.replace('(gateway, zone, window_start)', '(zone, window_start)');
+  return older;
+}
+
 interface RegistryEntry {
   refs: number;
   ready: Promise<StoreCore>;
@@ -619,13 +639,20 @@ function optionalTime(name: string, v: number | undefined): number | undefined {
 
 export class LightingStore extends EventEmitter {
   readonly #core: StoreCore;
+  readonly #gateway: string;
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(core: StoreCore) {
+  private constructor(core: StoreCore, gateway: string) {
     super();
     this.#core = core;
+    this.#gateway = gateway;
     core.handles.add(this);
+  }
+
+  /** This handle's gateway ('' = not set). */
+  get gateway(): string {
+    return this.#gateway;
   }
 
   /**
@@ -651,10 +678,14 @@ export class LightingStore extends EventEmitter {
       throw new RangeError(`synchronous must be 'NORMAL' or 'FULL', got ${String(effective.synchronous)}`);
     }
     const migrations = options.migrations ?? MIGRATIONS;
+    const gateway = options.gateway ?? '';
+    if (typeof gateway !== 'string' || gateway.length > 100 || /[\u0000-\u001f]/.test(gateway)) {
+      throw new RangeError('gateway must be a string of at most 100 characters without control characters');
+    }
     if (options.path === ':memory:') {
       const core = await StoreCore.create(':memory:', effective, migrations);
       core.refs = 1;
-      return new LightingStore(core);
+      return new LightingStore(core, gateway);
     }
     const pgUrl = isPostgresUrl(options.path) ? options.path : undefined;
     const key = pgUrl !== undefined ? parsePostgresUrl(pgUrl).key : resolveKey(options.path);
@@ -674,7 +705,7 @@ export class LightingStore extends EventEmitter {
       throw err;
     }
     core.refs = entry.refs;
-    return new LightingStore(core);
+    return new LightingStore(core, gateway);
   }
 
   /** Resolved paths of the databases open in this process (for diagnostics and tests). */
@@ -731,6 +762,7 @@ export class LightingStore extends EventEmitter {
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    if (GATEWAY_TABLES.includes(table) && core.schemaVersion >= GATEWAY_VERSION) params.push(this.#gateway);
     core.seq += 1;
     if (options.waitForCommit !== true) {
       core.enqueue({ seq: core.seq, table, params, owner: this });
@@ -793,9 +825,9 @@ export class LightingStore extends EventEmitter {
     const partial = options.includePartial === false ? 'AND partial = 0' : '';
     return this.#read(async (db) => {
       const stmt = await db.cached(
-        `SELECT * FROM feature_windows WHERE zone = ? ${partial} ORDER BY window_start DESC LIMIT ?`,
+        `SELECT * FROM feature_windows WHERE gateway = ? AND zone = ? ${partial} ORDER BY window_start DESC LIMIT ?`,
       );
-      return (await stmt.all([zone, limit])).map(featureWindowFromSql);
+      return (await stmt.all([this.#gateway, zone, limit])).map(featureWindowFromSql);
     });
   }
 
@@ -804,12 +836,12 @@ export class LightingStore extends EventEmitter {
     return this.#read(async (db) => {
       const stmt = await db.cached(
         `WITH RECURSIVE z(zone) AS (
-           SELECT MIN(zone) FROM feature_windows
+           SELECT MIN(zone) FROM feature_windows WHERE gateway = ?
            UNION ALL
-           SELECT (SELECT MIN(zone) FROM feature_windows WHERE zone > z.zone) FROM z WHERE z.zone IS NOT NULL
+           SELECT (SELECT MIN(zone) FROM feature_windows WHERE gateway = ? AND zone > z.zone) FROM z WHERE z.zone IS NOT NULL
          ) SELECT zone FROM z WHERE zone IS NOT NULL`,
       );
-      const rows = await stmt.all<{ zone: string }>();
+      const rows = await stmt.all<{ zone: string }>([this.#gateway, this.#gateway]);
       return rows.map((r) => r.zone);
     });
   }
@@ -839,6 +871,10 @@ export class LightingStore extends EventEmitter {
     if (q.zone !== undefined) {
       where.push('zone = ?');
       params.push(String(q.zone));
+    }
+    if (q.gateway !== undefined) {
+      where.push('gateway = ?');
+      params.push(String(q.gateway));
     }
     const since = optionalTime('since', q.since);
     const until = optionalTime('until', q.until);
@@ -902,16 +938,16 @@ export class LightingStore extends EventEmitter {
         zone === undefined
           ? await (
               await db.cached(
-                `SELECT * FROM manual_overrides WHERE cleared_at IS NULL AND started_at <= ?
+                `SELECT * FROM manual_overrides WHERE gateway = ? AND cleared_at IS NULL AND started_at <= ?
                  AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
               )
-            ).all([at, at])
+            ).all([this.#gateway, at, at])
           : await (
               await db.cached(
-                `SELECT * FROM manual_overrides WHERE zone = ? AND cleared_at IS NULL AND started_at <= ?
+                `SELECT * FROM manual_overrides WHERE gateway = ? AND zone = ? AND cleared_at IS NULL AND started_at <= ?
                  AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
               )
-            ).all([zone, at, at]);
+            ).all([this.#gateway, zone, at, at]);
       return rows.map(overrideFromSql);
     });
   }
@@ -929,10 +965,11 @@ export class LightingStore extends EventEmitter {
         return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL', [clearedAt, sel.id])).changes;
       }
       if (sel.zone !== undefined) {
-        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE zone = ? AND cleared_at IS NULL', [clearedAt, sel.zone]))
-          .changes;
+        return (
+          await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND zone = ? AND cleared_at IS NULL', [clearedAt, this.#gateway, sel.zone])
+        ).changes;
       }
-      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE cleared_at IS NULL', [clearedAt])).changes;
+      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND cleared_at IS NULL', [clearedAt, this.#gateway])).changes;
     });
   }
 
@@ -986,10 +1023,10 @@ export class LightingStore extends EventEmitter {
     let id = -1;
     const late = q.includeLate === true ? '' : 'AND late = 0';
     const zone = q.zone === undefined ? '' : 'AND zone = ?';
-    const sql = `SELECT * FROM raw_sensor_events WHERE (ts > ? OR (ts = ? AND id > ?)) AND ts < ? ${zone} ${late}
+    const sql = `SELECT * FROM raw_sensor_events WHERE (ts > ? OR (ts = ? AND id > ?)) AND ts < ? AND gateway = ? ${zone} ${late}
                  ORDER BY ts, id LIMIT ?`;
     for (;;) {
-      const params: SqlValue[] = [ts, ts, id, until];
+      const params: SqlValue[] = [ts, ts, id, until, this.#gateway];
       if (q.zone !== undefined) params.push(q.zone);
       params.push(pageRows);
       const rows = await this.#read(async (db) => (await db.cached(sql)).all(params));
@@ -1038,8 +1075,8 @@ export class LightingStore extends EventEmitter {
     const [, zone, kind] = params;
     const findActive = async (db: Db): Promise<number | null> => {
       const found = await (
-        await db.cached("SELECT id FROM alerts WHERE kind = ? AND IFNULL(zone, '') = IFNULL(?, '') AND resolved_at IS NULL")
-      ).get<{ id: number }>([kind, zone]);
+        await db.cached("SELECT id FROM alerts WHERE gateway = ? AND kind = ? AND IFNULL(zone, '') = IFNULL(?, '') AND resolved_at IS NULL")
+      ).get<{ id: number }>([this.#gateway, kind, zone]);
       return found ? found.id : null;
     };
     return this.#read(async (db) => {
@@ -1050,7 +1087,10 @@ export class LightingStore extends EventEmitter {
           await db.run('COMMIT');
           return { id: existing, created: false };
         }
-        const info = await db.run('INSERT INTO alerts (ts, zone, kind, severity, message, data) VALUES (?, ?, ?, ?, ?, ?)', params);
+        const info = await db.run('INSERT INTO alerts (ts, zone, kind, severity, message, data, gateway) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          ...params,
+          this.#gateway,
+        ]);
         await db.run('COMMIT');
         return { id: info.lastID, created: true };
       } catch (err) {

@@ -49,6 +49,7 @@ for (const engine of STORE_ENGINES) describe(`lib/store alerts [${engine}]`, fun
       data: { address: 3 },
       resolvedAt: null,
       resolvedBy: null,
+      gateway: '',
     });
   });
 

@@ -200,6 +200,25 @@ for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}
       assert.equal(s.schemaVersion, latestVersion());
     });
 
+    it('migration 4 (gateway) keeps a version-3 database\'s rows, feature windows included, and ids go on after them', async () => {
+      const p = file();
+      const v3 = await LightingStore.open({ path: p, migrations: MIGRATIONS.filter((m) => m.version <= 3) });
+      await v3.insert('feature_windows', sampleWindow('office-1', 0));
+      await v3.insert('feature_windows', sampleWindow('office-1', 300_000));
+      await v3.insert('decisions', decision(1000), { waitForCommit: true });
+      await v3.close();
+      const s = await openStore(p, { gateway: 'bus-1' });
+      assert.equal(s.schemaVersion, latestVersion());
+      const old = await openStore(p);
+      assert.deepEqual((await old.latestFeatureWindows('office-1', 5)).map((w) => w.windowStart), [300_000, 0], 'kept, gateway ""');
+      assert.equal((await old.decisions()).items[0]?.gateway, '');
+      await s.insert('feature_windows', sampleWindow('office-1', 0));
+      await s.flush();
+      const ids = await s.exclusive((db) => db.all<{ id: number; gateway: string }>('SELECT id, gateway FROM feature_windows ORDER BY id'));
+      assert.deepEqual(ids.map((r) => r.gateway), ['', '', 'bus-1']);
+      assert.equal(new Set(ids.map((r) => r.id)).size, 3);
+    });
+
     it('refuses a database newer than the code with a clear error', async () => {
       const p = file();
       const a = await LightingStore.open({ path: p });
@@ -555,8 +574,47 @@ for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}
         energySavingEstimate: 0.4,
         estimatedWatts: null,
         msgId: 'm0',
+        gateway: '',
       });
       await assert.rejects(s.decisions({ cursor: "1; DROP TABLE decisions" }), /invalid cursor/);
+    });
+
+    it('gateways sharing one database: rows say who wrote them, pages filter by gateway, control state stays per gateway', async () => {
+      const p = file();
+      const bus1 = await openStore(p, { gateway: 'bus-1' });
+      const bus2 = await openStore(p, { gateway: 'bus-2' });
+      assert.equal(bus1.gateway, 'bus-1');
+      // The same zone name on both buses.
+      await bus1.insert('decisions', decision(1000, { msgId: 'b1' }));
+      await bus2.insert('decisions', decision(2000, { msgId: 'b2' }));
+      await bus1.insert('telemetry', { ts: 1000, zone: 'office-1', kind: 'k' });
+      await bus2.insert('raw_sensor_events', { sensorId: 's', zone: 'office-1', ts: 5, lux: 10, source: 'test' });
+      await bus1.insert('feature_windows', sampleWindow('office-1', 0, { lux: { mean: 100, min: 1, max: 1, std: 0, last: 1 } }));
+      await bus2.insert('feature_windows', sampleWindow('office-1', 0, { lux: { mean: 200, min: 1, max: 1, std: 0, last: 1 } }));
+      await bus1.insert('manual_overrides', { zone: 'office-1', startedAt: 0, expiresAt: null, source: 'manual' });
+      await bus1.flush();
+      const all = await bus1.decisions({ zone: 'office-1' });
+      assert.deepEqual(all.items.map((d) => [d.msgId, d.gateway]), [['b2', 'bus-2'], ['b1', 'bus-1']]);
+      assert.deepEqual((await bus2.decisions({ gateway: 'bus-1' })).items.map((d) => d.msgId), ['b1']);
+      assert.equal((await bus2.decisions({ gateway: 'bus-2' })).total, 1);
+      assert.equal((await bus1.telemetry({ gateway: 'bus-2' })).total, 0);
+      assert.equal((await bus1.telemetry({ gateway: 'bus-1' })).items[0]?.gateway, 'bus-1');
+      // Each bus's office-1 has its own window, override and active alert.
+      assert.deepEqual((await bus1.latestFeatureWindows('office-1', 3)).map((w) => w.lux.mean), [100]);
+      assert.deepEqual((await bus2.latestFeatureWindows('office-1', 3)).map((w) => w.lux.mean), [200]);
+      assert.equal((await bus1.activeOverrides(10, 'office-1')).length, 1);
+      assert.equal((await bus2.activeOverrides(10, 'office-1')).length, 0);
+      assert.equal(await bus2.clearOverrides({ zone: 'office-1' }), 0, 'bus-2 cannot clear bus-1\'s override');
+      const a1 = await bus1.raiseAlert({ kind: 'lampFailure', zone: 'office-1', message: 'lamp' });
+      const a2 = await bus2.raiseAlert({ kind: 'lampFailure', zone: 'office-1', message: 'lamp' });
+      assert.ok(a1.created && a2.created && a1.id !== a2.id);
+      assert.deepEqual((await bus1.alerts({ gateway: 'bus-2' })).items.map((a) => a.id), [a2.id]);
+      assert.equal((await bus1.alerts()).total, 2);
+      const raws: string[] = [];
+      for await (const r of bus2.rawSensorEvents({ since: 0 })) raws.push(r.sensorId);
+      assert.deepEqual(raws, ['s']);
+      for await (const r of bus1.rawSensorEvents({ since: 0 })) assert.fail(`bus-1 read bus-2's reading ${r.sensorId}`);
+      await assert.rejects(LightingStore.open({ path: p, gateway: 'a\nb' }), RangeError);
     });
 
     it('telemetry: kind filter and JSON data round trip', async () => {
