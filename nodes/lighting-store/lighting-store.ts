@@ -41,6 +41,8 @@ export = function (RED: NodeAPI): void {
       flushMaxRows: read.number('flushMaxRows', 500, 1, 100000, true),
       busyTimeoutMs: read.number('busyTimeoutMs', 5000, 0, 600000, true),
       poolSize: read.number('poolSize', 4, 1, 100, true),
+      // Which gateway (DALI bus) this Node-RED is on a shared database: the setting, else BUS_ID (the MQTT gateway flow's), else none.
+      gateway: (read.text('gateway').trim() || (process.env.BUS_ID ?? '').trim()).slice(0, 100),
     };
     const credential = (this as { credentials?: { password?: unknown } }).credentials?.password;
     const password = typeof credential === 'string' && credential !== '' ? credential : undefined;
@@ -70,6 +72,7 @@ export = function (RED: NodeAPI): void {
           flushMaxRows: this.settings.flushMaxRows,
           busyTimeoutMs: this.settings.busyTimeoutMs,
           poolSize: this.settings.poolSize,
+          gateway: this.settings.gateway,
           ...(password !== undefined ? { password } : {}),
         });
         store.on('flushError', (err) => this.error(t('errors.write', { message: maskDatabaseUrl(err.message) })));

@@ -99,6 +99,8 @@ export interface LightingStoreSettings {
   busyTimeoutMs: number;
   /** PostgreSQL: most connections of the pool. */
   poolSize: number;
+  /** The gateway written into every row and scoping this Node-RED's control state ('' = none). */
+  gateway: string;
 }
 
 /**
