@@ -679,7 +679,7 @@ export class LightingStore extends EventEmitter {
     }
     const migrations = options.migrations ?? MIGRATIONS;
     const gateway = options.gateway ?? '';
-    if (typeof gateway !== 'string' || gateway.length > 100 || /[\u0000-\u001f]/.test(gateway)) {
+    if (typeof gateway !== 'string' || gateway.length > 100 || [...gateway].some((c) => c.charCodeAt(0) < 0x20)) {
       throw new RangeError('gateway must be a string of at most 100 characters without control characters');
     }
     if (options.path === ':memory:') {
