@@ -92,8 +92,12 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
-/** Starts a throwaway cluster. `password` defaults to a random one (tests check it never shows). */
-export async function startPostgres(options: { password?: string; database?: string } = {}): Promise<PgCluster> {
+/**
+ * Starts a throwaway cluster. `password` defaults to a random one (tests check it never shows).
+ * `fsync`: off by default (tests: durability against a process kill does not need it); the
+ * benchmarks turn it on so that a commit costs what it costs on a real server.
+ */
+export async function startPostgres(options: { password?: string; database?: string; fsync?: boolean } = {}): Promise<PgCluster> {
   const bin = findPgBin();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
   const ids = postgresIds();
@@ -119,7 +123,7 @@ export async function startPostgres(options: { password?: string; database?: str
       "listen_addresses = '127.0.0.1'",
       `port = ${port}`,
       `unix_socket_directories = '${dir}'`,
-      'fsync = off',
+      `fsync = ${options.fsync === true ? 'on' : 'off'}`,
       'max_connections = 50',
       'shared_buffers = 32MB',
       '',
