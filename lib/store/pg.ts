@@ -156,7 +156,8 @@ export class PgDb implements SqlDb {
     if (options.statementTimeoutMs !== undefined && options.statementTimeoutMs > 0) config.statement_timeout = options.statementTimeoutMs;
     this.pool = new pg.Pool(config);
     // An idle pooled connection whose server went away emits 'error'; without a listener it would crash Node-RED.
-    this.pool.on('error', (err) => this.#lost(err));
+    // The pool drops that connection itself; only the pinned connection's errors say the store is cut off.
+    this.pool.on('error', () => undefined);
   }
 
   /** The current connection problem, or null. */
