@@ -17,6 +17,8 @@ import {
   type Migration,
   type TableName,
 } from '../../../lib/store';
+import { PassThrough } from 'node:stream';
+import { exportTable } from '../../../lib/store';
 import { PgDb } from '../../../lib/store/pg';
 import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
@@ -111,6 +113,23 @@ for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}
       assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
       await a.insert('decisions', decision(1), { waitForCommit: true });
       assert.equal((await b.decisions()).total, 1);
+    });
+
+    itPg('never opens more connections than poolSize, whatever runs at once', async () => {
+      const p = file();
+      const s = await openStore(`${p}?application_name=pool_probe`, { poolSize: 2 });
+      const exported = exportTable({ dbPath: p, table: 'decisions', format: 'jsonl', out: new PassThrough().resume() });
+      await Promise.all([
+        ...Array.from({ length: 200 }, (_, i) => s.insert('decisions', decision(i), { waitForCommit: i % 2 === 0 })),
+        ...Array.from({ length: 20 }, () => s.decisions({ limit: 5 })),
+        s.healthCheck(),
+        exported,
+      ]);
+      const n = await s.exclusive((db) =>
+        db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'pool_probe'"),
+      );
+      assert.ok((n?.n ?? 99) <= 2, `${n?.n} connections`);
+      assert.equal((await s.counts()).decisions, 200);
     });
 
     itPg('the password never shows: path, options, errors', async () => {
