@@ -212,7 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'gateway: which Node-RED (DALI bus) wrote each row, for sites sharing one database',
     statements: [
       ...GATEWAY_TABLES.filter((t) => t !== 'feature_windows').map((t) => `ALTER TABLE ${t} ADD COLUMN gateway TEXT NOT NULL DEFAULT ''`),
-      'CREATE INDEX raw_sensor_events_gateway_zone_ts ON raw_sensor_events (gateway, zone, ts)',
+      'CREATE INDEX raw_sensor_events_gateway_ts ON raw_sensor_events (gateway, ts)',
       'CREATE INDEX decisions_gateway_ts ON decisions (gateway, ts)',
       'CREATE INDEX telemetry_gateway_ts ON telemetry (gateway, ts)',
       'CREATE INDEX alerts_gateway_ts ON alerts (gateway, ts)',

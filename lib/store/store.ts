@@ -1038,10 +1038,10 @@ export class LightingStore extends EventEmitter {
     }
   }
 
-  /** Largest ts in raw_sensor_events (index lookup), or null when empty. */
+  /** Largest ts in this gateway's raw_sensor_events (index lookup), or null when empty. */
   latestRawTs(): Promise<number | null> {
     return this.#read(async (db) => {
-      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events')).get<{ ts: number | null }>();
+      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events WHERE gateway = ?')).get<{ ts: number | null }>([this.#gateway]);
       return row?.ts ?? null;
     });
   }

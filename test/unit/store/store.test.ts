@@ -633,6 +633,8 @@ for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}
       for await (const r of bus2.rawSensorEvents({ since: 0 })) raws.push(r.sensorId);
       assert.deepEqual(raws, ['s']);
       for await (const r of bus1.rawSensorEvents({ since: 0 })) assert.fail(`bus-1 read bus-2's reading ${r.sensorId}`);
+      assert.equal(await bus2.latestRawTs(), 5);
+      assert.equal(await bus1.latestRawTs(), null);
       await assert.rejects(LightingStore.open({ path: p, gateway: 'a\nb' }), RangeError);
     });
 
