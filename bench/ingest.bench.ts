@@ -8,17 +8,34 @@
  *
  * Targets: >= 20x the naive rate and >= 20 000 events/s on 2 cores.
  *
- * Run: node dist/bench/ingest.bench.js [events=200000] [naiveEvents=5000]
+ * PostgreSQL (when its server binaries are installed; PG_BIN to point at them):
+ * a throwaway cluster (fsync on, the defaults otherwise) in a temporary
+ * directory, then in the same run and on the same server
+ * - the batched store with windows (as above, the store's path a postgresql:// URL);
+ * - the naive writer: one INSERT + COMMIT per reading (autocommit), awaited;
+ * - the main flow in a real Node-RED runtime with DB_URL on that server:
+ *   POST /ingest/sensor (201 after COMMIT) at concurrency 16, latency as seen
+ *   by the HTTP client (p50/p99), against the bare echo endpoint of the same
+ *   runtime as baseline; every acknowledged id checked in the database.
+ * Targets: >= 20 000 events/s and >= 10x the naive writer.
+ *
+ * Run: node dist/bench/ingest.bench.js [events=200000] [naiveEvents=5000] [httpRequests=3000]
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowEngine, FeatureWindowService, type SensorReading } from '../lib/features';
 import { Db, LightingStore } from '../lib/store';
+import { PgDb } from '../lib/store/pg';
+import { NodeRedRuntime } from '../test/e2e/harness';
+import { findPgBin, startPostgres, type PgCluster } from '../test/helpers/postgres';
 import { mulberry32 } from '../test/helpers/prng';
+import { runLoad, summarise } from './http-load';
+import { benchFlows, ingestLoad, reading, type IngestTally } from './main-flow-rig';
 
 const EVENTS = Number(process.argv[2] ?? 200_000);
 const NAIVE_EVENTS = Number(process.argv[3] ?? 5_000);
+const HTTP_REQUESTS = Number(process.argv[4] ?? 3_000);
 const ZONES = 8;
 const T0 = 1_760_000_000_000;
 const STEP_MS = 50; // simulated time between readings (20 readings/s across zones)
@@ -37,8 +54,8 @@ function readings(n: number, seed: number): SensorReading[] {
   return out;
 }
 
-async function batched(dir: string, data: SensorReading[]): Promise<{ perS: number; windows: number; transactions: number }> {
-  const store = await LightingStore.open({ path: path.join(dir, 'batched.sqlite') });
+async function batched(dir: string, data: SensorReading[], url?: string): Promise<{ perS: number; windows: number; transactions: number }> {
+  const store = await LightingStore.open({ path: url ?? path.join(dir, 'batched.sqlite') });
   let now = T0;
   let windows = 0;
   const svc = new FeatureWindowService({ store, clock: () => now, tickMs: 60_000, onWindow: () => (windows += 1) });
@@ -101,7 +118,84 @@ async function naive(dir: string, data: SensorReading[], tuned: boolean): Promis
   return (data.length / ms) * 1000;
 }
 
+/** PostgreSQL: one INSERT + COMMIT per reading (autocommit), each awaited, after the same window engine. */
+async function naivePg(url: string, data: SensorReading[]): Promise<number> {
+  await (await LightingStore.open({ path: url })).close();
+  const db = new PgDb(url, { poolSize: 1 });
+  const engine = new FeatureWindowEngine({});
+  const sql = 'INSERT INTO raw_sensor_events (sensor_id, zone, ts, lux, presence, source, late) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  const t0 = performance.now();
+  for (const r of data) {
+    const res = engine.ingest(r, r.ts);
+    await db.run(sql, [r.sensorId, r.zone, r.ts, r.lux ?? null, r.presence ? 1 : 0, r.source, res.late ? 1 : 0]);
+    engine.advance(r.ts);
+  }
+  const ms = performance.now() - t0;
+  await db.close();
+  return (data.length / ms) * 1000;
+}
+
+/** The main flow on PostgreSQL over HTTP: ingest latency as the client sees it, and the echo baseline. */
+async function httpPg(pg: PgCluster, url: string): Promise<void> {
+  const { flows } = benchFlows();
+  const rt = await NodeRedRuntime.start({ flows, env: { ADMIN_TOKEN: 'bench-admin-token', OPENAI_API_KEY: '', DB_URL: url } });
+  const common = { cpus: os.cpus().length, node: process.version, nodeRed: rt.nodeRedVersion, concurrency: 16, requests: HTTP_REQUESTS };
+  try {
+    for (let i = 0; i < 100 && (await rt.request('GET', '/healthz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    const tally: IngestTally = { created: 0, acked: new Set<number>() };
+    await ingestLoad(rt.baseUrl, 0, 16, 300, tally); // warm-up
+    const echo = await runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency: 16, total: HTTP_REQUESTS });
+    const ing = await ingestLoad(rt.baseUrl, 1000, 16, HTTP_REQUESTS, tally);
+    const e = summarise(echo.latenciesMs);
+    const l = summarise(ing.latenciesMs);
+    emit('pg_http_echo_baseline', echo.requestsPerS, 'requests/s', { p50Ms: round(e.p50), p99Ms: round(e.p99), failed: echo.failed, ...common });
+    emit('pg_http_ingest_commit_latency_p50', l.p50, 'ms', { baselineEchoP50Ms: round(e.p50), ...common });
+    emit('pg_http_ingest_commit_latency_p99', l.p99, 'ms', { baselineEchoP99Ms: round(e.p99), ...common });
+    emit('pg_http_ingest', ing.requestsPerS, 'requests/s', { baselineEchoPerS: round(echo.requestsPerS), failed: ing.failed, ...common });
+    const db = new PgDb(url, { poolSize: 1 });
+    try {
+      const ids = [...tally.acked];
+      const found = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events WHERE id = ANY(?::bigint[])', [`{${ids.join(',')}}`]);
+      emit('pg_http_acknowledged_rows_stored', found?.n ?? 0, 'rows', { acknowledged: ids.length, goal: ids.length, met: (found?.n ?? 0) === ids.length });
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await rt.stopAndClean(true);
+  }
+  void pg;
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+async function postgres(): Promise<void> {
+  if (!findPgBin()) {
+    process.stderr.write('ingest bench: PostgreSQL not installed, skipping its figures (apt-get install postgresql)\n');
+    return;
+  }
+  const pg = await startPostgres({ fsync: true });
+  try {
+    const env = { cpus: os.cpus().length, node: process.version, server: 'PostgreSQL (throwaway cluster, fsync on, synchronous_commit on)' };
+    const naive = await naivePg(pg.database2('naive'), readings(NAIVE_EVENTS, 1));
+    emit('pg_naive_one_insert_commit_per_event', naive, 'events/s', { events: NAIVE_EVENTS, ...env });
+    const b = await batched('', readings(EVENTS, 1), pg.database2('batched'));
+    emit('pg_batched_store_with_windows', b.perS, 'events/s', { events: EVENTS, windows: b.windows, transactions: b.transactions, baselineNaive: round(naive), ...env });
+    emit('pg_speedup_vs_naive', b.perS / naive, 'x', { goal: 10, met: b.perS / naive >= 10 });
+    emit('pg_target_20000_events_per_s', b.perS, 'events/s', { goal: 20_000, met: b.perS >= 20_000, baselineNaive: round(naive) });
+    await httpPg(pg, pg.database2('http'));
+  } finally {
+    pg.remove();
+  }
+}
+
 async function main(): Promise<void> {
+  await sqlite();
+  if (process.env.BENCH_PG !== '0') await postgres();
+}
+
+async function sqlite(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
   try {
     const env = { cpus: os.cpus().length, node: process.version };

@@ -70,6 +70,7 @@ export interface AlertsQuery {
   zone?: string;
   since?: number;
   until?: number;
+  gateway?: string;
 }
 
 /** POST /alerts/:id/resolve. */
@@ -82,6 +83,7 @@ export interface ResolveAlertRequest {
 export interface EnergyRequest {
   day?: string;
   zone?: string;
+  gateway?: string;
 }
 
 /** POST /predict. */
@@ -183,6 +185,9 @@ function validateEnergy(query: unknown): ApiResult {
   const zone = text(what, 'zone', query.zone);
   if (!zone.ok) return zone;
   if (zone.value !== undefined) out.zone = zone.value;
+  const gateway = text(what, 'gateway', query.gateway);
+  if (!gateway.ok) return gateway;
+  if (gateway.value !== undefined) out.gateway = gateway.value;
   return { ok: true, payload: out };
 }
 

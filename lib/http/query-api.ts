@@ -147,6 +147,9 @@ export function readPageRequest(what: string, payload: unknown): Checked<PageReq
   const zone = id(what, 'zone', q.zone);
   if (!zone.ok) return zone;
   if (zone.value !== undefined) out.zone = zone.value;
+  const gateway = id(what, 'gateway', q.gateway);
+  if (!gateway.ok) return gateway;
+  if (gateway.value !== undefined) out.gateway = gateway.value;
   for (const k of ['since', 'until'] as const) {
     if (q[k] === undefined || q[k] === null) continue;
     const t = parseTime(what, k, q[k]);
@@ -194,7 +197,7 @@ export function readResolveRequest(payload: unknown): Checked<{ id: number; reso
   return { ok: true, value: { id: alertId.value, resolvedBy: by } };
 }
 
-export function readEnergyRequest(payload: unknown, now: number): Checked<{ day: string; zone?: string }> {
+export function readEnergyRequest(payload: unknown, now: number): Checked<{ day: string; zone?: string; gateway?: string }> {
   const what = 'invalid energy query';
   const b = body(what, payload);
   if (!b.ok) return b;
@@ -205,7 +208,12 @@ export function readEnergyRequest(payload: unknown, now: number): Checked<{ day:
   if (bounds.from > now) return fail(`${what}: day ${day} has not begun yet`);
   const zone = id(what, 'zone', b.value.zone);
   if (!zone.ok) return zone;
-  return { ok: true, value: zone.value === undefined ? { day } : { day, zone: zone.value } };
+  const gateway = id(what, 'gateway', b.value.gateway);
+  if (!gateway.ok) return gateway;
+  const value: { day: string; zone?: string; gateway?: string } = { day };
+  if (zone.value !== undefined) value.zone = zone.value;
+  if (gateway.value !== undefined) value.gateway = gateway.value;
+  return { ok: true, value };
 }
 
 export function readWindowsRequest(payload: unknown): Checked<{ zone?: string }> {

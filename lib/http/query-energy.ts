@@ -28,6 +28,8 @@ export interface EnergyDayRequest {
   /** Local calendar day, YYYY-MM-DD. */
   day: string;
   zone?: string;
+  /** Decisions of one gateway (Node-RED / DALI bus) only. */
+  gateway?: string;
 }
 
 export interface EnergyZoneReport {
@@ -115,10 +117,11 @@ interface ZoneAcc {
   firstIntensity: number | null;
 }
 
-async function levelBefore(store: DecisionPages, zone: string, before: number, pageRows: number, pages: number): Promise<number | null> {
+async function levelBefore(store: DecisionPages, zone: string, before: number, pageRows: number, pages: number, gateway?: string): Promise<number | null> {
   let cursor: string | undefined;
   for (let i = 0; i < pages; i++) {
     const q: PageQuery = { zone, until: before, limit: pageRows };
+    if (gateway !== undefined) q.gateway = gateway;
     if (cursor !== undefined) q.cursor = cursor;
     const page = await store.decisions(q);
     const found = page.items.find((d) => d.applied);
@@ -156,6 +159,7 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
     do {
       const q: PageQuery & { zone?: string } = { since: from, until: to, limit: pageRows };
       if (req.zone !== undefined) q.zone = req.zone;
+      if (req.gateway !== undefined) q.gateway = req.gateway;
       if (cursor !== undefined) q.cursor = cursor;
       const page = await store.decisions(q);
       read += page.items.length;
@@ -187,7 +191,7 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
   for (const a of [...zones.values()].sort((x, y) => (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0))) {
     let assumedInitial = false;
     if (a.segStart > from) {
-      let level = await levelBefore(store, a.zone, from, pageRows, priorPages);
+      let level = await levelBefore(store, a.zone, from, pageRows, priorPages, req.gateway);
       if (level === null) {
         if (a.firstIntensity === null) continue; // nothing known about this zone
         assumedInitial = true;

@@ -72,6 +72,8 @@ export interface TelemetryQuery {
   until?: number;
   source?: 'ai' | 'rules' | 'manual' | 'schedule';
   kind?: string;
+  /** Rows of one gateway (Node-RED / DALI bus) only. */
+  gateway?: string;
 }
 
 export const TELEMETRY_MAX_LIMIT = 1000;
@@ -156,6 +158,7 @@ const TELEMETRY_SCHEMA = {
     until: { type: 'string', maxLength: 64 },
     source: { type: 'string', enum: ['ai', 'rules', 'manual', 'schedule'] },
     kind: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
+    gateway: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
   },
   additionalProperties: true,
 } as const;
@@ -424,6 +427,7 @@ export function validateTelemetryQuery(query: unknown): Validated<TelemetryQuery
   if (given('cursor')) out.cursor = q.cursor as string;
   if (given('zone')) out.zone = q.zone as string;
   if (given('kind')) out.kind = q.kind as string;
+  if (given('gateway')) out.gateway = q.gateway as string;
   if (given('source')) out.source = q.source as TelemetryQuery['source'];
   for (const k of ['since', 'until'] as const) {
     if (!given(k)) continue;

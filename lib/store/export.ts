@@ -11,8 +11,10 @@
  * the JSON text columns (weather, raw, data, setpoint) are embedded as JSON.
  */
 import * as fs from 'fs';
-import { TABLES, TABLE_INFO, isTableName, type TableName } from './schema';
+import { GATEWAY_TABLES, TABLES, TABLE_INFO, isTableName, type TableName } from './schema';
 import { Db, type SqlRow, type SqlValue } from './sqlite';
+import { isPostgresUrl } from './pg-url';
+import { exportPostgresTable } from './pg-export';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -27,6 +29,8 @@ export interface ExportOptions {
   out: NodeJS.WritableStream;
   /** Rows per page. Default 1000. */
   pageRows?: number;
+  /** Rows written by this gateway only (tables with a gateway column). */
+  gateway?: string;
 }
 
 export interface ExportResult {
@@ -40,13 +44,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const EXPORT_USAGE = `usage: export --db <file> --table <name> --format csv|jsonl [--since ISO|ms] [--until ISO|ms] [--out file]
+export const EXPORT_USAGE = `usage: export --db <file|url> --table <name> --format csv|jsonl [--since ISO|ms] [--until ISO|ms] [--gateway name] [--out file]
 
-  --db      SQLite file of the lighting store (opened read-only)
+  --db      SQLite file of the lighting store (opened read-only), or a postgresql:// URL
+            (password in the URL or PGPASSWORD; read in one read-only transaction through a cursor)
   --table   one of: ${TABLES.join(', ')}
   --format  csv (header row, RFC 4180 quoting) or jsonl (one JSON object per line)
   --since   only rows with time >= since: ISO 8601 (2024-05-01T00:00:00Z) or epoch ms
   --until   only rows with time < until
+  --gateway only rows written by this gateway (bus)
   --out     output file (default: standard output)
 
 exit codes: 0 done, 1 failed (database unreadable, write error), 2 usage error`;
@@ -70,13 +76,14 @@ export interface ExportArgs {
   format: ExportFormat;
   since?: number;
   until?: number;
+  gateway?: string;
   out?: string;
   help: boolean;
 }
 
 /** Parses `export` arguments (`--name value` or `--name=value`). Throws UsageError. */
 export function parseExportArgs(argv: readonly string[]): ExportArgs {
-  const known = new Set(['db', 'table', 'format', 'since', 'until', 'out']);
+  const known = new Set(['db', 'table', 'format', 'since', 'until', 'gateway', 'out']);
   const values = new Map<string, string>();
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -113,6 +120,12 @@ export function parseExportArgs(argv: readonly string[]): ExportArgs {
   if (args.since !== undefined && args.until !== undefined && args.until < args.since) {
     throw new UsageError('--until is before --since');
   }
+  const gateway = values.get('gateway');
+  if (gateway !== undefined) {
+    if (gateway.trim() === '' || gateway.length > 100) throw new UsageError('--gateway must be a name of 1-100 characters');
+    if (!GATEWAY_TABLES.includes(table)) throw new UsageError(`--gateway: table ${table} has no gateway column`);
+    args.gateway = gateway;
+  }
   const out = values.get('out');
   if (out !== undefined) args.out = out;
   return args;
@@ -124,7 +137,7 @@ export function csvField(v: SqlValue | undefined): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function jsonLine(row: SqlRow, columns: readonly string[], jsonColumns: ReadonlySet<string>): string {
+export function jsonLine(row: SqlRow, columns: readonly string[], jsonColumns: ReadonlySet<string>): string {
   const obj: Record<string, unknown> = {};
   for (const c of columns) {
     const v = row[c];
@@ -142,7 +155,7 @@ function jsonLine(row: SqlRow, columns: readonly string[], jsonColumns: Readonly
 }
 
 /** Writes `chunk`; when the stream is full, waits for 'drain' (or rejects on 'error'/'close'). */
-function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
+export function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
   if (out.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
@@ -174,6 +187,7 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
   if (!isTableName(table)) throw new UsageError(`unknown table ${JSON.stringify(table)}: one of ${TABLES.join(', ')}`);
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`unknown format ${JSON.stringify(format)}`);
   const pageRows = options.pageRows ?? 1000;
+  if (isPostgresUrl(options.dbPath)) return exportPostgresTable({ ...options, table }, pageRows);
   if (!fs.existsSync(options.dbPath)) throw new Error(`database file not found: ${options.dbPath}`);
   const db = await Db.open(options.dbPath, { readOnly: true });
   try {
@@ -192,6 +206,10 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
     if (options.until !== undefined) {
       where.push(`"${info.timeColumn}" < ?`);
       filter.push(Math.ceil(options.until));
+    }
+    if (options.gateway !== undefined) {
+      where.push('"gateway" = ?');
+      filter.push(options.gateway);
     }
     const stmt = await db.prepare(
       `SELECT rowid AS "__export_rowid", * FROM "${table}" WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT ?`,
@@ -261,6 +279,7 @@ export async function runExportCli(argv: readonly string[], io: CliStreams): Pro
     const options: ExportOptions = { dbPath: args.db, table: args.table, format: args.format, out };
     if (args.since !== undefined) options.since = args.since;
     if (args.until !== undefined) options.until = args.until;
+    if (args.gateway !== undefined) options.gateway = args.gateway;
     const result = await exportTable(options);
     if (file !== null) {
       const f = file;

@@ -8,3 +8,7 @@ export { Db, Stmt, sqliteCode } from './sqlite';
 export type { SqlValue, SqlRow, RunInfo } from './sqlite';
 export * from './settings';
 export * from './lease';
+export { isPostgresUrl, maskDatabaseUrl, parsePostgresUrl, PgUrlError } from './pg-url';
+export type { PgTarget, SslMode } from './pg-url';
+export { PgDb, isConnectionError, migratePg } from './pg';
+export type { SqlDb, SqlStmt, Engine } from './engine';

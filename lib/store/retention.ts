@@ -179,7 +179,8 @@ export async function prune(store: LightingStore, options: PruneOptions = {}): P
         if (changes < batchRows) break;
       }
     }
-    if (options.vacuum === true) {
+    // PostgreSQL: autovacuum gives the space back (each batch is its own short transaction).
+    if (options.vacuum === true && store.engine !== 'postgres') {
       for (;;) {
         if (store.stopping || options.signal?.aborted === true) {
           report.aborted = true;

@@ -71,6 +71,8 @@ export interface DecisionRecord {
   energySavingEstimate: number | null;
   estimatedWatts: number | null;
   msgId: string | null;
+  /** The gateway (Node-RED / DALI bus) that wrote it; '' when not set. */
+  gateway: string;
 }
 
 export interface TelemetryRow {
@@ -98,6 +100,8 @@ export interface TelemetryRecord {
   completionTokens: number | null;
   fallbackReason: string | null;
   data: unknown;
+  /** The gateway that wrote it; '' when not set. */
+  gateway: string;
 }
 
 export interface ManualOverrideRow {
@@ -374,7 +378,7 @@ function profileParams(row: unknown): Params {
 
 export interface TableWriter {
   table: TableName;
-  /** Columns in `params` order. */
+  /** Columns in `params` order; a last column `gateway` (tables of GATEWAY_TABLES) is filled by the store handle, not by `params`. */
   columns: readonly string[];
   /** Upsert clause (feature_windows, personal_profiles); such tables are written one row per statement. */
   conflict?: string;
@@ -395,22 +399,22 @@ export function insertSql(writer: TableWriter, rows = 1): string {
 export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   raw_sensor_events: {
     table: 'raw_sensor_events',
-    columns: ['sensor_id', 'zone', 'ts', 'lux', 'presence', 'source', 'late'],
+    columns: ['sensor_id', 'zone', 'ts', 'lux', 'presence', 'source', 'late', 'gateway'],
     params: rawParams,
   },
   weather_events: {
     table: 'weather_events',
-    columns: ['ts', 'zone', 'temperature_c', 'cloud_cover_pct', 'solar_radiation_wm2', 'source', 'raw'],
+    columns: ['ts', 'zone', 'temperature_c', 'cloud_cover_pct', 'solar_radiation_wm2', 'source', 'raw', 'gateway'],
     params: weatherParams,
   },
   feature_windows: {
     table: 'feature_windows',
     columns: [
       'zone', 'window_start', 'window_end', 'count', 'lux_mean', 'lux_min', 'lux_max', 'lux_std', 'lux_last',
-      'presence_ratio', 'presence_transitions', 'presence_last', 'presence_last_ts', 'weather', 'minute_of_day', 'weekday', 'partial',
+      'presence_ratio', 'presence_transitions', 'presence_last', 'presence_last_ts', 'weather', 'minute_of_day', 'weekday', 'partial', 'gateway',
     ],
     // A complete window replaces a snapshot (partial) of the same zone/start; a snapshot never replaces a complete window.
-    conflict: `ON CONFLICT (zone, window_start) DO UPDATE SET
+    conflict: `ON CONFLICT (gateway, zone, window_start) DO UPDATE SET
             window_end = excluded.window_end, count = excluded.count, lux_mean = excluded.lux_mean,
             lux_min = excluded.lux_min, lux_max = excluded.lux_max, lux_std = excluded.lux_std, lux_last = excluded.lux_last,
             presence_ratio = excluded.presence_ratio, presence_transitions = excluded.presence_transitions,
@@ -422,18 +426,18 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   decisions: {
     table: 'decisions',
     columns: [
-      'ts', 'zone', 'source', 'intensity', 'cct', 'reason', 'applied', 'blocked_by', 'energy_saving_estimate', 'estimated_watts', 'msg_id',
+      'ts', 'zone', 'source', 'intensity', 'cct', 'reason', 'applied', 'blocked_by', 'energy_saving_estimate', 'estimated_watts', 'msg_id', 'gateway',
     ],
     params: decisionParams,
   },
   telemetry: {
     table: 'telemetry',
-    columns: ['ts', 'zone', 'kind', 'latency_ms', 'payload_bytes', 'prompt_tokens', 'completion_tokens', 'fallback_reason', 'data'],
+    columns: ['ts', 'zone', 'kind', 'latency_ms', 'payload_bytes', 'prompt_tokens', 'completion_tokens', 'fallback_reason', 'data', 'gateway'],
     params: telemetryParams,
   },
   manual_overrides: {
     table: 'manual_overrides',
-    columns: ['zone', 'started_at', 'expires_at', 'cleared_at', 'source', 'setpoint'],
+    columns: ['zone', 'started_at', 'expires_at', 'cleared_at', 'source', 'setpoint', 'gateway'],
     params: overrideParams,
   },
   personal_profiles: {
@@ -503,6 +507,7 @@ export function decisionFromSql(r: SqlRow): DecisionRecord {
     energySavingEstimate: n(r.energy_saving_estimate),
     estimatedWatts: n(r.estimated_watts),
     msgId: s(r.msg_id),
+    gateway: s(r.gateway) ?? '',
   };
 }
 
@@ -518,6 +523,7 @@ export function telemetryFromSql(r: SqlRow): TelemetryRecord {
     completionTokens: n(r.completion_tokens),
     fallbackReason: s(r.fallback_reason),
     data: parseJson(r.data),
+    gateway: s(r.gateway) ?? '',
   };
 }
 
@@ -604,6 +610,8 @@ export interface AlertRecord {
   /** null while active. */
   resolvedAt: number | null;
   resolvedBy: string | null;
+  /** The gateway that raised it; '' when not set. */
+  gateway: string;
 }
 
 export const MAX_ALERT_MESSAGE = 1000;
@@ -643,5 +651,6 @@ export function alertFromSql(r: SqlRow): AlertRecord {
     data: parseJson(r.data),
     resolvedAt: n(r.resolved_at),
     resolvedBy: s(r.resolved_by),
+    gateway: s(r.gateway) ?? '',
   };
 }

@@ -55,6 +55,22 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 const BOOL = (col: string): string => `${col} INTEGER CHECK (${col} IN (0, 1))`;
 
+/** Tables with a `gateway` column (migration 4): the Node-RED instance / DALI bus that wrote the row ('' = not set). */
+export const GATEWAY_TABLES: readonly string[] = [
+  'raw_sensor_events',
+  'weather_events',
+  'feature_windows',
+  'decisions',
+  'telemetry',
+  'manual_overrides',
+  'alerts',
+];
+
+const FEATURE_COLUMNS_V3 = [
+  'id', 'zone', 'window_start', 'window_end', 'count', 'lux_mean', 'lux_min', 'lux_max', 'lux_std', 'lux_last', 'presence_ratio',
+  'presence_transitions', 'presence_last', 'presence_last_ts', 'weather', 'minute_of_day', 'weekday', 'partial',
+].join(', ');
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -191,7 +207,58 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE UNIQUE INDEX alerts_active_kind_zone ON alerts (kind, IFNULL(zone, '')) WHERE resolved_at IS NULL",
     ],
   },
+  {
+    version: 4,
+    name: 'gateway: which Node-RED (DALI bus) wrote each row, for sites sharing one database',
+    statements: [
+      ...GATEWAY_TABLES.filter((t) => t !== 'feature_windows').map((t) => `ALTER TABLE ${t} ADD COLUMN gateway TEXT NOT NULL DEFAULT ''`),
+      'CREATE INDEX raw_sensor_events_gateway_ts ON raw_sensor_events (gateway, ts)',
+      'CREATE INDEX decisions_gateway_ts ON decisions (gateway, ts)',
+      'CREATE INDEX telemetry_gateway_ts ON telemetry (gateway, ts)',
+      'CREATE INDEX alerts_gateway_ts ON alerts (gateway, ts)',
+      'CREATE INDEX manual_overrides_gateway_open ON manual_overrides (gateway, zone, expires_at) WHERE cleared_at IS NULL',
+      // One active alert per gateway, kind and zone.
+      'DROP INDEX alerts_active_kind_zone',
+      "CREATE UNIQUE INDEX alerts_active_kind_zone ON alerts (gateway, kind, IFNULL(zone, '')) WHERE resolved_at IS NULL",
+      // Windows are unique per gateway, zone and start: SQLite cannot change a UNIQUE constraint in place, so the table is rebuilt.
+      `CREATE TABLE feature_windows_v4 (
+        id INTEGER PRIMARY KEY,
+        zone TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        lux_mean REAL,
+        lux_min REAL,
+        lux_max REAL,
+        lux_std REAL,
+        lux_last REAL,
+        presence_ratio REAL,
+        presence_transitions INTEGER NOT NULL DEFAULT 0,
+        ${BOOL('presence_last')},
+        presence_last_ts INTEGER,
+        weather TEXT CHECK (weather IS NULL OR json_valid(weather)),
+        minute_of_day INTEGER NOT NULL,
+        weekday INTEGER NOT NULL,
+        partial INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1)),
+        gateway TEXT NOT NULL DEFAULT '',
+        UNIQUE (gateway, zone, window_start)
+      )`,
+      `INSERT INTO feature_windows_v4 (${FEATURE_COLUMNS_V3}) SELECT ${FEATURE_COLUMNS_V3} FROM feature_windows`,
+      'DROP TABLE feature_windows',
+      'ALTER TABLE feature_windows_v4 RENAME TO feature_windows',
+      'CREATE INDEX feature_windows_window_start ON feature_windows (window_start)',
+      // PostgreSQL only: the identity goes on after the copied ids.
+      "/* postgres */ SELECT setval(pg_get_serial_sequence('feature_windows', 'id'), COALESCE((SELECT MAX(id) FROM feature_windows), 0) + 1, false)",
+    ],
+  },
 ];
+
+/** Statements marked for one engine only (`/* postgres *\/ ...`) are skipped by the other. */
+export function statementFor(engine: 'sqlite' | 'postgres', sql: string): string | null {
+  const m = /^\/\* (sqlite|postgres) \*\/\s*/.exec(sql);
+  if (m === null) return sql;
+  return m[1] === engine ? sql.slice(m[0].length) : null;
+}
 
 /** The database's schema is newer than this code knows (a downgrade): refuse to touch it. */
 export class SchemaVersionError extends Error {
@@ -253,7 +320,10 @@ export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATI
         await db.run('COMMIT');
         continue;
       }
-      for (const sql of m.statements) await db.run(sql);
+      for (const sql of m.statements) {
+        const stmt = statementFor('sqlite', sql);
+        if (stmt !== null) await db.run(stmt);
+      }
       await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
       await db.run('COMMIT');
       applied.push(m.version);

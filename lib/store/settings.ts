@@ -8,13 +8,15 @@
  *   sqlite:////var/lib/lights.db      absolute file (four slashes)
  *   sqlite:///:memory:, sqlite://     in-memory database (lost at every restart)
  *   sqlite+pysqlite:///...            a driver suffix is ignored
- *   postgresql://..., postgres://...  UnsupportedDatabaseError ("not supported yet")
+ *   postgresql://..., postgres://..., postgresql+psycopg://...
+ *                                     PostgreSQL (see pg-url.ts); the password never leaves `path`
  * A query string (?timeout=...) is ignored; %xx escapes in the path are decoded.
  * Error messages quote a URL only through maskUrl (lib/store/mask): never a password.
  * The "Database file" setting may itself hold such a URL (e.g. `${DB_URL}`).
  */
 import * as path from 'path';
 import { maskUrl } from './mask';
+import { isPostgresUrl, maskDatabaseUrl, parsePostgresUrl, PgUrlError } from './pg-url';
 
 export const DEFAULT_STORE_FILE = 'smart-lighting.db';
 
@@ -24,8 +26,11 @@ export class UnsupportedDatabaseError extends Error {
 }
 
 export interface StoreLocation {
-  /** Absolute file path, or ":memory:". */
+  /** Absolute file path, ":memory:", or a PostgreSQL URL (may hold a password: show `display`). */
   path: string;
+  engine: 'sqlite' | 'postgres';
+  /** `path` safe to show: a PostgreSQL URL with its password masked. */
+  display: string;
   /** Where it came from. */
   from: 'setting' | 'DB_URL' | 'default';
 }
@@ -48,9 +53,7 @@ export function sqlitePathFromUrl(url: string, baseDir: string): string {
   const scheme = (m[1] as string).toLowerCase();
   const dialect = scheme.split('+')[0] as string;
   if (dialect === 'postgresql' || dialect === 'postgres') {
-    throw new UnsupportedDatabaseError(
-      `PostgreSQL (${scheme}://) is not supported yet: leave DB_URL unset or use a sqlite:/// URL or a file path`,
-    );
+    throw new UnsupportedDatabaseError(`a PostgreSQL URL (${scheme}://) is not a SQLite file: open it with the PostgreSQL engine (resolveStoreLocation)`);
   }
   if (dialect !== 'sqlite') {
     throw new UnsupportedDatabaseError(`database URL scheme ${JSON.stringify(scheme)} is not supported: use sqlite:///<file>`);
@@ -85,11 +88,27 @@ export function resolveStoreLocation(opts: {
   env?: Readonly<Record<string, string | undefined>>;
 }): StoreLocation {
   const setting = opts.setting.trim();
+  const file = (p: string, from: StoreLocation['from']): StoreLocation => ({ path: p, engine: 'sqlite', display: maskDatabaseUrl(p), from });
   if (setting !== '') {
-    if (isDatabaseUrl(setting)) return { path: sqlitePathFromUrl(setting, opts.userDir), from: 'setting' };
-    return { path: setting === ':memory:' ? ':memory:' : path.resolve(opts.userDir, setting), from: 'setting' };
+    if (isPostgresUrl(setting)) return postgresLocation(setting, 'setting');
+    if (isDatabaseUrl(setting)) return file(sqlitePathFromUrl(setting, opts.userDir), 'setting');
+    return file(setting === ':memory:' ? ':memory:' : path.resolve(opts.userDir, setting), 'setting');
   }
   const url = (opts.env ?? process.env).DB_URL;
-  if (url !== undefined && url.trim() !== '') return { path: sqlitePathFromUrl(url, opts.userDir), from: 'DB_URL' };
-  return { path: path.join(opts.userDir, DEFAULT_STORE_FILE), from: 'default' };
+  if (url !== undefined && url.trim() !== '') {
+    if (isPostgresUrl(url)) return postgresLocation(url, 'DB_URL');
+    return file(sqlitePathFromUrl(url, opts.userDir), 'DB_URL');
+  }
+  return file(path.join(opts.userDir, DEFAULT_STORE_FILE), 'default');
+}
+
+/** A PostgreSQL URL checked now (a bad one is a configuration error, reported without its password). */
+function postgresLocation(url: string, from: StoreLocation['from']): StoreLocation {
+  try {
+    const target = parsePostgresUrl(url);
+    return { path: url.trim(), engine: 'postgres', display: target.masked, from };
+  } catch (err) {
+    if (err instanceof PgUrlError) throw new UnsupportedDatabaseError(err.message);
+    throw err;
+  }
 }

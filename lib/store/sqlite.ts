@@ -15,6 +15,8 @@ export interface RunInfo {
   /** rowid of the last inserted row (INSERT only). */
   lastID: number;
   changes: number;
+  /** PostgreSQL: the id of every inserted row, in VALUES order (ids of one INSERT need not be consecutive there). */
+  ids?: number[];
 }
 
 /** An sqlite3 error carries a code such as "SQLITE_BUSY". */
@@ -71,6 +73,7 @@ export class Stmt {
 }
 
 export class Db {
+  readonly engine = 'sqlite' as const;
   readonly file: string;
   readonly raw: sqlite3.Database;
   readonly #cache = new Map<string, Promise<Stmt>>();

@@ -56,6 +56,7 @@ import {
   type TelemetryRecord,
 } from './rows';
 import {
+  GATEWAY_TABLES,
   MIGRATIONS,
   SchemaVersionError,
   TABLES,
@@ -65,7 +66,10 @@ import {
   type Migration,
   type TableName,
 } from './schema';
-import { Db, sqliteCode, type SqlRow, type SqlValue, type Stmt } from './sqlite';
+import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
+import type { SqlDb as Db, SqlStmt as Stmt } from './engine';
+import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
+import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
 import {
   FAULT_ORDER,
@@ -108,9 +112,19 @@ export interface LightingStoreOptions {
   monitorIntervalMs?: number;
   /** Health is degraded below this much free space (or 10 % of a smaller filesystem), bytes. Default 64 MiB. */
   minFreeBytes?: number;
+  /** PostgreSQL (`path` is a postgresql:// URL): most connections of the pool. Default 4. */
+  poolSize?: number;
+  /** PostgreSQL: the password (a credential); else the URL's, else PGPASSWORD. Never shown in `options`. */
+  password?: string;
+  /**
+   * This handle's gateway (the Node-RED instance / DALI bus, e.g. "bus-1"): written into every row's
+   * `gateway` column, and the scope of the control-state reads (feature windows, overrides, active
+   * alerts), so gateways sharing one database keep their zones apart. '' (default) = not set.
+   */
+  gateway?: string;
 }
 
-export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations'>>;
+export type EffectiveStoreOptions = Required<Omit<LightingStoreOptions, 'migrations' | 'password' | 'gateway'>>;
 
 /** What the store did to recover from a deleted or replaced file ('recovered' event). */
 export interface RecoveryReport {
@@ -187,6 +201,8 @@ export interface PageQuery {
   since?: number;
   /** ts < until (epoch ms). */
   until?: number;
+  /** Rows of one gateway only (default: every gateway). */
+  gateway?: string;
 }
 
 export interface Page<T> {
@@ -333,7 +349,8 @@ class StoreCore {
     this.migrations = migrations;
   }
 
-  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[], url?: string, password?: string): Promise<StoreCore> {
+    if (url !== undefined) return StoreCore.createPg(key, url, password, options, migrations);
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
     const existed = key !== ':memory:' && fs.existsSync(key);
     const { db, stmts, version } = await StoreCore.connect(key, options, migrations);
@@ -361,7 +378,7 @@ class StoreCore {
     options: EffectiveStoreOptions,
     migrations: readonly Migration[],
   ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number }> {
-    const db = await Db.open(key);
+    const db = await SqliteDb.open(key);
     try {
       db.setBusyTimeout(options.busyTimeoutMs);
       // auto_vacuum only takes effect before the first table is created.
@@ -384,7 +401,7 @@ class StoreCore {
       // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) {
-        const writer = WRITERS[table];
+        const writer = writerFor(table, report.to);
         for (let k = 1; k <= (writer.conflict ? 1 : MAX_ROWS_PER_INSERT); k *= 2) {
           stmts.set(`${table}:${k}`, await db.prepare(insertSql(writer, k)));
         }
@@ -397,6 +414,37 @@ class StoreCore {
     }
   }
 
+  /** PostgreSQL: the same schema and queries on a pool (pg.ts); `key` is the URL without its password. */
+  static async createPg(key: string, url: string, password: string | undefined, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+    const db = new PgDb(url, { poolSize: options.poolSize, ...(password !== undefined ? { password } : {}) });
+    try {
+      const report = await migratePg(db, migrations);
+      const core = new StoreCore(key, db, options, new Map(), report.to, migrations);
+      db.onState = (down) => core.emitState(down);
+      return core;
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      if (err instanceof SchemaVersionError) throw err;
+      throw new Error(`cannot open the lighting store ${key}: ${db.clean(err).message}`, { cause: err });
+    }
+  }
+
+  /** PostgreSQL: why the last write could not reach the server (rows stay queued and are retried), else null. */
+  down: string | null = null;
+  retryMs = 250;
+
+  emitState(down: string | null): void {
+    for (const h of this.handles) h.emit('connection', down === null ? { state: 'up' } : { state: 'down', message: down });
+  }
+
+  /** The batch could not reach the server: keep its rows queued (in order) and retry after a backoff. */
+  requeue(batch: QueuedRow[], error: Error): void {
+    this.queue.unshift(...batch);
+    this.stats.queuedRows = this.queue.length;
+    this.down = error.message;
+    this.stats.lastFlushError = `database unreachable, ${this.queue.length} rows kept queued and retried: ${error.message}`;
+  }
+
   enqueue(row: QueuedRow): void {
     this.queue.push(row);
     if (row.resolve !== undefined) this.lastWaiterSeq = row.seq;
@@ -406,6 +454,16 @@ class StoreCore {
 
   schedule(): void {
     if (this.running !== null || this.closed) return;
+    if (this.down !== null && this.queue.length > 0) {
+      if (this.timer === null) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          if (this.running === null && !this.closed) this.start(this.seq);
+        }, this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, 2000);
+      }
+      return;
+    }
     if (this.queue.length >= this.options.flushMaxRows) {
       this.clearTimer();
       this.start(-1);
@@ -452,6 +510,7 @@ class StoreCore {
         const batch = this.queue.splice(0, this.options.flushMaxRows);
         this.stats.queuedRows = this.queue.length;
         await this.lock.run(() => this.writeBatch(batch));
+        if (this.down !== null) break;
       }
     })()
       .catch(() => undefined)
@@ -464,6 +523,7 @@ class StoreCore {
   /** Resolves when every row queued before the call has been written (or failed). */
   async flush(): Promise<void> {
     const target = this.seq;
+    let tried = false;
     for (;;) {
       if (this.running !== null) {
         await this.running;
@@ -471,6 +531,9 @@ class StoreCore {
       }
       const head = this.queue[0];
       if (head === undefined || head.seq > target) return;
+      // Database unreachable (PostgreSQL): one attempt, then say so instead of spinning; the rows stay queued.
+      if (this.down !== null && tried) throw new Error(this.down);
+      tried = true;
       this.clearTimer();
       this.start(target);
     }
@@ -483,6 +546,9 @@ class StoreCore {
    */
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
+    if (db instanceof PgDb) {
+      return pgTryBatch(db, batch, perRow, (t, k) => insertSql(writerFor(t as TableName, this.schemaVersion), k), (t) => WRITERS[t as TableName].conflict !== undefined);
+    }
     try {
       await db.run('BEGIN IMMEDIATE');
     } catch (err) {
@@ -572,6 +638,14 @@ class StoreCore {
       return;
     }
     let attempt = await this.tryBatch(batch, false);
+    if (!attempt.ok && attempt.rowErrors.size === 0 && this.db instanceof PgDb && isConnectionError(attempt.error)) {
+      this.requeue(batch, attempt.error);
+      return;
+    }
+    if (this.db instanceof PgDb) {
+      this.down = null;
+      this.retryMs = 250;
+    }
     let rows = batch;
     const failed: Array<{ row: QueuedRow; index: number; error: Error }> = [];
     if (!attempt.ok && attempt.rowErrors.size > 0 && attempt.ambiguous) attempt = await this.tryBatch(batch, true);
@@ -807,6 +881,13 @@ class StoreCore {
   }
 
   async shutdown(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (err) {
+      // The database stayed unreachable: the rows still queued were never acknowledged as stored; say so.
+      const left = this.queue.splice(0);
+      this.reportFailures(left.map((row, index) => ({ row, index, error: err as Error })), left.length);
+    }
     await this.flush();
     // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
     if (this.key !== ':memory:' && this.monitor !== null) {
@@ -828,6 +909,17 @@ class StoreCore {
 type BatchOutcome =
   | { ok: true; ids: Array<number | null> }
   | { ok: false; rowErrors: Map<number, Error>; error: Error; ambiguous: boolean };
+
+/** Migration that added the gateway column (a store opened with older migrations, in tests, writes without it). */
+const GATEWAY_VERSION = 4;
+
+function writerFor(table: TableName, version: number): (typeof WRITERS)[TableName] {
+  const w = WRITERS[table];
+  if (version >= GATEWAY_VERSION || !w.columns.includes('gateway')) return w;
+  const older = { ...w, columns: w.columns.filter((c) => c !== 'gateway') };
+  if (w.conflict !== undefined) older.conflict = w.conflict.replace('(gateway, zone, window_start)', '(zone, window_start)');
+  return older;
+}
 
 interface RegistryEntry {
   refs: number;
@@ -855,13 +947,20 @@ function optionalTime(name: string, v: number | undefined): number | undefined {
 
 export class LightingStore extends EventEmitter {
   readonly #core: StoreCore;
+  readonly #gateway: string;
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(core: StoreCore) {
+  private constructor(core: StoreCore, gateway: string) {
     super();
     this.#core = core;
+    this.#gateway = gateway;
     core.handles.add(this);
+  }
+
+  /** This handle's gateway ('' = not set). */
+  get gateway(): string {
+    return this.#gateway;
   }
 
   /**
@@ -883,21 +982,27 @@ export class LightingStore extends EventEmitter {
       synchronous: options.synchronous ?? 'NORMAL',
       monitorIntervalMs: clampInt('monitorIntervalMs', options.monitorIntervalMs, 2000, 0, 3_600_000),
       minFreeBytes: clampInt('minFreeBytes', options.minFreeBytes, 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+      poolSize: clampInt('poolSize', options.poolSize, 4, 1, 100),
     };
     if (effective.synchronous !== 'NORMAL' && effective.synchronous !== 'FULL') {
       throw new RangeError(`synchronous must be 'NORMAL' or 'FULL', got ${String(effective.synchronous)}`);
     }
     const migrations = options.migrations ?? MIGRATIONS;
+    const gateway = options.gateway ?? '';
+    if (typeof gateway !== 'string' || gateway.length > 100 || [...gateway].some((c) => c.charCodeAt(0) < 0x20)) {
+      throw new RangeError('gateway must be a string of at most 100 characters without control characters');
+    }
     if (options.path === ':memory:') {
       const core = await StoreCore.create(':memory:', effective, migrations);
       core.refs = 1;
-      return new LightingStore(core);
+      return new LightingStore(core, gateway);
     }
-    const key = resolveKey(options.path);
+    const pgUrl = isPostgresUrl(options.path) ? options.path : undefined;
+    const key = pgUrl !== undefined ? parsePostgresUrl(pgUrl).key : resolveKey(options.path);
     for (let p = closing.get(key); p !== undefined; p = closing.get(key)) await p.catch(() => undefined);
     let entry = registry.get(key);
     if (entry === undefined) {
-      entry = { refs: 0, ready: StoreCore.create(key, { ...effective, path: key }, migrations) };
+      entry = { refs: 0, ready: StoreCore.create(key, { ...effective, path: key }, migrations, pgUrl, options.password) };
       registry.set(key, entry);
     }
     entry.refs += 1;
@@ -910,7 +1015,7 @@ export class LightingStore extends EventEmitter {
       throw err;
     }
     core.refs = entry.refs;
-    return new LightingStore(core);
+    return new LightingStore(core, gateway);
   }
 
   /** Resolved paths of the databases open in this process (for diagnostics and tests). */
@@ -923,9 +1028,14 @@ export class LightingStore extends EventEmitter {
     return this.#core.id;
   }
 
-  /** Absolute (resolved) database path. */
+  /** Absolute (resolved) database path; for PostgreSQL the URL without its password. */
   get path(): string {
     return this.#core.key;
+  }
+
+  /** 'sqlite' or 'postgres'. */
+  get engine(): 'sqlite' | 'postgres' {
+    return this.#core.db.engine;
   }
 
   get options(): EffectiveStoreOptions {
@@ -988,6 +1098,7 @@ export class LightingStore extends EventEmitter {
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    if (GATEWAY_TABLES.includes(table) && core.schemaVersion >= GATEWAY_VERSION) params.push(this.#gateway);
     core.seq += 1;
     if (options.waitForCommit !== true) {
       core.enqueue({ seq: core.seq, table, params, owner: this });
@@ -1050,9 +1161,9 @@ export class LightingStore extends EventEmitter {
     const partial = options.includePartial === false ? 'AND partial = 0' : '';
     return this.#read(async (db) => {
       const stmt = await db.cached(
-        `SELECT * FROM feature_windows WHERE zone = ? ${partial} ORDER BY window_start DESC LIMIT ?`,
+        `SELECT * FROM feature_windows WHERE gateway = ? AND zone = ? ${partial} ORDER BY window_start DESC LIMIT ?`,
       );
-      return (await stmt.all([zone, limit])).map(featureWindowFromSql);
+      return (await stmt.all([this.#gateway, zone, limit])).map(featureWindowFromSql);
     });
   }
 
@@ -1061,12 +1172,12 @@ export class LightingStore extends EventEmitter {
     return this.#read(async (db) => {
       const stmt = await db.cached(
         `WITH RECURSIVE z(zone) AS (
-           SELECT MIN(zone) FROM feature_windows
+           SELECT MIN(zone) FROM feature_windows WHERE gateway = ?
            UNION ALL
-           SELECT (SELECT MIN(zone) FROM feature_windows WHERE zone > z.zone) FROM z WHERE z.zone IS NOT NULL
+           SELECT (SELECT MIN(zone) FROM feature_windows WHERE gateway = ? AND zone > z.zone) FROM z WHERE z.zone IS NOT NULL
          ) SELECT zone FROM z WHERE zone IS NOT NULL`,
       );
-      const rows = await stmt.all<{ zone: string }>();
+      const rows = await stmt.all<{ zone: string }>([this.#gateway, this.#gateway]);
       return rows.map((r) => r.zone);
     });
   }
@@ -1096,6 +1207,10 @@ export class LightingStore extends EventEmitter {
     if (q.zone !== undefined) {
       where.push('zone = ?');
       params.push(String(q.zone));
+    }
+    if (q.gateway !== undefined) {
+      where.push('gateway = ?');
+      params.push(String(q.gateway));
     }
     const since = optionalTime('since', q.since);
     const until = optionalTime('until', q.until);
@@ -1159,16 +1274,16 @@ export class LightingStore extends EventEmitter {
         zone === undefined
           ? await (
               await db.cached(
-                `SELECT * FROM manual_overrides WHERE cleared_at IS NULL AND started_at <= ?
+                `SELECT * FROM manual_overrides WHERE gateway = ? AND cleared_at IS NULL AND started_at <= ?
                  AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
               )
-            ).all([at, at])
+            ).all([this.#gateway, at, at])
           : await (
               await db.cached(
-                `SELECT * FROM manual_overrides WHERE zone = ? AND cleared_at IS NULL AND started_at <= ?
+                `SELECT * FROM manual_overrides WHERE gateway = ? AND zone = ? AND cleared_at IS NULL AND started_at <= ?
                  AND (expires_at IS NULL OR expires_at > ?) ORDER BY started_at, id`,
               )
-            ).all([zone, at, at]);
+            ).all([this.#gateway, zone, at, at]);
       return rows.map(overrideFromSql);
     });
   }
@@ -1186,10 +1301,11 @@ export class LightingStore extends EventEmitter {
         return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL', [clearedAt, sel.id])).changes;
       }
       if (sel.zone !== undefined) {
-        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE zone = ? AND cleared_at IS NULL', [clearedAt, sel.zone]))
-          .changes;
+        return (
+          await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND zone = ? AND cleared_at IS NULL', [clearedAt, this.#gateway, sel.zone])
+        ).changes;
       }
-      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE cleared_at IS NULL', [clearedAt])).changes;
+      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND cleared_at IS NULL', [clearedAt, this.#gateway])).changes;
     });
   }
 
@@ -1243,10 +1359,10 @@ export class LightingStore extends EventEmitter {
     let id = -1;
     const late = q.includeLate === true ? '' : 'AND late = 0';
     const zone = q.zone === undefined ? '' : 'AND zone = ?';
-    const sql = `SELECT * FROM raw_sensor_events WHERE (ts > ? OR (ts = ? AND id > ?)) AND ts < ? ${zone} ${late}
+    const sql = `SELECT * FROM raw_sensor_events WHERE (ts > ? OR (ts = ? AND id > ?)) AND ts < ? AND gateway = ? ${zone} ${late}
                  ORDER BY ts, id LIMIT ?`;
     for (;;) {
-      const params: SqlValue[] = [ts, ts, id, until];
+      const params: SqlValue[] = [ts, ts, id, until, this.#gateway];
       if (q.zone !== undefined) params.push(q.zone);
       params.push(pageRows);
       const rows = await this.#read(async (db) => (await db.cached(sql)).all(params));
@@ -1258,10 +1374,10 @@ export class LightingStore extends EventEmitter {
     }
   }
 
-  /** Largest ts in raw_sensor_events (index lookup), or null when empty. */
+  /** Largest ts in this gateway's raw_sensor_events (index lookup), or null when empty. */
   latestRawTs(): Promise<number | null> {
     return this.#read(async (db) => {
-      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events')).get<{ ts: number | null }>();
+      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events WHERE gateway = ?')).get<{ ts: number | null }>([this.#gateway]);
       return row?.ts ?? null;
     });
   }
@@ -1295,8 +1411,8 @@ export class LightingStore extends EventEmitter {
     const [, zone, kind] = params;
     const findActive = async (db: Db): Promise<number | null> => {
       const found = await (
-        await db.cached("SELECT id FROM alerts WHERE kind = ? AND IFNULL(zone, '') = IFNULL(?, '') AND resolved_at IS NULL")
-      ).get<{ id: number }>([kind, zone]);
+        await db.cached("SELECT id FROM alerts WHERE gateway = ? AND kind = ? AND IFNULL(zone, '') = IFNULL(?, '') AND resolved_at IS NULL")
+      ).get<{ id: number }>([this.#gateway, kind, zone]);
       return found ? found.id : null;
     };
     return this.#read(async (db) => {
@@ -1307,7 +1423,10 @@ export class LightingStore extends EventEmitter {
           await db.run('COMMIT');
           return { id: existing, created: false };
         }
-        const info = await db.run('INSERT INTO alerts (ts, zone, kind, severity, message, data) VALUES (?, ?, ?, ?, ?, ?)', params);
+        const info = await db.run('INSERT INTO alerts (ts, zone, kind, severity, message, data, gateway) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          ...params,
+          this.#gateway,
+        ]);
         await db.run('COMMIT');
         return { id: info.lastID, created: true };
       } catch (err) {
@@ -1377,6 +1496,7 @@ export class LightingStore extends EventEmitter {
     try {
       const result = await this.#read(async (db) => {
         await db.get('SELECT 1');
+        if (db.engine === 'postgres') return { mode: 'postgresql', quick: options.quickCheck ? 'ok' : undefined };
         const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode');
         let quick: string | undefined;
         if (options.quickCheck) {
@@ -1415,7 +1535,8 @@ export class LightingStore extends EventEmitter {
     const core = this.#core;
     core.handles.delete(this);
     this.#closing = (async () => {
-      await core.flush();
+      // PostgreSQL unreachable: the rows stay queued for the other handles; the last one's shutdown reports them.
+      await core.flush().catch(() => undefined);
       if (core.key === ':memory:') {
         await core.shutdown();
         return;

@@ -1,6 +1,7 @@
 /**
- * lighting-store (config node): owns the SQLite connection of one database
- * file. Child nodes register with it and get the shared LightingStore through
+ * lighting-store (config node): owns the connection of one database (a
+ * SQLite file, or a PostgreSQL database given as a postgresql:// URL, its
+ * password from the URL, the node's password credential or PGPASSWORD). Child nodes register with it and get the shared LightingStore through
  * getStore() (see LightingStoreNode in ../shared/owners). The file is opened
  * when the first user registers, closed (queued rows flushed) when the last
  * user leaves or when this node closes, before `done`. Connection state is
@@ -17,6 +18,7 @@ import { LightingStore, type StorageFault } from '../../lib/store/store';
 import { StoreLease, type LeaseState } from '../../lib/store/lease';
 import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
 import { maskSecrets } from '../../lib/store/mask';
+import { maskDatabaseUrl } from '../../lib/store/pg-url';
 import { createUserRegistry, type LightingStoreNode } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { fanOutStatus, showOwnerStatus } from '../shared/status';
@@ -25,27 +27,36 @@ import { shortText } from '../shared/status';
 import * as path from 'path';
 
 export = function (RED: NodeAPI): void {
-  function LightingStoreConfig(this: LightingStoreNode, config: NodeConfig): void {
+  function LightingStoreConfig(this: LightingStoreNode & Node<{ password: string }>, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`lighting-store.${key}`, subs);
     const read = new SettingsReader(RED, this, config);
     const userDir = typeof RED.settings.userDir === 'string' && RED.settings.userDir !== '' ? RED.settings.userDir : process.cwd();
     let file = '';
+    let display = '';
     this.configError = null;
     try {
-      file = resolveStoreLocation({ setting: read.text('path'), userDir, env: process.env }).path;
+      const location = resolveStoreLocation({ setting: read.text('path'), userDir, env: process.env });
+      file = location.path;
+      display = location.display;
     } catch (err) {
       if (!(err instanceof UnsupportedDatabaseError)) throw err;
       // The setting or DB_URL may hold a password: only its masked form is ever shown.
-      this.configError = new UnsupportedDatabaseError(maskSecrets(err.message));
+      this.configError = new UnsupportedDatabaseError(maskSecrets(maskDatabaseUrl(err.message)));
       this.error(t('errors.open', { message: this.configError.message }));
     }
+    // A PostgreSQL URL may hold a password: `settings.path` shows it masked; the real URL stays in this closure.
     this.settings = {
-      path: file,
+      path: display,
       flushIntervalMs: read.number('flushIntervalMs', 200, 10, 60000, true),
       flushMaxRows: read.number('flushMaxRows', 500, 1, 100000, true),
       busyTimeoutMs: read.number('busyTimeoutMs', 5000, 0, 600000, true),
+      poolSize: read.number('poolSize', 4, 1, 100, true),
+      // Which gateway (DALI bus) this Node-RED is on a shared database: the setting, else BUS_ID (the MQTT gateway flow's), else none.
+      gateway: (read.text('gateway').trim() || (process.env.BUS_ID ?? '').trim()).slice(0, 100),
     };
+    const credential = (this as { credentials?: { password?: unknown } }).credentials?.password;
+    const password = typeof credential === 'string' && credential !== '' ? credential : undefined;
 
     let lastLogged = '';
     /** The storage fault in force on the open store, shown instead of "connected". */
@@ -60,7 +71,7 @@ export = function (RED: NodeAPI): void {
         case 'opening':
           return { fill: 'yellow', shape: 'ring', text: t('status.opening') };
         case 'error':
-          return { fill: 'red', shape: 'ring', text: t('status.error', { message: s.message }) };
+          return { fill: 'red', shape: 'ring', text: t('status.error', { message: maskDatabaseUrl(s.message) }) };
         default:
           return null;
       }
@@ -74,10 +85,13 @@ export = function (RED: NodeAPI): void {
         let store: LightingStore;
         try {
           store = await LightingStore.open({
-            path: this.settings.path,
+            path: file,
             flushIntervalMs: this.settings.flushIntervalMs,
             flushMaxRows: this.settings.flushMaxRows,
             busyTimeoutMs: this.settings.busyTimeoutMs,
+            poolSize: this.settings.poolSize,
+            gateway: this.settings.gateway,
+            ...(password !== undefined ? { password } : {}),
           });
         } catch (err) {
           // The reason names the path, which may come from a mistyped URL holding a password.
@@ -111,6 +125,29 @@ export = function (RED: NodeAPI): void {
         });
         if (store.createdFile) this.log(t('log.created', { file: path.basename(store.path) }));
         if (store.storageFault !== null) onFault(store.storageFault, null);
+        // PostgreSQL: red while the server is unreachable (rows stay queued), green again when it answers.
+        let probe: NodeJS.Timeout | null = null;
+        store.on('connection', (c: { state: 'up' | 'down'; message?: string }) => {
+          if (c.state === 'down') {
+            const message = maskDatabaseUrl(c.message ?? 'unreachable');
+            this.warn(t('errors.down', { message }));
+            fanOutStatus(this.users, { fill: 'red', shape: 'ring', text: t('status.down', { message }) });
+            // Probe until it answers, so the status recovers even when nothing is written meanwhile.
+            probe ??= setInterval(() => {
+              if (store.closed) {
+                if (probe !== null) clearInterval(probe);
+                probe = null;
+                return;
+              }
+              store.healthCheck().catch(() => undefined);
+            }, 2000);
+          } else {
+            if (probe !== null) clearInterval(probe);
+            probe = null;
+            this.log(t('status.up'));
+            fanOut(lease.state);
+          }
+        });
         return store;
       },
       (s) => {
@@ -144,5 +181,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('lighting-store', LightingStoreConfig);
+  RED.nodes.registerType<LightingStoreNode & Node<{ password: string }>, NodeConfig, unknown, { password: string }>('lighting-store', LightingStoreConfig, {
+    credentials: { password: { type: 'password' } },
+  });
 };

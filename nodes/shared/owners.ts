@@ -93,13 +93,18 @@ export interface DaliBusNode extends Node, ResourceOwner {
 export interface LightingStoreSettings {
   /**
    * Absolute path of the SQLite file (from the "Database file" setting, else
-   * DB_URL, else <userDir>/smart-lighting.db), ":memory:", or "" when the
-   * setting or DB_URL names a database this package cannot use (see `configError`).
+   * DB_URL, else <userDir>/smart-lighting.db), ":memory:", the PostgreSQL URL
+   * with its password masked, or "" when the setting or DB_URL names a
+   * database this package cannot use (see `configError`).
    */
   path: string;
   flushIntervalMs: number;
   flushMaxRows: number;
   busyTimeoutMs: number;
+  /** PostgreSQL: most connections of the pool. */
+  poolSize: number;
+  /** The gateway written into every row and scoping this Node-RED's control state ('' = none). */
+  gateway: string;
 }
 
 /**
@@ -127,7 +132,7 @@ export interface LightingStoreNode extends Node, ResourceOwner {
   settings: LightingStoreSettings;
   /** The shared, open store. Rejects with the open error (or when the config node is closed). */
   getStore(): Promise<LightingStore>;
-  /** A setting / DB_URL error that makes the store unusable (e.g. a PostgreSQL URL), else null. */
+  /** A setting / DB_URL error that makes the store unusable (e.g. a MySQL URL), else null. */
   configError: Error | null;
 }
 

@@ -9,14 +9,21 @@
  *
  * Only the environment differs from what users run: ADMIN_TOKEN, an OpenAI
  * key with OPENAI_BASE_URL on a closed local port (so the AI circuit opens
- * and raises its alert without any network), and the database file.
+ * and raises its alert without any network), and the database.
+ *
+ * The suite runs twice: on the SQLite file (DB_URL blank) and on a real
+ * PostgreSQL server started in a temporary directory (DB_URL in the reference
+ * service's postgresql+psycopg:// form). E2E_DB=sqlite or E2E_DB=postgres
+ * runs one of them.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { query } from '../helpers/sqlite-query';
+import { query as sqliteQuery } from '../helpers/sqlite-query';
 import WebSocket from 'ws';
+import { PgDb } from '../../lib/store/pg';
 import { closedPort } from '../helpers/fake-openai-server';
+import { findPgBin, startPostgres, type PgCluster } from '../helpers/postgres';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
 
 const ADMIN_TOKEN = 'e2e-admin-token-7c1f9a';
@@ -25,6 +32,20 @@ const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
 const PLAINTEXT = ['low_vision', 'female', 'intermediate', 'Monday'];
 const ZONE = 'office-1';
 
+const ENGINES = (process.env.E2E_DB ?? 'sqlite,postgres').split(',').filter((e) => e === 'sqlite' || e === 'postgres');
+
+/** Rows of `sql` (SQLite dialect, ? placeholders) read behind the API: from the SQLite file, or from PostgreSQL when `dbFile` is a URL. */
+async function query<T>(dbFile: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  if (dbFile.startsWith('postgresql')) {
+    const db = new PgDb(dbFile, { poolSize: 1 });
+    try {
+      return await db.all<T>(sql, params as never[]);
+    } finally {
+      await db.close();
+    }
+  }
+  return sqliteQuery<T>(dbFile, sql, params);
+}
 
 interface LiveEvent {
   type: string;
@@ -73,16 +94,22 @@ function shippedZones(flows: object[]): object[] {
   return node.zones;
 }
 
-describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts', function () {
+for (const engine of ENGINES) describe(`the main flow (flows/smart-lighting.json): HTTP API, live push, alerts [${engine}]`, function () {
   this.timeout(60000);
   let rt: NodeRedRuntime;
   let dbFile: string;
+  let pg: PgCluster | undefined;
   let live: LiveSocket;
   let env: Record<string, string>;
   const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as object[];
   const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   before(async function () {
+    if (engine === 'postgres' && !findPgBin()) {
+      process.stderr.write('\n!!! POSTGRESQL NOT INSTALLED: SKIPPING THE POSTGRESQL END-TO-END TESTS (apt-get install postgresql) !!!\n\n');
+      this.skip();
+    }
+    if (engine === 'postgres') pg = await startPostgres();
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-api-')) : undefined;
     const port = await closedPort();
@@ -90,13 +117,14 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
         ADMIN_TOKEN,
         OPENAI_API_KEY: 'sk-e2e-not-a-real-key',
         OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
-        DB_URL: '',
+        // The reference service's form of the URL, password included (it must never show).
+        DB_URL: pg ? pg.url.replace(/^postgresql:/, 'postgresql+psycopg:') : '',
         FERNET_KEY: REFERENCE_KEY,
         // The shipped zone map from the environment (as a site would template it), plus a zone with no gear.
         ZONES: JSON.stringify([...shippedZones(flows), { zone: 'bright-1', gear: 'G3' }]),
     };
     rt = await NodeRedRuntime.start({ userDir, flows, env, settings: NPM_START_SETTINGS });
-    dbFile = path.join(rt.userDir, 'smart-lighting.db');
+    dbFile = pg ? pg.url : path.join(rt.userDir, 'smart-lighting.db');
     live = await LiveSocket.open(`ws://127.0.0.1:${rt.port}/ws/live`);
   });
 
@@ -105,6 +133,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     if (rt) {
       await rt.stopAndClean();
     }
+    pg?.remove();
   });
 
   it('deploys with every node started and no errors', async () => {
@@ -259,6 +288,10 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     assert.equal(h.scheduler, 'running');
     assert.equal(h.dali.state, 'connected');
     assert.equal(h.version, pkg.version);
+    if (pg) {
+      assert.equal(fs.existsSync(path.join(rt.userDir, 'smart-lighting.db')), false, 'no SQLite file on PostgreSQL');
+      assert.ok(!r.text.includes(pg.password), 'the password is not in /healthz');
+    }
   });
 
   it('raises an AI-circuit-open alert after failed AI calls, lists it at GET /alerts, pushes it live, and resolves it', async () => {
@@ -334,6 +367,7 @@ describe('the main flow (flows/smart-lighting.json): HTTP API, live push, alerts
     const json = rt.logLines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(json.some((l) => l.operation === 'control'), 'a JSON line per request');
     assert.ok(!rt.logLines.some((l) => l.includes(ADMIN_TOKEN)), 'the token never reaches a log');
+    if (pg) assert.ok(!rt.logLines.some((l) => l.includes(pg?.password ?? '')), 'the database password never reaches a log');
   });
 
   it('answers 429 with Retry-After when one client exceeds the rate limit, and the runtime keeps serving', async () => {

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import { exportTable, type ExportFormat } from '../../lib/store/export';
 import { Db } from '../../lib/store/sqlite';
+import { PgDb } from '../../lib/store/pg';
 
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const out = fs.createWriteStream(outPath);
   let result: { rows: number; bytes: number };
   if (format === 'naive') {
-    const conn = await Db.open(db, { readOnly: true });
+    const conn = db.startsWith('postgresql') ? new PgDb(db, { poolSize: 1 }) : await Db.open(db, { readOnly: true });
     const rows = await conn.all(`SELECT * FROM "${table.replace(/"/g, '')}"`);
     const text = rows.map((r) => JSON.stringify(r)).join('\n');
     out.write(text);

@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { LightingStore } from '../../lib/store/store';
+import { findPgBin } from '../helpers/postgres';
+import { sharedPostgres } from '../helpers/store-engines';
 import type { LightingStoreNode } from '../../nodes/shared/owners';
 import {
   TAB,
@@ -94,9 +96,9 @@ describe('lighting-store node', function () {
     assert.equal(nodeById<LightingStoreNode>('s1').settings.path, path.join(dir, 'mine.db'), 'the setting wins over DB_URL');
   });
 
-  it('refuses a PostgreSQL DB_URL with a clear error: red status on users, logged, no file, input fails', async () => {
+  it('refuses an unsupported DB_URL (mysql://) with a clear error: red status on users, logged, no file, input fails', async () => {
     helper.settings({ userDir: dir });
-    process.env.DB_URL = 'postgresql+psycopg://user:pass@db:5432/smart_lighting';
+    process.env.DB_URL = 'mysql://user:pass@db:3306/smart_lighting';
     await load([
       TAB,
       storeConfig('s1', ''),
@@ -108,16 +110,65 @@ describe('lighting-store node', function () {
     const u1 = nodeById('u1');
     const logged = callsOf(s1, 'error').map((a) => String(a[0]));
     assert.equal(logged.length, 1);
-    assert.match(logged[0], /PostgreSQL .*not supported yet/);
+    assert.match(logged[0], /scheme "mysql" is not supported/);
     const status = lastStatus(u1);
     assert.equal(status?.fill, 'red');
-    assert.match(String(status?.text), /not supported yet/);
+    assert.match(String(status?.text), /not supported/);
     const caught = collect<{ error: { message: string } }>('h1');
     u1.receive({ payload: { ts: 1, kind: 'x' } });
     await waitFor('caught error', () => caught[0]);
-    assert.match(caught[0].error.message, /PostgreSQL .*not supported yet/);
-    await assert.rejects(s1.getStore(), /not supported yet/);
+    assert.match(caught[0].error.message, /not supported/);
+    await assert.rejects(s1.getStore(), /not supported/);
     assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('takes a PostgreSQL DB_URL (the reference\'s postgresql+psycopg:// form); an unreachable server is a red status without the password', async () => {
+    helper.settings({ userDir: dir });
+    process.env.DB_URL = 'postgresql+psycopg://user:Sup3rS3cret@127.0.0.1:1/smart_lighting';
+    await load([TAB, storeConfig('s1', ''), user('u1', 's1'), HELPER]);
+    const s1 = nodeById<LightingStoreNode>('s1');
+    assert.equal(s1.settings.path, 'postgresql://user:***@127.0.0.1:1/smart_lighting');
+    const u1 = nodeById('u1');
+    await waitFor('red status', () => lastStatus(u1)?.fill === 'red');
+    const text = String(lastStatus(u1)?.text);
+    assert.match(text, /postgresql:\/\/user@127\.0\.0\.1:1\/smart_lighting: PostgreSQL 127\.0\.0\.1:1 unreachable: .*ECONNREFUSED/);
+    const logged = callsOf(s1, 'error').map((a) => String(a[0]));
+    assert.ok(logged.length >= 1);
+    for (const line of [text, ...logged]) assert.ok(!line.includes('Sup3rS3cret'), line);
+    assert.deepEqual(fs.readdirSync(dir), [], 'no SQLite file was created');
+  });
+
+  it('PostgreSQL: the password credential opens it; red "database down" while the server is stopped, green again by itself', async function () {
+    if (!findPgBin()) {
+      process.stderr.write('\n!!! POSTGRESQL NOT INSTALLED: SKIPPING (apt-get install postgresql) !!!\n\n');
+      this.skip();
+    }
+    this.timeout(60000);
+    const pg = await sharedPostgres();
+    const url = pg.database2('node_status');
+    const withoutPassword = url.replace(`:${encodeURIComponent(pg.password)}@`, '@');
+    await load([TAB, storeConfig('s1', withoutPassword), user('u1', 's1'), HELPER], { s1: { password: pg.password } });
+    const u1 = nodeById('u1');
+    const s1 = nodeById<LightingStoreNode>('s1');
+    await waitFor('connected status', () => lastStatus(u1)?.fill === 'green', 10000);
+    const acks = collect<Ack>('h1');
+    u1.receive({ payload: { ts: 1, kind: 'before' }, waitForCommit: true } as never);
+    await waitFor('first ack', () => acks[0]);
+    assert.equal(acks[0]?.payload.committed, true);
+    pg.stop();
+    try {
+      u1.receive({ payload: { ts: 2, kind: 'while-down' }, waitForCommit: true } as never);
+      await waitFor('red status', () => lastStatus(u1)?.fill === 'red', 10000);
+      assert.match(String(lastStatus(u1)?.text), /database down: PostgreSQL 127\.0\.0\.1:\d+ unreachable/);
+      assert.equal(acks.length, 1, 'the row written while down is not acknowledged');
+    } finally {
+      pg.start();
+    }
+    await waitFor('green again', () => lastStatus(u1)?.fill === 'green', 20000);
+    await waitFor('the queued row acknowledged once stored', () => acks[1], 10000);
+    assert.equal(acks[1]?.payload.committed, true);
+    const lines = [...callsOf(s1, 'warn'), ...callsOf(s1, 'error'), ...callsOf(s1, 'log'), ...callsOf(u1, 'status')].map((a) => JSON.stringify(a));
+    for (const l of lines) assert.ok(!l.includes(pg.password), l);
   });
 
   it('shows the open error (red, with the reason) when the file cannot be opened', async () => {

@@ -63,12 +63,13 @@ const storeUser: NodeInitializer = (RED: NodeAPI) => {
 };
 
 /** Loads a flow with our three node types, the store-user type and catch nodes. */
-export async function load(flow: FlowNodeDef[]): Promise<void> {
+export async function load(flow: FlowNodeDef[], credentials?: Record<string, Record<string, string>>): Promise<void> {
   const types = new Set(flow.map((n) => n.type));
   const inits: NodeInitializer[] = [...Object.keys(MODULES).map((type) => asNodeSet(type, MODULES[type])), storeUser];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const [t, file] of Object.entries(CORE)) if (types.has(t)) inits.push(require(file) as NodeInitializer);
-  await helper.load(inits, flow);
+  if (credentials !== undefined) await helper.load(inits, flow, credentials);
+  else await helper.load(inits, flow);
 }
 
 /** A redeploy of a running flow (helper.setFlows: "full", "nodes" or "flows"). */

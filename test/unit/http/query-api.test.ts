@@ -127,7 +127,7 @@ describe('lib/http/query-api', function () {
       assert.equal(page.total, 7);
       assert.deepEqual(page.items.map((d) => d.msgId), ['m6', 'm5', 'm4']);
       assert.deepEqual(Object.keys(page.items[0] as DecisionRecord).sort(), [
-        'applied', 'blockedBy', 'cct', 'energySavingEstimate', 'estimatedWatts', 'id', 'intensity', 'msgId', 'reason', 'source', 'ts', 'zone',
+        'applied', 'blockedBy', 'cct', 'energySavingEstimate', 'estimatedWatts', 'gateway', 'id', 'intensity', 'msgId', 'reason', 'source', 'ts', 'zone',
       ]);
       const seen = page.items.map((d) => d.msgId);
       let cursor = page.nextCursor;

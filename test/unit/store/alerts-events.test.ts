@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 import {
   AlertBook,
   AlertInputError,
@@ -133,21 +131,16 @@ describe('lib/store/alert-events: messages to alert actions', () => {
   });
 });
 
-describe('lib/store/alert-events: AlertBook on a real store', function () {
-  let dir: string;
+for (const engine of STORE_ENGINES) describe(`lib/store/alert-events: AlertBook on a real store [${engine}]`, function () {
+  const target = storeTargets(engine, this);
   let store: LightingStore;
   let book: AlertBook;
-  let n = 0;
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-events-test-'));
-  });
   beforeEach(async () => {
-    store = await LightingStore.open({ path: path.join(dir, `a-${++n}.db`) });
+    store = await LightingStore.open({ path: target.next('a') });
     book = new AlertBook(() => Promise.resolve(store));
   });
   afterEach(() => store.close());
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const stale = (zone: string, sensorId = 'dali-10'): AlertAction => interpret({ payload: { kind: 'stale', zone, sensorId, silentS: 300, lastSeen: 1 } });
   const recovered = (zone: string, sensorId = 'dali-10'): AlertAction => interpret({ payload: { kind: 'recovered', zone, sensorId, silentS: 400 } });

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { LightingStore, MIGRATIONS, RowValidationError, latestVersion, type AlertRow } from '../../../lib/store';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
-describe('lib/store alerts', function () {
-  let dir: string;
-  let n = 0;
+for (const engine of STORE_ENGINES) describe(`lib/store alerts [${engine}]`, function () {
+  const target = storeTargets(engine, this);
   const open: LightingStore[] = [];
-  const file = (): string => path.join(dir, `alerts-${++n}.db`);
+  const file = (): string => target.next('alerts');
   async function openStore(p: string = file()): Promise<LightingStore> {
     const s = await LightingStore.open({ path: p });
     open.push(s);
     return s;
   }
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alerts-test-'));
-  });
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
-  });
-  after(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const lamp = (over: Partial<AlertRow> = {}): AlertRow => ({
@@ -58,6 +49,7 @@ describe('lib/store alerts', function () {
       data: { address: 3 },
       resolvedAt: null,
       resolvedBy: null,
+      gateway: '',
     });
   });
 

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { PassThrough } from 'stream';
 import { mulberry32, pick, randInt } from '../../helpers/prng';
 import { Db, LightingStore, parseExportArgs, runExportCli, type SqlRow } from '../../../lib/store';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
 const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'export.js');
 const HEAP_CHILD = path.join(__dirname, '..', '..', 'helpers', 'export-heap-child.js');
@@ -55,17 +56,19 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
 
 const AWKWARD = ['plain', 'with, comma', 'with "quotes"', 'multi\nline', 'crlf\r\nline', '  padded  ', 'ünïcødé ☀', '', '=1+2', '"'];
 
-describe('lib/store export (bin/export)', function () {
-  this.timeout(30_000);
+for (const engine of STORE_ENGINES) describe(`lib/store export (bin/export) [${engine}]`, function () {
+  this.timeout(60_000);
+  const target = storeTargets(engine, this);
+  const itSqlite = (engine === 'sqlite' ? it : (): void => undefined) as Mocha.TestFunction;
   let dir: string;
   let db: string;
   let expected: { decisions: SqlRow[]; telemetry: SqlRow[] };
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-export-'));
-    db = path.join(dir, 'export.sqlite');
+    db = target.next('export');
     const rng = mulberry32(0xe4);
-    const s = await LightingStore.open({ path: db });
+    const s = await LightingStore.open({ path: db, gateway: 'bus-1' });
     for (let i = 0; i < 120; i++) {
       await s.insert('decisions', {
         ts: 1_000 + i * 10,
@@ -82,9 +85,12 @@ describe('lib/store export (bin/export)', function () {
       await s.insert('telemetry', { ts: 1_000 + i * 10, kind: 'ai-call', latencyMs: i, data: { i, note: AWKWARD[i % AWKWARD.length], list: [1, 2] } });
     }
     await s.flush();
+    const other = await LightingStore.open({ path: db, gateway: 'bus-2' });
+    await other.insert('telemetry', { ts: 5_000, kind: 'other-bus' }, { waitForCommit: true });
+    await other.close();
     expected = await s.exclusive(async (d) => ({
       decisions: await d.all('SELECT * FROM decisions ORDER BY rowid'),
-      telemetry: await d.all('SELECT * FROM telemetry ORDER BY rowid'),
+      telemetry: await d.all("SELECT * FROM telemetry WHERE gateway = 'bus-1' ORDER BY rowid"),
     }));
     await s.close();
   });
@@ -111,7 +117,7 @@ describe('lib/store export (bin/export)', function () {
 
   it('JSON lines: one object per row, JSON columns embedded as JSON', async () => {
     const out = path.join(dir, 'telemetry.jsonl');
-    const r = await cli(['--db', db, '--table=telemetry', '--format=jsonl', '--out', out]);
+    const r = await cli(['--db', db, '--table=telemetry', '--format=jsonl', '--gateway', 'bus-1', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     const lines = fs.readFileSync(out, 'utf8').split('\n');
@@ -136,7 +142,7 @@ describe('lib/store export (bin/export)', function () {
     assert.equal(parseCsv(none.stdout).length, 1, 'header only');
   });
 
-  it('usage errors exit 2 with a clear message and leave the database untouched', async () => {
+  itSqlite('usage errors exit 2 with a clear message and leave the database untouched', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--table', 'decisions', '--format', 'csv'], /--db is required/],
       [['--db', db, '--format', 'csv'], /--table is required/],
@@ -154,7 +160,7 @@ describe('lib/store export (bin/export)', function () {
       const r = await cli(argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, message);
-      assert.match(r.stderr, /usage: export --db <file>/);
+      assert.match(r.stderr, /usage: export --db <file\|url>/);
       assert.equal(r.stdout, '');
     }
     const check = await Db.open(db, { readOnly: true });
@@ -166,7 +172,7 @@ describe('lib/store export (bin/export)', function () {
     assert.deepEqual(parseExportArgs(['--help']).help, true);
   });
 
-  it('a missing database exits 1 and leaves no output file behind', async () => {
+  itSqlite('a missing database exits 1 and leaves no output file behind', async () => {
     const out = path.join(dir, 'never.csv');
     const r = await cli(['--db', path.join(dir, 'nope.sqlite'), '--table', 'decisions', '--format', 'csv', '--out', out]);
     assert.equal(r.code, 1);
@@ -175,7 +181,7 @@ describe('lib/store export (bin/export)', function () {
     assert.equal(fs.existsSync(path.join(dir, 'nope.sqlite')), false, 'export never creates a database');
   });
 
-  it('the compiled command: --help exits 0, a bad table exits 2, a good run writes the file', () => {
+  itSqlite('the compiled command: --help exits 0, a bad table exits 2, a good run writes the file', () => {
     const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
     assert.match(help.stdout, /usage: export/);
@@ -185,11 +191,11 @@ describe('lib/store export (bin/export)', function () {
     const out = path.join(dir, 'bin.csv');
     const good = spawnSync(process.execPath, [BIN, '--db', db, '--table', 'telemetry', '--format', 'csv', '--out', out], { encoding: 'utf8' });
     assert.equal(good.status, 0, good.stderr);
-    assert.equal(parseCsv(fs.readFileSync(out, 'utf8')).length, 121);
+    assert.equal(parseCsv(fs.readFileSync(out, 'utf8')).length, 1 + 120 + 1, 'header, bus-1\'s rows and bus-2\'s one');
   });
 
   it('streams 200k rows in constant memory (a 40 MiB heap cannot hold the table)', async () => {
-    const big = path.join(dir, 'big.sqlite');
+    const big = target.next('big');
     const s = await LightingStore.open({ path: big });
     await s.exclusive((d) =>
       d.run(
@@ -218,5 +224,21 @@ describe('lib/store export (bin/export)', function () {
       assert.ok(m.peak - m.before < 16 * 1024 * 1024, `${format}: heap grew by ${mib(m.peak - m.before)} during the export`);
       assert.ok(m.after - m.before < 1024 * 1024, `${format}: heap kept ${mib(m.after - m.before)} after the export`);
     }
+  });
+});
+
+describe('lib/store export from PostgreSQL: errors', function () {
+  it('an unreachable server or a wrong password exits 1 with a clear message without the password', async function () {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stderr = '';
+    err.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await runExportCli(['--db', 'postgresql://u:NotShown123@127.0.0.1:1/x', '--table', 'decisions', '--format', 'csv'], { stdout: out, stderr: err });
+    assert.equal(code, 1);
+    assert.match(stderr, /PostgreSQL 127\.0\.0\.1:1 unreachable/);
+    assert.ok(!stderr.includes('NotShown123'));
+    stderr = '';
+    assert.equal(await runExportCli(['--db', 'postgresql://u@h/x', '--table', 'personal_profiles', '--format', 'csv', '--gateway', 'b'], { stdout: out, stderr: err }), 2);
+    assert.match(stderr, /table personal_profiles has no gateway column/);
   });
 });

@@ -18,14 +18,20 @@ describe('lib/store node support', () => {
       const env = { DB_URL: 'sqlite:///./smart_lighting.db' };
       assert.deepEqual(resolveStoreLocation({ setting: ' data/l.db ', userDir: USER_DIR, env }), {
         path: path.join(USER_DIR, 'data', 'l.db'),
+        display: path.join(USER_DIR, 'data', 'l.db'),
+        engine: 'sqlite',
         from: 'setting',
       });
       assert.deepEqual(resolveStoreLocation({ setting: '', userDir: USER_DIR, env }), {
         path: path.join(USER_DIR, 'smart_lighting.db'),
+        display: path.join(USER_DIR, 'smart_lighting.db'),
+        engine: 'sqlite',
         from: 'DB_URL',
       });
       assert.deepEqual(resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: '  ' } }), {
         path: path.join(USER_DIR, 'smart-lighting.db'),
+        display: path.join(USER_DIR, 'smart-lighting.db'),
+        engine: 'sqlite',
         from: 'default',
       });
     });
@@ -41,14 +47,32 @@ describe('lib/store node support', () => {
       assert.equal(resolveStoreLocation({ setting: 'sqlite:////tmp/x.db', userDir: USER_DIR }).path, '/tmp/x.db');
     });
 
-    it('refuses PostgreSQL ("not supported yet"), other databases and malformed URLs', () => {
+    it('takes PostgreSQL URLs (postgresql://, postgres://, postgresql+psycopg://) with the password masked in `display`', () => {
+      const ref = resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'postgresql+psycopg://user:pass@db:5432/smart_lighting' } });
+      assert.deepEqual(ref, {
+        path: 'postgresql+psycopg://user:pass@db:5432/smart_lighting',
+        display: 'postgresql://user:***@db:5432/smart_lighting',
+        engine: 'postgres',
+        from: 'DB_URL',
+      });
+      assert.equal(resolveStoreLocation({ setting: 'postgres://db/x', userDir: USER_DIR }).display, 'postgresql://db:5432/x');
+      assert.equal(resolveStoreLocation({ setting: ' postgresql://u@db:6000/x?sslmode=require ', userDir: USER_DIR }).display, 'postgresql://u@db:6000/x?sslmode=require');
+      assert.throws(
+        () => resolveStoreLocation({ setting: 'postgresql://u:secretpw@db/x?sslmode=maybe', userDir: USER_DIR }),
+        (e: Error) => e instanceof UnsupportedDatabaseError && /sslmode must be one of/.test(e.message) && !e.message.includes('secretpw'),
+      );
+      assert.throws(() => resolveStoreLocation({ setting: 'postgresql://u:secretpw@db', userDir: USER_DIR }), /names no database/);
+      assert.throws(() => resolveStoreLocation({ setting: 'postgresql://db/x?sslrootcert=/a', userDir: USER_DIR }), /unknown PostgreSQL URL parameter "sslrootcert"/);
+    });
+
+    it('refuses other databases and malformed URLs; sqlitePathFromUrl refuses PostgreSQL', () => {
       for (const url of ['postgresql+psycopg://user:pass@db:5432/smart_lighting', 'postgres://db/x', 'postgresql://db/x']) {
-        assert.throws(() => sqlitePathFromUrl(url, USER_DIR), (e: Error) => e instanceof UnsupportedDatabaseError && /not supported yet/.test(e.message));
+        assert.throws(() => sqlitePathFromUrl(url, USER_DIR), (e: Error) => e instanceof UnsupportedDatabaseError && /not a SQLite file/.test(e.message));
       }
       assert.throws(() => sqlitePathFromUrl('mysql://db/x', USER_DIR), /scheme "mysql" is not supported/);
       assert.throws(() => sqlitePathFromUrl('sqlite://host/x.db', USER_DIR), /no host/);
       assert.throws(() => sqlitePathFromUrl('sqlite:///%E0%A4%A.db', USER_DIR), /%-escape/);
-      assert.throws(() => resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'postgres://x/y' } }), UnsupportedDatabaseError);
+      assert.throws(() => resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'mysql://x/y' } }), UnsupportedDatabaseError);
     });
   });
 

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { DAY_MS, LightingStore, PruneBusyError, prune, type FeatureWindowRow } from '../../../lib/store';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
 const NOW = 1_760_000_000_000;
 
@@ -19,22 +17,18 @@ function window(zone: string, windowStart: number): FeatureWindowRow {
   };
 }
 
-describe('lib/store retention prune', function () {
-  let dir: string;
-  let n = 0;
+for (const engine of STORE_ENGINES) describe(`lib/store retention prune [${engine}]`, function () {
+  const target = storeTargets(engine, this);
+  const itSqlite = (engine === 'sqlite' ? it : (): void => undefined) as Mocha.TestFunction;
   const stores: LightingStore[] = [];
   async function fresh(): Promise<LightingStore> {
-    const s = await LightingStore.open({ path: path.join(dir, `r-${++n}.sqlite`), flushIntervalMs: 5 });
+    const s = await LightingStore.open({ path: target.next('r'), flushIntervalMs: 5 });
     stores.push(s);
     return s;
   }
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-retention-'));
-  });
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('deletes rows with time < now - days exactly; a row at the cutoff is kept (every table, default days)', async () => {
     const s = await fresh();
@@ -191,7 +185,7 @@ describe('lib/store retention prune', function () {
   });
 
   it('stops between batches when the store closes', async () => {
-    const s = await LightingStore.open({ path: path.join(dir, 'closing.sqlite') });
+    const s = await LightingStore.open({ path: target.next('closing') });
     await s.exclusive((db) =>
       db.run(
         `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5000)
@@ -206,7 +200,7 @@ describe('lib/store retention prune', function () {
     assert.ok(report.deleted < 5000);
   });
 
-  it('incremental vacuum gives the freed pages back to the file system', async () => {
+  itSqlite('incremental vacuum gives the freed pages back to the file system', async () => {
     const s = await fresh();
     await s.exclusive((db) =>
       db.run(

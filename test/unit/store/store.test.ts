@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   Db,
@@ -18,6 +17,10 @@ import {
   type Migration,
   type TableName,
 } from '../../../lib/store';
+import { PassThrough } from 'node:stream';
+import { exportTable } from '../../../lib/store';
+import { PgDb } from '../../../lib/store/pg';
+import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
 /** Shape of a Fernet token: 0x80 | ts(8) | iv(16) | ciphertext(32) | hmac(32), base64url. */
 function fernetShaped(fill: number): string {
@@ -45,10 +48,31 @@ function decision(ts: number, over: Partial<DecisionRow> = {}): DecisionRow {
   return { ts, zone: 'office-1', source: 'rules', intensity: 60, cct: 4000, reason: 'daylight', applied: true, ...over };
 }
 
-describe('lib/store LightingStore', function () {
-  let dir: string;
-  let n = 0;
-  const file = (): string => path.join(dir, `db-${++n}.sqlite`);
+for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}]`, function () {
+  const target = storeTargets(engine, this);
+  const file = (): string => target.next();
+  /** Tests of SQLite's own mechanics (files, PRAGMAs, triggers in SQLite syntax) run on SQLite only. */
+  const itSqlite = (engine === 'sqlite' ? it : (): void => undefined) as Mocha.TestFunction;
+  const itPg = (engine === 'postgres' ? it : (): void => undefined) as Mocha.TestFunction;
+  /** Another connection to the same database. */
+  const openReader = async (p: string): Promise<{ get: Db['get']; all: Db['all']; close(): Promise<void> }> =>
+    engine === 'sqlite' ? Db.open(p, { readOnly: true }) : new PgDb(p);
+  /** A BEFORE INSERT trigger on `table` raising `message` for rows where `sourceIs` (null: every row). */
+  const poison = (s: LightingStore, table: string, sourceIs: string | null, message: string): Promise<void> =>
+    s.exclusive((db) =>
+      engine === 'sqlite'
+        ? db
+            .run(
+              `CREATE TRIGGER poison_${table} BEFORE INSERT ON ${table} ${sourceIs !== null ? `WHEN NEW.source = '${sourceIs}'` : ''}
+               BEGIN SELECT RAISE(ABORT, '${message}'); END`,
+            )
+            .then(() => undefined)
+        : db.exec(
+            `CREATE FUNCTION poison_${table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+               IF ${sourceIs !== null ? `NEW.source = '${sourceIs}'` : 'true'} THEN RAISE EXCEPTION '${message}'; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER poison_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION poison_${table}();`,
+          ),
+    );
   const open: LightingStore[] = [];
   async function openStore(p: string, extra: Partial<Parameters<typeof LightingStore.open>[0]> = {}): Promise<LightingStore> {
     const s = await LightingStore.open({ path: p, ...extra });
@@ -56,18 +80,72 @@ describe('lib/store LightingStore', function () {
     return s;
   }
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
-  });
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
   });
-  after(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   describe('open and migrations', function () {
-    it('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
+    itPg('creates the same tables and indexes on PostgreSQL, migrations recorded', async () => {
+      const s = await openStore(file());
+      assert.equal(s.schemaVersion, latestVersion());
+      assert.equal(s.engine, 'postgres');
+      const got = await s.exclusive(async (db) => ({
+        tables: (await db.all<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).map((r) => r.name),
+        indexes: (await db.all<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'")).map((r) => r.name),
+        versions: (await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version),
+      }));
+      assert.deepEqual(got.tables, [
+        'alerts', 'decisions', 'feature_windows', 'manual_overrides', 'personal_profiles', 'raw_sensor_events', 'schema_migrations', 'telemetry', 'weather_events',
+      ]);
+      for (const idx of ['raw_sensor_events_zone_ts', 'decisions_zone_ts', 'telemetry_kind_ts', 'alerts_active_kind_zone', 'decisions_msg_id']) {
+        assert.ok(got.indexes.includes(idx), `index ${idx}`);
+      }
+      assert.deepEqual(got.versions, MIGRATIONS.map((m) => m.version));
+    });
+
+    itPg('two stores opening one new database at once migrate it once (advisory lock)', async () => {
+      const p = file();
+      // Two pools (different keys: another application_name) race for the migration lock.
+      const q = `${p}?application_name=second`;
+      const [a, b] = await Promise.all([openStore(p), openStore(q)]);
+      assert.notEqual(a.connectionId, b.connectionId);
+      const rows = await a.exclusive((db) => db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      await a.insert('decisions', decision(1), { waitForCommit: true });
+      assert.equal((await b.decisions()).total, 1);
+    });
+
+    itPg('never opens more connections than poolSize, whatever runs at once', async () => {
+      const p = file();
+      const s = await openStore(`${p}?application_name=pool_probe`, { poolSize: 2 });
+      const exported = exportTable({ dbPath: p, table: 'decisions', format: 'jsonl', out: new PassThrough().resume() });
+      await Promise.all([
+        ...Array.from({ length: 200 }, (_, i) => s.insert('decisions', decision(i), { waitForCommit: i % 2 === 0 })),
+        ...Array.from({ length: 20 }, () => s.decisions({ limit: 5 })),
+        s.healthCheck(),
+        exported,
+      ]);
+      const n = await s.exclusive((db) =>
+        db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'pool_probe'"),
+      );
+      assert.ok((n?.n ?? 99) <= 2, `${n?.n} connections`);
+      assert.equal((await s.counts()).decisions, 200);
+    });
+
+    itPg('the password never shows: path, options, errors', async () => {
+      const s = await openStore(file());
+      const pw = target.cluster().password;
+      assert.ok(!s.path.includes(pw));
+      assert.ok(!JSON.stringify(s.options).includes(pw));
+      const wrong = file().replace(encodeURIComponent(pw), 'WrongPassw0rd');
+      await assert.rejects(LightingStore.open({ path: wrong }), (err: Error) => {
+        assert.match(err.message, /cannot open the lighting store postgresql:\/\/lighting@127\.0\.0\.1:\d+\/\w+: .*password authentication failed/);
+        assert.ok(!err.message.includes('WrongPassw0rd'));
+        return true;
+      });
+    });
+
+    itSqlite('creates the schema in WAL mode with incremental auto-vacuum and synchronous=NORMAL', async () => {
       const p = file();
       const s = await openStore(p);
       assert.equal(s.schemaVersion, latestVersion());
@@ -96,7 +174,7 @@ describe('lib/store LightingStore', function () {
       }
     });
 
-    it('synchronous FULL on request', async () => {
+    itSqlite('synchronous FULL on request', async () => {
       const s = await openStore(file(), { synchronous: 'FULL' });
       const v = await s.exclusive(async (db) => (await db.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous);
       assert.equal(v, 2);
@@ -112,12 +190,14 @@ describe('lib/store LightingStore', function () {
       const after = await b.exclusive((db) => db.all('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
       assert.deepEqual(after, before);
       assert.equal((await b.counts()).decisions, 1);
-      const report = await b.exclusive((db) => migrate(db));
-      assert.deepEqual(report.applied, []);
-      assert.equal(report.to, latestVersion());
+      if (engine === 'sqlite') {
+        const report = await b.exclusive((db) => migrate(db as Db));
+        assert.deepEqual(report.applied, []);
+        assert.equal(report.to, latestVersion());
+      }
     });
 
-    it('a failing migration is rolled back and the open is refused', async () => {
+    itSqlite('a failing migration is rolled back and the open is refused', async () => {
       const p = file();
       const broken: Migration[] = [
         MIGRATIONS[0] as Migration,
@@ -139,6 +219,25 @@ describe('lib/store LightingStore', function () {
       assert.equal(s.schemaVersion, latestVersion());
     });
 
+    it('migration 4 (gateway) keeps a version-3 database\'s rows, feature windows included, and ids go on after them', async () => {
+      const p = file();
+      const v3 = await LightingStore.open({ path: p, migrations: MIGRATIONS.filter((m) => m.version <= 3) });
+      await v3.insert('feature_windows', sampleWindow('office-1', 0));
+      await v3.insert('feature_windows', sampleWindow('office-1', 300_000));
+      await v3.insert('decisions', decision(1000), { waitForCommit: true });
+      await v3.close();
+      const s = await openStore(p, { gateway: 'bus-1' });
+      assert.equal(s.schemaVersion, latestVersion());
+      const old = await openStore(p);
+      assert.deepEqual((await old.latestFeatureWindows('office-1', 5)).map((w) => w.windowStart), [300_000, 0], 'kept, gateway ""');
+      assert.equal((await old.decisions()).items[0]?.gateway, '');
+      await s.insert('feature_windows', sampleWindow('office-1', 0));
+      await s.flush();
+      const ids = await s.exclusive((db) => db.all<{ id: number; gateway: string }>('SELECT id, gateway FROM feature_windows ORDER BY id'));
+      assert.deepEqual(ids.map((r) => r.gateway), ['', '', 'bus-1']);
+      assert.equal(new Set(ids.map((r) => r.id)).size, 3);
+    });
+
     it('refuses a database newer than the code with a clear error', async () => {
       const p = file();
       const a = await LightingStore.open({ path: p });
@@ -153,7 +252,7 @@ describe('lib/store LightingStore', function () {
       });
     });
 
-    it('a file that is not a SQLite database gives a clear error and is left alone', async () => {
+    itSqlite('a file that is not a SQLite database gives a clear error and is left alone', async () => {
       const p = file();
       fs.writeFileSync(p, 'these are my notes, not a database\n'.repeat(200));
       await assert.rejects(LightingStore.open({ path: p }), /cannot open the lighting store .*: .*file is not a database/);
@@ -168,7 +267,7 @@ describe('lib/store LightingStore', function () {
   });
 
   describe('one connection per file', function () {
-    it('two opens of one file (even spelled differently, even at once) share one connection', async () => {
+    itSqlite('two opens of one file (even spelled differently, even at once) share one connection', async () => {
       const p = file();
       const spelled = path.join(path.dirname(p), '.', 'sub', '..', path.basename(p));
       const [a, b] = await Promise.all([openStore(p), openStore(spelled)]);
@@ -215,7 +314,7 @@ describe('lib/store LightingStore', function () {
       const ack = await s.insert('decisions', decision(10, { msgId: 'm-1' }), { waitForCommit: true });
       assert.equal(ack.committed, true);
       assert.equal(typeof ack.id, 'number');
-      const reader = await Db.open(p, { readOnly: true });
+      const reader = await openReader(p);
       try {
         const row = await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions');
         assert.deepEqual(row, { id: ack.id, msg_id: 'm-1' });
@@ -239,7 +338,7 @@ describe('lib/store LightingStore', function () {
         const ack = await s.insert('decisions', decision(10, { msgId: 'prompt-1' }), { waitForCommit: true });
         assert.equal(intervalElapsed, false, 'acknowledged before the flush interval');
         assert.equal(ack.committed, true);
-        const reader = await Db.open(p, { readOnly: true });
+        const reader = await openReader(p);
         try {
           assert.deepEqual(await reader.get<{ id: number; msg_id: string }>('SELECT id, msg_id FROM decisions'), { id: ack.id, msg_id: 'prompt-1' });
           assert.deepEqual(await reader.get<{ n: number }>('SELECT COUNT(*) AS n FROM telemetry'), { n: 1 }, 'the row queued earlier rode along');
@@ -328,10 +427,7 @@ describe('lib/store LightingStore', function () {
 
     it('a row the database refuses is rejected alone; the rest of its batch is stored', async () => {
       const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 10 });
-      await s.exclusive((db) =>
-        db.run(`CREATE TRIGGER poison BEFORE INSERT ON raw_sensor_events WHEN NEW.source = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`),
-      );
+      await poison(s, 'raw_sensor_events', 'poison', 'poisoned row');
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) =>
           s.insert(
@@ -361,9 +457,7 @@ describe('lib/store LightingStore', function () {
 
     it('a failed batch writes nothing of it and reports every row (event for rows not waited on)', async () => {
       const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 5 });
-      await s.exclusive((db) =>
-        db.run(`CREATE TRIGGER poison_all BEFORE INSERT ON telemetry BEGIN SELECT RAISE(ABORT, 'disk says no'); END`),
-      );
+      await poison(s, 'telemetry', null, 'disk says no');
       const events: FlushError[] = [];
       s.on('flushError', (err) => events.push(err));
       const queued = await Promise.all(
@@ -499,8 +593,49 @@ describe('lib/store LightingStore', function () {
         energySavingEstimate: 0.4,
         estimatedWatts: null,
         msgId: 'm0',
+        gateway: '',
       });
       await assert.rejects(s.decisions({ cursor: "1; DROP TABLE decisions" }), /invalid cursor/);
+    });
+
+    it('gateways sharing one database: rows say who wrote them, pages filter by gateway, control state stays per gateway', async () => {
+      const p = file();
+      const bus1 = await openStore(p, { gateway: 'bus-1' });
+      const bus2 = await openStore(p, { gateway: 'bus-2' });
+      assert.equal(bus1.gateway, 'bus-1');
+      // The same zone name on both buses.
+      await bus1.insert('decisions', decision(1000, { msgId: 'b1' }));
+      await bus2.insert('decisions', decision(2000, { msgId: 'b2' }));
+      await bus1.insert('telemetry', { ts: 1000, zone: 'office-1', kind: 'k' });
+      await bus2.insert('raw_sensor_events', { sensorId: 's', zone: 'office-1', ts: 5, lux: 10, source: 'test' });
+      await bus1.insert('feature_windows', sampleWindow('office-1', 0, { lux: { mean: 100, min: 1, max: 1, std: 0, last: 1 } }));
+      await bus2.insert('feature_windows', sampleWindow('office-1', 0, { lux: { mean: 200, min: 1, max: 1, std: 0, last: 1 } }));
+      await bus1.insert('manual_overrides', { zone: 'office-1', startedAt: 0, expiresAt: null, source: 'manual' });
+      await bus1.flush();
+      const all = await bus1.decisions({ zone: 'office-1' });
+      assert.deepEqual(all.items.map((d) => [d.msgId, d.gateway]), [['b2', 'bus-2'], ['b1', 'bus-1']]);
+      assert.deepEqual((await bus2.decisions({ gateway: 'bus-1' })).items.map((d) => d.msgId), ['b1']);
+      assert.equal((await bus2.decisions({ gateway: 'bus-2' })).total, 1);
+      assert.equal((await bus1.telemetry({ gateway: 'bus-2' })).total, 0);
+      assert.equal((await bus1.telemetry({ gateway: 'bus-1' })).items[0]?.gateway, 'bus-1');
+      // Each bus's office-1 has its own window, override and active alert.
+      assert.deepEqual((await bus1.latestFeatureWindows('office-1', 3)).map((w) => w.lux.mean), [100]);
+      assert.deepEqual((await bus2.latestFeatureWindows('office-1', 3)).map((w) => w.lux.mean), [200]);
+      assert.equal((await bus1.activeOverrides(10, 'office-1')).length, 1);
+      assert.equal((await bus2.activeOverrides(10, 'office-1')).length, 0);
+      assert.equal(await bus2.clearOverrides({ zone: 'office-1' }), 0, 'bus-2 cannot clear bus-1\'s override');
+      const a1 = await bus1.raiseAlert({ kind: 'lampFailure', zone: 'office-1', message: 'lamp' });
+      const a2 = await bus2.raiseAlert({ kind: 'lampFailure', zone: 'office-1', message: 'lamp' });
+      assert.ok(a1.created && a2.created && a1.id !== a2.id);
+      assert.deepEqual((await bus1.alerts({ gateway: 'bus-2' })).items.map((a) => a.id), [a2.id]);
+      assert.equal((await bus1.alerts()).total, 2);
+      const raws: string[] = [];
+      for await (const r of bus2.rawSensorEvents({ since: 0 })) raws.push(r.sensorId);
+      assert.deepEqual(raws, ['s']);
+      for await (const r of bus1.rawSensorEvents({ since: 0 })) assert.fail(`bus-1 read bus-2's reading ${r.sensorId}`);
+      assert.equal(await bus2.latestRawTs(), 5);
+      assert.equal(await bus1.latestRawTs(), null);
+      await assert.rejects(LightingStore.open({ path: p, gateway: 'a\nb' }), RangeError);
     });
 
     it('telemetry: kind filter and JSON data round trip', async () => {
@@ -601,7 +736,7 @@ describe('lib/store LightingStore', function () {
       assert.equal(health.ok, true);
       assert.equal(health.database, 'ok');
       assert.equal(health.quickCheck, 'ok');
-      assert.equal(health.journalMode, 'wal');
+      assert.equal(health.journalMode, engine === 'sqlite' ? 'wal' : 'postgresql');
       assert.equal(health.schemaVersion, latestVersion());
       const closed = await LightingStore.open({ path: file() });
       await closed.close();
