@@ -16,6 +16,7 @@
  * what is shown: maskDatabaseUrl() replaces it with "***" in every URL that is
  * echoed (status, logs, errors, /healthz).
  */
+import { maskSecrets } from './mask';
 
 export class PgUrlError extends Error {
   override readonly name = 'PgUrlError';
@@ -47,14 +48,9 @@ export function isPostgresUrl(text: unknown): text is string {
   return typeof text === 'string' && PG_SCHEME.test(text.trim());
 }
 
-/**
- * A URL (or any text holding one) with the password of every scheme://user:password@
- * replaced by "***". Also masks password=... query parameters. Safe on plain paths.
- */
+/** A URL (or any text holding one) with every secret masked: the one masking of lib/store/mask. */
 export function maskDatabaseUrl(text: string): string {
-  return String(text)
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@\s/]*@/g, '$1:***@')
-    .replace(/([?&]password=)[^&\s]*/gi, '$1***');
+  return maskSecrets(text);
 }
 
 function decode(part: string, what: string): string {
