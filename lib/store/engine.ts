@@ -31,3 +31,14 @@ export interface SqlDb {
   setBusyTimeout(ms: number): void;
   close(): Promise<void>;
 }
+
+/** The positions of a batch's rows, table by table, in arrival order (one multi-row INSERT run per table). */
+export function indicesByTable<T extends string>(batch: ReadonlyArray<{ table: T }>): Map<T, number[]> {
+  const byTable = new Map<T, number[]>();
+  batch.forEach((row, i) => {
+    const list = byTable.get(row.table);
+    if (list) list.push(i);
+    else byTable.set(row.table, [i]);
+  });
+  return byTable;
+}

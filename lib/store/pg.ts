@@ -21,7 +21,7 @@
  */
 import * as pg from 'pg';
 import { pgDdl, pgQuery } from './dialect';
-import type { SqlDb, SqlStmt } from './engine';
+import { indicesByTable, type SqlDb, type SqlStmt } from './engine';
 import { maskDatabaseUrl, parsePostgresUrl, type PgTarget } from './pg-url';
 import { MIGRATIONS, SchemaVersionError, latestVersion, statementFor, type Migration, type MigrationReport } from './schema';
 import type { RunInfo, SqlRow, SqlValue } from './sqlite';
@@ -399,12 +399,7 @@ export async function pgTryBatch(
   } catch (err) {
     return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
   }
-  const byTable = new Map<string, number[]>();
-  batch.forEach((row, i) => {
-    const list = byTable.get(row.table);
-    if (list) list.push(i);
-    else byTable.set(row.table, [i]);
-  });
+  const byTable = indicesByTable(batch);
   const ids: Array<number | null> = new Array<number | null>(batch.length).fill(null);
   const rowErrors = new Map<number, Error>();
   let ambiguous = false;

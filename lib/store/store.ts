@@ -67,7 +67,7 @@ import {
   type TableName,
 } from './schema';
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
-import type { SqlDb as Db, SqlStmt as Stmt } from './engine';
+import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -554,12 +554,7 @@ class StoreCore {
     } catch (err) {
       return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
     }
-    const byTable = new Map<TableName, number[]>();
-    batch.forEach((row, i) => {
-      const list = byTable.get(row.table);
-      if (list) list.push(i);
-      else byTable.set(row.table, [i]);
-    });
+    const byTable = indicesByTable(batch);
     const ids: Array<number | null> = new Array<number | null>(batch.length).fill(null);
     const rowErrors = new Map<number, Error>();
     let ambiguous = false;

@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
+import { query } from '../helpers/sqlite-query';
 import { LightingStore } from '../../lib/store/store';
 import { closedPort } from '../helpers/fake-openai-server';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT, type HttpResult } from './harness';
@@ -33,18 +33,6 @@ function mainFlow(): FlowNode[] {
   return shipped.map((n) => (n.type === 'api-guard' ? { ...n, rateLimit: 0 } : n));
 }
 
-function query<T>(dbFile: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbFile, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, params, (e, rows) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows as T[]);
-      });
-    });
-  });
-}
 
 /** lux values of the readings stored for SENSOR (each reading of a test has its own lux). */
 async function storedLux(dbFile: string): Promise<Set<number>> {
