@@ -304,7 +304,9 @@ export class Dt8Output {
     if (frames.length > 0) {
       for (const k of [...this.fades.keys()]) if (k !== key && (address.kind !== 'short' || !k.startsWith('A'))) this.fades.delete(k);
       this.fades.set(key, fade);
-      fadeJob = bus.transact(frames, { priority }).catch((err: unknown) => {
+      // Fade frames always go at the user priority, in the order given: a routine change's fade must
+      // not run after a later arrival's setpoint (it would leave its long fade on the gear).
+      fadeJob = bus.transact(frames, { priority: USER_PRIORITY }).catch((err: unknown) => {
         this.fades.delete(key);
         throw err;
       });

@@ -256,25 +256,31 @@ export class BusScheduler extends EventEmitter {
         reject,
         settled: false,
       };
-      // Latest wins: drop queued jobs with the same key or a superseded key.
+      // Latest wins: drop queued jobs with the same key or a superseded key. The new job keeps the
+      // place of a more urgent one it replaces (a routine change never demotes a waiting arrival).
       const replace = new Set<string>(options.supersedes ?? []);
       if (options.key !== undefined) replace.add(options.key);
+      let inherit: { priority: Priority; index: number } | null = null;
       if (replace.size > 0) {
         for (const [p, q] of this.queues) {
           const keep: Job[] = [];
           for (const old of q) {
-            if (old.key !== undefined && replace.has(old.key)) this.settle(old, { superseded: true });
-            else keep.push(old);
+            if (old.key !== undefined && replace.has(old.key)) {
+              if (p < (inherit?.priority ?? job.priority)) inherit = { priority: p, index: keep.length };
+              this.settle(old, { superseded: true });
+            } else keep.push(old);
           }
           this.queues.set(p, keep);
         }
       }
+      if (inherit !== null) job.priority = inherit.priority;
       // Ordering: queued jobs this one must follow move up to its priority.
       const after = new Set(options.after ?? []);
-      const target = this.queues.get(priority) as Job[];
+      const target = this.queues.get(job.priority) as Job[];
+      const moved: Job[] = [];
       if (after.size > 0) {
         for (const p of PRIORITIES) {
-          if (p <= priority) continue;
+          if (p <= job.priority) continue;
           const q = this.queues.get(p) as Job[];
           const move = q.filter((j) => j.key !== undefined && after.has(j.key));
           if (move.length === 0) continue;
@@ -283,12 +289,13 @@ export class BusScheduler extends EventEmitter {
             q.filter((j) => !move.includes(j)),
           );
           for (const j of move) {
-            j.priority = priority;
-            target.push(j);
+            j.priority = job.priority;
+            moved.push(j);
           }
         }
       }
-      target.push(job);
+      if (inherit !== null) target.splice(Math.min(inherit.index, target.length), 0, ...moved, job);
+      else target.push(...moved, job);
       this.emitQueue();
       this.scheduleDrain();
     });

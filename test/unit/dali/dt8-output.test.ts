@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DaliBus } from '../../../lib/dali/bus/dali-bus';
-import { dapc, decodeFrame } from '../../../lib/dali/codec';
+import { dapc, decodeFrame, gearCommand } from '../../../lib/dali/codec';
 import { percentToArcLevel } from '../../../lib/dali/curve';
 import { Dt8Output, fadeFrames, fadeSettingMs, planFade, validateSetpoint, type Dt8OutputSettings } from '../../../lib/dali/dt8-output';
 import { FADE_TIME_MS } from '../../../lib/dali/fade';
@@ -111,19 +111,34 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
     });
 
     it('a routine setpoint queues behind a person\'s (manual or arrival) given after it', async () => {
-      const { out, forwarded } = await rig();
+      const { out, forwarded, dali } = await rig();
       const g0 = { kind: 'group', group: 0 } as const;
       const g1 = { kind: 'group', group: 1 } as const;
-      // The bus is busy with a first setpoint; then a routine change for G0 and an arrival for G1 are given.
-      const first = out.apply({ ...SETPOINT, intensity: 40 }, g0);
+      // The bus is busy with other work; then a routine change for G0 and an arrival for G1 are given.
+      const busy = dali.transact([0, 1, 2, 0, 1, 2].map((a) => gearCommand(short(a), GearCommand.QUERY_ACTUAL_LEVEL)));
       const routine = out.apply({ ...SETPOINT, intensity: 70, source: 'rules' }, g0, undefined, { routine: true });
       const arrival = out.apply({ ...SETPOINT, intensity: 90, source: 'rules' }, g1);
-      await Promise.all([first, routine, arrival]);
+      await Promise.all([busy, routine, arrival]);
       const dapcTo = (address: number): number => forwarded.findIndex((f) => f.frame.bits === 16 && f.frame.value >> 8 === address && (f.frame.value & 0xff) === percentToArcLevel(address === 0x82 ? 90 : 70));
       const arrivalAt = dapcTo(0x82); // G1 DAPC byte: 100 0001 0 -> 0x82
       const routineAt = dapcTo(0x80);
       assert.ok(arrivalAt >= 0 && routineAt >= 0, `both DAPCs sent (${arrivalAt}, ${routineAt})`);
       assert.ok(arrivalAt < routineAt, `the arrival (frame ${arrivalAt}) went before the routine change given before it (frame ${routineAt})`);
+    });
+
+    it("an arrival after a waiting routine change with a long fade: the gear ends with the arrival's fade", async () => {
+      const { bus, out, dali } = await rig();
+      const g0 = { kind: 'group', group: 0 } as const;
+      const busy = dali.transact([0, 1, 2].map((a) => gearCommand(short(a), GearCommand.QUERY_ACTUAL_LEVEL)));
+      const routine = out.apply({ ...SETPOINT, intensity: 20, source: 'rules', fadeMs: 60_000 }, g0, undefined, { routine: true });
+      const arrival = out.apply({ ...SETPOINT, intensity: 90, source: 'rules', fadeMs: 0 }, g0);
+      await Promise.all([busy, routine, arrival]);
+      assert.deepEqual([bus.gearAt(0)?.snapshot().fadeTime, bus.gearAt(1)?.snapshot().fadeTime], [0, 0], 'fade time 0 left on the gear');
+      assert.equal(bus.gearAt(0)?.snapshot().targetLevel, percentToArcLevel(90));
+      // The next arrival needs no fade frames and is instant.
+      const next = await out.apply({ ...SETPOINT, intensity: 100, source: 'rules', fadeMs: 0 }, g0);
+      assert.equal(next.fadeMs, 0);
+      assert.equal(bus.gearAt(0)?.snapshot().fadeTime, 0);
     });
 
     it('sends a fade to a group once, and again only after a different one', async () => {

@@ -115,6 +115,22 @@ describe('bus/scheduler: BusScheduler', () => {
       assert.deepEqual(iface.values(), [0x0a0a, 0x0c1e, 0x0a28], 'the newest runs after the jobs queued before it');
     });
 
+    it('a less urgent job that replaces a more urgent waiting one keeps its place (a routine change never demotes an arrival)', async () => {
+      const iface = new FakeInterface();
+      const sched = new BusScheduler(iface);
+      iface.holding = true;
+      const running = sched.submit(frames(dtr0(0)), { priority: 2 });
+      await tick();
+      const arrival = sched.submit(frames(dapc(s(5), 10)), { key: 's5', priority: 2 });
+      const other = sched.submit(frames(dapc(s(6), 30)), { key: 's6', priority: 2 });
+      const routineOther = sched.submit(frames(dapc(s(7), 40)), { key: 's7', priority: 3 });
+      const routineSame = sched.submit(frames(dapc(s(5), 20)), { key: 's5', priority: 3 });
+      iface.release();
+      await Promise.all([running, other, routineOther, routineSame]);
+      assert.deepEqual(await arrival, { superseded: true });
+      assert.deepEqual(iface.values().slice(1), [0x0a14, 0x0c1e, 0x0e28], 'the replacement runs where the arrival waited, before the routine job for A7');
+    });
+
     it('supersedes: listed keys are replaced too; after: overlapping jobs are moved up before the new one', async () => {
       const iface = new FakeInterface();
       const sched = new BusScheduler(iface);
