@@ -30,6 +30,9 @@ import { randomUUID } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { maskSecrets } from '../store/mask';
 
+/** A body over the limit is drained up to this many times the limit before the connection is cut. */
+const DRAIN_MAX_FACTOR = 16;
+
 /** The main flow's API routes (flows/smart-lighting.json), as Express paths. */
 export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
   ['POST', '/ingest/sensor'],
@@ -248,34 +251,42 @@ export class FrontDoor {
     const limit = this.#options.maxBodyBytes;
     const tooLarge = (): void =>
       refuse(413, `request body too large: at most ${this.#options.maxBodyText} (${limit} bytes) is accepted`, 'too-large', { Connection: 'close' });
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      tooLarge();
-      return;
-    }
+    // A body over the limit is read to its end (and dropped) before the 413 goes out: answering while
+    // the client still sends makes it see a broken pipe instead of the answer. Past DRAIN_MAX_FACTOR
+    // times the limit the connection is cut.
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    let answered = false;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) over = true;
     req.on('data', (chunk: Buffer) => {
-      if (over) return;
       size += chunk.length;
-      if (size > limit) {
+      if (over || size > limit) {
         over = true;
         chunks.length = 0;
-        tooLarge();
+        if (size > limit * DRAIN_MAX_FACTOR && !answered) {
+          answered = true;
+          tooLarge();
+          req.destroy();
+        }
         return;
       }
       chunks.push(chunk);
     });
     req.on('error', () => {
-      if (!over) {
-        over = true;
-        if (!res.headersSent) refuse(400, 'the request body could not be read', 'aborted');
+      if (!answered && !res.headersSent) {
+        answered = true;
+        refuse(400, 'the request body could not be read', 'aborted');
       }
     });
     req.on('end', () => {
-      if (over) return;
+      if (answered) return;
+      if (over) {
+        answered = true;
+        tooLarge();
+        return;
+      }
       const text = Buffer.concat(chunks, size).toString('utf8');
       if (kind === 'json') {
         if (text.trim() === '') {
