@@ -631,6 +631,12 @@ export interface RulesControllerOptions {
    * the presence fast path. Without it such a zone waits for its first window.
    */
   localClock?: (ts: number) => { minuteOfDay: number; weekday: number };
+  /**
+   * The wall clock, epoch ms: with it, a cold zone's first presence is decided only when the reading
+   * is at most a minute old (an old reading replayed or buffered by a client never switches a room on
+   * long after the fact). Default: no such check.
+   */
+  now?: () => number;
 }
 
 /** Per-zone rules state for one node. */
@@ -786,6 +792,8 @@ export class RulesController {
   #readingState(zone: string, ts: number, cold: boolean): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
     let state = this.states.get(zone);
     if ((!state || !state.clock) && cold && this.#options.localClock) {
+      const wall = this.#options.now?.();
+      if (wall !== undefined && Math.abs(wall - ts) > STALE_READING_MS) return null;
       const local = this.#options.localClock(ts);
       const minuteOfDay = isFiniteNumber(local.minuteOfDay) ? ((local.minuteOfDay % 1440) + 1440) % 1440 : 0;
       const weekday = isFiniteNumber(local.weekday) ? ((Math.round(local.weekday) % 7) + 7) % 7 : 0;

@@ -355,7 +355,8 @@ export function checkZoneOf(operation: ApiOperation, result: ApiResult, zones: (
     return { ok: false, status: 503, reason: 'disabled', headers: { 'Retry-After': '30' }, body: { detail: `zone map unavailable: ${detail}` } };
   }
   const zone = named.zone.length > 64 ? `${named.zone.slice(0, 64)}...` : named.zone;
-  if (!map.has(named.zone)) return unknownZone(`unknown zone ${JSON.stringify(zone)}: not in the zone map (known: ${map.zones().slice(0, 20).join(', ') || 'none'})`);
+  // The answer names only the zone asked for: listing the building's zones would tell an unauthenticated client where to post.
+  if (!map.has(named.zone)) return unknownZone(`unknown zone ${JSON.stringify(zone)}: not in the zone map`);
   if (named.sensorId !== undefined && !map.allowsSensorId(named.zone, named.sensorId)) {
     const id = named.sensorId.length > 64 ? `${named.sensorId.slice(0, 64)}...` : named.sensorId;
     return unknownZone(`unknown sensor ${JSON.stringify(id)} for zone ${JSON.stringify(zone)}: the zone map lists its sensors`);

@@ -41,35 +41,28 @@ export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers
   const spec = map.get(zone);
   if (!spec) throw new ZoneRoutingError('unknownZone', `unknown zone ${quote(zone)}: not in the zone map, nothing was sent`);
   if (members) {
-    for (const group of spec.gear.groups) {
-      const m = members(group);
-      // Only membership the bus knows for sure: an unknown group lists every known gear.
-      if (!m.complete) continue;
-      for (const short of m.shorts) {
-        const owner = map.ownerOf({ kind: 'short', address: short });
-        const viaGroup = owner === undefined ? ownerByGroup(map, short, members) : undefined;
-        const other = owner ?? viaGroup;
-        if (other !== undefined && other !== zone) {
-          throw new ZoneRoutingError(
-            'sharedGear',
-            `group G${group} of zone ${quote(zone)} contains A${short}, gear of zone ${quote(other)}: nothing was sent (fix the group or the zone map)`,
-          );
-        }
+    // Only membership the bus knows for sure: an unknown group lists every known gear.
+    const known = new Map<number, readonly number[]>();
+    for (let g = 0; g <= 15; g++) {
+      const m = members(g);
+      if (m.complete) known.set(g, m.shorts);
+    }
+    // Every luminaire this zone reaches must be reached by no other zone (checked both ways, so a
+    // luminaire in two zones' groups stops both, whatever the order of the map).
+    const mine = new Set(map.shortsOf(zone, known));
+    for (const other of map.specs()) {
+      if (other.zone === zone) continue;
+      const shared = map.shortsOf(other.zone, known).find((a) => mine.has(a));
+      if (shared !== undefined) {
+        const via = spec.gear.groups.find((g) => known.get(g)?.includes(shared));
+        throw new ZoneRoutingError(
+          'sharedGear',
+          `${via !== undefined ? `group G${via} of ` : ''}zone ${quote(zone)} reaches A${shared}, gear of zone ${quote(other.zone)} too: nothing was sent (fix the group or the zone map)`,
+        );
       }
     }
   }
   return map.addressesOf(zone);
-}
-
-/** The zone whose (known) group contains `short`, if any. */
-function ownerByGroup(map: ZoneMap, short: number, members: GroupMembers): string | undefined {
-  for (const spec of map.specs()) {
-    for (const g of spec.gear.groups) {
-      const m = members(g);
-      if (m.complete && m.shorts.includes(short)) return spec.zone;
-    }
-  }
-  return undefined;
 }
 
 /** Applies one setpoint to every address of a zone, one after another; one merged result. */

@@ -98,7 +98,11 @@ function hasControlOr(text: string, extra: string): boolean {
   return false;
 }
 
+/** Names that are object internals in JavaScript: refused, so a zone can never be mistaken for one. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 function checkZoneName(v: unknown, where: string): string {
+  if (typeof v === 'string' && RESERVED_NAMES.has(v)) throw new ZoneMapError(`${where}: "${v}" cannot be a zone name`);
   if (typeof v !== 'string' || v.trim() === '' || v !== v.trim() || v.length > ZONE_NAME_MAX_LENGTH || hasControlOr(v, '/#+')) {
     throw new ZoneMapError(
       `${where}: zone name ${describe(v)} must be 1-${ZONE_NAME_MAX_LENGTH} characters without surrounding blanks, control characters, '/', '#' or '+'`,

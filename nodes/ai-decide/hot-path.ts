@@ -3,13 +3,14 @@
  * an array), the last few windows per zone kept in memory (the hot path the
  * model looks back on), and msg.profile turned into hints.
  */
+import { MAX_ZONES as MAX_MAP_ZONES } from '../../lib/zones/zone-map';
 import { ControlInputError, type ControlHints, type FeatureWindow, validateFeatureWindow } from '../../lib/control';
 import type { ProfileSource } from '../../lib/control/profile-source';
 
 /** Most windows accepted in one message. */
 export const MAX_WINDOWS_PER_MSG = 1000;
-/** Most zones remembered; the zone unseen for longest is forgotten first. */
-export const MAX_ZONES = 500;
+/** Most zones remembered (as many as a zone map may hold); the zone unseen for longest is forgotten first. */
+export const MAX_ZONES = MAX_MAP_ZONES;
 
 /**
  * Validate msg.payload: one window or a non-empty array of windows.

@@ -117,7 +117,9 @@ export = function (RED: NodeAPI): void {
       }
       if (repo === memory) memoryRepositories.set(this.id, memory);
       const now = Date.now();
-      gate.loadRows(await repo.load(now), now);
+      // With a zone map, overrides of zones no longer in it are not taken back.
+      const rows = await repo.load(now);
+      gate.loadRows(zoneMap && Array.isArray(rows) ? rows.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : rows, now);
     })()
       .catch((err: unknown) => this.error(t('errors.load', { detail: messageOf(err) })))
       .finally(() => {
@@ -207,7 +209,9 @@ export = function (RED: NodeAPI): void {
 
     const zones = findZones(RED, config.zones);
     this.on('input', (msg, send, done) => {
-      const refused = zoneRefusal(zones, (msg as Msg).payload);
+      // A clear may name its zone as a plain string payload.
+      const payload = (msg as Msg).payload;
+      const refused = zoneRefusal(zones, typeof payload === 'string' && payload !== '' ? { zone: payload } : payload);
       if (refused !== null) return fail(done, 'unknownZone', refused);
       const run = (): void => {
         try {

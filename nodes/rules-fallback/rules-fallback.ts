@@ -70,6 +70,7 @@ export = function (RED: NodeAPI): void {
       try {
         ctl = new RulesController(s, [], {
           localClock: (ts) => localClock.at(ts),
+          now: Date.now,
           ...(zoneMap
             ? {
                 allowZone: (zone: string) => zoneMap.has(zone),
@@ -211,6 +212,7 @@ export = function (RED: NodeAPI): void {
         // Absence: nothing to do here (vacancy waits for the hold and vacancy timers).
         // Lux without presence: the lux fast path (an occupied zone under a cloud).
         const lux = reading.lux ?? null;
+        if (!ctl.allows(reading.zone)) return fail(done, 'invalid', t('errors.invalidReading', { detail: `zone ${JSON.stringify(reading.zone.slice(0, 64))} is not in the zone map` }));
         if (reading.presence !== true && lux === null) return done();
         let d: RulesDecision | null;
         try {

@@ -145,13 +145,14 @@ describe('zones end to end: the main flow on a simulated building over a real se
     process.stdout.write(`      cold presence: event frame end -> first command frame to the corridor's gear ${ms.toFixed(1)} ms\n`);
     // The window-only path takes a window (5 min) plus grace: anything near that means no fast path.
     assert.ok(ms < 2000, `the first command left ${ms} ms after the event`);
-    let levels = before;
-    const start = Date.now();
-    while (Date.now() - start < 5000) {
-      levels = await sim.levels();
-      if (levels[6] !== 254 && levels[6] === levels[7]) break;
-    }
-    assert.ok((levels[6] ?? 0) > 0 && levels[6] === levels[7], `corridor gear lit: ${gearOf(levels, 'corridor-1').join(', ')}`);
+    // The corridor's gear is at its power-on level (254) already, so the proof is the DAPC to G2 itself
+    // (address byte 0x84), at a level above the absence level.
+    await sim.until(() => sim.framesTo('corridor-1', arrivalFrom).some((f) => f.value?.toUpperCase().startsWith('84') === true), 'a DAPC to G2', 5000);
+    const dapcFrame = sim.framesTo('corridor-1', arrivalFrom).find((f) => f.value?.toUpperCase().startsWith('84') === true) as FrameTime;
+    const level = parseInt((dapcFrame.value as string).slice(2), 16);
+    assert.ok(level > percentToArcLevel(10), `the corridor lit above the absence level (DAPC level ${level})`);
+    const levels = await sim.levels();
+    assert.deepEqual(gearOf(levels, 'corridor-1'), [level, level], 'both corridor luminaires at the level sent');
     assert.deepEqual(gearOf(levels, 'office-1'), gearOf(before, 'office-1'), 'the office untouched');
     assert.deepEqual(gearOf(levels, 'meeting-1'), gearOf(before, 'meeting-1'), 'the meeting room untouched');
     assert.equal(sim.framesTo('office-1', from).length + sim.framesTo('meeting-1', from).length, 0, 'no frame to other zones');

@@ -16,6 +16,8 @@ export interface FrameTime {
   /** process.hrtime.bigint() of dali-sim, as a decimal string. */
   hrtimeNs: string;
   bits: number;
+  /** The frame as hex, e.g. "84FE" (DAPC G2 254). */
+  value?: string;
   sensor?: number;
   occupied?: boolean;
   address?: string;

@@ -81,7 +81,7 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     const before = levels();
     nodeById('out').receive({ payload: sp('meeting-1', 5) });
     const err = await errors.next('the error');
-    assert.match(String((err.error as { message: string }).message), /group G1 of zone "meeting-1" contains A6, gear of zone "corridor-1"/);
+    assert.match(String((err.error as { message: string }).message), /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/);
     assert.deepEqual(levels(), before, 'nothing changed');
   });
 

@@ -104,4 +104,12 @@ describe("control/rules: zones, per-zone settings and the cold presence fast pat
     assert.equal(d.setpoint.intensity, 80, d.setpoint.reason);
     assert.match(d.setpoint.reason, /daylight:no-lux arrival/);
   });
+
+  it("a cold zone's old reading (replayed or buffered) switches nothing on", () => {
+    const wall = T0 + 12 * 60 * MIN;
+    const ctl = new RulesController({}, [], { localClock: utc, now: () => wall });
+    assert.equal(ctl.onPresence("office", wall - 3 * 60 * MIN, true, { lux: 0 }), null, "3 hours old");
+    assert.deepEqual(ctl.zones(), []);
+    assert.ok(ctl.onPresence("office", wall - 5_000, true, { lux: 0 }), "5 s old: decided");
+  });
 });

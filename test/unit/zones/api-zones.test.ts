@@ -22,7 +22,8 @@ describe('http/api-request: the zone map at the front door', () => {
     assert.equal(r.ok, false);
     if (r.ok) return;
     assert.equal(r.status, 404);
-    assert.match(r.body.detail, /^unknown zone "not-office": not in the zone map \(known: office-1, meeting-1\)$/);
+    assert.equal(r.body.detail, 'unknown zone "not-office": not in the zone map');
+    assert.ok(!r.body.detail.includes('office-1'), 'the answer does not list the building\'s zones');
 
     const control = new ApiGuard({ operation: 'control', zones: () => MAP });
     const c = control.check({ req: post('/control'), payload: { intensity: 40, cct: 5000, zone: 'meeting-2' } }).result;

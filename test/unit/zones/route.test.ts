@@ -31,12 +31,17 @@ describe('zones/route: a zone reaches its own gear only', () => {
     const wrong = members({ 0: [0, 1, 2, 3], 1: [4, 5, 6] });
     assert.throws(
       () => zoneAddresses(map, 'meeting-1', wrong),
-      (e: unknown) => e instanceof ZoneRoutingError && e.code === 'sharedGear' && /group G1 of zone "meeting-1" contains A6, gear of zone "corridor-1"/.test(e.message),
+      (e: unknown) => e instanceof ZoneRoutingError && e.code === 'sharedGear' && /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/.test(e.message),
     );
     // ... and gear in two zones' groups.
     const both = members({ 0: [0, 1, 2, 3], 1: [3, 4, 5] });
-    assert.throws(() => zoneAddresses(map, 'meeting-1', both), /contains A3, gear of zone "office-1"/);
+    assert.throws(() => zoneAddresses(map, 'meeting-1', both), /reaches A3, gear of zone "office-1" too/);
     assert.deepEqual(zoneAddresses(map, 'corridor-1', both).length, 2, 'a zone addressed by short addresses is not affected');
+    // A luminaire no zone lists, in both zones' groups: both are refused, whatever the map's order.
+    const two = ZoneMap.parse({ a: 'G0', b: 'G1' });
+    const overlap = members({ 0: [0, 1, 9], 1: [2, 3, 9] });
+    assert.throws(() => zoneAddresses(two, 'a', overlap), /zone "a" reaches A9, gear of zone "b" too/);
+    assert.throws(() => zoneAddresses(two, 'b', overlap), /zone "b" reaches A9, gear of zone "a" too/);
   });
 
   it('does not guess: a group whose membership the bus does not know is not refused', () => {

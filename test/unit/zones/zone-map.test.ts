@@ -80,12 +80,14 @@ describe('zones/zone-map: the zone map', () => {
     }
   });
 
-  it('ignores prototype keys in the keyed form', () => {
-    const map = ZoneMap.parse('{"__proto__": "G0", "office-1": "G1"}');
-    assert.equal(map.has('office-1'), true);
+  it('refuses object-internal names as zones (__proto__, constructor, prototype)', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      assert.throws(() => ZoneMap.parse(`{"${name}": "G0", "office-1": "G1"}`), new RegExp(`"${name}" cannot be a zone name`));
+      assert.throws(() => ZoneMap.parse([{ zone: name, gear: 'G0' }]), /cannot be a zone name/);
+    }
+    const map = ZoneMap.parse('{"office-1": "G1"}');
     assert.equal(map.has('constructor'), false);
     assert.equal(map.has('toString'), false);
-    assert.equal(({} as Record<string, unknown>).gear, undefined);
   });
 
   it('reports gear that two zones reach through group membership the bus knows', () => {
