@@ -2,7 +2,8 @@
  * Contracts of the control layer: the feature window that comes in (from
  * `feature-window`), the setpoint that goes out (to `override-gate` and
  * `dali-dt8-out`), and the accessibility hints a personal profile may give.
- * See /work/shared/DESIGN.md "Message contracts".
+ * The message contracts are listed in the README ("Message contracts") and in
+ * each node's help.
  *
  * `validateFeatureWindow` and `validateSetpoint` are strict: they throw a
  * ControlInputError that names the failing field (a node turns it into

@@ -1,6 +1,6 @@
 /**
  * Opcode tables of IEC 62386, named as in the standard. Source of the values:
- * shared/dali-reference.md (parts 102, 103, 209, 303, 304).
+ * the command tables of IEC 62386 parts 102, 103, 209, 303 and 304.
  *
  * These are plain numbers: the codec (lib/dali/codec.ts) turns them into
  * frames and back; the simulator (lib/dali/sim) interprets them.

@@ -2,7 +2,7 @@
  * Setpoint sequence planner: turns a batch of setpoints {address, arc power
  * level, mirek} into the fewest DALI frames that apply them.
  *
- * Rules (IEC 62386-102/209, see shared/dali-reference.md):
+ * Rules (IEC 62386-102/209):
  * - Level only (no mirek requested, or the gear's last known mirek already
  *   equals the request): 1 frame, DAPC.
  * - Level + Tc, automatic activation unknown or off (7 frames):

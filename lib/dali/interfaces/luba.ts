@@ -5,7 +5,7 @@
  * Packet: `0x59 ('Y'), cmd, length, payload[length], XOR(cmd, length, payload)`.
  *
  * Facts used (Lunatone "LUBA Protocol" as implemented by python-dali's
- * dali/driver/serial.py, and shared/dali-reference.md):
+ * dali/driver/serial.py, and IEC 62386-101/102 for the frames):
  * - 0x32 ADD DALI FRAME TO TX BUFFER, payload `[line, bit count, mode, d0, d1,
  *   d2, d3]`: line 0 (RS232 devices have one bus), bit count 16 or 24, mode
  *   bit 7 = send twice, bits 2..0 = priority 1..5, the frame left-aligned in
