@@ -22,7 +22,7 @@
  * Firmware quirk (python-dali): a frame from another master that equals our
  * last transmitted frame comes back as 0x12 with a stale sequence number; we
  * report such replies as bus frames.
- * 24-bit frames (type 0x06 / echo 0x76) follow the project's DALI protocol notes (no vendor manual seen);
+ * 24-bit frames (type 0x06 / echo 0x76) are our assumption (no vendor manual was available);
  * python-dali only sends 16-bit frames, so treat 24-bit support as unverified.
  *
  * Report IDs: Linux hidraw expects the report number as the first byte of a
