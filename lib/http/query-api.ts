@@ -303,7 +303,12 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
     case 'decisions': {
       const r = readPageRequest('invalid decisions query', payload);
       if (!r.ok) return bad(r.message);
-      const { kind: _kind, page: _page, ...q } = r.value;
+      const { kind, page: _page, ...q } = r.value;
+      // GET /telemetry?kind=ai (or another telemetry kind): the telemetry rows of that kind, each with its kind.
+      if (kind !== undefined) {
+        const { source: _source, ...tq } = q;
+        return ok(withPage(await store.telemetry({ ...tq, kind }), r.value));
+      }
       return ok(withPage(await store.decisions(q), r.value));
     }
     case 'telemetry': {

@@ -237,9 +237,18 @@ describe('lib/http/query-ai-telemetry', function () {
       const bad = await runQuery('telemetry-ai', store, { month: 'March' }, { env: {} });
       assert.equal(bad.statusCode, 400);
       assert.match((bad.payload as { detail: string }).detail, /month must be YYYY-MM/);
-      // /telemetry lists the ai rows with their kind.
-      const list = await runQuery('telemetry', store, { kind: 'ai', limit: 5 });
-      assert.equal((list.payload as { items: Array<{ kind: string }> }).items[0].kind, 'ai');
+      // /telemetry (the decisions query) lists the ai rows with their kind when asked for kind=ai; decisions otherwise.
+      await store.insert('decisions', { ts: Date.now(), zone: 'office-1', source: 'rules', intensity: 50, cct: 4000, applied: true }, { waitForCommit: true });
+      const list = await runQuery('decisions', store, { kind: 'ai', limit: 5 });
+      const items = (list.payload as { items: Array<{ kind: string; source?: string }>; total: number }).items;
+      assert.equal(items.length, 5);
+      assert.ok(items.every((i) => i.kind === 'ai' && i.source === undefined));
+      assert.equal((list.payload as { total: number }).total, 28);
+      const decisions = await runQuery('decisions', store, { limit: 5 });
+      const d = (decisions.payload as { items: Array<{ source: string; kind?: string }> }).items;
+      assert.equal(d.length, 1);
+      assert.equal(d[0]?.source, 'rules');
+      assert.equal(d[0]?.kind, undefined);
     });
   });
 });
