@@ -35,12 +35,16 @@
             return input.length ? input.val() : node[prop];
         }
 
-        /** RED.validators.number() plus a range (whole numbers when `integer`); blank passes when `optional`. */
+        /** RED.validators.number() plus a range (whole numbers when `integer`); blank passes when `optional`, `${VAR}` always. */
         function numberIn(min, max, integer, optional) {
             var isNumber = RED.validators.number();
             var key = integer ? options.rangeInt : options.range;
             return function (v) {
                 if (optional && (v === "" || v === undefined || v === null)) {
+                    return true;
+                }
+                // An environment variable (`${VAR}`), substituted by Node-RED at deploy; the node checks the value.
+                if (typeof v === "string" && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v.trim())) {
                     return true;
                 }
                 var n = Number(v);

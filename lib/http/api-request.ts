@@ -22,6 +22,7 @@ import type { Setpoint } from '../control/types';
 import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
+import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';
 import { localDayBounds } from './query-energy';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
@@ -39,6 +40,7 @@ export const API_OPERATIONS = [
   'predict',
   'control',
   'telemetry',
+  'telemetry-ai',
   'energy',
   'alerts',
   'resolve-alert',
@@ -97,7 +99,7 @@ export type ControlSetpoint = Setpoint & { overrideMinutes: number };
 /** What an accepted request becomes (the node copies these onto the message). */
 export interface ApiAccepted {
   ok: true;
-  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | Record<string, never>;
+  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | AiTelemetryRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
   statusCode?: number;
@@ -287,6 +289,13 @@ export function validateApiInput(
     }
     case 'energy':
       return validateEnergy(input.query);
+    case 'telemetry-ai': {
+      // Only the query's form here; whether the period has begun is the query node's business.
+      const q = input.query;
+      if (q !== undefined && q !== null && q !== '' && !isObject(q)) return invalid('invalid AI telemetry query: expected query parameters');
+      const r = readAiTelemetryRequest(q);
+      return r.ok ? { ok: true, payload: r.value } : invalid(r.message);
+    }
     case 'alerts':
       return validateAlerts(input.query);
     case 'resolve-alert':
@@ -305,7 +314,7 @@ export function validateApiInput(
 }
 
 /** Operations whose input is a query string (GET). */
-const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'energy', 'alerts']);
+const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts']);
 
 export interface ApiGuardOptions extends ValidationOptions {
   operation: ApiOperation;

@@ -33,10 +33,22 @@ import {
 import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type PageQuery } from '../store/store';
 import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
+import { aiTelemetryReport, pricesFromEnv, readAiTelemetryRequest, type AiPrices } from './query-ai-telemetry';
 import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
 import { errorBody, parseTime, TELEMETRY_DEFAULT_LIMIT, TELEMETRY_MAX_LIMIT } from './schemas';
 
-export const QUERY_KINDS = ['decisions', 'telemetry', 'alerts', 'resolve-alert', 'health', 'energy', 'latest-windows', 'store-profile', 'profile'] as const;
+export const QUERY_KINDS = [
+  'decisions',
+  'telemetry',
+  'telemetry-ai',
+  'alerts',
+  'resolve-alert',
+  'health',
+  'energy',
+  'latest-windows',
+  'store-profile',
+  'profile',
+] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
 
 /** The store operations the queries use (LightingStore implements them). */
@@ -59,7 +71,12 @@ export interface QueryOptions {
   fixtureWatts?: number | null;
   /** Clock, epoch ms. Default Date.now. */
   now?: () => number;
-  /** Environment holding FERNET_KEY (store-profile), read at each request. Default process.env. */
+  /**
+   * telemetry-ai: prices per million tokens set on the node; a null price is taken from
+   * AI_PRICE_INPUT_PER_MTOK / AI_PRICE_OUTPUT_PER_MTOK of `env` at each request.
+   */
+  prices?: Partial<AiPrices>;
+  /** Environment holding FERNET_KEY (store-profile) and the AI prices, read at each request. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -286,7 +303,12 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
     case 'decisions': {
       const r = readPageRequest('invalid decisions query', payload);
       if (!r.ok) return bad(r.message);
-      const { kind: _kind, page: _page, ...q } = r.value;
+      const { kind, page: _page, ...q } = r.value;
+      // GET /telemetry?kind=ai (or another telemetry kind): the telemetry rows of that kind, each with its kind.
+      if (kind !== undefined) {
+        const { source: _source, ...tq } = q;
+        return ok(withPage(await store.telemetry({ ...tq, kind }), r.value));
+      }
       return ok(withPage(await store.decisions(q), r.value));
     }
     case 'telemetry': {
@@ -294,6 +316,16 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
       if (!r.ok) return bad(r.message);
       const { source: _source, page: _page, ...q } = r.value;
       return ok(withPage(await store.telemetry(q), r.value));
+    }
+    case 'telemetry-ai': {
+      const r = readAiTelemetryRequest(payload, now);
+      if (!r.ok) return bad(r.message);
+      const fromEnv = pricesFromEnv(options.env ?? process.env);
+      const prices: AiPrices = {
+        inputPerMTok: options.prices?.inputPerMTok ?? fromEnv.inputPerMTok,
+        outputPerMTok: options.prices?.outputPerMTok ?? fromEnv.outputPerMTok,
+      };
+      return ok(await aiTelemetryReport(store, r.value, { prices, now }));
     }
     case 'alerts': {
       const r = readAlertsRequest(payload);

@@ -5,6 +5,11 @@
  * resolvable, and sends one { event, alert } message per change
  * (lib/store/alert-events). It registers with its lighting-store and, when
  * one is set, with a dali-bus whose connection it watches.
+ *
+ * ai-decide's telemetry messages (topic "telemetry", kind "ai-call") are
+ * stored as telemetry rows of kind "ai" (lib/http/query-ai-telemetry
+ * aiTelemetryRow: a fixed list of fields, never the key or profile data);
+ * they raise no alert and send nothing.
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { BusStatus } from '../../lib/dali/bus-session';
@@ -18,6 +23,7 @@ import {
   type AlertAction,
   type AlertEvent,
 } from '../../lib/store/alert-events';
+import { aiTelemetryRow } from '../../lib/http/query-ai-telemetry';
 import { RowValidationError } from '../../lib/store/rows';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
@@ -127,6 +133,18 @@ export = function (RED: NodeAPI): void {
         else show({ fill: 'red', shape: 'ring', text: t('status.invalid') });
         done(new Error(t(`errors.${key === 'invalid' ? 'input' : 'store'}`, { message: messageOf(err) })));
       };
+      const telemetry = msg.topic === 'telemetry' ? aiTelemetryRow(msg.payload) : null;
+      if (telemetry !== null) {
+        if (!storeOwner) return done();
+        storeOwner
+          .getStore()
+          .then((store) => store.insert('telemetry', telemetry))
+          .then(
+            () => done(),
+            (err: unknown) => fail(err, err instanceof RowValidationError ? 'invalid' : 'storeError'),
+          );
+        return;
+      }
       let action: AlertAction;
       try {
         action = interpretAlertMessage(msg, { zone });

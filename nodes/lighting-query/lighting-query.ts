@@ -25,6 +25,9 @@ interface LightingQuerySettings {
   windows: number;
   /** Input power of a zone's luminaires at 100 %, W (energy); null = not set. */
   fixtureWatts: number | null;
+  /** telemetry-ai: prices per million input / output tokens; null = AI_PRICE_*_PER_MTOK of the environment. */
+  priceInputPerMTok: number | null;
+  priceOutputPerMTok: number | null;
 }
 
 interface LightingQueryNode extends Node, OwnerStatusListener {
@@ -45,6 +48,8 @@ export = function (RED: NodeAPI): void {
       query: read.choice('query', QUERY_KINDS, 'decisions'),
       windows: read.number('windows', 3, 1, 3, true),
       fixtureWatts: read.optionalNumber('fixtureWatts', 0.001, 100000),
+      priceInputPerMTok: read.optionalNumber('priceInputPerMTok', 0, 1e6),
+      priceOutputPerMTok: read.optionalNumber('priceOutputPerMTok', 0, 1e6),
     };
     this.settings = s;
     const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
@@ -96,7 +101,11 @@ export = function (RED: NodeAPI): void {
       }
       if (store.closed) return { statusCode: 503, payload: errorBody(t('errors.unavailable', { message: 'closed' })) };
       try {
-        return await runQuery(s.query, store, msg.payload, { windows: s.windows, fixtureWatts: s.fixtureWatts });
+        return await runQuery(s.query, store, msg.payload, {
+          windows: s.windows,
+          fixtureWatts: s.fixtureWatts,
+          prices: { inputPerMTok: s.priceInputPerMTok, outputPerMTok: s.priceOutputPerMTok },
+        });
       } catch (err) {
         return { statusCode: 500, payload: errorBody(t('errors.failed', { message: (err as Error).message })) };
       }

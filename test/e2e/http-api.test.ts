@@ -269,6 +269,31 @@ for (const engine of ENGINES) describe(`the main flow (flows/smart-lighting.json
     }
   });
 
+  it('GET /telemetry/ai sums the stored ai-decide calls (network fallbacks here), /telemetry?kind=ai lists them', async () => {
+    // /predict above called the AI (a closed port): each call is a telemetry row of kind ai, written by lighting-alerts.
+    let rows: Array<{ n: number }> = [];
+    for (let i = 0; i < 50 && (rows[0]?.n ?? 0) === 0; i++) {
+      rows = await query<{ n: number }>(dbFile, "SELECT COUNT(*) AS n FROM telemetry WHERE kind = 'ai'");
+      if ((rows[0]?.n ?? 0) === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    const stored = Number(rows[0]?.n ?? 0);
+    assert.ok(stored >= 1, 'ai rows stored');
+    const r = await rt.request('GET', '/telemetry/ai');
+    assert.equal(r.status, 200, r.text);
+    const s = r.json as { calls: number; aiCalls: number; fallbacksByReason: Record<string, number>; tokens: { total: number }; cost: number | null };
+    assert.ok(s.calls >= stored, r.text);
+    assert.equal(s.aiCalls, 0, r.text);
+    assert.ok((s.fallbacksByReason.network ?? 0) >= 1, r.text);
+    assert.equal(s.tokens.total, 0);
+    assert.equal(s.cost, null, 'no AI_PRICE_*_PER_MTOK set');
+    const list = await rt.request('GET', '/telemetry?kind=ai&limit=5');
+    assert.equal(list.status, 200, list.text);
+    const items = (list.json as { items: Array<{ kind: string; fallbackReason: string | null }> }).items;
+    assert.ok(items.length >= 1 && items.every((i) => i.kind === 'ai'), list.text);
+    const bad = await rt.request('GET', '/telemetry/ai?month=13');
+    assert.equal(bad.status, 400, bad.text);
+  });
+
   it('GET /telemetry/energy sums the day from the decisions', async () => {
     const r = await rt.request('GET', '/telemetry/energy');
     assert.equal(r.status, 200, r.text);

@@ -132,7 +132,7 @@ describe('lighting-alerts node', function () {
     assert.equal(caught.length, 0);
   });
 
-  it('ai-decide circuit alerts raise and resolve aiCircuitOpen in the node zone; telemetry is ignored', async () => {
+  it('ai-decide circuit alerts raise and resolve aiCircuitOpen in the node zone; telemetry raises no alert', async () => {
     await load(flow(file, { zone: 'site' }));
     const out = collect<AlertMsg>('h1');
     await send({ topic: 'telemetry', payload: { kind: 'ai-call', zone: 'office-1', model: 'gpt-x', outcome: 'ai' } });
@@ -146,6 +146,68 @@ describe('lighting-alerts node', function () {
     await waitFor('resolved', () => out.length === 2);
     assert.equal(out[1]?.payload.alert.resolvedBy, 'aiCircuitClosed');
     assert.equal((await rows(file)).length, 1);
+  });
+
+  it('ai-decide telemetry is stored as a telemetry row of kind "ai": listed fields only, never a planted key or profile', async () => {
+    await load(flow(file, { zone: 'site' }));
+    const out = collect<AlertMsg>('h1');
+    const caught = collect<CaughtMsg>('h2');
+    const key = 'sk-PLANTEDnodeKEY0123456789abcdef';
+    const ts = Date.now();
+    await send({
+      topic: 'telemetry',
+      apiKey: key,
+      profile: { secret: 'PROFILE-MARKER' },
+      payload: {
+        ts,
+        kind: 'ai-call',
+        zone: 'office-1',
+        model: 'gpt-x',
+        outcome: 'fallback',
+        fallbackReason: 'http-401',
+        fallbackDetail: `Incorrect API key provided: ${key}`,
+        latencyMs: 42.5,
+        promptTokens: 300,
+        completionTokens: 20,
+        payloadBytes: 800,
+        requestBytes: 1400,
+        windowsSent: 2,
+        trimmed: ['history'],
+        attempts: 1,
+        clampsFired: [],
+        circuit: 'closed',
+        apiKey: key,
+        profile: { secret: 'PROFILE-MARKER' },
+      },
+    });
+    await send({ topic: 'telemetry', payload: { ts, kind: 'dali-error', zone: 'office-1' } });
+    // The row is queued (no waitForCommit): poll the file until the store has written it.
+    let stored: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 80 && stored.length === 0; i++) {
+      stored = await query<Record<string, unknown>>(file, 'SELECT * FROM telemetry');
+      if (stored.length === 0) await settle(100);
+    }
+    assert.equal(stored.length, 1, 'one row: the ai-call (other telemetry is ignored)');
+    const row = stored[0] as Record<string, unknown>;
+    assert.equal(row.kind, 'ai');
+    assert.equal(row.zone, 'office-1');
+    assert.equal(row.ts, ts);
+    assert.equal(row.latency_ms, 42.5);
+    assert.equal(row.prompt_tokens, 300);
+    assert.equal(row.completion_tokens, 20);
+    assert.equal(row.payload_bytes, 800);
+    assert.equal(row.fallback_reason, 'http-401');
+    const data = JSON.parse(String(row.data)) as Record<string, unknown>;
+    assert.equal(data.model, 'gpt-x');
+    assert.equal(data.requestBytes, 1400);
+    assert.equal(data.windowsSent, 2);
+    assert.equal(data.circuit, 'closed');
+    const text = JSON.stringify(stored);
+    assert.ok(!text.includes('PLANTED'), text);
+    assert.ok(!text.includes('PROFILE-MARKER'), text);
+    assert.equal(out.length, 0, 'telemetry sends nothing');
+    assert.equal(caught.length, 0);
+    assert.equal((await rows(file)).length, 0, 'and raises no alert');
   });
 
   it('dali-dt8-out diagnostics wired in: a lamp failure raises lampFailure naming the gear; the repaired lamp resolves it', async () => {

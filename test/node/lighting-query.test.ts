@@ -295,6 +295,28 @@ describe('lighting-query node', function () {
     assert.ok(Math.abs((r.energyWh ?? 0) - 20 * r.hours) < 1e-6);
   });
 
+  it("telemetry-ai: the day's AI calls with the cost at the node's prices; a bad query is a 400 on output 2", async () => {
+    const now = Date.now();
+    await seed(async (s) => {
+      await s.insert('telemetry', { ts: now - 1000, zone: 'office', kind: 'ai', latencyMs: 100, promptTokens: 2000, completionTokens: 500, data: { model: 'm' } });
+      await s.insert('telemetry', { ts: now - 500, zone: 'office', kind: 'ai', latencyMs: 900, fallbackReason: 'timeout', data: { model: 'm' } });
+    });
+    await load(flow(file, 'telemetry-ai', { priceInputPerMTok: '1', priceOutputPerMTok: '4' }));
+    const ok = collect<Answer<{ calls: number; fallbacksByReason: Record<string, number>; cost: number | null; latencyMs: { p50: number; p95: number } }>>('ok');
+    const no = collect<Answer<{ detail: string }>>('no');
+    nodeById('q1').receive({ payload: {}, res: {} } as NodeMessage);
+    const m = await waitFor('telemetry-ai', () => ok[0]);
+    assert.equal(m.statusCode, 200);
+    assert.equal(m.payload.calls, 2);
+    assert.deepEqual(m.payload.fallbacksByReason, { timeout: 1 });
+    assert.deepEqual(m.payload.latencyMs, { p50: 100, p95: 900, max: 900 });
+    assert.ok(m.payload.cost !== null && Math.abs(m.payload.cost - (0.002 + 0.002)) < 1e-12, String(m.payload.cost));
+    nodeById('q1').receive({ payload: { month: '2026-13' }, res: {} } as NodeMessage);
+    const bad = await waitFor('400', () => no[0]);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.payload.detail, /month must be YYYY-MM/);
+  });
+
   it('latest-windows: 400 "No features available" first; after readings and "aggregate" the stored snapshot', async () => {
     const fwNode: FlowNodeDef = { id: 'fw', type: 'feature-window', z: 'f1', name: '', store: 's1', windowMinutes: '5', keepWindows: '3', graceS: '60', wires: [[], ['acks']] };
     await load(flow(file, 'latest-windows', {}, [fwNode, { id: 'acks', type: 'helper', z: 'f1', wires: [] }]));
