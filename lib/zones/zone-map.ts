@@ -373,6 +373,16 @@ export class ZoneMap {
     return out;
   }
 
+  /** Only the rules' own settings of the zone (targetLux, warmestKelvin, coolestKelvin), for RulesController's zoneConfig. */
+  rulesConfig(zone: string, kelvin: (k: number) => number = (k) => k): { targetLux?: number; warmestKelvin?: number; coolestKelvin?: number } {
+    const { targetLux, warmestKelvin, coolestKelvin } = this.rulesOverrides(zone);
+    return {
+      ...(targetLux !== undefined ? { targetLux } : {}),
+      ...(warmestKelvin !== undefined ? { warmestKelvin: kelvin(warmestKelvin) } : {}),
+      ...(coolestKelvin !== undefined ? { coolestKelvin: kelvin(coolestKelvin) } : {}),
+    };
+  }
+
   /** The map as the array form (what the editor table and a JSON file hold). */
   toJSON(): Record<string, unknown>[] {
     return this.specs().map((s) => {

@@ -70,14 +70,7 @@ export = function (RED: NodeAPI): void {
     const zoneOptions = zoneMap
       ? {
           allowZone: (zone: string) => zoneMap.has(zone),
-          zoneConfig: (zone: string) => {
-            const { targetLux, warmestKelvin, coolestKelvin } = zoneMap.rulesOverrides(zone);
-            return {
-              ...(targetLux !== undefined ? { targetLux } : {}),
-              ...(warmestKelvin !== undefined ? { warmestKelvin: inKelvin(warmestKelvin) } : {}),
-              ...(coolestKelvin !== undefined ? { coolestKelvin: inKelvin(coolestKelvin) } : {}),
-            };
-          },
+          zoneConfig: (zone: string) => zoneMap.rulesConfig(zone, inKelvin),
         }
       : {};
     let rules: RulesController;

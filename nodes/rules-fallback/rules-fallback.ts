@@ -74,10 +74,7 @@ export = function (RED: NodeAPI): void {
           ...(zoneMap
             ? {
                 allowZone: (zone: string) => zoneMap.has(zone),
-                zoneConfig: (zone: string) => {
-                  const { targetLux, warmestKelvin, coolestKelvin } = zoneMap.rulesOverrides(zone);
-                  return { ...(targetLux !== undefined ? { targetLux } : {}), ...(warmestKelvin !== undefined ? { warmestKelvin } : {}), ...(coolestKelvin !== undefined ? { coolestKelvin } : {}) };
-                },
+                zoneConfig: (zone: string) => zoneMap.rulesConfig(zone),
               }
             : {}),
         });

@@ -18,6 +18,8 @@ describe('zones/zone-map: the zone map', () => {
     assert.deepEqual(map.rulesOverrides('office-1'), { targetLux: 500, ratedW: 36, fixtureCount: 4 });
     assert.deepEqual(map.rulesOverrides('corridor-1'), { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 4000 });
     assert.deepEqual(map.rulesOverrides('nowhere'), {});
+    assert.deepEqual(map.rulesConfig('office-1'), { targetLux: 500 }, 'fixtures are not rules settings');
+    assert.deepEqual(map.rulesConfig('corridor-1', (k) => Math.min(k, 3500)), { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 3500 });
   });
 
   it("reads the MQTT gateway's short form and the keyed form from JSON text", () => {
