@@ -1,7 +1,7 @@
 /*
- * Editor helpers shared by the node dialogs of node-red-contrib-smart-lighting-dali.
+ * Editor helpers shared by the node dialogs of @smart-lighting-dali/node-red-smart-lighting-dali.
  *
- * Node-RED serves this file at resources/node-red-contrib-smart-lighting-dali/editor-common.js;
+ * Node-RED serves this file at resources/@smart-lighting-dali/node-red-smart-lighting-dali/editor-common.js;
  * every node's HTML loads it with a <script src> ahead of its own script, and the editor
  * runs a module's inline scripts only once every such file has loaded. It defines one
  * global, SmartLightingEditor. The editor loads it once per node HTML (ten times): a second

@@ -31,6 +31,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 fs.mkdirSync(path.join(userDir, "node_modules"), { recursive: true });
 // Load this checkout as an installed module: node_modules/<name> -> project root.
 const link = path.join(userDir, "node_modules", pkg.name);
+fs.mkdirSync(path.dirname(link), { recursive: true }); // the scope folder
 try {
   const target = fs.readlinkSync(link);
   if (path.resolve(path.dirname(link), target) !== root) {

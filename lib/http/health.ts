@@ -282,7 +282,7 @@ export function packageVersion(startDir: string = __dirname): string {
   for (let i = 0; i < 6; i++) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'node-red-contrib-smart-lighting-dali' && typeof pkg.version === 'string') {
+      if (pkg.name === '@smart-lighting-dali/node-red-smart-lighting-dali' && typeof pkg.version === 'string') {
         cachedVersion = pkg.version;
         return cachedVersion;
       }

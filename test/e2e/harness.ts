@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../helpers/free-port';
 
-export const PACKAGE_NAME = 'node-red-contrib-smart-lighting-dali';
+export const PACKAGE_NAME = '@smart-lighting-dali/node-red-smart-lighting-dali';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Settings scripts/start.js (npm start) adds to the defaults that matter to behaviour: node context on disk. */
@@ -71,7 +71,7 @@ function linkPackage(userDir: string, userModules: string | undefined): void {
   if (userModules) {
     fs.symlinkSync(userModules, nm, 'dir');
   } else {
-    fs.mkdirSync(nm, { recursive: true });
+    fs.mkdirSync(path.dirname(path.join(nm, PACKAGE_NAME)), { recursive: true }); // node_modules/@scope
     fs.symlinkSync(PROJECT_ROOT, path.join(nm, PACKAGE_NAME), 'dir');
   }
 }

@@ -20,7 +20,7 @@ helper.init(require.resolve('node-red'));
 afterEach(() => clearHandover());
 
 export { helper };
-export const PACKAGE = 'node-red-contrib-smart-lighting-dali';
+export const PACKAGE = '@smart-lighting-dali/node-red-smart-lighting-dali';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const NODES_DIR = path.join(ROOT, 'nodes');
 

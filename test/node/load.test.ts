@@ -29,7 +29,7 @@ import lightingQuery from '../../nodes/lighting-query/lighting-query';
 
 helper.init(require.resolve('node-red'));
 
-const PACKAGE = 'node-red-contrib-smart-lighting-dali';
+const PACKAGE = '@smart-lighting-dali/node-red-smart-lighting-dali';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NODES_DIR = path.join(ROOT, 'nodes');
 const MODULES: Record<string, NodeInitializer> = {
@@ -264,7 +264,7 @@ function loadEditor(type: string): Editor {
   };
   // As the editor does: first the shared scripts the HTML loads from our resources/ folder, then its own.
   const context = vm.createContext({ RED, $: fakeJQuery(typedInputs) });
-  const resources = all.map((b) => /\bsrc=["']resources\/([^"'/]+)\/([^"']+)["']/.exec(b.attrs)).filter((m) => m !== null);
+  const resources = all.map((b) => /\bsrc=["']resources\/((?:@[^"'/]+\/)?[^"'/]+)\/([^"']+)["']/.exec(b.attrs)).filter((m) => m !== null);
   for (const [, module, file] of resources) {
     assert.equal(module, PACKAGE, `a resource of ${PACKAGE}`);
     vm.runInContext(fs.readFileSync(path.join(ROOT, 'resources', file), 'utf8'), context, { filename: `resources/${file}` });

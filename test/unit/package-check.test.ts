@@ -42,8 +42,8 @@ function scriptBlocks(html: string): { type: string; attrs: string; body: string
 }
 
 describe('package check (Flow Library scorecard, offline rules)', () => {
-  it('has a name Node-RED users can find: scoped or node-red-contrib-', () => {
-    assert.match(pkg.name, /^(@[a-z0-9-]+\/|node-red-contrib-)/);
+  it('has a scoped name (scorecard P04: new packages use a scoped name) that says node-red', () => {
+    assert.match(pkg.name, /^@[a-z0-9-]+\/node-red-[a-z0-9-]+$/);
   });
 
   it('declares the MIT license and ships a LICENSE file', () => {
