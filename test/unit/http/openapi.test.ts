@@ -217,3 +217,16 @@ describe('reference field names in answers', () => {
     }
   });
 });
+
+describe('README API section', () => {
+  it('has the table of the reference\'s field names, one row per REFERENCE_FIELDS entry, and names /docs and /openapi.json in the quick start', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const f of REFERENCE_FIELDS) {
+      const row = `| \`${f.ours}\` | \`${f.reference}\` | ${f.endpoints.map((e) => `\`${e}\``).join(', ')} |`;
+      assert.ok(readme.includes(row), `README row: ${row}`);
+    }
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Install into an existing Node-RED'));
+    assert.match(quickStart, /\/docs/);
+    assert.match(quickStart, /\/openapi\.json/);
+  });
+});
