@@ -183,6 +183,20 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
     }
   });
 
+  it('stops serving /openapi.json and /docs when the api-docs node is removed by a deploy', async () => {
+    const without = flows.filter((n) => {
+      const node = n as { id?: string; type?: string; z?: string };
+      return node.type !== 'api-docs' && node.id !== 'sl-docs-tab' && node.z !== 'sl-docs-tab';
+    });
+    assert.equal(without.length, flows.length - 2, 'the docs tab and its node');
+    await rt!.deploy(without);
+    assert.equal((await rt!.request('GET', '/openapi.json')).status, 404);
+    assert.equal((await rt!.request('GET', '/docs')).status, 404);
+    assert.equal((await rt!.request('GET', '/docs/swagger-ui-bundle.js')).status, 404);
+    await rt!.deploy(flows);
+    assert.equal((await rt!.request('GET', '/openapi.json')).status, 200, 'back after deploying it again');
+  });
+
   describe('Swagger UI at /docs in Chromium', function () {
     let browser: BrowserSession | undefined;
 
