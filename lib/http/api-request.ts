@@ -106,6 +106,8 @@ export interface ApiAccepted {
   /** Ingestion: the answer waits until the store has committed the row. */
   waitForCommit?: boolean;
   control?: { manualOverride: boolean; overrideMinutes: number };
+  /** Fields the successful HTTP answer echoes (front-door addAnswerFields): the override set, the sensor stored for. */
+  answerFields?: Record<string, unknown>;
 }
 
 export type RejectReason = 'invalid' | 'unauthorized' | 'disabled' | 'rate-limited' | 'unknown-zone';
@@ -258,7 +260,7 @@ export function validateApiInput(
     case 'ingest-sensor': {
       const r = validateIngestSensor(input.payload, ingest);
       if (!r.ok) return invalid(r.message);
-      return { ok: true, payload: r.value, topic: r.value.zone, statusCode: 201, waitForCommit: true };
+      return { ok: true, payload: r.value, topic: r.value.zone, statusCode: 201, waitForCommit: true, answerFields: { sensorId: r.value.sensorId } };
     }
     case 'ingest-weather': {
       const r = validateIngestWeather(input.payload, ingest);
@@ -281,6 +283,7 @@ export function validateApiInput(
         payload: { ...setpoint, overrideMinutes: effective },
         topic: setpoint.zone,
         control: { manualOverride, overrideMinutes: effective },
+        answerFields: { manualOverride, overrideMinutes: effective },
       };
     }
     case 'telemetry': {

@@ -22,31 +22,25 @@
  *   kept), and res.sendStatus() answers JSON;
  * - what was sent (status and detail) is kept on the response
  *   (answerOf(res)) for the one request log line (api-guard logs it when
- *   the response has finished); the requests answered here are logged here.
+ *   the response has finished); the requests answered here are logged here;
+ * - every successful JSON answer (res.json / res.jsonp, as the http response
+ *   node sends objects) carries the reference service's field names beside
+ *   ours (./reference-names), plus the fields the api-guard asked to echo
+ *   (addAnswerFields: the override a /control request set, say).
  *
  * Plain Node http types (Express adds what is used: req.path, res.status()).
  */
 import { randomUUID } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { maskSecrets } from '../store/mask';
+import { API_ENDPOINTS } from './endpoints';
+import { withReferenceNames } from './reference-names';
 
 /** A body over the limit is drained up to this many times the limit before the connection is cut. */
 const DRAIN_MAX_FACTOR = 16;
 
-/** The main flow's API routes (flows/smart-lighting.json), as Express paths. */
-export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
-  ['POST', '/ingest/sensor'],
-  ['POST', '/ingest/weather'],
-  ['POST', '/predict'],
-  ['POST', '/control'],
-  ['GET', '/telemetry'],
-  ['GET', '/telemetry/energy'],
-  ['GET', '/healthz'],
-  ['GET', '/alerts'],
-  ['POST', '/alerts/:id/resolve'],
-  ['POST', '/admin/aggregate-now'],
-  ['POST', '/admin/profile'],
-];
+/** The main flow's API routes (flows/smart-lighting.json), as Express paths: those of the endpoint registry. */
+export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = API_ENDPOINTS.map((e) => [e.method, e.path] as const);
 
 /** Seconds a client waits before retrying while the API is not running. */
 export const NOT_RUNNING_RETRY_S = 2;
@@ -62,13 +56,17 @@ export type Req = IncomingMessage & {
 export type Res = ServerResponse & {
   status?: (code: number) => Res;
   send?: (body?: unknown) => Res;
+  json?: (body?: unknown) => Res;
+  jsonp?: (body?: unknown) => Res;
   sendStatus?: (code: number) => Res;
   [ANSWER]?: Answer;
+  [ANSWER_FIELDS]?: Record<string, unknown>;
 };
 type Next = (err?: unknown) => void;
 
 const REQUEST_ID = Symbol.for('smart-lighting-dali.requestId');
 const ANSWER = Symbol.for('smart-lighting-dali.answer');
+const ANSWER_FIELDS = Symbol.for('smart-lighting-dali.answerFields');
 
 /** What was sent: status (also on res.statusCode) and the {"detail"} when there was one. */
 export interface Answer {
@@ -83,6 +81,29 @@ export function requestIdOf(req: unknown): string | undefined {
 /** The detail of the answer sent on `res`, when it had one. */
 export function answerOf(res: unknown): Answer {
   return (typeof res === 'object' && res !== null ? (res as Res)[ANSWER] : undefined) ?? {};
+}
+
+/**
+ * Fields a successful JSON object answer on `res` gets when it does not have
+ * them already (the api-guard echoes what the request set, e.g. the override
+ * of POST /control). `res` is the Node.js response (msg.res._res); anything
+ * else is ignored.
+ */
+export function addAnswerFields(res: unknown, fields: Record<string, unknown>): void {
+  if (typeof res !== 'object' || res === null) return;
+  const r = res as Res;
+  r[ANSWER_FIELDS] = { ...(r[ANSWER_FIELDS] ?? {}), ...fields };
+}
+
+/** A successful answer's body as sent: the echoed fields added, the reference's names beside ours. */
+export function answerBody(res: unknown, body: unknown): unknown {
+  const extra = typeof res === 'object' && res !== null ? (res as Res)[ANSWER_FIELDS] : undefined;
+  let out = body;
+  if (extra !== undefined && typeof body === 'object' && body !== null && !Array.isArray(body) && !Buffer.isBuffer(body)) {
+    out = { ...body };
+    for (const [k, v] of Object.entries(extra)) if (!(k in (out as Record<string, unknown>)) && v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return withReferenceNames(out);
 }
 
 /** "5mb", "100kb", 1024 → bytes (Node-RED's apiMaxLength forms); fallback for anything else. */
@@ -347,6 +368,20 @@ export class FrontDoor {
           // not JSON: sent as it is
         }
         return send.call(this, body);
+      };
+    }
+    for (const name of ['json', 'jsonp'] as const) {
+      const original = res[name];
+      if (typeof original !== 'function') continue;
+      res[name] = function (this: Res, ...args: unknown[]): Res {
+        if (args.length === 1 && this.statusCode < 400) {
+          try {
+            args[0] = answerBody(this, args[0]);
+          } catch {
+            // sent as it is
+          }
+        }
+        return (original as (...a: unknown[]) => Res).apply(this, args);
       };
     }
     if (typeof res.sendStatus === 'function') {

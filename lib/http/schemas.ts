@@ -84,11 +84,12 @@ export const MAX_OVERRIDE_MINUTES = 1440;
 const MAX_REASON = 500;
 
 // ---- schemas --------------------------------------------------------------
+// Exported for the OpenAPI document (./endpoints): the same objects, never a copy.
 
 const id = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } as const;
 const time = { type: ['string', 'number'], maxLength: 64 } as const;
 
-const SENSOR_SCHEMA = {
+export const SENSOR_SCHEMA = {
   type: 'object',
   properties: {
     sensor_id: id,
@@ -104,7 +105,7 @@ const SENSOR_SCHEMA = {
   additionalProperties: true,
 } as const;
 
-const WEATHER_SCHEMA = {
+export const WEATHER_SCHEMA = {
   type: 'object',
   properties: {
     ts: time,
@@ -126,7 +127,7 @@ const WEATHER_SCHEMA = {
   additionalProperties: true,
 } as const;
 
-const CONTROL_SCHEMA = {
+export const CONTROL_SCHEMA = {
   type: 'object',
   required: ['intensity', 'cct'],
   properties: {
@@ -145,7 +146,7 @@ const CONTROL_SCHEMA = {
 } as const;
 
 
-const TELEMETRY_SCHEMA = {
+export const TELEMETRY_SCHEMA = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: TELEMETRY_MAX_LIMIT },

@@ -20,7 +20,7 @@ import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
 import { findZones } from '../shared/zones';
-import { answerOf, requestIdOf } from '../../lib/http/front-door';
+import { addAnswerFields, answerOf, requestIdOf } from '../../lib/http/front-door';
 import { frontDoor } from '../shared/front-door';
 
 interface Credentials {
@@ -140,6 +140,10 @@ export = function (RED: NodeAPI): void {
         if (r.statusCode !== undefined) msg.statusCode = r.statusCode;
         if (r.waitForCommit) msg.waitForCommit = true;
         if (r.control !== undefined) msg.control = r.control;
+        if (r.answerFields !== undefined) {
+          const raw = rawResponse(msg.res);
+          if (raw !== null) addAnswerFields(raw, r.answerFields);
+        }
       } else {
         rejected++;
         msg.statusCode = r.status;

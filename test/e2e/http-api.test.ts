@@ -375,7 +375,7 @@ for (const engine of ENGINES) describe(`the main flow (flows/smart-lighting.json
     assert.match((refused.json as { detail: string }).detail, /cannot be decrypted/);
     const stored = await rt.request('POST', '/admin/profile', blob, bearer);
     assert.equal(stored.status, 201, stored.text);
-    assert.deepEqual(stored.json, { ok: true, profileId: blob.profile_id, stored: true });
+    assert.deepEqual(stored.json, { ok: true, profileId: blob.profile_id, profile_id: blob.profile_id, stored: true });
     const rows = await query<{ profile_id: string; encrypted_payload: string }>(dbFile, 'SELECT * FROM personal_profiles');
     assert.deepEqual(rows.map((r) => [r.profile_id, r.encrypted_payload]), [[blob.profile_id, blob.encrypted_payload]], 'stored encrypted, as sent');
 

@@ -387,7 +387,8 @@ describe('api-guard node', function () {
       await startHttp({ operation: 'ingest-sensor', rateLimit: '2' }, 'post', '/ingest/sensor');
       const ok = await post('/ingest/sensor', { sensor_id: 's1', zone: 'office-1', lux: 300, ts: 1_700_000_000_000 });
       assert.equal(ok.status, 201);
-      assert.deepEqual(await ok.json(), { sensorId: 's1', zone: 'office-1', ts: 1_700_000_000_000, lux: 300, source: 'http' });
+      // The answer carries the reference's sensor_id beside sensorId (lib/http/reference-names).
+      assert.deepEqual(await ok.json(), { sensorId: 's1', sensor_id: 's1', zone: 'office-1', ts: 1_700_000_000_000, lux: 300, source: 'http' });
       const bad = await post('/ingest/sensor', { sensor_id: 's1', zone: 'office-1' });
       assert.equal(bad.status, 400);
       assert.deepEqual(await bad.json(), { detail: 'invalid sensor reading: lux or presence must be given' });

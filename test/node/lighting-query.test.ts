@@ -484,7 +484,8 @@ describe('lighting-query node', function () {
 
         const stored = await post(SAMPLE, auth);
         assert.equal(stored.status, 201);
-        assert.deepEqual(await stored.json(), { ok: true, profileId: 'default', stored: true });
+        // Over HTTP the answer carries the reference's profile_id beside profileId (lib/http/reference-names).
+        assert.deepEqual(await stored.json(), { ok: true, profileId: 'default', profile_id: 'default', stored: true });
         const got = await fetch(`${base}/admin/profile`);
         assert.equal(got.status, 200);
         assert.equal(((await got.json()) as { profileId: string }).profileId, 'default');
