@@ -35,15 +35,10 @@
  */
 import type { BackwardResult, ForwardFrame, Priority } from '../types';
 import { DaliInterfaceError } from '../types';
-import {
-  DaliWireTiming,
-  DeviceEmulator,
-  PendingResult,
-  TransportInterface,
-  serialTransportFor,
-  type DeviceEmulatorOptions,
-  type SerialInterfaceOptions,
-} from './serial-transport';
+import { DaliWireTiming, DeviceEmulator, type DeviceEmulatorOptions } from './device-emulator';
+import { PendingResult } from './pending-result';
+import { serialTransportFor, type SerialInterfaceOptions } from './serial-transport';
+import { TransportInterface } from './transport-interface';
 
 export const SCI2_BAUD_RATE = 38400;
 export const SCI2_FRAME_LENGTH = 5;

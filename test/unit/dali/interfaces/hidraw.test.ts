@@ -13,7 +13,7 @@ import {
   encodeTridonicIn,
   encodeTridonicSend,
 } from '../../../../lib/dali/interfaces/hidraw';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 

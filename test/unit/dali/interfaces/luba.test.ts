@@ -16,7 +16,7 @@ import {
   encodeLubaSentEvent,
   lubaChecksum,
 } from '../../../../lib/dali/interfaces/luba';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { StubBus, daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, randBytes, randInt, pick } from '../../../helpers/prng';
 

@@ -15,7 +15,7 @@ import {
   encodeSci2Send,
   type Sci2Reply,
 } from '../../../../lib/dali/interfaces/sci2';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 
