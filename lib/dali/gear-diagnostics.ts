@@ -126,7 +126,34 @@ function answer(r: BackwardResult | undefined): number | null {
   return r?.kind === 'answer' ? r.value : null;
 }
 
-async function dt8Query(bus: DaliBus, short: number, opcode: number): Promise<number | null> {
+/** QUERY COLOUR TYPE FEATURES (part 209) answer, bit by bit. */
+export function decodeColourTypeFeatures(f: number): ColourTypeFeatures {
+  return {
+    raw: f,
+    xyCapable: (f & 0x01) !== 0,
+    tcCapable: (f & 0x02) !== 0,
+    primaryCount: (f >> 2) & 0x07,
+    rgbwafChannels: (f >> 5) & 0x07,
+  };
+}
+
+/** QUERY COLOUR STATUS (part 209) answer, bit by bit. */
+export function decodeColourStatus(s: number): ColourStatus {
+  return {
+    raw: s,
+    xyOutOfRange: (s & 0x01) !== 0,
+    tcOutOfRange: (s & 0x02) !== 0,
+    autoCalibrationRunning: (s & 0x04) !== 0,
+    autoCalibrationSuccessful: (s & 0x08) !== 0,
+    xyActive: (s & 0x10) !== 0,
+    tcActive: (s & 0x20) !== 0,
+    primaryNActive: (s & 0x40) !== 0,
+    rgbwafActive: (s & 0x80) !== 0,
+  };
+}
+
+/** One DT8 query (ENABLE DEVICE TYPE 8 + the command in one transaction): the answer, or null for NO. */
+export async function dt8Query(bus: DaliBus, short: number, opcode: number): Promise<number | null> {
   const rs = await bus.send([enableDeviceType(DEVICE_TYPE_COLOUR), dt8Command({ kind: 'short', address: short }, opcode)], {
     priority: QUERY_PRIORITY,
   });
@@ -166,29 +193,9 @@ export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCu
   let colourTemperature: GearDiagnosis['colourTemperature'] = null;
   if (dt8) {
     const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
-    if (f !== null) {
-      colourTypeFeatures = {
-        raw: f,
-        xyCapable: (f & 0x01) !== 0,
-        tcCapable: (f & 0x02) !== 0,
-        primaryCount: (f >> 2) & 0x07,
-        rgbwafChannels: (f >> 5) & 0x07,
-      };
-    }
+    if (f !== null) colourTypeFeatures = decodeColourTypeFeatures(f);
     const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
-    if (s !== null) {
-      colourStatus = {
-        raw: s,
-        xyOutOfRange: (s & 0x01) !== 0,
-        tcOutOfRange: (s & 0x02) !== 0,
-        autoCalibrationRunning: (s & 0x04) !== 0,
-        autoCalibrationSuccessful: (s & 0x08) !== 0,
-        xyActive: (s & 0x10) !== 0,
-        tcActive: (s & 0x20) !== 0,
-        primaryNActive: (s & 0x40) !== 0,
-        rgbwafActive: (s & 0x80) !== 0,
-      };
-    }
+    if (s !== null) colourStatus = decodeColourStatus(s);
     const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
     if (features) gearFeatures = { raw: features.raw, autoActivation: features.autoActivation };
     const limits = await bus.readTcLimits(short, opts);
