@@ -8,7 +8,8 @@
  * message; `decodeFrame` accepts any number and answers `kind: 'unknown'`
  * for what it cannot read.
  *
- * Frame layouts (MSB first, right-aligned in `value`):
+ * Frame layouts (MSB first, right-aligned in `value`; docs/dali.md "Frames"
+ * and "Sensors and events" say where they come from):
  * - 16 bits: `[address byte][opcode or level]`; address byte short
  *   `0AAAAAAS`, group `100GGGGS`, broadcast `1111111S`, broadcast
  *   unaddressed `1111110S`; S = 0 DAPC, S = 1 command. First bytes

@@ -5,7 +5,9 @@
  * group/broadcast collapse), and every luminaire ends at the last setpoint
  * given for it. Foreign 16-bit frames void the DTR assumptions of a running
  * plan: the remaining steps are sent self-contained (own DTR writes), a step
- * interrupted between its DTR writes and its DT8 commands is restarted.
+ * interrupted between its DTR writes and its DT8 commands is restarted
+ * (ENABLE DEVICE TYPE 8 covers the next frame only: docs/dali.md "Colour
+ * temperature (DT8)").
  *
  * The BusScheduler (./scheduler) runs one transaction at a time; this class
  * decides what each setpoint transaction sends and what the bus learns from it.

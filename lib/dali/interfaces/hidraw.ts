@@ -1,6 +1,7 @@
 /**
  * Tridonic DALI USB (USB 17b5:0020) through Linux hidraw: plain fs reads and
  * writes of 64-byte HID reports on /dev/hidraw*, no native dependency.
+ * Summary with sources: docs/dali.md "Interfaces".
  *
  * Report layout (python-dali dali/driver/hid.py, class `tridonic`):
  * OUT (host -> interface), 64 bytes:

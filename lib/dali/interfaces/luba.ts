@@ -3,6 +3,7 @@
  * shows up as /dev/ttyACM*): 38400 baud, 8N1.
  *
  * Packet: `0x59 ('Y'), cmd, length, payload[length], XOR(cmd, length, payload)`.
+ * Summary with sources: docs/dali.md "Interfaces".
  *
  * Facts used (Lunatone "LUBA Protocol" as implemented by python-dali's
  * dali/driver/serial.py, and IEC 62386-101/102 for the frames):

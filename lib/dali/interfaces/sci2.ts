@@ -1,7 +1,7 @@
 /**
  * Tridonic DALI SCI2 / Lunatone SCI RS232 protocol: 38400 baud, 8N1, fixed
  * 5-byte frames in both directions: `[control|status, HI, MI, LO, XOR]` where
- * XOR = control ^ HI ^ MI ^ LO.
+ * XOR = control ^ HI ^ MI ^ LO. Summary with sources: docs/dali.md "Interfaces".
  *
  * Request (host -> interface), control byte:
  * - bit 7 monitor: report frames other masters put on the bus,

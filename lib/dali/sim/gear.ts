@@ -14,7 +14,7 @@
  * rate, extended fade time, configuration commands acting only when received
  * twice within 100 ms, temporary colour temperature, ACTIVATE, automatic
  * activation (gear features bit 0), Tc limits, and the queries listed in
- * the reference (status, actual level, device type, colour value with the
+ * docs/dali.md (status, actual level, device type, colour value with the
  * LSB left in DTR0, colour status, colour type features, gear features).
  *
  * Not modelled: addressing (INITIALISE/RANDOMISE/COMPARE...), memory banks
