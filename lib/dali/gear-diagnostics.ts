@@ -160,57 +160,54 @@ export async function dt8Query(bus: DaliBus, short: number, opcode: number): Pro
   return answer(rs[1]);
 }
 
+type Dt8Diagnosis = Pick<GearDiagnosis, 'colourTypeFeatures' | 'colourStatus' | 'gearFeatures' | 'tcLimits' | 'colourTemperature'>;
+
+const NO_DT8: Dt8Diagnosis = { colourTypeFeatures: null, colourStatus: null, gearFeatures: null, tcLimits: null, colourTemperature: null };
+
+/** Gear that did not answer QUERY STATUS. */
+function absent(address: string): GearDiagnosis {
+  const { colourTemperature, ...colour } = NO_DT8;
+  return { address, present: false, status: null, lampFailure: null, deviceTypes: null, dt8: false, ...colour, actualLevel: null, intensity: null, colourTemperature };
+}
+
+function tcLimitsReport(limits: TcLimitsReading): TcLimitsReport {
+  return {
+    ...limits,
+    coolestKelvin: kelvinOf(limits.coolestMirek),
+    warmestKelvin: kelvinOf(limits.warmestMirek),
+    physicalCoolestKelvin: kelvinOf(limits.physicalCoolestMirek),
+    physicalWarmestKelvin: kelvinOf(limits.physicalWarmestMirek),
+  };
+}
+
+/** The part 209 answers of DT8 gear: colour type features, colour status, gear features, Tc limits, actual Tc. */
+async function diagnoseDt8(bus: DaliBus, short: number): Promise<Dt8Diagnosis> {
+  const opts = { priority: QUERY_PRIORITY };
+  const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
+  const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
+  const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
+  const limits = await bus.readTcLimits(short, opts);
+  const mirek = await bus.readColourTemperatureMirek(short, opts);
+  return {
+    colourTypeFeatures: f !== null ? decodeColourTypeFeatures(f) : null,
+    colourStatus: s !== null ? decodeColourStatus(s) : null,
+    gearFeatures: features ? { raw: features.raw, autoActivation: features.autoActivation } : null,
+    tcLimits: limits ? tcLimitsReport(limits) : null,
+    colourTemperature: mirek !== null ? { mirek, kelvin: Math.round(1e6 / mirek) } : null,
+  };
+}
+
 /** Everything the gear at `short` reports about itself (see the module comment). */
 export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCurve = 'logarithmic'): Promise<GearDiagnosis> {
   const address = formatGearAddress({ kind: 'short', address: short });
   const opts = { priority: QUERY_PRIORITY };
   const status = await bus.queryStatus(short, opts);
-  if (status === null) {
-    return {
-      address,
-      present: false,
-      status: null,
-      lampFailure: null,
-      deviceTypes: null,
-      dt8: false,
-      colourTypeFeatures: null,
-      colourStatus: null,
-      gearFeatures: null,
-      tcLimits: null,
-      actualLevel: null,
-      intensity: null,
-      colourTemperature: null,
-    };
-  }
+  if (status === null) return absent(address);
   const lamp = await bus.query(gearCommand({ kind: 'short', address: short }, GearCommand.QUERY_LAMP_FAILURE), opts);
   const deviceTypes = await bus.queryDeviceTypes(short, opts);
   const dt8 = deviceTypes?.includes(DEVICE_TYPE_COLOUR) === true;
   const actualLevel = await bus.readActualLevel(short, opts);
-  let colourTypeFeatures: ColourTypeFeatures | null = null;
-  let colourStatus: ColourStatus | null = null;
-  let gearFeatures: GearDiagnosis['gearFeatures'] = null;
-  let tcLimits: TcLimitsReport | null = null;
-  let colourTemperature: GearDiagnosis['colourTemperature'] = null;
-  if (dt8) {
-    const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
-    if (f !== null) colourTypeFeatures = decodeColourTypeFeatures(f);
-    const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
-    if (s !== null) colourStatus = decodeColourStatus(s);
-    const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
-    if (features) gearFeatures = { raw: features.raw, autoActivation: features.autoActivation };
-    const limits = await bus.readTcLimits(short, opts);
-    if (limits) {
-      tcLimits = {
-        ...limits,
-        coolestKelvin: kelvinOf(limits.coolestMirek),
-        warmestKelvin: kelvinOf(limits.warmestMirek),
-        physicalCoolestKelvin: kelvinOf(limits.physicalCoolestMirek),
-        physicalWarmestKelvin: kelvinOf(limits.physicalWarmestMirek),
-      };
-    }
-    const mirek = await bus.readColourTemperatureMirek(short, opts);
-    if (mirek !== null) colourTemperature = { mirek, kelvin: Math.round(1e6 / mirek) };
-  }
+  const { colourTemperature, ...colour } = dt8 ? await diagnoseDt8(bus, short) : NO_DT8;
   return {
     address,
     present: true,
@@ -218,10 +215,7 @@ export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCu
     lampFailure: lamp.kind !== 'none',
     deviceTypes,
     dt8,
-    colourTypeFeatures,
-    colourStatus,
-    gearFeatures,
-    tcLimits,
+    ...colour,
     actualLevel,
     intensity: actualLevel !== null && actualLevel <= 254 ? Math.round(arcLevelToPercent(actualLevel, curve) * 100) / 100 : null,
     colourTemperature,
