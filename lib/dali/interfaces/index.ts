@@ -22,10 +22,13 @@ import type { SerialPortFactory } from './serial-transport';
 import { SimulatorInterface, type SimulatorInterfaceOptions } from './simulator';
 import { VirtualBus } from '../sim/virtual-bus';
 
-export { HidrawInterface, TridonicDeviceEmulator } from './hidraw';
+export { HidrawInterface } from './hidraw';
+export { TridonicDeviceEmulator } from './tridonic-emulator';
 export { HidrawTransport } from './hidraw-transport';
-export { LubaInterface, LubaDeviceEmulator } from './luba';
-export { Sci2Interface, Sci2DeviceEmulator } from './sci2';
+export { LubaInterface } from './luba';
+export { LubaDeviceEmulator } from './luba-emulator';
+export { Sci2Interface } from './sci2';
+export { Sci2DeviceEmulator } from './sci2-emulator';
 export { DEFAULT_RECONNECT, type ByteTransport, type ReconnectOptions } from './reconnecting-transport';
 export { SerialTransport } from './serial-transport';
 export type { EmulatedBus } from './device-emulator';
