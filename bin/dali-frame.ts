@@ -11,19 +11,13 @@
  * a message and the usage text, never a stack trace.
  */
 import {
-  DEVICE_COMMANDS,
-  DT8_COMMANDS,
   FrameDecoder,
-  GEAR_COMMANDS,
-  INSTANCE_COMMANDS,
-  SPECIAL_COMMANDS,
   dapc,
   decodeFrame,
   describeAddress,
   describeFrame,
   deviceCommand,
   dt8Command,
-  dtr0,
   enableDeviceType,
   frameHex,
   gearCommand,
@@ -32,12 +26,29 @@ import {
   programShortAddress,
   specialCommand,
   verifyShortAddress,
-  type CommandInfo,
   type DecodedFrame,
 } from '../lib/dali/codec';
+import { DaliBus } from '../lib/dali/bus/dali-bus';
+import { decodeColourTypeFeatures, dt8Query } from '../lib/dali/gear-diagnostics';
 import { kelvinToMirek, mirekToKelvin } from '../lib/dali/colour';
 import { percentToArcLevel } from '../lib/dali/curve';
-import { DEVICE_TYPE_COLOUR, DEVICE_TYPE_NONE, DEVICE_TYPE_MULTIPLE, DeviceCommand, Dt8ColourValue, Dt8Command, GearCommand, InstanceCommand, SpecialCommand } from '../lib/dali/opcodes';
+import {
+  DEVICE_TABLE,
+  DEVICE_TYPE_COLOUR,
+  DT8_TABLE,
+  DeviceCommand,
+  Dt8Command,
+  GEAR_TABLE,
+  GearCommand,
+  INSTANCE_TABLE,
+  InstanceCommand,
+  LIGHT_SENSOR_TABLE,
+  OCCUPANCY_SENSOR_TABLE,
+  SPECIAL_TABLE,
+  SpecialCommand,
+  type CommandInfo,
+  type OpcodeEntry,
+} from '../lib/dali/opcodes';
 import { naiveFrames } from '../lib/dali/sequence';
 import { createInterface, type InterfaceConfig } from '../lib/dali/interfaces';
 import type { BackwardResult, DaliInterface, DeviceAddress, ForwardFrame, GearAddress, InstanceSelector, InterfaceKind } from '../lib/dali/types';
@@ -104,21 +115,21 @@ interface NamedOpcode {
   readonly info: CommandInfo;
 }
 
-function indexTable(table: ReadonlyArray<CommandInfo | undefined>): Map<string, NamedOpcode> {
+/** Command names of the opcode tables (lib/dali/opcodes.ts); where two share a name the lower opcode wins. */
+function indexTable(entries: readonly OpcodeEntry[]): Map<string, NamedOpcode> {
   const m = new Map<string, NamedOpcode>();
-  table.forEach((info, opcode) => {
-    if (!info) return;
-    const key = norm(info.name);
-    if (!m.has(key)) m.set(key, { opcode, info }); // first opcode of a scene/group family
-  });
+  for (const e of [...entries].sort((a, b) => a.opcode - b.opcode)) {
+    const key = norm(e.name);
+    if (!m.has(key)) m.set(key, { opcode: e.opcode, info: e }); // a scene/group family by its base opcode
+  }
   return m;
 }
 
-const GEAR_BY_NAME = indexTable(GEAR_COMMANDS);
-const SPECIAL_BY_NAME = indexTable(SPECIAL_COMMANDS);
-const DT8_BY_NAME = indexTable(DT8_COMMANDS);
-const DEVICE_BY_NAME = indexTable(DEVICE_COMMANDS);
-const INSTANCE_BY_NAME = indexTable(INSTANCE_COMMANDS);
+const GEAR_BY_NAME = indexTable(GEAR_TABLE.entries);
+const SPECIAL_BY_NAME = indexTable(SPECIAL_TABLE.entries);
+const DT8_BY_NAME = indexTable(DT8_TABLE.entries);
+const DEVICE_BY_NAME = indexTable(DEVICE_TABLE.entries);
+const INSTANCE_BY_NAME = indexTable([...INSTANCE_TABLE.entries, ...OCCUPANCY_SENSOR_TABLE.entries, ...LIGHT_SENSOR_TABLE.entries]);
 
 const ADDRESS_WORDS = new Set(['short', 'group', 'broadcast', 'unaddressed', 'all']);
 
@@ -506,58 +517,34 @@ interface DeviceScan {
 
 const short = (address: number): GearAddress => ({ kind: 'short', address });
 
-async function ask(iface: DaliInterface, frame: ForwardFrame): Promise<BackwardResult> {
-  return iface.transmit(frame, 3);
+/** Kelvin of a colour value in mirek; undefined for no answer or 0. */
+function kelvinOf(mirek: number | null): number | undefined {
+  return mirek === null || mirek === 0 ? undefined : mirekToKelvin(mirek);
 }
 
-function answerOf(r: BackwardResult): number | undefined {
-  return r.kind === 'answer' ? r.value : undefined;
-}
-
-async function readColourValue(iface: DaliInterface, a: number, selector: number): Promise<number | undefined> {
-  await iface.transmit(dtr0(selector), 3);
-  await iface.transmit(enableDeviceType(DEVICE_TYPE_COLOUR), 3);
-  const msb = answerOf(await ask(iface, dt8Command(short(a), Dt8Command.QUERY_COLOUR_VALUE)));
-  const lsb = answerOf(await ask(iface, gearCommand(short(a), GearCommand.QUERY_CONTENT_DTR0)));
-  if (msb === undefined || lsb === undefined) return undefined;
-  const mirek = (msb << 8) | lsb;
-  return mirek === 0 || mirek === 0xffff ? undefined : mirekToKelvin(mirek);
-}
-
-export async function scanGear(iface: DaliInterface, progress?: Out): Promise<GearScan[]> {
+export async function scanGear(bus: DaliBus, progress?: Out): Promise<GearScan[]> {
   const found: GearScan[] = [];
   for (let a = 0; a < 64; a++) {
-    const present = await ask(iface, gearCommand(short(a), GearCommand.QUERY_CONTROL_GEAR_PRESENT));
+    const present = await bus.query(gearCommand(short(a), GearCommand.QUERY_CONTROL_GEAR_PRESENT));
     if (present.kind === 'none') continue;
     progress?.(`gear at short ${a}`);
-    const g: GearScan = { shortAddress: a, addressConflict: present.kind === 'framingError', deviceTypes: [] };
-    const dt = answerOf(await ask(iface, gearCommand(short(a), GearCommand.QUERY_DEVICE_TYPE)));
-    if (dt === DEVICE_TYPE_MULTIPLE) {
-      for (let i = 0; i < 16; i++) {
-        const next = answerOf(await ask(iface, gearCommand(short(a), GearCommand.QUERY_NEXT_DEVICE_TYPE)));
-        if (next === undefined || next === DEVICE_TYPE_NONE) break;
-        g.deviceTypes.push(next);
-      }
-    } else if (dt !== undefined && dt !== DEVICE_TYPE_NONE) {
-      g.deviceTypes.push(dt);
-    }
-    const level = answerOf(await ask(iface, gearCommand(short(a), GearCommand.QUERY_ACTUAL_LEVEL)));
-    if (level !== undefined) g.actualLevel = level;
+    const g: GearScan = { shortAddress: a, addressConflict: present.kind === 'framingError', deviceTypes: (await bus.queryDeviceTypes(a)) ?? [] };
+    const level = await bus.readActualLevel(a);
+    if (level !== null) g.actualLevel = level;
     if (g.deviceTypes.includes(DEVICE_TYPE_COLOUR)) {
-      await iface.transmit(enableDeviceType(DEVICE_TYPE_COLOUR), 3);
-      const features = answerOf(await ask(iface, dt8Command(short(a), Dt8Command.QUERY_GEAR_FEATURES_STATUS)));
-      await iface.transmit(enableDeviceType(DEVICE_TYPE_COLOUR), 3);
-      const colourTypes = answerOf(await ask(iface, dt8Command(short(a), Dt8Command.QUERY_COLOUR_TYPE_FEATURES)));
+      const features = await bus.readGearFeatures(a, { refresh: true });
+      const colourTypes = await dt8Query(bus, a, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
       const dt8: NonNullable<GearScan['dt8']> = {};
-      if (features !== undefined) dt8.autoActivation = (features & 0x01) !== 0;
-      if (colourTypes !== undefined) dt8.tcCapable = (colourTypes & 0x02) !== 0;
-      const read = async (sel: number): Promise<number | undefined> => readColourValue(iface, a, sel);
+      if (features !== null) dt8.autoActivation = features.autoActivation;
+      if (colourTypes !== null) dt8.tcCapable = decodeColourTypeFeatures(colourTypes).tcCapable;
+      const actualKelvin = kelvinOf(await bus.readColourTemperatureMirek(a));
+      const limits = await bus.readTcLimits(a);
       const v = {
-        actualKelvin: await read(Dt8ColourValue.COLOUR_TEMPERATURE),
-        coolestKelvin: await read(Dt8ColourValue.COLOUR_TEMPERATURE_COOLEST),
-        physicalCoolestKelvin: await read(Dt8ColourValue.COLOUR_TEMPERATURE_PHYSICAL_COOLEST),
-        warmestKelvin: await read(Dt8ColourValue.COLOUR_TEMPERATURE_WARMEST),
-        physicalWarmestKelvin: await read(Dt8ColourValue.COLOUR_TEMPERATURE_PHYSICAL_WARMEST),
+        actualKelvin,
+        coolestKelvin: kelvinOf(limits?.coolestMirek ?? null),
+        physicalCoolestKelvin: kelvinOf(limits?.physicalCoolestMirek ?? null),
+        warmestKelvin: kelvinOf(limits?.warmestMirek ?? null),
+        physicalWarmestKelvin: kelvinOf(limits?.physicalWarmestMirek ?? null),
       };
       for (const [k, val] of Object.entries(v)) if (val !== undefined) (dt8 as Record<string, number | boolean>)[k] = val;
       g.dt8 = dt8;
@@ -567,16 +554,20 @@ export async function scanGear(iface: DaliInterface, progress?: Out): Promise<Ge
   return found;
 }
 
-export async function scanDevices(iface: DaliInterface, progress?: Out): Promise<DeviceScan[]> {
+function answerOf(r: BackwardResult): number | undefined {
+  return r.kind === 'answer' ? r.value : undefined;
+}
+
+export async function scanDevices(bus: DaliBus, progress?: Out): Promise<DeviceScan[]> {
   const found: DeviceScan[] = [];
   for (let a = 0; a < 64; a++) {
-    const status = await ask(iface, deviceCommand({ kind: 'short', address: a }, DeviceCommand.QUERY_DEVICE_STATUS));
+    const status = await bus.query(deviceCommand({ kind: 'short', address: a }, DeviceCommand.QUERY_DEVICE_STATUS));
     if (status.kind === 'none') continue;
     progress?.(`control device at short ${a}`);
-    const n = answerOf(await ask(iface, deviceCommand({ kind: 'short', address: a }, DeviceCommand.QUERY_NUMBER_OF_INSTANCES))) ?? 0;
+    const n = answerOf(await bus.query(deviceCommand({ kind: 'short', address: a }, DeviceCommand.QUERY_NUMBER_OF_INSTANCES))) ?? 0;
     const instances: DeviceScan['instances'] = [];
     for (let i = 0; i < Math.min(n, 32); i++) {
-      const t = answerOf(await ask(iface, instanceCommand({ kind: 'short', address: a }, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE)));
+      const t = answerOf(await bus.query(instanceCommand({ kind: 'short', address: a }, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE)));
       instances.push(t === undefined ? { number: i } : { number: i, type: t });
     }
     found.push({ shortAddress: a, instances });
@@ -588,9 +579,11 @@ const INSTANCE_TYPE_NAMES: Record<number, string> = { 0: 'generic', 1: 'push but
 
 export async function runScan(f: Flags, out: Out, err: Out): Promise<void> {
   const iface = await openInterface(f, err);
+  // The bus's own queries (device types, colour values, gear features); no setpoints, nothing to re-apply.
+  const bus = new DaliBus(iface, { probeGearFeatures: false, reapplyOnReconnect: false });
   try {
-    const gear = await scanGear(iface, (l) => err(l));
-    const devices = f.devices ? await scanDevices(iface, (l) => err(l)) : [];
+    const gear = await scanGear(bus, (l) => err(l));
+    const devices = f.devices ? await scanDevices(bus, (l) => err(l)) : [];
     if (f.json) {
       out(JSON.stringify({ gear, devices }));
       return;
@@ -618,7 +611,7 @@ export async function runScan(f: Flags, out: Out, err: Out): Promise<void> {
       }
     }
   } finally {
-    await iface.close();
+    await bus.close();
   }
 }
 

@@ -67,10 +67,14 @@ import { createScenario, createSimulatedDevices, parseSimGroups, parseSimSensors
 import { DEMO_BUILDING } from '../lib/dali/sim/building';
 import { VirtualBus } from '../lib/dali/sim/virtual-bus';
 import { ScenarioDriver, type ScenarioSample } from '../lib/dali/sim/scenario';
-import { LUBA_BAUD_RATE, LubaDeviceEmulator } from '../lib/dali/interfaces/luba';
-import { SCI2_BAUD_RATE, Sci2DeviceEmulator } from '../lib/dali/interfaces/sci2';
-import { HidrawTransport, TridonicDeviceEmulator } from '../lib/dali/interfaces/hidraw';
-import { SerialTransport, type ByteTransport } from '../lib/dali/interfaces/serial-transport';
+import { LUBA_BAUD_RATE } from '../lib/dali/interfaces/luba';
+import { LubaDeviceEmulator } from '../lib/dali/interfaces/luba-emulator';
+import { SCI2_BAUD_RATE } from '../lib/dali/interfaces/sci2';
+import { Sci2DeviceEmulator } from '../lib/dali/interfaces/sci2-emulator';
+import { TridonicDeviceEmulator } from '../lib/dali/interfaces/tridonic-emulator';
+import { HidrawTransport } from '../lib/dali/interfaces/hidraw-transport';
+import type { ByteTransport } from '../lib/dali/interfaces/reconnecting-transport';
+import { SerialTransport } from '../lib/dali/interfaces/serial-transport';
 
 export type SimProtocol = 'luba' | 'sci2' | 'hidraw';
 

@@ -8,7 +8,8 @@
  * message; `decodeFrame` accepts any number and answers `kind: 'unknown'`
  * for what it cannot read.
  *
- * Frame layouts (MSB first, right-aligned in `value`):
+ * Frame layouts (MSB first, right-aligned in `value`; docs/dali.md "Frames"
+ * and "Sensors and events" say where they come from):
  * - 16 bits: `[address byte][opcode or level]`; address byte short
  *   `0AAAAAAS`, group `100GGGGS`, broadcast `1111111S`, broadcast
  *   unaddressed `1111110S`; S = 0 DAPC, S = 1 command. First bytes
@@ -27,321 +28,44 @@ import {
   InstanceType,
 } from './types';
 import {
-  DeviceCommand,
+  DEVICE_SPECIAL_TABLE,
+  DEVICE_SPECIAL_TWO_BYTE_TABLE,
+  DEVICE_TABLE,
+  DT8_TABLE,
   DeviceSpecialCommand,
-  Dt8Command,
-  GearCommand,
-  InstanceCommand,
-  LightSensorCommand,
-  OccupancySensorCommand,
+  GEAR_TABLE,
+  INSTANCE_COMMANDS_BY_OPCODE,
+  SPECIAL_TABLE,
   SpecialCommand,
+  type CommandInfo,
 } from './opcodes';
 import { arcLevelToPercent } from './curve';
 
 // ---------------------------------------------------------------------------
-// Command tables (name, send twice, answer)
+// Command lookups by opcode (all derived from the tables in ./opcodes)
 // ---------------------------------------------------------------------------
 
-/** What the codec knows about one opcode. */
-export interface CommandInfo {
-  /** Name as in the standard, e.g. "QUERY ACTUAL LEVEL". */
-  readonly name: string;
-  readonly sendTwice: boolean;
-  readonly expectAnswer: boolean;
-  /** Commands 0xN0..0xNF that carry a scene or group number in the low nibble. */
-  readonly hasParam?: boolean;
-}
+export type { CommandInfo };
 
 type Table = ReadonlyArray<CommandInfo | undefined>;
 
-function table(entries: ReadonlyArray<readonly [number, string, 'twice' | 'query' | '', boolean?]>): Table {
-  const t: (CommandInfo | undefined)[] = new Array<CommandInfo | undefined>(256).fill(undefined);
-  for (const [op, name, flag, hasParam] of entries) {
-    const info: CommandInfo = Object.freeze({
-      name,
-      sendTwice: flag === 'twice',
-      expectAnswer: flag === 'query',
-      ...(hasParam ? { hasParam: true } : {}),
-    });
-    const count = hasParam ? 16 : 1;
-    for (let i = 0; i < count; i++) t[op + i] = info;
-  }
-  return Object.freeze(t);
-}
-
-const G = GearCommand;
 /** Part 102 standard commands (second byte, S = 1), 0x00..0xDF. */
-export const GEAR_COMMANDS: Table = table([
-  [G.OFF, 'OFF', ''],
-  [G.UP, 'UP', ''],
-  [G.DOWN, 'DOWN', ''],
-  [G.STEP_UP, 'STEP UP', ''],
-  [G.STEP_DOWN, 'STEP DOWN', ''],
-  [G.RECALL_MAX_LEVEL, 'RECALL MAX LEVEL', ''],
-  [G.RECALL_MIN_LEVEL, 'RECALL MIN LEVEL', ''],
-  [G.STEP_DOWN_AND_OFF, 'STEP DOWN AND OFF', ''],
-  [G.ON_AND_STEP_UP, 'ON AND STEP UP', ''],
-  [G.ENABLE_DAPC_SEQUENCE, 'ENABLE DAPC SEQUENCE', ''],
-  [G.GO_TO_LAST_ACTIVE_LEVEL, 'GO TO LAST ACTIVE LEVEL', ''],
-  [G.GO_TO_SCENE, 'GO TO SCENE', '', true],
-  [G.RESET, 'RESET', 'twice'],
-  [G.STORE_ACTUAL_LEVEL_IN_DTR0, 'STORE ACTUAL LEVEL IN DTR0', 'twice'],
-  [G.SAVE_PERSISTENT_VARIABLES, 'SAVE PERSISTENT VARIABLES', 'twice'],
-  [G.SET_OPERATING_MODE, 'SET OPERATING MODE', 'twice'],
-  [G.RESET_MEMORY_BANK, 'RESET MEMORY BANK', 'twice'],
-  [G.IDENTIFY_DEVICE, 'IDENTIFY DEVICE', 'twice'],
-  [G.SET_MAX_LEVEL, 'SET MAX LEVEL', 'twice'],
-  [G.SET_MIN_LEVEL, 'SET MIN LEVEL', 'twice'],
-  [G.SET_SYSTEM_FAILURE_LEVEL, 'SET SYSTEM FAILURE LEVEL', 'twice'],
-  [G.SET_POWER_ON_LEVEL, 'SET POWER ON LEVEL', 'twice'],
-  [G.SET_FADE_TIME, 'SET FADE TIME', 'twice'],
-  [G.SET_FADE_RATE, 'SET FADE RATE', 'twice'],
-  [G.SET_EXTENDED_FADE_TIME, 'SET EXTENDED FADE TIME', 'twice'],
-  [G.SET_SCENE, 'SET SCENE', 'twice', true],
-  [G.REMOVE_FROM_SCENE, 'REMOVE FROM SCENE', 'twice', true],
-  [G.ADD_TO_GROUP, 'ADD TO GROUP', 'twice', true],
-  [G.REMOVE_FROM_GROUP, 'REMOVE FROM GROUP', 'twice', true],
-  [G.SET_SHORT_ADDRESS, 'SET SHORT ADDRESS', 'twice'],
-  [G.ENABLE_WRITE_MEMORY, 'ENABLE WRITE MEMORY', 'twice'],
-  [G.QUERY_STATUS, 'QUERY STATUS', 'query'],
-  [G.QUERY_CONTROL_GEAR_PRESENT, 'QUERY CONTROL GEAR PRESENT', 'query'],
-  [G.QUERY_LAMP_FAILURE, 'QUERY LAMP FAILURE', 'query'],
-  [G.QUERY_LAMP_POWER_ON, 'QUERY LAMP POWER ON', 'query'],
-  [G.QUERY_LIMIT_ERROR, 'QUERY LIMIT ERROR', 'query'],
-  [G.QUERY_RESET_STATE, 'QUERY RESET STATE', 'query'],
-  [G.QUERY_MISSING_SHORT_ADDRESS, 'QUERY MISSING SHORT ADDRESS', 'query'],
-  [G.QUERY_VERSION_NUMBER, 'QUERY VERSION NUMBER', 'query'],
-  [G.QUERY_CONTENT_DTR0, 'QUERY CONTENT DTR0', 'query'],
-  [G.QUERY_DEVICE_TYPE, 'QUERY DEVICE TYPE', 'query'],
-  [G.QUERY_PHYSICAL_MINIMUM, 'QUERY PHYSICAL MINIMUM', 'query'],
-  [G.QUERY_POWER_FAILURE, 'QUERY POWER FAILURE', 'query'],
-  [G.QUERY_CONTENT_DTR1, 'QUERY CONTENT DTR1', 'query'],
-  [G.QUERY_CONTENT_DTR2, 'QUERY CONTENT DTR2', 'query'],
-  [G.QUERY_OPERATING_MODE, 'QUERY OPERATING MODE', 'query'],
-  [G.QUERY_LIGHT_SOURCE_TYPE, 'QUERY LIGHT SOURCE TYPE', 'query'],
-  [G.QUERY_ACTUAL_LEVEL, 'QUERY ACTUAL LEVEL', 'query'],
-  [G.QUERY_MAX_LEVEL, 'QUERY MAX LEVEL', 'query'],
-  [G.QUERY_MIN_LEVEL, 'QUERY MIN LEVEL', 'query'],
-  [G.QUERY_POWER_ON_LEVEL, 'QUERY POWER ON LEVEL', 'query'],
-  [G.QUERY_SYSTEM_FAILURE_LEVEL, 'QUERY SYSTEM FAILURE LEVEL', 'query'],
-  [G.QUERY_FADE_TIME_FADE_RATE, 'QUERY FADE TIME/FADE RATE', 'query'],
-  [G.QUERY_MANUFACTURER_SPECIFIC_MODE, 'QUERY MANUFACTURER SPECIFIC MODE', 'query'],
-  [G.QUERY_NEXT_DEVICE_TYPE, 'QUERY NEXT DEVICE TYPE', 'query'],
-  [G.QUERY_EXTENDED_FADE_TIME, 'QUERY EXTENDED FADE TIME', 'query'],
-  [G.QUERY_CONTROL_GEAR_FAILURE, 'QUERY CONTROL GEAR FAILURE', 'query'],
-  [G.QUERY_SCENE_LEVEL, 'QUERY SCENE LEVEL', 'query', true],
-  [G.QUERY_GROUPS_0_7, 'QUERY GROUPS 0-7', 'query'],
-  [G.QUERY_GROUPS_8_15, 'QUERY GROUPS 8-15', 'query'],
-  [G.QUERY_RANDOM_ADDRESS_H, 'QUERY RANDOM ADDRESS (H)', 'query'],
-  [G.QUERY_RANDOM_ADDRESS_M, 'QUERY RANDOM ADDRESS (M)', 'query'],
-  [G.QUERY_RANDOM_ADDRESS_L, 'QUERY RANDOM ADDRESS (L)', 'query'],
-  [G.READ_MEMORY_LOCATION, 'READ MEMORY LOCATION', 'query'],
-]);
+export const GEAR_COMMANDS: Table = GEAR_TABLE.byOpcode;
+/** Part 102 special commands (first byte), data in the second byte. */
+export const SPECIAL_COMMANDS: Table = SPECIAL_TABLE.byOpcode;
+/** Part 209 (DT8) application extended commands 0xE0..0xFF. */
+export const DT8_COMMANDS: Table = DT8_TABLE.byOpcode;
+/** Part 103 device commands (instance byte 0xFE). */
+export const DEVICE_COMMANDS: Table = DEVICE_TABLE.byOpcode;
+/** Part 103 instance commands plus the part 303/304 instance-type specific commands. */
+export const INSTANCE_COMMANDS: Table = INSTANCE_COMMANDS_BY_OPCODE;
+/** Part 103 special commands with first byte 0xC1, keyed by the second byte. */
+export const DEVICE_SPECIAL_COMMANDS: Table = DEVICE_SPECIAL_TABLE.byOpcode;
+/** Part 103 two-byte special commands, keyed by the first byte (0xC5/0xC7/0xC9). */
+const TWO_BYTE_SPECIALS: Table = DEVICE_SPECIAL_TWO_BYTE_TABLE.byOpcode;
 
 const S = SpecialCommand;
-/** Part 102 special commands (first byte), data in the second byte. */
-export const SPECIAL_COMMANDS: Table = table([
-  [S.TERMINATE, 'TERMINATE', ''],
-  [S.DTR0, 'DTR0', ''],
-  [S.INITIALISE, 'INITIALISE', 'twice'],
-  [S.RANDOMISE, 'RANDOMISE', 'twice'],
-  [S.COMPARE, 'COMPARE', 'query'],
-  [S.WITHDRAW, 'WITHDRAW', ''],
-  [S.PING, 'PING', ''],
-  [S.SEARCHADDRH, 'SEARCHADDRH', ''],
-  [S.SEARCHADDRM, 'SEARCHADDRM', ''],
-  [S.SEARCHADDRL, 'SEARCHADDRL', ''],
-  [S.PROGRAM_SHORT_ADDRESS, 'PROGRAM SHORT ADDRESS', ''],
-  [S.VERIFY_SHORT_ADDRESS, 'VERIFY SHORT ADDRESS', 'query'],
-  [S.QUERY_SHORT_ADDRESS, 'QUERY SHORT ADDRESS', 'query'],
-  [S.ENABLE_DEVICE_TYPE, 'ENABLE DEVICE TYPE', ''],
-  [S.DTR1, 'DTR1', ''],
-  [S.DTR2, 'DTR2', ''],
-  [S.WRITE_MEMORY_LOCATION, 'WRITE MEMORY LOCATION', 'query'],
-  [S.WRITE_MEMORY_LOCATION_NO_REPLY, 'WRITE MEMORY LOCATION - NO REPLY', ''],
-]);
-
-const D8 = Dt8Command;
-/** Part 209 (DT8) application extended commands 0xE0..0xFF. */
-export const DT8_COMMANDS: Table = table([
-  [D8.SET_TEMPORARY_X_COORDINATE, 'SET TEMPORARY X-COORDINATE', ''],
-  [D8.SET_TEMPORARY_Y_COORDINATE, 'SET TEMPORARY Y-COORDINATE', ''],
-  [D8.ACTIVATE, 'ACTIVATE', ''],
-  [D8.X_COORDINATE_STEP_UP, 'X-COORDINATE STEP UP', ''],
-  [D8.X_COORDINATE_STEP_DOWN, 'X-COORDINATE STEP DOWN', ''],
-  [D8.Y_COORDINATE_STEP_UP, 'Y-COORDINATE STEP UP', ''],
-  [D8.Y_COORDINATE_STEP_DOWN, 'Y-COORDINATE STEP DOWN', ''],
-  [D8.SET_TEMPORARY_COLOUR_TEMPERATURE, 'SET TEMPORARY COLOUR TEMPERATURE', ''],
-  [D8.COLOUR_TEMPERATURE_STEP_COOLER, 'COLOUR TEMPERATURE STEP COOLER', ''],
-  [D8.COLOUR_TEMPERATURE_STEP_WARMER, 'COLOUR TEMPERATURE STEP WARMER', ''],
-  [D8.SET_TEMPORARY_PRIMARY_N_DIMLEVEL, 'SET TEMPORARY PRIMARY N DIMLEVEL', ''],
-  [D8.SET_TEMPORARY_RGB_DIMLEVEL, 'SET TEMPORARY RGB DIMLEVEL', ''],
-  [D8.SET_TEMPORARY_WAF_DIMLEVEL, 'SET TEMPORARY WAF DIMLEVEL', ''],
-  [D8.SET_TEMPORARY_RGBWAF_CONTROL, 'SET TEMPORARY RGBWAF CONTROL', ''],
-  [D8.COPY_REPORT_TO_TEMPORARY, 'COPY REPORT TO TEMPORARY', ''],
-  [D8.STORE_TY_PRIMARY_N, 'STORE TY PRIMARY N', 'twice'],
-  [D8.STORE_XY_COORDINATE_PRIMARY_N, 'STORE XY-COORDINATE PRIMARY N', 'twice'],
-  [D8.STORE_COLOUR_TEMPERATURE_LIMIT, 'STORE COLOUR TEMPERATURE LIMIT', 'twice'],
-  [D8.STORE_GEAR_FEATURES_STATUS, 'STORE GEAR FEATURES/STATUS', 'twice'],
-  [D8.ASSIGN_COLOUR_TO_LINKED_CHANNEL, 'ASSIGN COLOUR TO LINKED CHANNEL', 'twice'],
-  [D8.START_AUTO_CALIBRATION, 'START AUTO CALIBRATION', ''],
-  [D8.QUERY_GEAR_FEATURES_STATUS, 'QUERY GEAR FEATURES/STATUS', 'query'],
-  [D8.QUERY_COLOUR_STATUS, 'QUERY COLOUR STATUS', 'query'],
-  [D8.QUERY_COLOUR_TYPE_FEATURES, 'QUERY COLOUR TYPE FEATURES', 'query'],
-  [D8.QUERY_COLOUR_VALUE, 'QUERY COLOUR VALUE', 'query'],
-  [D8.QUERY_RGBWAF_CONTROL, 'QUERY RGBWAF CONTROL', 'query'],
-  [D8.QUERY_ASSIGNED_COLOUR, 'QUERY ASSIGNED COLOUR', 'query'],
-  [D8.QUERY_EXTENDED_VERSION_NUMBER, 'QUERY EXTENDED VERSION NUMBER', 'query'],
-]);
-
-const DC = DeviceCommand;
-/**
- * Part 103 device commands (instance byte 0xFE). IDENTIFY DEVICE and RESET
- * POWER CYCLE SEEN are send-twice as in python-dali (opcodes.ts comments do
- * not mark them).
- */
-export const DEVICE_COMMANDS: Table = table([
-  [DC.IDENTIFY_DEVICE, 'IDENTIFY DEVICE', 'twice'],
-  [DC.RESET_POWER_CYCLE_SEEN, 'RESET POWER CYCLE SEEN', 'twice'],
-  [DC.RESET, 'RESET', 'twice'],
-  [DC.RESET_MEMORY_BANK, 'RESET MEMORY BANK', 'twice'],
-  [DC.SET_SHORT_ADDRESS, 'SET SHORT ADDRESS', 'twice'],
-  [DC.ENABLE_WRITE_MEMORY, 'ENABLE WRITE MEMORY', 'twice'],
-  [DC.ENABLE_APPLICATION_CONTROLLER, 'ENABLE APPLICATION CONTROLLER', 'twice'],
-  [DC.DISABLE_APPLICATION_CONTROLLER, 'DISABLE APPLICATION CONTROLLER', 'twice'],
-  [DC.SET_OPERATING_MODE, 'SET OPERATING MODE', 'twice'],
-  [DC.ADD_TO_DEVICE_GROUPS_0_15, 'ADD TO DEVICE GROUPS 0-15', 'twice'],
-  [DC.ADD_TO_DEVICE_GROUPS_16_31, 'ADD TO DEVICE GROUPS 16-31', 'twice'],
-  [DC.REMOVE_FROM_DEVICE_GROUPS_0_15, 'REMOVE FROM DEVICE GROUPS 0-15', 'twice'],
-  [DC.REMOVE_FROM_DEVICE_GROUPS_16_31, 'REMOVE FROM DEVICE GROUPS 16-31', 'twice'],
-  [DC.START_QUIESCENT_MODE, 'START QUIESCENT MODE', 'twice'],
-  [DC.STOP_QUIESCENT_MODE, 'STOP QUIESCENT MODE', 'twice'],
-  [DC.ENABLE_POWER_CYCLE_NOTIFICATION, 'ENABLE POWER CYCLE NOTIFICATION', 'twice'],
-  [DC.DISABLE_POWER_CYCLE_NOTIFICATION, 'DISABLE POWER CYCLE NOTIFICATION', 'twice'],
-  [DC.SAVE_PERSISTENT_VARIABLES, 'SAVE PERSISTENT VARIABLES', 'twice'],
-  [DC.QUERY_DEVICE_STATUS, 'QUERY DEVICE STATUS', 'query'],
-  [DC.QUERY_APPLICATION_CONTROLLER_ERROR, 'QUERY APPLICATION CONTROLLER ERROR', 'query'],
-  [DC.QUERY_INPUT_DEVICE_ERROR, 'QUERY INPUT DEVICE ERROR', 'query'],
-  [DC.QUERY_MISSING_SHORT_ADDRESS, 'QUERY MISSING SHORT ADDRESS', 'query'],
-  [DC.QUERY_VERSION_NUMBER, 'QUERY VERSION NUMBER', 'query'],
-  [DC.QUERY_NUMBER_OF_INSTANCES, 'QUERY NUMBER OF INSTANCES', 'query'],
-  [DC.QUERY_CONTENT_DTR0, 'QUERY CONTENT DTR0', 'query'],
-  [DC.QUERY_CONTENT_DTR1, 'QUERY CONTENT DTR1', 'query'],
-  [DC.QUERY_CONTENT_DTR2, 'QUERY CONTENT DTR2', 'query'],
-  [DC.QUERY_RANDOM_ADDRESS_H, 'QUERY RANDOM ADDRESS (H)', 'query'],
-  [DC.QUERY_RANDOM_ADDRESS_M, 'QUERY RANDOM ADDRESS (M)', 'query'],
-  [DC.QUERY_RANDOM_ADDRESS_L, 'QUERY RANDOM ADDRESS (L)', 'query'],
-  [DC.READ_MEMORY_LOCATION, 'READ MEMORY LOCATION', 'query'],
-  [DC.QUERY_APPLICATION_CONTROL_ENABLED, 'QUERY APPLICATION CONTROL ENABLED', 'query'],
-  [DC.QUERY_OPERATING_MODE, 'QUERY OPERATING MODE', 'query'],
-  [DC.QUERY_MANUFACTURER_SPECIFIC_MODE, 'QUERY MANUFACTURER SPECIFIC MODE', 'query'],
-  [DC.QUERY_QUIESCENT_MODE, 'QUERY QUIESCENT MODE', 'query'],
-  [DC.QUERY_DEVICE_GROUPS_0_7, 'QUERY DEVICE GROUPS 0-7', 'query'],
-  [DC.QUERY_DEVICE_GROUPS_8_15, 'QUERY DEVICE GROUPS 8-15', 'query'],
-  [DC.QUERY_DEVICE_GROUPS_16_23, 'QUERY DEVICE GROUPS 16-23', 'query'],
-  [DC.QUERY_DEVICE_GROUPS_24_31, 'QUERY DEVICE GROUPS 24-31', 'query'],
-  [DC.QUERY_POWER_CYCLE_NOTIFICATION, 'QUERY POWER CYCLE NOTIFICATION', 'query'],
-  [DC.QUERY_DEVICE_CAPABILITIES, 'QUERY DEVICE CAPABILITIES', 'query'],
-  [DC.QUERY_EXTENDED_VERSION_NUMBER, 'QUERY EXTENDED VERSION NUMBER', 'query'],
-  [DC.QUERY_RESET_STATE, 'QUERY RESET STATE', 'query'],
-]);
-
-const IC = InstanceCommand;
-const OC = OccupancySensorCommand;
-const LC = LightSensorCommand;
-/**
- * Part 103 instance commands plus the part 303 (0x20..0x2F, occupancy) and
- * part 304 (0x30..0x3F, light) instance-type specific commands.
- */
-export const INSTANCE_COMMANDS: Table = table([
-  [OC.CATCH_MOVEMENT, 'CATCH MOVEMENT', ''],
-  [OC.SET_HOLD_TIMER, 'SET HOLD TIMER', 'twice'],
-  [OC.SET_REPORT_TIMER, 'SET REPORT TIMER', 'twice'],
-  [OC.SET_DEADTIME_TIMER, 'SET DEADTIME TIMER', 'twice'],
-  [OC.CANCEL_HOLD_TIMER, 'CANCEL HOLD TIMER', ''],
-  [OC.QUERY_DEADTIME_TIMER, 'QUERY DEADTIME TIMER', 'query'],
-  [OC.QUERY_HOLD_TIMER, 'QUERY HOLD TIMER', 'query'],
-  [OC.QUERY_REPORT_TIMER, 'QUERY REPORT TIMER', 'query'],
-  [OC.QUERY_CATCHING, 'QUERY CATCHING', 'query'],
-  [LC.SET_REPORT_TIMER, 'SET REPORT TIMER', 'twice'],
-  [LC.SET_HYSTERESIS, 'SET HYSTERESIS', 'twice'],
-  [LC.SET_DEADTIME_TIMER, 'SET DEADTIME TIMER', 'twice'],
-  [LC.SET_HYSTERESIS_MIN, 'SET HYSTERESIS MIN', 'twice'],
-  [LC.QUERY_HYSTERESIS_MIN, 'QUERY HYSTERESIS MIN', 'query'],
-  [LC.QUERY_DEADTIME_TIMER, 'QUERY DEADTIME TIMER', 'query'],
-  [LC.QUERY_REPORT_TIMER, 'QUERY REPORT TIMER', 'query'],
-  [LC.QUERY_HYSTERESIS, 'QUERY HYSTERESIS', 'query'],
-  [IC.SET_EVENT_PRIORITY, 'SET EVENT PRIORITY', 'twice'],
-  [IC.ENABLE_INSTANCE, 'ENABLE INSTANCE', 'twice'],
-  [IC.DISABLE_INSTANCE, 'DISABLE INSTANCE', 'twice'],
-  [IC.SET_PRIMARY_INSTANCE_GROUP, 'SET PRIMARY INSTANCE GROUP', 'twice'],
-  [IC.SET_INSTANCE_GROUP_1, 'SET INSTANCE GROUP 1', 'twice'],
-  [IC.SET_INSTANCE_GROUP_2, 'SET INSTANCE GROUP 2', 'twice'],
-  [IC.SET_EVENT_SCHEME, 'SET EVENT SCHEME', 'twice'],
-  [IC.SET_EVENT_FILTER, 'SET EVENT FILTER', 'twice'],
-  [IC.QUERY_INSTANCE_TYPE, 'QUERY INSTANCE TYPE', 'query'],
-  [IC.QUERY_RESOLUTION, 'QUERY RESOLUTION', 'query'],
-  [IC.QUERY_INSTANCE_ERROR, 'QUERY INSTANCE ERROR', 'query'],
-  [IC.QUERY_INSTANCE_STATUS, 'QUERY INSTANCE STATUS', 'query'],
-  [IC.QUERY_EVENT_PRIORITY, 'QUERY EVENT PRIORITY', 'query'],
-  [IC.QUERY_INSTANCE_ENABLED, 'QUERY INSTANCE ENABLED', 'query'],
-  [IC.QUERY_PRIMARY_INSTANCE_GROUP, 'QUERY PRIMARY INSTANCE GROUP', 'query'],
-  [IC.QUERY_INSTANCE_GROUP_1, 'QUERY INSTANCE GROUP 1', 'query'],
-  [IC.QUERY_INSTANCE_GROUP_2, 'QUERY INSTANCE GROUP 2', 'query'],
-  [IC.QUERY_EVENT_SCHEME, 'QUERY EVENT SCHEME', 'query'],
-  [IC.QUERY_INPUT_VALUE, 'QUERY INPUT VALUE', 'query'],
-  [IC.QUERY_INPUT_VALUE_LATCH, 'QUERY INPUT VALUE LATCH', 'query'],
-  [IC.QUERY_FEATURE_TYPE, 'QUERY FEATURE TYPE', 'query'],
-  [IC.QUERY_NEXT_FEATURE_TYPE, 'QUERY NEXT FEATURE TYPE', 'query'],
-  [IC.QUERY_EVENT_FILTER_0_7, 'QUERY EVENT FILTER 0-7', 'query'],
-  [IC.QUERY_EVENT_FILTER_8_15, 'QUERY EVENT FILTER 8-15', 'query'],
-  [IC.QUERY_EVENT_FILTER_16_23, 'QUERY EVENT FILTER 16-23', 'query'],
-]);
-
-/** Instance type whose part defines an instance-type specific opcode (0x00..0x5F), if known. */
-function instanceTypeOfOpcode(opcode: number): number | undefined {
-  if (opcode >= 0x20 && opcode <= 0x2f) return InstanceType.OccupancySensor;
-  if (opcode >= 0x30 && opcode <= 0x3f) return InstanceType.LightSensor;
-  return undefined;
-}
-
 const DS = DeviceSpecialCommand;
-/** Part 103 special commands with first byte 0xC1, keyed by the second byte. */
-export const DEVICE_SPECIAL_COMMANDS: Table = table([
-  [DS.TERMINATE, 'TERMINATE', ''],
-  [DS.INITIALISE, 'INITIALISE', 'twice'],
-  [DS.RANDOMISE, 'RANDOMISE', 'twice'],
-  [DS.COMPARE, 'COMPARE', 'query'],
-  [DS.WITHDRAW, 'WITHDRAW', ''],
-  [DS.SEARCHADDRH, 'SEARCHADDRH', ''],
-  [DS.SEARCHADDRM, 'SEARCHADDRM', ''],
-  [DS.SEARCHADDRL, 'SEARCHADDRL', ''],
-  [DS.PROGRAM_SHORT_ADDRESS, 'PROGRAM SHORT ADDRESS', ''],
-  [DS.VERIFY_SHORT_ADDRESS, 'VERIFY SHORT ADDRESS', 'query'],
-  [DS.QUERY_SHORT_ADDRESS, 'QUERY SHORT ADDRESS', 'query'],
-  [DS.WRITE_MEMORY_LOCATION, 'WRITE MEMORY LOCATION', 'query'],
-  [DS.WRITE_MEMORY_LOCATION_NO_REPLY, 'WRITE MEMORY LOCATION - NO REPLY', ''],
-  [DS.DTR0, 'DTR0', ''],
-  [DS.DTR1, 'DTR1', ''],
-  [DS.DTR2, 'DTR2', ''],
-  [DS.SEND_TESTFRAME, 'SEND TESTFRAME', ''],
-]);
-
-/** Part 103 special commands with two data bytes: first byte 0xC5/0xC7/0xC9. */
-export const DeviceSpecialTwoByte = {
-  /** Second byte = memory offset, third = value; answers. */
-  DIRECT_WRITE_MEMORY: 0xc5,
-  /** Second byte = DTR1, third = DTR0. */
-  DTR1_DTR0: 0xc7,
-  /** Second byte = DTR2, third = DTR1. */
-  DTR2_DTR1: 0xc9,
-} as const;
-
-const TWO_BYTE_SPECIALS: Readonly<Record<number, CommandInfo>> = Object.freeze({
-  0xc5: { name: 'DIRECT WRITE MEMORY', sendTwice: false, expectAnswer: true },
-  0xc7: { name: 'DTR1:DTR0', sendTwice: false, expectAnswer: false },
-  0xc9: { name: 'DTR2:DTR1', sendTwice: false, expectAnswer: false },
-});
 
 // ---------------------------------------------------------------------------
 // Validation helpers
@@ -622,7 +346,7 @@ export function instanceCommand(addr: DeviceAddress, instance: InstanceSelector,
   if (!info) throw new RangeError(`${hex(opcode, 2)} is not a known instance command`);
   const instByte = encodeInstanceByte(instance);
   if (instance.kind === 'device') throw new RangeError(`instance selector 'device' (0xFE) is for device commands; use deviceCommand()`);
-  const typeOfOp = instanceTypeOfOpcode(opcode);
+  const typeOfOp = info.instanceType;
   if (typeOfOp !== undefined && instance.kind === 'type' && instance.instanceType !== typeOfOp) {
     throw new RangeError(`${info.name} (${hex(opcode, 2)}) belongs to instance type ${typeOfOp}, not ${instance.instanceType}`);
   }
@@ -640,7 +364,7 @@ export function deviceSpecialCommand(opcode: number, data = 0): ForwardFrame {
 
 /** A part 103 two-byte special command: DIRECT WRITE MEMORY (0xC5), DTR1:DTR0 (0xC7), DTR2:DTR1 (0xC9). */
 export function deviceSpecialTwoByte(prefix: number, byte1: number, byte2: number): ForwardFrame {
-  const info = TWO_BYTE_SPECIALS[prefix];
+  const info = Number.isInteger(prefix) ? TWO_BYTE_SPECIALS[prefix] : undefined;
   if (!info) throw new RangeError(`${describeValue(prefix)} is not a part 103 two-byte special command (0xC5, 0xC7, 0xC9)`);
   checkInt(`${info.name} first data byte`, byte1, 0, 255);
   checkInt(`${info.name} second data byte`, byte2, 0, 255);
@@ -1019,7 +743,7 @@ function decode24Command(value: number): DecodedFrame {
   }
   const info = INSTANCE_COMMANDS[op];
   if (!info) return unknown(24, value, `reserved or unsupported instance command ${hex(op, 2)}`, { address, instance, opcode: op });
-  const typeOfOp = instanceTypeOfOpcode(op);
+  const typeOfOp = info.instanceType;
   if (typeOfOp !== undefined && instance.kind === 'type' && instance.instanceType !== typeOfOp) {
     return unknown(24, value, `instance command ${hex(op, 2)} of instance type ${instance.instanceType} not decoded`, { address, instance, opcode: op });
   }

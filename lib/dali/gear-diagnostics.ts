@@ -126,11 +126,75 @@ function answer(r: BackwardResult | undefined): number | null {
   return r?.kind === 'answer' ? r.value : null;
 }
 
-async function dt8Query(bus: DaliBus, short: number, opcode: number): Promise<number | null> {
+/** QUERY COLOUR TYPE FEATURES (part 209) answer, bit by bit. */
+export function decodeColourTypeFeatures(f: number): ColourTypeFeatures {
+  return {
+    raw: f,
+    xyCapable: (f & 0x01) !== 0,
+    tcCapable: (f & 0x02) !== 0,
+    primaryCount: (f >> 2) & 0x07,
+    rgbwafChannels: (f >> 5) & 0x07,
+  };
+}
+
+/** QUERY COLOUR STATUS (part 209) answer, bit by bit. */
+export function decodeColourStatus(s: number): ColourStatus {
+  return {
+    raw: s,
+    xyOutOfRange: (s & 0x01) !== 0,
+    tcOutOfRange: (s & 0x02) !== 0,
+    autoCalibrationRunning: (s & 0x04) !== 0,
+    autoCalibrationSuccessful: (s & 0x08) !== 0,
+    xyActive: (s & 0x10) !== 0,
+    tcActive: (s & 0x20) !== 0,
+    primaryNActive: (s & 0x40) !== 0,
+    rgbwafActive: (s & 0x80) !== 0,
+  };
+}
+
+/** One DT8 query (ENABLE DEVICE TYPE 8 + the command in one transaction): the answer, or null for NO. */
+export async function dt8Query(bus: DaliBus, short: number, opcode: number): Promise<number | null> {
   const rs = await bus.send([enableDeviceType(DEVICE_TYPE_COLOUR), dt8Command({ kind: 'short', address: short }, opcode)], {
     priority: QUERY_PRIORITY,
   });
   return answer(rs[1]);
+}
+
+type Dt8Diagnosis = Pick<GearDiagnosis, 'colourTypeFeatures' | 'colourStatus' | 'gearFeatures' | 'tcLimits' | 'colourTemperature'>;
+
+const NO_DT8: Dt8Diagnosis = { colourTypeFeatures: null, colourStatus: null, gearFeatures: null, tcLimits: null, colourTemperature: null };
+
+/** Gear that did not answer QUERY STATUS. */
+function absent(address: string): GearDiagnosis {
+  const { colourTemperature, ...colour } = NO_DT8;
+  return { address, present: false, status: null, lampFailure: null, deviceTypes: null, dt8: false, ...colour, actualLevel: null, intensity: null, colourTemperature };
+}
+
+function tcLimitsReport(limits: TcLimitsReading): TcLimitsReport {
+  return {
+    ...limits,
+    coolestKelvin: kelvinOf(limits.coolestMirek),
+    warmestKelvin: kelvinOf(limits.warmestMirek),
+    physicalCoolestKelvin: kelvinOf(limits.physicalCoolestMirek),
+    physicalWarmestKelvin: kelvinOf(limits.physicalWarmestMirek),
+  };
+}
+
+/** The part 209 answers of DT8 gear: colour type features, colour status, gear features, Tc limits, actual Tc. */
+async function diagnoseDt8(bus: DaliBus, short: number): Promise<Dt8Diagnosis> {
+  const opts = { priority: QUERY_PRIORITY };
+  const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
+  const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
+  const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
+  const limits = await bus.readTcLimits(short, opts);
+  const mirek = await bus.readColourTemperatureMirek(short, opts);
+  return {
+    colourTypeFeatures: f !== null ? decodeColourTypeFeatures(f) : null,
+    colourStatus: s !== null ? decodeColourStatus(s) : null,
+    gearFeatures: features ? { raw: features.raw, autoActivation: features.autoActivation } : null,
+    tcLimits: limits ? tcLimitsReport(limits) : null,
+    colourTemperature: mirek !== null ? { mirek, kelvin: Math.round(1e6 / mirek) } : null,
+  };
 }
 
 /** Everything the gear at `short` reports about itself (see the module comment). */
@@ -138,72 +202,12 @@ export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCu
   const address = formatGearAddress({ kind: 'short', address: short });
   const opts = { priority: QUERY_PRIORITY };
   const status = await bus.queryStatus(short, opts);
-  if (status === null) {
-    return {
-      address,
-      present: false,
-      status: null,
-      lampFailure: null,
-      deviceTypes: null,
-      dt8: false,
-      colourTypeFeatures: null,
-      colourStatus: null,
-      gearFeatures: null,
-      tcLimits: null,
-      actualLevel: null,
-      intensity: null,
-      colourTemperature: null,
-    };
-  }
+  if (status === null) return absent(address);
   const lamp = await bus.query(gearCommand({ kind: 'short', address: short }, GearCommand.QUERY_LAMP_FAILURE), opts);
   const deviceTypes = await bus.queryDeviceTypes(short, opts);
   const dt8 = deviceTypes?.includes(DEVICE_TYPE_COLOUR) === true;
   const actualLevel = await bus.readActualLevel(short, opts);
-  let colourTypeFeatures: ColourTypeFeatures | null = null;
-  let colourStatus: ColourStatus | null = null;
-  let gearFeatures: GearDiagnosis['gearFeatures'] = null;
-  let tcLimits: TcLimitsReport | null = null;
-  let colourTemperature: GearDiagnosis['colourTemperature'] = null;
-  if (dt8) {
-    const f = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_TYPE_FEATURES);
-    if (f !== null) {
-      colourTypeFeatures = {
-        raw: f,
-        xyCapable: (f & 0x01) !== 0,
-        tcCapable: (f & 0x02) !== 0,
-        primaryCount: (f >> 2) & 0x07,
-        rgbwafChannels: (f >> 5) & 0x07,
-      };
-    }
-    const s = await dt8Query(bus, short, Dt8Command.QUERY_COLOUR_STATUS);
-    if (s !== null) {
-      colourStatus = {
-        raw: s,
-        xyOutOfRange: (s & 0x01) !== 0,
-        tcOutOfRange: (s & 0x02) !== 0,
-        autoCalibrationRunning: (s & 0x04) !== 0,
-        autoCalibrationSuccessful: (s & 0x08) !== 0,
-        xyActive: (s & 0x10) !== 0,
-        tcActive: (s & 0x20) !== 0,
-        primaryNActive: (s & 0x40) !== 0,
-        rgbwafActive: (s & 0x80) !== 0,
-      };
-    }
-    const features = await bus.readGearFeatures(short, { ...opts, refresh: true });
-    if (features) gearFeatures = { raw: features.raw, autoActivation: features.autoActivation };
-    const limits = await bus.readTcLimits(short, opts);
-    if (limits) {
-      tcLimits = {
-        ...limits,
-        coolestKelvin: kelvinOf(limits.coolestMirek),
-        warmestKelvin: kelvinOf(limits.warmestMirek),
-        physicalCoolestKelvin: kelvinOf(limits.physicalCoolestMirek),
-        physicalWarmestKelvin: kelvinOf(limits.physicalWarmestMirek),
-      };
-    }
-    const mirek = await bus.readColourTemperatureMirek(short, opts);
-    if (mirek !== null) colourTemperature = { mirek, kelvin: Math.round(1e6 / mirek) };
-  }
+  const { colourTemperature, ...colour } = dt8 ? await diagnoseDt8(bus, short) : NO_DT8;
   return {
     address,
     present: true,
@@ -211,10 +215,7 @@ export async function diagnoseGear(bus: DaliBus, short: number, curve: DimmingCu
     lampFailure: lamp.kind !== 'none',
     deviceTypes,
     dt8,
-    colourTypeFeatures,
-    colourStatus,
-    gearFeatures,
-    tcLimits,
+    ...colour,
     actualLevel,
     intensity: actualLevel !== null && actualLevel <= 254 ? Math.round(arcLevelToPercent(actualLevel, curve) * 100) / 100 : null,
     colourTemperature,

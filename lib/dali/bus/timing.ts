@@ -6,6 +6,8 @@
  * - how many frames per second can one bus carry for a given mix
  *   (`capacityFramesPerSecond`)?
  *
+ * The figures and their sources: docs/dali.md "Timing".
+ *
  * Conventions of the model (check against part 101 if you need sub-ms accuracy):
  * - A forward frame's cost is the settling time *before* it (by priority)
  *   plus its time on the wire. The stop condition (2.45 ms of idle line) is

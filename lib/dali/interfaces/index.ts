@@ -17,21 +17,21 @@ import { EventScheme, type DaliInterface, type InterfaceKind } from '../types';
 import { HidrawInterface, TRIDONIC_USB_PRODUCT_ID, TRIDONIC_USB_VENDOR_ID } from './hidraw';
 import { LUBA_BAUD_RATE, LubaInterface } from './luba';
 import { SCI2_BAUD_RATE, Sci2Interface } from './sci2';
-import type { ReconnectOptions, SerialPortFactory } from './serial-transport';
+import type { ReconnectOptions } from './reconnecting-transport';
+import type { SerialPortFactory } from './serial-transport';
 import { SimulatorInterface, type SimulatorInterfaceOptions } from './simulator';
 import { VirtualBus } from '../sim/virtual-bus';
 
-export { HidrawInterface, HidrawTransport, TridonicDeviceEmulator } from './hidraw';
-export { LubaInterface, LubaDeviceEmulator } from './luba';
-export { Sci2Interface, Sci2DeviceEmulator } from './sci2';
-export {
-  DEFAULT_RECONNECT,
-  MemoryTransport,
-  SerialTransport,
-  type ByteTransport,
-  type EmulatedBus,
-  type ReconnectOptions,
-} from './serial-transport';
+export { HidrawInterface } from './hidraw';
+export { TridonicDeviceEmulator } from './tridonic-emulator';
+export { HidrawTransport } from './hidraw-transport';
+export { LubaInterface } from './luba';
+export { LubaDeviceEmulator } from './luba-emulator';
+export { Sci2Interface } from './sci2';
+export { Sci2DeviceEmulator } from './sci2-emulator';
+export { DEFAULT_RECONNECT, type ByteTransport, type ReconnectOptions } from './reconnecting-transport';
+export { SerialTransport } from './serial-transport';
+export type { EmulatedBus } from './device-emulator';
 export { SimulatorInterface, type SimulatorInterfaceOptions } from './simulator';
 
 export interface SimulatorConfig extends SimulatorInterfaceOptions {

@@ -1,7 +1,7 @@
 /**
  * Tridonic DALI SCI2 / Lunatone SCI RS232 protocol: 38400 baud, 8N1, fixed
  * 5-byte frames in both directions: `[control|status, HI, MI, LO, XOR]` where
- * XOR = control ^ HI ^ MI ^ LO.
+ * XOR = control ^ HI ^ MI ^ LO. Summary with sources: docs/dali.md "Interfaces".
  *
  * Request (host -> interface), control byte:
  * - bit 7 monitor: report frames other masters put on the bus,
@@ -16,8 +16,8 @@
  *   0 OK (frame sent), 1 no answer, 2 backward frame (value in LO),
  *   3 16-bit frame seen on the bus (MI/LO), 7 error, 8 24-bit frame seen (HI/MI/LO).
  *
- * Assumptions (Tridonic's SCI2 manual was not available; the simulator in
- * this file follows the same rules, so client and simulator agree):
+ * Assumptions (Tridonic's SCI2 manual was not available; the emulator in
+ * sci2-emulator.ts follows the same rules, so client and simulator agree):
  * - Each request gets exactly one final reply: 1 or 2 after the backward
  *   frame window, or 7 on a fault; a reply 0 ends a command that expects no
  *   answer, while for a query we keep waiting up to `answerTimeoutMs` for a
@@ -35,15 +35,9 @@
  */
 import type { BackwardResult, ForwardFrame, Priority } from '../types';
 import { DaliInterfaceError } from '../types';
-import {
-  DaliWireTiming,
-  DeviceEmulator,
-  PendingResult,
-  TransportInterface,
-  serialTransportFor,
-  type DeviceEmulatorOptions,
-  type SerialInterfaceOptions,
-} from './serial-transport';
+import { PendingResult } from './pending-result';
+import { serialTransportFor, type SerialInterfaceOptions } from './serial-transport';
+import { TransportInterface } from './transport-interface';
 
 export const SCI2_BAUD_RATE = 38400;
 export const SCI2_FRAME_LENGTH = 5;
@@ -287,46 +281,5 @@ export class Sci2Interface extends TransportInterface<Sci2Transaction> {
         else this.fail(tx, new DaliInterfaceError(`SCI2: interface reported error ${r.code}`, 'protocol'));
         return;
     }
-  }
-}
-
-export type Sci2EmulatorOptions = DeviceEmulatorOptions;
-
-/** Device side of SCI2 for dali-sim (see the assumptions in the header). */
-export class Sci2DeviceEmulator extends DeviceEmulator<Sci2EmulatorOptions> {
-  private readonly parser = new Sci2Parser('request');
-  private monitor = true;
-
-  receive(chunk: Uint8Array): void {
-    if (this.closed) return;
-    for (const p of this.parser.push(chunk)) {
-      const req = decodeSci2Request(p);
-      if (!req) {
-        this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.BAD_REQUEST, monitor: false }));
-        continue;
-      }
-      this.monitor = req.monitor;
-      this.enqueue(() => this.run(req));
-    }
-  }
-
-  busFrame(bits: 8 | 16 | 24, value: number, framingError = false): void {
-    if (this.closed || !this.monitor) return;
-    if (framingError) this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.FRAMING_ERROR, monitor: true }));
-    else if (bits === 8) this.send(encodeSci2Reply({ type: 'backward', value, monitor: true }));
-    else this.send(encodeSci2Reply({ type: 'frame', bits, value, monitor: true }));
-  }
-
-  private async run(req: Sci2Request): Promise<void> {
-    const { frame } = req;
-    const result = await this.forward(frame, () => {
-      if (req.echo) this.send(encodeSci2Reply({ type: 'frame', bits: frame.bits, value: frame.value, monitor: false }));
-    });
-    if (!result) return;
-    await this.wireDelay(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
-    if (result.kind === 'answer') this.send(encodeSci2Reply({ type: 'backward', value: result.value & 0xff, monitor: false }));
-    else if (result.kind === 'framingError') this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.FRAMING_ERROR, monitor: false }));
-    else this.send(encodeSci2Reply({ type: 'noAnswer', monitor: false }));
-    await this.wireDelay(DaliWireTiming.forwardSettlingMs(2));
   }
 }

@@ -14,7 +14,7 @@
  * rate, extended fade time, configuration commands acting only when received
  * twice within 100 ms, temporary colour temperature, ACTIVATE, automatic
  * activation (gear features bit 0), Tc limits, and the queries listed in
- * the reference (status, actual level, device type, colour value with the
+ * docs/dali.md (status, actual level, device type, colour value with the
  * LSB left in DTR0, colour status, colour type features, gear features).
  *
  * Not modelled: addressing (INITIALISE/RANDOMISE/COMPARE...), memory banks
@@ -28,9 +28,11 @@ import {
   DEVICE_TYPE_COLOUR,
   DEVICE_TYPE_MULTIPLE,
   DEVICE_TYPE_NONE,
+  DT8_TABLE,
   Dt8ColourValue,
   Dt8Command,
   Dt8TcLimit,
+  GEAR_TABLE,
   GearCommand,
   GearStatusBit,
   MASK,
@@ -134,14 +136,71 @@ function fadeRateStepsPerS(code: number): number {
 }
 
 function isSendTwiceGearCommand(opcode: number): boolean {
-  return opcode >= GearCommand.RESET && opcode <= GearCommand.ENABLE_WRITE_MEMORY;
+  return GEAR_TABLE.byOpcode[opcode]?.sendTwice === true;
 }
 
 function isSendTwiceDt8Command(opcode: number): boolean {
-  return opcode >= 0xf0 && opcode <= 0xf6;
+  return DT8_TABLE.byOpcode[opcode]?.sendTwice === true;
 }
 
+type Family = 'gear' | 'special' | 'dt8';
+
+/**
+ * Commands of the opcode tables (../opcodes) that the gear takes but does not
+ * model: it does nothing and queries answer NO. Every other table command has
+ * its own handling below; a command that is neither (a reserved opcode)
+ * counts in `unrecognisedCommands`.
+ */
+const NOT_MODELLED: Readonly<Record<Family, ReadonlySet<number>>> = {
+  gear: new Set<number>([
+    GearCommand.ENABLE_DAPC_SEQUENCE,
+    GearCommand.SAVE_PERSISTENT_VARIABLES,
+    GearCommand.SET_OPERATING_MODE,
+    GearCommand.RESET_MEMORY_BANK,
+    GearCommand.IDENTIFY_DEVICE,
+    GearCommand.ENABLE_WRITE_MEMORY,
+    GearCommand.READ_MEMORY_LOCATION,
+  ]),
+  special: new Set<number>([
+    SpecialCommand.TERMINATE,
+    SpecialCommand.INITIALISE,
+    SpecialCommand.RANDOMISE,
+    SpecialCommand.COMPARE,
+    SpecialCommand.WITHDRAW,
+    SpecialCommand.PING,
+    SpecialCommand.SEARCHADDRH,
+    SpecialCommand.SEARCHADDRM,
+    SpecialCommand.SEARCHADDRL,
+    SpecialCommand.PROGRAM_SHORT_ADDRESS,
+    SpecialCommand.VERIFY_SHORT_ADDRESS,
+    SpecialCommand.QUERY_SHORT_ADDRESS,
+    SpecialCommand.WRITE_MEMORY_LOCATION,
+    SpecialCommand.WRITE_MEMORY_LOCATION_NO_REPLY,
+  ]),
+  dt8: new Set<number>([
+    Dt8Command.SET_TEMPORARY_X_COORDINATE,
+    Dt8Command.SET_TEMPORARY_Y_COORDINATE,
+    Dt8Command.X_COORDINATE_STEP_UP,
+    Dt8Command.X_COORDINATE_STEP_DOWN,
+    Dt8Command.Y_COORDINATE_STEP_UP,
+    Dt8Command.Y_COORDINATE_STEP_DOWN,
+    Dt8Command.SET_TEMPORARY_PRIMARY_N_DIMLEVEL,
+    Dt8Command.SET_TEMPORARY_RGB_DIMLEVEL,
+    Dt8Command.SET_TEMPORARY_WAF_DIMLEVEL,
+    Dt8Command.SET_TEMPORARY_RGBWAF_CONTROL,
+    Dt8Command.COPY_REPORT_TO_TEMPORARY,
+    Dt8Command.STORE_TY_PRIMARY_N,
+    Dt8Command.STORE_XY_COORDINATE_PRIMARY_N,
+    Dt8Command.ASSIGN_COLOUR_TO_LINKED_CHANNEL,
+    Dt8Command.START_AUTO_CALIBRATION,
+    Dt8Command.QUERY_RGBWAF_CONTROL,
+    Dt8Command.QUERY_ASSIGNED_COLOUR,
+  ]),
+};
+
 export class VirtualGear {
+  /** Commands addressed to this gear that are in no opcode table (reserved opcodes). */
+  unrecognisedCommands = 0;
   private readonly clock: NowClock;
   private readonly deviceTypes: readonly number[];
   private nextDeviceTypeIndex = -1;
@@ -375,8 +434,13 @@ export class VirtualGear {
         break;
       default:
         // Addressing and memory special commands are not modelled.
+        this.notModelled('special', address);
         break;
     }
+  }
+
+  private notModelled(family: Family, opcode: number): void {
+    if (!NOT_MODELLED[family].has(opcode)) this.unrecognisedCommands++;
   }
 
   // ---------------------------------------------------------------- levels and fades
@@ -476,6 +540,8 @@ export class VirtualGear {
         if (opcode >= GearCommand.GO_TO_SCENE && opcode < GearCommand.GO_TO_SCENE + 16) {
           const scene = this.scenes[opcode - GearCommand.GO_TO_SCENE] ?? MASK;
           if (scene !== MASK) this.goTo(scene, this.fadeMs(), now);
+        } else {
+          this.notModelled('gear', opcode);
         }
         break;
     }
@@ -533,8 +599,10 @@ export class VirtualGear {
       this.groupMask |= 1 << (opcode - GearCommand.ADD_TO_GROUP);
     } else if (opcode >= GearCommand.REMOVE_FROM_GROUP && opcode < GearCommand.REMOVE_FROM_GROUP + 16) {
       this.groupMask &= ~(1 << (opcode - GearCommand.REMOVE_FROM_GROUP));
+    } else {
+      // SAVE PERSISTENT VARIABLES, SET OPERATING MODE, IDENTIFY DEVICE...: accepted, no effect here.
+      this.notModelled('gear', opcode);
     }
-    // SAVE PERSISTENT VARIABLES, SET OPERATING MODE, IDENTIFY DEVICE...: accepted, no effect here.
   }
 
   private reset(now: number): void {
@@ -667,6 +735,7 @@ export class VirtualGear {
         if (opcode >= GearCommand.QUERY_SCENE_LEVEL && opcode < GearCommand.QUERY_SCENE_LEVEL + 16) {
           return this.scenes[opcode - GearCommand.QUERY_SCENE_LEVEL] ?? MASK;
         }
+        this.notModelled('gear', opcode);
         return null;
     }
   }
@@ -723,6 +792,7 @@ export class VirtualGear {
       case Dt8Command.QUERY_EXTENDED_VERSION_NUMBER:
         return 0x08; // 2.0
       default:
+        this.notModelled('dt8', opcode);
         return null;
     }
   }

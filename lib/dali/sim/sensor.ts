@@ -43,8 +43,10 @@
 import { EventEmitter } from 'node:events';
 import { eventFrame, type EventSource } from '../codec';
 import {
+  DEVICE_TABLE,
   DeviceCommand,
   DeviceSpecialCommand,
+  INSTANCE_COMMANDS_BY_OPCODE,
   InstanceCommand,
   LightSensorCommand,
   OccupancyEventBit,
@@ -113,22 +115,92 @@ interface Instance {
 const defaultClock: NowClock = { now: () => performance.now() };
 
 function isSendTwiceDeviceCommand(opcode: number): boolean {
-  return opcode <= DeviceCommand.SAVE_PERSISTENT_VARIABLES;
+  return DEVICE_TABLE.byOpcode[opcode]?.sendTwice === true;
 }
 
 function isSendTwiceInstanceCommand(opcode: number): boolean {
-  return (
-    (opcode >= InstanceCommand.SET_EVENT_PRIORITY && opcode <= InstanceCommand.SET_EVENT_FILTER) ||
-    (opcode >= OccupancySensorCommand.SET_HOLD_TIMER && opcode <= OccupancySensorCommand.SET_DEADTIME_TIMER) ||
-    (opcode >= LightSensorCommand.SET_REPORT_TIMER && opcode <= LightSensorCommand.SET_HYSTERESIS_MIN)
-  );
+  return INSTANCE_COMMANDS_BY_OPCODE[opcode]?.sendTwice === true;
 }
 
 function clampInt(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Math.round(n)));
 }
 
+type Family = 'deviceSpecial' | 'device' | 'instance';
+
+/**
+ * Commands of the opcode tables (../opcodes) that the sensor takes but does
+ * not model: it does nothing and queries answer NO. Every other table command
+ * has its own handling below; a command that is neither (a reserved opcode)
+ * counts in `unrecognisedCommands`.
+ */
+const NOT_MODELLED: Readonly<Record<Family, ReadonlySet<number>>> = {
+  deviceSpecial: new Set<number>([
+    DeviceSpecialCommand.TERMINATE,
+    DeviceSpecialCommand.INITIALISE,
+    DeviceSpecialCommand.RANDOMISE,
+    DeviceSpecialCommand.COMPARE,
+    DeviceSpecialCommand.WITHDRAW,
+    DeviceSpecialCommand.SEARCHADDRH,
+    DeviceSpecialCommand.SEARCHADDRM,
+    DeviceSpecialCommand.SEARCHADDRL,
+    DeviceSpecialCommand.PROGRAM_SHORT_ADDRESS,
+    DeviceSpecialCommand.VERIFY_SHORT_ADDRESS,
+    DeviceSpecialCommand.QUERY_SHORT_ADDRESS,
+    DeviceSpecialCommand.WRITE_MEMORY_LOCATION,
+    DeviceSpecialCommand.WRITE_MEMORY_LOCATION_NO_REPLY,
+    DeviceSpecialCommand.SEND_TESTFRAME,
+  ]),
+  device: new Set<number>([
+    DeviceCommand.IDENTIFY_DEVICE,
+    DeviceCommand.RESET_MEMORY_BANK,
+    DeviceCommand.ENABLE_WRITE_MEMORY,
+    DeviceCommand.ENABLE_APPLICATION_CONTROLLER,
+    DeviceCommand.DISABLE_APPLICATION_CONTROLLER,
+    DeviceCommand.SET_OPERATING_MODE,
+    DeviceCommand.ENABLE_POWER_CYCLE_NOTIFICATION,
+    DeviceCommand.DISABLE_POWER_CYCLE_NOTIFICATION,
+    DeviceCommand.SAVE_PERSISTENT_VARIABLES,
+    DeviceCommand.QUERY_APPLICATION_CONTROLLER_ERROR,
+    DeviceCommand.QUERY_INPUT_DEVICE_ERROR,
+    DeviceCommand.QUERY_RANDOM_ADDRESS_H,
+    DeviceCommand.QUERY_RANDOM_ADDRESS_M,
+    DeviceCommand.QUERY_RANDOM_ADDRESS_L,
+    DeviceCommand.READ_MEMORY_LOCATION,
+    DeviceCommand.QUERY_APPLICATION_CONTROL_ENABLED,
+    DeviceCommand.QUERY_OPERATING_MODE,
+    DeviceCommand.QUERY_MANUFACTURER_SPECIFIC_MODE,
+    DeviceCommand.QUERY_POWER_CYCLE_NOTIFICATION,
+    DeviceCommand.QUERY_DEVICE_CAPABILITIES,
+    DeviceCommand.QUERY_EXTENDED_VERSION_NUMBER,
+  ]),
+  instance: new Set<number>([
+    InstanceCommand.SET_EVENT_PRIORITY,
+    InstanceCommand.QUERY_INSTANCE_STATUS,
+    InstanceCommand.QUERY_EVENT_PRIORITY,
+    InstanceCommand.QUERY_FEATURE_TYPE,
+    InstanceCommand.QUERY_NEXT_FEATURE_TYPE,
+    InstanceCommand.QUERY_EVENT_FILTER_8_15,
+    InstanceCommand.QUERY_EVENT_FILTER_16_23,
+    OccupancySensorCommand.CATCH_MOVEMENT,
+    OccupancySensorCommand.SET_HOLD_TIMER,
+    OccupancySensorCommand.SET_REPORT_TIMER,
+    OccupancySensorCommand.SET_DEADTIME_TIMER,
+    OccupancySensorCommand.CANCEL_HOLD_TIMER,
+    OccupancySensorCommand.QUERY_DEADTIME_TIMER,
+    OccupancySensorCommand.QUERY_HOLD_TIMER,
+    OccupancySensorCommand.QUERY_REPORT_TIMER,
+    OccupancySensorCommand.QUERY_CATCHING,
+    LightSensorCommand.SET_REPORT_TIMER,
+    LightSensorCommand.SET_DEADTIME_TIMER,
+    LightSensorCommand.QUERY_DEADTIME_TIMER,
+    LightSensorCommand.QUERY_REPORT_TIMER,
+  ]),
+};
+
 export class VirtualSensor extends EventEmitter {
+  /** Commands addressed to this sensor that are in no opcode table (reserved opcodes). */
+  unrecognisedCommands = 0;
   private readonly clock: NowClock;
   private short: number | null;
   private deviceGroups: number;
@@ -407,8 +479,13 @@ export class VirtualSensor extends EventEmitter {
         break;
       default:
         // Addressing special commands are not modelled.
+        this.notModelled('deviceSpecial', opcode);
         break;
     }
+  }
+
+  private notModelled(family: Family, opcode: number): void {
+    if (!NOT_MODELLED[family].has(opcode)) this.unrecognisedCommands++;
   }
 
   private deviceCommand(opcode: number): number | null {
@@ -476,6 +553,7 @@ export class VirtualSensor extends EventEmitter {
       case DeviceCommand.QUERY_RESET_STATE:
         return yesNo(this.deviceGroups === 0 && this.instances.every((i) => !i.enabled && i.scheme === EventScheme.Instance));
       default:
+        this.notModelled('device', opcode);
         return null;
     }
   }
@@ -545,9 +623,12 @@ export class VirtualSensor extends EventEmitter {
         case LightSensorCommand.QUERY_HYSTERESIS_MIN:
           return this.hysteresisMinRaw;
         default:
-          return null;
+          break;
       }
     }
+    // Part 303/304 commands for another instance type are not this instance's business.
+    const typeOfOpcode = INSTANCE_COMMANDS_BY_OPCODE[opcode]?.instanceType;
+    if (typeOfOpcode === undefined || typeOfOpcode === inst.type) this.notModelled('instance', opcode);
     return null;
   }
 }

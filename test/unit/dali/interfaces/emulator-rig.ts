@@ -1,7 +1,9 @@
 /** Shared setup of the protocol interface tests: a protocol interface wired to its device emulator in memory. */
 import type { BackwardResult, BusFrameEvent, ForwardFrame, InterfaceStateEvent } from '../../../../lib/dali/types';
 import { DaliInterfaceError } from '../../../../lib/dali/types';
-import { MemoryTransport, type EmulatedBus, type TransportInterface } from '../../../../lib/dali/interfaces/serial-transport';
+import type { EmulatedBus } from '../../../../lib/dali/interfaces/device-emulator';
+import type { TransportInterface } from '../../../../lib/dali/interfaces/transport-interface';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 
 /** A bus that records every forward frame and answers from `answers` (keyed by frame value), else with no answer. */
 export class StubBus implements EmulatedBus {

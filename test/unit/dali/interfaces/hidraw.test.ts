@@ -3,7 +3,6 @@ import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   TRIDONIC_REPORT_LENGTH,
   TridonicBusStatus,
-  TridonicDeviceEmulator,
   TridonicOrigin,
   TridonicReply,
   TridonicReportParser,
@@ -13,7 +12,8 @@ import {
   encodeTridonicIn,
   encodeTridonicSend,
 } from '../../../../lib/dali/interfaces/hidraw';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { TridonicDeviceEmulator } from '../../../../lib/dali/interfaces/tridonic-emulator';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 

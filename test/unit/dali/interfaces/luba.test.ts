@@ -3,7 +3,6 @@ import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   LUBA_START,
   LubaCommand,
-  LubaDeviceEmulator,
   LubaInterface,
   LubaParser,
   decodeLubaEvent,
@@ -16,7 +15,8 @@ import {
   encodeLubaSentEvent,
   lubaChecksum,
 } from '../../../../lib/dali/interfaces/luba';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { LubaDeviceEmulator } from '../../../../lib/dali/interfaces/luba-emulator';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { StubBus, daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, randBytes, randInt, pick } from '../../../helpers/prng';
 

@@ -3,7 +3,6 @@ import type { ForwardFrame } from '../../../../lib/dali/types';
 import {
   SCI2_MONITOR_FLAG,
   Sci2Control,
-  Sci2DeviceEmulator,
   Sci2ErrorCode,
   Sci2Interface,
   Sci2Parser,
@@ -15,7 +14,8 @@ import {
   encodeSci2Send,
   type Sci2Reply,
 } from '../../../../lib/dali/interfaces/sci2';
-import { MemoryTransport } from '../../../../lib/dali/interfaces/serial-transport';
+import { Sci2DeviceEmulator } from '../../../../lib/dali/interfaces/sci2-emulator';
+import { MemoryTransport } from '../../../helpers/memory-transport';
 import { daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, pick, randBytes, randInt } from '../../../helpers/prng';
 

@@ -6,14 +6,9 @@ import * as path from 'node:path';
 import { SerialPortMock } from 'serialport';
 import type { InterfaceStateEvent } from '../../../../lib/dali/types';
 import { DaliInterfaceError } from '../../../../lib/dali/types';
-import {
-  SerialTransport,
-  backoffDelayMs,
-  classifyDeviceError,
-  normaliseReconnect,
-  type SerialPortLike,
-} from '../../../../lib/dali/interfaces/serial-transport';
-import { HidrawTransport } from '../../../../lib/dali/interfaces/hidraw';
+import { backoffDelayMs, classifyDeviceError, normaliseReconnect } from '../../../../lib/dali/interfaces/reconnecting-transport';
+import { SerialTransport, type SerialPortLike } from '../../../../lib/dali/interfaces/serial-transport';
+import { HidrawTransport } from '../../../../lib/dali/interfaces/hidraw-transport';
 
 const MockBinding = SerialPortMock.binding;
 
