@@ -21,6 +21,7 @@ import type { FeatureWindow } from '../features/types';
 import type { AlertRecord, DecisionRecord, DecisionSource, TelemetryRecord } from '../store/rows';
 import type { AlertKind } from '../store/schema';
 import type { Page, PageQuery } from '../store/store';
+import { MAX_ID_LENGTH } from '../features/types';
 import { localDay, localDayBounds } from './query-energy';
 
 export const REPORT_PERIODS = ['day', 'week'] as const;
@@ -91,6 +92,40 @@ export interface Report {
   to: number;
   generatedAt: number;
   zones: ZoneReport[];
+}
+
+export interface ReportQuery {
+  zone?: string;
+  period: ReportPeriod;
+  day: string;
+  format: 'html' | 'json';
+}
+
+/** The report request (GET /report query or msg.payload): {zone?, period? "day"|"week" (default day), day? YYYY-MM-DD (default today; not in the future), format? "html"|"json" (default html)}. */
+export function readReportRequest(
+  payload: unknown,
+  now: number,
+): { ok: true; value: ReportQuery } | { ok: false; message: string } {
+  const what = 'invalid report query';
+  const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+  if (payload !== undefined && payload !== null && payload !== '' && (typeof payload !== 'object' || Array.isArray(payload))) {
+    return fail(`${what}: expected an object (query parameters)`);
+  }
+  const q = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
+  for (const k of Object.keys(q)) if (!['zone', 'period', 'day', 'format'].includes(k)) return fail(`${what}: unknown parameter ${k.slice(0, 40)}`);
+  const zone = q.zone;
+  if (zone !== undefined && (typeof zone !== 'string' || zone.trim() === '' || zone.length > MAX_ID_LENGTH)) {
+    return fail(`${what}: zone must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  const period = q.period ?? 'day';
+  if (typeof period !== 'string' || !(REPORT_PERIODS as readonly string[]).includes(period)) return fail(`${what}: period must be one of ${REPORT_PERIODS.join(', ')}`);
+  const format = q.format ?? 'html';
+  if (format !== 'html' && format !== 'json') return fail(`${what}: format must be html or json`);
+  const today = localDay(now);
+  const day = q.day ?? today;
+  if (typeof day !== 'string' || localDayBounds(day) === null) return fail(`${what}: day must be a calendar day YYYY-MM-DD`);
+  if (day > today) return fail(`${what}: day ${day} is in the future`);
+  return { ok: true, value: { ...(zone !== undefined ? { zone } : {}), period: period as ReportPeriod, day, format } };
 }
 
 /** Rows read per page, and at most this many pages per table and zone (a bound on memory and time). */
