@@ -9,7 +9,7 @@
  *   mean lux weighted by the time someone was present);
  * - decisions by source (AI, rules, manual, schedule), blocked changes (not
  *   applied) and manual overrides started;
- * - AI calls and fallbacks (telemetry kind "ai-call" with a fallback reason);
+ * - AI calls and fallbacks (telemetry rows of ai-decide calls, AI_TELEMETRY_KIND, with a fallback reason);
  * - alerts raised for the zone.
  *
  * Buckets: a day is cut into local hours, a week (the 7 days ending with
@@ -22,6 +22,7 @@ import type { AlertRecord, DecisionRecord, DecisionSource, TelemetryRecord } fro
 import type { AlertKind } from '../store/schema';
 import type { Page, PageQuery } from '../store/store';
 import { MAX_ID_LENGTH } from '../features/types';
+import { AI_TELEMETRY_KIND } from './query-ai-telemetry';
 import { localDay, localDayBounds } from './query-energy';
 
 export const REPORT_PERIODS = ['day', 'week'] as const;
@@ -272,7 +273,7 @@ async function zoneReport(store: ReportStore, z: ReportZone, template: ReportBuc
   }
   for (const [b, acc] of luxAcc) b.luxWhileOccupied = acc.w > 0 ? acc.sum / acc.w : null;
 
-  for (const t of await allRows((q) => store.telemetry({ ...q, kind: 'ai-call' }), z.zone, from, to)) {
+  for (const t of await allRows((q) => store.telemetry({ ...q, kind: AI_TELEMETRY_KIND }), z.zone, from, to)) {
     const b = inBucket(buckets, t.ts);
     if (!b) continue;
     b.aiCalls++;

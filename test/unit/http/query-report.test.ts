@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { buildReport, reportBuckets, type ReportZone } from '../../../lib/http/query-report';
 import { renderReportHtml } from '../../../lib/http/report-page';
 import { localDayBounds } from '../../../lib/http/query-energy';
-import { LightingStore, type DecisionRow } from '../../../lib/store';
+import { LightingStore, type DecisionRow, type TelemetryRow } from '../../../lib/store';
+import { aiTelemetryRow } from '../../../lib/http/query-ai-telemetry';
 import type { FeatureWindow } from '../../../lib/features/types';
 import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
@@ -70,8 +71,12 @@ for (const engine of STORE_ENGINES) describe(`lib/http/query-report from the sto
     await store.insert('feature_windows', win('office-1', from + 9 * H + 600_000, 50, 0));
     await store.insert('feature_windows', win('meeting-1', from + 9 * H, 10, 1));
     await store.insert('feature_windows', win('office-1', from - H, 999, 1));
-    await store.insert('telemetry', { ts: from + 8 * H, zone: 'office-1', kind: 'ai-call', latencyMs: 900 });
-    await store.insert('telemetry', { ts: from + 9 * H, zone: 'office-1', kind: 'ai-call', fallbackReason: 'timeout' });
+    // What lighting-alerts stores for each ai-decide call (aiTelemetryRow), and a row of another kind.
+    const call = (ts: number, over: Record<string, unknown>): TelemetryRow =>
+      aiTelemetryRow({ kind: 'ai-call', ts, zone: 'office-1', model: 'gpt-4o-mini', latencyMs: 900, outcome: 'ai', ...over }) as TelemetryRow;
+    await store.insert('telemetry', call(from + 8 * H, {}));
+    await store.insert('telemetry', call(from + 9 * H, { outcome: 'fallback', fallbackReason: 'timeout' }));
+    await store.insert('telemetry', { ts: from + 9 * H, zone: 'office-1', kind: 'dali-error' });
     await store.raiseAlert({ ts: from + 11 * H, zone: 'office-1', kind: 'sensorStale', message: 'sensor 10 is stale' });
   });
   afterEach(() => store.close());
