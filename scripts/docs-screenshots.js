@@ -58,13 +58,21 @@ async function until(what, ms, probe) {
     console.log(`[docs] waiting ${WAIT_MS / 1000} s for the building to come alive`);
     await new Promise((r) => setTimeout(r, WAIT_MS));
 
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1800, height: 700 } });
     await page.goto(`${base}/#flow/sl-tab`, { waitUntil: "load" });
     await page.locator("#red-ui-workspace-chart").waitFor();
     await page.waitForTimeout(3000);
     for (const sel of [".red-ui-tour-container", "#red-ui-notifications .red-ui-notification"]) {
       await page.locator(sel).evaluateAll((els) => els.forEach((e) => e.remove()));
     }
+    // The whole tab: no palette, no sidebar, zoomed out to fit.
+    await page.evaluate(() => {
+      const RED = globalThis.RED;
+      RED.menu.setSelected("menu-item-palette", false);
+      RED.menu.setSelected("menu-item-sidebar", false);
+      for (let i = 0; i < 4; i++) RED.view.zoomOut();
+    });
+    await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(docs, "main-flow.png") });
     console.log("[docs] docs/main-flow.png");
 
