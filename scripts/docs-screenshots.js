@@ -58,7 +58,7 @@ async function until(what, ms, probe) {
     console.log(`[docs] waiting ${WAIT_MS / 1000} s for the building to come alive`);
     await new Promise((r) => setTimeout(r, WAIT_MS));
 
-    const page = await browser.newPage({ viewport: { width: 1800, height: 700 } });
+    const page = await browser.newPage({ viewport: { width: 1700, height: 560 } });
     await page.goto(`${base}/#flow/sl-tab`, { waitUntil: "load" });
     await page.locator("#red-ui-workspace-chart").waitFor();
     await page.waitForTimeout(3000);
@@ -70,8 +70,9 @@ async function until(what, ms, probe) {
       const RED = globalThis.RED;
       RED.menu.setSelected("menu-item-palette", false);
       RED.menu.setSelected("menu-item-sidebar", false);
-      for (let i = 0; i < 4; i++) RED.view.zoomOut();
     });
+    for (let i = 0; i < 3; i++) await page.locator("#red-ui-view-zoom-out").click();
+    await page.mouse.move(900, 400); // no tooltip in the picture
     await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(docs, "main-flow.png") });
     console.log("[docs] docs/main-flow.png");
