@@ -146,6 +146,7 @@ if (demoClock) {
   console.log(`[demo] the simulated building's clock starts at ${demoClock.label(Date.now())} and runs at ${demoClock.spec.speed}x (DEMO_CLOCK, DEMO_SPEED; DEMO_CLOCK=real for the wall clock)`);
 } else console.log("[demo] the simulated building runs on the wall clock (DEMO_CLOCK=HH:MM to choose its time of day)");
 if (dashboardDir) console.log(`[demo] dashboard: ${base}/dashboard   reports: ${base}/report?period=day`);
+else if (process.env.NO_DASHBOARD === "1") console.log(`[demo] no dashboard (NO_DASHBOARD=1); reports: ${base}/report?period=day`);
 else {
   console.log(`[demo] no dashboard: ${DASHBOARD} is not installed. Add it with \`npm install --no-save ${DASHBOARD}\``);
   console.log(`[demo]   (or \`npm install\` with dev dependencies) and start again; reports: ${base}/report?period=day`);
