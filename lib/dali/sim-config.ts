@@ -224,8 +224,10 @@ export interface SimulationSpec {
   readonly speed: number;
   /** Scenario seed (default 1). */
   readonly seed?: number;
-  /** Minute of day the scenario starts at (default: the local time now). */
+  /** Minute of day the scenario starts at (default: `minuteNow()`, else the local time now). */
   readonly startMinute?: number;
+  /** The minute of day now when the devices are built (e.g. a demo clock's); default: the local time. */
+  readonly minuteNow?: () => number;
   /** Clock of the bus, gear, sensor and scenario (default: system clock). */
   readonly clock?: Clock;
   /** Multiplier of the modelled bus time (default 1 = real DALI timing). */
@@ -311,7 +313,7 @@ export function createSimulatedDevices(spec: SimulationSpec): SimulatedDevices {
       ? []
       : [{ address: spec.sensor, scenario: spec.scenario, seed: baseSeed, light: true }];
   const speed = Number.isFinite(spec.speed) && spec.speed > 0 ? spec.speed : 1;
-  const startMinute = spec.startMinute ?? localMinuteNow();
+  const startMinute = spec.startMinute ?? (spec.minuteNow ? spec.minuteNow() : localMinuteNow());
   const sensors: SimulatedSensor[] = wanted.map((w) => {
     const sensor = bus.addSensor({
       shortAddress: w.address,

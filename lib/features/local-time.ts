@@ -4,6 +4,8 @@
  * engine asks once per window, not per reading.
  */
 
+import { activeDemoClock } from './demo-clock';
+
 const WEEKDAYS: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
 export interface LocalTime {
@@ -35,6 +37,9 @@ export class LocalClock {
   }
 
   at(epochMs: number): LocalTime {
+    // The demo clock of a simulated building, when one is in force (never with a real bus).
+    const demo = activeDemoClock();
+    if (demo) return demo.at(epochMs);
     let hour = 0;
     let minute = 0;
     let weekday = 0;

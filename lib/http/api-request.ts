@@ -24,6 +24,7 @@ import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';
 import { localDayBounds } from './query-energy';
+import { readReportRequest, type ReportQuery } from './query-report';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -47,6 +48,7 @@ export const API_OPERATIONS = [
   'health',
   'admin',
   'profile',
+  'report',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
@@ -99,7 +101,19 @@ export type ControlSetpoint = Setpoint & { overrideMinutes: number };
 /** What an accepted request becomes (the node copies these onto the message). */
 export interface ApiAccepted {
   ok: true;
-  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | AiTelemetryRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | Record<string, never>;
+  payload:
+    | SensorReading
+    | WeatherUpdate
+    | PredictRequest
+    | EnergyRequest
+    | AiTelemetryRequest
+    | ControlSetpoint
+    | TelemetryQuery
+    | AlertsQuery
+    | ResolveAlertRequest
+    | ProfileUpload
+    | ReportQuery
+    | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
   statusCode?: number;
@@ -305,6 +319,11 @@ export function validateApiInput(
       return validateResolveAlert(input.payload, input.params);
     case 'health':
       return { ok: true, payload: {} };
+    case 'report': {
+      const q = input.query === undefined || input.query === null || input.query === '' ? {} : input.query;
+      const r = readReportRequest(q, Date.now());
+      return r.ok ? { ok: true, payload: r.value } : invalid(r.message);
+    }
     case 'admin':
       return { ok: true, payload: {}, topic: 'aggregate' };
     case 'profile': {
@@ -317,7 +336,7 @@ export function validateApiInput(
 }
 
 /** Operations whose input is a query string (GET). */
-const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts']);
+const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts', 'report']);
 
 export interface ApiGuardOptions extends ValidationOptions {
   operation: ApiOperation;

@@ -26,6 +26,7 @@ import {
   type AlertRecord,
   type DecisionRecord,
   type DecisionSource,
+  type ManualOverrideRecord,
   type PersonalProfileRecord,
   type PersonalProfileRow,
   type TelemetryRecord,
@@ -35,6 +36,8 @@ import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type P
 import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
 import { aiTelemetryReport, pricesFromEnv, readAiTelemetryRequest, type AiPrices } from './query-ai-telemetry';
 import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
+import { buildReport, readReportRequest, type ReportZone } from './query-report';
+import { renderReportHtml } from './report-page';
 import { errorBody, parseTime, TELEMETRY_DEFAULT_LIMIT, TELEMETRY_MAX_LIMIT } from './schemas';
 
 export const QUERY_KINDS = [
@@ -48,6 +51,8 @@ export const QUERY_KINDS = [
   'latest-windows',
   'store-profile',
   'profile',
+  'report',
+  'overrides',
 ] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
 
@@ -62,6 +67,8 @@ export interface QueryStore {
   insert(table: 'personal_profiles', row: PersonalProfileRow, options: InsertOptions): Promise<InsertAck>;
   getProfile(profileId: string): Promise<PersonalProfileRecord | null>;
   latestProfile(): Promise<PersonalProfileRecord | null>;
+  featureWindowsBetween(zone: string, since: number, until: number, limit?: number): Promise<FeatureWindow[]>;
+  activeOverrides(now: number, zone?: string): Promise<ManualOverrideRecord[]>;
 }
 
 export interface QueryOptions {
@@ -76,12 +83,16 @@ export interface QueryOptions {
    * AI_PRICE_INPUT_PER_MTOK / AI_PRICE_OUTPUT_PER_MTOK of `env` at each request.
    */
   prices?: Partial<AiPrices>;
+  /** report: what is known of a zone (zone map: target lux, wattage of all its luminaires); default: the node's fixtureWatts, no target. */
+  reportZone?: (zone: string) => ReportZone;
+  /** report without a zone: the zones to report (default: every zone with a feature window). */
+  reportZones?: () => string[];
   /** Environment holding FERNET_KEY (store-profile) and the AI prices, read at each request. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
 export type Answer =
-  | { statusCode: 200 | 201; payload: unknown; changed?: boolean; profile?: EncryptedProfileBlob }
+  | { statusCode: 200 | 201; payload: unknown; changed?: boolean; profile?: EncryptedProfileBlob; contentType?: string }
   | { statusCode: 400 | 404 | 503; payload: { detail: string } };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -355,6 +366,26 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
     }
     case 'store-profile':
       return storeProfile(store, payload, options, now);
+    case 'report': {
+      const r = readReportRequest(payload, now);
+      if (!r.ok) return bad(r.message);
+      const names = r.value.zone !== undefined ? [r.value.zone] : (options.reportZones?.() ?? (await store.featureWindowZones()));
+      const zoneOf = options.reportZone ?? ((zone: string): ReportZone => ({ zone, targetLux: null, fixtureWatts: options.fixtureWatts ?? null }));
+      const report = await buildReport(store, { period: r.value.period, day: r.value.day, zones: names.map(zoneOf) }, now);
+      if (r.value.format === 'json') return ok(report);
+      const q = (period: string, zone?: string): string => `?period=${period}&day=${report.day}${zone ? `&zone=${encodeURIComponent(zone)}` : ''}&format=html`;
+      const links = [
+        { label: 'day', href: q('day', r.value.zone) },
+        { label: 'week', href: q('week', r.value.zone) },
+      ];
+      return { statusCode: 200, payload: renderReportHtml(report, links), contentType: 'text/html; charset=utf-8' };
+    }
+    case 'overrides': {
+      const r = readWindowsRequest(payload);
+      if (!r.ok) return bad(r.message);
+      const list = await store.activeOverrides(now, r.value.zone);
+      return ok({ now, overrides: list.map((o) => ({ ...o, remainingMs: o.expiresAt === null ? null : Math.max(0, o.expiresAt - now) })) });
+    }
     case 'profile': {
       const r = readProfileRequest(payload);
       if (!r.ok) return bad(r.message);

@@ -1162,6 +1162,22 @@ export class LightingStore extends EventEmitter {
     });
   }
 
+  /**
+   * Complete windows of `zone` starting in [since, until), oldest first, at most
+   * `limit` (default 5000: a week of 2-minute windows) - what a report reads.
+   */
+  async featureWindowsBetween(zone: string, since: number, until: number, limit = 5000): Promise<FeatureWindow[]> {
+    const from = optionalTime('since', since) ?? 0;
+    const to = optionalTime('until', until) ?? 0;
+    const n = clampInt('limit', limit, 5000, 1, 100_000);
+    return this.#read(async (db) => {
+      const stmt = await db.cached(
+        'SELECT * FROM feature_windows WHERE gateway = ? AND zone = ? AND partial = 0 AND window_start >= ? AND window_start < ? ORDER BY window_start LIMIT ?',
+      );
+      return (await stmt.all([this.#gateway, zone, from, to, n])).map(featureWindowFromSql);
+    });
+  }
+
   /** Zones with at least one feature window (loose index scan: O(zones log n)). */
   featureWindowZones(): Promise<string[]> {
     return this.#read(async (db) => {

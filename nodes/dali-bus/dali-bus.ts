@@ -22,6 +22,7 @@ import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
 import { listSerialPorts } from '../../lib/dali/interfaces';
 import { parseSimGroups, parseSimSensors, parseUseMockDali, SIM_SCENARIO_NAMES, type SimSensorSpec, type SimulationSpec } from '../../lib/dali/sim-config';
 import { demoBuildingSpec } from '../../lib/dali/sim/building';
+import { claimDemoClock, demoClockFromEnv, releaseDemoClock, type DemoClock } from '../../lib/features/demo-clock';
 import type { InterfaceKind } from '../../lib/dali/types';
 import { createUserRegistry, type DaliBusNode, type DaliBusSettings, type SimScenario } from '../shared/owners';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
@@ -58,7 +59,13 @@ export = function (RED: NodeAPI): void {
     }
   }
 
-  function simulationSpec(node: DaliBusNode, s: DaliBusSettings): SimulationSpec {
+  function simulationSpec(node: DaliBusNode, s: DaliBusSettings, demo: DemoClock | null): SimulationSpec {
+    const spec = simulationSettings(node, s);
+    // On a demo clock the scenario starts at its time of day and runs at its speed.
+    return demo ? { ...spec, speed: demo.spec.speed, minuteNow: () => demo.minuteAt(Date.now()) } : spec;
+  }
+
+  function simulationSettings(node: DaliBusNode, s: DaliBusSettings): SimulationSpec {
     if (s.simScenario === 'building') return demoBuildingSpec({ speed: s.simSpeed });
     let gear: number[];
     try {
@@ -111,11 +118,27 @@ export = function (RED: NodeAPI): void {
       this.warn(RED._('dali-bus.errors.portMissing', { interfaceType }));
     }
     const label = this.name || (interfaceType === 'simulator' ? RED._('dali-bus.label.defaultSimulator') : `${interfaceType} ${s.port}`);
+    // DEMO_CLOCK: only a simulated bus runs on it; a real interface ignores it and
+    // switches it off for the whole runtime (lib/features/demo-clock).
+    let demo: DemoClock | null = null;
+    try {
+      demo = demoClockFromEnv();
+    } catch (err) {
+      this.warn(RED._('dali-bus.errors.demoClock', { detail: err instanceof Error ? err.message : String(err) }));
+    }
+    if (interfaceType === 'simulator') {
+      claimDemoClock(this.id, 'simulator', demo);
+      if (demo) this.log(RED._('dali-bus.log.demoClock', { clock: demo.label(Date.now()), speed: demo.spec.speed }));
+    } else {
+      claimDemoClock(this.id, 'real', null);
+      if (demo) this.warn(RED._('dali-bus.log.demoClockIgnored', { interfaceType }));
+      demo = null;
+    }
     const session = new BusSession({
       owner: this.id,
       label,
       interface: { type: interfaceType, path: s.port, reconnect: { minMs: s.reconnectMinMs, maxMs: s.reconnectMaxMs } },
-      ...(interfaceType === 'simulator' ? { simulation: simulationSpec(this, s) } : {}),
+      ...(interfaceType === 'simulator' ? { simulation: simulationSpec(this, s, demo) } : {}),
     });
     this.session = session;
     Object.assign(
@@ -142,6 +165,7 @@ export = function (RED: NodeAPI): void {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      releaseDemoClock(this.id);
       session.close().then(done, done);
     });
   }

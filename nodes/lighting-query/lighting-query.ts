@@ -18,6 +18,8 @@ import { schedulerProbe } from '../shared/schedulers';
 import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
+import { findZones, zoneMapOrNull } from '../shared/zones';
+import type { ReportZone } from '../../lib/http/query-report';
 
 interface LightingQuerySettings {
   query: QueryKind;
@@ -36,7 +38,7 @@ interface LightingQueryNode extends Node, OwnerStatusListener {
   bus: DaliBusNode | null;
 }
 
-type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean; profile?: unknown };
+type Msg = NodeMessage & { res?: unknown; statusCode?: number; changed?: boolean; profile?: unknown; headers?: Record<string, string> };
 type Result = Answer | { statusCode: 500; payload: { detail: string } } | { statusCode: 200 | 503; payload: HealthReport };
 
 export = function (RED: NodeAPI): void {
@@ -57,6 +59,13 @@ export = function (RED: NodeAPI): void {
     // Read only (health): this node does not register with the bus, so it never opens the interface itself.
     const bus = findOwner<DaliBusNode>(RED, config.bus, 'dali-bus');
     this.bus = bus;
+    const zones = findZones(RED, config.zones);
+    /** report: a zone's target and luminaires from the zone map (wattage: the node's setting when the map has none). */
+    const reportZone = (zone: string): ReportZone => {
+      const spec = zoneMapOrNull(zones)?.get(zone);
+      const watts = spec?.fixtureWatts !== undefined ? spec.fixtureWatts * (spec.fixtureCount ?? 1) : s.fixtureWatts;
+      return { zone, ...(spec?.label !== undefined ? { label: spec.label } : {}), targetLux: spec?.targetLux ?? null, fixtureWatts: watts };
+    };
     const version = packageVersion(__dirname);
     let closing = false;
     /** The database failure last logged ("" = healthy), so a polled /healthz logs each failure once. */
@@ -105,6 +114,8 @@ export = function (RED: NodeAPI): void {
           windows: s.windows,
           fixtureWatts: s.fixtureWatts,
           prices: { inputPerMTok: s.priceInputPerMTok, outputPerMTok: s.priceOutputPerMTok },
+          reportZone,
+          ...(zones ? { reportZones: () => zoneMapOrNull(zones)?.zones() ?? [] } : {}),
         });
       } catch (err) {
         return { statusCode: 500, payload: errorBody(t('errors.failed', { message: (err as Error).message })) };
@@ -118,6 +129,7 @@ export = function (RED: NodeAPI): void {
           msg.statusCode = a.statusCode;
           if ('changed' in a && a.changed !== undefined) msg.changed = a.changed;
           if ('profile' in a && a.profile !== undefined) msg.profile = a.profile;
+          if ('contentType' in a && a.contentType !== undefined) msg.headers = { ...(msg.headers ?? {}), 'content-type': a.contentType };
           if (a.statusCode < 400 || s.query === 'health') {
             send([msg, null]);
             const degraded = a.statusCode >= 300;

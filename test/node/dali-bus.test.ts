@@ -14,6 +14,7 @@ import type { Node, NodeStatus } from 'node-red';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { portRegistry } from '../../lib/dali/bus-registry';
 import type { Simulation } from '../../lib/dali/sim-config';
+import { LocalClock } from '../../lib/features/local-time';
 import { dt8OutNode, helper, initCatalogues, lastStatus, load, message, nodeById, session, sensorInNode, simBus, simulation, statuses, TAB, waitFor } from './dali-node-helpers';
 
 function out(id: string, bus = 'bus1'): FlowNodeDef {
@@ -81,6 +82,47 @@ describe('dali-bus config node', function () {
       await load([TAB, simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1')]);
       await waitFor(() => (lastStatus(nodeById('o1'))?.fill ?? '') === 'red', 'the LUBA port cannot open');
       assert.equal(session().simulation, null);
+    });
+  });
+
+  describe('DEMO_CLOCK (the demo building\'s time of day)', () => {
+    const saved = { clock: process.env.DEMO_CLOCK, epoch: process.env.DEMO_CLOCK_EPOCH_MS };
+    afterEach(() => {
+      for (const [k, v] of [['DEMO_CLOCK', saved.clock], ['DEMO_CLOCK_EPOCH_MS', saved.epoch]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+    const localMinute = (): number => new LocalClock().at(Date.now()).minuteOfDay;
+    const realMinute = (): number => {
+      const d = new Date();
+      return d.getHours() * 60 + d.getMinutes();
+    };
+    /** A time of day 6 hours away from now, so it cannot be mistaken for the real one. */
+    const away = (): { text: string; minute: number } => {
+      const m = (realMinute() + 360) % 1440;
+      return { text: `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`, minute: m };
+    };
+
+    it('a simulated bus starts its scenario at the demo clock, and the local clock of the runtime follows it', async () => {
+      const want = away();
+      process.env.DEMO_CLOCK = want.text;
+      process.env.DEMO_CLOCK_EPOCH_MS = String(Date.now());
+      await load([TAB, simBus('bus1'), out('o1')]);
+      await waitFor(() => session().simulation?.iface.state === 'connected', 'open');
+      assert.ok(Math.abs(simulation().startMinute - want.minute) <= 1, `scenario starts at ${want.text}, got minute ${simulation().startMinute}`);
+      assert.ok(Math.abs(localMinute() - want.minute) <= 1, 'feature windows and rules see the demo time');
+    });
+
+    it('a real interface ignores it, says so, and keeps the whole runtime on the real clock', async () => {
+      const want = away();
+      process.env.DEMO_CLOCK = want.text;
+      process.env.DEMO_CLOCK_EPOCH_MS = String(Date.now());
+      await load([TAB, simBus('sim'), simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1'), out('o2', 'sim')]);
+      await waitFor(() => (lastStatus(nodeById('o1'))?.fill ?? '') === 'red', 'the LUBA port cannot open');
+      const warned = (nodeById('bus1').warn as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls().map((c) => String(c.args[0]));
+      assert.ok(warned.some((w) => w.includes('DEMO_CLOCK is ignored')), warned.join(' | '));
+      assert.ok(Math.abs(localMinute() - realMinute()) <= 1, 'the real time of day, although a simulator asked for the demo clock');
     });
   });
 

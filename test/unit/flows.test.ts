@@ -32,6 +32,14 @@ const CONFIG_REFS: Record<string, readonly string[]> = {
   zones: ['lighting-zones'],
 };
 
+/**
+ * Add-ons: flow files that only work merged with another one (scripts/start.js
+ * merges them). They are checked together with their base; a link from the
+ * add-on to a link node of the base need not be named back by the base (the
+ * runtime joins both sides' lists), so the base stays importable on its own.
+ */
+const ADDONS: Record<string, string> = { 'flows/smart-lighting-dashboard.json': 'flows/smart-lighting.json' };
+
 function flowFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -53,8 +61,12 @@ describe('flow files (flows/, examples/)', () => {
 
   for (const file of files) {
     it(`${path.relative(ROOT, file)}: unique ids, wires, links, config references and tabs resolve`, () => {
-      const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
-      assert.ok(Array.isArray(flow) && flow.length > 0);
+      const own = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
+      assert.ok(Array.isArray(own) && own.length > 0);
+      const base = ADDONS[path.relative(ROOT, file)];
+      const baseFlow = base ? (JSON.parse(fs.readFileSync(path.join(ROOT, base), 'utf8')) as FlowNode[]) : [];
+      const baseIds = new Set(baseFlow.map((n) => n.id));
+      const flow = [...baseFlow, ...own];
       const byId = new Map<string, FlowNode>();
       for (const n of flow) {
         assert.equal(typeof n.id, 'string');
@@ -72,7 +84,7 @@ describe('flow files (flows/, examples/)', () => {
             const peer = byId.get(other);
             assert.ok(peer, `${n.id} links to missing ${other}`);
             assert.equal(peer.type, n.type === 'link out' ? 'link in' : 'link out', `${n.id} -> ${other}`);
-            assert.ok((peer.links ?? []).includes(n.id), `${other} names ${n.id} back`);
+            if (!baseIds.has(other) || baseIds.has(n.id)) assert.ok((peer.links ?? []).includes(n.id), `${other} names ${n.id} back`);
           }
         }
         for (const [prop, types] of Object.entries(CONFIG_REFS)) {
@@ -100,6 +112,23 @@ describe('flow files (flows/, examples/)', () => {
     for (const n of flow.filter((x) => routing.includes(x.type))) assert.equal(n.zones, zones[0]?.id, `${n.type} ${n.id} routes by the zone map`);
     const sensors = flow.filter((n) => n.type === 'lsd-sensor-in').map((n) => n.sensorAddress);
     assert.deepEqual(sensors, [10, 11, 12], 'one sensor node per zone sensor');
+  });
+
+  it('the main flow needs no dashboard node; the dashboard add-on reaches it only through its link nodes and config nodes', () => {
+    const main = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
+    const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting-dashboard.json'), 'utf8')) as FlowNode[];
+    assert.deepEqual(main.filter((n) => n.type.startsWith('ui-')).map((n) => n.id), [], 'no Dashboard 2 type in the main flow');
+    const mainIds = new Map(main.map((n) => [n.id, n]));
+    const dashIds = new Set(dash.map((n) => n.id));
+    for (const n of dash) {
+      for (const port of n.wires ?? []) for (const t of port) assert.ok(dashIds.has(t), `${n.id} is wired into the main flow (${t})`);
+      for (const other of n.links ?? []) {
+        if (dashIds.has(other)) continue;
+        assert.ok(['link in', 'link out'].includes(mainIds.get(other)?.type ?? ''), `${n.id} links to ${other}, a link node of the main flow`);
+      }
+    }
+    const ui = dash.find((n) => n.type === 'ui-base');
+    assert.equal(ui?.path, '/dashboard');
   });
 
   it('the MQTT gateway routes by its zone map too', () => {
