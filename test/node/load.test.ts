@@ -26,6 +26,7 @@ import aiProvider from '../../nodes/ai-provider/ai-provider';
 import apiGuard from '../../nodes/api-guard/api-guard';
 import lightingAlerts from '../../nodes/lighting-alerts/lighting-alerts';
 import lightingQuery from '../../nodes/lighting-query/lighting-query';
+import lightingWeather from '../../nodes/lighting-weather/lighting-weather';
 
 helper.init(require.resolve('node-red'));
 
@@ -46,6 +47,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'api-guard': apiGuard,
   'lighting-query': lightingQuery,
   'lighting-alerts': lightingAlerts,
+  'lighting-weather': lightingWeather,
 };
 const TYPES = Object.keys(MODULES);
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
