@@ -46,6 +46,8 @@ export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: str
   ['POST', '/alerts/:id/resolve'],
   ['POST', '/admin/aggregate-now'],
   ['POST', '/admin/profile'],
+  ['POST', '/admin/demand-response'],
+  ['DELETE', '/admin/demand-response'],
 ];
 
 /** Seconds a client waits before retrying while the API is not running. */
