@@ -286,6 +286,8 @@ export interface DecideContext {
   actualIntensityPct?: number | null;
   /** A demand response event: while active it caps the proposal before the clamps (./demand-response). */
   demandResponse?: DemandResponseEvent | null;
+  /** A demand response event ended since the zone's last decision: the light comes back as for an arrival (the loop held the shed level). */
+  afterDemandResponse?: boolean;
 }
 
 export interface RulesDecision {
@@ -388,7 +390,7 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
         now,
         // Fast path without any lux: unknown output, so daylightStep uses noLuxIntensityPct.
         currentPct: fast && w.lux === null ? null : current,
-        arrival: occ.arrival || fast || fastPathNotApplied(prev, current),
+        arrival: occ.arrival || fast || fastPathNotApplied(prev, current) || ctx.afterDemandResponse === true,
         maxIntensityPct: cap,
         targetLux: target,
       },
@@ -650,6 +652,8 @@ export class RulesController {
   readonly #options: RulesControllerOptions;
   readonly #zoneConfigs = new Map<string, ResolvedRulesConfig>();
   #demandResponse: DemandResponseEvent | null = null;
+  /** Zones decided under the last demand response event, not yet decided since it ended. */
+  readonly #shedZones = new Set<string>();
 
   /**
    * @param config flat settings (node names); validated here.
@@ -720,6 +724,8 @@ export class RulesController {
 
   /** The demand response event every decision of this controller honours (null: none); it ends by itself at its `until`. */
   setDemandResponse(event: DemandResponseEvent | null): void {
+    if (event === null && this.#demandResponse !== null) for (const zone of this.states.keys()) this.#shedZones.add(zone);
+    else if (event !== null) this.#shedZones.clear();
     this.#demandResponse = event;
   }
 
@@ -732,7 +738,7 @@ export class RulesController {
     const zone = isPlainObject(window) ? window.zone : undefined;
     this.#checkAllowed(zone);
     const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
-    let c: DecideContext = { demandResponse: this.#demandResponse, ...ctx };
+    let c: DecideContext = { demandResponse: this.#demandResponse, afterDemandResponse: typeof zone === "string" && this.#shedZones.delete(zone), ...ctx };
     // A window that closed before a fast-path decision (its reading came in
     // just after windowEnd) is decided at the fast path's time, so the hold
     // and the output history never run backwards.

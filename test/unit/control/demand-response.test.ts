@@ -121,6 +121,16 @@ describe("demand response", () => {
       assert.doesNotMatch(after.setpoint.reason, /demand-response/);
     });
 
+    it("a presence-only zone (no lux) comes back to full output at the first decision after the event", () => {
+      const ctl = new RulesController({ occupiedFloorPct: 10, noLuxIntensityPct: 100 });
+      assert.equal(ctl.decide(win(600, { lux: null })).setpoint.intensity, 100);
+      ctl.setDemandResponse(event({ startedAt: T0, until: T0 + 605 * MIN }));
+      assert.equal(ctl.decide(win(601, { lux: null })).setpoint.intensity, 85);
+      assert.equal(ctl.decide(win(602, { lux: null })).setpoint.intensity, 85, "the no-lux loop holds the shed level");
+      ctl.setDemandResponse(null);
+      assert.equal(ctl.decide(win(606, { lux: null })).setpoint.intensity, 100);
+    });
+
     it("a vacant zone's arrival (presence fast path) is capped too; the floor still wins a deep shed", () => {
       const ctl = new RulesController({ occupiedFloorPct: 20, noLuxIntensityPct: 100 }, [], { localClock: () => ({ minuteOfDay: 600, weekday: 1 }) });
       ctl.setDemandResponse(event({ startedAt: 0, until: Number.MAX_SAFE_INTEGER / 2, reductionPct: 90 }));
