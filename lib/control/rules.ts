@@ -38,6 +38,7 @@
  *   feedback: what override-gate / dali-dt8-out really applied -> ctl.noteOutput(zone, pct, ts, fadeMs)
  */
 import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
+import { type DemandResponseEvent, shedSetpoint } from "./demand-response";
 import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from "./circadian";
 import {
   type DaylightConfig,
@@ -283,6 +284,10 @@ export interface DecideContext {
   now?: number;
   /** Observed output (e.g. QUERY ACTUAL LEVEL), percent; wins over the remembered one. */
   actualIntensityPct?: number | null;
+  /** A demand response event: while active it caps the proposal before the clamps (./demand-response). */
+  demandResponse?: DemandResponseEvent | null;
+  /** A demand response event ended since the zone's last decision: the light comes back as for an arrival (the loop held the shed level). */
+  afterDemandResponse?: boolean;
 }
 
 export interface RulesDecision {
@@ -385,7 +390,7 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
         now,
         // Fast path without any lux: unknown output, so daylightStep uses noLuxIntensityPct.
         currentPct: fast && w.lux === null ? null : current,
-        arrival: occ.arrival || fast || fastPathNotApplied(prev, current),
+        arrival: occ.arrival || fast || fastPathNotApplied(prev, current) || ctx.afterDemandResponse === true,
         maxIntensityPct: cap,
         targetLux: target,
       },
@@ -431,7 +436,7 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     clampHints = { ...hints };
     delete clampHints.maxStepPct;
   }
-  const { setpoint, fired } = applyClamps(proposed, {
+  const { setpoint, fired } = applyClamps(shedSetpoint(proposed, ctx.demandResponse, now), {
     zone: w.zone,
     occupied: occ.occupied,
     previous: current === null ? null : { intensity: current, cct: prev.cct },
@@ -646,6 +651,9 @@ export class RulesController {
   readonly #flat: Partial<RulesConfig> | Record<string, unknown>;
   readonly #options: RulesControllerOptions;
   readonly #zoneConfigs = new Map<string, ResolvedRulesConfig>();
+  #demandResponse: DemandResponseEvent | null = null;
+  /** Zones decided under the last demand response event, not yet decided since it ended. */
+  readonly #shedZones = new Set<string>();
 
   /**
    * @param config flat settings (node names); validated here.
@@ -714,18 +722,29 @@ export class RulesController {
     return zones;
   }
 
+  /** The demand response event every decision of this controller honours (null: none); it ends by itself at its `until`. */
+  setDemandResponse(event: DemandResponseEvent | null): void {
+    if (event === null && this.#demandResponse !== null) for (const zone of this.states.keys()) this.#shedZones.add(zone);
+    else if (event !== null) this.#shedZones.clear();
+    this.#demandResponse = event;
+  }
+
+  get demandResponse(): DemandResponseEvent | null {
+    return this.#demandResponse;
+  }
+
   /** Decide for a feature window. @throws ControlInputError for an invalid window. */
   decide(window: unknown, ctx: DecideContext = {}): RulesDecision {
     const zone = isPlainObject(window) ? window.zone : undefined;
     this.#checkAllowed(zone);
     const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
-    let c = ctx;
+    let c: DecideContext = { demandResponse: this.#demandResponse, afterDemandResponse: typeof zone === "string" && this.#shedZones.delete(zone), ...ctx };
     // A window that closed before a fast-path decision (its reading came in
     // just after windowEnd) is decided at the fast path's time, so the hold
     // and the output history never run backwards.
     const fastAt = state?.lastFastPathAt ?? null;
     if (ctx.now === undefined && fastAt !== null && isPlainObject(window) && isFiniteNumber(window.windowEnd) && window.windowEnd < fastAt) {
-      c = { ...ctx, now: fastAt };
+      c = { ...c, now: fastAt };
     }
     const d = decide(window, state, typeof zone === "string" ? this.configFor(zone) : this.config, c);
     this.states.set(d.state.zone, d.state);
@@ -762,7 +781,7 @@ export class RulesController {
     }
     if (rateLimited) return null;
     const w = presenceWindow(state, now, lux ?? null);
-    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null }, "presence");
+    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null, demandResponse: this.#demandResponse }, "presence");
     this.states.set(zone, d.state);
     return d;
   }
@@ -827,7 +846,7 @@ export class RulesController {
     const aim = dl.targetIsMinimum ? target * (1 + d) : target;
     if (lux >= aim) return null;
     const current = state.intensity ?? 0;
-    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints }, "lux");
+    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints, demandResponse: this.#demandResponse }, "lux");
     if (decision.setpoint.intensity < current + 0.5) return null;
     this.states.set(state.zone, decision.state);
     return decision;

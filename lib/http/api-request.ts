@@ -25,6 +25,7 @@ import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';
 import { localDayBounds } from './query-energy';
 import { readReportRequest, type ReportQuery } from './query-report';
+import { DEMAND_RESPONSE_TOPIC, isDemandResponseEnd, parseDemandResponse } from '../control/demand-response';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -49,11 +50,12 @@ export const API_OPERATIONS = [
   'admin',
   'profile',
   'report',
+  'demand-response',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /** Operations that always require the admin bearer token, whatever requireAdmin says. */
-export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile'];
+export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile', 'demand-response'];
 
 /** true when `operation` always requires the admin token. */
 export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_OPERATIONS.includes(operation);
@@ -113,6 +115,7 @@ export interface ApiAccepted {
     | ResolveAlertRequest
     | ProfileUpload
     | ReportQuery
+    | DemandResponseRequest
     | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
@@ -259,6 +262,33 @@ function validateResolveAlert(body: unknown, params: unknown): ApiResult {
 }
 
 /**
+ * POST /admin/demand-response `{level?, until? | minutes?}` (DELETE: the flow
+ * sends `{level: 0}`): checked as the deciders will read it
+ * (lib/control/demand-response), passed on with `until` as epoch ms so every
+ * decider ends the event at the same instant; topic "demand-response".
+ */
+/** The demand response message api-guard passes on. */
+export interface DemandResponseRequest {
+  level: 'shed' | number | string;
+  until?: number;
+  source: 'http';
+}
+
+function validateDemandResponse(payload: unknown, now: number): ApiResult {
+  const body = payload === undefined || payload === null || payload === '' ? {} : payload;
+  let r: ReturnType<typeof parseDemandResponse>;
+  try {
+    r = parseDemandResponse(body, now);
+  } catch (err) {
+    return invalid(`invalid demand response: ${(err as Error).message}`);
+  }
+  if (isDemandResponseEnd(r)) return { ok: true, payload: { level: 0, source: 'http' }, topic: DEMAND_RESPONSE_TOPIC };
+  const level = (body as Record<string, unknown>).level;
+  const asked = typeof level === 'number' || typeof level === 'string' ? level : 'shed';
+  return { ok: true, payload: { level: asked, until: r.until, source: 'http' }, topic: DEMAND_RESPONSE_TOPIC };
+}
+
+/**
  * Validation only: the body (`payload`) or query of `operation` → the message
  * for the next nodes, or a 400. `query` is req.query for HTTP (for a message
  * without a request, pass the payload as query for query-style operations).
@@ -330,6 +360,8 @@ export function validateApiInput(
       const r = readProfileUpload(input.payload);
       return r.ok ? { ok: true, payload: r.value, topic: 'profile' } : invalid(r.message);
     }
+    case 'demand-response':
+      return validateDemandResponse(input.payload, options.now?.() ?? Date.now());
     default:
       return invalid(`unknown operation ${String(operation)}`);
   }

@@ -23,7 +23,7 @@ import { withReferenceNameProperties } from './reference-names';
 import { CONTROL_SCHEMA, SENSOR_SCHEMA, TELEMETRY_SCHEMA, WEATHER_SCHEMA } from './schemas';
 
 export type JsonSchema = Record<string, unknown>;
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** Statuses an endpoint may answer with a {"detail"} body. */
 export type ErrorStatus = 400 | 401 | 404 | 413 | 415 | 429 | 500 | 503;
@@ -280,6 +280,85 @@ const ENERGY_QUERY = {
   type: 'object',
   properties: { day: { type: 'string', format: 'date', description: 'local calendar day, default today' }, zone: zoneField, gateway: gatewayField },
 } as const;
+const REPORT_QUERY = {
+  type: 'object',
+  properties: {
+    zone: zoneField,
+    period: { type: 'string', enum: ['day', 'week'], default: 'day' },
+    day: { type: 'string', format: 'date', description: 'the day, or the last day of the week; local, default today, not in the future' },
+    format: { type: 'string', enum: ['html', 'json'], default: 'html', description: 'html: a page of SVG charts (text/html); json: the figures' },
+  },
+  additionalProperties: false,
+} as const;
+/** One hour (day report) or day (week report) of a zone. */
+const REPORT_BUCKET = object(
+  {
+    label: { type: 'string' },
+    from: ms,
+    to: ms,
+    energyWh: nullableNumber,
+    baselineWh: nullableNumber,
+    meanIntensityPct: nullableNumber,
+    occupiedMinutes: { type: 'number', minimum: 0 },
+    luxWhileOccupied: nullableNumber,
+    decisions: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+    applied: { type: 'integer', minimum: 0 },
+    blocked: { type: 'integer', minimum: 0 },
+    overrides: { type: 'integer', minimum: 0 },
+    aiCalls: { type: 'integer', minimum: 0 },
+    fallbacks: { type: 'integer', minimum: 0 },
+    alerts: { type: 'integer', minimum: 0 },
+  },
+  ['label', 'from', 'to', 'energyWh', 'baselineWh', 'occupiedMinutes', 'decisions', 'applied', 'blocked', 'overrides', 'aiCalls', 'fallbacks', 'alerts'],
+);
+const REPORT = object(
+  {
+    period: { type: 'string', enum: ['day', 'week'] },
+    day: { type: 'string', format: 'date' },
+    from: ms,
+    to: ms,
+    generatedAt: ms,
+    zones: {
+      type: 'array',
+      items: object(
+        {
+          zone: { type: 'string' },
+          label: { type: 'string' },
+          targetLux: nullableNumber,
+          fixtureWatts: nullableNumber,
+          buckets: { type: 'array', items: REPORT_BUCKET },
+          totals: REPORT_BUCKET,
+          assumedInitial: { type: 'boolean' },
+        },
+        ['zone', 'targetLux', 'fixtureWatts', 'buckets', 'totals', 'assumedInitial'],
+      ),
+    },
+  },
+  ['period', 'day', 'from', 'to', 'generatedAt', 'zones'],
+  'A daily or weekly report (format=json).',
+);
+/** POST /admin/demand-response: the one schema (the guard checks it in code, lib/control/demand-response). */
+const DEMAND_RESPONSE_BODY = {
+  type: 'object',
+  properties: {
+    level: {
+      description: '"shed" (the configured share, default 15 %), "normal" or 0 (ends the event), or a reduction in percent',
+      anyOf: [{ type: 'string', enum: ['shed', 'normal'] }, { type: 'number', minimum: 0, maximum: 100 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?$' }],
+    },
+    until: { description: 'when the event ends: ISO 8601 or epoch ms (default: in 60 minutes)', anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 0 }] },
+    minutes: { type: 'number', exclusiveMinimum: 0, maximum: 10080, description: 'instead of until' },
+    end: { type: 'boolean', description: 'true ends the event' },
+  },
+} as const;
+const DEMAND_RESPONSE_ANSWER = object(
+  {
+    ok: { const: true },
+    active: { type: 'boolean' },
+    level: { description: 'the level asked for; null when the event ended', anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'null' }] },
+    until: { ...nullableString, description: 'ISO 8601; null when the event ended' },
+  },
+  ['ok', 'active', 'level', 'until'],
+);
 const AI_TELEMETRY_QUERY = {
   type: 'object',
   properties: {
@@ -526,6 +605,52 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     },
     errors: { 400: 'not a Fernet token, wrong key or tampered', 401: 'missing or wrong Bearer token', ...BODY_ERRORS, ...COMMON_ERRORS, 503: 'FERNET_KEY or the admin token not set, or the database cannot be used now' },
     example: { body: EXAMPLE_PROFILE, status: 201 },
+  },
+  {
+    operation: 'report',
+    id: 'report',
+    method: 'GET',
+    path: '/report',
+    tag: 'telemetry',
+    summary: 'A daily or weekly report per zone (HTML charts or JSON)',
+    description:
+      'Energy used against the 100 % baseline, lux while occupied against the target, decisions by source, blocked changes, overrides, AI calls and fallbacks, alerts; per hour (day) or per day (week). `format=html` (the default) answers a self-contained text/html page of SVG charts.',
+    admin: false,
+    rateLimited: true,
+    query: REPORT_QUERY,
+    answers: { 200: { description: 'the report (format=json)', schema: REPORT } },
+    errors: { 400: 'bad query, or a day in the future', 404: 'zone not in the zone map', ...COMMON_ERRORS },
+    example: { query: { period: 'day', format: 'json' }, status: 200 },
+  },
+  {
+    operation: 'demand-response',
+    id: 'startDemandResponse',
+    method: 'POST',
+    path: '/admin/demand-response',
+    tag: 'admin',
+    summary: 'Start (or end) a demand response event',
+    description:
+      'While the event lasts every automatic setpoint is capped at 100 minus the share, before the accessibility and safety clamps (they still win); manual setpoints are untouched. It ends by itself at `until`.',
+    admin: true,
+    rateLimited: true,
+    body: DEMAND_RESPONSE_BODY,
+    answers: { 200: { description: 'the event as it now stands', schema: DEMAND_RESPONSE_ANSWER } },
+    errors: { 400: 'level, until or minutes not valid', 401: 'missing or wrong Bearer token', ...BODY_ERRORS, ...COMMON_ERRORS, 503: 'the admin token is not set' },
+    example: { body: { level: 'shed', minutes: 30 }, status: 200 },
+  },
+  {
+    operation: 'demand-response',
+    id: 'endDemandResponse',
+    method: 'DELETE',
+    path: '/admin/demand-response',
+    tag: 'admin',
+    summary: 'End the demand response event now',
+    description: 'Same as POST with level 0.',
+    admin: true,
+    rateLimited: true,
+    answers: { 200: { description: 'no event', schema: DEMAND_RESPONSE_ANSWER } },
+    errors: { 401: 'missing or wrong Bearer token', ...COMMON_ERRORS, 503: 'the admin token is not set' },
+    example: { status: 200 },
   },
 ];
 

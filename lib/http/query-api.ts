@@ -35,6 +35,7 @@ import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type PageQuery } from '../store/store';
 import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
 import { aiTelemetryReport, pricesFromEnv, readAiTelemetryRequest, type AiPrices } from './query-ai-telemetry';
+import { demandResponseSummary } from './query-demand-response';
 import { energyForDay, localDay, localDayBounds, type EnergyDayReport } from './query-energy';
 import { buildReport, readReportRequest, type ReportZone } from './query-report';
 import { renderReportHtml } from './report-page';
@@ -355,7 +356,7 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
       const r = readEnergyRequest(payload, now);
       if (!r.ok) return bad(r.message);
       const report: EnergyDayReport = await energyForDay(store, r.value, { fixtureWatts: options.fixtureWatts ?? null, now });
-      return ok(report);
+      return ok({ ...report, demandResponse: await demandResponseSummary(store, report.from, report.to, r.value.gateway) });
     }
     case 'latest-windows': {
       const r = readWindowsRequest(payload);

@@ -18,6 +18,8 @@ import { hhmm } from '../shared/status';
 import { HotPath, readHints, readWindows, type Hints } from './hot-path';
 import { circuitAlert, telemetryOf } from './report';
 import { toError } from '../shared/errors';
+import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, shedSetpoint } from '../../lib/control/demand-response';
+import { DemandResponseHolder } from '../shared/demand-response';
 
 interface AiDecideSettings {
   payloadCapBytes: number;
@@ -98,6 +100,14 @@ export = function (RED: NodeAPI): void {
     // The rules' zone state (hold, output) outlives a redeploy or restart, as in rules-fallback.
     const saved = new ContextState(this, 'rulesState', () => rules.toJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
     saved.load((value) => rules.restore(value));
+    // Demand response: the AI's answers and the rules (the fallback) are capped alike while an event runs.
+    const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);
+    const demand = new DemandResponseHolder(
+      this,
+      (event) => rules.setDemandResponse(event),
+      (err) => this.warn(t('errors.context', { detail: err.message })),
+    );
+    demand.load();
 
     const alerts: NodeMessage[] = [];
     const fmt = (m: string, meta?: Record<string, unknown>): string => (meta ? `${m} ${JSON.stringify(meta)}` : m);
@@ -175,7 +185,7 @@ export = function (RED: NodeAPI): void {
       };
       const ts = Date.now();
       if (dec.enabled && dec.circuitState !== 'open') this.status({ fill: 'yellow', shape: 'dot', text: t('status.deciding') });
-      const d = await dec.decide(ws, { hints: hints?.ai, fallback: () => rd.setpoint, clamp: (p) => applyClamps(p, ctx) });
+      const d = await dec.decide(ws, { hints: hints?.ai, fallback: () => rd.setpoint, clamp: (p) => applyClamps(shedSetpoint(p, rules.demandResponse, Date.now()), ctx) });
       if (closed) return;
       const sp = { ...d.setpoint, reason: redact(d.setpoint.reason) };
       if (sp.source === 'ai') {
@@ -188,6 +198,21 @@ export = function (RED: NodeAPI): void {
     };
 
     this.on('input', (msg: Msg, send: Send, done: (err?: Error) => void) => {
+      if (msg.topic === DEMAND_RESPONSE_TOPIC) {
+        try {
+          const event = demand.handle(msg.payload, shedPct);
+          this.status(
+            event
+              ? { fill: 'yellow', shape: 'dot', text: t('status.demandResponse', { pct: event.reductionPct, until: hhmm(event.until) }) }
+              : { fill: 'green', shape: 'ring', text: t('status.demandResponseEnd') },
+          );
+          done();
+        } catch (err) {
+          this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
+          done(new Error(t('errors.invalidDemandResponse', { detail: toError(err).message })));
+        }
+        return;
+      }
       let windows: FeatureWindow[];
       let hints: Hints | undefined;
       try {
@@ -217,7 +242,10 @@ export = function (RED: NodeAPI): void {
       dec
         .close()
         .then(() => Promise.allSettled([...chains.values()]))
-        .finally(() => saved.close(removed))
+        .finally(() => {
+          saved.close(removed);
+          demand.close(removed);
+        })
         .then(
           () => done(),
           () => done(),

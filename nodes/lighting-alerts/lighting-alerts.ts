@@ -9,7 +9,9 @@
  * ai-decide's telemetry messages (topic "telemetry", kind "ai-call") are
  * stored as telemetry rows of kind "ai" (lib/http/query-ai-telemetry
  * aiTelemetryRow: a fixed list of fields, never the key or profile data);
- * they raise no alert and send nothing.
+ * they raise no alert and send nothing. A demand response message (topic
+ * "demand-response") is stored the same way, as a telemetry row of kind
+ * "demand_response" (lib/http/query-demand-response).
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { BusStatus } from '../../lib/dali/bus-session';
@@ -24,7 +26,9 @@ import {
   type AlertEvent,
 } from '../../lib/store/alert-events';
 import { aiTelemetryRow } from '../../lib/http/query-ai-telemetry';
-import { RowValidationError } from '../../lib/store/rows';
+import { demandResponseRow } from '../../lib/http/query-demand-response';
+import { DEMAND_RESPONSE_TOPIC } from '../../lib/control/demand-response';
+import { RowValidationError, type TelemetryRow } from '../../lib/store/rows';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';
 import { idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
@@ -133,7 +137,12 @@ export = function (RED: NodeAPI): void {
         else show({ fill: 'red', shape: 'ring', text: t('status.invalid') });
         done(new Error(t(`errors.${key === 'invalid' ? 'input' : 'store'}`, { message: messageOf(err) })));
       };
-      const telemetry = msg.topic === 'telemetry' ? aiTelemetryRow(msg.payload) : null;
+      let telemetry: TelemetryRow | null;
+      try {
+        telemetry = msg.topic === 'telemetry' ? aiTelemetryRow(msg.payload) : msg.topic === DEMAND_RESPONSE_TOPIC ? demandResponseRow(msg.payload, Date.now()) : null;
+      } catch (err) {
+        return fail(err, 'invalid');
+      }
       if (telemetry !== null) {
         if (!storeOwner) return done();
         storeOwner

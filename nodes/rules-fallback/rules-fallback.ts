@@ -35,12 +35,14 @@ import {
 import type { SensorReading } from '../../lib/features/types';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { ContextState } from '../shared/context-state';
-import { idleStatus } from '../shared/status';
+import { hhmm, idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 import { messageOf } from '../shared/errors';
 import { findZones, zoneMapOrNull } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
+import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, demandResponseReason } from '../../lib/control/demand-response';
+import { DemandResponseHolder } from '../shared/demand-response';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -167,6 +169,22 @@ export = function (RED: NodeAPI): void {
       for (const zone of ctl?.restore(value) ?? []) checks.set(zone, now);
     });
 
+    // Demand response: every zone is decided again at once when an event starts or ends.
+    const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);
+    const demand = ctl
+      ? new DemandResponseHolder(
+          this,
+          (event, why) => {
+            ctl?.setDemandResponse(event);
+            const now = Date.now();
+            for (const zone of ctl?.zones() ?? []) checks.set(zone, now);
+            this.log(event ? t('log.demandResponse', { what: demandResponseReason(event), until: new Date(event.until).toISOString(), why }) : t('log.demandResponseEnd', { why }));
+          },
+          (err) => this.warn(t('errors.context', { detail: err.message })),
+        )
+      : null;
+    demand?.load();
+
     /** Arms the zone's next check, unless the decision was for another time than now (a replay). */
     const arm = (zone: string, d: RulesDecision, now: number): void => {
       const at = d.nextCheckAt;
@@ -186,6 +204,19 @@ export = function (RED: NodeAPI): void {
     this.on('input', (input, send, done) => {
       const msg = input as Msg;
       if (!ctl) return fail(done, 'notConfigured', t('errors.notConfigured', { detail: configError }));
+      if (msg.topic === DEMAND_RESPONSE_TOPIC && demand) {
+        try {
+          const event = demand.handle(msg.payload, shedPct);
+          this.status(
+            event
+              ? { fill: 'yellow', shape: 'dot', text: t('status.demandResponse', { pct: event.reductionPct, until: hhmm(event.until) }) }
+              : { fill: 'green', shape: 'ring', text: t('status.demandResponseEnd') },
+          );
+          return done();
+        } catch (err) {
+          return fail(done, 'invalid', t('errors.invalidDemandResponse', { detail: messageOf(err) }));
+        }
+      }
       if (msg.topic === 'applied') {
         try {
           const a = parseApplied(msg.payload, Date.now());
@@ -257,6 +288,7 @@ export = function (RED: NodeAPI): void {
     this.on('close', (removed: boolean, done: () => void) => {
       checks.clear();
       saved?.close(removed);
+      demand?.close(removed);
       done();
     });
   }

@@ -9,8 +9,8 @@
 export interface EnvSetting {
   /** Environment variable. */
   name: string;
-  /** The node's default (used when unset, blank or invalid). */
-  fallback: number;
+  /** The node's default (used when unset, blank or invalid); null: none (blank means "not set", e.g. no weather position). */
+  fallback: number | null;
   /** Node type and property it sets. */
   node: string;
   property: string;
@@ -30,6 +30,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'TELEMETRY_RETENTION_DAYS', fallback: 180, node: 'retention-prune', property: 'telemetryDays' },
   { name: 'OVERRIDE_RETENTION_DAYS', fallback: 30, node: 'retention-prune', property: 'overrideDays' },
   { name: 'ALERT_RETENTION_DAYS', fallback: 180, node: 'retention-prune', property: 'alertDays' },
+  { name: 'WEATHER_LATITUDE', fallback: null, node: 'lighting-weather', property: 'latitude' },
+  { name: 'WEATHER_LONGITUDE', fallback: null, node: 'lighting-weather', property: 'longitude' },
+  { name: 'WEATHER_BASE_URL', fallback: null, node: 'lighting-weather', property: 'baseUrl' },
+  { name: 'WEATHER_INTERVAL_MINUTES', fallback: 15, node: 'lighting-weather', property: 'intervalMinutes' },
 ];
 
 /**

@@ -29,7 +29,7 @@ const ADMIN_TOKEN = 'e2e-openapi-admin-token-51d2';
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
 const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
-/** One request that must fail, per operation: what to send and the status expected. */
+/** One request that must fail, per operation (or operationId): what to send and the status expected. */
 interface Bad {
   query?: Record<string, string>;
   params?: Record<string, string>;
@@ -78,6 +78,16 @@ const BAD: Record<string, Bad[]> = {
     { params: { id: 'abc' }, body: {}, status: 400, why: 'id not a number' },
     { params: { id: '999999' }, body: {}, status: 404, why: 'no such alert' },
   ],
+  report: [
+    { query: { period: 'month' }, status: 400, why: 'no such period' },
+    { query: { zone: 'nowhere-9', format: 'json' }, status: 404, why: 'unknown zone' },
+  ],
+  // By operationId where one operation has two routes.
+  startDemandResponse: [
+    { body: { level: 'much' }, admin: true, status: 400, why: 'no such level' },
+    { body: { level: 'shed' }, status: 401, why: 'no Bearer token' },
+  ],
+  endDemandResponse: [{ status: 401, why: 'no Bearer token' }],
   profile: [
     { body: { profile_id: 'default' }, admin: true, status: 400, why: 'no encrypted_payload' },
     { body: { profile_id: 'default', encrypted_payload: 'x' }, status: 401, why: 'no Bearer token' },
@@ -169,7 +179,7 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
 
   it('answers the errors the document lists, each a {"detail"} of the documented schema', async () => {
     for (const e of API_ENDPOINTS) {
-      const cases = BAD[e.operation];
+      const cases = BAD[e.id] ?? BAD[e.operation];
       assert.ok(cases, `error cases for ${e.operation}`);
       if (e.operation !== 'health') assert.ok(cases.length > 0, `at least one error case for ${e.path}`);
       for (const c of cases) {

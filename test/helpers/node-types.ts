@@ -19,6 +19,7 @@ export const NODE_TYPES: readonly string[] = [
   'lighting-query',
   'lighting-alerts',
   'api-docs',
+  'lighting-weather',
 ];
 
 /** Config nodes: no palette entry, no example flow. */

@@ -27,6 +27,7 @@ import apiGuard from '../../nodes/api-guard/api-guard';
 import lightingAlerts from '../../nodes/lighting-alerts/lighting-alerts';
 import lightingQuery from '../../nodes/lighting-query/lighting-query';
 import apiDocs from '../../nodes/api-docs/api-docs';
+import lightingWeather from '../../nodes/lighting-weather/lighting-weather';
 
 helper.init(require.resolve('node-red'));
 
@@ -48,6 +49,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'lighting-query': lightingQuery,
   'lighting-alerts': lightingAlerts,
   'api-docs': apiDocs,
+  'lighting-weather': lightingWeather,
 };
 const TYPES = Object.keys(MODULES);
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);

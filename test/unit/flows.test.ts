@@ -131,6 +131,25 @@ describe('flow files (flows/, examples/)', () => {
     assert.equal(ui?.path, '/dashboard');
   });
 
+  it('every tab of the main flow that serves HTTP or drives the bus has a catch node feeding the one error log', () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const byId = new Map(flow.map((n) => [n.id as string, n]));
+    const errorLog = flow.find((n) => n.type === 'link in' && n.id === 'sl-li-errors');
+    assert.ok(errorLog, 'the error log link in');
+    const working = new Set(flow.filter((n) => n.type === 'http in' || n.type === 'dali-dt8-out' || n.type === 'lsd-sensor-in').map((n) => n.z as string));
+    for (const tab of working) {
+      const catches = flow.filter((n) => n.type === 'catch' && n.z === tab);
+      assert.ok(catches.length > 0, `tab ${tab} has a catch node (an error there would leave an HTTP request unanswered)`);
+      const reaches = catches.some((c) =>
+        ((c.wires as string[][]) ?? []).flat().some((id) => {
+          const n = byId.get(id);
+          return id === 'sl-err-res' || (n?.type === 'link out' && (n.links as string[]).includes('sl-li-errors') && (errorLog.links as string[]).includes(id));
+        }),
+      );
+      assert.ok(reaches, `tab ${tab}: its catch node reaches the error log`);
+    }
+  });
+
   it('the MQTT gateway routes by its zone map too', () => {
     const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'mqtt-gateway.json'), 'utf8')) as FlowNode[];
     const zones = flow.find((n) => n.type === 'lighting-zones');

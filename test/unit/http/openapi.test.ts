@@ -41,7 +41,13 @@ function httpInNodes(): Array<{ file: string; node: FlowNode; guard: FlowNode | 
     const nodes = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
     const byId = new Map(nodes.map((n) => [n.id, n]));
     for (const node of nodes.filter((n) => n.type === 'http in')) {
-      const guard = (node.wires ?? []).flat().map((id) => byId.get(id)).find((n) => n?.type === 'api-guard');
+      // The guard may sit behind change nodes (DELETE /admin/demand-response sets {level: 0} first).
+      let next = (node.wires ?? []).flat().map((id) => byId.get(id));
+      let guard: FlowNode | undefined;
+      for (let hop = 0; hop < 3 && !guard; hop++) {
+        guard = next.find((n) => n?.type === 'api-guard');
+        next = next.filter((n) => n?.type === 'change').flatMap((n) => (n!.wires ?? []).flat().map((id) => byId.get(id)));
+      }
       out.push({ file: path.basename(file), node, guard });
     }
   }
