@@ -601,10 +601,18 @@ class StoreCore {
     } catch (err) {
       return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
     }
-    try {
-      await db.run('BEGIN IMMEDIATE');
-    } catch (err) {
-      return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
+    // One statement in all (an idle writer's batch: one waiter, or a few of one table): it runs on its own
+    // in autocommit, which is a transaction of its own (all or nothing, committed when it returns), so
+    // BEGIN and COMMIT, two more round trips through the binding's thread pool, are left out.
+    let statements = 0;
+    for (const plan of plans.values()) statements += plan.length;
+    const own = statements === 1;
+    if (!own) {
+      try {
+        await (await db.cached('BEGIN IMMEDIATE')).run();
+      } catch (err) {
+        return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
+      }
     }
     const ids: Array<number | null> = new Array<number | null>(batch.length).fill(null);
     const rowErrors = new Map<number, Error>();
@@ -652,16 +660,21 @@ class StoreCore {
       planned = true;
       if (pending === 0) resolve();
     });
+    // BEGIN, COMMIT and ROLLBACK are prepared once per connection (Database#run prepares, runs and finalizes: three round trips).
+    const rollback = async (): Promise<void> => {
+      if (!own) await (await db.cached('ROLLBACK')).run().catch(() => undefined);
+    };
     if (rowErrors.size > 0) {
-      await db.run('ROLLBACK').catch(() => undefined);
+      await rollback();
       const first = rowErrors.values().next().value as Error;
       return { ok: false, rowErrors, error: first, ambiguous };
     }
+    if (own) return { ok: true, ids };
     try {
-      await db.run('COMMIT');
+      await (await db.cached('COMMIT')).run();
       return { ok: true, ids };
     } catch (err) {
-      await db.run('ROLLBACK').catch(() => undefined);
+      await rollback();
       return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
     }
   }
