@@ -41,7 +41,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeRedRuntime, PROJECT_ROOT } from '../test/e2e/harness';
-import { rssKb } from './main-flow-rig';
+import { query, rssKb } from './main-flow-rig';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
@@ -127,6 +127,8 @@ interface Point {
   cpuPercent: number;
   rssMiB: number;
   startS: number;
+  /** Rows written during the run, per table (the control loop's traces). */
+  activity: Record<string, number>;
 }
 
 async function measure(buses: number): Promise<Point> {
@@ -151,7 +153,16 @@ async function measure(buses: number): Promise<Point> {
     const mem = rssKb(pid);
     const problems = rt.logLines.filter((l) => /\[(error)\]/.test(l));
     if (problems.length > 0) process.stderr.write(`scale bench, ${buses} buses: ${problems.length} error lines, first: ${problems[0]}\n`);
-    return { buses, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs, cpuPercent: (cpu / wall) * 100, rssMiB: mem.rssKb / 1024, startS };
+    await rt.stop();
+    // What the buses did (the control loop ran): rows the whole run wrote.
+    const activity: Record<string, number> = {};
+    if (buses > 0) {
+      const file = path.join(rt.userDir, 'smart-lighting.db');
+      for (const table of ['raw_sensor_events', 'feature_windows', 'decisions']) {
+        activity[table] = (await query<{ n: number }>(file, `SELECT COUNT(*) AS n FROM ${table}`))[0]?.n ?? 0;
+      }
+    }
+    return { buses, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs, cpuPercent: (cpu / wall) * 100, rssMiB: mem.rssKb / 1024, startS, activity };
   } finally {
     await rt.stopAndClean(true);
     fs.rmSync(monitor, { force: true });
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
     points.push(pt);
     const extra = { buses: n, gear: n * GEAR_PER_BUS, loadAverage1m: round(os.loadavg()[0] as number) };
     emit('loop_lag_p99', pt.lagP99Ms, 'ms', { ...extra, maxMs: pt.lagMaxMs, baselineIdleMs: idle.lagP99Ms, addedMs: round(pt.lagP99Ms - idle.lagP99Ms), boundAddedMs: LAG_BOUND_MS, withinBound: within(pt), ...env });
-    emit('cpu_percent', pt.cpuPercent, '% of one core', { ...extra, baselineIdle: round(idle.cpuPercent) });
+    emit('cpu_percent', pt.cpuPercent, '% of one core', { ...extra, baselineIdle: round(idle.cpuPercent), rowsWritten: pt.activity });
     emit('rss', pt.rssMiB, 'MiB', { ...extra, baselineIdleMiB: round(idle.rssMiB), startS: round(pt.startS) });
     // Far past the bound: larger N say nothing more.
     if (pt.lagP99Ms - idle.lagP99Ms > 5 * LAG_BOUND_MS || pt.cpuPercent > 150) break;
