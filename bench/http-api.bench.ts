@@ -17,9 +17,30 @@
  * 60 requests/min per client would turn the load into 429s. The flow file
  * itself is not changed.
  *
+ * Goals: ingest throughput >= 0.6x the echo endpoint at concurrency 1 and
+ * >= 0.8x at 16 (median of BENCH_ROUNDS=3 interleaved rounds), p99 reported,
+ * 0 failed, 0 acknowledged rows lost.
+ *
+ * Where the time of an acknowledged ingest went (CPU profile of the Node-RED
+ * process under this load, before the store changes of the same commit series):
+ * the SQLite commit was seven round trips through sqlite3's thread pool
+ * (Database#run prepares, runs and finalizes a statement for each of BEGIN
+ * and COMMIT, plus the INSERT), and a waiter's flush waited commitDelayMs
+ * (2 ms timer, at least 1 ms more than the next turn) even with the writer
+ * idle. Now an idle writer's batch of one statement runs alone in autocommit
+ * (one round trip), BEGIN/COMMIT are prepared once, and a waiter's flush starts
+ * on the next turn (setImmediate); waiters arriving during a commit share the
+ * next one (group commit). Left on the path, and needed or the flow's choice:
+ * the response write itself (same as echo), api-guard's validation and its
+ * request log line (logRequests: a synchronous write to stdout, ~0.07 ms),
+ * the flow's message hops (each a turn of the event loop) and its JSONata
+ * "answer" change node, and the work the flow does next to the acknowledgement
+ * in the same process (live websocket copy, rules decision, override gate).
+ *
  * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
  */
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeRedRuntime } from '../test/e2e/harness';
@@ -29,6 +50,14 @@ import { benchFlows, ingestLoad, type IngestTally, query, reading, rssKb } from 
 const PER_LEVEL = Number(process.argv[2] ?? 2000);
 const WARMUP = 300;
 const CONCURRENCY = [1, 16] as const;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+/** CPU time (user + system) of a process so far, ms (from /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ bench: 'http-api', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
@@ -70,18 +99,45 @@ async function main(): Promise<void> {
     await ingest(16, WARMUP);
 
     for (const c of CONCURRENCY) {
-      const base = await echo(c, PER_LEVEL);
+      // ROUNDS interleaved rounds of [echo, ingest]: each figure the median of its rounds, the ratio the median of per-round ratios.
+      const rounds: Array<{ base: LoadResult; e: LoadResult; cpuEcho: number; cpuIngest: number }> = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const c0 = cpuMs(pid);
+        const base = await echo(c, PER_LEVEL);
+        const c1 = cpuMs(pid);
+        const e = await ingest(c, PER_LEVEL);
+        const c2 = cpuMs(pid);
+        rounds.push({ base, e, cpuEcho: (c1 - c0) / base.requests, cpuIngest: (c2 - c1) / e.requests });
+      }
+      const mid = <T>(pick: (r: (typeof rounds)[number]) => T, key: (v: T) => number): T => {
+        const sorted = [...rounds].sort((x, y) => key(pick(x)) - key(pick(y)));
+        return pick(sorted[sorted.length >> 1] as (typeof rounds)[number]);
+      };
+      const base = mid((r) => r.base, (v) => v.requestsPerS);
+      const e = mid((r) => r.e, (v) => v.requestsPerS);
       const b = summarise(base.latenciesMs);
-      const e = await ingest(c, PER_LEVEL);
       const s = summarise(e.latenciesMs);
       const bRps = base.requestsPerS;
-      emit(`echo_baseline_c${c}_requests_per_s`, bRps, 'req/s', { concurrency: c, requests: PER_LEVEL, p50Ms: r2(b.p50), p95Ms: r2(b.p95), p99Ms: r2(b.p99), statuses: base.statuses });
-      emit(`ingest_sensor_c${c}_requests_per_s`, e.requestsPerS, 'req/s', { concurrency: c, requests: PER_LEVEL, statuses: e.statuses });
+      const ratio = mid((r) => r.e.requestsPerS / r.base.requestsPerS, (v) => v);
+      const goal = c === 1 ? 0.6 : 0.8;
+      emit(`echo_baseline_c${c}_requests_per_s`, bRps, 'req/s', { concurrency: c, requests: PER_LEVEL, rounds: ROUNDS, p50Ms: r2(b.p50), p95Ms: r2(b.p95), p99Ms: r2(b.p99), statuses: base.statuses });
+      emit(`ingest_sensor_c${c}_requests_per_s`, e.requestsPerS, 'req/s', { concurrency: c, requests: PER_LEVEL, rounds: ROUNDS, statuses: e.statuses, baselineEchoPerS: r2(bRps) });
       emit(`ingest_sensor_c${c}_latency_p50`, s.p50, 'ms', { concurrency: c, baselineMs: r2(b.p50) });
       emit(`ingest_sensor_c${c}_latency_p95`, s.p95, 'ms', { concurrency: c, baselineMs: r2(b.p95) });
       emit(`ingest_sensor_c${c}_latency_p99`, s.p99, 'ms', { concurrency: c, baselineMs: r2(b.p99), maxMs: r2(s.max) });
-      emit(`ingest_sensor_c${c}_throughput_vs_echo`, e.requestsPerS / bRps, 'x', { concurrency: c, note: 'ingest req/s divided by bare echo req/s, same runtime, same run' });
+      emit(`ingest_sensor_c${c}_throughput_vs_echo`, ratio, 'x', {
+        concurrency: c,
+        goal,
+        met: ratio >= goal,
+        perRound: rounds.map((r) => r2(r.e.requestsPerS / r.base.requestsPerS)),
+        note: 'ingest req/s divided by bare echo req/s, same runtime, same round; median of rounds',
+      });
       emit(`ingest_sensor_c${c}_p50_latency_vs_echo`, s.p50 / b.p50, 'x', { concurrency: c });
+      emit(`ingest_sensor_c${c}_server_cpu_per_request`, mid((r) => r.cpuIngest, (v) => v), 'ms', {
+        concurrency: c,
+        baselineEchoMs: r2(mid((r) => r.cpuEcho, (v) => v)),
+        note: 'Node-RED process CPU (user+system, every thread) per request: what a shared machine disturbs least',
+      });
     }
 
     for (const c of CONCURRENCY) {

@@ -18,7 +18,7 @@ import { FeatureWindowEngine, type FeatureEngineOptions, type IngestResult } fro
 import { restoreEngine, type FeatureStateSource, type RestoreOptions, type RestoreResult } from './restore';
 import type { FeatureWindow, WeatherUpdate } from './types';
 import type { InsertAck, InsertOptions } from '../store/store';
-import type { RowTypes } from '../store/rows';
+import { CheckedRawEvent, type RowTypes } from '../store/rows';
 import type { TableName } from '../store/schema';
 
 /** The store operations the service uses (LightingStore implements them). */
@@ -106,9 +106,10 @@ export class FeatureWindowService {
     const result = this.engine.ingest(payload, this.#clock());
     let ack: InsertAck | null = null;
     if (this.#store !== null) {
-      ack = await this.#store.insert('raw_sensor_events', { ...result.reading, late: result.late }, { waitForCommit: this.#waitFor(options) });
+      // The engine validated the reading: the store takes it as it is (no second validation, no copy by spread).
+      ack = await this.#store.insert('raw_sensor_events', new CheckedRawEvent(result.reading, result.late), { waitForCommit: this.#waitFor(options) });
     }
-    return { ...result, ack };
+    return { reading: result.reading, zone: result.zone, windowStart: result.windowStart, windowEnd: result.windowEnd, late: result.late, ack };
   }
 
   /** Validates and keeps a weather update, and stores it (the original payload as `raw`). */

@@ -20,9 +20,11 @@
  *
  * Latency: rows not waited on are written together every flushIntervalMs (or
  * at flushMaxRows). A row queued with waitForCommit does not wait for that
- * interval: a flush starts `commitDelayMs` (default 2 ms) after it was queued,
- * so waiters arriving together (and rows queued before them) still share one
- * transaction, and waiters arriving while a transaction runs share the next.
+ * interval: with the writer idle its transaction starts on the next turn of
+ * the event loop (`commitDelayMs`, default 0), so waiters queued in the same
+ * turn (and rows queued before them) share one transaction, and waiters
+ * arriving while a transaction runs share the next (group commit: batching
+ * comes from load, never from a timer that waits while the disk is idle).
  *
  * All access to the connection is serialised by a FIFO lock: one batch
  * transaction, one prune batch or one query at a time, so statements of
@@ -34,6 +36,7 @@ import * as path from 'path';
 import type { FeatureWindow, WeatherUpdate } from '../features/types';
 import {
   MAX_ROWS_PER_INSERT,
+  MAX_SQL_PARAMS,
   WRITERS,
   alertFromSql,
   alertParams,
@@ -97,7 +100,7 @@ export interface LightingStoreOptions {
   flushIntervalMs?: number;
   /** ... or as soon as this many rows are queued; also the largest transaction. Default 500. */
   flushMaxRows?: number;
-  /** A row queued with waitForCommit starts a flush this much later (coalescing waiters), ms. Default 2; 0 = next turn. */
+  /** A row queued with waitForCommit starts a flush this much later (coalescing waiters), ms. Default 0 = the next turn of the event loop. */
   commitDelayMs?: number;
   /** Queue limit: beyond it insert() rejects (disk stalled). Default 100 000. */
   maxQueueRows?: number;
@@ -326,8 +329,8 @@ class StoreCore {
   queue: QueuedRow[] = [];
   seq = 0;
   timer: NodeJS.Timeout | null = null;
-  /** Flush soon for rows someone waits on (waitForCommit). */
-  commitTimer: NodeJS.Timeout | null = null;
+  /** Flush soon for rows someone waits on (waitForCommit): setImmediate when commitDelayMs is 0, else a timeout. */
+  commitTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   /** Highest seq of a queued row with a waiter: a waiter is queued while it is >= the head's seq. */
   lastWaiterSeq = 0;
   running: Promise<void> | null = null;
@@ -398,14 +401,9 @@ class StoreCore {
       const report = await migrate(db, migrations);
       // A WAL left large by an earlier run (or another tool) is written back and cut now, not at the next checkpoint.
       if (key !== ':memory:') await db.get('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
-      // Single-row and power-of-two multi-row INSERTs (one round trip to SQLite per chunk, not per row).
+      // The single-row INSERTs now; multi-row ones when a batch first needs their size (see chunkSizes).
       const stmts = new Map<string, Stmt>();
-      for (const table of TABLES) {
-        const writer = writerFor(table, report.to);
-        for (let k = 1; k <= (writer.conflict ? 1 : MAX_ROWS_PER_INSERT); k *= 2) {
-          stmts.set(`${table}:${k}`, await db.prepare(insertSql(writer, k)));
-        }
-      }
+      for (const table of TABLES) stmts.set(`${table}:1`, await db.prepare(insertSql(writerFor(table, report.to), 1)));
       return { db, stmts, version: report.to };
     } catch (err) {
       await db.close().catch(() => undefined);
@@ -477,10 +475,12 @@ class StoreCore {
     }
     if (this.lastWaiterSeq >= head.seq && this.commitTimer === null) {
       // Someone waits for a commit: flush promptly (the interval timer keeps its cadence for the rest).
-      this.commitTimer = setTimeout(() => {
+      const go = (): void => {
         this.commitTimer = null;
         if (this.running === null && !this.closed) this.start(this.seq);
-      }, this.options.commitDelayMs);
+      };
+      // setTimeout(0) would wait at least 1 ms; setImmediate only lets this turn's other waiters join.
+      this.commitTimer = this.options.commitDelayMs === 0 ? setImmediate(go) : setTimeout(go, this.options.commitDelayMs);
     }
     if (this.timer === null) {
       this.timer = setTimeout(() => {
@@ -496,7 +496,8 @@ class StoreCore {
       this.timer = null;
     }
     if (this.commitTimer !== null) {
-      clearTimeout(this.commitTimer);
+      if (this.options.commitDelayMs === 0) clearImmediate(this.commitTimer as NodeJS.Immediate);
+      else clearTimeout(this.commitTimer as NodeJS.Timeout);
       this.commitTimer = null;
     }
   }
@@ -540,8 +541,46 @@ class StoreCore {
   }
 
   /**
+   * Rows per INSERT for `n` rows of `table`, largest first: a statement of
+   * exactly flushMaxRows rows (what a writer under load writes each
+   * transaction: one round trip through the binding), else powers of two, all
+   * within SQLite's 32 766 parameters and MAX_ROWS_PER_INSERT.
+   */
+  chunkPlan(table: TableName, n: number): number[] {
+    const limit = rowsPerInsert(writerFor(table, this.schemaVersion).columns.length);
+    const full = this.options.flushMaxRows <= limit ? this.options.flushMaxRows : 0;
+    const plan: number[] = [];
+    let left = n;
+    while (left > 0) {
+      let k = 1;
+      if (full > 0 && left >= full) k = full;
+      else while (k * 2 <= Math.min(left, limit)) k *= 2;
+      plan.push(k);
+      left -= k;
+    }
+    return plan;
+  }
+
+  /** The INSERT of `k` rows into `table` on this connection, prepared on first use. */
+  async stmt(table: TableName, k: number): Promise<Stmt> {
+    const key = `${table}:${k}`;
+    let st = this.stmts.get(key);
+    if (st === undefined) {
+      const db = this.db;
+      st = await db.prepare(insertSql(writerFor(table, this.schemaVersion), k));
+      // A reconnect while preparing replaced the map: this statement belongs to the old connection.
+      if (this.db !== db) {
+        await st.finalize();
+        throw new Error('the connection was replaced while preparing an insert');
+      }
+      this.stmts.set(key, st);
+    }
+    return st;
+  }
+
+  /**
    * One transaction writing `batch`: rows grouped per table (arrival order kept
-   * within a table), in multi-row INSERTs of 64, 32, ... 1 rows, or one row per
+   * within a table), in multi-row INSERTs (chunkPlan), or one row per
    * INSERT when `perRow` (to find the row that fails). Rolls back on any error.
    */
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
@@ -549,12 +588,32 @@ class StoreCore {
     if (db instanceof PgDb) {
       return pgTryBatch(db, batch, perRow, (t, k) => insertSql(writerFor(t as TableName, this.schemaVersion), k), (t) => WRITERS[t as TableName].conflict !== undefined);
     }
+    const byTable = indicesByTable(batch);
+    // Each table's chunks, and their statements prepared (once per size and connection) before the transaction opens.
+    const plans = new Map<TableName, number[]>();
     try {
-      await db.run('BEGIN IMMEDIATE');
+      for (const [table, indices] of byTable) {
+        const single = perRow || WRITERS[table].conflict !== undefined;
+        const plan = single ? new Array<number>(indices.length).fill(1) : this.chunkPlan(table, indices.length);
+        for (const k of new Set(plan)) await this.stmt(table, k);
+        plans.set(table, plan);
+      }
     } catch (err) {
       return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
     }
-    const byTable = indicesByTable(batch);
+    // One statement in all (an idle writer's batch: one waiter, or a few of one table): it runs on its own
+    // in autocommit, which is a transaction of its own (all or nothing, committed when it returns), so
+    // BEGIN and COMMIT, two more round trips through the binding's thread pool, are left out.
+    let statements = 0;
+    for (const plan of plans.values()) statements += plan.length;
+    const own = statements === 1;
+    if (!own) {
+      try {
+        await (await db.cached('BEGIN IMMEDIATE')).run();
+      } catch (err) {
+        return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
+      }
+    }
     const ids: Array<number | null> = new Array<number | null>(batch.length).fill(null);
     const rowErrors = new Map<number, Error>();
     let ambiguous = false;
@@ -569,15 +628,14 @@ class StoreCore {
       // prepared statements in whatever order its thread pool picks, and rows
       // must get rowids in arrival order. Tables proceed side by side.
       for (const [table, indices] of byTable) {
-        const single = perRow || WRITERS[table].conflict !== undefined;
+        const plan = plans.get(table) as number[];
         pending += 1;
-        const next = (at: number): void => {
-          if (at >= indices.length) {
+        const next = (at: number, step: number): void => {
+          if (step >= plan.length) {
             done();
             return;
           }
-          let k = 1;
-          if (!single) while (k * 2 <= Math.min(indices.length - at, MAX_ROWS_PER_INSERT)) k *= 2;
+          const k = plan[step] as number;
           const chunk = indices.slice(at, at + k);
           const params: SqlValue[] = [];
           for (const i of chunk) {
@@ -594,24 +652,29 @@ class StoreCore {
                 ids[i] = info.lastID - (chunk.length - 1 - j);
               });
             }
-            next(at + k);
+            next(at + k, step + 1);
           });
         };
-        next(0);
+        next(0, 0);
       }
       planned = true;
       if (pending === 0) resolve();
     });
+    // BEGIN, COMMIT and ROLLBACK are prepared once per connection (Database#run prepares, runs and finalizes: three round trips).
+    const rollback = async (): Promise<void> => {
+      if (!own) await (await db.cached('ROLLBACK')).run().catch(() => undefined);
+    };
     if (rowErrors.size > 0) {
-      await db.run('ROLLBACK').catch(() => undefined);
+      await rollback();
       const first = rowErrors.values().next().value as Error;
       return { ok: false, rowErrors, error: first, ambiguous };
     }
+    if (own) return { ok: true, ids };
     try {
-      await db.run('COMMIT');
+      await (await db.cached('COMMIT')).run();
       return { ok: true, ids };
     } catch (err) {
-      await db.run('ROLLBACK').catch(() => undefined);
+      await rollback();
       return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
     }
   }
@@ -908,6 +971,11 @@ type BatchOutcome =
 /** Migration that added the gateway column (a store opened with older migrations, in tests, writes without it). */
 const GATEWAY_VERSION = 4;
 
+/** Rows per INSERT for a table of `columns` columns: MAX_ROWS_PER_INSERT within SQLite's parameter limit. */
+function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_SQL_PARAMS / columns)));
+}
+
 function writerFor(table: TableName, version: number): (typeof WRITERS)[TableName] {
   const w = WRITERS[table];
   if (version >= GATEWAY_VERSION || !w.columns.includes('gateway')) return w;
@@ -972,7 +1040,7 @@ export class LightingStore extends EventEmitter {
       busyTimeoutMs: clampInt('busyTimeoutMs', options.busyTimeoutMs, 5000, 0, 3_600_000),
       flushIntervalMs: clampInt('flushIntervalMs', options.flushIntervalMs, 200, 1, 3_600_000),
       flushMaxRows: clampInt('flushMaxRows', options.flushMaxRows, 500, 1, 100_000),
-      commitDelayMs: clampInt('commitDelayMs', options.commitDelayMs, 2, 0, 10_000),
+      commitDelayMs: clampInt('commitDelayMs', options.commitDelayMs, 0, 0, 10_000),
       maxQueueRows: clampInt('maxQueueRows', options.maxQueueRows, 100_000, 1, 100_000_000),
       synchronous: options.synchronous ?? 'NORMAL',
       monitorIntervalMs: clampInt('monitorIntervalMs', options.monitorIntervalMs, 2000, 0, 3_600_000),
