@@ -24,6 +24,7 @@ import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';
 import { localDayBounds } from './query-energy';
+import { validateDecideSuggestion, validateSuggestionsQuery, type DecideSuggestionRequest, type SuggestionsRequest } from '../learning/http';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -47,11 +48,14 @@ export const API_OPERATIONS = [
   'health',
   'admin',
   'profile',
+  'suggestions',
+  'accept-suggestion',
+  'reject-suggestion',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /** Operations that always require the admin bearer token, whatever requireAdmin says. */
-export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile'];
+export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile', 'accept-suggestion', 'reject-suggestion'];
 
 /** true when `operation` always requires the admin token. */
 export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_OPERATIONS.includes(operation);
@@ -99,7 +103,7 @@ export type ControlSetpoint = Setpoint & { overrideMinutes: number };
 /** What an accepted request becomes (the node copies these onto the message). */
 export interface ApiAccepted {
   ok: true;
-  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | AiTelemetryRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | Record<string, never>;
+  payload: SensorReading | WeatherUpdate | PredictRequest | EnergyRequest | AiTelemetryRequest | ControlSetpoint | TelemetryQuery | AlertsQuery | ResolveAlertRequest | ProfileUpload | SuggestionsRequest | DecideSuggestionRequest | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
   statusCode?: number;
@@ -308,13 +312,22 @@ export function validateApiInput(
       const r = readProfileUpload(input.payload);
       return r.ok ? { ok: true, payload: r.value, topic: 'profile' } : invalid(r.message);
     }
+    case 'suggestions': {
+      const r = validateSuggestionsQuery(input.query);
+      return r.ok ? { ok: true, payload: r.value, topic: 'suggestions' } : invalid(r.message);
+    }
+    case 'accept-suggestion':
+    case 'reject-suggestion': {
+      const r = validateDecideSuggestion(operation === 'accept-suggestion' ? 'accepted' : 'rejected', input.payload, input.params);
+      return r.ok ? { ok: true, payload: r.value, topic: operation } : invalid(r.message);
+    }
     default:
       return invalid(`unknown operation ${String(operation)}`);
   }
 }
 
 /** Operations whose input is a query string (GET). */
-const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts']);
+const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts', 'suggestions']);
 
 export interface ApiGuardOptions extends ValidationOptions {
   operation: ApiOperation;

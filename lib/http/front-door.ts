@@ -46,6 +46,9 @@ export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: str
   ['POST', '/alerts/:id/resolve'],
   ['POST', '/admin/aggregate-now'],
   ['POST', '/admin/profile'],
+  ['GET', '/suggestions'],
+  ['POST', '/suggestions/:id/accept'],
+  ['POST', '/suggestions/:id/reject'],
 ];
 
 /** Seconds a client waits before retrying while the API is not running. */
