@@ -41,6 +41,8 @@ import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type R
 import { messageOf } from '../shared/errors';
 import { findZones, zoneMapOrNull } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
+import { parseScheduleRules } from '../../lib/learning/schedule';
+import { SCHEDULE_RULES_TOPIC } from '../../lib/learning/types';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -186,6 +188,17 @@ export = function (RED: NodeAPI): void {
     this.on('input', (input, send, done) => {
       const msg = input as Msg;
       if (!ctl) return fail(done, 'notConfigured', t('errors.notConfigured', { detail: configError }));
+      if (msg.topic === SCHEDULE_RULES_TOPIC) {
+        // The accepted schedule rules (lighting-insights): the full set replaces the previous one at once.
+        try {
+          const list = parseScheduleRules(msg.payload);
+          ctl.setSchedule(list);
+          this.status({ fill: 'green', shape: 'ring', text: t('status.schedule', { n: list.length }) });
+          return done();
+        } catch (err) {
+          return fail(done, 'invalid', t('errors.invalidSchedule', { detail: messageOf(err) }));
+        }
+      }
       if (msg.topic === 'applied') {
         try {
           const a = parseApplied(msg.payload, Date.now());
