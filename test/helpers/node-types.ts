@@ -18,6 +18,7 @@ export const NODE_TYPES: readonly string[] = [
   'api-guard',
   'lighting-query',
   'lighting-alerts',
+  'lighting-insights',
 ];
 
 /** Config nodes: no palette entry, no example flow. */

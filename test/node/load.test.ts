@@ -26,6 +26,7 @@ import aiProvider from '../../nodes/ai-provider/ai-provider';
 import apiGuard from '../../nodes/api-guard/api-guard';
 import lightingAlerts from '../../nodes/lighting-alerts/lighting-alerts';
 import lightingQuery from '../../nodes/lighting-query/lighting-query';
+import lightingInsights from '../../nodes/lighting-insights/lighting-insights';
 
 helper.init(require.resolve('node-red'));
 
@@ -46,6 +47,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'api-guard': apiGuard,
   'lighting-query': lightingQuery,
   'lighting-alerts': lightingAlerts,
+  'lighting-insights': lightingInsights,
 };
 const TYPES = Object.keys(MODULES);
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);
