@@ -30,6 +30,10 @@ export interface SeedOptions {
   hitDays?: number;
   perDay?: number;
   seed?: number;
+  /** Days with occupancy and overrides: Monday-Friday (default) or Saturday-Sunday. */
+  dayType?: 'weekdays' | 'weekend';
+  /** 'slot': minute of day of the overrides (default 14:05); they land within 10 min after it. */
+  slotMinute?: number;
 }
 
 /** The history of a seed, ids numbered per table from 1. */
@@ -44,7 +48,8 @@ export function seedHistory(o: SeedOptions): History {
   for (let d = 0; d < o.days; d++) {
     const day = start + d * DAY;
     const weekday = new Date(day).getUTCDay();
-    if (weekday === 0 || weekday === 6) continue;
+    const weekend = weekday === 0 || weekday === 6;
+    if (weekend !== (o.dayType === 'weekend')) continue;
     const hit = weekdayIndex < (o.hitDays ?? Infinity);
     // Windows 08:00-18:00, occupied 09:00-17:00; lux 520, or about 320 before and 420 after the override on 'dark' days
     // (a cloud at another time each day: 09:30 + 97 min a day, wrapping within 09:30-16:30).
@@ -63,7 +68,7 @@ export function seedHistory(o: SeedOptions): History {
     };
     weekdayIndex += 1;
     if (!hit) continue;
-    if (o.pattern === 'slot') manual(day + (14 * 60 + 5 + randInt(rng, 0, 10)) * MIN, 38 + randInt(rng, 0, 6), 3000 + randInt(rng, -100, 100));
+    if (o.pattern === 'slot') manual(day + ((o.slotMinute ?? 14 * 60 + 5) + randInt(rng, 0, 10)) * MIN, 38 + randInt(rng, 0, 6), 3000 + randInt(rng, -100, 100));
     else if (o.pattern === 'dark') manual(day + (darkAt + 1) * MIN, 82 + randInt(rng, 0, 15), 5000);
     else if (o.pattern === 'quick-off') manual(day + (17 * 60 + 2) * MIN, 0, null);
     else {
