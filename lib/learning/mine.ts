@@ -17,17 +17,20 @@
  *   (the highest agreeing value), mostly upward ones a floor (the lowest),
  *   and a colour when the median differs from the automatic colour by at
  *   least minKelvinShiftK. The slot starts on the hour of the earliest
- *   agreeing override.
- * - `target-lux` (the target is too low). Upward overrides (at least
- *   minUpwardPct over the automatic level just before) that no slot
- *   explains, with the lux of the window before them agreeing (coefficient
+ *   agreeing override. A colour-only override (output within 2 % of the
+ *   automatic one, colour at least minKelvinShiftK away) agrees on its colour alone.
+ * - `target-lux` (the target is too low), mined first. Upward overrides (at
+ *   least minUpwardPct over the automatic level just before), with the lux of the window before them agreeing (coefficient
  *   of variation <= maxLuxSpread) and the lux after them too, at least
- *   minLuxRise above the lux before; the change: the median lux of the
- *   window after them, at most maxTargetFactor times the current target.
+ *   minLuxRise above the lux before; the change: halfway between the median
+ *   lux before and after them (the least people accept lies in between; the
+ *   loop keeps above its target), at most maxTargetFactor times the current
+ *   target. The overrides it explains are left out of the slot pattern.
  * - `hold` (the hold is too long). Manual "off" (<= offPct) at most
  *   quickOffMinutes after the last presence and before the hold ran out; the
- *   change: a hold just longer than the 75th percentile of those gaps (at
- *   least minHoldMinutes).
+ *   change: a hold of the 25th percentile of those gaps, whole minutes down
+ *   (at least minHoldMinutes), so the light goes before most people reach
+ *   for the switch.
  *
  * Every pattern needs support >= minSupportDays and confidence >=
  * minConfidence. Overrides at random times with random values spread over
@@ -148,7 +151,7 @@ function mineSlots(z: ZoneData, t: MiningThresholds, explained: Set<OverrideEven
   for (const days of ['weekdays', 'weekend'] as const) {
     const eligible = countDays(z.activeDays, days);
     if (eligible < t.minSupportDays) continue;
-    let pool = z.overrides.filter((o) => o.intensity > t.offPct && inDayType(days, o.local.weekday));
+    let pool = z.overrides.filter((o) => o.intensity > t.offPct && inDayType(days, o.local.weekday) && !explained.has(o));
     while (out.length < t.maxPerZone && pool.length >= t.minSupportDays) {
       let best: { agree: Array<OverrideEvent & { local: Local }>; start: number } | null = null;
       for (let start = 0; start + slotMin <= 1440; start += 60) {
@@ -156,10 +159,15 @@ function mineSlots(z: ZoneData, t: MiningThresholds, explained: Set<OverrideEven
         for (const o of pool) if (o.local.minute >= start && o.local.minute < start + slotMin) perDay.set(o.local.day, o); // pool is in time order: the last wins
         if (perDay.size < t.minSupportDays) continue;
         const last = [...perDay.values()];
+        // A colour-only override (output as the automatic one) agrees on its colour alone.
+        const colourOnly = (o: OverrideEvent): boolean => {
+          const before = precedingDecision(z.decisions, o.ts);
+          return before !== null && Math.abs(o.intensity - before.intensity) <= 2 && o.cct !== null && before.cct !== null && Math.abs(o.cct - before.cct) >= t.minKelvinShiftK;
+        };
         const mi = median(last.map((o) => o.intensity));
         const cs = last.filter((o) => o.cct !== null).map((o) => o.cct as number);
         const mk = cs.length > 0 ? median(cs) : null;
-        const agree = last.filter((o) => Math.abs(o.intensity - mi) <= t.intensityBandPct && (o.cct === null || mk === null || Math.abs(o.cct - mk) <= t.kelvinBandK));
+        const agree = last.filter((o) => (Math.abs(o.intensity - mi) <= t.intensityBandPct || colourOnly(o)) && (o.cct === null || mk === null || Math.abs(o.cct - mk) <= t.kelvinBandK));
         if (!best || agree.length > best.agree.length) best = { agree, start };
       }
       if (!best || best.agree.length < t.minSupportDays) break;
@@ -167,7 +175,8 @@ function mineSlots(z: ZoneData, t: MiningThresholds, explained: Set<OverrideEven
       const slotStart = Math.floor(Math.min(...best.agree.map((o) => o.local.minute)) / 60) * 60;
       const windowStart = best.start;
       // Whatever the outcome, this slot's overrides are done with.
-      pool = pool.filter((o) => o.local.minute < windowStart || o.local.minute >= windowStart + slotMin);
+      const outside = (o: { local: Local }, from: number): boolean => o.local.minute < from || o.local.minute >= from + slotMin;
+      pool = pool.filter((o) => outside(o, windowStart) && outside(o, slotStart));
       if (confidence < t.minConfidence) continue;
       const evidence: EvidenceRow[] = [];
       let up = 0;
@@ -221,7 +230,7 @@ function windowNear(windows: readonly WindowSample[], ts: number, side: 'before'
     for (const w of windows) if (w.windowEnd <= ts && w.windowEnd >= ts - LUX_BEFORE_MS && w.luxMean !== null) found = w;
     return found;
   }
-  for (const w of windows) if (w.windowStart >= ts && w.windowStart <= ts + LUX_AFTER_MS && w.luxMean !== null) return w;
+  for (const w of windows) if (w.windowStart > ts && w.windowStart <= ts + LUX_AFTER_MS && w.luxMean !== null) return w;
   return null;
 }
 
@@ -253,8 +262,10 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
   if (postMean <= 0 || postSd / postMean > t.maxLuxSpread) return null;
   const wanted = median(post);
   if (wanted < median(pre) * (1 + t.minLuxRise)) return null;
-  const targetLux = Math.min(round(wanted, 10), Math.floor(settings.targetLux * t.maxTargetFactor));
+  // The least people accept lies between the lux they left and the lux they set: halfway (the loop keeps above its target).
+  const targetLux = Math.min(round((median(pre) + wanted) / 2, 10), Math.floor(settings.targetLux * t.maxTargetFactor));
   if (targetLux < settings.targetLux * 1.05) return null;
+  for (const r of rows) explained.add(r.o);
   const evidence: EvidenceRow[] = [];
   for (const r of rows) {
     evidence.push(evidenceOfOverride(r.o));
@@ -294,7 +305,8 @@ function mineHold(z: ZoneData, t: MiningThresholds, settings: ZoneSettings): Can
   if (rows.length < t.minSupportDays) return null;
   const confidence = rows.length / eligible;
   if (confidence < t.minConfidence) return null;
-  const holdMinutes = Math.max(t.minHoldMinutes, Math.ceil(quantile(rows.map((r) => r.gapMin), 0.75)) + 1);
+  // Off before the quickest quarter of them switched it off by hand.
+  const holdMinutes = Math.max(t.minHoldMinutes, Math.floor(quantile(rows.map((r) => r.gapMin), 0.25)));
   if (holdMinutes > settings.holdMinutes - 1) return null;
   const evidence: EvidenceRow[] = [];
   for (const r of rows) {
@@ -352,9 +364,10 @@ export function mine(history: History, options: MineOptions): Candidate[] {
     if (z.overrides.length === 0) continue;
     const settings = options.settingsOf(zone);
     const explained = new Set<OverrideEvent>();
-    const found = mineSlots(z, t, explained);
+    // Upward overrides tied to the lux first: one target explains them better than several slot floors.
     const lux = mineTargetLux(z, t, settings, explained);
-    if (lux) found.push(lux);
+    const found = mineSlots(z, t, explained);
+    if (lux) found.unshift(lux);
     const hold = mineHold(z, t, settings);
     if (hold) found.push(hold);
     out.push(...found.slice(0, t.maxPerZone));

@@ -175,7 +175,7 @@ export interface MiningThresholds {
   minUpwardPct: number;
   /** The lux before upward overrides must agree: coefficient of variation at most this. */
   maxLuxSpread: number;
-  /** The lux after upward overrides must be at least this share above the lux before (0.15 = 15 %). */
+  /** The lux after upward overrides must be at least this share above the lux before (0.1 = 10 %). */
   minLuxRise: number;
   /** A target-lux change is at most this factor above the current target. */
   maxTargetFactor: number;
@@ -201,11 +201,11 @@ export const DEFAULT_THRESHOLDS: Readonly<MiningThresholds> = Object.freeze({
   minKelvinShiftK: 200,
   minUpwardPct: 10,
   maxLuxSpread: 0.35,
-  minLuxRise: 0.15,
+  minLuxRise: 0.1,
   maxTargetFactor: 1.6,
   offPct: 1,
   quickOffMinutes: 5,
-  minHoldMinutes: 2,
+  minHoldMinutes: 1,
   reproposeGrowthDays: 2,
   maxPerZone: 4,
 });

@@ -62,7 +62,8 @@ describe('learning/mine', () => {
     const c = found[0]!;
     assert.equal(c.kind, 'target-lux');
     assert.equal(c.supportDays, 7);
-    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 420, fromLux: 300 });
+    // Halfway between the ~320 lx people left and the ~420 lx they set.
+    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300 });
     assert.ok(c.evidence.some((e) => e.table === 'feature_windows'));
   });
 
@@ -73,9 +74,9 @@ describe('learning/mine', () => {
     const c = found[0]!;
     assert.equal(c.kind, 'hold');
     assert.equal(c.supportDays, 10);
-    assert.deepEqual(c.change, { kind: 'hold', holdMinutes: 3, fromMinutes: 15 });
+    assert.deepEqual(c.change, { kind: 'hold', holdMinutes: 2, fromMinutes: 15 });
     // Already short enough: nothing.
-    assert.deepEqual(mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 3 }) })), []);
+    assert.deepEqual(mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 2 }) })), []);
   });
 
   it('is deterministic and reads only the lookback', () => {
