@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { RulesController } from '../../../lib/control';
 import { parseScheduleRules, ruleOf } from '../../../lib/learning/schedule';
 import { LearningInputError, type ScheduleRule } from '../../../lib/learning/types';
+import { aiScheduleHint, scheduleAt } from '../../../lib/learning/schedule';
+import { buildPayload, sanitizeHints } from '../../../lib/ai/payload';
 
 const MIN = 60_000;
 /** Monday 2026-11-02 14:30 UTC: a window of 5 min, occupied, lux given. */
@@ -73,5 +75,18 @@ describe('learning/schedule: rules in the rules controller', () => {
     assert.throws(() => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'boom' }] }), /rules\[0\]: kind/);
     assert.throws(() => parseScheduleRules('nope'), /expected \{rules/);
     assert.deepEqual(parseScheduleRules({ rules: [] }), []);
+  });
+
+  it('the AI payload carries the rule in effect as hints.schedule, allow-listed and within the cap', () => {
+    const hint = aiScheduleHint(scheduleAt([slot], 'meeting-1', 14 * 60 + 30, 1));
+    assert.deepEqual(hint, { maxIntensityPct: 45, kelvin: 3000 });
+    assert.equal(aiScheduleHint(scheduleAt([slot], 'meeting-1', 17 * 60, 1)), undefined, 'outside the slot: no hint');
+    assert.deepEqual(sanitizeHints({ schedule: { maxIntensityPct: 45, kelvin: 3000, note: 'x', targetLux: -1 } }), { schedule: { maxIntensityPct: 45, kelvin: 3000 } });
+    const w = win('meeting-1', T, 50);
+    const full = buildPayload([w], { schedule: hint }, { payloadCapBytes: 2048 });
+    assert.deepEqual(full.payload.hints, { schedule: { maxIntensityPct: 45, kelvin: 3000 } });
+    // Under a tight cap the hints go (trim step "hints") before the payload breaks the cap.
+    const tight = buildPayload([w], { schedule: hint }, { payloadCapBytes: 256 });
+    assert.ok(tight.bytes <= 256);
   });
 });
