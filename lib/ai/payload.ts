@@ -76,6 +76,11 @@ export interface AiHints {
   maxStepPct?: number;
   cctBias?: CctBias;
   slowerDimDown?: boolean;
+  /**
+   * The zone's accepted schedule in effect now (lib/learning/schedule.ts aiScheduleHint): not
+   * personal, a preference people showed by their overrides. Trimmed together with the hints.
+   */
+  schedule?: { minIntensityPct?: number; maxIntensityPct?: number; kelvin?: number; targetLux?: number };
 }
 
 /** One window as sent. */
@@ -170,7 +175,8 @@ const CCT_BIASES: readonly string[] = ["warm", "neutral", "cool"];
 /**
  * Allow-list of profile hints: only minIntensityPct (0-100), maxStepPct
  * (0-100, > 0), cctBias (warm/neutral/cool), slowerDimDown (boolean) are
- * copied, and only when valid. Anything else (ids, names, ages, schedules,
+ * copied, and only when valid; plus the zone's accepted schedule
+ * (`schedule`: minIntensityPct, maxIntensityPct, kelvin, targetLux). Anything else (ids, names, ages, schedules,
  * unknown keys) is dropped. Returns undefined when nothing is left.
  */
 export function sanitizeHints(hints: unknown): AiHints | undefined {
@@ -184,6 +190,19 @@ export function sanitizeHints(hints: unknown): AiHints | undefined {
   if (typeof bias === "string" && CCT_BIASES.includes(bias)) out.cctBias = bias as CctBias;
   const slower = read(hints, "slowerDimDown");
   if (typeof slower === "boolean") out.slowerDimDown = slower;
+  const sched = read(hints, "schedule");
+  if (isRecord(sched)) {
+    const s: NonNullable<AiHints["schedule"]> = {};
+    const field = (name: "minIntensityPct" | "maxIntensityPct" | "kelvin" | "targetLux", lo: number, hi: number): void => {
+      const v = finite(read(sched, name));
+      if (v !== undefined && v >= lo && v <= hi) s[name] = v;
+    };
+    field("minIntensityPct", 0, 100);
+    field("maxIntensityPct", 0, 100);
+    field("kelvin", 1000, 20000);
+    field("targetLux", 1, 100_000);
+    if (Object.keys(s).length > 0) out.schedule = s;
+  }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -326,6 +345,11 @@ function renderHints(h: AiHints): AiHints {
   if (h.maxStepPct !== undefined) out.maxStepPct = round(h.maxStepPct, 1);
   if (h.cctBias !== undefined) out.cctBias = h.cctBias;
   if (h.slowerDimDown !== undefined) out.slowerDimDown = h.slowerDimDown;
+  if (h.schedule !== undefined) {
+    const s: NonNullable<AiHints["schedule"]> = {};
+    for (const k of ["minIntensityPct", "maxIntensityPct", "kelvin", "targetLux"] as const) if (h.schedule[k] !== undefined) s[k] = Math.round(h.schedule[k] as number);
+    out.schedule = s;
+  }
   return out;
 }
 

@@ -70,6 +70,8 @@ import {
   type Setpoint,
   validateFeatureWindow,
 } from "./types";
+import { applySlot, holdRuleOf, scheduleAt, slotNote } from "../learning/schedule";
+import type { ScheduleRule } from "../learning/types";
 
 /** Flat configuration, with the rules-fallback node's setting names. */
 export interface RulesConfig {
@@ -288,6 +290,11 @@ export interface DecideContext {
   demandResponse?: DemandResponseEvent | null;
   /** A demand response event ended since the zone's last decision: the light comes back as for an arrival (the loop held the shed level). */
   afterDemandResponse?: boolean;
+  /**
+   * Accepted schedule rules (lib/learning/schedule.ts): a time slot's output band and colour,
+   * a target lux, a hold. Applied before the clamps; each rule in effect is named in the reason.
+   */
+  schedule?: readonly ScheduleRule[];
 }
 
 export interface RulesDecision {
@@ -345,7 +352,8 @@ function fastPathNotApplied(state: RulesState, current: number | null): boolean 
 export type FastPath = false | "presence" | "lux";
 
 /** decide() on a validated window; `fastPath`: see the file comment. */
-function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
+function decideWindow(w: FeatureWindow, prev: RulesState, baseConfig: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
+
   const hints = ctx.hints ?? null;
   // Arrival rules (no step limit, no hold-off, fade 0) only for the presence fast path.
   const fast = fastPath === "presence";
@@ -355,6 +363,10 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
   const total = w.minuteOfDay + Math.max(0, now - w.windowStart) / 60_000;
   const localMinute = total % 1440;
   const localWeekday = (w.weekday + Math.floor(total / 1440)) % 7;
+
+  // Accepted schedule rules of the zone in effect now: target lux and hold change the settings.
+  const sched = scheduleAt(ctx.schedule, w.zone, localMinute, localWeekday);
+  const config = scheduledConfig(baseConfig, ctx.schedule, w.zone);
 
   // Colour and cap.
   const circ = circadianAt(localMinute, now, config.circadian);
@@ -376,6 +388,7 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
   let daylightLux: number | null = null;
   if (occ.occupied) {
     let target = config.daylight.targetLux;
+    if (sched.targetLux) parts.push(`schedule:${sched.targetLux.id} target ${Math.round(sched.targetLux.targetLux)} lx`);
     const minLux = hints?.minLux;
     if (isFiniteNumber(minLux) && minLux > target && minLux <= 100_000) {
       target = minLux;
@@ -420,9 +433,18 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     if (occ.fadeMs !== undefined) fadeMs = occ.fadeMs;
   }
   parts.push(occ.reason);
+  if (sched.hold && !occ.occupied) parts.push(`schedule:${sched.hold.id} hold ${sched.hold.holdMinutes} min`);
 
   // Colour proposal.
   let cct = circ.kelvin;
+  // A time slot people asked for: output band and colour, before the clamps (which win).
+  if (sched.slot && occ.occupied) {
+    const applied = applySlot(intensity, cct, sched.slot);
+    if (applied.intensity !== intensity) fadeMs = current !== null && applied.intensity < current ? config.daylight.fadeDownMs : config.daylight.fadeUpMs;
+    intensity = applied.intensity;
+    cct = applied.cct;
+    parts.push(slotNote(sched.slot));
+  }
   if (hints?.cctBias === "warm" || hints?.cctBias === "cool") {
     cct = biasKelvin(cct, hints.cctBias, config.cctBiasMirek);
     parts.push(`profile:${hints.cctBias}`);
@@ -480,6 +502,20 @@ function decideWindow(w: FeatureWindow, prev: RulesState, config: ResolvedRulesC
     daylightLux,
     nextCheckAt,
     fastPath,
+  };
+}
+
+/**
+ * The settings with the zone's schedule rules: a target-lux rule replaces the
+ * daylight target, a hold rule the occupancy hold. Same object when none applies.
+ */
+export function scheduledConfig(config: ResolvedRulesConfig, rules: readonly ScheduleRule[] | undefined, zone: string): ResolvedRulesConfig {
+  const s = scheduleAt(rules, zone, -1, -1);
+  if (!s.targetLux && !s.hold) return config;
+  return {
+    ...config,
+    daylight: s.targetLux ? { ...config.daylight, targetLux: s.targetLux.targetLux } : config.daylight,
+    occupancy: s.hold ? { ...config.occupancy, holdMinutes: s.hold.holdMinutes } : config.occupancy,
   };
 }
 
@@ -654,6 +690,7 @@ export class RulesController {
   #demandResponse: DemandResponseEvent | null = null;
   /** Zones decided under the last demand response event, not yet decided since it ended. */
   readonly #shedZones = new Set<string>();
+  #schedule: readonly ScheduleRule[] = [];
 
   /**
    * @param config flat settings (node names); validated here.
@@ -678,6 +715,19 @@ export class RulesController {
       this.#zoneConfigs.set(zone, c);
     }
     return c;
+  }
+
+  /**
+   * Replaces the accepted schedule rules (lib/learning/schedule.ts) every later
+   * decision applies (a DecideContext.schedule given to decide() wins). Validate first (parseScheduleRules).
+   */
+  setSchedule(rules: readonly ScheduleRule[]): void {
+    this.#schedule = [...rules];
+  }
+
+  /** The schedule rules in use. */
+  schedule(): readonly ScheduleRule[] {
+    return this.#schedule;
   }
 
   /** Whether the zone may be decided (see RulesControllerOptions.allowZone). */
@@ -746,6 +796,7 @@ export class RulesController {
     if (ctx.now === undefined && fastAt !== null && isPlainObject(window) && isFiniteNumber(window.windowEnd) && window.windowEnd < fastAt) {
       c = { ...c, now: fastAt };
     }
+    if (c.schedule === undefined && this.#schedule.length > 0) c = { ...c, schedule: this.#schedule };
     const d = decide(window, state, typeof zone === "string" ? this.configFor(zone) : this.config, c);
     this.states.set(d.state.zone, d.state);
     return d;
@@ -781,7 +832,7 @@ export class RulesController {
     }
     if (rateLimited) return null;
     const w = presenceWindow(state, now, lux ?? null);
-    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null, demandResponse: this.#demandResponse }, "presence");
+    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null, demandResponse: this.#demandResponse, schedule: this.#schedule }, "presence");
     this.states.set(zone, d.state);
     return d;
   }
@@ -824,7 +875,7 @@ export class RulesController {
     const now = Math.max(ts, last);
     const occ = state.occupancy;
     const config = this.configFor(zone);
-    const holdMs = config.occupancy.holdMinutes * 60_000;
+    const holdMs = (holdRuleOf(this.#schedule, zone)?.holdMinutes ?? config.occupancy.holdMinutes) * 60_000;
     const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
     const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < config.fastPathMinIntervalMs;
     return { state, now, occupied, rateLimited };
@@ -838,7 +889,7 @@ export class RulesController {
    */
   #luxFastPath(state: RulesState, now: number, lux: number, hints: ControlHints | null): RulesDecision | null {
     const config = this.configFor(state.zone);
-    const dl = config.daylight;
+    const dl = scheduledConfig(config, this.#schedule, state.zone).daylight;
     const minLux = hints?.minLux;
     const target = isFiniteNumber(minLux) && minLux > dl.targetLux && minLux <= 100_000 ? minLux : dl.targetLux;
     const d = dl.deadbandPct / 100;
@@ -846,7 +897,7 @@ export class RulesController {
     const aim = dl.targetIsMinimum ? target * (1 + d) : target;
     if (lux >= aim) return null;
     const current = state.intensity ?? 0;
-    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints, demandResponse: this.#demandResponse }, "lux");
+    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints, demandResponse: this.#demandResponse, schedule: this.#schedule }, "lux");
     if (decision.setpoint.intensity < current + 0.5) return null;
     this.states.set(state.zone, decision.state);
     return decision;

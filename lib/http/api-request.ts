@@ -26,6 +26,7 @@ import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-tele
 import { localDayBounds } from './query-energy';
 import { readReportRequest, type ReportQuery } from './query-report';
 import { DEMAND_RESPONSE_TOPIC, isDemandResponseEnd, parseDemandResponse } from '../control/demand-response';
+import { validateDecideSuggestion, validateSuggestionsQuery, type DecideSuggestionRequest, type SuggestionsRequest } from '../learning/http';
 import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
   validateControl,
@@ -51,11 +52,14 @@ export const API_OPERATIONS = [
   'profile',
   'report',
   'demand-response',
+  'suggestions',
+  'accept-suggestion',
+  'reject-suggestion',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /** Operations that always require the admin bearer token, whatever requireAdmin says. */
-export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile', 'demand-response'];
+export const ADMIN_OPERATIONS: readonly ApiOperation[] = ['admin', 'profile', 'demand-response', 'accept-suggestion', 'reject-suggestion'];
 
 /** true when `operation` always requires the admin token. */
 export const alwaysRequiresAdmin = (operation: ApiOperation): boolean => ADMIN_OPERATIONS.includes(operation);
@@ -116,6 +120,8 @@ export interface ApiAccepted {
     | ProfileUpload
     | ReportQuery
     | DemandResponseRequest
+    | SuggestionsRequest
+    | DecideSuggestionRequest
     | Record<string, never>;
   topic?: string;
   /** The status the answer should have when the flow sets none (201 for ingestion). */
@@ -362,13 +368,22 @@ export function validateApiInput(
     }
     case 'demand-response':
       return validateDemandResponse(input.payload, options.now?.() ?? Date.now());
+    case 'suggestions': {
+      const r = validateSuggestionsQuery(input.query);
+      return r.ok ? { ok: true, payload: r.value, topic: 'suggestions' } : invalid(r.message);
+    }
+    case 'accept-suggestion':
+    case 'reject-suggestion': {
+      const r = validateDecideSuggestion(operation === 'accept-suggestion' ? 'accepted' : 'rejected', input.payload, input.params);
+      return r.ok ? { ok: true, payload: r.value, topic: operation } : invalid(r.message);
+    }
     default:
       return invalid(`unknown operation ${String(operation)}`);
   }
 }
 
 /** Operations whose input is a query string (GET). */
-const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts', 'report']);
+const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts', 'report', 'suggestions']);
 
 export interface ApiGuardOptions extends ValidationOptions {
   operation: ApiOperation;

@@ -26,7 +26,7 @@ export type JsonSchema = Record<string, unknown>;
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** Statuses an endpoint may answer with a {"detail"} body. */
-export type ErrorStatus = 400 | 401 | 404 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
 
 /** A request the tests send (and the docs show): it must get `status`. */
 export interface ExampleRequest {
@@ -359,6 +359,43 @@ const DEMAND_RESPONSE_ANSWER = object(
   },
   ['ok', 'active', 'level', 'until'],
 );
+const SUGGESTIONS_QUERY = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['pending', 'accepted', 'rejected', 'all'], description: 'default: every status' },
+    zone: { type: 'string', maxLength: 200 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+} as const;
+/** One suggestion (lib/learning/types Suggestion; snake_case as the store keeps it). */
+const SUGGESTION = {
+  type: 'object',
+  required: ['id', 'zone', 'kind', 'summary', 'status', 'support_days', 'confidence', 'evidence', 'change', 'created_at', 'updated_at', 'decided_at', 'decided_by', 'pattern_key'],
+  properties: {
+    id: { type: 'integer', minimum: 1 },
+    zone: { type: 'string' },
+    kind: { type: 'string', enum: ['slot', 'target-lux', 'hold'] },
+    summary: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'accepted', 'rejected'] },
+    support_days: { type: 'integer', minimum: 0, description: 'distinct days the pattern was seen on' },
+    confidence: { type: 'number', minimum: 0, maximum: 1 },
+    evidence: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['table', 'id', 'ts', 'note'],
+        properties: { table: { type: 'string' }, id: { type: 'integer' }, ts: ms, note: { type: 'string' } },
+      },
+    },
+    change: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['slot', 'target-lux', 'hold'] } }, description: 'the schedule rule it becomes when accepted' },
+    created_at: ms,
+    updated_at: ms,
+    decided_at: { anyOf: [ms, { type: 'null' }] },
+    decided_by: nullableString,
+    pattern_key: { type: 'string' },
+  },
+} as const;
+const DECIDE_SUGGESTION_BODY = { type: 'object', properties: { by: { type: 'string', minLength: 1, maxLength: 200, description: 'who decided (default "api")' } } } as const;
 const AI_TELEMETRY_QUERY = {
   type: 'object',
   properties: {
@@ -651,6 +688,53 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     answers: { 200: { description: 'no event', schema: DEMAND_RESPONSE_ANSWER } },
     errors: { 401: 'missing or wrong Bearer token', ...COMMON_ERRORS, 503: 'the admin token is not set' },
     example: { status: 200 },
+  },
+  {
+    operation: 'suggestions',
+    id: 'suggestions',
+    method: 'GET',
+    path: '/suggestions',
+    tag: 'learning',
+    summary: 'Suggestions mined from people\'s overrides, newest first',
+    description: 'Each with its support (days), confidence, evidence rows and the schedule change it implies.',
+    admin: false,
+    rateLimited: true,
+    query: SUGGESTIONS_QUERY,
+    answers: { 200: { description: 'the list', schema: object({ suggestions: { type: 'array', items: SUGGESTION } }, ['suggestions']) } },
+    errors: { 400: 'bad query', ...COMMON_ERRORS },
+    example: { query: { status: 'pending' }, status: 200 },
+  },
+  {
+    operation: 'accept-suggestion',
+    id: 'acceptSuggestion',
+    method: 'POST',
+    path: '/suggestions/:id/accept',
+    tag: 'learning',
+    summary: 'Accept a suggestion',
+    description: 'Only a pending suggestion can be decided (409 otherwise). An accepted one becomes a schedule rule from the next decision on, before the clamps.',
+    admin: true,
+    rateLimited: true,
+    params: { id: { type: 'integer', minimum: 1 } },
+    body: DECIDE_SUGGESTION_BODY,
+    answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
+    errors: { 400: 'bad id or body', 401: 'missing or wrong Bearer token', 404: 'no suggestion with this id', 409: 'decided already', ...BODY_ERRORS, ...COMMON_ERRORS },
+    example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
+  },
+  {
+    operation: 'reject-suggestion',
+    id: 'rejectSuggestion',
+    method: 'POST',
+    path: '/suggestions/:id/reject',
+    tag: 'learning',
+    summary: 'Reject a suggestion',
+    description: 'Only a pending suggestion can be decided (409 otherwise). A rejected pattern is proposed again only when its evidence grows.',
+    admin: true,
+    rateLimited: true,
+    params: { id: { type: 'integer', minimum: 1 } },
+    body: DECIDE_SUGGESTION_BODY,
+    answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
+    errors: { 400: 'bad id or body', 401: 'missing or wrong Bearer token', 404: 'no suggestion with this id', 409: 'decided already', ...BODY_ERRORS, ...COMMON_ERRORS },
+    example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
   },
 ];
 

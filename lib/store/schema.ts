@@ -251,6 +251,31 @@ export const MIGRATIONS: readonly Migration[] = [
       "/* postgres */ SELECT setval(pg_get_serial_sequence('feature_windows', 'id'), COALESCE((SELECT MAX(id) FROM feature_windows), 0) + 1, false)",
     ],
   },
+  {
+    version: 5,
+    name: 'suggestions: override patterns proposed as schedule rules (lib/learning)',
+    statements: [
+      `CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        zone TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        pattern_key TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected')),
+        support_days INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        evidence TEXT NOT NULL CHECK (json_valid(evidence)),
+        change_json TEXT NOT NULL CHECK (json_valid(change_json)),
+        decided_at INTEGER,
+        decided_by TEXT,
+        gateway TEXT NOT NULL DEFAULT ''
+      )`,
+      'CREATE INDEX suggestions_gateway_status ON suggestions (gateway, status, zone)',
+      'CREATE INDEX suggestions_gateway_key ON suggestions (gateway, pattern_key)',
+    ],
+  },
 ];
 
 /** Statements marked for one engine only (`/* postgres *\/ ...`) are skipped by the other. */

@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
 import { findZones, zoneMapOrNull } from '../shared/zones';
-import { applyClamps, type ClampContext, type FeatureWindow, RulesController } from '../../lib/control';
+import { applyClamps, type ClampContext, type FeatureWindow, RulesController, type Setpoint } from '../../lib/control';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
 import { ContextState } from '../shared/context-state';
@@ -20,6 +20,8 @@ import { circuitAlert, telemetryOf } from './report';
 import { toError } from '../shared/errors';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, shedSetpoint } from '../../lib/control/demand-response';
 import { DemandResponseHolder } from '../shared/demand-response';
+import { aiScheduleHint, applySlot, parseScheduleRules, scheduleAt, slotNote } from '../../lib/learning/schedule';
+import { SCHEDULE_RULES_TOPIC } from '../../lib/learning/types';
 
 interface AiDecideSettings {
   payloadCapBytes: number;
@@ -183,9 +185,21 @@ export = function (RED: NodeAPI): void {
         hints: hints?.control ?? null,
         limits: rules.config.clamps,
       };
+      // The zone's accepted schedule now: a hint in the payload (within the cap), and applied to the model's answer before the clamps.
+      const total = newest.minuteOfDay + Math.max(0, newest.windowEnd - newest.windowStart) / 60_000;
+      const sched = scheduleAt(rules.schedule(), zone, total % 1440, (newest.weekday + Math.floor(total / 1440)) % 7);
+      const { schedule: _ignored, ...profileAi } = (hints?.ai ?? {}) as Record<string, unknown>;
+      const scheduleHint = aiScheduleHint(sched);
+      const aiHints = scheduleHint ? { ...profileAi, schedule: scheduleHint } : hints?.ai;
+      const slot = ctx.occupied ? sched.slot : null;
+      const withSchedule = (p: Setpoint): Setpoint => {
+        if (p.source !== 'ai' || !slot) return p;
+        const a = applySlot(p.intensity, p.cct, slot);
+        return { ...p, intensity: a.intensity, cct: a.cct, reason: `${p.reason}; ${slotNote(slot)}` };
+      };
       const ts = Date.now();
       if (dec.enabled && dec.circuitState !== 'open') this.status({ fill: 'yellow', shape: 'dot', text: t('status.deciding') });
-      const d = await dec.decide(ws, { hints: hints?.ai, fallback: () => rd.setpoint, clamp: (p) => applyClamps(shedSetpoint(p, rules.demandResponse, Date.now()), ctx) });
+      const d = await dec.decide(ws, { hints: aiHints, fallback: () => rd.setpoint, clamp: (p) => applyClamps(shedSetpoint(withSchedule(p), rules.demandResponse, Date.now()), ctx) });
       if (closed) return;
       const sp = { ...d.setpoint, reason: redact(d.setpoint.reason) };
       if (sp.source === 'ai') {
@@ -210,6 +224,19 @@ export = function (RED: NodeAPI): void {
         } catch (err) {
           this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
           done(new Error(t('errors.invalidDemandResponse', { detail: toError(err).message })));
+        }
+        return;
+      }
+      if (msg.topic === SCHEDULE_RULES_TOPIC) {
+        // The accepted schedule rules (lighting-insights): the full set replaces the previous one.
+        try {
+          const list = parseScheduleRules(msg.payload);
+          rules.setSchedule(list);
+          this.status({ fill: 'green', shape: 'ring', text: t('status.schedule', { n: list.length }) });
+          done();
+        } catch (err) {
+          this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });
+          done(toError(err));
         }
         return;
       }

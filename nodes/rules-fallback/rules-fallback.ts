@@ -43,6 +43,8 @@ import { findZones, zoneMapOrNull } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, demandResponseReason } from '../../lib/control/demand-response';
 import { DemandResponseHolder } from '../shared/demand-response';
+import { parseScheduleRules } from '../../lib/learning/schedule';
+import { SCHEDULE_RULES_TOPIC } from '../../lib/learning/types';
 
 interface RulesFallbackNode extends Node<{ fernetKey?: string }> {
   settings: RulesFallbackSettings;
@@ -215,6 +217,17 @@ export = function (RED: NodeAPI): void {
           return done();
         } catch (err) {
           return fail(done, 'invalid', t('errors.invalidDemandResponse', { detail: messageOf(err) }));
+        }
+      }
+      if (msg.topic === SCHEDULE_RULES_TOPIC) {
+        // The accepted schedule rules (lighting-insights): the full set replaces the previous one at once.
+        try {
+          const list = parseScheduleRules(msg.payload);
+          ctl.setSchedule(list);
+          this.status({ fill: 'green', shape: 'ring', text: t('status.schedule', { n: list.length }) });
+          return done();
+        } catch (err) {
+          return fail(done, 'invalid', t('errors.invalidSchedule', { detail: messageOf(err) }));
         }
       }
       if (msg.topic === 'applied') {

@@ -88,6 +88,16 @@ const BAD: Record<string, Bad[]> = {
     { body: { level: 'shed' }, status: 401, why: 'no Bearer token' },
   ],
   endDemandResponse: [{ status: 401, why: 'no Bearer token' }],
+  suggestions: [{ query: { status: 'maybe' }, status: 400, why: 'no such status' }],
+  'accept-suggestion': [
+    { params: { id: 'abc' }, body: {}, admin: true, status: 400, why: 'id not a number' },
+    { params: { id: '999999' }, body: {}, admin: true, status: 404, why: 'no such suggestion' },
+    { params: { id: '1' }, body: {}, status: 401, why: 'no Bearer token' },
+  ],
+  'reject-suggestion': [
+    { params: { id: '999999' }, body: {}, admin: true, status: 404, why: 'no such suggestion' },
+    { params: { id: '1' }, body: {}, status: 401, why: 'no Bearer token' },
+  ],
   profile: [
     { body: { profile_id: 'default' }, admin: true, status: 400, why: 'no encrypted_payload' },
     { body: { profile_id: 'default', encrypted_payload: 'x' }, status: 401, why: 'no Bearer token' },
@@ -98,6 +108,31 @@ function urlOf(e: Endpoint, params: Record<string, string> = {}, query: Record<s
   const p = e.path.replace(/:([A-Za-z_]\w*)/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
   const q = new URLSearchParams(query).toString();
   return q === '' ? p : `${p}?${q}`;
+}
+
+/** Inserts a pending suggestion as lighting-insights stores one (the examples of accept and reject need one each). */
+function insertSuggestion(dbFile: string): Promise<number> {
+  const now = Date.now();
+  return insertRow(
+    dbFile,
+    `INSERT INTO suggestions (created_at, updated_at, zone, kind, pattern_key, summary, status, support_days, confidence, evidence, change_json)
+     VALUES (?, ?, 'meeting-1', 'slot', ?, 'e2e: weekdays 14:00-16:00 at most 45 %', 'pending', 8, 0.8, '[]', ?)`,
+    [now, now, `e2e-${now}-${Math.random()}`, JSON.stringify({ kind: 'slot', days: [1, 2, 3, 4, 5], startMinute: 840, endMinute: 960, maxIntensityPct: 45 })],
+  );
+}
+
+function insertRow(dbFile: string, sql: string, params: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(dbFile, (err) => {
+      if (err) return reject(err);
+      db.run(sql, params, function (this: { lastID: number } | undefined, e: Error | null) {
+        const id = this?.lastID;
+        db.close();
+        if (e || id === undefined) reject(e ?? new Error('no row id'));
+        else resolve(id);
+      });
+    });
+  });
 }
 
 /** Inserts an active alert as the alerts node stores one (the example of POST /alerts/:id/resolve needs one). */
@@ -162,7 +197,13 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
   it('answers every example request as the document says, with the reference\'s field names', async () => {
     for (const e of API_ENDPOINTS) {
       // The store has opened its database (and migrated it) by now.
-      const params = e.operation === 'resolve-alert' ? { ...e.example.params, id: String(await insertAlert(path.join(rt!.userDir, 'smart-lighting.db'))) } : e.example.params;
+      const dbFile = path.join(rt!.userDir, 'smart-lighting.db');
+      const params =
+        e.operation === 'resolve-alert'
+          ? { ...e.example.params, id: String(await insertAlert(dbFile)) }
+          : e.operation === 'accept-suggestion' || e.operation === 'reject-suggestion'
+            ? { ...e.example.params, id: String(await insertSuggestion(dbFile)) }
+            : e.example.params;
       const r = await rt!.request(e.method, urlOf(e, params, e.example.query), e.example.body ?? (e.method === 'POST' ? {} : undefined), e.admin ? bearer : {});
       assert.equal(r.status, e.example.status, `${e.method} ${e.path} example: ${r.text}`);
       assertDocumented(e, r.status, r.json, `${e.method} ${e.path} example`);

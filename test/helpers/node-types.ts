@@ -20,6 +20,7 @@ export const NODE_TYPES: readonly string[] = [
   'lighting-alerts',
   'api-docs',
   'lighting-weather',
+  'lighting-insights',
 ];
 
 /** Config nodes: no palette entry, no example flow. */

@@ -28,6 +28,7 @@ import lightingAlerts from '../../nodes/lighting-alerts/lighting-alerts';
 import lightingQuery from '../../nodes/lighting-query/lighting-query';
 import apiDocs from '../../nodes/api-docs/api-docs';
 import lightingWeather from '../../nodes/lighting-weather/lighting-weather';
+import lightingInsights from '../../nodes/lighting-insights/lighting-insights';
 
 helper.init(require.resolve('node-red'));
 
@@ -50,6 +51,7 @@ const MODULES: Record<string, NodeInitializer> = {
   'lighting-alerts': lightingAlerts,
   'api-docs': apiDocs,
   'lighting-weather': lightingWeather,
+  'lighting-insights': lightingInsights,
 };
 const TYPES = Object.keys(MODULES);
 const CONFIG_TYPES = new Set(['dali-bus', 'lighting-store', 'ai-provider']);

@@ -95,7 +95,7 @@ for (const engine of STORE_ENGINES) describe(`lib/store LightingStore [${engine}
         versions: (await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version),
       }));
       assert.deepEqual(got.tables, [
-        'alerts', 'decisions', 'feature_windows', 'manual_overrides', 'personal_profiles', 'raw_sensor_events', 'schema_migrations', 'telemetry', 'weather_events',
+        'alerts', 'decisions', 'feature_windows', 'manual_overrides', 'personal_profiles', 'raw_sensor_events', 'schema_migrations', 'suggestions', 'telemetry', 'weather_events',
       ]);
       for (const idx of ['raw_sensor_events_zone_ts', 'decisions_zone_ts', 'telemetry_kind_ts', 'alerts_active_kind_zone', 'decisions_msg_id']) {
         assert.ok(got.indexes.includes(idx), `index ${idx}`);

@@ -1,0 +1,6 @@
+export * from './types';
+export { mine, dedupeOverrides, inDayType, median, hhmm, type MineOptions, type LocalTime } from './mine';
+export * from './schedule';
+export * from './suggestion-store';
+export * from './insights';
+export * from './http';

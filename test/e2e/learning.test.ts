@@ -1,0 +1,142 @@
+/**
+ * Learning from overrides end to end: the main flow (flows/smart-lighting.json)
+ * in a real Node-RED runtime, its DALI bus on a pseudo-terminal served by the
+ * bus simulator program, its SQLite store seeded before start with weeks of
+ * history in which people in meeting-1 set 38-44 % and 3000 K at this hour
+ * of the day. "mine now" (the inject node's admin endpoint) mines it, GET
+ * /suggestions lists the suggestion, POST /suggestions/:id/accept (admin
+ * token) accepts it, and the next decision in that slot (someone enters the
+ * meeting room) follows it: the level read back from the simulated gear is
+ * within the accepted band, the stored decision names the rule.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { query } from '../helpers/sqlite-query';
+import { percentToArcLevel } from '../../lib/dali/curve';
+import { LightingStore } from '../../lib/store/store';
+import type { Suggestion } from '../../lib/learning/types';
+import { seedHistory, writeHistory } from '../helpers/learning-seed';
+import { SimProcess } from '../helpers/dali-sim-process';
+import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
+import { killAll, skipWithoutSocat, startPtyPair, type PtyPair } from '../helpers/socat';
+
+const ADMIN_TOKEN = 'learning-e2e-admin-token';
+const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+const DAY = 86_400_000;
+/** Gear of meeting-1 (group 1) in the simulated building. */
+const MEETING_GEAR = [4, 5];
+
+describe('learning from overrides end to end: seeded store -> mined -> GET /suggestions -> accepted over HTTP -> the gear follows', function () {
+  this.timeout(120_000);
+  let pair: PtyPair | undefined;
+  let sim: SimProcess;
+  let rt: NodeRedRuntime;
+  let dir: string;
+  let dbFile: string;
+
+  before(async function () {
+    skipWithoutSocat(this);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-learning-'));
+    pair = await startPtyPair(dir);
+    sim = await SimProcess.start(['--protocol', 'luba', '--port', pair.dev, '--building', '--scenario', 'none', '--frame-times']);
+    const installDir = process.env.E2E_INSTALL_DIR;
+    const userDir = fs.mkdtempSync(installDir ? path.join(installDir, '..', 'ud-learning-') : path.join(os.tmpdir(), 'ud-learning-'));
+    // 27 days of history of today's day type (weekdays or weekend), overrides 5 min into this UTC hour.
+    const now = new Date();
+    const weekend = now.getUTCDay() === 0 || now.getUTCDay() === 6;
+    const start = Math.floor(now.getTime() / DAY) * DAY - 27 * DAY;
+    dbFile = path.join(userDir, 'smart-lighting.db');
+    const store = await LightingStore.open({ path: dbFile });
+    try {
+      const h = seedHistory({ zone: 'meeting-1', start, days: 27, pattern: 'slot', dayType: weekend ? 'weekend' : 'weekdays', slotMinute: now.getUTCHours() * 60 + 5 });
+      await writeHistory(store, h);
+    } finally {
+      await store.close();
+    }
+    const flows = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Record<string, unknown>[]).map((n) =>
+      n.type === 'dali-bus'
+        ? { ...n, interfaceType: 'luba', port: pair?.app }
+        : n.id === 'sl-diag-tick'
+          ? { ...n, once: false, repeat: '' }
+          : n.id === 'sl-insights'
+            ? { ...n, lookbackDays: 28, timezone: 'UTC' }
+            : n,
+    );
+    rt = await NodeRedRuntime.start({ userDir, flows, env: { ADMIN_TOKEN, DB_URL: '', ZONES: '', TZ: 'UTC' }, settings: NPM_START_SETTINGS });
+    const t0 = Date.now();
+    for (;;) {
+      const h = await rt.request('GET', '/healthz');
+      if (h.status === 200 && (h.json as { dali?: { state?: string } }).dali?.state === 'connected') break;
+      if (Date.now() - t0 > 30_000) throw new Error(`not healthy: ${h.text}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  after(async () => {
+    await rt?.stopAndClean(true);
+    await sim?.stop();
+    await pair?.stop();
+    await killAll();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('mines the seeded history, lists the suggestion, accepts it over HTTP and the next arrival in the slot follows it', async () => {
+    assert.deepEqual((await rt.request('GET', '/suggestions')).json, { suggestions: [] });
+    const mined = await rt.request('POST', '/inject/sl-insights-mine');
+    assert.equal(mined.status, 200, mined.text);
+    let pending: Suggestion[] = [];
+    for (let i = 0; i < 50 && pending.length === 0; i++) {
+      const r = await rt.request('GET', '/suggestions?status=pending&zone=meeting-1');
+      assert.equal(r.status, 200, r.text);
+      pending = (r.json as { suggestions: Suggestion[] }).suggestions;
+      if (pending.length === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(pending.length, 1, JSON.stringify(pending));
+    const s = pending[0] as Suggestion;
+    assert.equal(s.kind, 'slot');
+    assert.ok(s.support_days >= 5 && s.confidence >= 0.6, JSON.stringify(s));
+    assert.ok(s.evidence.length >= s.support_days);
+    assert.ok(s.change.kind === 'slot' && s.change.kelvin === 3000, JSON.stringify(s.change));
+    const cap = s.change.kind === 'slot' ? (s.change.maxIntensityPct ?? 100) : 100;
+    assert.ok(cap <= 44, JSON.stringify(s.change));
+
+    assert.equal((await rt.request('GET', '/suggestions?status=bogus')).status, 400);
+    const noToken = await rt.request('POST', `/suggestions/${s.id}/accept`);
+    assert.equal(noToken.status, 401, noToken.text);
+    assert.equal((await rt.request('POST', '/suggestions/999999/accept', {}, bearer)).status, 404);
+    const ok = await rt.request('POST', `/suggestions/${s.id}/accept`, { by: 'e2e' }, bearer);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((ok.json as { suggestion: Suggestion }).suggestion.status, 'accepted');
+    const twice = await rt.request('POST', `/suggestions/${s.id}/reject`, {}, bearer);
+    assert.equal(twice.status, 409, twice.text);
+    assert.match((twice.json as { detail: string }).detail, /already accepted/);
+
+    // Someone enters the meeting room (sensor 11): the presence fast path decides at once, in the slot.
+    await sim.until(() => sim.frames.filter((f) => f.frameTime === 'forward' && f.target?.kind === 'short' && f.address === 'A11').length > 0, 'the meeting sensor configured', 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const acceptedAt = Date.now();
+    sim.send('occupied 11');
+    let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      rows = await query(dbFile, "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts", [acceptedAt]);
+      if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(rows.length > 0, 'a decision for meeting-1 after the arrival');
+    const d = rows[0] as { intensity: number; cct: number; reason: string };
+    assert.match(d.reason, new RegExp(`schedule:suggestion:${s.id} `), d.reason);
+    assert.ok(d.intensity <= cap, `${d.intensity} <= ${cap}`);
+    assert.ok(Math.abs(d.cct - 3000) < 30, String(d.cct));
+    // Read back from the simulated gear: both luminaires of the meeting room at the decided level.
+    let levels: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      levels = await sim.levels(8);
+      if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(d.intensity))) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual(MEETING_GEAR.map((a) => levels[a]), MEETING_GEAR.map(() => percentToArcLevel(d.intensity)), `gear levels ${JSON.stringify(levels)}`);
+    assert.ok((levels[4] as number) <= percentToArcLevel(cap));
+    assert.deepEqual(rt.ourProblems([/\[warn\]/]), []);
+  });
+});

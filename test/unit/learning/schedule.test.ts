@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { RulesController } from '../../../lib/control';
+import { parseScheduleRules, ruleOf } from '../../../lib/learning/schedule';
+import { LearningInputError, type ScheduleRule } from '../../../lib/learning/types';
+import { aiScheduleHint, scheduleAt } from '../../../lib/learning/schedule';
+import { buildPayload, sanitizeHints } from '../../../lib/ai/payload';
+
+const MIN = 60_000;
+/** Monday 2026-11-02 14:30 UTC: a window of 5 min, occupied, lux given. */
+const T = Date.UTC(2026, 10, 2, 14, 30);
+const win = (zone: string, at: number, lux: number, present = true): Record<string, unknown> => {
+  const d = new Date(at);
+  return {
+    zone,
+    windowStart: at,
+    windowEnd: at + 5 * MIN,
+    count: 5,
+    lux: { mean: lux, min: lux, max: lux, std: 0, last: lux },
+    presence: { ratio: present ? 1 : 0, transitions: 0, last: present },
+    minuteOfDay: d.getUTCHours() * 60 + d.getUTCMinutes(),
+    weekday: d.getUTCDay(),
+  };
+};
+const slot: ScheduleRule = ruleOf({ id: 3, zone: 'meeting-1', change: { kind: 'slot', days: 'weekdays', startMinute: 14 * 60, endMinute: 16 * 60, maxIntensityPct: 45, kelvin: 3000 } });
+
+describe('learning/schedule: rules in the rules controller', () => {
+  it('a slot rule caps the output and sets the colour inside its slot, named in the reason; not outside it', () => {
+    const ctl = new RulesController({ targetLux: 500 });
+    ctl.setSchedule([slot]);
+    const d = ctl.decide(win('meeting-1', T, 50));
+    assert.ok(d.setpoint.intensity <= 45, String(d.setpoint.intensity));
+    assert.equal(Math.round(d.setpoint.cct), 3000);
+    assert.match(d.setpoint.reason, /schedule:suggestion:3 weekdays 14:00-16:00 cap 45% 3000K/);
+    const other = new RulesController({ targetLux: 500 });
+    other.setSchedule([slot]);
+    const late = other.decide(win('meeting-1', T + 2 * 60 * MIN, 50));
+    assert.ok(late.setpoint.intensity > 45);
+    assert.doesNotMatch(late.setpoint.reason, /schedule:/);
+    // Another zone is untouched.
+    const z = ctl.decide(win('office-1', T, 50));
+    assert.doesNotMatch(z.setpoint.reason, /schedule:/);
+  });
+
+  it('the clamps win over a rule: a profile floor above the cap keeps the floor', () => {
+    const ctl = new RulesController({ targetLux: 500 });
+    ctl.setSchedule([slot]);
+    const d = ctl.decide(win('meeting-1', T, 50), { hints: { minIntensityPct: 60 } });
+    assert.equal(d.setpoint.intensity, 60);
+    assert.match(d.setpoint.reason, /schedule:suggestion:3/);
+    assert.match(d.setpoint.reason, /clamp:profile-min/);
+  });
+
+  it('target-lux and hold rules change the target and the hold', () => {
+    const base = new RulesController({ targetLux: 300, holdMinutes: 15 });
+    const ruled = new RulesController({ targetLux: 300, holdMinutes: 15 });
+    ruled.setSchedule(parseScheduleRules({ rules: [
+      { id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 450, fromLux: 300 },
+      { id: 'suggestion:5', zone: 'office-1', kind: 'hold', holdMinutes: 3, fromMinutes: 15 },
+    ] }));
+    const a = base.decide(win('office-1', T, 100));
+    const b = ruled.decide(win('office-1', T, 100));
+    assert.ok(b.setpoint.intensity > a.setpoint.intensity, `${b.setpoint.intensity} > ${a.setpoint.intensity}`);
+    assert.match(b.setpoint.reason, /schedule:suggestion:4 target 450 lx/);
+    // 5 minutes after the room emptied: the 3-min hold has run out, the 15-min one has not.
+    const after = T + 10 * MIN;
+    const ea = base.decide(win('office-1', T + 5 * MIN, 300, false), { now: after });
+    const eb = ruled.decide(win('office-1', T + 5 * MIN, 300, false), { now: after });
+    assert.equal(ea.occupancy, 'hold');
+    assert.equal(eb.occupancy, 'absence');
+    assert.match(eb.setpoint.reason, /schedule:suggestion:5 hold 3 min/);
+  });
+
+  it('parseScheduleRules refuses bad rules with a message naming the rule', () => {
+    assert.throws(() => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'slot', days: 'weekdays', startMinute: 900, endMinute: 800 }] }), LearningInputError);
+    assert.throws(() => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'boom' }] }), /rules\[0\]: kind/);
+    assert.throws(() => parseScheduleRules('nope'), /expected \{rules/);
+    assert.deepEqual(parseScheduleRules({ rules: [] }), []);
+  });
+
+  it('the AI payload carries the rule in effect as hints.schedule, allow-listed and within the cap', () => {
+    const hint = aiScheduleHint(scheduleAt([slot], 'meeting-1', 14 * 60 + 30, 1));
+    assert.deepEqual(hint, { maxIntensityPct: 45, kelvin: 3000 });
+    assert.equal(aiScheduleHint(scheduleAt([slot], 'meeting-1', 17 * 60, 1)), undefined, 'outside the slot: no hint');
+    assert.deepEqual(sanitizeHints({ schedule: { maxIntensityPct: 45, kelvin: 3000, note: 'x', targetLux: -1 } }), { schedule: { maxIntensityPct: 45, kelvin: 3000 } });
+    const w = win('meeting-1', T, 50);
+    const full = buildPayload([w], { schedule: hint }, { payloadCapBytes: 2048 });
+    assert.deepEqual(full.payload.hints, { schedule: { maxIntensityPct: 45, kelvin: 3000 } });
+    // Under a tight cap the hints go (trim step "hints") before the payload breaks the cap.
+    const tight = buildPayload([w], { schedule: hint }, { payloadCapBytes: 256 });
+    assert.ok(tight.bytes <= 256);
+  });
+});
