@@ -24,7 +24,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FeatureWindowEngine, FeatureWindowService, type SensorReading } from '../lib/features';
+import type { SensorReading } from '../lib/contracts';
+import { FeatureWindowEngine, FeatureWindowService } from '../lib/features';
 import { Db, LightingStore } from '../lib/store';
 import { PgDb } from '../lib/store/pg';
 import { NodeRedRuntime } from '../test/e2e/harness';

@@ -17,9 +17,9 @@
  * the request body (only the validator's message naming the field).
  */
 import { type ZoneMap, ZoneMapError } from '../zones/zone-map';
-import type { WeatherUpdate, SensorReading } from '../features/types';
+import type { WeatherUpdate, SensorReading } from '../contracts/readings';
 import type { Setpoint } from '../control/types';
-import { ALERT_KINDS, type AlertKind } from '../store/schema';
+import { ALERT_KINDS, type AlertKind } from '../contracts/alerts';
 import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';

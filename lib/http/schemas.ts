@@ -23,15 +23,8 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Setpoint } from '../control/types';
-import {
-  MAX_ID_LENGTH,
-  MAX_TS,
-  ReadingValidationError,
-  validateSensorReading,
-  validateWeatherUpdate,
-  type SensorReading,
-  type WeatherUpdate,
-} from '../features/types';
+import { MAX_ID_LENGTH, MAX_TS } from '../contracts/limits';
+import { ReadingValidationError, validateSensorReading, validateWeatherUpdate, type SensorReading, type WeatherUpdate } from '../contracts/readings';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; status: 400; message: string; field: string };
 

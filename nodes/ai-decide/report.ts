@@ -4,6 +4,7 @@
  * alerts.
  */
 import type { AiDecision, CircuitChange } from '../../lib/ai';
+import type { AiCircuitEvent, AiCircuitEventKind } from '../../lib/contracts';
 
 export interface DecisionTelemetry {
   ts: number;
@@ -55,22 +56,9 @@ export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: stri
   return out;
 }
 
-export type CircuitAlertKind = 'aiCircuitOpen' | 'aiCircuitClosed';
-
-export interface CircuitAlert {
-  ts: number;
-  kind: CircuitAlertKind;
-  model: string;
-  /** Failure code that opened the circuit (aiCircuitOpen). */
-  reason?: string;
-  consecutiveFailures: number;
-  /** Epoch ms the circuit opened, and the first probe is allowed (aiCircuitOpen). */
-  openedAt?: number;
-  retryAt?: number;
-}
-
-export function circuitAlert(kind: CircuitAlertKind, c: CircuitChange, model: string): { topic: 'alert'; payload: CircuitAlert } {
-  const payload: CircuitAlert = { ts: Date.now(), kind, model, consecutiveFailures: c.consecutiveFailures };
+/** ai-decide's circuit event (lib/contracts/alerts AiCircuitEvent; lighting-alerts raises or resolves aiCircuitOpen from it). */
+export function circuitAlert(kind: AiCircuitEventKind, c: CircuitChange, model: string): { topic: 'alert'; payload: AiCircuitEvent } {
+  const payload: AiCircuitEvent = { ts: Date.now(), kind, model, consecutiveFailures: c.consecutiveFailures };
   if (c.reason !== undefined) payload.reason = c.reason;
   if (c.openedAt !== undefined) payload.openedAt = c.openedAt;
   if (c.retryAt !== undefined) payload.retryAt = c.retryAt;

@@ -13,16 +13,8 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { BusStatus } from '../../lib/dali/bus-session';
-import {
-  AlertBook,
-  AlertInputError,
-  busConnected,
-  busDisconnectedRow,
-  DisconnectWatch,
-  interpretAlertMessage,
-  type AlertAction,
-  type AlertEvent,
-} from '../../lib/store/alert-events';
+import { AlertInputError, busDisconnectedRow, interpretAlertMessage, type AlertAction } from '../../lib/contracts';
+import { AlertBook, busConnected, DisconnectWatch, type AlertEvent } from '../../lib/store/alert-events';
 import { aiTelemetryRow } from '../../lib/http/query-ai-telemetry';
 import { RowValidationError } from '../../lib/store/rows';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';

@@ -32,7 +32,7 @@ import {
   type Setpoint,
   validateFeatureWindow,
 } from '../../lib/control';
-import type { SensorReading } from '../../lib/features/types';
+import type { SensorReading } from '../../lib/contracts';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { ContextState } from '../shared/context-state';
 import { idleStatus } from '../shared/status';

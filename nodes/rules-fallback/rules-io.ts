@@ -7,7 +7,7 @@
  * (SettingsReader).
  */
 import { checkZone, ControlInputError, isFiniteNumber, isPlainObject, type CctKeyframe, type RulesConfig } from '../../lib/control';
-import { type SensorReading, validateSensorReading } from '../../lib/features/types';
+import { type SensorReading, validateSensorReading } from '../../lib/contracts';
 import type { SettingsReader } from '../shared/settings';
 
 export interface RulesFallbackSettings extends RulesConfig {
