@@ -6,7 +6,7 @@
 
 /** A short description of a value for an error message (never the whole of a long string; never throws). */
 export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
+  if (v === undefined) return 'undefined';
   if (v === null) return 'null';
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
