@@ -18,6 +18,7 @@
  * Health is not run here (its probes come from the Node-RED side; the probe
  * helpers are in ./health).
  */
+import { isPlainObject } from '../contracts';
 import { ALERT_KINDS, type AlertKind } from '../contracts/alerts';
 import type { FeatureWindow } from '../contracts/feature-window';
 import { MAX_ID_LENGTH } from '../contracts/limits';
@@ -106,16 +107,12 @@ export type PageAnswer<T> = Page<T> & { page?: number };
 
 const CURSOR = /^-?\d{1,16}\.\d{1,16}$/;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 
 /** msg.payload as the request object: absent/null/"" = {}; anything else must be an object. */
 function body(what: string, payload: unknown): Checked<Record<string, unknown>> {
   if (payload === undefined || payload === null || payload === '') return { ok: true, value: {} };
-  if (!isObject(payload)) return fail(`${what}: msg.payload must be an object`);
+  if (!isPlainObject(payload)) return fail(`${what}: msg.payload must be an object`);
   return { ok: true, value: payload };
 }
 
