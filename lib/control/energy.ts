@@ -71,15 +71,6 @@ export function powerAtArcLevel(level: number, fixture: FixturePower, curve: Dim
   return powerW(arcLevelToPercent(level, curve), fixture);
 }
 
-/** A decision or telemetry row: at least {ts, intensity}. */
-export interface EnergyRow {
-  ts: number | string;
-  intensity: number;
-  zone?: string;
-  /** Rows with applied === false (blocked decisions) did not change the light. */
-  applied?: boolean | number;
-}
-
 export interface EnergySummaryOptions {
   /** Period start and end, epoch ms. */
   from: number;

@@ -447,11 +447,6 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   },
 };
 
-/** Validates `row` for `table` without storing it (throws RowValidationError). */
-export function validateRow(table: TableName, row: unknown): void {
-  WRITERS[table].params(row);
-}
-
 // ---- from SQL rows -------------------------------------------------------
 
 function n(v: SqlValue | undefined): number | null {
