@@ -10,3 +10,5 @@ export * from './feature-window';
 export * from './setpoint';
 export * from './alerts';
 export * from './alert-input';
+export * from './feedback';
+export * from './telemetry';

@@ -24,13 +24,14 @@
  * - Manual changes of the zone's gear by other masters -> 'alert'
  *   ManualChange (see ./manual-change).
  */
+import type { ManualChange } from '../contracts/feedback';
 import { EventEmitter } from 'node:events';
 import type { SensorStaleEvent } from '../contracts/alerts';
 import type { SensorReading } from '../contracts/readings';
 import type { DaliBus, DaliBusFrameEvent } from './bus/dali-bus';
 import { deviceCommand, deviceDtr0, instanceCommand } from './codec';
 import type { GearList } from './address-spec';
-import { ManualChangeDetector, type ManualChange } from './manual-change';
+import { ManualChangeDetector } from './manual-change';
 import { DeviceCommand, InstanceCommand } from './opcodes';
 import { calibrateLux, interpretSensorEvent, StaleTracker, type LuxCalibration, type SensorObservation, type StaleEvent } from './sensor-readings';
 import { systemClock, type Clock, type TimerHandle } from './sim/virtual-bus';

@@ -15,7 +15,7 @@
  * tokensIn / 1e6 * priceIn + tokensOut / 1e6 * priceOut. A price that is not
  * set (or not a number >= 0) gives cost null, never an error.
  */
-import { isPlainObject } from '../contracts';
+import { AI_CALL_TELEMETRY_KIND, isPlainObject } from '../contracts';
 import { maskSecrets } from '../store/mask';
 import type { TelemetryRecord, TelemetryRow } from '../store/rows';
 import type { Page, PageQuery } from '../store/store';
@@ -23,9 +23,6 @@ import { localDay, localDayBounds } from './query-energy';
 
 /** Telemetry row kind of an ai-decide call. */
 export const AI_TELEMETRY_KIND = 'ai';
-
-/** ai-decide's telemetry message kind (nodes/ai-decide/report.ts). */
-const AI_CALL = 'ai-call';
 
 const MAX_TEXT = 200;
 const MAX_LIST = 20;
@@ -42,7 +39,7 @@ const words = (v: unknown): string[] =>
  * kept.
  */
 export function aiTelemetryRow(payload: unknown): TelemetryRow | null {
-  if (!isPlainObject(payload) || payload.kind !== AI_CALL) return null;
+  if (!isPlainObject(payload) || payload.kind !== AI_CALL_TELEMETRY_KIND) return null;
   const ts = count(payload.ts);
   if (ts === null) return null;
   const zone = typeof payload.zone === 'string' && payload.zone.trim() !== '' ? payload.zone.slice(0, 100) : null;

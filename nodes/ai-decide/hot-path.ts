@@ -3,7 +3,7 @@
  * an array), the last few windows per zone kept in memory (the hot path the
  * model looks back on), and msg.profile turned into hints.
  */
-import { type DecisionWindow } from '../../lib/contracts';
+import type { DecisionWindow } from '../../lib/contracts';
 import { MAX_ZONES as MAX_MAP_ZONES } from '../../lib/zones/zone-map';
 import { ControlInputError, type ControlHints, validateFeatureWindow } from '../../lib/control';
 import type { ProfileSource } from '../../lib/control/profile-source';

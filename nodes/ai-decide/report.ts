@@ -4,36 +4,14 @@
  * alerts.
  */
 import type { AiDecision, CircuitChange } from '../../lib/ai';
-import type { AiCircuitEvent, AiCircuitEventKind } from '../../lib/contracts';
-
-export interface DecisionTelemetry {
-  ts: number;
-  /** Telemetry row kind for the store. */
-  kind: 'ai-call';
-  zone: string;
-  model: string;
-  outcome: 'ai' | 'fallback';
-  fallbackReason?: string;
-  fallbackDetail?: string;
-  latencyMs: number;
-  promptTokens?: number;
-  completionTokens?: number;
-  payloadBytes: number;
-  requestBytes: number;
-  windowsSent: number;
-  trimmed: string[];
-  attempts: number;
-  clampsFired: string[];
-  circuit: string;
-  msgId?: string;
-}
+import { AI_CALL_TELEMETRY_KIND, type AiCallTelemetry, type AiCircuitEvent, type AiCircuitEventKind } from '../../lib/contracts';
 
 /** Telemetry of one decision; `ts` is when it started. */
-export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: string | undefined): DecisionTelemetry {
+export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: string | undefined): AiCallTelemetry {
   const tm = d.telemetry;
-  const out: DecisionTelemetry = {
+  const out: AiCallTelemetry = {
     ts,
-    kind: 'ai-call',
+    kind: AI_CALL_TELEMETRY_KIND,
     zone,
     model: tm.model,
     outcome: tm.fallbackReason === undefined ? 'ai' : 'fallback',

@@ -10,9 +10,8 @@ import type { NodeMessage } from 'node-red';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { dapc, dt8Command, dtr0, dtr1, enableDeviceType, gearCommand } from '../../lib/dali/codec';
 import { DeviceCommand, Dt8Command, GearCommand } from '../../lib/dali/opcodes';
-import type { SensorReading, SensorStaleEvent } from '../../lib/contracts';
+import type { ManualChange, SensorReading, SensorStaleEvent } from '../../lib/contracts';
 import type { ReadingDetail } from '../../lib/dali/sensor-input';
-import type { ManualChange } from '../../lib/dali/manual-change';
 import { EventScheme } from '../../lib/dali/types';
 import { helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, sensorInNode, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
 

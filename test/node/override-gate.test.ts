@@ -7,7 +7,7 @@
  * in a real SQLite database through a lighting-store config node exposing
  * getStore().
  */
-import { type Setpoint } from '../../lib/contracts';
+import type { Setpoint } from '../../lib/contracts';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -7,7 +7,7 @@
  * "applied") moves the daylight model. Expected setpoints come from
  * lib/control's RulesController fed the same inputs.
  */
-import { type Setpoint } from '../../lib/contracts';
+import type { Setpoint } from '../../lib/contracts';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-import { type DecisionLuxStats } from "../../../lib/contracts";
+import type { DecisionLuxStats } from "../../../lib/contracts";
 import { strict as assert } from "node:assert";
 import {
   averageOutput,

@@ -1,4 +1,4 @@
-import { type DecisionWindow } from "../../../lib/contracts";
+import type { DecisionWindow } from "../../../lib/contracts";
 /** Builders shared by the control tests. */
 
 export const T0 = Date.UTC(2024, 2, 4, 0, 0, 0); // Monday 2024-03-04 00:00 UTC (local = UTC in these tests)

@@ -1,4 +1,4 @@
-import { type Setpoint } from "../../../lib/contracts";
+import type { Setpoint } from "../../../lib/contracts";
 import { strict as assert } from "node:assert";
 import { isManualChange, OverrideGate, parseOverrideRow, resolveOverrideGateConfig } from "../../../lib/control/override";
 import { ControlInputError } from "../../../lib/control/types";
