@@ -1,25 +1,8 @@
 import assert from 'node:assert/strict';
-import { AlertInputError, gearHealth, interpretAlertMessage, type AlertAction } from '../../../lib/contracts';
+import { AlertInputError, gearHealth, interpretAlertMessage } from '../../../lib/contracts';
+import { diagnostics, gear, interpret } from './alert-messages';
 
 const DEF = { zone: null };
-const interpret = (msg: { topic?: unknown; payload?: unknown }, zone: string | null = null): AlertAction => interpretAlertMessage(msg, { zone });
-
-/** A diagnostics answer of dali-dt8-out (only the fields the alerts look at, plus a few others). */
-function gear(address: string, over: { present?: boolean; lampFailure?: boolean | null; controlGearFailure?: boolean } = {}): Record<string, unknown> {
-  const present = over.present ?? true;
-  return {
-    address,
-    present,
-    status: present ? { raw: 0, controlGearFailure: over.controlGearFailure ?? false, lampFailure: over.lampFailure === true, lampOn: true } : null,
-    lampFailure: present ? (over.lampFailure ?? false) : null,
-    dt8: true,
-  };
-}
-const diagnostics = (gearList: unknown[], extra: Record<string, unknown> = {}): { topic: string; payload: unknown } => ({
-  topic: 'diagnostics',
-  payload: { kind: 'diagnostics', address: 'BC', ts: 5000, gear: gearList, ...extra },
-});
-
 describe('lib/contracts/alert-input: messages to alert actions', () => {
   it('lsd-sensor-in stale raises sensorStale (warning) with sensor, last seen and silence', () => {
     const a = interpret({ topic: 'stale', payload: { kind: 'stale', zone: 'office-1', ts: 9000, sensorId: 'dali-10', silentS: 300, lastSeen: 6000 } });

@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
 import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
-import { AlertInputError, busDisconnectedRow, interpretAlertMessage, type AlertAction } from '../../../lib/contracts';
+import { AlertInputError, busDisconnectedRow, type AlertAction } from '../../../lib/contracts';
+import { diagnostics, gear, interpret } from '../contracts/alert-messages';
 import { AlertBook, DisconnectWatch, busConnected, type TimerPort } from '../../../lib/store/alert-events';
 import { LightingStore, RowValidationError } from '../../../lib/store';
-
-const interpret = (msg: { topic?: unknown; payload?: unknown }, zone: string | null = null): AlertAction => interpretAlertMessage(msg, { zone });
-
-/** A diagnostics answer of dali-dt8-out (only the fields the alerts look at, plus a few others). */
-function gear(address: string, over: { present?: boolean; lampFailure?: boolean | null; controlGearFailure?: boolean } = {}): Record<string, unknown> {
-  const present = over.present ?? true;
-  return {
-    address,
-    present,
-    status: present ? { raw: 0, controlGearFailure: over.controlGearFailure ?? false, lampFailure: over.lampFailure === true, lampOn: true } : null,
-    lampFailure: present ? (over.lampFailure ?? false) : null,
-    dt8: true,
-  };
-}
-const diagnostics = (gearList: unknown[], extra: Record<string, unknown> = {}): { topic: string; payload: unknown } => ({
-  topic: 'diagnostics',
-  payload: { kind: 'diagnostics', address: 'BC', ts: 5000, gear: gearList, ...extra },
-});
 
 for (const engine of STORE_ENGINES) describe(`lib/store/alert-events: AlertBook on a real store [${engine}]`, function () {
   const target = storeTargets(engine, this);
