@@ -53,7 +53,7 @@
  *
  * Run: node dist/bench/office-day.bench.js [days]
  */
-import { type Setpoint } from "../lib/contracts";
+import type { Setpoint } from "../lib/contracts";
 import { performance } from "node:perf_hooks";
 import { clockCircadian, defaultKeyframes } from "../lib/control/circadian";
 import { type OutputChange, outputAt } from "../lib/control/daylight";

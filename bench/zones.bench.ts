@@ -38,7 +38,7 @@
  *
  * Run: node --expose-gc dist/bench/zones.bench.js [repeats=5]
  */
-import { type Setpoint } from '../lib/contracts';
+import type { Setpoint } from '../lib/contracts';
 import { performance } from 'node:perf_hooks';
 import { type OutputChange, outputAt } from '../lib/control/daylight';
 import { OverrideGate } from '../lib/control/override';

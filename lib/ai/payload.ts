@@ -175,17 +175,10 @@ export function sanitizeHints(hints: unknown): AiHints | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** A window reduced to allow-listed, finite values (full precision). */
-interface CleanWindow {
+/** A window reduced to allow-listed, finite values (full precision): an AiWindow before rounding and trimming. */
+interface CleanWindow extends Omit<AiWindow, "weather"> {
   zone: string | undefined;
   order: number;
-  windowStart?: number;
-  windowEnd?: number;
-  count?: number;
-  minuteOfDay?: number;
-  weekday?: number;
-  lux?: { mean?: number; min?: number; max?: number; std?: number; last?: number };
-  presence?: { ratio?: number; transitions?: number; last?: boolean | null };
   weatherStandard?: Record<string, number>;
   weatherExtras?: Record<string, number>;
 }
