@@ -3,7 +3,8 @@
  * circuit changes, gear diagnostics, a watched dali-bus, generic alert /
  * resolve messages) into alerts in the lighting store, deduplicated and
  * resolvable, and sends one { event, alert } message per change
- * (lib/store/alert-events). It registers with its lighting-store and, when
+ * (lib/contracts/alert-input reads them, lib/store/alert-events stores
+ * them). It registers with its lighting-store and, when
  * one is set, with a dali-bus whose connection it watches.
  *
  * ai-decide's telemetry messages (topic "telemetry", kind "ai-call") are
