@@ -35,6 +35,9 @@ export const MAX_OVERRIDE_REQUEST_MINUTES = 24 * 60;
  */
 export const MAX_OVERRIDE_HOLD_MINUTES = 7 * 24 * 60;
 
+/** Largest illuminance accepted, lux (direct sunlight is about 100 000 lx). */
+export const MAX_LUX = 1_000_000;
+
 /** Longest zone / sensorId / source accepted (they become index keys). */
 export const MAX_ID_LENGTH = 200;
 

@@ -5,7 +5,7 @@
  * contract's fields) or throws ReadingValidationError naming the field,
  * whatever the input (numbers, strings, null, arrays, objects).
  */
-import { MAX_ID_LENGTH, MAX_TS } from './limits';
+import { MAX_ID_LENGTH, MAX_LUX, MAX_TS } from './limits';
 import { describeValue, isPlainObject } from './values';
 
 /** Sensor reading: out of `lsd-sensor-in`, into `feature-window`. */
@@ -114,7 +114,7 @@ export function validateWeatherUpdate(input: unknown): WeatherUpdate {
   const temperatureC = optionalNumber(what, 'temperatureC', input.temperatureC, -100, 100);
   const cloudCoverPct = optionalNumber(what, 'cloudCoverPct', input.cloudCoverPct, 0, 100);
   const solarRadiationWm2 = optionalNumber(what, 'solarRadiationWm2', input.solarRadiationWm2, 0, 5000);
-  const outdoorLux = optionalNumber(what, 'outdoorLux', input.outdoorLux, 0, 1_000_000);
+  const outdoorLux = optionalNumber(what, 'outdoorLux', input.outdoorLux, 0, MAX_LUX);
   if (temperatureC !== undefined) out.temperatureC = temperatureC;
   if (cloudCoverPct !== undefined) out.cloudCoverPct = cloudCoverPct;
   if (solarRadiationWm2 !== undefined) out.solarRadiationWm2 = solarRadiationWm2;

@@ -10,22 +10,7 @@
  * `done(err)`). `applyClamps` (clamps.ts) is the tolerant path: it never
  * throws and turns garbage into safe values.
  */
-import {
-  ACCEPTED_KELVIN_MAX,
-  ACCEPTED_KELVIN_MIN,
-  describeValue,
-  isFiniteNumber,
-  isPlainObject,
-  MAX_FADE_MS,
-  MAX_ID_LENGTH,
-  MAX_OVERRIDE_HOLD_MINUTES,
-  SETPOINT_SOURCES,
-  type DecisionLuxStats,
-  type DecisionPresenceStats,
-  type DecisionWindow,
-  type Setpoint,
-  type SetpointSource,
-} from "../contracts";
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, type DecisionLuxStats, type DecisionPresenceStats, type DecisionWindow, describeValue, isFiniteNumber, isPlainObject, MAX_FADE_MS, MAX_ID_LENGTH, MAX_LUX, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint, SETPOINT_SOURCES, type SetpointSource } from "../contracts";
 import type { CctBias, ProfileHints } from "../crypto/profile";
 
 export type { CctBias } from "../crypto/profile";
@@ -74,8 +59,6 @@ function num(obj: Record<string, unknown>, key: string, path: string, min: numbe
   }
   return v;
 }
-
-const MAX_LUX = 1_000_000;
 
 function optLux(v: Record<string, unknown>, key: string): number | null {
   const x = v[key];

@@ -23,7 +23,7 @@
  */
 import { isPlainObject, type Setpoint } from '../contracts';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, MAX_ID_LENGTH, MAX_OVERRIDE_REQUEST_MINUTES, MAX_TS } from '../contracts/limits';
+import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, MAX_ID_LENGTH, MAX_LUX, MAX_OVERRIDE_REQUEST_MINUTES, MAX_TS } from '../contracts/limits';
 import { ReadingValidationError, validateSensorReading, validateWeatherUpdate, type SensorReading, type WeatherUpdate } from '../contracts/readings';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; status: 400; message: string; field: string };
@@ -86,7 +86,7 @@ const SENSOR_SCHEMA = {
     zone: id,
     ts: time,
     timestamp: time,
-    lux: { type: 'number', minimum: 0, maximum: 1_000_000 },
+    lux: { type: 'number', minimum: 0, maximum: MAX_LUX },
     // 0/1 too: the reference's Pydantic bool accepted them.
     presence: { type: ['boolean', 'integer', 'null'], minimum: 0, maximum: 1 },
     source: id,
@@ -110,8 +110,8 @@ const WEATHER_SCHEMA = {
     solar_radiation_wm2: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
     solar_radiation: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
     solarRadiationWm2: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
-    outdoor_lux: { type: ['number', 'null'], minimum: 0, maximum: 1_000_000 },
-    outdoorLux: { type: ['number', 'null'], minimum: 0, maximum: 1_000_000 },
+    outdoor_lux: { type: ['number', 'null'], minimum: 0, maximum: MAX_LUX },
+    outdoorLux: { type: ['number', 'null'], minimum: 0, maximum: MAX_LUX },
   },
   additionalProperties: true,
 } as const;
