@@ -31,7 +31,16 @@
  * No environment variable is read here: the API key and base URL come from
  * the config only (blank base URL = https://api.openai.com/v1).
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, isPlainObject, isSetpointSource, read, type Setpoint } from "../contracts";
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  isPlainObject,
+  isSetpointSource,
+  read,
+  type Setpoint,
+} from "../contracts";
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
 import { CircuitBreaker, type CircuitListener, type CircuitPermit, type CircuitSnapshot, type CircuitState } from "./circuit";

@@ -26,7 +26,21 @@
  * clamp:profile-min, clamp:floor, clamp:fade-invalid, clamp:fade-down,
  * clamp:slow-dim-down, clamp:override-minutes, clamp:confidence.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, clampNumber, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, isFiniteNumber, MAX_FADE_MS, MAX_ID_LENGTH, MAX_OVERRIDE_HOLD_MINUTES, read, type Setpoint, SETPOINT_SOURCES, type SetpointSource } from "../contracts";
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  clampNumber,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  isFiniteNumber,
+  MAX_FADE_MS,
+  MAX_ID_LENGTH,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  read,
+  type Setpoint,
+  SETPOINT_SOURCES,
+  type SetpointSource,
+} from "../contracts";
 import { type ControlHints, ControlInputError, round1 } from "./types";
 
 export interface ClampLimits {

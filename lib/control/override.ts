@@ -42,7 +42,16 @@
  *   minute. Reductions never skip the interval, so up/down flicker stays
  *   blocked on the way down.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isFiniteNumber, isPlainObject, MAX_ID_LENGTH, MAX_OVERRIDE_HOLD_MINUTES, parseTimeMs, type Setpoint } from "../contracts";
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  isFiniteNumber,
+  isPlainObject,
+  MAX_ID_LENGTH,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  parseTimeMs,
+  type Setpoint,
+} from "../contracts";
 import { ControlInputError, validateSetpoint } from "./types";
 
 export interface OverrideGateConfig {

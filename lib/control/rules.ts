@@ -37,7 +37,17 @@
  *             ctl.onPresence(zone, ts, true, { lux, hints }); send the setpoint when non-null
  *   feedback: what override-gate / dali-dt8-out really applied -> ctl.noteOutput(zone, pct, ts, fadeMs)
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, type DecisionLuxStats, type DecisionWindow, isFiniteNumber, isPlainObject, type Setpoint } from "../contracts";
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  type DecisionLuxStats,
+  type DecisionWindow,
+  isFiniteNumber,
+  isPlainObject,
+  type Setpoint,
+} from "../contracts";
 import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
 import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from "./circadian";
 import {

@@ -10,7 +10,23 @@
  * `done(err)`). `applyClamps` (clamps.ts) is the tolerant path: it never
  * throws and turns garbage into safe values.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, type DecisionLuxStats, type DecisionPresenceStats, type DecisionWindow, describeValue, isFiniteNumber, isPlainObject, MAX_FADE_MS, MAX_ID_LENGTH, MAX_LUX, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint, SETPOINT_SOURCES, type SetpointSource } from "../contracts";
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  type DecisionLuxStats,
+  type DecisionPresenceStats,
+  type DecisionWindow,
+  describeValue,
+  isFiniteNumber,
+  isPlainObject,
+  MAX_FADE_MS,
+  MAX_ID_LENGTH,
+  MAX_LUX,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  type Setpoint,
+  SETPOINT_SOURCES,
+  type SetpointSource,
+} from "../contracts";
 import type { CctBias, ProfileHints } from "../crypto/profile";
 
 export type { CctBias } from "../crypto/profile";

@@ -33,7 +33,14 @@ import { deviceCommand, deviceDtr0, instanceCommand } from './codec';
 import type { GearList } from './address-spec';
 import { ManualChangeDetector } from './manual-change';
 import { DeviceCommand, InstanceCommand } from './opcodes';
-import { calibrateLux, interpretSensorEvent, StaleTracker, type LuxCalibration, type SensorObservation, type StaleEvent } from './sensor-readings';
+import {
+  calibrateLux,
+  interpretSensorEvent,
+  StaleTracker,
+  type LuxCalibration,
+  type SensorObservation,
+  type StaleEvent,
+} from './sensor-readings';
 import { systemClock, type Clock, type TimerHandle } from './sim/virtual-bus';
 import { EventScheme, InstanceType, type DeviceAddress, type GearAddress } from './types';
 import type { DecodedEvent } from './codec';

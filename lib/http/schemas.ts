@@ -24,7 +24,13 @@
 import { isPlainObject, type Setpoint } from '../contracts';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, MAX_ID_LENGTH, MAX_LUX, MAX_OVERRIDE_REQUEST_MINUTES, MAX_TS } from '../contracts/limits';
-import { ReadingValidationError, validateSensorReading, validateWeatherUpdate, type SensorReading, type WeatherUpdate } from '../contracts/readings';
+import {
+  ReadingValidationError,
+  validateSensorReading,
+  validateWeatherUpdate,
+  type SensorReading,
+  type WeatherUpdate,
+} from '../contracts/readings';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; status: 400; message: string; field: string };
 

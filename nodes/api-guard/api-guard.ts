@@ -12,7 +12,15 @@
  * (JSON answers for bad bodies and for requests while the flows are stopped).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { acquireSharedLimiter, alwaysRequiresAdmin, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
+import {
+  acquireSharedLimiter,
+  alwaysRequiresAdmin,
+  API_OPERATIONS,
+  ApiGuard,
+  type ApiOperation,
+  type ApiRequestLike,
+  type SharedLimiter,
+} from '../../lib/http/api-request';
 import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from '../../lib/http/admin-auth';
 import { createLogger, type Logger } from '../../lib/http/log';
 import { MAX_OVERRIDE_REQUEST_MINUTES } from '../../lib/contracts';

@@ -3,7 +3,14 @@
  * observed, clear, stale) and the shape of its output-2 reports. No Node-RED
  * import; used by override-gate.ts.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isFiniteNumber, isPlainObject, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint } from '../../lib/contracts';
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  isFiniteNumber,
+  isPlainObject,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  type Setpoint,
+} from '../../lib/contracts';
 import { checkZone, ControlInputError, type OverrideRow } from '../../lib/control';
 import type { SettingsReader } from '../shared/settings';
 

@@ -20,7 +20,17 @@
  * dropped), each with its own target lux, colour and fixtures.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { checkFixturePower, type ControlHints, DeadlineTimer, energySavingEstimate, type FixturePower, powerW, type RulesDecision, RulesController, validateFeatureWindow } from '../../lib/control';
+import {
+  checkFixturePower,
+  type ControlHints,
+  DeadlineTimer,
+  energySavingEstimate,
+  type FixturePower,
+  powerW,
+  type RulesDecision,
+  RulesController,
+  validateFeatureWindow,
+} from '../../lib/control';
 import type { SensorReading, Setpoint } from '../../lib/contracts';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { ContextState } from '../shared/context-state';

@@ -6,7 +6,16 @@
  * value the runtime cannot use falls back to its default with a warning
  * (SettingsReader).
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, isFiniteNumber, isPlainObject, type SensorReading, validateSensorReading } from '../../lib/contracts';
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  isFiniteNumber,
+  isPlainObject,
+  type SensorReading,
+  validateSensorReading,
+} from '../../lib/contracts';
 import { checkZone, ControlInputError, type CctKeyframe, type RulesConfig } from '../../lib/control';
 import type { SettingsReader } from '../shared/settings';
 

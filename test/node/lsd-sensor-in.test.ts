@@ -13,7 +13,21 @@ import { DeviceCommand, Dt8Command, GearCommand } from '../../lib/dali/opcodes';
 import type { ManualChange, SensorReading, SensorStaleEvent } from '../../lib/contracts';
 import type { ReadingDetail } from '../../lib/dali/sensor-input';
 import { EventScheme } from '../../lib/dali/types';
-import { helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, sensorInNode, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
+import {
+  helper,
+  Inbox,
+  initCatalogues,
+  lastStatus,
+  load,
+  message,
+  nodeById,
+  sensorInNode,
+  simBus,
+  simulation,
+  sleep,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 function flow(sensor: Record<string, unknown> = {}, bus: Record<string, unknown> = {}): FlowNodeDef[] {
   return [

@@ -5,7 +5,14 @@
 import type { Setpoint } from "../../../lib/contracts";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { type AiDecision, AiConfigError, AiDecider, type AiDeciderConfig, type DecideOptions, SYSTEM_PROMPT } from "../../../lib/ai/decider";
+import {
+  type AiDecision,
+  AiConfigError,
+  AiDecider,
+  type AiDeciderConfig,
+  type DecideOptions,
+  SYSTEM_PROMPT,
+} from "../../../lib/ai/decider";
 import type { AiLogger } from "../../../lib/ai/log";
 import type { CircuitChange } from "../../../lib/ai/circuit";
 import { applyClamps, type ClampContext } from "../../../lib/control/clamps";

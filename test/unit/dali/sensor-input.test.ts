@@ -3,7 +3,13 @@ import { EventEmitter } from 'node:events';
 import { DaliBus, type DaliBusFrameEvent } from '../../../lib/dali/bus/dali-bus';
 import { SimulatorInterface } from '../../../lib/dali/interfaces/simulator';
 import type { SensorReading } from '../../../lib/contracts';
-import { SensorInput, type ReadingDetail, type SensorAlert, type SensorInputSettings, type SensorState } from '../../../lib/dali/sensor-input';
+import {
+  SensorInput,
+  type ReadingDetail,
+  type SensorAlert,
+  type SensorInputSettings,
+  type SensorState,
+} from '../../../lib/dali/sensor-input';
 import { VirtualBus, VirtualClock } from '../../../lib/dali/sim/virtual-bus';
 import type { VirtualSensor } from '../../../lib/dali/sim/sensor';
 import { EventScheme } from '../../../lib/dali/types';
