@@ -60,7 +60,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FeatureWindowEngine, FeatureWindowService, type SensorReading } from '../lib/features';
+import type { SensorReading } from '../lib/contracts';
+import { FeatureWindowEngine, FeatureWindowService } from '../lib/features';
 import { Db, LightingStore } from '../lib/store';
 import type { SqlValue, Stmt } from '../lib/store/sqlite';
 import { PgDb } from '../lib/store/pg';

@@ -37,10 +37,11 @@
  *
  * Prints JSON lines (bench "learning"); `npm run bench learning`.
  */
-import { RulesController, powerW, type FeatureWindow as ControlWindow } from "../lib/control";
+import { type DecisionWindow as ControlWindow } from "../lib/contracts";
+import { RulesController, powerW } from "../lib/control";
 import { OfficeDayScenario } from "../lib/dali/sim/scenario";
 import { LightingStore } from "../lib/store";
-import { acceptedRules, listSuggestions, runInsights } from "../lib/learning";
+import { acceptedRules, listSuggestions, runInsights } from "../lib/insights";
 import type { ScheduleRule } from "../lib/learning/types";
 
 const DAY = 86_400_000;

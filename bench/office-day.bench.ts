@@ -53,13 +53,13 @@
  *
  * Run: node dist/bench/office-day.bench.js [days]
  */
+import type { Setpoint } from "../lib/contracts";
 import { performance } from "node:perf_hooks";
 import { clockCircadian, defaultKeyframes } from "../lib/control/circadian";
 import { type OutputChange, outputAt } from "../lib/control/daylight";
 import { summarizeEnergy } from "../lib/control/energy";
 import { OverrideGate } from "../lib/control/override";
 import { RulesController } from "../lib/control/rules";
-import type { Setpoint } from "../lib/control/types";
 import { CorridorScenario } from "../lib/dali/sim-config";
 import { DEMO_BUILDING_ZONES, type DemoZoneEntry } from "../lib/dali/sim/building";
 import { MeetingRoomScenario } from "../lib/dali/sim/meeting-room";

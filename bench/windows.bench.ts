@@ -23,7 +23,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FeatureWindowEngine, type SensorReading } from '../lib/features';
+import type { SensorReading } from '../lib/contracts';
+import { FeatureWindowEngine } from '../lib/features';
 import { LightingStore } from '../lib/store';
 import { mulberry32 } from '../test/helpers/prng';
 

@@ -38,11 +38,11 @@
  *
  * Run: node --expose-gc dist/bench/zones.bench.js [repeats=5]
  */
+import type { Setpoint } from '../lib/contracts';
 import { performance } from 'node:perf_hooks';
 import { type OutputChange, outputAt } from '../lib/control/daylight';
 import { OverrideGate } from '../lib/control/override';
 import { RulesController } from '../lib/control/rules';
-import type { Setpoint } from '../lib/control/types';
 import { OfficeDayScenario } from '../lib/dali/sim/scenario';
 import { FeatureWindowEngine } from '../lib/features/engine';
 

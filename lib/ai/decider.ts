@@ -31,9 +31,18 @@
  * No environment variable is read here: the API key and base URL come from
  * the config only (blank base URL = https://api.openai.com/v1).
  */
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  isPlainObject,
+  isSetpointSource,
+  read,
+  type Setpoint,
+} from "../contracts";
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
-import type { Setpoint, SetpointSource } from "../control/types";
 import { CircuitBreaker, type CircuitListener, type CircuitPermit, type CircuitSnapshot, type CircuitState } from "./circuit";
 import { type AiLogger, describeError, makeRedactor, type Redactor, safeLogger, shorten } from "./log";
 import {
@@ -45,8 +54,6 @@ import {
   PayloadCapError,
 } from "./payload";
 import {
-  CCT_MAX_KELVIN,
-  CCT_MIN_KELVIN,
   parseSetLightingArguments,
   REASON_MAX_LENGTH,
   SET_LIGHTING_TOOL,
@@ -188,7 +195,7 @@ export const SYSTEM_PROMPT = [
   "weekday (0 = Sunday), optional weather, and optional accessibility hints (minIntensityPct floor while",
   "occupied, maxStepPct largest change per step, cctBias, slowerDimDown; schedule: what people here asked for now,",
   "an output band minIntensityPct-maxIntensityPct, a colour kelvin, a targetLux).",
-  `Call ${SET_LIGHTING_TOOL_NAME} once: intensity 0-100 percent, cct ${CCT_MIN_KELVIN}-${CCT_MAX_KELVIN} kelvin`,
+  `Call ${SET_LIGHTING_TOOL_NAME} once: intensity 0-100 percent, cct ${COMMAND_KELVIN_MIN}-${COMMAND_KELVIN_MAX} kelvin`,
   `(warmer in the evening and at night, cooler around midday), a reason of at most ${REASON_MAX_LENGTH} characters,`,
   "and your confidence 0-1. Save energy when daylight is ample or nobody is present; safety clamps apply afterwards.",
 ].join(" ");
@@ -309,19 +316,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function read(obj: unknown, key: string): unknown {
-  if (typeof obj !== "object" || obj === null) return undefined;
-  try {
-    return (obj as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
 }
 
 const ABORT_CLOSED = "closed";
@@ -617,7 +611,7 @@ export class AiDecider {
     const choices = read(completion, "choices");
     const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
     const message = read(choice, "message");
-    if (!isRecord(message)) return { ok: false, code: "bad-response", detail: "response has no choices[0].message" };
+    if (!isPlainObject(message)) return { ok: false, code: "bad-response", detail: "response has no choices[0].message" };
     const refusal = read(message, "refusal");
     if (typeof refusal === "string" && refusal.trim() !== "") {
       return { ok: false, code: "refusal", detail: `model refused: ${shorten(this.redact(refusal), 120)}` };
@@ -647,7 +641,7 @@ export class AiDecider {
     const result = clamp(proposed);
     let setpoint: unknown = result;
     const inner = read(result, "setpoint");
-    if (isRecord(inner)) {
+    if (isPlainObject(inner)) {
       setpoint = inner;
       const fired = read(result, "fired");
       if (Array.isArray(fired)) telemetry.clampsFired = fired.filter((f): f is string => typeof f === "string");
@@ -724,11 +718,10 @@ function strip(f: Failure & { retryable: boolean; retryAfterMs?: number }): Fail
   return { ok: false, code: f.code, detail: f.detail };
 }
 
-const SOURCES: readonly SetpointSource[] = ["ai", "rules", "manual", "schedule"];
 
-/** A setpoint that can go to the lights as it is: zone, intensity 0-100, cct 1000-20000 K, a known source. */
+/** A setpoint that can go to the lights as it is: zone, intensity 0-100, cct in the accepted kelvin range, a known source. */
 function isSafeSetpoint(v: unknown): v is Setpoint {
-  if (!isRecord(v)) return false;
+  if (!isPlainObject(v)) return false;
   const i = read(v, "intensity");
   const k = read(v, "cct");
   const z = read(v, "zone");
@@ -742,10 +735,10 @@ function isSafeSetpoint(v: unknown): v is Setpoint {
     i <= 100 &&
     typeof k === "number" &&
     Number.isFinite(k) &&
-    k >= 1000 &&
-    k <= 20000 &&
+    k >= ACCEPTED_KELVIN_MIN &&
+    k <= ACCEPTED_KELVIN_MAX &&
     typeof s === "string" &&
-    (SOURCES as readonly string[]).includes(s) &&
+    isSetpointSource(s) &&
     typeof read(v, "reason") === "string"
   );
 }
@@ -755,7 +748,7 @@ function newestZone(windows: unknown): string | undefined {
   if (!Array.isArray(windows)) return undefined;
   let best: { t: number; zone: string | undefined } | undefined;
   for (const w of windows) {
-    if (!isRecord(w)) continue;
+    if (!isPlainObject(w)) continue;
     const end = read(w, "windowEnd");
     const start = read(w, "windowStart");
     const t = typeof end === "number" && Number.isFinite(end) ? end : typeof start === "number" && Number.isFinite(start) ? start : -Infinity;

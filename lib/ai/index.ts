@@ -47,8 +47,6 @@ export {
   SET_LIGHTING_TOOL_CHOICE,
   SET_LIGHTING_TOOL_NAME,
   SET_LIGHTING_PARAMETERS,
-  CCT_MIN_KELVIN,
-  CCT_MAX_KELVIN,
   REASON_MAX_LENGTH,
 } from "./tool";
 export type { SetLightingArgs, ToolArgumentsResult } from "./tool";

@@ -44,6 +44,7 @@
  *   The minimum is one window's essential fields: minuteOfDay, weekday,
  *   lux {mean, last}, presence {ratio, last}.
  */
+import { isPlainObject, read } from "../contracts";
 import type { CctBias } from "../crypto/profile";
 
 export const DEFAULT_PAYLOAD_CAP_BYTES = 2048;
@@ -143,21 +144,8 @@ export class PayloadCapError extends Error {
 
 // ------------------------------------------------------------ reading ----
 
-function read(obj: unknown, key: string): unknown {
-  if (typeof obj !== "object" || obj === null) return undefined;
-  try {
-    return (obj as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
 function finite(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Strings without control characters and without lone surrogates. */
@@ -180,7 +168,7 @@ const CCT_BIASES: readonly string[] = ["warm", "neutral", "cool"];
  * unknown keys) is dropped. Returns undefined when nothing is left.
  */
 export function sanitizeHints(hints: unknown): AiHints | undefined {
-  if (!isRecord(hints)) return undefined;
+  if (!isPlainObject(hints)) return undefined;
   const out: AiHints = {};
   const min = finite(read(hints, "minIntensityPct"));
   if (min !== undefined && min >= 0 && min <= 100) out.minIntensityPct = min;
@@ -191,7 +179,7 @@ export function sanitizeHints(hints: unknown): AiHints | undefined {
   const slower = read(hints, "slowerDimDown");
   if (typeof slower === "boolean") out.slowerDimDown = slower;
   const sched = read(hints, "schedule");
-  if (isRecord(sched)) {
+  if (isPlainObject(sched)) {
     const s: NonNullable<AiHints["schedule"]> = {};
     const field = (name: "minIntensityPct" | "maxIntensityPct" | "kelvin" | "targetLux", lo: number, hi: number): void => {
       const v = finite(read(sched, name));
@@ -206,17 +194,10 @@ export function sanitizeHints(hints: unknown): AiHints | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** A window reduced to allow-listed, finite values (full precision). */
-interface CleanWindow {
+/** A window reduced to allow-listed, finite values (full precision): an AiWindow before rounding and trimming. */
+interface CleanWindow extends Omit<AiWindow, "weather"> {
   zone: string | undefined;
   order: number;
-  windowStart?: number;
-  windowEnd?: number;
-  count?: number;
-  minuteOfDay?: number;
-  weekday?: number;
-  lux?: { mean?: number; min?: number; max?: number; std?: number; last?: number };
-  presence?: { ratio?: number; transitions?: number; last?: boolean | null };
   weatherStandard?: Record<string, number>;
   weatherExtras?: Record<string, number>;
 }
@@ -224,7 +205,7 @@ interface CleanWindow {
 const EXTRA_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 function cleanWindow(input: unknown, order: number): CleanWindow | null {
-  if (!isRecord(input)) return null;
+  if (!isPlainObject(input)) return null;
   const zoneRaw = read(input, "zone");
   const w: CleanWindow = { zone: typeof zoneRaw === "string" ? zoneRaw : undefined, order };
   const put = <K extends "windowStart" | "windowEnd" | "count" | "minuteOfDay" | "weekday">(key: K): void => {
@@ -237,7 +218,7 @@ function cleanWindow(input: unknown, order: number): CleanWindow | null {
   put("minuteOfDay");
   put("weekday");
   const luxRaw = read(input, "lux");
-  if (isRecord(luxRaw)) {
+  if (isPlainObject(luxRaw)) {
     const lux: NonNullable<CleanWindow["lux"]> = {};
     for (const k of ["mean", "min", "max", "std", "last"] as const) {
       const v = finite(read(luxRaw, k));
@@ -246,7 +227,7 @@ function cleanWindow(input: unknown, order: number): CleanWindow | null {
     if (Object.keys(lux).length > 0) w.lux = lux;
   }
   const presRaw = read(input, "presence");
-  if (isRecord(presRaw)) {
+  if (isPlainObject(presRaw)) {
     const p: NonNullable<CleanWindow["presence"]> = {};
     const ratio = finite(read(presRaw, "ratio"));
     if (ratio !== undefined) p.ratio = ratio;
@@ -258,7 +239,7 @@ function cleanWindow(input: unknown, order: number): CleanWindow | null {
     if (Object.keys(p).length > 0) w.presence = p;
   }
   const weatherRaw = read(input, "weather");
-  if (isRecord(weatherRaw)) {
+  if (isPlainObject(weatherRaw)) {
     const standard: Record<string, number> = {};
     const extras: Record<string, number> = {};
     let keys: string[] = [];

@@ -12,15 +12,13 @@
  * enforced locally (`maxLength` in the validation schema only), so the request
  * is never refused for an unsupported keyword.
  */
+import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN } from "../contracts";
 import Ajv from "ajv";
 
 export const SET_LIGHTING_TOOL_NAME = "set_lighting";
 /** Output range of the tool, percent. */
 export const INTENSITY_MIN_PCT = 0;
 export const INTENSITY_MAX_PCT = 100;
-/** Colour range of the tool, kelvin (tunable-white DT8 range of the reference). */
-export const CCT_MIN_KELVIN = 1800;
-export const CCT_MAX_KELVIN = 6500;
 /** Longest reason accepted, characters. */
 export const REASON_MAX_LENGTH = 200;
 
@@ -48,9 +46,9 @@ export const SET_LIGHTING_PARAMETERS = Object.freeze({
     },
     cct: {
       type: "integer",
-      minimum: CCT_MIN_KELVIN,
-      maximum: CCT_MAX_KELVIN,
-      description: `Correlated colour temperature in whole kelvin (${CCT_MIN_KELVIN}-${CCT_MAX_KELVIN}).`,
+      minimum: COMMAND_KELVIN_MIN,
+      maximum: COMMAND_KELVIN_MAX,
+      description: `Correlated colour temperature in whole kelvin (${COMMAND_KELVIN_MIN}-${COMMAND_KELVIN_MAX}).`,
     },
     reason: {
       type: "string",

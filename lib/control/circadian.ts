@@ -27,7 +27,8 @@
  *   p = 1 - ((t - noon) / 12 h)^2, polar night p = -1 + ((t - midnight) / 12 h)^2;
  *   on the one day a polar period starts or ends p may step at midnight.
  */
-import { ControlInputError, isFiniteNumber, isPlainObject, KELVIN_MAX, KELVIN_MIN } from "./types";
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isFiniteNumber, isPlainObject } from "../contracts";
+import { ControlInputError } from "./types";
 
 export interface CctKeyframe {
   /** Minute of day, 0 <= minute < 1440. */
@@ -115,8 +116,8 @@ export function validateKeyframes(input: unknown): CctKeyframe[] {
     if (!isFiniteNumber(minute) || minute < 0 || minute >= 1440) {
       throw new ControlInputError(`${path}.minute`, "must be a number in [0, 1440)");
     }
-    if (!isFiniteNumber(kelvin) || kelvin < KELVIN_MIN || kelvin > KELVIN_MAX) {
-      throw new ControlInputError(`${path}.kelvin`, `must be a number in [${KELVIN_MIN}, ${KELVIN_MAX}]`);
+    if (!isFiniteNumber(kelvin) || kelvin < ACCEPTED_KELVIN_MIN || kelvin > ACCEPTED_KELVIN_MAX) {
+      throw new ControlInputError(`${path}.kelvin`, `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
     }
     if (!isFiniteNumber(maxIntensityPct) || maxIntensityPct < 0 || maxIntensityPct > 100) {
       throw new ControlInputError(`${path}.maxIntensityPct`, "must be a number in [0, 100]");
@@ -381,11 +382,11 @@ export function resolveCircadianConfig(input: unknown): CircadianConfig {
   const mode = cfg.mode ?? "clock";
   const warmest = cfg.warmestKelvin ?? DEFAULT_WARMEST_KELVIN;
   const coolest = cfg.coolestKelvin ?? DEFAULT_COOLEST_KELVIN;
-  if (!isFiniteNumber(warmest) || warmest < KELVIN_MIN || warmest > KELVIN_MAX) {
-    throw new ControlInputError("warmestKelvin", `must be a number in [${KELVIN_MIN}, ${KELVIN_MAX}]`);
+  if (!isFiniteNumber(warmest) || warmest < ACCEPTED_KELVIN_MIN || warmest > ACCEPTED_KELVIN_MAX) {
+    throw new ControlInputError("warmestKelvin", `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
   }
-  if (!isFiniteNumber(coolest) || coolest < warmest || coolest > KELVIN_MAX) {
-    throw new ControlInputError("coolestKelvin", `must be a number in [warmestKelvin, ${KELVIN_MAX}]`);
+  if (!isFiniteNumber(coolest) || coolest < warmest || coolest > ACCEPTED_KELVIN_MAX) {
+    throw new ControlInputError("coolestKelvin", `must be a number in [warmestKelvin, ${ACCEPTED_KELVIN_MAX}]`);
   }
   if (mode === "clock") {
     return { mode: "clock", keyframes: validateKeyframes(cfg.keyframes ?? defaultKeyframes(warmest, coolest)) };

@@ -27,18 +27,21 @@
  * clamp:slow-dim-down, clamp:override-minutes, clamp:confidence.
  */
 import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
   clampNumber,
-  type ControlHints,
-  ControlInputError,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
   isFiniteNumber,
   MAX_FADE_MS,
-  MAX_OVERRIDE_MINUTES,
-  MAX_ZONE_LENGTH,
-  round1,
+  MAX_ID_LENGTH,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  read,
   type Setpoint,
   SETPOINT_SOURCES,
   type SetpointSource,
-} from "./types";
+} from "../contracts";
+import { type ControlHints, ControlInputError, round1 } from "./types";
 
 export interface ClampLimits {
   /** Fixture's warmest colour, kelvin. */
@@ -60,8 +63,8 @@ export interface ClampLimits {
 }
 
 export const DEFAULT_CLAMP_LIMITS: Readonly<ClampLimits> = Object.freeze({
-  minKelvin: 1800,
-  maxKelvin: 6500,
+  minKelvin: COMMAND_KELVIN_MIN,
+  maxKelvin: COMMAND_KELVIN_MAX,
   occupiedFloorPct: 10,
   safeIntensityPct: 100,
   safeKelvin: 4000,
@@ -102,7 +105,7 @@ export function resolveClampLimits(input: Partial<ClampLimits> = {}): ClampLimit
     const v = c[key];
     if (!isFiniteNumber(v) || v < lo || v > hi) throw new ControlInputError(key, `must be a number in [${lo}, ${hi}]`);
   };
-  check("minKelvin", 1000, 20000);
+  check("minKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
   check("maxKelvin", c.minKelvin, 20000);
   check("occupiedFloorPct", 0, 100);
   check("safeIntensityPct", 0, 100);
@@ -116,16 +119,6 @@ export function resolveClampLimits(input: Partial<ClampLimits> = {}): ClampLimit
   return c;
 }
 
-/** Read a property without letting a throwing getter or proxy escape. */
-function read(obj: unknown, key: string): unknown {
-  if (typeof obj !== "object" || obj === null) return undefined;
-  try {
-    return (obj as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Limits from context with every invalid field replaced by its default (never throws). */
 function safeLimits(input: unknown): ClampLimits {
   const d = DEFAULT_CLAMP_LIMITS;
@@ -133,13 +126,13 @@ function safeLimits(input: unknown): ClampLimits {
     const v = read(input, key);
     return isFiniteNumber(v) && v >= lo && v <= hi ? v : (d[key] as number);
   };
-  let minKelvin = n("minKelvin", 1000, 20000);
-  let maxKelvin = n("maxKelvin", 1000, 20000);
+  let minKelvin = n("minKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
+  let maxKelvin = n("maxKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
   if (minKelvin > maxKelvin) {
     minKelvin = d.minKelvin;
     maxKelvin = d.maxKelvin;
   }
-  const safeKelvin = clampNumber(n("safeKelvin", 1000, 20000), minKelvin, maxKelvin);
+  const safeKelvin = clampNumber(n("safeKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX), minKelvin, maxKelvin);
   const step = read(input, "maxStepPct");
   return {
     minKelvin,
@@ -170,7 +163,7 @@ function safeHints(input: unknown): SafeHints {
 }
 
 function isValidZone(v: unknown): v is string {
-  return typeof v === "string" && v.trim() !== "" && v.length <= MAX_ZONE_LENGTH;
+  return typeof v === "string" && v.trim() !== "" && v.length <= MAX_ID_LENGTH;
 }
 
 /**
@@ -190,7 +183,7 @@ export function applyClamps(proposed: unknown, ctx: ClampContext = {}): ClampRes
   const prevI = read(prevObj, "intensity");
   const prevK = read(prevObj, "cct");
   const previousIntensity = isFiniteNumber(prevI) && prevI >= 0 && prevI <= 100 ? prevI : null;
-  const previousCct = isFiniteNumber(prevK) && prevK >= 1000 && prevK <= 20000 ? clampNumber(prevK, limits.minKelvin, limits.maxKelvin) : null;
+  const previousCct = isFiniteNumber(prevK) && prevK >= ACCEPTED_KELVIN_MIN && prevK <= ACCEPTED_KELVIN_MAX ? clampNumber(prevK, limits.minKelvin, limits.maxKelvin) : null;
 
   // 1. identity fields
   const ctxZone = read(ctx, "zone");
@@ -308,7 +301,7 @@ export function applyClamps(proposed: unknown, ctx: ClampContext = {}): ClampRes
   if (oRaw !== undefined && oRaw !== null) {
     if (!isFiniteNumber(oRaw)) fire("clamp:override-minutes");
     else {
-      const o = clampNumber(oRaw, 0, MAX_OVERRIDE_MINUTES);
+      const o = clampNumber(oRaw, 0, MAX_OVERRIDE_HOLD_MINUTES);
       if (o !== oRaw) fire("clamp:override-minutes");
       setpoint.overrideMinutes = o;
     }

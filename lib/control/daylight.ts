@@ -58,7 +58,8 @@
  * exponential average (weight 0.3). Daylight drift between the two samples
  * adds noise that the average and the bounds contain.
  */
-import { clampNumber, ControlInputError, isFiniteNumber, type LuxStats, round1 } from "./types";
+import { clampNumber, type DecisionLuxStats, isFiniteNumber } from "../contracts";
+import { ControlInputError, round1 } from "./types";
 
 export interface DaylightConfig {
   targetLux: number;
@@ -226,7 +227,7 @@ export function resolveDaylightConfig(input: Partial<DaylightConfig> = {}): Dayl
 }
 
 export interface DaylightInput {
-  lux: LuxStats | null;
+  lux: DecisionLuxStats | null;
   windowStart: number;
   windowEnd: number;
   /** Decision time, epoch ms (normally windowEnd). */
@@ -258,7 +259,7 @@ function fmt(v: number): string {
   return String(Math.round(v));
 }
 
-function learn(state: DaylightState, config: DaylightConfig, lux: LuxStats, outputEnd: number, now: number): DaylightState {
+function learn(state: DaylightState, config: DaylightConfig, lux: DecisionLuxStats, outputEnd: number, now: number): DaylightState {
   if (!config.learnGain) return state;
   let gain = state.gainLuxPerPct;
   const prev = state.sample;

@@ -15,7 +15,8 @@
  *   const ev = parseDemandResponse({ level: 'shed', minutes: 30 }, Date.now());   // null = end the event
  *   const sp = shedSetpoint(proposed, ev, now);                                    // then applyClamps(sp, ...)
  */
-import { ControlInputError, isFiniteNumber, isPlainObject, round1, type Setpoint } from "./types";
+import { isFiniteNumber, isPlainObject, type Setpoint } from "../contracts";
+import { ControlInputError, round1 } from "./types";
 
 /** Title 24's minimum shed, percent of full output. */
 export const DEFAULT_SHED_PCT = 15;

@@ -21,8 +21,9 @@
  * of seconds are negligible over hours) and power is integrated over time
  * into Wh, compared with the same luminaires at 100 % for the whole period.
  */
+import { isFiniteNumber, isPlainObject, parseTimeMs } from "../contracts";
 import { arcLevelToPercent, type DimmingCurve } from "../dali/curve";
-import { ControlInputError, isFiniteNumber, isPlainObject } from "./types";
+import { ControlInputError } from "./types";
 
 export interface FixturePower {
   /** Input power at 100 %, watts (per luminaire). */
@@ -70,15 +71,6 @@ export function powerAtArcLevel(level: number, fixture: FixturePower, curve: Dim
   return powerW(arcLevelToPercent(level, curve), fixture);
 }
 
-/** A decision or telemetry row: at least {ts, intensity}. */
-export interface EnergyRow {
-  ts: number | string;
-  intensity: number;
-  zone?: string;
-  /** Rows with applied === false (blocked decisions) did not change the light. */
-  applied?: boolean | number;
-}
-
 export interface EnergySummaryOptions {
   /** Period start and end, epoch ms. */
   from: number;
@@ -112,17 +104,6 @@ export interface EnergySummary {
   assumedInitial: boolean;
 }
 
-function rowTime(v: unknown): number | null {
-  if (isFiniteNumber(v)) return v;
-  if (typeof v === "string" && v.trim() !== "") {
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-    const t = Date.parse(v);
-    return Number.isFinite(t) ? t : null;
-  }
-  return null;
-}
-
 /**
  * Time-integrated energy of one zone over [from, to) from decision or
  * telemetry rows (any order). Invalid rows are counted in `skipped`, never thrown.
@@ -143,7 +124,7 @@ export function summarizeEnergy(rows: readonly unknown[], options: EnergySummary
     }
     if (options.zone !== undefined && raw.zone !== undefined && raw.zone !== options.zone) continue;
     if (raw.applied === false || raw.applied === 0) continue;
-    const ts = rowTime(raw.ts);
+    const ts = parseTimeMs(raw.ts);
     const i = raw.intensity;
     if (ts === null || !isFiniteNumber(i) || i < 0 || i > 100) {
       skipped++;

@@ -20,7 +20,8 @@
  * never moves back in time (a window that closed before a newer presence
  * reading keeps the newer one).
  */
-import { ControlInputError, isFiniteNumber, type PresenceStats } from "./types";
+import { type DecisionPresenceStats, isFiniteNumber } from "../contracts";
+import { ControlInputError } from "./types";
 
 export interface OccupancyConfig {
   /** Run-on after the last presence, minutes (default 15). */
@@ -79,7 +80,7 @@ export function initialOccupancyState(): OccupancyState {
  * Presence in a window: true (seen), false (readings, none present) or null
  * (no presence reading in the window).
  */
-export function presenceSeen(presence: PresenceStats | null | undefined): boolean | null {
+export function presenceSeen(presence: DecisionPresenceStats | null | undefined): boolean | null {
   if (presence == null) return null;
   return presence.last === true || presence.ratio > 0 || presence.transitions > 0;
 }

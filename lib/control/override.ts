@@ -43,14 +43,16 @@
  *   blocked on the way down.
  */
 import {
-  ControlInputError,
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
   isFiniteNumber,
   isPlainObject,
-  MAX_OVERRIDE_MINUTES,
-  MAX_ZONE_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  parseTimeMs,
   type Setpoint,
-  validateSetpoint,
-} from "./types";
+} from "../contracts";
+import { ControlInputError, validateSetpoint } from "./types";
 
 export interface OverrideGateConfig {
   /** Default override length, minutes (0: manual setpoints do not hold). */
@@ -161,7 +163,7 @@ export function resolveOverrideGateConfig(input: Partial<OverrideGateConfig> | R
       throw new ControlInputError(key, `must be a number in ${loExclusive ? "(" : "["}${lo}, ${hi}]`);
     }
   };
-  check("overrideMinutes", 0, MAX_OVERRIDE_MINUTES);
+  check("overrideMinutes", 0, MAX_OVERRIDE_HOLD_MINUTES);
   check("minIntervalS", 0, 86_400);
   if (c.minIntervalUpS !== null) check("minIntervalUpS", 0, 86_400);
   check("deadbandPct", 0, 100);
@@ -192,24 +194,13 @@ export function isManualChange(
   );
 }
 
-function toMs(v: unknown): number | null {
-  if (isFiniteNumber(v)) return v;
-  if (typeof v === "string" && v.trim() !== "") {
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-    const t = Date.parse(v);
-    return Number.isFinite(t) ? t : null;
-  }
-  return null;
-}
-
 /** Parse one persisted row (camelCase or snake_case); null if invalid. */
 export function parseOverrideRow(raw: unknown): OverrideRow | null {
   if (!isPlainObject(raw)) return null;
   const zone = raw.zone;
-  if (typeof zone !== "string" || zone.trim() === "" || zone.length > MAX_ZONE_LENGTH) return null;
-  const startedAt = toMs(raw.startedAt ?? raw.started_at);
-  const expiresAt = toMs(raw.expiresAt ?? raw.expires_at);
+  if (typeof zone !== "string" || zone.trim() === "" || zone.length > MAX_ID_LENGTH) return null;
+  const startedAt = parseTimeMs(raw.startedAt ?? raw.started_at);
+  const expiresAt = parseTimeMs(raw.expiresAt ?? raw.expires_at);
   if (startedAt === null || expiresAt === null || expiresAt < startedAt) return null;
   const source: OverrideSource = raw.source === "bus" ? "bus" : "manual";
   const i = raw.intensity;
@@ -220,7 +211,7 @@ export function parseOverrideRow(raw: unknown): OverrideRow | null {
     expiresAt,
     source,
     intensity: isFiniteNumber(i) && i >= 0 && i <= 100 ? i : null,
-    cct: isFiniteNumber(k) && k >= 1000 && k <= 20000 ? k : null,
+    cct: isFiniteNumber(k) && k >= ACCEPTED_KELVIN_MIN && k <= ACCEPTED_KELVIN_MAX ? k : null,
     reason: typeof raw.reason === "string" ? raw.reason.slice(0, 500) : "",
   };
 }
@@ -338,7 +329,7 @@ export class OverrideGate {
   ): OverrideRow | null {
     if (typeof zone !== "string" || zone.trim() === "" || !isFiniteNumber(now)) return null;
     const intensity = isFiniteNumber(opts.intensity) && opts.intensity >= 0 && opts.intensity <= 100 ? opts.intensity : null;
-    const cct = isFiniteNumber(opts.cct) && opts.cct >= 1000 && opts.cct <= 20000 ? opts.cct : null;
+    const cct = isFiniteNumber(opts.cct) && opts.cct >= ACCEPTED_KELVIN_MIN && opts.cct <= ACCEPTED_KELVIN_MAX ? opts.cct : null;
     const last = this.applied.get(zone);
     if (intensity !== null || cct !== null) {
       this.applied.set(zone, {
@@ -349,7 +340,7 @@ export class OverrideGate {
       });
     }
     const minutesRaw = opts.minutes ?? this.config.overrideMinutes;
-    const minutes = isFiniteNumber(minutesRaw) ? Math.min(MAX_OVERRIDE_MINUTES, Math.max(0, minutesRaw)) : this.config.overrideMinutes;
+    const minutes = isFiniteNumber(minutesRaw) ? Math.min(MAX_OVERRIDE_HOLD_MINUTES, Math.max(0, minutesRaw)) : this.config.overrideMinutes;
     if (minutes <= 0) {
       this.overrides.delete(zone);
       return null;

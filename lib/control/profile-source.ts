@@ -22,6 +22,7 @@
  * or a failure class (wrong key, tampered token), never a value of the
  * profile, its id or the key.
  */
+import { isFiniteNumber, isPlainObject } from "../contracts";
 import {
   decryptProfile,
   type FernetCipher,
@@ -34,7 +35,6 @@ import {
   profileHints,
 } from "../crypto";
 import type { ControlHints } from "./types";
-import { isFiniteNumber, isPlainObject } from "./types";
 
 export type ProfileInputErrorCode = "hints" | "no-key" | "bad-key" | ProfileError["code"];
 

@@ -17,9 +17,9 @@
  * followed by a clear never lands the other way round); a failed write
  * rejects its own promise and does not stop later ones.
  */
+import { isFiniteNumber, isPlainObject, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint, type SetpointSource } from "../contracts";
 import { energySavingEstimate } from "./energy";
 import { type OverrideRow, parseOverrideRow } from "./override";
-import { isFiniteNumber, isPlainObject, MAX_OVERRIDE_MINUTES, type Setpoint, type SetpointSource } from "./types";
 
 /** One gate decision, as written to the `decisions` table. */
 export interface GateDecisionRow {
@@ -120,11 +120,11 @@ export class MemoryOverrideRepository implements OverrideRepository {
   }
 }
 
-/** A stored row as an OverrideRow; "until cleared" (null expiry) holds at most MAX_OVERRIDE_MINUTES. */
+/** A stored row as an OverrideRow; "until cleared" (null expiry) holds at most MAX_OVERRIDE_HOLD_MINUTES. */
 export function overrideFromStored(r: StoredOverride): OverrideRow | null {
   if (!isPlainObject(r)) return null;
   const sp = isPlainObject(r.setpoint) ? r.setpoint : {};
-  const expiresAt = r.expiresAt == null && isFiniteNumber(r.startedAt) ? r.startedAt + MAX_OVERRIDE_MINUTES * 60_000 : r.expiresAt;
+  const expiresAt = r.expiresAt == null && isFiniteNumber(r.startedAt) ? r.startedAt + MAX_OVERRIDE_HOLD_MINUTES * 60_000 : r.expiresAt;
   return parseOverrideRow({
     zone: r.zone,
     startedAt: r.startedAt,

@@ -37,6 +37,17 @@
  *             ctl.onPresence(zone, ts, true, { lux, hints }); send the setpoint when non-null
  *   feedback: what override-gate / dali-dt8-out really applied -> ctl.noteOutput(zone, pct, ts, fadeMs)
  */
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  type DecisionLuxStats,
+  type DecisionWindow,
+  isFiniteNumber,
+  isPlainObject,
+  type Setpoint,
+} from "../contracts";
 import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
 import { type DemandResponseEvent, shedSetpoint } from "./demand-response";
 import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from "./circadian";
@@ -58,18 +69,7 @@ import {
   presenceSeen,
   resolveOccupancyConfig,
 } from "./occupancy";
-import {
-  checkZone,
-  type ControlHints,
-  ControlInputError,
-  type FeatureWindow,
-  isFiniteNumber,
-  type LuxStats,
-  isPlainObject,
-  round1,
-  type Setpoint,
-  validateFeatureWindow,
-} from "./types";
+import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from "./types";
 import { applySlot, holdRuleOf, scheduleAt, slotNote } from "../learning/schedule";
 import type { ScheduleRule } from "../learning/types";
 
@@ -160,8 +160,8 @@ export const DEFAULT_RULES_CONFIG: Readonly<RulesConfig> = Object.freeze({
   keyframes: null,
   nightMaxIntensityPct: 20,
   dayMaxIntensityPct: 100,
-  minKelvin: 1800,
-  maxKelvin: 6500,
+  minKelvin: COMMAND_KELVIN_MIN,
+  maxKelvin: COMMAND_KELVIN_MAX,
   cctBiasMirek: 25,
   safeIntensityPct: 100,
   safeKelvin: 4000,
@@ -256,7 +256,7 @@ export interface RulesState {
   /** Presence at the end of the last window. */
   lastPresence: boolean | null;
   /** Lux of the last window that had one (the presence fast path estimates daylight from it). */
-  lastLux: { lux: LuxStats; windowStart: number; windowEnd: number } | null;
+  lastLux: { lux: DecisionLuxStats; windowStart: number; windowEnd: number } | null;
   /** Epoch ms of the last presence fast-path decision, or null. */
   lastFastPathAt: number | null;
   /** Intensity of a fast-path setpoint not yet followed by a window decision, or null. */
@@ -331,7 +331,7 @@ export function decide(
   config: ResolvedRulesConfig,
   ctx: DecideContext = {},
 ): RulesDecision {
-  const w: FeatureWindow = validateFeatureWindow(window);
+  const w: DecisionWindow = validateFeatureWindow(window);
   const prev = state ?? initialRulesState(w.zone);
   if (prev.zone !== w.zone) throw new ControlInputError("zone", `state belongs to zone "${prev.zone}", window to "${w.zone}"`);
   const now = ctx.now ?? w.windowEnd;
@@ -352,7 +352,7 @@ function fastPathNotApplied(state: RulesState, current: number | null): boolean 
 export type FastPath = false | "presence" | "lux";
 
 /** decide() on a validated window; `fastPath`: see the file comment. */
-function decideWindow(w: FeatureWindow, prev: RulesState, baseConfig: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
+function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
 
   const hints = ctx.hints ?? null;
   // Arrival rules (no step limit, no hold-off, fade 0) only for the presence fast path.
@@ -524,7 +524,7 @@ export function scheduledConfig(config: ResolvedRulesConfig, rules: readonly Sch
  * reported it, local clock advanced from the last window. Null without a
  * previous window.
  */
-export function tickWindow(state: RulesState, now: number): FeatureWindow | null {
+export function tickWindow(state: RulesState, now: number): DecisionWindow | null {
   if (!state.clock || !isFiniteNumber(now)) return null;
   const elapsedMin = (now - state.clock.at) / 60_000;
   const total = state.clock.minuteOfDay + elapsedMin;
@@ -560,8 +560,8 @@ const STALE_READING_MS = 60_000;
  * the reading itself, else from the zone's last window if at most 5 minutes
  * old, else none. Null-safe: needs state.clock.
  */
-export function presenceWindow(state: RulesState, now: number, readingLux: number | null): FeatureWindow {
-  let lux: LuxStats | null = null;
+export function presenceWindow(state: RulesState, now: number, readingLux: number | null): DecisionWindow {
+  let lux: DecisionLuxStats | null = null;
   let windowStart = now;
   let windowEnd = now;
   if (readingLux !== null) {
@@ -597,7 +597,7 @@ function restoreState(raw: unknown): RulesState | null {
     const s = initialRulesState(raw.zone);
     const num = (v: unknown, lo: number, hi: number): number | null => (isFiniteNumber(v) && v >= lo && v <= hi ? v : null);
     s.intensity = num(raw.intensity, 0, 100);
-    s.cct = num(raw.cct, 1000, 20000);
+    s.cct = num(raw.cct, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
     s.lastDecisionAt = num(raw.lastDecisionAt, 0, 8.64e15);
     if (isPlainObject(raw.occupancy)) {
       s.occupancy.lastPresenceAt = num(raw.occupancy.lastPresenceAt, 0, 8.64e15);
@@ -930,7 +930,7 @@ export class RulesController {
       });
       state.intensity = to;
     }
-    if (isFiniteNumber(cct) && cct >= 1000 && cct <= 20000) state.cct = cct;
+    if (isFiniteNumber(cct) && cct >= ACCEPTED_KELVIN_MIN && cct <= ACCEPTED_KELVIN_MAX) state.cct = cct;
     this.states.set(zone, state);
   }
 

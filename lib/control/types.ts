@@ -1,73 +1,35 @@
 /**
- * Contracts of the control layer: the feature window that comes in (from
- * `feature-window`), the setpoint that goes out (to `override-gate` and
- * `dali-dt8-out`), and the accessibility hints a personal profile may give.
- * The message contracts are listed in the README ("Message contracts") and in
- * each node's help.
+ * Input checks of the control layer: the feature window that comes in (from
+ * `feature-window`) and the setpoint that goes out (to `override-gate` and
+ * `dali-dt8-out`), both shaped in lib/contracts, and the accessibility hints
+ * a personal profile may give. The message contracts are listed in the
+ * README ("Message contracts") and in each node's help.
  *
  * `validateFeatureWindow` and `validateSetpoint` are strict: they throw a
  * ControlInputError that names the failing field (a node turns it into
  * `done(err)`). `applyClamps` (clamps.ts) is the tolerant path: it never
  * throws and turns garbage into safe values.
  */
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  type DecisionLuxStats,
+  type DecisionPresenceStats,
+  type DecisionWindow,
+  describeValue,
+  isFiniteNumber,
+  isPlainObject,
+  MAX_FADE_MS,
+  MAX_ID_LENGTH,
+  MAX_LUX,
+  MAX_OVERRIDE_HOLD_MINUTES,
+  type Setpoint,
+  SETPOINT_SOURCES,
+  type SetpointSource,
+} from "../contracts";
 import type { CctBias, ProfileHints } from "../crypto/profile";
 
 export type { CctBias } from "../crypto/profile";
-
-export type SetpointSource = "ai" | "rules" | "manual" | "schedule";
-export const SETPOINT_SOURCES: readonly SetpointSource[] = ["ai", "rules", "manual", "schedule"];
-
-export interface LuxStats {
-  mean: number;
-  min: number;
-  max: number;
-  std: number;
-  last: number;
-}
-
-export interface PresenceStats {
-  /** Share of the window with presence, 0..1. */
-  ratio: number;
-  /** Number of presence changes inside the window. */
-  transitions: number;
-  /** Presence at the end of the window (null: unknown). */
-  last: boolean | null;
-}
-
-/** One feature window (out of `feature-window`). */
-export interface FeatureWindow {
-  zone: string;
-  /** Epoch ms. */
-  windowStart: number;
-  /** Epoch ms, >= windowStart. */
-  windowEnd: number;
-  /** Number of sensor readings in the window. */
-  count: number;
-  /** Null when the window held no lux reading (validateFeatureWindow also maps all-null stats to null). */
-  lux: LuxStats | null;
-  /** Null when the window never knew the presence state. */
-  presence: PresenceStats | null;
-  weather?: Record<string, unknown>;
-  /** Local minute of day at windowStart, 0 <= m < 1440 (fractions allowed), as lib/features sends it. */
-  minuteOfDay: number;
-  /** Local weekday, 0 = Sunday .. 6 = Saturday (7 is read as Sunday). */
-  weekday: number;
-}
-
-/** A setpoint (out of `ai-decide`, `rules-fallback`, manual control). */
-export interface Setpoint {
-  zone: string;
-  /** Light output, percent 0..100. */
-  intensity: number;
-  /** Correlated colour temperature, kelvin. */
-  cct: number;
-  reason: string;
-  source: SetpointSource;
-  fadeMs?: number;
-  overrideMinutes?: number;
-  /** 0..1. */
-  confidence?: number;
-}
 
 /**
  * Accessibility hints the controller honours. This is the profile helper's
@@ -98,31 +60,9 @@ export class ControlInputError extends Error {
   }
 }
 
-// ------------------------------------------------------------- helpers ----
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-export function isFiniteNumber(v: unknown): v is number {
-  return typeof v === "number" && Number.isFinite(v);
-}
-
-export function clampNumber(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
-}
-
 /** Round to one decimal (0.1 % is finer than any DALI step above 1 %). */
 export function round1(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "number") return Number.isNaN(v) ? "NaN" : String(v);
-  if (typeof v === "string") return v.length > 40 ? "a long string" : JSON.stringify(v);
-  return typeof v;
 }
 
 function num(obj: Record<string, unknown>, key: string, path: string, min: number, max: number, maxExclusive = false): number {
@@ -130,19 +70,17 @@ function num(obj: Record<string, unknown>, key: string, path: string, min: numbe
   if (!isFiniteNumber(v) || v < min || (maxExclusive ? v >= max : v > max)) {
     throw new ControlInputError(
       `${path}${key}`,
-      `must be a finite number in [${min}, ${max}${maxExclusive ? ")" : "]"}, got ${describe(v)}`,
+      `must be a finite number in [${min}, ${max}${maxExclusive ? ")" : "]"}, got ${describeValue(v)}`,
     );
   }
   return v;
 }
 
-const MAX_LUX = 1_000_000;
-
 function optLux(v: Record<string, unknown>, key: string): number | null {
   const x = v[key];
   if (x == null) return null;
   if (!isFiniteNumber(x) || x < 0 || x > MAX_LUX) {
-    throw new ControlInputError(`lux.${key}`, `must be null or a finite number in [0, ${MAX_LUX}], got ${describe(x)}`);
+    throw new ControlInputError(`lux.${key}`, `must be null or a finite number in [0, ${MAX_LUX}], got ${describeValue(x)}`);
   }
   return x;
 }
@@ -152,9 +90,9 @@ function optLux(v: Record<string, unknown>, key: string): number | null {
  * or mean and last both null, as lib/features sends it). A missing min, max
  * or std is filled from the others.
  */
-function luxStats(v: unknown): LuxStats | null {
+function luxStats(v: unknown): DecisionLuxStats | null {
   if (v == null) return null;
-  if (!isPlainObject(v)) throw new ControlInputError("lux", `must be an object {mean, min, max, std, last} or null, got ${describe(v)}`);
+  if (!isPlainObject(v)) throw new ControlInputError("lux", `must be an object {mean, min, max, std, last} or null, got ${describeValue(v)}`);
   const mean = optLux(v, "mean");
   const last = optLux(v, "last");
   const min = optLux(v, "min");
@@ -162,7 +100,7 @@ function luxStats(v: unknown): LuxStats | null {
   const std = optLux(v, "std");
   if (mean === null && last === null) return null;
   const m = (mean ?? last) as number;
-  const out: LuxStats = { mean: m, min: min ?? Math.min(m, last ?? m), max: max ?? Math.max(m, last ?? m), std: std ?? 0, last: last ?? m };
+  const out: DecisionLuxStats = { mean: m, min: min ?? Math.min(m, last ?? m), max: max ?? Math.max(m, last ?? m), std: std ?? 0, last: last ?? m };
   if (out.min > out.max) throw new ControlInputError("lux.min", "must not exceed lux.max");
   return out;
 }
@@ -171,14 +109,14 @@ function luxStats(v: unknown): LuxStats | null {
  * Presence statistics; null when the window never knew the presence state
  * (presence missing or null, or ratio and last null without transitions).
  */
-function presenceStats(v: unknown): PresenceStats | null {
+function presenceStats(v: unknown): DecisionPresenceStats | null {
   if (v == null) return null;
   if (!isPlainObject(v)) {
-    throw new ControlInputError("presence", `must be an object {ratio, transitions, last} or null, got ${describe(v)}`);
+    throw new ControlInputError("presence", `must be an object {ratio, transitions, last} or null, got ${describeValue(v)}`);
   }
   const ratioRaw = v.ratio;
   if (ratioRaw != null && (!isFiniteNumber(ratioRaw) || ratioRaw < 0 || ratioRaw > 1)) {
-    throw new ControlInputError("presence.ratio", `must be null or a finite number in [0, 1], got ${describe(ratioRaw)}`);
+    throw new ControlInputError("presence.ratio", `must be null or a finite number in [0, 1], got ${describeValue(ratioRaw)}`);
   }
   const transitions = v.transitions == null ? 0 : num(v, "transitions", "presence.", 0, Number.MAX_SAFE_INTEGER);
   const raw = v.last;
@@ -186,19 +124,16 @@ function presenceStats(v: unknown): PresenceStats | null {
   if (raw == null) last = null;
   else if (typeof raw === "boolean") last = raw;
   else if (raw === 0 || raw === 1) last = raw === 1;
-  else throw new ControlInputError("presence.last", `must be true, false, 0, 1 or null, got ${describe(raw)}`);
+  else throw new ControlInputError("presence.last", `must be true, false, 0, 1 or null, got ${describeValue(raw)}`);
   if (ratioRaw == null && last === null && transitions === 0) return null;
   const ratio = ratioRaw == null ? (last ? 1 : 0) : (ratioRaw as number);
   return { ratio, transitions, last };
 }
 
-/** Longest zone name (as lib/features). */
-export const MAX_ZONE_LENGTH = 200;
-
-/** Zone names: non-empty, at most MAX_ZONE_LENGTH characters. */
+/** Zone names: non-empty, at most MAX_ID_LENGTH characters. */
 export function checkZone(v: unknown, field = "zone"): string {
-  if (typeof v !== "string" || v.trim() === "" || v.length > MAX_ZONE_LENGTH) {
-    throw new ControlInputError(field, `must be a non-empty string of at most ${MAX_ZONE_LENGTH} characters, got ${describe(v)}`);
+  if (typeof v !== "string" || v.trim() === "" || v.length > MAX_ID_LENGTH) {
+    throw new ControlInputError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -208,8 +143,8 @@ export function checkZone(v: unknown, field = "zone"): string {
  * `presence` mean "no reading of that kind in the window" (allowed).
  * @throws ControlInputError naming the field.
  */
-export function validateFeatureWindow(input: unknown): FeatureWindow {
-  if (!isPlainObject(input)) throw new ControlInputError("window", `must be an object, got ${describe(input)}`);
+export function validateFeatureWindow(input: unknown): DecisionWindow {
+  if (!isPlainObject(input)) throw new ControlInputError("window", `must be an object, got ${describeValue(input)}`);
   const zone = checkZone(input.zone);
   const windowStart = num(input, "windowStart", "", 0, 8.64e15);
   const windowEnd = num(input, "windowEnd", "", 0, 8.64e15);
@@ -218,10 +153,10 @@ export function validateFeatureWindow(input: unknown): FeatureWindow {
   const minuteOfDay = num(input, "minuteOfDay", "", 0, 1440, true);
   const weekdayRaw = input.weekday;
   if (!Number.isInteger(weekdayRaw) || (weekdayRaw as number) < 0 || (weekdayRaw as number) > 7) {
-    throw new ControlInputError("weekday", `must be an integer 0 (Sunday) .. 6 (Saturday), or 7 for Sunday, got ${describe(weekdayRaw)}`);
+    throw new ControlInputError("weekday", `must be an integer 0 (Sunday) .. 6 (Saturday), or 7 for Sunday, got ${describeValue(weekdayRaw)}`);
   }
   const weekday = (weekdayRaw as number) % 7;
-  const window: FeatureWindow = {
+  const window: DecisionWindow = {
     zone,
     windowStart,
     windowEnd,
@@ -232,19 +167,11 @@ export function validateFeatureWindow(input: unknown): FeatureWindow {
     weekday,
   };
   if (input.weather != null) {
-    if (!isPlainObject(input.weather)) throw new ControlInputError("weather", `must be an object when given, got ${describe(input.weather)}`);
+    if (!isPlainObject(input.weather)) throw new ControlInputError("weather", `must be an object when given, got ${describeValue(input.weather)}`);
     window.weather = input.weather;
   }
   return window;
 }
-
-/** Kelvin accepted anywhere in the control layer before clamping to fixture limits. */
-export const KELVIN_MIN = 1000;
-export const KELVIN_MAX = 20000;
-/** Longest fade accepted (DALI-2 extended fade time tops out at 16 min). */
-export const MAX_FADE_MS = 16 * 60 * 1000;
-/** Longest override accepted: one week. */
-export const MAX_OVERRIDE_MINUTES = 7 * 24 * 60;
 
 /**
  * Validate a setpoint strictly (e.g. a manual setpoint arriving over HTTP);
@@ -252,19 +179,19 @@ export const MAX_OVERRIDE_MINUTES = 7 * 24 * 60;
  * @throws ControlInputError naming the field.
  */
 export function validateSetpoint(input: unknown): Setpoint {
-  if (!isPlainObject(input)) throw new ControlInputError("setpoint", `must be an object, got ${describe(input)}`);
+  if (!isPlainObject(input)) throw new ControlInputError("setpoint", `must be an object, got ${describeValue(input)}`);
   const zone = checkZone(input.zone);
   const intensity = num(input, "intensity", "", 0, 100);
-  const cct = num(input, "cct", "", KELVIN_MIN, KELVIN_MAX);
+  const cct = num(input, "cct", "", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
   const source = input.source;
   if (typeof source !== "string" || !(SETPOINT_SOURCES as readonly string[]).includes(source)) {
-    throw new ControlInputError("source", `must be one of ${SETPOINT_SOURCES.join(", ")}, got ${describe(source)}`);
+    throw new ControlInputError("source", `must be one of ${SETPOINT_SOURCES.join(", ")}, got ${describeValue(source)}`);
   }
   const reason = input.reason == null ? "" : input.reason;
-  if (typeof reason !== "string") throw new ControlInputError("reason", `must be a string, got ${describe(reason)}`);
+  if (typeof reason !== "string") throw new ControlInputError("reason", `must be a string, got ${describeValue(reason)}`);
   const out: Setpoint = { zone, intensity, cct, reason, source: source as SetpointSource };
   if (input.fadeMs != null) out.fadeMs = num(input, "fadeMs", "", 0, MAX_FADE_MS);
-  if (input.overrideMinutes != null) out.overrideMinutes = num(input, "overrideMinutes", "", 0, MAX_OVERRIDE_MINUTES);
+  if (input.overrideMinutes != null) out.overrideMinutes = num(input, "overrideMinutes", "", 0, MAX_OVERRIDE_HOLD_MINUTES);
   if (input.confidence != null) out.confidence = num(input, "confidence", "", 0, 1);
   return out;
 }

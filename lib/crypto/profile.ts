@@ -20,6 +20,7 @@
  * Error messages (ProfileError) name the failing field or step, never a value,
  * the plaintext or the key.
  */
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isPlainObject } from "../contracts";
 import { type FernetCipher, InvalidToken } from "./fernet";
 
 /** Reference-service blob, exactly as stored in its `personal_profiles` table and example JSON. */
@@ -107,10 +108,6 @@ function checkProfileId(id: unknown, where: string): string {
   return id;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
 /**
  * Validate a reference-format blob, given as parsed JSON or as JSON text.
  * Extra keys (e.g. `created_at` from a database export) are ignored.
@@ -193,11 +190,8 @@ const schedules: Parser<Record<string, string>> = (v, field) => {
   return out;
 };
 
-const KELVIN_MIN = 1000;
-const KELVIN_MAX = 20000;
-
 const cctRange: Parser<CctRangeKelvin> = (v, field) => {
-  const expected = `{min_kelvin, max_kelvin} with ${KELVIN_MIN} <= min_kelvin <= max_kelvin <= ${KELVIN_MAX}`;
+  const expected = `{min_kelvin, max_kelvin} with ${ACCEPTED_KELVIN_MIN} <= min_kelvin <= max_kelvin <= ${ACCEPTED_KELVIN_MAX}`;
   if (!isPlainObject(v)) throw fieldError(field, expected);
   const lo = v.min_kelvin ?? v.minKelvin;
   const hi = v.max_kelvin ?? v.maxKelvin;
@@ -206,8 +200,8 @@ const cctRange: Parser<CctRangeKelvin> = (v, field) => {
     typeof hi !== "number" ||
     !Number.isFinite(lo) ||
     !Number.isFinite(hi) ||
-    lo < KELVIN_MIN ||
-    hi > KELVIN_MAX ||
+    lo < ACCEPTED_KELVIN_MIN ||
+    hi > ACCEPTED_KELVIN_MAX ||
     lo > hi
   ) {
     throw fieldError(field, expected);

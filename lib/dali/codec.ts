@@ -277,10 +277,6 @@ export const withdraw = (): ForwardFrame => specialCommand(S.WITHDRAW, 0);
 export const ping = (): ForwardFrame => specialCommand(S.PING, 0);
 /** QUERY SHORT ADDRESS: the selected gear answers its short address as 0AAAAAA1 (or MASK). */
 export const queryShortAddress = (): ForwardFrame => specialCommand(S.QUERY_SHORT_ADDRESS, 0);
-/** WRITE MEMORY LOCATION (answers the written value). */
-export const writeMemoryLocation = (v: number): ForwardFrame => specialCommand(S.WRITE_MEMORY_LOCATION, v);
-/** WRITE MEMORY LOCATION - NO REPLY. */
-export const writeMemoryLocationNoReply = (v: number): ForwardFrame => specialCommand(S.WRITE_MEMORY_LOCATION_NO_REPLY, v);
 
 /** Target of INITIALISE: all gear, gear without short address, or one short address. */
 export type InitialiseTarget = 'all' | 'unaddressed' | number;
@@ -379,8 +375,6 @@ export const deviceDtr1 = (v: number): ForwardFrame => deviceSpecialCommand(DS.D
 export const deviceDtr2 = (v: number): ForwardFrame => deviceSpecialCommand(DS.DTR2, v);
 /** Device DTR1 and DTR0 in one frame (0xC7 dtr1 dtr0). */
 export const deviceDtr1Dtr0 = (dtr1v: number, dtr0v: number): ForwardFrame => deviceSpecialTwoByte(0xc7, dtr1v, dtr0v);
-/** Device DTR2 and DTR1 in one frame (0xC9 dtr2 dtr1). */
-export const deviceDtr2Dtr1 = (dtr2v: number, dtr1v: number): ForwardFrame => deviceSpecialTwoByte(0xc9, dtr2v, dtr1v);
 
 // ---------------------------------------------------------------------------
 // Part 103 events
@@ -456,17 +450,6 @@ export function lightEventInfo(illuminanceRaw: number): number {
 // ---------------------------------------------------------------------------
 // Decoded frames
 // ---------------------------------------------------------------------------
-
-export type FrameKind =
-  | 'dapc'
-  | 'gearCommand'
-  | 'special'
-  | 'dt8'
-  | 'deviceCommand'
-  | 'instanceCommand'
-  | 'deviceSpecial'
-  | 'event'
-  | 'unknown';
 
 interface DecodedCommon {
   readonly value: number;
@@ -1015,11 +998,6 @@ export function describeFrame(d: DecodedFrame): string {
     return `frame ${String((d as { value?: unknown }).value)}`;
   }
   return `frame ${String((d as { value?: unknown }).value)}`;
-}
-
-/** Convenience: decode and describe in one go. */
-export function describeRawFrame(bits: 16 | 24, value: number, ctx?: DecodeContext): string {
-  return describeFrame(decodeFrame(bits, value, ctx));
 }
 
 /** Formats a frame value as hex of its width ("0AC8", "000C0B"). */

@@ -28,6 +28,7 @@
  * Setpoints given to one Dt8Output reach the bus in the order they were
  * given, also while an earlier one waits for a query.
  */
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, MAX_FADE_MS, type Setpoint, SETPOINT_SOURCES, type SetpointSource } from '../contracts';
 import type { DaliBus, DaliBusFrameEvent } from './bus/dali-bus';
 import { dtr0, gearCommand } from './codec';
 import { kelvinToMirek, kelvinToMirekClamped, mirekToKelvin, type TcLimits } from './colour';
@@ -38,21 +39,6 @@ import { diagnoseGear, GearDirectory, type GearDiagnosis } from './gear-diagnost
 import { DaliInputError, describeInput } from './input-error';
 import { Dt8Command, GearCommand } from './opcodes';
 import { DaliInterfaceError, type ForwardFrame, type GearAddress, type Priority } from './types';
-
-export const SETPOINT_SOURCES = ['ai', 'rules', 'manual', 'schedule'] as const;
-export type SetpointSource = (typeof SETPOINT_SOURCES)[number];
-export const CCT_MIN_KELVIN = 1000;
-export const CCT_MAX_KELVIN = 20000;
-export const FADE_MAX_MS = 960000;
-
-export interface Setpoint {
-  readonly zone: string;
-  readonly intensity: number;
-  readonly cct: number;
-  readonly reason: string;
-  readonly source: SetpointSource;
-  readonly fadeMs?: number;
-}
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -76,11 +62,11 @@ export function validateSetpoint(payload: unknown): Setpoint {
       `payload.intensity must be a number from 0 to 100 (percent), got ${describeInput(p.intensity)}`,
     );
   }
-  if (!isNumber(p.cct) || p.cct < CCT_MIN_KELVIN || p.cct > CCT_MAX_KELVIN) {
+  if (!isNumber(p.cct) || p.cct < ACCEPTED_KELVIN_MIN || p.cct > ACCEPTED_KELVIN_MAX) {
     throw new DaliInputError(
       'cct',
-      { value: describeInput(p.cct), min: CCT_MIN_KELVIN, max: CCT_MAX_KELVIN },
-      `payload.cct must be a colour temperature from ${CCT_MIN_KELVIN} to ${CCT_MAX_KELVIN} K, got ${describeInput(p.cct)}`,
+      { value: describeInput(p.cct), min: ACCEPTED_KELVIN_MIN, max: ACCEPTED_KELVIN_MAX },
+      `payload.cct must be a colour temperature from ${ACCEPTED_KELVIN_MIN} to ${ACCEPTED_KELVIN_MAX} K, got ${describeInput(p.cct)}`,
     );
   }
   if (typeof p.reason !== 'string') {
@@ -94,11 +80,11 @@ export function validateSetpoint(payload: unknown): Setpoint {
       `payload.source must be one of ${SETPOINT_SOURCES.join(', ')}, got ${describeInput(p.source)}`,
     );
   }
-  if (p.fadeMs !== undefined && (!isNumber(p.fadeMs) || p.fadeMs < 0 || p.fadeMs > FADE_MAX_MS)) {
+  if (p.fadeMs !== undefined && (!isNumber(p.fadeMs) || p.fadeMs < 0 || p.fadeMs > MAX_FADE_MS)) {
     throw new DaliInputError(
       'fadeMs',
-      { value: describeInput(p.fadeMs), max: FADE_MAX_MS },
-      `payload.fadeMs must be a number of ms from 0 to ${FADE_MAX_MS}, got ${describeInput(p.fadeMs)}`,
+      { value: describeInput(p.fadeMs), max: MAX_FADE_MS },
+      `payload.fadeMs must be a number of ms from 0 to ${MAX_FADE_MS}, got ${describeInput(p.fadeMs)}`,
     );
   }
   return {
@@ -124,7 +110,7 @@ const HIGHEST_CODE_MS = Math.ceil(FADE_TIME_MS[15] as number);
 
 /** The gear setting for a fade of `ms` (see the module comment). @throws RangeError outside 0..960000. */
 export function planFade(ms: number): FadeSetting {
-  if (!isNumber(ms) || ms < 0 || ms > FADE_MAX_MS) throw new RangeError(`fade time must be 0..${FADE_MAX_MS} ms, got ${String(ms)}`);
+  if (!isNumber(ms) || ms < 0 || ms > MAX_FADE_MS) throw new RangeError(`fade time must be 0..${MAX_FADE_MS} ms, got ${String(ms)}`);
   if (ms >= LOWEST_CODE_MS && ms <= HIGHEST_CODE_MS) return { fadeTime: msToFadeTimeCode(ms), extendedFadeTime: 0 };
   return { fadeTime: 0, extendedFadeTime: msToExtendedFadeTime(ms) };
 }

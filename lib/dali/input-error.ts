@@ -1,3 +1,5 @@
+import { describeValue } from '../contracts/values';
+
 /**
  * An input the DALI layer refuses (a payload, an address, a configuration
  * text), described by a stable `code` and the values that explain it.
@@ -18,13 +20,7 @@ export class DaliInputError extends Error {
   }
 }
 
-/** A short human-readable rendering of any value (for error texts; never throws). */
+/** A value for a DALI error text: describeValue, with a missing value read as "nothing" (the catalogue's word). */
 export function describeInput(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return typeof value;
+  return value === undefined ? 'nothing' : describeValue(value);
 }

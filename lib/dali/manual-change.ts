@@ -19,6 +19,7 @@
  * (ACTIVATE or an arc power command right after SET TEMPORARY COLOUR
  * TEMPERATURE, with DTR0/DTR1 seen on the bus).
  */
+import type { ManualChange } from '../contracts/feedback';
 import { EventEmitter } from 'node:events';
 import type { DaliBusFrameEvent } from './bus/dali-bus';
 import { formatGearAddress, type GearList } from './address-spec';
@@ -26,24 +27,6 @@ import { arcLevelToPercent, type DimmingCurve } from './curve';
 import { Dt8Command, GearCommand, SpecialCommand } from './opcodes';
 import { systemClock, type Clock, type TimerHandle } from './sim/virtual-bus';
 import type { GearAddress } from './types';
-
-export interface ManualChange {
-  readonly kind: 'manualChange';
-  readonly zone: string;
-  /** Address the other master used: `A2`, `G1` or `BC`. */
-  readonly address: string;
-  /** Epoch ms of the first frame. */
-  readonly ts: number;
-  /** Command names in the order seen, e.g. ["SET TEMPORARY COLOUR TEMPERATURE", "ACTIVATE", "DAPC"]. */
-  readonly commands: string[];
-  /** Arc power level, when the commands set a known one. */
-  readonly level?: number;
-  /** That level in percent. */
-  readonly intensity?: number;
-  readonly mirek?: number;
-  /** Colour temperature in kelvin, when known. */
-  readonly cct?: number;
-}
 
 export interface ManualChangeOptions {
   readonly zone: string;

@@ -343,7 +343,6 @@ export const DEVICE_SPECIAL_TWO_BYTE_TABLE = commandTable([
   /** Second byte = DTR2, third = DTR1. */
   ['DTR2_DTR1', 0xc9, '', 'DTR2:DTR1'],
 ]);
-export const DeviceSpecialTwoByte = DEVICE_SPECIAL_TWO_BYTE_TABLE.codes;
 
 /** Bits of the QUERY STATUS answer (part 102). */
 export const GearStatusBit = {

@@ -18,19 +18,29 @@
  *   (+ INPUT VALUE LATCH for the 10-bit light value) of the light instance
  *   and QUERY INPUT VALUE of the occupancy instance (top bit = occupied), one
  *   reading with both.
- * - Stale: no reading for staleAfterS -> 'alert' { kind: 'stale', sensorId,
- *   zone, ts, silentS, lastSeen }; the next reading -> 'alert' { kind:
- *   'recovered', ..., silentS }.
+ * - Stale: no reading for staleAfterS -> 'alert' SensorStaleEvent
+ *   (lib/contracts/alerts) { kind: 'stale', sensorId, zone, ts, silentS,
+ *   lastSeen }; the next reading -> 'alert' { kind: 'recovered', ..., silentS }.
  * - Manual changes of the zone's gear by other masters -> 'alert'
  *   ManualChange (see ./manual-change).
  */
+import type { ManualChange } from '../contracts/feedback';
 import { EventEmitter } from 'node:events';
+import type { SensorStaleEvent } from '../contracts/alerts';
+import type { SensorReading } from '../contracts/readings';
 import type { DaliBus, DaliBusFrameEvent } from './bus/dali-bus';
 import { deviceCommand, deviceDtr0, instanceCommand } from './codec';
 import type { GearList } from './address-spec';
-import { ManualChangeDetector, type ManualChange } from './manual-change';
+import { ManualChangeDetector } from './manual-change';
 import { DeviceCommand, InstanceCommand } from './opcodes';
-import { calibrateLux, interpretSensorEvent, StaleTracker, type LuxCalibration, type SensorObservation, type StaleEvent } from './sensor-readings';
+import {
+  calibrateLux,
+  interpretSensorEvent,
+  StaleTracker,
+  type LuxCalibration,
+  type SensorObservation,
+  type StaleEvent,
+} from './sensor-readings';
 import { systemClock, type Clock, type TimerHandle } from './sim/virtual-bus';
 import { EventScheme, InstanceType, type DeviceAddress, type GearAddress } from './types';
 import type { DecodedEvent } from './codec';
@@ -60,15 +70,6 @@ export interface SensorInputSettings {
   readonly retryMs?: number;
 }
 
-export interface SensorReading {
-  readonly sensorId: string;
-  readonly zone: string;
-  readonly ts: number;
-  readonly lux?: number;
-  readonly presence?: boolean;
-  readonly source: 'dali';
-}
-
 /** Where a reading came from (goes to msg.dali, outside the reading contract). */
 export interface ReadingDetail {
   readonly address: number;
@@ -82,16 +83,7 @@ export interface ReadingDetail {
   readonly frame?: string;
 }
 
-export interface StaleAlert {
-  readonly kind: 'stale' | 'recovered';
-  readonly sensorId: string;
-  readonly zone: string;
-  readonly ts: number;
-  readonly silentS: number;
-  readonly lastSeen?: number | null;
-}
-
-export type SensorAlert = StaleAlert | ManualChange;
+export type SensorAlert = SensorStaleEvent | ManualChange;
 
 export type SensorState =
   | { readonly state: 'ready'; readonly instances: number }
@@ -165,7 +157,7 @@ export class SensorInput extends EventEmitter {
   }
 
   private emitStale(kind: 'stale' | 'recovered', e: StaleEvent): void {
-    const alert: StaleAlert = {
+    const alert: SensorStaleEvent = {
       kind,
       sensorId: this.settings.sensorId,
       zone: this.settings.zone,

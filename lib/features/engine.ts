@@ -20,15 +20,14 @@
  */
 import { LocalClock } from './local-time';
 import { LuxAccumulator, PresenceTrack, summarisePresence, type PresenceSample } from './stats';
+import type { FeatureWindow, WeatherSnapshot } from '../contracts/feature-window';
 import {
   ReadingValidationError,
   validateSensorReading,
   validateWeatherUpdate,
-  type FeatureWindow,
   type SensorReading,
-  type WeatherSnapshot,
   type WeatherUpdate,
-} from './types';
+} from '../contracts/readings';
 
 export interface FeatureEngineOptions {
   /** Window length, ms (>= 1000, whole ms). Default 300 000 (5 min). */

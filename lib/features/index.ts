@@ -1,4 +1,3 @@
-export * from './types';
 export * from './stats';
 export * from './local-time';
 export * from './engine';

@@ -11,7 +11,8 @@
  *    ("recovered") for the caller to store and send.
  */
 import type { FeatureWindowEngine } from './engine';
-import type { FeatureWindow, SensorReading, WeatherUpdate } from './types';
+import type { FeatureWindow } from '../contracts/feature-window';
+import type { SensorReading, WeatherUpdate } from '../contracts/readings';
 
 /** What restore needs from the store (LightingStore implements it). */
 export interface FeatureStateSource {

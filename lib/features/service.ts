@@ -16,7 +16,8 @@
  */
 import { FeatureWindowEngine, type FeatureEngineOptions, type IngestResult } from './engine';
 import { restoreEngine, type FeatureStateSource, type RestoreOptions, type RestoreResult } from './restore';
-import type { FeatureWindow, WeatherUpdate } from './types';
+import type { FeatureWindow } from '../contracts/feature-window';
+import type { WeatherUpdate } from '../contracts/readings';
 import type { InsertAck, InsertOptions } from '../store/store';
 import { CheckedRawEvent, type RowTypes } from '../store/rows';
 import type { TableName } from '../store/schema';

@@ -16,10 +16,11 @@
  * Never throws on request data. Rejections never contain the admin token or
  * the request body (only the validator's message naming the field).
  */
+import { MAX_OVERRIDE_REQUEST_MINUTES } from '../contracts/limits';
+import { isPlainObject, type Setpoint } from '../contracts';
 import { type ZoneMap, ZoneMapError } from '../zones/zone-map';
-import type { WeatherUpdate, SensorReading } from '../features/types';
-import type { Setpoint } from '../control/types';
-import { ALERT_KINDS, type AlertKind } from '../store/schema';
+import type { WeatherUpdate, SensorReading } from '../contracts/readings';
+import { ALERT_KINDS, type AlertKind } from '../contracts/alerts';
 import { createAdminAuth, type AdminAuthResult } from './admin-auth';
 import { readProfileUpload, type ProfileUpload } from './profile-upload';
 import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-telemetry';
@@ -33,7 +34,6 @@ import {
   validateIngestSensor,
   validateIngestWeather,
   validateTelemetryQuery,
-  MAX_OVERRIDE_MINUTES,
   type TelemetryQuery,
 } from './schemas';
 
@@ -165,9 +165,6 @@ export interface ValidationOptions {
   now?: () => number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-
 /** A 400 with the validator's message. */
 export function invalid(message: string): ApiRejected {
   return { ok: false, status: 400, reason: 'invalid', headers: {}, body: { detail: message } };
@@ -175,7 +172,7 @@ export function invalid(message: string): ApiRejected {
 
 /** An empty POST body arrives as {}, "" or nothing. */
 const isEmptyBody = (v: unknown): boolean =>
-  v === undefined || v === null || v === '' || (isObject(v) && Object.keys(v).length === 0) || (Buffer.isBuffer(v) && v.length === 0);
+  v === undefined || v === null || v === '' || (isPlainObject(v) && Object.keys(v).length === 0) || (Buffer.isBuffer(v) && v.length === 0);
 
 /** A text field of at most 200 characters, trimmed; undefined when absent. */
 function text(what: string, field: string, v: unknown): { ok: true; value: string | undefined } | ApiRejected {
@@ -188,10 +185,10 @@ function text(what: string, field: string, v: unknown): { ok: true; value: strin
 
 function validatePredict(body: unknown, query: unknown): ApiResult {
   const what = 'invalid predict request';
-  if (!isEmptyBody(body) && !isObject(body)) return invalid(`${what}: the body must be a JSON object or empty`);
-  const fromBody = text(what, 'zone', isObject(body) ? body.zone : undefined);
+  if (!isEmptyBody(body) && !isPlainObject(body)) return invalid(`${what}: the body must be a JSON object or empty`);
+  const fromBody = text(what, 'zone', isPlainObject(body) ? body.zone : undefined);
   if (!fromBody.ok) return fromBody;
-  const fromQuery = text(what, 'zone', isObject(query) ? query.zone : undefined);
+  const fromQuery = text(what, 'zone', isPlainObject(query) ? query.zone : undefined);
   if (!fromQuery.ok) return fromQuery;
   if (fromBody.value !== undefined && fromQuery.value !== undefined && fromBody.value !== fromQuery.value) {
     return invalid(`${what}: zone is given in the body and the query with different values; send one of them`);
@@ -203,7 +200,7 @@ function validatePredict(body: unknown, query: unknown): ApiResult {
 function validateEnergy(query: unknown): ApiResult {
   const what = 'invalid energy query';
   if (query === undefined || query === null || query === '') query = {};
-  if (!isObject(query)) return invalid(`${what}: expected query parameters`);
+  if (!isPlainObject(query)) return invalid(`${what}: expected query parameters`);
   const out: EnergyRequest = {};
   if (query.day !== undefined && query.day !== null && query.day !== '') {
     if (typeof query.day !== 'string' || localDayBounds(query.day) === null) return invalid(`${what}: day must be a calendar day YYYY-MM-DD`);
@@ -221,7 +218,7 @@ function validateEnergy(query: unknown): ApiResult {
 function validateAlerts(query: unknown): ApiResult {
   const what = 'invalid alerts query';
   if (query === undefined || query === null || query === '') query = {};
-  if (!isObject(query)) return invalid(`${what}: expected query parameters`);
+  if (!isPlainObject(query)) return invalid(`${what}: expected query parameters`);
   // `source` is a decisions filter, not an alerts one: ignored like any unknown parameter.
   const { status: rawStatus, source: _ignored, ...rest } = query;
   let status: AlertStatus = 'active';
@@ -245,10 +242,10 @@ function validateAlerts(query: unknown): ApiResult {
 
 function validateResolveAlert(body: unknown, params: unknown): ApiResult {
   const what = 'invalid resolve-alert request';
-  if (!isEmptyBody(body) && !isObject(body)) return invalid(`${what}: the body must be a JSON object or empty`);
-  const b = isObject(body) ? body : {};
+  if (!isEmptyBody(body) && !isPlainObject(body)) return invalid(`${what}: the body must be a JSON object or empty`);
+  const b = isPlainObject(body) ? body : {};
   const ids: Array<[string, unknown]> = [];
-  if (isObject(params) && params.id !== undefined && params.id !== '') ids.push(['id (path)', params.id]);
+  if (isPlainObject(params) && params.id !== undefined && params.id !== '') ids.push(['id (path)', params.id]);
   if (b.id !== undefined && b.id !== null) ids.push(['id', b.id]);
   if (ids.length === 0) return invalid(`${what}: id is missing (the alert id in the path or in the body)`);
   const parsed: number[] = [];
@@ -322,7 +319,7 @@ export function validateApiInput(
     case 'control': {
       const minutes = options.overrideMinutes ?? 30;
       const r = validateControl(input.payload, {
-        defaultOverrideMinutes: Number.isInteger(minutes) && minutes >= 1 && minutes <= MAX_OVERRIDE_MINUTES ? minutes : 30,
+        defaultOverrideMinutes: Number.isInteger(minutes) && minutes >= 1 && minutes <= MAX_OVERRIDE_REQUEST_MINUTES ? minutes : 30,
         ...(zone !== undefined ? { defaultZone: zone } : {}),
       });
       if (!r.ok) return invalid(r.message);
@@ -345,7 +342,7 @@ export function validateApiInput(
     case 'telemetry-ai': {
       // Only the query's form here; whether the period has begun is the query node's business.
       const q = input.query;
-      if (q !== undefined && q !== null && q !== '' && !isObject(q)) return invalid('invalid AI telemetry query: expected query parameters');
+      if (q !== undefined && q !== null && q !== '' && !isPlainObject(q)) return invalid('invalid AI telemetry query: expected query parameters');
       const r = readAiTelemetryRequest(q);
       return r.ok ? { ok: true, payload: r.value } : invalid(r.message);
     }
@@ -500,7 +497,7 @@ export class ApiGuard {
 
   /** Decides one message: `req` absent = not HTTP (no limit, no auth). Never throws. */
   check(input: { req?: ApiRequestLike | null; payload: unknown }): GuardOutcome {
-    const req = isObject(input.req) ? (input.req as ApiRequestLike) : null;
+    const req = isPlainObject(input.req) ? (input.req as ApiRequestLike) : null;
     const out = (result: ApiResult, client: string | null): GuardOutcome => ({
       result,
       client,

@@ -14,10 +14,9 @@
  * Answer schemas are JSON Schema 2020-12 (OpenAPI 3.1); the reference
  * service's field names are added beside ours from ./reference-names.
  */
-import { MAX_ID_LENGTH } from '../features/types';
-import { ALERT_KINDS, ALERT_SEVERITIES } from '../store/schema';
-import { DECISION_SOURCES } from '../store/rows';
+import { ALERT_KINDS, ALERT_SEVERITIES, MAX_ID_LENGTH, SETPOINT_SOURCES as DECISION_SOURCES } from '../contracts';
 import { MAX_PROFILE_ID_LENGTH } from '../crypto';
+import { SUGGESTION_KINDS, SUGGESTION_STATUSES } from '../learning/types';
 import type { ApiOperation } from './api-request';
 import { withReferenceNameProperties } from './reference-names';
 import { CONTROL_SCHEMA, SENSOR_SCHEMA, TELEMETRY_SCHEMA, WEATHER_SCHEMA } from './schemas';
@@ -374,9 +373,9 @@ const SUGGESTION = {
   properties: {
     id: { type: 'integer', minimum: 1 },
     zone: { type: 'string' },
-    kind: { type: 'string', enum: ['slot', 'target-lux', 'hold'] },
+    kind: { type: 'string', enum: [...SUGGESTION_KINDS] },
     summary: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'accepted', 'rejected'] },
+    status: { type: 'string', enum: [...SUGGESTION_STATUSES] },
     support_days: { type: 'integer', minimum: 0, description: 'distinct days the pattern was seen on' },
     confidence: { type: 'number', minimum: 0, maximum: 1 },
     evidence: {
@@ -387,7 +386,7 @@ const SUGGESTION = {
         properties: { table: { type: 'string' }, id: { type: 'integer' }, ts: ms, note: { type: 'string' } },
       },
     },
-    change: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['slot', 'target-lux', 'hold'] } }, description: 'the schedule rule it becomes when accepted' },
+    change: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: [...SUGGESTION_KINDS] } }, description: 'the schedule rule it becomes when accepted' },
     created_at: ms,
     updated_at: ms,
     decided_at: { anyOf: [ms, { type: 'null' }] },

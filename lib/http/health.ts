@@ -13,6 +13,7 @@
  * Probe helpers: daliProbe() (a bus session's state and queue),
  * combineSchedulerStates() (the registered prune jobs), packageVersion().
  */
+import { isPlainObject } from '../contracts';
 import * as fs from 'fs';
 import * as path from 'path';
 import { maskSecrets } from '../store/mask';
@@ -124,10 +125,6 @@ async function runProbe<T>(probe: Probe<T> | undefined, timeoutMs: number): Prom
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Builds the /healthz report. Never rejects. */
 export async function buildHealthReport(probes: HealthProbes, options: HealthOptions = {}): Promise<HealthReport> {
   const timeoutMs =
@@ -149,10 +146,10 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
     dbCheck = { ok: false, status: db.message, durationMs: db.ms };
   } else {
     const v = db.value;
-    const ok = isRecord(v) && v.ok === true;
+    const ok = isPlainObject(v) && v.ok === true;
     database =
-      isRecord(v) && typeof v.database === 'string' ? (ok ? 'ok' : v.database === 'ok' ? 'failed' : maskSecrets(v.database)) : 'invalid probe result';
-    dbCheck = { ok, status: ok ? 'ok' : database, durationMs: db.ms, detail: isRecord(v) ? { ...v, database } : v };
+      isPlainObject(v) && typeof v.database === 'string' ? (ok ? 'ok' : v.database === 'ok' ? 'failed' : maskSecrets(v.database)) : 'invalid probe result';
+    dbCheck = { ok, status: ok ? 'ok' : database, durationMs: db.ms, detail: isPlainObject(v) ? { ...v, database } : v };
   }
 
   // DALI interface
@@ -166,7 +163,7 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
     daliCheck = { ok: false, status: dali.message, durationMs: dali.ms };
   } else {
     const v = dali.value;
-    daliOut = isRecord(v) && typeof v.state === 'string' ? { ...v } : { state: 'unknown', detail: 'invalid probe result' };
+    daliOut = isPlainObject(v) && typeof v.state === 'string' ? { ...v } : { state: 'unknown', detail: 'invalid probe result' };
     const ok = DALI_OK.has(daliOut.state);
     daliCheck = { ok, status: ok ? 'ok' : daliOut.state, durationMs: dali.ms };
   }
@@ -182,13 +179,13 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
     schedCheck = { ok: false, status: sched.message, durationMs: sched.ms };
   } else {
     const v = sched.value;
-    scheduler = isRecord(v) && (v.state === 'running' || v.state === 'stopped') ? v.state : 'unknown';
+    scheduler = isPlainObject(v) && (v.state === 'running' || v.state === 'stopped') ? v.state : 'unknown';
     const ok = scheduler === 'running';
     schedCheck = {
       ok,
       status: ok ? 'ok' : scheduler,
       durationMs: sched.ms,
-      detail: isRecord(v) && typeof v.lastError === 'string' ? { ...v, lastError: maskSecrets(v.lastError) } : v,
+      detail: isPlainObject(v) && typeof v.lastError === 'string' ? { ...v, lastError: maskSecrets(v.lastError) } : v,
     };
   }
 

@@ -17,6 +17,7 @@
  * Messages name the field and what is wrong, never a value: neither the
  * token, the key nor anything decrypted.
  */
+import { isPlainObject } from '../contracts';
 import {
   decryptProfile,
   type EncryptedProfileBlob,
@@ -51,9 +52,6 @@ const WIRE_KEYS: ReadonlyArray<readonly [keyof ProfileUpload, string]> = [
   ['encryptedPayload', 'encrypted_payload'],
 ];
 const KNOWN_KEYS = new Set<string>(WIRE_KEYS.flat());
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 
@@ -91,7 +89,7 @@ export function readProfileUpload(input: unknown): Checked<ProfileUpload> {
       return fail(`${what}: the body is not valid JSON; send {"profile_id": "...", "encrypted_payload": "<Fernet token>"}`);
     }
   }
-  if (!isObject(body)) return fail(`${what}: the body must be a JSON object {"profile_id", "encrypted_payload"}`);
+  if (!isPlainObject(body)) return fail(`${what}: the body must be a JSON object {"profile_id", "encrypted_payload"}`);
   for (const key of Object.keys(body)) {
     if (!KNOWN_KEYS.has(key)) {
       return fail(`${what}: unknown field "${key.slice(0, 40)}"; send only profile_id and encrypted_payload (the profile itself only inside the Fernet token)`);

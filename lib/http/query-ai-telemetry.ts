@@ -15,6 +15,7 @@
  * tokensIn / 1e6 * priceIn + tokensOut / 1e6 * priceOut. A price that is not
  * set (or not a number >= 0) gives cost null, never an error.
  */
+import { AI_CALL_TELEMETRY_KIND, isPlainObject } from '../contracts';
 import { maskSecrets } from '../store/mask';
 import type { TelemetryRecord, TelemetryRow } from '../store/rows';
 import type { Page, PageQuery } from '../store/store';
@@ -23,15 +24,8 @@ import { localDay, localDayBounds } from './query-energy';
 /** Telemetry row kind of an ai-decide call. */
 export const AI_TELEMETRY_KIND = 'ai';
 
-/** ai-decide's telemetry message kind (nodes/ai-decide/report.ts). */
-const AI_CALL = 'ai-call';
-
 const MAX_TEXT = 200;
 const MAX_LIST = 20;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
 const amount = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
@@ -45,7 +39,7 @@ const words = (v: unknown): string[] =>
  * kept.
  */
 export function aiTelemetryRow(payload: unknown): TelemetryRow | null {
-  if (!isObject(payload) || payload.kind !== AI_CALL) return null;
+  if (!isPlainObject(payload) || payload.kind !== AI_CALL_TELEMETRY_KIND) return null;
   const ts = count(payload.ts);
   if (ts === null) return null;
   const zone = typeof payload.zone === 'string' && payload.zone.trim() !== '' ? payload.zone.slice(0, 100) : null;
@@ -117,7 +111,7 @@ export function readAiTelemetryRequest(
 ): { ok: true; value: AiTelemetryRequest } | { ok: false; message: string } {
   const what = 'invalid AI telemetry query';
   if (payload === undefined || payload === null || payload === '') payload = {};
-  if (!isObject(payload)) return { ok: false, message: `${what}: expected query parameters` };
+  if (!isPlainObject(payload)) return { ok: false, message: `${what}: expected query parameters` };
   const blank = (v: unknown): boolean => v === undefined || v === null || v === '';
   const out: AiTelemetryRequest = {};
   if (!blank(payload.day) && !blank(payload.month)) return { ok: false, message: `${what}: send day or month, not both` };
@@ -232,7 +226,7 @@ export class AiTelemetrySummer {
       this.#fallbacks += 1;
       this.#byReason.set(r.fallbackReason, (this.#byReason.get(r.fallbackReason) ?? 0) + 1);
     }
-    const model = isObject(r.data) && typeof r.data.model === 'string' ? r.data.model : 'unknown';
+    const model = isPlainObject(r.data) && typeof r.data.model === 'string' ? r.data.model : 'unknown';
     this.#models.set(model, (this.#models.get(model) ?? 0) + 1);
     if (r.promptTokens === null && r.completionTokens === null) this.#noTokens += 1;
     this.#in += r.promptTokens ?? 0;

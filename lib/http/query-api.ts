@@ -18,20 +18,21 @@
  * Health is not run here (its probes come from the Node-RED side; the probe
  * helpers are in ./health).
  */
-import { MAX_ID_LENGTH, type FeatureWindow } from '../features/types';
+import { isPlainObject } from '../contracts';
+import { ALERT_KINDS, type AlertKind } from '../contracts/alerts';
+import type { FeatureWindow } from '../contracts/feature-window';
+import { MAX_ID_LENGTH } from '../contracts/limits';
+import { SETPOINT_SOURCES, type SetpointSource } from '../contracts/setpoint';
 import type { EncryptedProfileBlob } from '../crypto';
 import { MAX_PROFILE_ID_LENGTH } from '../crypto';
 import {
-  DECISION_SOURCES,
   type AlertRecord,
   type DecisionRecord,
-  type DecisionSource,
   type ManualOverrideRecord,
   type PersonalProfileRecord,
   type PersonalProfileRow,
   type TelemetryRecord,
 } from '../store/rows';
-import { ALERT_KINDS, type AlertKind } from '../store/schema';
 import { StoreClosedError, type InsertAck, type InsertOptions, type Page, type PageQuery } from '../store/store';
 import { checkProfileDecrypts, profileCipher, readProfileUpload, uploadToBlob } from './profile-upload';
 import { aiTelemetryReport, pricesFromEnv, readAiTelemetryRequest, type AiPrices } from './query-ai-telemetry';
@@ -59,7 +60,7 @@ export type QueryKind = (typeof QUERY_KINDS)[number];
 
 /** The store operations the queries use (LightingStore implements them). */
 export interface QueryStore {
-  decisions(q: PageQuery & { source?: DecisionSource }): Promise<Page<DecisionRecord>>;
+  decisions(q: PageQuery & { source?: SetpointSource }): Promise<Page<DecisionRecord>>;
   telemetry(q: PageQuery & { kind?: string }): Promise<Page<TelemetryRecord>>;
   alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind }): Promise<Page<AlertRecord>>;
   resolveAlert(id: number, by: string): Promise<{ found: false } | { found: true; changed: boolean; alert: AlertRecord }>;
@@ -104,7 +105,7 @@ export interface PageRequest extends PageQuery {
   offset: number;
   /** 1-based page when the client paged with `page`. */
   page?: number;
-  source?: DecisionSource;
+  source?: SetpointSource;
   kind?: string;
 }
 
@@ -118,16 +119,12 @@ export type PageAnswer<T> = Page<T> & { page?: number };
 
 const CURSOR = /^-?\d{1,16}\.\d{1,16}$/;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 
 /** msg.payload as the request object: absent/null/"" = {}; anything else must be an object. */
 function body(what: string, payload: unknown): Checked<Record<string, unknown>> {
   if (payload === undefined || payload === null || payload === '') return { ok: true, value: {} };
-  if (!isObject(payload)) return fail(`${what}: msg.payload must be an object`);
+  if (!isPlainObject(payload)) return fail(`${what}: msg.payload must be an object`);
   return { ok: true, value: payload };
 }
 
@@ -187,10 +184,10 @@ export function readPageRequest(what: string, payload: unknown): Checked<PageReq
   }
   if (out.since !== undefined && out.until !== undefined && out.until < out.since) return fail(`${what}: until must not be before since`);
   if (q.source !== undefined && q.source !== null) {
-    if (typeof q.source !== 'string' || !(DECISION_SOURCES as readonly string[]).includes(q.source)) {
-      return fail(`${what}: source must be one of ${DECISION_SOURCES.join(', ')}`);
+    if (typeof q.source !== 'string' || !(SETPOINT_SOURCES as readonly string[]).includes(q.source)) {
+      return fail(`${what}: source must be one of ${SETPOINT_SOURCES.join(', ')}`);
     }
-    out.source = q.source as DecisionSource;
+    out.source = q.source as SetpointSource;
   }
   const kind = id(what, 'kind', q.kind);
   if (!kind.ok) return kind;

@@ -17,11 +17,9 @@
  * ends now.
  */
 import { powerW } from '../control/energy';
-import type { FeatureWindow } from '../features/types';
-import type { AlertRecord, DecisionRecord, DecisionSource, TelemetryRecord } from '../store/rows';
-import type { AlertKind } from '../store/schema';
+import { type AlertKind, type FeatureWindow, MAX_ID_LENGTH, type SetpointSource as DecisionSource } from '../contracts';
+import type { AlertRecord, DecisionRecord, TelemetryRecord } from '../store/rows';
 import type { Page, PageQuery } from '../store/store';
-import { MAX_ID_LENGTH } from '../features/types';
 import { AI_TELEMETRY_KIND } from './query-ai-telemetry';
 import { localDay, localDayBounds } from './query-energy';
 

@@ -229,8 +229,3 @@ export function rateLimitAnswer(result: RateLimitResult): HttpErrorAnswer {
     body: { detail: 'Rate limit exceeded' },
   };
 }
-
-/** Headers to add to an allowed answer (informational). */
-export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
-  return { 'X-RateLimit-Limit': String(result.limit), 'X-RateLimit-Remaining': String(result.remaining) };
-}

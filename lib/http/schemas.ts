@@ -21,17 +21,16 @@
  * almost always seconds sent for milliseconds (Python's time.time()), and
  * both are refused with 400 and a hint instead of being stored.
  */
+import { isPlainObject, type Setpoint } from '../contracts';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Setpoint } from '../control/types';
+import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, MAX_ID_LENGTH, MAX_LUX, MAX_OVERRIDE_REQUEST_MINUTES, MAX_TS } from '../contracts/limits';
 import {
-  MAX_ID_LENGTH,
-  MAX_TS,
   ReadingValidationError,
   validateSensorReading,
   validateWeatherUpdate,
   type SensorReading,
   type WeatherUpdate,
-} from '../features/types';
+} from '../contracts/readings';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; status: 400; message: string; field: string };
 
@@ -78,9 +77,6 @@ export interface TelemetryQuery {
 
 export const TELEMETRY_MAX_LIMIT = 1000;
 export const TELEMETRY_DEFAULT_LIMIT = 50;
-export const CONTROL_MIN_CCT = 1800;
-export const CONTROL_MAX_CCT = 6500;
-export const MAX_OVERRIDE_MINUTES = 1440;
 const MAX_REASON = 500;
 
 // ---- schemas --------------------------------------------------------------
@@ -97,7 +93,7 @@ export const SENSOR_SCHEMA = {
     zone: id,
     ts: time,
     timestamp: time,
-    lux: { type: 'number', minimum: 0, maximum: 1_000_000 },
+    lux: { type: 'number', minimum: 0, maximum: MAX_LUX },
     // 0/1 too: the reference's Pydantic bool accepted them.
     presence: { type: ['boolean', 'integer', 'null'], minimum: 0, maximum: 1 },
     source: id,
@@ -121,8 +117,8 @@ export const WEATHER_SCHEMA = {
     solar_radiation_wm2: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
     solar_radiation: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
     solarRadiationWm2: { type: ['number', 'null'], minimum: 0, maximum: 5000 },
-    outdoor_lux: { type: ['number', 'null'], minimum: 0, maximum: 1_000_000 },
-    outdoorLux: { type: ['number', 'null'], minimum: 0, maximum: 1_000_000 },
+    outdoor_lux: { type: ['number', 'null'], minimum: 0, maximum: MAX_LUX },
+    outdoorLux: { type: ['number', 'null'], minimum: 0, maximum: MAX_LUX },
   },
   additionalProperties: true,
 } as const;
@@ -132,12 +128,12 @@ export const CONTROL_SCHEMA = {
   required: ['intensity', 'cct'],
   properties: {
     intensity: { type: 'number', minimum: 0, maximum: 100 },
-    cct: { type: 'number', minimum: CONTROL_MIN_CCT, maximum: CONTROL_MAX_CCT },
+    cct: { type: 'number', minimum: COMMAND_KELVIN_MIN, maximum: COMMAND_KELVIN_MAX },
     reason: { type: 'string', maxLength: MAX_REASON },
     manual_override: { type: 'boolean' },
     manualOverride: { type: 'boolean' },
-    override_minutes: { type: 'integer', minimum: 1, maximum: MAX_OVERRIDE_MINUTES },
-    overrideMinutes: { type: 'integer', minimum: 1, maximum: MAX_OVERRIDE_MINUTES },
+    override_minutes: { type: 'integer', minimum: 1, maximum: MAX_OVERRIDE_REQUEST_MINUTES },
+    overrideMinutes: { type: 'integer', minimum: 1, maximum: MAX_OVERRIDE_REQUEST_MINUTES },
     zone: id,
     fade_ms: { type: 'integer', minimum: 0, maximum: 90_500 },
     fadeMs: { type: 'integer', minimum: 0, maximum: 90_500 },
@@ -181,10 +177,6 @@ const bad = (field: string, message: string): { ok: false; status: 400; message:
   message,
   field,
 });
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
 
 function ajvFailure(what: string, errors: ErrorObject[] | null | undefined): { ok: false; status: 400; message: string; field: string } {
   const e = errors?.[0];
@@ -310,7 +302,7 @@ function contractError(what: string, err: unknown, used: Record<string, string>)
 /** POST /ingest/sensor → the DESIGN.md sensor reading contract. */
 export function validateIngestSensor(body: unknown, options: IngestOptions = {}): Validated<SensorReading> {
   const what = 'invalid sensor reading';
-  if (!isObject(body)) return bad('body', `${what}: the body must be a JSON object`);
+  if (!isPlainObject(body)) return bad('body', `${what}: the body must be a JSON object`);
   if (!run(validateSensorBody, body)) return ajvFailure(what, validateSensorBody.errors);
   const sensor = pickAlias(what, body, ['sensor_id', 'sensorId']);
   if (!sensor.ok) return sensor;
@@ -349,7 +341,7 @@ const WEATHER_ALIASES: ReadonlyArray<[keyof WeatherUpdate, readonly string[]]> =
 /** POST /ingest/weather → a WeatherUpdate (zone absent/null = every zone). */
 export function validateIngestWeather(body: unknown, options: IngestOptions = {}): Validated<WeatherUpdate> {
   const what = 'invalid weather update';
-  if (!isObject(body)) return bad('body', `${what}: the body must be a JSON object`);
+  if (!isPlainObject(body)) return bad('body', `${what}: the body must be a JSON object`);
   if (!run(validateWeatherBody, body)) return ajvFailure(what, validateWeatherBody.errors);
   const tsPick = pickTime(what, body, options);
   if (!tsPick.ok) return tsPick;
@@ -377,7 +369,7 @@ export function validateIngestWeather(body: unknown, options: IngestOptions = {}
 /** POST /control → a manual setpoint plus the override request. */
 export function validateControl(body: unknown, options: ControlOptions = {}): Validated<ControlRequest> {
   const what = 'invalid control request';
-  if (!isObject(body)) return bad('body', `${what}: the body must be a JSON object`);
+  if (!isPlainObject(body)) return bad('body', `${what}: the body must be a JSON object`);
   if (!run(validateControlBody, body)) return ajvFailure(what, validateControlBody.errors);
   const manual = pickAlias(what, body, ['manual_override', 'manualOverride']);
   if (!manual.ok) return manual;
@@ -404,7 +396,7 @@ export function validateControl(body: unknown, options: ControlOptions = {}): Va
 export function validateTelemetryQuery(query: unknown): Validated<TelemetryQuery> {
   const what = 'invalid telemetry query';
   if (query === undefined || query === null) query = {};
-  if (!isObject(query)) return bad('query', `${what}: expected query parameters`);
+  if (!isPlainObject(query)) return bad('query', `${what}: expected query parameters`);
   // A copy: ajv's coercion writes into the object, and req.query is the caller's.
   const q: Record<string, unknown> = { ...query };
   if (!run(validateTelemetryQueryObject, q)) return ajvFailure(what, validateTelemetryQueryObject.errors);

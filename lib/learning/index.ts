@@ -1,6 +1,4 @@
 export * from './types';
 export { mine, dedupeOverrides, inDayType, median, hhmm, type MineOptions, type LocalTime } from './mine';
 export * from './schedule';
-export * from './suggestion-store';
-export * from './insights';
 export * from './http';

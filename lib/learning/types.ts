@@ -105,11 +105,7 @@ export type ScheduleRule = ScheduleChange & {
   zone: string;
 };
 
-/** The message `lighting-insights` sends to rules-fallback and ai-decide (topic "schedule-rules"): the full active set. */
-export interface ScheduleRulesMessage {
-  rules: ScheduleRule[];
-}
-
+/** Topic of the message `lighting-insights` sends to rules-fallback and ai-decide: payload `{rules: ScheduleRule[]}`, the full active set. */
 export const SCHEDULE_RULES_TOPIC = 'schedule-rules';
 
 // ------------------------------------------------------------- history ----

@@ -1,22 +1,12 @@
 /**
- * Alerts from the events of the other nodes (what `lighting-alerts` does,
- * without Node-RED):
+ * Alerts in the store (what `lighting-alerts` does, without Node-RED):
  *
- *   interpretAlertMessage   a message -> one AlertAction (or AlertInputError)
- *   AlertBook               applies actions to a store -> AlertEvent[]
- *   DisconnectWatch         "not connected for longer than N s" -> down/up
+ *   AlertBook         applies AlertActions (lib/contracts/alert-input) to a
+ *                     store -> AlertEvent[]
+ *   DisconnectWatch   "not connected for longer than N s" -> down/up
  *
- * Messages understood (recognised by payload.kind, then topic):
- * - lsd-sensor-in output 2: `stale` raises sensorStale, `recovered` resolves
- *   it (the zone's; not when the active one names another sensor),
- *   `manualChange` is ignored.
- * - ai-decide output 2: topic `alert` with kind `aiCircuitOpen` raises
- *   aiCircuitOpen, `aiCircuitClosed` resolves it; topic `telemetry` is ignored.
- * - dali-dt8-out diagnostics (payload.kind `diagnostics`): gear that is
- *   missing, reports a control gear failure or a lamp failure is failing,
- *   gear that answers without either is healthy.
- * - topic `alert` with {kind, zone?, severity?, message, data?}: raise;
- *   topic `resolve` with {id} or {kind, zone?}: resolve.
+ * The alerts themselves are typed values built in lib/contracts/alerts.ts;
+ * the book stores them as they are.
  *
  * Lamp failures: the store keeps at most one active alert per kind and zone
  * (unique index), so one lampFailure alert per zone carries every failing
@@ -29,30 +19,10 @@
  * the same zone never interleave); a failed action rejects its own promise
  * and does not stop later ones.
  */
-import { ALERT_KINDS, ALERT_SEVERITIES, type AlertKind, type AlertSeverity } from './schema';
+import { failingGearOf, lampFailureRow, type AlertKind, type GearFailure } from '../contracts/alerts';
+import { AlertInputError, type AlertAction } from '../contracts/alert-input';
+import { isPlainObject as isRec } from '../contracts/values';
 import type { AlertRecord, AlertRow } from './rows';
-
-/** A message the alerts node cannot use (the node answers done(err)). */
-export class AlertInputError extends Error {
-  override readonly name = 'AlertInputError';
-}
-
-export type GearFailure = 'missing' | 'controlGearFailure' | 'lampFailure';
-
-/** One gear of a diagnostics report: failing (with why) or healthy (null). */
-export interface GearHealth {
-  address: string;
-  failing: GearFailure | null;
-}
-
-/** What a message asks for. */
-export type AlertAction =
-  | { type: 'ignore'; reason: string }
-  | { type: 'raise'; row: AlertRow }
-  /** Resolve the active alert of kind+zone; `match`: data fields that must not name something else. */
-  | { type: 'resolve'; kind: AlertKind; zone: string | null; by: string; match?: Record<string, string> }
-  | { type: 'resolveId'; id: number; by: string }
-  | { type: 'gear'; zone: string | null; report: string; ts?: number; gear: GearHealth[] };
 
 export interface AlertEvent {
   event: 'raised' | 'resolved';
@@ -67,171 +37,6 @@ export interface AlertStorePort {
   alerts(q: { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind; zone?: string; since?: number; limit?: number; gateway?: string }): Promise<{ items: AlertRecord[]; total: number }>;
   /** The gateway whose alerts this book raises and resolves ('' = not set); absent = every gateway. */
   readonly gateway?: string;
-}
-
-/** Severity of an alert raised without one. */
-export const DEFAULT_SEVERITY: Record<AlertKind, AlertSeverity> = {
-  lampFailure: 'critical',
-  sensorStale: 'warning',
-  busDisconnected: 'critical',
-  aiCircuitOpen: 'warning',
-  storage: 'critical',
-  other: 'warning',
-};
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const isKind = (v: unknown): v is AlertKind => typeof v === 'string' && (ALERT_KINDS as readonly string[]).includes(v);
-const isSeverity = (v: unknown): v is AlertSeverity => typeof v === 'string' && (ALERT_SEVERITIES as readonly string[]).includes(v);
-const iso = (ms: number | undefined): string => (ms === undefined ? '?' : new Date(ms).toISOString());
-const inZone = (zone: string | null): string => (zone === null ? '' : ` in zone ${zone}`);
-
-/** The zone of a payload (a non-empty string), else the default; null = site-wide. */
-function zoneOf(p: Rec, fallback: string | null): string | null {
-  if (p.zone === undefined || p.zone === null || p.zone === '') return fallback;
-  const z = str(p.zone);
-  if (z === undefined) throw new AlertInputError(`payload.zone must be a non-empty string, got ${JSON.stringify(p.zone)}`);
-  return z;
-}
-
-/** How one gear of a diagnostics report is doing. */
-export function gearHealth(g: unknown): GearHealth {
-  if (!isRec(g) || str(g.address) === undefined) throw new AlertInputError('diagnostics: every payload.gear entry needs an address');
-  const address = g.address as string;
-  if (g.present === false) return { address, failing: 'missing' };
-  const status = isRec(g.status) ? g.status : {};
-  if (status.controlGearFailure === true) return { address, failing: 'controlGearFailure' };
-  if (g.lampFailure === true || status.lampFailure === true) return { address, failing: 'lampFailure' };
-  return { address, failing: null };
-}
-
-/**
- * What message `msg` asks for. `defaults.zone` is used when the message has
- * none. Throws AlertInputError for a message that is none of the known ones.
- */
-export function interpretAlertMessage(msg: { topic?: unknown; payload?: unknown }, defaults: { zone: string | null }): AlertAction {
-  const topic = typeof msg.topic === 'string' ? msg.topic : undefined;
-  const p = msg.payload;
-  if (!isRec(p)) throw new AlertInputError(`payload must be an object, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`);
-  const kind = p.kind;
-  if (topic === 'telemetry') return { type: 'ignore', reason: 'telemetry' };
-  switch (kind) {
-    case 'manualChange':
-      return { type: 'ignore', reason: 'manualChange' };
-    case 'stale': {
-      const zone = zoneOf(p, defaults.zone);
-      const sensorId = str(p.sensorId) ?? null;
-      const silentS = num(p.silentS) ?? null;
-      const lastSeen = num(p.lastSeen) ?? null;
-      const message = `Sensor ${sensorId ?? '?'}${inZone(zone)} sent nothing for ${silentS === null ? '?' : Math.round(silentS)} s`;
-      return { type: 'raise', row: withTs({ zone, kind: 'sensorStale', severity: 'warning', message, data: { sensorId, lastSeen, silentS } }, p) };
-    }
-    case 'recovered': {
-      const sensorId = str(p.sensorId);
-      return { type: 'resolve', kind: 'sensorStale', zone: zoneOf(p, defaults.zone), by: 'recovered', ...(sensorId ? { match: { sensorId } } : {}) };
-    }
-    case 'aiCircuitClosed':
-      return { type: 'resolve', kind: 'aiCircuitOpen', zone: zoneOf(p, defaults.zone), by: 'aiCircuitClosed' };
-    case 'diagnostics': {
-      if (!Array.isArray(p.gear)) throw new AlertInputError('diagnostics: payload.gear must be an array');
-      const gear = p.gear.map(gearHealth);
-      const ts = tsOf(p);
-      return { type: 'gear', zone: zoneOf(p, defaults.zone), report: str(p.address) ?? '?', ...(ts !== undefined ? { ts } : {}), gear };
-    }
-    default:
-      break;
-  }
-  if (topic === 'alert') {
-    // ai-decide's circuit alert has no message of its own.
-    if (kind === 'aiCircuitOpen' && p.message === undefined) {
-      const zone = zoneOf(p, defaults.zone);
-      const model = str(p.model) ?? null;
-      const reason = str(p.reason) ?? null;
-      const retryAt = num(p.retryAt) ?? null;
-      const data = { model, reason, retryAt, consecutiveFailures: num(p.consecutiveFailures) ?? null, openedAt: num(p.openedAt) ?? null };
-      const message = `AI circuit open (${model ?? '?'}): ${reason ?? 'failures'}; rules decide until ${iso(retryAt ?? undefined)}`;
-      return { type: 'raise', row: withTs({ zone, kind: 'aiCircuitOpen', severity: 'warning', message, data }, p) };
-    }
-    return genericRaise(p, defaults.zone);
-  }
-  if (topic === 'resolve') return genericResolve(p, defaults.zone);
-  throw new AlertInputError(
-    `not an alert input: expected payload.kind stale, recovered, manualChange, aiCircuitOpen, aiCircuitClosed or diagnostics, or topic alert / resolve (got topic ${JSON.stringify(topic ?? null)}, kind ${JSON.stringify(kind ?? null)})`,
-  );
-}
-
-function tsOf(p: Rec): number | undefined {
-  const ts = num(p.ts);
-  return ts !== undefined && ts >= 0 ? Math.floor(ts) : undefined;
-}
-
-/** `row` with the payload's ts, when it has one. */
-function withTs(row: AlertRow, p: Rec): AlertRow {
-  const ts = tsOf(p);
-  if (ts !== undefined) row.ts = ts;
-  return row;
-}
-
-function genericRaise(p: Rec, fallbackZone: string | null): AlertAction {
-  if (!isKind(p.kind)) throw new AlertInputError(`alert: payload.kind must be one of ${ALERT_KINDS.join(', ')}, got ${JSON.stringify(p.kind ?? null)}`);
-  if (p.severity !== undefined && !isSeverity(p.severity)) {
-    throw new AlertInputError(`alert: payload.severity must be one of ${ALERT_SEVERITIES.join(', ')}, got ${JSON.stringify(p.severity)}`);
-  }
-  const message = str(p.message);
-  if (message === undefined) throw new AlertInputError('alert: payload.message must be a non-empty string');
-  const row = withTs({ zone: zoneOf(p, fallbackZone), kind: p.kind, severity: p.severity ?? DEFAULT_SEVERITY[p.kind], message }, p);
-  if (p.data !== undefined) row.data = p.data;
-  return { type: 'raise', row };
-}
-
-function genericResolve(p: Rec, fallbackZone: string | null): AlertAction {
-  const by = p.by === undefined ? 'manual' : str(p.by);
-  if (by === undefined || by.length > 200) throw new AlertInputError('resolve: payload.by must be a non-empty string of at most 200 characters');
-  if (p.id !== undefined) {
-    if (typeof p.id !== 'number' || !Number.isSafeInteger(p.id) || p.id < 1) throw new AlertInputError(`resolve: payload.id must be a positive integer, got ${JSON.stringify(p.id)}`);
-    return { type: 'resolveId', id: p.id, by };
-  }
-  if (!isKind(p.kind)) throw new AlertInputError(`resolve: needs payload.id, or payload.kind (one of ${ALERT_KINDS.join(', ')}) and zone`);
-  return { type: 'resolve', kind: p.kind, zone: zoneOf(p, fallbackZone), by };
-}
-
-/** The failing gear an active lampFailure alert lists (its data.gear). */
-export function failingGearOf(alert: AlertRecord | null): Map<string, GearFailure> {
-  const out = new Map<string, GearFailure>();
-  const data = alert?.data;
-  if (!isRec(data) || !Array.isArray(data.gear)) return out;
-  for (const g of data.gear) {
-    if (isRec(g) && typeof g.address === 'string' && (g.reason === 'missing' || g.reason === 'controlGearFailure' || g.reason === 'lampFailure')) {
-      out.set(g.address, g.reason);
-    }
-  }
-  return out;
-}
-
-const REASON_TEXT: Record<GearFailure, string> = { missing: 'missing', controlGearFailure: 'control gear failure', lampFailure: 'lamp failure' };
-
-/** Short addresses in bus order (A2 before A10). */
-function byAddress(a: string, b: string): number {
-  const na = Number(a.replace(/^\D+/, ''));
-  const nb = Number(b.replace(/^\D+/, ''));
-  return Number.isFinite(na) && Number.isFinite(nb) && na !== nb ? na - nb : a.localeCompare(b);
-}
-
-/** The lampFailure alert for a set of failing gear. */
-export function lampFailureRow(zone: string | null, failing: Map<string, GearFailure>, report: string, ts?: number): AlertRow {
-  const gear = [...failing.entries()].sort((x, y) => byAddress(x[0], y[0])).map(([address, reason]) => ({ address, reason }));
-  const list = gear.map((g) => `${g.address} (${REASON_TEXT[g.reason]})`).join(', ');
-  const row: AlertRow = {
-    zone,
-    kind: 'lampFailure',
-    severity: 'critical',
-    message: `Lamp failure${inZone(zone)}: ${list}`.slice(0, 1000),
-    data: { address: gear[0]?.address ?? null, addresses: gear.map((g) => g.address), gear, report },
-  };
-  if (ts !== undefined) row.ts = ts;
-  return row;
 }
 
 function sameFailures(a: Map<string, GearFailure>, b: Map<string, GearFailure>): boolean {
@@ -401,16 +206,4 @@ export class DisconnectWatch {
     if (this.timer !== null) this.timers.clear(this.timer);
     this.timer = null;
   }
-}
-
-/** The busDisconnected alert of bus `busId`. */
-export function busDisconnectedRow(zone: string | null, bus: { id: string; name: string }, status: { kind: string; detail?: string }, delayS: number): AlertRow {
-  const detail = status.detail ? ` (${status.detail})` : '';
-  return {
-    zone,
-    kind: 'busDisconnected',
-    severity: 'critical',
-    message: `DALI bus ${bus.name} not connected for ${delayS} s: ${status.kind}${detail}`.slice(0, 1000),
-    data: { bus: bus.id, busName: bus.name, status: status.kind, detail: status.detail ?? null, delayS },
-  };
 }

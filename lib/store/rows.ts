@@ -3,28 +3,27 @@
  * validation, and the mapping both ways. A row that fails validation throws
  * RowValidationError naming the table and field before anything is queued.
  */
+import { ALERT_KINDS, ALERT_SEVERITIES, MAX_ALERT_MESSAGE, type Alert, type AlertKind, type AlertSeverity } from '../contracts/alerts';
+import type { FeatureWindow, WeatherSnapshot } from '../contracts/feature-window';
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN } from '../contracts/limits';
 import {
   ReadingValidationError,
-  describe,
-  isPlainRecord,
   optionalNumber,
   requireId,
   requireTs,
   validateSensorReading,
   validateWeatherUpdate,
-  type FeatureWindow,
   type SensorReading,
-  type WeatherSnapshot,
   type WeatherUpdate,
-} from '../features/types';
-import { ALERT_KINDS, ALERT_SEVERITIES, type AlertKind, type AlertSeverity, type TableName } from './schema';
+} from '../contracts/readings';
+import { SETPOINT_SOURCES, type SetpointSource } from '../contracts/setpoint';
+import { describeValue as describe, isPlainObject as isPlainRecord } from '../contracts/values';
+import type { TableName } from './schema';
 import type { SqlRow, SqlValue } from './sqlite';
 
 /** A row that does not fit its table (same class as the reading contract's error). */
 export { ReadingValidationError as RowValidationError };
 
-export type DecisionSource = 'ai' | 'rules' | 'manual' | 'schedule';
-export const DECISION_SOURCES: readonly DecisionSource[] = ['ai', 'rules', 'manual', 'schedule'];
 
 /** raw_sensor_events: a sensor reading plus whether it arrived too late to count. */
 export interface RawSensorEventRow extends SensorReading {
@@ -42,7 +41,7 @@ export type FeatureWindowRow = FeatureWindow;
 export interface DecisionRow {
   ts: number;
   zone: string;
-  source: DecisionSource;
+  source: SetpointSource;
   /** Percent 0-100. */
   intensity: number;
   /** Kelvin, or null for an intensity-only decision. */
@@ -62,7 +61,7 @@ export interface DecisionRecord {
   id: number;
   ts: number;
   zone: string;
-  source: DecisionSource;
+  source: SetpointSource;
   intensity: number;
   cct: number | null;
   reason: string;
@@ -333,8 +332,8 @@ function decisionParams(row: unknown): Params {
   const t = 'decisions';
   const r = rowObject(t, row);
   const source = r.source;
-  if (typeof source !== 'string' || !(DECISION_SOURCES as readonly string[]).includes(source)) {
-    fail(t, 'source', `one of ${DECISION_SOURCES.join(', ')}`, source);
+  if (typeof source !== 'string' || !(SETPOINT_SOURCES as readonly string[]).includes(source)) {
+    fail(t, 'source', `one of ${SETPOINT_SOURCES.join(', ')}`, source);
   }
   const intensity = num(t, 'intensity', r.intensity, 0, 100);
   if (intensity === null) fail(t, 'intensity', 'a number 0-100 (percent)', r.intensity);
@@ -344,7 +343,7 @@ function decisionParams(row: unknown): Params {
     requireId(`invalid ${t} row`, 'zone', r.zone),
     source,
     intensity,
-    num(t, 'cct', r.cct, 1000, 20000),
+    num(t, 'cct', r.cct, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX),
     optText(t, 'reason', r.reason) ?? '',
     bool(t, 'applied', r.applied),
     optText(t, 'blockedBy', r.blockedBy, 200),
@@ -483,11 +482,6 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   },
 };
 
-/** Validates `row` for `table` without storing it (throws RowValidationError). */
-export function validateRow(table: TableName, row: unknown): void {
-  WRITERS[table].params(row);
-}
-
 // ---- from SQL rows -------------------------------------------------------
 
 function n(v: SqlValue | undefined): number | null {
@@ -533,7 +527,7 @@ export function decisionFromSql(r: SqlRow): DecisionRecord {
     id: n(r.id) ?? 0,
     ts: n(r.ts) ?? 0,
     zone: s(r.zone) ?? '',
-    source: (s(r.source) ?? 'rules') as DecisionSource,
+    source: (s(r.source) ?? 'rules') as SetpointSource,
     intensity: n(r.intensity) ?? 0,
     cct: n(r.cct),
     reason: s(r.reason) ?? '',
@@ -620,19 +614,8 @@ export function weatherFromSql(r: SqlRow): WeatherUpdate & { id: number } {
 // ---- alerts (migration 3; not a batched table: written by LightingStore.raiseAlert) ----
 
 /** An alert to raise. */
-export interface AlertRow {
-  /** Default now. */
-  ts?: number;
-  /** null/absent = site-wide. */
-  zone?: string | null;
-  kind: AlertKind;
-  /** Default "warning". */
-  severity?: AlertSeverity;
-  /** Human-readable, at most 1000 characters. */
-  message: string;
-  /** Anything else (gear address, last reading time...), stored as JSON. */
-  data?: unknown;
-}
+/** alerts: an Alert (lib/contracts/alerts) as the store takes it. */
+export type AlertRow = Alert;
 
 export interface AlertRecord {
   id: number;
@@ -649,7 +632,6 @@ export interface AlertRecord {
   gateway: string;
 }
 
-export const MAX_ALERT_MESSAGE = 1000;
 
 /** Validated alert as SQL parameters [ts, zone, kind, severity, message, data]. Throws RowValidationError naming the field. */
 export function alertParams(row: unknown, now: number = Date.now()): [number, string | null, AlertKind, AlertSeverity, string, string | null] {

@@ -46,12 +46,8 @@ export interface Migration {
   statements: readonly string[];
 }
 
-/** Kinds and severities of alerts (migration 3; rows.ts validates against the same lists). */
-export const ALERT_KINDS = ['lampFailure', 'sensorStale', 'busDisconnected', 'aiCircuitOpen', 'storage', 'other'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
-export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
-// Validated in code (rows.ts), not by a SQL CHECK, so a later kind needs no table rebuild.
+// Alert kinds and severities (lib/contracts/alerts) are validated in code (rows.ts), not by a SQL CHECK,
+// so a later kind needs no table rebuild.
 
 const BOOL = (col: string): string => `${col} INTEGER CHECK (${col} IN (0, 1))`;
 

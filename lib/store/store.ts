@@ -33,7 +33,10 @@
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { FeatureWindow, WeatherUpdate } from '../features/types';
+import type { AlertKind } from '../contracts/alerts';
+import type { FeatureWindow } from '../contracts/feature-window';
+import type { WeatherUpdate } from '../contracts/readings';
+import type { SetpointSource } from '../contracts/setpoint';
 import {
   MAX_ROWS_PER_INSERT,
   MAX_SQL_PARAMS,
@@ -51,7 +54,6 @@ import {
   type AlertRecord,
   type AlertRow,
   type DecisionRecord,
-  type DecisionSource,
   type ManualOverrideRecord,
   type PersonalProfileRecord,
   type RawSensorEventRow,
@@ -65,7 +67,6 @@ import {
   TABLES,
   isTableName,
   migrate,
-  type AlertKind,
   type Migration,
   type TableName,
 } from './schema';
@@ -1334,7 +1335,7 @@ export class LightingStore extends EventEmitter {
   }
 
   /** Decisions, newest first, paginated (offset or cursor), with the total matching the filters. */
-  decisions(q: PageQuery & { source?: DecisionSource } = {}): Promise<Page<DecisionRecord>> {
+  decisions(q: PageQuery & { source?: SetpointSource } = {}): Promise<Page<DecisionRecord>> {
     const extra: Array<[string, SqlValue]> = q.source !== undefined ? [['source', String(q.source)]] : [];
     return this.#page('decisions', q, extra, decisionFromSql);
   }

@@ -17,7 +17,7 @@
  * value out of range). Its message never holds the key (the URL carries it):
  * the key is replaced by "***" wherever it appears.
  */
-import { type WeatherUpdate, validateWeatherUpdate } from '../features/types';
+import { type WeatherUpdate, validateWeatherUpdate } from '../contracts';
 import { maskSecrets, SECRET_MASK } from '../store/mask';
 
 export const WEATHER_PROVIDERS = ['open-meteo', 'openweathermap'] as const;

@@ -15,7 +15,8 @@
  * frames and bus time added, read-back concatenated, superseded when any
  * part was.
  */
-import type { ApplyOptions, DiagnosticsReport, Dt8Output, Dt8Result, Setpoint } from '../dali/dt8-output';
+import type { Setpoint } from '../contracts';
+import type { ApplyOptions, DiagnosticsReport, Dt8Output, Dt8Result } from '../dali/dt8-output';
 import { formatGearAddress } from '../dali/address-spec';
 import type { GearAddress } from '../dali/types';
 import type { ZoneMap } from './zone-map';

@@ -32,6 +32,7 @@
  *
  * Refusals are ZoneMapError with a message naming the zone and field.
  */
+import { describeValue, isPlainObject } from '../contracts';
 import { parseGearList, type GearList } from '../dali/address-spec';
 import type { GearAddress } from '../dali/types';
 
@@ -78,17 +79,6 @@ export interface ZoneRulesOverrides {
   fixtureCount?: number;
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
-  return String(v);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** A control character (U+0000-U+001F, U+007F) or one of `extra` in the text. */
 function hasControlOr(text: string, extra: string): boolean {
   for (const ch of text) {
@@ -105,7 +95,7 @@ function checkZoneName(v: unknown, where: string): string {
   if (typeof v === 'string' && RESERVED_NAMES.has(v)) throw new ZoneMapError(`${where}: "${v}" cannot be a zone name`);
   if (typeof v !== 'string' || v.trim() === '' || v !== v.trim() || v.length > ZONE_NAME_MAX_LENGTH || hasControlOr(v, '/#+')) {
     throw new ZoneMapError(
-      `${where}: zone name ${describe(v)} must be 1-${ZONE_NAME_MAX_LENGTH} characters without surrounding blanks, control characters, '/', '#' or '+'`,
+      `${where}: zone name ${describeValue(v)} must be 1-${ZONE_NAME_MAX_LENGTH} characters without surrounding blanks, control characters, '/', '#' or '+'`,
     );
   }
   return v;
@@ -116,7 +106,7 @@ function optionalNumber(entry: Record<string, unknown>, key: string, zone: strin
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'string' && v.trim() !== '') v = Number(v);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new ZoneMapError(`zone "${zone}": ${key} ${describe(entry[key])} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`);
+    throw new ZoneMapError(`zone "${zone}": ${key} ${describeValue(entry[key])} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`);
   }
   return v;
 }
@@ -142,15 +132,15 @@ function parseSensors(raw: unknown, zone: string): { dali: ZoneDaliSensor[]; ids
       const address = item.address;
       const instance = item.instance;
       if (typeof address !== 'number' || !Number.isInteger(address) || address < 0 || address > 63) {
-        throw new ZoneMapError(`zone "${zone}": sensor ${describe(item)} needs an address 0-63 or a sensorId`);
+        throw new ZoneMapError(`zone "${zone}": sensor ${describeValue(item)} needs an address 0-63 or a sensorId`);
       }
       if (instance !== undefined && (typeof instance !== 'number' || !Number.isInteger(instance) || instance < 0 || instance > 31)) {
-        throw new ZoneMapError(`zone "${zone}": sensor instance ${describe(instance)} must be 0-31`);
+        throw new ZoneMapError(`zone "${zone}": sensor instance ${describeValue(instance)} must be 0-31`);
       }
       dali.push(instance === undefined ? { address } : { address, instance });
       continue;
     }
-    if (typeof item !== 'string') throw new ZoneMapError(`zone "${zone}": sensor ${describe(item)} is not an address (10, 10:1) or a sensor id`);
+    if (typeof item !== 'string') throw new ZoneMapError(`zone "${zone}": sensor ${describeValue(item)} is not an address (10, 10:1) or a sensor id`);
     const m = DALI_SENSOR.exec(item);
     if (m) {
       const address = Number(m[1]);
@@ -166,7 +156,7 @@ function parseSensors(raw: unknown, zone: string): { dali: ZoneDaliSensor[]; ids
 function checkSensorId(v: string, zone: string): string {
   const id = v.trim();
   if (id === '' || id.length > SENSOR_ID_MAX_LENGTH || hasControlOr(id, '')) {
-    throw new ZoneMapError(`zone "${zone}": sensor id ${describe(v)} must be 1-${SENSOR_ID_MAX_LENGTH} printable characters`);
+    throw new ZoneMapError(`zone "${zone}": sensor id ${describeValue(v)} must be 1-${SENSOR_ID_MAX_LENGTH} printable characters`);
   }
   return id;
 }
@@ -174,13 +164,13 @@ function checkSensorId(v: string, zone: string): string {
 function parseEntry(zone: string, raw: unknown): ZoneSpec {
   const entry: Record<string, unknown> = typeof raw === 'string' ? { gear: raw } : isPlainObject(raw) ? raw : {};
   if (!isPlainObject(raw) && typeof raw !== 'string') {
-    throw new ZoneMapError(`zone "${zone}": entry ${describe(raw)} must be a gear list text or an object with gear`);
+    throw new ZoneMapError(`zone "${zone}": entry ${describeValue(raw)} must be a gear list text or an object with gear`);
   }
   let gear: GearList;
   try {
     gear = parseGearList(entry.gear ?? '');
   } catch {
-    throw new ZoneMapError(`zone "${zone}": gear ${describe(entry.gear)} is not a gear list like G0 or A4-5 (groups G0-G15, short addresses 0-63)`);
+    throw new ZoneMapError(`zone "${zone}": gear ${describeValue(entry.gear)} is not a gear list like G0 or A4-5 (groups G0-G15, short addresses 0-63)`);
   }
   if (gear.shorts.length === 0 && gear.groups.length === 0) throw new ZoneMapError(`zone "${zone}": gear is empty (name its group, e.g. G0, or its short addresses)`);
   const sensors = parseSensors(entry.sensors, zone);
@@ -268,7 +258,7 @@ export class ZoneMap {
     } else if (isPlainObject(value)) {
       for (const key of Object.keys(value)) specs.push(parseEntry(checkZoneName(key, 'zone map'), value[key]));
     } else {
-      throw new ZoneMapError(`zone map must be an object keyed by zone or an array of entries, got ${describe(value)}`);
+      throw new ZoneMapError(`zone map must be an object keyed by zone or an array of entries, got ${describeValue(value)}`);
     }
     if (specs.length > MAX_ZONES) throw new ZoneMapError(`zone map has ${specs.length} zones, more than ${MAX_ZONES}`);
     return new ZoneMap(specs);

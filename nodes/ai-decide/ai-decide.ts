@@ -6,10 +6,11 @@
  * answer, open circuit) the node's own rules controller decides. All of that
  * lives in lib/ai (AiDecider) and lib/control; this file wires it to msgs.
  */
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, type DecisionWindow, type Setpoint } from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
 import { findZones, zoneMapOrNull } from '../shared/zones';
-import { applyClamps, type ClampContext, type FeatureWindow, RulesController, type Setpoint } from '../../lib/control';
+import { applyClamps, type ClampContext, RulesController } from '../../lib/control';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
 import { ContextState } from '../shared/context-state';
@@ -51,7 +52,7 @@ export = function (RED: NodeAPI): void {
   function AiDecide(this: AiDecideNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
-    const minKelvin = read.number('minKelvin', 1800, 1000, 20000);
+    const minKelvin = read.number('minKelvin', COMMAND_KELVIN_MIN, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
     this.settings = {
       payloadCapBytes: read.number('payloadCapBytes', 2048, 256, 65536, true),
       payloadBatchLimit: read.number('payloadBatchLimit', 3, 1, 3, true),
@@ -62,7 +63,7 @@ export = function (RED: NodeAPI): void {
       holdMinutes: read.number('holdMinutes', 15, 0, 1440),
       vacancyOffMinutes: read.number('vacancyOffMinutes', 20, 0, 1440),
       minKelvin,
-      maxKelvin: read.number('maxKelvin', 6500, minKelvin, 20000),
+      maxKelvin: read.number('maxKelvin', COMMAND_KELVIN_MAX, minKelvin, ACCEPTED_KELVIN_MAX),
     };
     const s = this.settings;
     const provider = findAiProvider(RED, config.provider);
@@ -170,7 +171,7 @@ export = function (RED: NodeAPI): void {
       return run;
     };
 
-    const decideZone = async (ws: FeatureWindow[], hints: Hints | undefined, msg: Msg, send: Send): Promise<void> => {
+    const decideZone = async (ws: DecisionWindow[], hints: Hints | undefined, msg: Msg, send: Send): Promise<void> => {
       const newest = ws[ws.length - 1];
       const zone = newest.zone;
       const before = rules.getState(zone);
@@ -240,7 +241,7 @@ export = function (RED: NodeAPI): void {
         }
         return;
       }
-      let windows: FeatureWindow[];
+      let windows: DecisionWindow[];
       let hints: Hints | undefined;
       try {
         windows = readWindows(msg.payload);
@@ -252,7 +253,7 @@ export = function (RED: NodeAPI): void {
         return;
       }
       delete msg.profile;
-      const byZone = new Map<string, FeatureWindow[]>();
+      const byZone = new Map<string, DecisionWindow[]>();
       for (const w of [...windows].sort((a, b) => a.windowEnd - b.windowEnd)) byZone.set(w.zone, hot.add(w));
       const runs = [...byZone.values()].map((ws, i) => {
         const out = i === 0 ? msg : (RED.util.cloneMessage(msg) as Msg);

@@ -3,8 +3,9 @@
  * an array), the last few windows per zone kept in memory (the hot path the
  * model looks back on), and msg.profile turned into hints.
  */
+import type { DecisionWindow } from '../../lib/contracts';
 import { MAX_ZONES as MAX_MAP_ZONES } from '../../lib/zones/zone-map';
-import { ControlInputError, type ControlHints, type FeatureWindow, validateFeatureWindow } from '../../lib/control';
+import { ControlInputError, type ControlHints, validateFeatureWindow } from '../../lib/control';
 import type { ProfileSource } from '../../lib/control/profile-source';
 
 /** Most windows accepted in one message. */
@@ -16,7 +17,7 @@ export const MAX_ZONES = MAX_MAP_ZONES;
  * Validate msg.payload: one window or a non-empty array of windows.
  * @throws ControlInputError naming the window (for arrays) and the field.
  */
-export function readWindows(payload: unknown): FeatureWindow[] {
+export function readWindows(payload: unknown): DecisionWindow[] {
   if (!Array.isArray(payload)) return [validateFeatureWindow(payload)];
   if (payload.length === 0) throw new ControlInputError('payload', 'must be a feature window or a non-empty array of them');
   if (payload.length > MAX_WINDOWS_PER_MSG) {
@@ -32,13 +33,13 @@ export function readWindows(payload: unknown): FeatureWindow[] {
   });
 }
 
-function recency(w: FeatureWindow): number {
+function recency(w: DecisionWindow): number {
   return w.windowEnd;
 }
 
 /** The last `limit` windows of each zone, oldest first. */
 export class HotPath {
-  private readonly zones = new Map<string, FeatureWindow[]>();
+  private readonly zones = new Map<string, DecisionWindow[]>();
 
   constructor(
     private readonly limit: number,
@@ -46,7 +47,7 @@ export class HotPath {
   ) {}
 
   /** Add a window (replacing one of the same zone and windowStart); returns the zone's windows, oldest first. */
-  add(w: FeatureWindow): FeatureWindow[] {
+  add(w: DecisionWindow): DecisionWindow[] {
     const list = (this.zones.get(w.zone) ?? []).filter((x) => x.windowStart !== w.windowStart);
     list.push(w);
     list.sort((a, b) => recency(a) - recency(b));
@@ -61,7 +62,7 @@ export class HotPath {
     return [...kept];
   }
 
-  windows(zone: string): FeatureWindow[] {
+  windows(zone: string): DecisionWindow[] {
     return [...(this.zones.get(zone) ?? [])];
   }
 }

@@ -4,35 +4,14 @@
  * alerts.
  */
 import type { AiDecision, CircuitChange } from '../../lib/ai';
-
-export interface DecisionTelemetry {
-  ts: number;
-  /** Telemetry row kind for the store. */
-  kind: 'ai-call';
-  zone: string;
-  model: string;
-  outcome: 'ai' | 'fallback';
-  fallbackReason?: string;
-  fallbackDetail?: string;
-  latencyMs: number;
-  promptTokens?: number;
-  completionTokens?: number;
-  payloadBytes: number;
-  requestBytes: number;
-  windowsSent: number;
-  trimmed: string[];
-  attempts: number;
-  clampsFired: string[];
-  circuit: string;
-  msgId?: string;
-}
+import { AI_CALL_TELEMETRY_KIND, type AiCallTelemetry, type AiCircuitEvent, type AiCircuitEventKind } from '../../lib/contracts';
 
 /** Telemetry of one decision; `ts` is when it started. */
-export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: string | undefined): DecisionTelemetry {
+export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: string | undefined): AiCallTelemetry {
   const tm = d.telemetry;
-  const out: DecisionTelemetry = {
+  const out: AiCallTelemetry = {
     ts,
-    kind: 'ai-call',
+    kind: AI_CALL_TELEMETRY_KIND,
     zone,
     model: tm.model,
     outcome: tm.fallbackReason === undefined ? 'ai' : 'fallback',
@@ -55,22 +34,9 @@ export function telemetryOf(d: AiDecision, ts: number, zone: string, msgId: stri
   return out;
 }
 
-export type CircuitAlertKind = 'aiCircuitOpen' | 'aiCircuitClosed';
-
-export interface CircuitAlert {
-  ts: number;
-  kind: CircuitAlertKind;
-  model: string;
-  /** Failure code that opened the circuit (aiCircuitOpen). */
-  reason?: string;
-  consecutiveFailures: number;
-  /** Epoch ms the circuit opened, and the first probe is allowed (aiCircuitOpen). */
-  openedAt?: number;
-  retryAt?: number;
-}
-
-export function circuitAlert(kind: CircuitAlertKind, c: CircuitChange, model: string): { topic: 'alert'; payload: CircuitAlert } {
-  const payload: CircuitAlert = { ts: Date.now(), kind, model, consecutiveFailures: c.consecutiveFailures };
+/** ai-decide's circuit event (lib/contracts/alerts AiCircuitEvent; lighting-alerts raises or resolves aiCircuitOpen from it). */
+export function circuitAlert(kind: AiCircuitEventKind, c: CircuitChange, model: string): { topic: 'alert'; payload: AiCircuitEvent } {
+  const payload: AiCircuitEvent = { ts: Date.now(), kind, model, consecutiveFailures: c.consecutiveFailures };
   if (c.reason !== undefined) payload.reason = c.reason;
   if (c.openedAt !== undefined) payload.openedAt = c.openedAt;
   if (c.retryAt !== undefined) payload.retryAt = c.retryAt;

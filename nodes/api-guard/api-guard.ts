@@ -12,10 +12,18 @@
  * (JSON answers for bad bodies and for requests while the flows are stopped).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { acquireSharedLimiter, alwaysRequiresAdmin, API_OPERATIONS, ApiGuard, type ApiOperation, type ApiRequestLike, type SharedLimiter } from '../../lib/http/api-request';
+import {
+  acquireSharedLimiter,
+  alwaysRequiresAdmin,
+  API_OPERATIONS,
+  ApiGuard,
+  type ApiOperation,
+  type ApiRequestLike,
+  type SharedLimiter,
+} from '../../lib/http/api-request';
 import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from '../../lib/http/admin-auth';
 import { createLogger, type Logger } from '../../lib/http/log';
-import { MAX_OVERRIDE_MINUTES } from '../../lib/http/schemas';
+import { MAX_OVERRIDE_REQUEST_MINUTES } from '../../lib/contracts';
 import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
@@ -62,7 +70,7 @@ function readSettings(read: SettingsReader): ApiGuardSettings {
     rateLimit: read.number('rateLimit', 60, 0, 100_000, true),
     trustProxy: read.bool('trustProxy', false),
     requireAdmin: alwaysRequiresAdmin(operation) || read.bool('requireAdmin', false),
-    overrideMinutes: read.number('overrideMinutes', 30, 1, MAX_OVERRIDE_MINUTES, true),
+    overrideMinutes: read.number('overrideMinutes', 30, 1, MAX_OVERRIDE_REQUEST_MINUTES, true),
     defaultZone: read.text('defaultZone').slice(0, 200),
     logRequests: read.bool('logRequests', true),
   };

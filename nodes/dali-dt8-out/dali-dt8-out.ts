@@ -11,6 +11,7 @@
  * group holds gear of another zone, is refused with nothing sent. Without
  * one, the configured address is used (single-zone flows).
  */
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN } from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { parseGearAddress } from '../../lib/dali/address-spec';
 import type { DaliBusFrameEvent } from '../../lib/dali/bus/dali-bus';
@@ -59,14 +60,14 @@ export = function (RED: NodeAPI): void {
   function DaliDt8Out(this: DaliDt8OutNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
     const read = new SettingsReader(RED, this, config);
-    const warmestKelvin = read.number('warmestKelvin', 1800, 1000, 20000);
+    const warmestKelvin = read.number('warmestKelvin', COMMAND_KELVIN_MIN, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
     this.settings = {
       address: read.text('address', 'BC'),
       addressType: read.choice('addressType', ['str', 'msg', 'flow', 'global', 'env'], 'str'),
       fadeMs: read.number('fadeMs', 0, 0, 960000, true),
       curve: read.choice('curve', ['logarithmic', 'linear'], 'logarithmic'),
       warmestKelvin,
-      coolestKelvin: read.number('coolestKelvin', 6500, warmestKelvin, 20000),
+      coolestKelvin: read.number('coolestKelvin', COMMAND_KELVIN_MAX, warmestKelvin, ACCEPTED_KELVIN_MAX),
       tcLimitsFrom: read.choice('tcLimitsFrom', ['config', 'gear'], 'config'),
       verify: read.bool('verify'),
     };

@@ -9,7 +9,8 @@
  */
 import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { FeatureWindowService, type FeatureWindow } from '../../lib/features';
+import type { FeatureWindow } from '../../lib/contracts';
+import { FeatureWindowService } from '../../lib/features';
 import { findOwner, type LightingStoreNode } from '../shared/owners';
 import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';

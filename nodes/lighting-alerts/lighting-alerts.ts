@@ -3,7 +3,8 @@
  * circuit changes, gear diagnostics, a watched dali-bus, generic alert /
  * resolve messages) into alerts in the lighting store, deduplicated and
  * resolvable, and sends one { event, alert } message per change
- * (lib/store/alert-events). It registers with its lighting-store and, when
+ * (lib/contracts/alert-input reads them, lib/store/alert-events stores
+ * them). It registers with its lighting-store and, when
  * one is set, with a dali-bus whose connection it watches.
  *
  * ai-decide's telemetry messages (topic "telemetry", kind "ai-call") are
@@ -15,16 +16,8 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { BusStatus } from '../../lib/dali/bus-session';
-import {
-  AlertBook,
-  AlertInputError,
-  busConnected,
-  busDisconnectedRow,
-  DisconnectWatch,
-  interpretAlertMessage,
-  type AlertAction,
-  type AlertEvent,
-} from '../../lib/store/alert-events';
+import { AlertInputError, busDisconnectedRow, interpretAlertMessage, type AlertAction } from '../../lib/contracts';
+import { AlertBook, busConnected, DisconnectWatch, type AlertEvent } from '../../lib/store/alert-events';
 import { aiTelemetryRow } from '../../lib/http/query-ai-telemetry';
 import { demandResponseRow } from '../../lib/http/query-demand-response';
 import { DEMAND_RESPONSE_TOPIC } from '../../lib/control/demand-response';

@@ -12,17 +12,11 @@
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { startPruneSchedule, formatLocalMinute, type PruneSchedule } from '../../lib/store/prune-job';
 import type { LightingStore } from '../../lib/store';
+import { acceptedRules, answerDecide, answerList, countPending, runInsights, type Answer, type InsightsReport } from '../../lib/insights';
 import {
-  acceptedRules,
-  answerDecide,
-  answerList,
-  countPending,
-  runInsights,
   SCHEDULE_RULES_TOPIC,
   validateDecideSuggestion,
   validateSuggestionsQuery,
-  type Answer,
-  type InsightsReport,
   type MiningThresholds,
   type ScheduleRule,
 } from '../../lib/learning';

@@ -22,7 +22,7 @@ import {
   WeatherFetchError,
   type WeatherProvider,
 } from '../../lib/weather/provider';
-import type { WeatherUpdate } from '../../lib/features/types';
+import type { WeatherUpdate } from '../../lib/contracts';
 import { hhmm, shortText } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { messageOf } from '../shared/errors';

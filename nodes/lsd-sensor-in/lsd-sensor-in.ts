@@ -5,7 +5,8 @@
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { parseGearList, type GearList } from '../../lib/dali/address-spec';
-import { SensorInput, type ReadingDetail, type SensorAlert, type SensorReading, type SensorState } from '../../lib/dali/sensor-input';
+import type { SensorReading } from '../../lib/contracts';
+import { SensorInput, type ReadingDetail, type SensorAlert, type SensorState } from '../../lib/dali/sensor-input';
 import { parseLuxTable } from '../../lib/dali/sensor-readings';
 import { findOwner, type DaliBusNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';

@@ -4,14 +4,14 @@
  * import; used by override-gate.ts.
  */
 import {
-  checkZone,
-  ControlInputError,
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
   isFiniteNumber,
   isPlainObject,
-  MAX_OVERRIDE_MINUTES,
-  type OverrideRow,
+  MAX_OVERRIDE_HOLD_MINUTES,
   type Setpoint,
-} from '../../lib/control';
+} from '../../lib/contracts';
+import { checkZone, ControlInputError, type OverrideRow } from '../../lib/control';
 import type { SettingsReader } from '../shared/settings';
 
 export interface OverrideGateSettings {
@@ -61,7 +61,7 @@ export interface ManualChange {
   zone: string;
   intensity: number | null;
   cct: number | null;
-  /** Bounded to [0, MAX_OVERRIDE_MINUTES]; undefined: the node's setting. */
+  /** Bounded to [0, MAX_OVERRIDE_HOLD_MINUTES]; undefined: the node's setting. */
   minutes: number | undefined;
   address: string | null;
 }
@@ -83,8 +83,8 @@ export function parseManualChange(payload: unknown): ManualChange {
   return {
     zone,
     intensity: optional(payload, 'intensity', 0, 100),
-    cct: optional(payload, 'cct', 1000, 20000),
-    minutes: m == null ? undefined : Math.min(MAX_OVERRIDE_MINUTES, Math.max(0, m as number)),
+    cct: optional(payload, 'cct', ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX),
+    minutes: m == null ? undefined : Math.min(MAX_OVERRIDE_HOLD_MINUTES, Math.max(0, m as number)),
     address,
   };
 }

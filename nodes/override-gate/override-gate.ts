@@ -6,9 +6,10 @@
  * through an OverrideRepository: the lighting-store's database when one is
  * configured, else memory kept per node id (survives a redeploy).
  */
+import { isFiniteNumber, isPlainObject, type Setpoint } from '../../lib/contracts';
 import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { DeadlineTimer, isFiniteNumber, isPlainObject, OverrideGate, type OverrideRow, type Setpoint, validateSetpoint } from '../../lib/control';
+import { DeadlineTimer, OverrideGate, type OverrideRow, validateSetpoint } from '../../lib/control';
 import {
   gateDecisionRow,
   MemoryOverrideRepository,

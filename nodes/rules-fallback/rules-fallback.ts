@@ -29,10 +29,9 @@ import {
   powerW,
   type RulesDecision,
   RulesController,
-  type Setpoint,
   validateFeatureWindow,
 } from '../../lib/control';
-import type { SensorReading } from '../../lib/features/types';
+import type { SensorReading, Setpoint } from '../../lib/contracts';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { ContextState } from '../shared/context-state';
 import { hhmm, idleStatus } from '../shared/status';

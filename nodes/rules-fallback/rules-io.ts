@@ -6,8 +6,17 @@
  * value the runtime cannot use falls back to its default with a warning
  * (SettingsReader).
  */
-import { checkZone, ControlInputError, isFiniteNumber, isPlainObject, type CctKeyframe, type RulesConfig } from '../../lib/control';
-import { type SensorReading, validateSensorReading } from '../../lib/features/types';
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  isFiniteNumber,
+  isPlainObject,
+  type SensorReading,
+  validateSensorReading,
+} from '../../lib/contracts';
+import { checkZone, ControlInputError, type CctKeyframe, type RulesConfig } from '../../lib/control';
 import type { SettingsReader } from '../shared/settings';
 
 export interface RulesFallbackSettings extends RulesConfig {
@@ -33,8 +42,8 @@ function keyframes(read: SettingsReader, warn: (name: string, raw: string) => vo
 }
 
 export function readRulesSettings(read: SettingsReader, warnInvalid: (name: string, raw: string) => void): RulesFallbackSettings {
-  const minKelvin = read.number('minKelvin', 1800, 1000, 20000);
-  const maxKelvin = read.number('maxKelvin', 6500, minKelvin, 20000);
+  const minKelvin = read.number('minKelvin', COMMAND_KELVIN_MIN, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
+  const maxKelvin = read.number('maxKelvin', COMMAND_KELVIN_MAX, minKelvin, ACCEPTED_KELVIN_MAX);
   const warmestKelvin = read.number('warmestKelvin', 2700, minKelvin, maxKelvin);
   const ratedW = read.optionalNumber('ratedW', 0.001, 100000);
   return {
@@ -92,7 +101,7 @@ export function parseApplied(p: unknown, now: number): AppliedFeedback {
   const zone = checkZone(p.zone);
   const { intensity, cct, fadeMs, ts } = p;
   if (!isFiniteNumber(intensity) || intensity < 0 || intensity > 100) throw new ControlInputError('intensity', 'must be a number in [0, 100]');
-  if (cct != null && (!isFiniteNumber(cct) || cct < 1000 || cct > 20000)) throw new ControlInputError('cct', 'must be a number in [1000, 20000]');
+  if (cct != null && (!isFiniteNumber(cct) || cct < ACCEPTED_KELVIN_MIN || cct > ACCEPTED_KELVIN_MAX)) throw new ControlInputError('cct', `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
   if (fadeMs != null && (!isFiniteNumber(fadeMs) || fadeMs < 0)) throw new ControlInputError('fadeMs', 'must be a number >= 0');
   if (ts != null && !isFiniteNumber(ts)) throw new ControlInputError('ts', 'must be epoch ms');
   const out: AppliedFeedback = { zone, intensity, fadeMs: isFiniteNumber(fadeMs) ? fadeMs : 0, ts: isFiniteNumber(ts) ? ts : now };

@@ -23,18 +23,6 @@ export function idleStatus(RED: NodeAPI, node: Node, configured: boolean): NodeS
   return { fill: 'grey', shape: 'ring', text: RED._(`${node.type}.status.${key}`) };
 }
 
-/**
- * Skeleton input handler: the node's behaviour arrives in a later release, so
- * every message is answered with done(err) (Catch nodes see it) and a red
- * status, never dropped silently.
- */
-export function rejectInputNotImplemented(RED: NodeAPI, node: Node): void {
-  node.on('input', (_msg, _send, done) => {
-    node.status({ fill: 'red', shape: 'ring', text: RED._(`${node.type}.status.notImplemented`) });
-    done(new Error(RED._(`${node.type}.errors.notImplemented`)));
-  });
-}
-
 /** A user of a config node that merges the owner's status with its own (see StatusView). */
 export interface OwnerStatusListener {
   ownerStatus?(status: NodeStatus): void;

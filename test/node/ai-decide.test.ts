@@ -3,6 +3,7 @@
  * asking a local OpenAI-compatible server (test/helpers/fake-openai-server.ts)
  * through the real `openai` client.
  */
+import { type DecisionWindow, type Setpoint } from '../../lib/contracts';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { i18n } from '@node-red/util';
 import aiDecide from '../../nodes/ai-decide/ai-decide';
 import aiProvider from '../../nodes/ai-provider/ai-provider';
-import { RulesController, type FeatureWindow, type Setpoint } from '../../lib/control';
+import { RulesController } from '../../lib/control';
 import { encryptProfile, Fernet } from '../../lib/crypto';
 import { closedPort, errorResponse, FakeOpenAiServer, type ScriptedResponse, toolCallCompletion } from '../helpers/fake-openai-server';
 import { asNodeSet, helper, nodeById, PACKAGE, redeploy, registerCatalogues, ROOT } from './helpers';
@@ -30,7 +31,7 @@ function text(key: string, subs: Record<string, string | number> = {}): string {
 
 const T0 = Date.UTC(2026, 2, 3, 9, 0, 0);
 
-function win(i: number, zone = 'office-1', over: Partial<FeatureWindow> = {}): FeatureWindow {
+function win(i: number, zone = 'office-1', over: Partial<DecisionWindow> = {}): DecisionWindow {
   const start = T0 + i * 300_000;
   return {
     zone,
@@ -144,7 +145,7 @@ async function decide(r: Rig, payload: unknown, extra: Record<string, unknown> =
 }
 
 /** What the rules alone decide for these windows, in order (same settings as the node's defaults). */
-function rulesSetpoint(ws: FeatureWindow[], settings: Record<string, unknown> = {}): Setpoint {
+function rulesSetpoint(ws: DecisionWindow[], settings: Record<string, unknown> = {}): Setpoint {
   const rules = new RulesController({ warmestKelvin: 2700, coolestKelvin: 5000, safeKelvin: 4000, ...settings });
   let sp: Setpoint | undefined;
   for (const w of ws) sp = rules.decide(w).setpoint;

@@ -13,7 +13,7 @@ import type { Node, NodeMessage } from 'node-red';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import aiDecide from '../../nodes/ai-decide/ai-decide';
 import aiProvider from '../../nodes/ai-provider/ai-provider';
-import type { Setpoint } from '../../lib/control';
+import type { Setpoint } from '../../lib/contracts';
 import { FakeOpenAiServer, toolCallCompletion } from '../helpers/fake-openai-server';
 import { asNodeSet, helper, latestStatus, MessageQueue, redeploy, registerCatalogues } from './helpers';
 

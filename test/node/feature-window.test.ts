@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
-import type { FeatureWindow } from '../../lib/features/types';
+import type { FeatureWindow } from '../../lib/contracts';
 import {
   TAB,
   callsOf,

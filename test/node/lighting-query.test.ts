@@ -23,7 +23,7 @@ import lightingQuery from '../../nodes/lighting-query/lighting-query';
 import lightingStore from '../../nodes/lighting-store/lighting-store';
 import retentionPrune from '../../nodes/retention-prune/retention-prune';
 import { schedulerJobStates } from '../../nodes/shared/schedulers';
-import type { FeatureWindow } from '../../lib/features/types';
+import type { FeatureWindow } from '../../lib/contracts';
 import type { HealthReport } from '../../lib/http/health';
 import type { EnergyDayReport } from '../../lib/http/query-energy';
 import { encryptProfile, Fernet } from '../../lib/crypto';

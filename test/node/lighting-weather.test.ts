@@ -13,7 +13,7 @@ import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import lightingStore from '../../nodes/lighting-store/lighting-store';
 import featureWindow from '../../nodes/feature-window/feature-window';
 import lightingWeather from '../../nodes/lighting-weather/lighting-weather';
-import type { FeatureWindow, WeatherUpdate } from '../../lib/features/types';
+import type { FeatureWindow, WeatherUpdate } from '../../lib/contracts';
 import { asNodeSet, helper, registerCatalogues, message, nodeById, TAB } from './helpers';
 import { callsOf, collect, count, query, storeConfig, tempDir, waitFor } from './store-node-helpers';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../helpers/fake-weather-server';

@@ -10,10 +10,24 @@ import type { NodeMessage } from 'node-red';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { dapc, dt8Command, dtr0, dtr1, enableDeviceType, gearCommand } from '../../lib/dali/codec';
 import { DeviceCommand, Dt8Command, GearCommand } from '../../lib/dali/opcodes';
-import type { ReadingDetail, SensorReading, StaleAlert } from '../../lib/dali/sensor-input';
-import type { ManualChange } from '../../lib/dali/manual-change';
+import type { ManualChange, SensorReading, SensorStaleEvent } from '../../lib/contracts';
+import type { ReadingDetail } from '../../lib/dali/sensor-input';
 import { EventScheme } from '../../lib/dali/types';
-import { helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, sensorInNode, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
+import {
+  helper,
+  Inbox,
+  initCatalogues,
+  lastStatus,
+  load,
+  message,
+  nodeById,
+  sensorInNode,
+  simBus,
+  simulation,
+  sleep,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 function flow(sensor: Record<string, unknown> = {}, bus: Record<string, unknown> = {}): FlowNodeDef[] {
   return [
@@ -118,7 +132,7 @@ describe('lsd-sensor-in node', function () {
   it('goes stale when nothing arrives, and recovers with the next reading', async () => {
     const { readings, alerts } = await start({ staleAfterS: '1' });
     const node = nodeById('in');
-    const stale = (await alerts.next('stale', 4000)) as NodeMessage & { payload: StaleAlert };
+    const stale = (await alerts.next('stale', 4000)) as NodeMessage & { payload: SensorStaleEvent };
     assert.equal(stale.topic, 'stale');
     assert.equal(stale.payload.kind, 'stale');
     assert.equal(stale.payload.sensorId, 'dali-10');
@@ -128,7 +142,7 @@ describe('lsd-sensor-in node', function () {
     assert.equal(lastStatus(node)?.text, message('lsd-sensor-in', 'status.stale', { seconds: Math.round(stale.payload.silentS) }));
     simulation().sensor?.setIlluminanceRaw(400);
     await readings.next('a reading');
-    const back = (await alerts.next('recovered')) as NodeMessage & { payload: StaleAlert };
+    const back = (await alerts.next('recovered')) as NodeMessage & { payload: SensorStaleEvent };
     assert.equal(back.payload.kind, 'recovered');
     assert.equal(lastStatus(node)?.fill, 'green', 'the bus status again');
   });

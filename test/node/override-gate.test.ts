@@ -7,6 +7,7 @@
  * in a real SQLite database through a lighting-store config node exposing
  * getStore().
  */
+import type { Setpoint } from '../../lib/contracts';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +15,6 @@ import * as path from 'node:path';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import overrideGate from '../../nodes/override-gate/override-gate';
-import type { Setpoint } from '../../lib/control';
 import type { OverrideStore } from '../../lib/control/repository';
 import { LightingStore } from '../../lib/store';
 import { asNodeSet, helper, latestStatus, MessageQueue, nodeById, redeploy, registerCatalogues } from './helpers';

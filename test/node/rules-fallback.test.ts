@@ -7,13 +7,14 @@
  * "applied") moves the daylight model. Expected setpoints come from
  * lib/control's RulesController fed the same inputs.
  */
+import type { Setpoint } from '../../lib/contracts';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
-import { RulesController, type Setpoint } from '../../lib/control';
+import { RulesController } from '../../lib/control';
 import { Fernet } from '../../lib/crypto';
 import { asNodeSet, helper, latestStatus, message, MessageQueue, nodeById, redeploy, registerCatalogues, ROOT } from './helpers';
 

@@ -39,8 +39,6 @@ export const FORWARD_FRAME_16_MS = 17 * BIT_MS;
 export const FORWARD_FRAME_24_MS = 25 * BIT_MS;
 /** A backward frame on the wire: start bit + 8 data bits = 9 bits = 7.5 ms. */
 export const BACKWARD_FRAME_MS = 9 * BIT_MS;
-/** Stop condition (idle line after a frame); contained in the settling times below. */
-export const STOP_CONDITION_MS = 2.45;
 
 /** A closed range of milliseconds. */
 export interface MsRange {

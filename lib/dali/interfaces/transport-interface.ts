@@ -26,11 +26,6 @@ export function validateForwardFrame(frame: ForwardFrame): DaliInterfaceError | 
   return undefined;
 }
 
-export function hexFrame(bits: number, value: number): string {
-  const digits = Math.max(2, Math.ceil(bits / 4));
-  return value.toString(16).toUpperCase().padStart(digits, '0');
-}
-
 /** What every protocol interface tracks for the request in flight. */
 export interface PendingTransaction {
   readonly result: PendingResult<BackwardResult>;

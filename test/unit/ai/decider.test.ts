@@ -2,13 +2,20 @@
  * AiDecider against a local OpenAI-compatible server (test/helpers/fake-openai-server.ts),
  * driven through the real `openai` client.
  */
+import type { Setpoint } from "../../../lib/contracts";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { type AiDecision, AiConfigError, AiDecider, type AiDeciderConfig, type DecideOptions, SYSTEM_PROMPT } from "../../../lib/ai/decider";
+import {
+  type AiDecision,
+  AiConfigError,
+  AiDecider,
+  type AiDeciderConfig,
+  type DecideOptions,
+  SYSTEM_PROMPT,
+} from "../../../lib/ai/decider";
 import type { AiLogger } from "../../../lib/ai/log";
 import type { CircuitChange } from "../../../lib/ai/circuit";
 import { applyClamps, type ClampContext } from "../../../lib/control/clamps";
-import type { Setpoint } from "../../../lib/control/types";
 import {
   closedPort,
   errorResponse,

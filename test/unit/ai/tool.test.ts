@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
+import { COMMAND_KELVIN_MAX as CCT_MAX_KELVIN, COMMAND_KELVIN_MIN as CCT_MIN_KELVIN } from "../../../lib/contracts";
 import {
-  CCT_MAX_KELVIN,
-  CCT_MIN_KELVIN,
   parseSetLightingArguments,
   REASON_MAX_LENGTH,
   SET_LIGHTING_TOOL,

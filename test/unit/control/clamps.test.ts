@@ -1,7 +1,8 @@
+import { SETPOINT_SOURCES } from "../../../lib/contracts";
 import { strict as assert } from "node:assert";
 import { applyClamps, type ClampContext, resolveClampLimits } from "../../../lib/control/clamps";
 import { profileHints, type ProfileHints } from "../../../lib/crypto/profile";
-import { type ControlHints, SETPOINT_SOURCES } from "../../../lib/control/types";
+import type { ControlHints } from "../../../lib/control/types";
 import { mulberry32, pick, type Rng } from "../../helpers/prng";
 
 const base = { zone: "office", intensity: 50, cct: 4000, reason: "ai:test", source: "ai" as const };

@@ -1,3 +1,4 @@
+import type { DecisionLuxStats } from "../../../lib/contracts";
 import { strict as assert } from "node:assert";
 import {
   averageOutput,
@@ -9,11 +10,11 @@ import {
   recordOutputChange,
   resolveDaylightConfig,
 } from "../../../lib/control/daylight";
-import { ControlInputError, type LuxStats } from "../../../lib/control/types";
+import { ControlInputError } from "../../../lib/control/types";
 
 const MIN = 60_000;
 const T = 1_700_000_000_000;
-const lux = (v: number): LuxStats => ({ mean: v, min: v, max: v, std: 0, last: v });
+const lux = (v: number): DecisionLuxStats => ({ mean: v, min: v, max: v, std: 0, last: v });
 // Most cases use a symmetric band around targetLux to keep the numbers plain.
 const cfg = (o: Partial<DaylightConfig> = {}): DaylightConfig => resolveDaylightConfig({ luxPerPct: 5, targetIsMinimum: false, ...o });
 

@@ -16,7 +16,8 @@ import {
 } from "../../../lib/control/demand-response";
 import { applyClamps } from "../../../lib/control/clamps";
 import { RulesController } from "../../../lib/control/rules";
-import { ControlInputError, type Setpoint } from "../../../lib/control/types";
+import type { Setpoint } from "../../../lib/contracts";
+import { ControlInputError } from "../../../lib/control/types";
 import { MIN, T0, win } from "./helpers";
 
 const NOW = Date.UTC(2026, 6, 1, 16, 0, 0);

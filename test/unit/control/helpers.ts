@@ -1,5 +1,5 @@
+import type { DecisionWindow } from "../../../lib/contracts";
 /** Builders shared by the control tests. */
-import type { FeatureWindow } from "../../../lib/control/types";
 
 export const T0 = Date.UTC(2024, 2, 4, 0, 0, 0); // Monday 2024-03-04 00:00 UTC (local = UTC in these tests)
 export const MIN = 60_000;
@@ -8,7 +8,7 @@ export const MIN = 60_000;
 export function win(
   m: number,
   opts: { zone?: string; lux?: number | null; present?: boolean | null; lenMin?: number; luxLast?: number } = {},
-): FeatureWindow {
+): DecisionWindow {
   const end = T0 + m * MIN;
   const len = (opts.lenMin ?? 1) * MIN;
   const lux = opts.lux === undefined ? 500 : opts.lux;

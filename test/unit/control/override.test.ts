@@ -1,6 +1,7 @@
+import type { Setpoint } from "../../../lib/contracts";
 import { strict as assert } from "node:assert";
 import { isManualChange, OverrideGate, parseOverrideRow, resolveOverrideGateConfig } from "../../../lib/control/override";
-import { ControlInputError, type Setpoint } from "../../../lib/control/types";
+import { ControlInputError } from "../../../lib/control/types";
 
 const MIN = 60_000;
 const T = Date.UTC(2024, 2, 4, 9, 0, 0);

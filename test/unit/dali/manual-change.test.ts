@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { DaliBusFrameEvent } from '../../../lib/dali/bus/dali-bus';
 import { dapc, dt8Command, dtr0, dtr1, enableDeviceType, FrameDecoder, gearCommand } from '../../../lib/dali/codec';
-import { ManualChangeDetector, type ManualChange } from '../../../lib/dali/manual-change';
+import type { ManualChange } from '../../../lib/contracts';
+import { ManualChangeDetector } from '../../../lib/dali/manual-change';
 import { Dt8Command, GearCommand } from '../../../lib/dali/opcodes';
 import { VirtualClock } from '../../../lib/dali/sim/virtual-bus';
 import type { ForwardFrame, GearAddress } from '../../../lib/dali/types';

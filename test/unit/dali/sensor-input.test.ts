@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { DaliBus, type DaliBusFrameEvent } from '../../../lib/dali/bus/dali-bus';
 import { SimulatorInterface } from '../../../lib/dali/interfaces/simulator';
-import { SensorInput, type ReadingDetail, type SensorAlert, type SensorInputSettings, type SensorReading, type SensorState } from '../../../lib/dali/sensor-input';
+import type { SensorReading } from '../../../lib/contracts';
+import {
+  SensorInput,
+  type ReadingDetail,
+  type SensorAlert,
+  type SensorInputSettings,
+  type SensorState,
+} from '../../../lib/dali/sensor-input';
 import { VirtualBus, VirtualClock } from '../../../lib/dali/sim/virtual-bus';
 import type { VirtualSensor } from '../../../lib/dali/sim/sensor';
 import { EventScheme } from '../../../lib/dali/types';

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { mulberry32, randInt, type Rng } from '../../helpers/prng';
-import {
-  FeatureWindowEngine,
-  LocalClock,
-  ReadingValidationError,
-  type FeatureWindow,
-  type SensorReading,
-} from '../../../lib/features';
+import { ReadingValidationError, type FeatureWindow, type SensorReading } from '../../../lib/contracts';
+import { FeatureWindowEngine, LocalClock } from '../../../lib/features';
 
 const T0 = 1_760_000_000_000 - (1_760_000_000_000 % 60_000); // a window boundary
 const W = 60_000;

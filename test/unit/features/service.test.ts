@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { mulberry32, randInt } from '../../helpers/prng';
-import { FeatureWindowEngine, FeatureWindowService, ReadingValidationError, type FeatureWindow, type SensorReading } from '../../../lib/features';
+import { ReadingValidationError, type FeatureWindow, type SensorReading } from '../../../lib/contracts';
+import { FeatureWindowEngine, FeatureWindowService } from '../../../lib/features';
 import { LightingStore } from '../../../lib/store';
 
 const W = 60_000;

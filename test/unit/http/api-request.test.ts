@@ -13,7 +13,7 @@ import {
   validateApiInput,
 } from '../../../lib/http/api-request';
 import { RateLimiter } from '../../../lib/http/rate-limit';
-import { ALERT_KINDS } from '../../../lib/store/schema';
+import { ALERT_KINDS } from '../../../lib/contracts';
 
 const TOKEN = 'super-secret-admin-token';
 /** The reference service's sample personal.json (a Fernet token made with its README key). */

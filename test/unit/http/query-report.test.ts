@@ -13,7 +13,7 @@ import { renderReportHtml } from '../../../lib/http/report-page';
 import { localDayBounds } from '../../../lib/http/query-energy';
 import { LightingStore, type DecisionRow, type TelemetryRow } from '../../../lib/store';
 import { aiTelemetryRow } from '../../../lib/http/query-ai-telemetry';
-import type { FeatureWindow } from '../../../lib/features/types';
+import type { FeatureWindow } from '../../../lib/contracts';
 import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 
 const H = 3_600_000;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { LightingStore, MIGRATIONS } from '../../../lib/store';
-import { acceptedRules, answerDecide, answerList, decideSuggestion, listSuggestions, runInsights, saveCandidates, type Candidate } from '../../../lib/learning';
+import { acceptedRules, answerDecide, answerList, decideSuggestion, listSuggestions, runInsights, saveCandidates } from '../../../lib/insights';
+import type { Candidate } from '../../../lib/learning';
 import { SEED_MONDAY, seedHistory, writeHistory } from '../../helpers/learning-seed';
 import { STORE_ENGINES, storeTargets } from '../../helpers/store-engines';
 

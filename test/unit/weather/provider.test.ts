@@ -12,7 +12,7 @@ import {
   weatherUrl,
   WeatherFetchError,
 } from '../../../lib/weather/provider';
-import { validateWeatherUpdate } from '../../../lib/features/types';
+import { validateWeatherUpdate } from '../../../lib/contracts';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../../helpers/fake-weather-server';
 
 const NOW = Date.UTC(2026, 11, 7, 10, 0, 0);

@@ -7,10 +7,10 @@
  */
 import { LocalClock } from '../features/local-time';
 import type { LightingStore } from '../store/store';
-import { mine } from './mine';
+import { mine } from '../learning/mine';
 import { acceptedRules, countPending, decideSuggestion, listSuggestions, readHistory, saveCandidates } from './suggestion-store';
-import { DEFAULT_THRESHOLDS, type MiningThresholds, type ScheduleRule, type Suggestion, type ZoneSettings } from './types';
-import type { DecideSuggestionRequest, SuggestionsRequest } from './http';
+import { DEFAULT_THRESHOLDS, type MiningThresholds, type ScheduleRule, type Suggestion, type ZoneSettings } from '../learning/types';
+import type { DecideSuggestionRequest, SuggestionsRequest } from '../learning/http';
 
 export interface InsightsOptions {
   thresholds?: Partial<MiningThresholds>;

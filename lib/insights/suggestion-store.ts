@@ -13,7 +13,7 @@
 import type { LightingStore } from '../store/store';
 import type { SqlRow } from '../store/sqlite';
 import type { SqlDb } from '../store/engine';
-import { ruleOf } from './schedule';
+import { ruleOf } from '../learning/schedule';
 import {
   DEFAULT_THRESHOLDS,
   SUGGESTION_STATUSES,
@@ -25,7 +25,7 @@ import {
   type Suggestion,
   type SuggestionKind,
   type SuggestionStatus,
-} from './types';
+} from '../learning/types';
 
 /** Most evidence rows stored per suggestion (the newest). */
 export const MAX_EVIDENCE_ROWS = 60;

@@ -1,12 +1,12 @@
 /**
- * Message contracts of the feature layer (DESIGN.md "Message contracts") and
- * their validation. No imports from lib/store: the store imports these types,
- * not the other way round.
- *
- * Validation never throws anything but ReadingValidationError, whatever the
- * input (numbers, strings, null, arrays, objects with getters that are plain
- * data): a node can call done(err) with it.
+ * Sensor readings and weather updates: what `lsd-sensor-in`, the HTTP API
+ * and MQTT send into `feature-window`, and a row of sensor_readings /
+ * weather_events. Each has one validator that returns a clean copy (only the
+ * contract's fields) or throws ReadingValidationError naming the field,
+ * whatever the input (numbers, strings, null, arrays, objects).
  */
+import { MAX_ID_LENGTH, MAX_LUX, MAX_TS } from './limits';
+import { describeValue, isPlainObject } from './values';
 
 /** Sensor reading: out of `lsd-sensor-in`, into `feature-window`. */
 export interface SensorReading {
@@ -33,69 +33,6 @@ export interface WeatherUpdate {
   source: string;
 }
 
-export interface LuxStats {
-  /** null when the window had no reading with lux (same for min, max, std, last). */
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-  /** Population standard deviation (divide by n): 0 for a single reading. */
-  std: number | null;
-  /** Lux of the reading with the latest ts in the window. */
-  last: number | null;
-}
-
-export interface PresenceStats {
-  /**
-   * Share of the covered time in the window with presence true, 0-1
-   * (time-weighted, see engine.ts); null when the window's presence state was
-   * never known.
-   */
-  ratio: number | null;
-  /** Observed changes of presence in the window (including against the state carried in). */
-  transitions: number;
-  /** Presence of the latest presence reading in the window (or carried in); null if unknown. */
-  last: boolean | null;
-  /**
-   * Addition to the DESIGN.md contract: ts of the reading `last` came from
-   * (lets a restarted engine carry the state into the next window).
-   */
-  lastTs: number | null;
-}
-
-/** Feature window: out of `feature-window`, a row of feature_windows. */
-export interface FeatureWindow {
-  zone: string;
-  /** Inclusive start, epoch ms, a multiple of the window length. */
-  windowStart: number;
-  /** Exclusive end, epoch ms. For a partial snapshot: the time of the snapshot. */
-  windowEnd: number;
-  /** Readings counted in the window. */
-  count: number;
-  lux: LuxStats;
-  presence: PresenceStats;
-  weather?: WeatherSnapshot;
-  /** Local time of windowStart in the engine's time zone, minutes after midnight (0-1439). */
-  minuteOfDay: number;
-  /** Local weekday of windowStart, 0 = Sunday ... 6 = Saturday. */
-  weekday: number;
-  /**
-   * Addition to the contract: true for a snapshot of a still-open window
-   * (aggregate-now). The complete window is sent again when it closes and
-   * replaces the snapshot in the store.
-   */
-  partial?: boolean;
-}
-
-/** Weather attached to a feature window: the update's fields minus zone. */
-export interface WeatherSnapshot {
-  ts: number;
-  temperatureC?: number | null;
-  cloudCoverPct?: number | null;
-  solarRadiationWm2?: number | null;
-  outdoorLux?: number | null;
-  source: string;
-}
-
 /** A message that does not satisfy a contract. `field` names the offending field. */
 export class ReadingValidationError extends Error {
   override readonly name = 'ReadingValidationError';
@@ -106,26 +43,8 @@ export class ReadingValidationError extends Error {
   }
 }
 
-/** Longest zone / sensorId / source accepted (they become index keys). */
-export const MAX_ID_LENGTH = 200;
-/** Largest epoch ms accepted (year 2255); anything above is a unit error (µs, ns). */
-export const MAX_TS = 9_000_000_000_000;
-
-export function describe(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  if (v === null) return 'null';
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (Array.isArray(v)) return 'an array';
-  return `a ${typeof v}`;
-}
-
-export function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function fail(what: string, field: string, expected: string, got: unknown): never {
-  throw new ReadingValidationError(field, `${what}: ${field} must be ${expected}, got ${describe(got)}`);
+  throw new ReadingValidationError(field, `${what}: ${field} must be ${expected}, got ${describeValue(got)}`);
 }
 
 export function requireId(what: string, field: string, v: unknown): string {
@@ -159,8 +78,8 @@ export function optionalNumber(what: string, field: string, v: unknown, min: num
  */
 export function validateSensorReading(input: unknown): SensorReading {
   const what = 'invalid sensor reading';
-  if (!isPlainRecord(input)) {
-    throw new ReadingValidationError('payload', `${what}: expected an object, got ${describe(input)}`);
+  if (!isPlainObject(input)) {
+    throw new ReadingValidationError('payload', `${what}: expected an object, got ${describeValue(input)}`);
   }
   const zone = requireId(what, 'zone', input.zone);
   const sensorId = requireId(what, 'sensorId', input.sensorId);
@@ -184,8 +103,8 @@ export function validateSensorReading(input: unknown): SensorReading {
 /** Checks a weather update; `source` defaults to "unknown". Returns a clean copy. */
 export function validateWeatherUpdate(input: unknown): WeatherUpdate {
   const what = 'invalid weather update';
-  if (!isPlainRecord(input)) {
-    throw new ReadingValidationError('payload', `${what}: expected an object, got ${describe(input)}`);
+  if (!isPlainObject(input)) {
+    throw new ReadingValidationError('payload', `${what}: expected an object, got ${describeValue(input)}`);
   }
   const ts = requireTs(what, 'ts', input.ts);
   let zone: string | null = null;
@@ -195,7 +114,7 @@ export function validateWeatherUpdate(input: unknown): WeatherUpdate {
   const temperatureC = optionalNumber(what, 'temperatureC', input.temperatureC, -100, 100);
   const cloudCoverPct = optionalNumber(what, 'cloudCoverPct', input.cloudCoverPct, 0, 100);
   const solarRadiationWm2 = optionalNumber(what, 'solarRadiationWm2', input.solarRadiationWm2, 0, 5000);
-  const outdoorLux = optionalNumber(what, 'outdoorLux', input.outdoorLux, 0, 1_000_000);
+  const outdoorLux = optionalNumber(what, 'outdoorLux', input.outdoorLux, 0, MAX_LUX);
   if (temperatureC !== undefined) out.temperatureC = temperatureC;
   if (cloudCoverPct !== undefined) out.cloudCoverPct = cloudCoverPct;
   if (solarRadiationWm2 !== undefined) out.solarRadiationWm2 = solarRadiationWm2;
