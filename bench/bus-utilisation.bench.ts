@@ -121,7 +121,9 @@ async function run(
   });
   await dali.start();
 
-  const expected = new Map<number, { level: number; mirek: number }>(gear.map((g, a) => [a, { level: g.actualLevel, mirek: g.actualMirek }]));
+  const expected = new Map<number, { level: number; mirek: number }>(
+    gear.map((g, a) => [a, { level: g.actualLevel, mirek: g.actualMirek }]),
+  );
   const pending: Promise<SetpointResult | 'rejected'>[] = [];
   for (let i = 0; i < requests.length; i++) {
     await sleep(clock, gapsMs[i] as number);

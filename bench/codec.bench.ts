@@ -46,7 +46,8 @@ for (let i = 0; i < N; i++) {
   if (r < 0.4) ops.push({ kind: 'dapc', a: randInt(rng, 0, 63), b: randInt(rng, 0, 254) });
   else if (r < 0.6) ops.push({ kind: 'gear', a: randInt(rng, 0, 63), b: gearOps[randInt(rng, 0, gearOps.length - 1)] as number });
   else if (r < 0.7) ops.push({ kind: 'dt8', a: randInt(rng, 0, 63), b: dt8Ops[randInt(rng, 0, dt8Ops.length - 1)] as number });
-  else if (r < 0.85) ops.push({ kind: 'special', a: specialOps[randInt(rng, 0, specialOps.length - 1)] as number, b: randInt(rng, 0, 255) });
+  else if (r < 0.85)
+    ops.push({ kind: 'special', a: specialOps[randInt(rng, 0, specialOps.length - 1)] as number, b: randInt(rng, 0, 255) });
   else if (r < 0.93) ops.push({ kind: 'device', a: randInt(rng, 0, 63), b: deviceOps[randInt(rng, 0, deviceOps.length - 1)] as number });
   else ops.push({ kind: 'event', a: randInt(rng, 0, 63), b: randInt(rng, 0, 0x3ff) });
 }
@@ -201,7 +202,11 @@ emit('encode_ops_per_s', (N / enc.ms) * 1000, 'ops/s', { rounds: ROUNDS });
 emit('encode_ops_per_s_baseline', (N / encBase.ms) * 1000, 'ops/s', { baseline: 'hex strings + JSON round trip' });
 emit('encode_speedup', encBase.ms / enc.ms, 'x', { note: 'JSON baseline time / codec time; inflated by JSON, see encode_speedup_vs_hex' });
 emit('encode_ops_per_s_baseline_hex', (N / encHex.ms) * 1000, 'ops/s', { baseline: 'hex strings + parseInt, no JSON' });
-emit('encode_speedup_vs_hex', encHex.ms / enc.ms, 'x', { note: 'hex baseline time / codec time', goal: '>= 2x', met: encHex.ms / enc.ms >= 2 });
+emit('encode_speedup_vs_hex', encHex.ms / enc.ms, 'x', {
+  note: 'hex baseline time / codec time',
+  goal: '>= 2x',
+  met: encHex.ms / enc.ms >= 2,
+});
 emit('decode_ops_per_s', (N / dec.ms) * 1000, 'ops/s', { note: 'full DecodedFrame with addresses, flags, event fields' });
 emit('decode_ops_per_s_baseline', (N / decBase.ms) * 1000, 'ops/s', { baseline: 'hex strings + string-keyed name lookup (name only)' });
 emit('decode_speedup', decBase.ms / dec.ms, 'x', { note: 'baseline time / codec time', goal: '>= 2x', met: decBase.ms / dec.ms >= 2 });

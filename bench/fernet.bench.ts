@@ -15,15 +15,15 @@
  * Run: node dist/bench/fernet.bench.js   (BENCH_MS=400 per measurement, BENCH_ROUNDS=3,
  * FERNET_PYTHON=python3 as in the python-compat tests)
  */
-import { spawnSync } from "node:child_process";
-import { createCipheriv, createHmac, randomBytes } from "node:crypto";
+import { spawnSync } from 'node:child_process';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 
-import { decryptProfile, encryptProfile, Fernet } from "../lib/crypto";
+import { decryptProfile, encryptProfile, Fernet } from '../lib/crypto';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 400);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SIZES = [64, 1024, 4096];
-const OPS = ["encrypt", "decrypt", "roundtrip"] as const;
+const OPS = ['encrypt', 'decrypt', 'roundtrip'] as const;
 type Op = (typeof OPS)[number];
 const TTL = 3600;
 
@@ -48,7 +48,7 @@ function median(xs: number[]): number {
 }
 
 function emit(metric: string, value: number, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ bench: "fernet", metric, value: Math.round(value), unit: "ops/s", ...extra }));
+  console.log(JSON.stringify({ bench: 'fernet', metric, value: Math.round(value), unit: 'ops/s', ...extra }));
 }
 
 /** The same loop as measure(), in Python; reads {key, duration_ms, sizes, ttl} on stdin, prints one JSON line per size and op. */
@@ -89,20 +89,24 @@ print(json.dumps({"version": cryptography.__version__}), flush=True)
 type PythonRun = { ok: true; results: Map<string, number>; version: string } | { ok: false; reason: string };
 
 function runPython(key: string): PythonRun {
-  const python = process.env.FERNET_PYTHON ?? "python3";
-  const res = spawnSync(python, ["-c", PYTHON_LOOP], {
+  const python = process.env.FERNET_PYTHON ?? 'python3';
+  const res = spawnSync(python, ['-c', PYTHON_LOOP], {
     input: JSON.stringify({ key, duration_ms: DURATION_MS, sizes: SIZES, ops: OPS, ttl: TTL }),
-    encoding: "utf8",
+    encoding: 'utf8',
     timeout: 600_000,
   });
-  if (res.error) return { ok: false, reason: `${python} could not be started (${(res.error as NodeJS.ErrnoException).code ?? res.error.message})` };
+  if (res.error)
+    return { ok: false, reason: `${python} could not be started (${(res.error as NodeJS.ErrnoException).code ?? res.error.message})` };
   if (res.status !== 0) {
-    const last = res.stderr.trim().split("\n").pop() ?? "";
-    return { ok: false, reason: /No module named/.test(last) ? `python cryptography is not installed (${last})` : `python exited ${res.status}: ${last}` };
+    const last = res.stderr.trim().split('\n').pop() ?? '';
+    return {
+      ok: false,
+      reason: /No module named/.test(last) ? `python cryptography is not installed (${last})` : `python exited ${res.status}: ${last}`,
+    };
   }
   const results = new Map<string, number>();
-  let version = "?";
-  for (const line of res.stdout.trim().split("\n")) {
+  let version = '?';
+  for (const line of res.stdout.trim().split('\n')) {
     const r = JSON.parse(line) as { size?: number; op?: string; ops_per_s?: number; version?: string };
     if (r.version) version = r.version;
     else results.set(`${r.op}/${r.size}`, r.ops_per_s as number);
@@ -112,7 +116,7 @@ function runPython(key: string): PythonRun {
 
 const key = Fernet.generateKey();
 const fernet = new Fernet(key);
-const raw = Buffer.from(key, "base64url");
+const raw = Buffer.from(key, 'base64url');
 
 function runOurs(): Map<string, number> {
   const results = new Map<string, number>();
@@ -133,7 +137,7 @@ function runOurs(): Map<string, number> {
 const ours: Map<string, number[]> = new Map();
 const python: Map<string, number[]> = new Map();
 let skipped: string | undefined;
-let pyVersion = "?";
+let pyVersion = '?';
 for (let round = 0; round < ROUNDS; round++) {
   for (const [k, v] of runOurs()) ours.set(k, [...(ours.get(k) ?? []), v]);
   if (skipped !== undefined) continue;
@@ -146,20 +150,27 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [k, v] of py.results) python.set(k, [...(python.get(k) ?? []), v]);
 }
 if (skipped !== undefined) {
-  console.log(JSON.stringify({ bench: "fernet", metric: "vs_python", skipped: true, reason: skipped, goal: ">= 1.0x python" }));
+  console.log(JSON.stringify({ bench: 'fernet', metric: 'vs_python', skipped: true, reason: skipped, goal: '>= 1.0x python' }));
 }
 for (const size of SIZES) {
   for (const op of OPS) {
     const k = `${op}/${size}`;
     const o = median(ours.get(k) as number[]);
-    const extra: Record<string, unknown> = { payloadBytes: size, rounds: ROUNDS, note: "median of rounds" };
+    const extra: Record<string, unknown> = { payloadBytes: size, rounds: ROUNDS, note: 'median of rounds' };
     if (skipped !== undefined) {
       emit(`${op}_ops_per_s`, o, extra);
       continue;
     }
     const p = median(python.get(k) as number[]);
     const ratio = o / p;
-    emit(`${op}_ops_per_s`, o, { ...extra, python: Math.round(p), ratio: +ratio.toFixed(2), pythonCryptography: pyVersion, goal: ">= 1.0x python", met: ratio >= 1 });
+    emit(`${op}_ops_per_s`, o, {
+      ...extra,
+      python: Math.round(p),
+      ratio: +ratio.toFixed(2),
+      pythonCryptography: pyVersion,
+      goal: '>= 1.0x python',
+      met: ratio >= 1,
+    });
   }
 }
 
@@ -169,16 +180,19 @@ for (const size of [64, 1024]) {
   const token = fernet.encrypt(data);
   const baseline = measure(() => {
     const iv = randomBytes(16);
-    const c = createCipheriv("aes-128-cbc", raw.subarray(16), iv);
+    const c = createCipheriv('aes-128-cbc', raw.subarray(16), iv);
     const ct = Buffer.concat([c.update(data), c.final()]);
-    createHmac("sha256", raw.subarray(0, 16)).update(ct).digest();
+    createHmac('sha256', raw.subarray(0, 16)).update(ct).digest();
   });
   const enc = measure(() => void fernet.encrypt(data));
   const dec = measure(() => void fernet.decrypt(token, TTL));
-  emit("baseline_aes_cbc_hmac", baseline, { payloadBytes: size });
-  emit("encrypt", enc, { payloadBytes: size, vsBaseline: +(enc / baseline).toFixed(2) });
-  emit("decrypt_ttl", dec, { payloadBytes: size, vsBaseline: +(dec / baseline).toFixed(2) });
+  emit('baseline_aes_cbc_hmac', baseline, { payloadBytes: size });
+  emit('encrypt', enc, { payloadBytes: size, vsBaseline: +(enc / baseline).toFixed(2) });
+  emit('decrypt_ttl', dec, { payloadBytes: size, vsBaseline: +(dec / baseline).toFixed(2) });
 }
 
-const blob = encryptProfile("bench", { age: 70, photosensitive: true, preferredCctRange: { minKelvin: 2700, maxKelvin: 4000 } }, fernet);
-emit("decrypt_profile", measure(() => void decryptProfile(blob, fernet)));
+const blob = encryptProfile('bench', { age: 70, photosensitive: true, preferredCctRange: { minKelvin: 2700, maxKelvin: 4000 } }, fernet);
+emit(
+  'decrypt_profile',
+  measure(() => void decryptProfile(blob, fernet)),
+);

@@ -105,7 +105,8 @@ function run(autoActivation: boolean | undefined): void {
     const nf = reqs.reduce((n, r) => n + naiveFrames(r).length, 0);
     const ngf = naiveGroupFrames(reqs);
     // what the gear now hold (later requests for the same address win)
-    for (const r of reqs) if (r.address.kind === 'short') current.set(r.address.address, { level: r.level as number, mirek: r.mirek as number });
+    for (const r of reqs)
+      if (r.address.kind === 'short') current.set(r.address.address, { level: r.level as number, mirek: r.mirek as number });
     setpoints += reqs.length;
     frames += f;
     naive += nf;
@@ -119,7 +120,14 @@ function run(autoActivation: boolean | undefined): void {
   const label = autoActivation === true ? 'on' : 'unknown';
   const out = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void => {
     process.stdout.write(
-      JSON.stringify({ bench: 'frames-per-setpoint', metric, value: Math.round(value * 1000) / 1000, unit, autoActivation: label, ...extra }) + '\n',
+      JSON.stringify({
+        bench: 'frames-per-setpoint',
+        metric,
+        value: Math.round(value * 1000) / 1000,
+        unit,
+        autoActivation: label,
+        ...extra,
+      }) + '\n',
     );
   };
   out('frames_per_setpoint', frames / setpoints, 'frames', { setpoints, batches: BATCHES });

@@ -84,7 +84,9 @@ async function main(): Promise<void> {
     return ingestLoad(rt.baseUrl, first, concurrency, total, tally).then((r) => track('POST /ingest/sensor', r));
   };
   const echo = (concurrency: number, total: number): Promise<LoadResult> =>
-    runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency, total }).then((r) => track('POST /echo', r));
+    runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency, total }).then((r) =>
+      track('POST /echo', r),
+    );
 
   try {
     // Let the flow settle (first sensor poll, stored profile load) before the first sample.
@@ -113,15 +115,38 @@ async function main(): Promise<void> {
         const sorted = [...rounds].sort((x, y) => key(pick(x)) - key(pick(y)));
         return pick(sorted[sorted.length >> 1] as (typeof rounds)[number]);
       };
-      const base = mid((r) => r.base, (v) => v.requestsPerS);
-      const e = mid((r) => r.e, (v) => v.requestsPerS);
+      const base = mid(
+        (r) => r.base,
+        (v) => v.requestsPerS,
+      );
+      const e = mid(
+        (r) => r.e,
+        (v) => v.requestsPerS,
+      );
       const b = summarise(base.latenciesMs);
       const s = summarise(e.latenciesMs);
       const bRps = base.requestsPerS;
-      const ratio = mid((r) => r.e.requestsPerS / r.base.requestsPerS, (v) => v);
+      const ratio = mid(
+        (r) => r.e.requestsPerS / r.base.requestsPerS,
+        (v) => v,
+      );
       const goal = c === 1 ? 0.6 : 0.8;
-      emit(`echo_baseline_c${c}_requests_per_s`, bRps, 'req/s', { concurrency: c, requests: PER_LEVEL, rounds: ROUNDS, p50Ms: r2(b.p50), p95Ms: r2(b.p95), p99Ms: r2(b.p99), statuses: base.statuses });
-      emit(`ingest_sensor_c${c}_requests_per_s`, e.requestsPerS, 'req/s', { concurrency: c, requests: PER_LEVEL, rounds: ROUNDS, statuses: e.statuses, baselineEchoPerS: r2(bRps) });
+      emit(`echo_baseline_c${c}_requests_per_s`, bRps, 'req/s', {
+        concurrency: c,
+        requests: PER_LEVEL,
+        rounds: ROUNDS,
+        p50Ms: r2(b.p50),
+        p95Ms: r2(b.p95),
+        p99Ms: r2(b.p99),
+        statuses: base.statuses,
+      });
+      emit(`ingest_sensor_c${c}_requests_per_s`, e.requestsPerS, 'req/s', {
+        concurrency: c,
+        requests: PER_LEVEL,
+        rounds: ROUNDS,
+        statuses: e.statuses,
+        baselineEchoPerS: r2(bRps),
+      });
       emit(`ingest_sensor_c${c}_latency_p50`, s.p50, 'ms', { concurrency: c, baselineMs: r2(b.p50) });
       emit(`ingest_sensor_c${c}_latency_p95`, s.p95, 'ms', { concurrency: c, baselineMs: r2(b.p95) });
       emit(`ingest_sensor_c${c}_latency_p99`, s.p99, 'ms', { concurrency: c, baselineMs: r2(b.p99), maxMs: r2(s.max) });
@@ -133,30 +158,64 @@ async function main(): Promise<void> {
         note: 'ingest req/s divided by bare echo req/s, same runtime, same round; median of rounds',
       });
       emit(`ingest_sensor_c${c}_p50_latency_vs_echo`, s.p50 / b.p50, 'x', { concurrency: c });
-      emit(`ingest_sensor_c${c}_server_cpu_per_request`, mid((r) => r.cpuIngest, (v) => v), 'ms', {
-        concurrency: c,
-        baselineEchoMs: r2(mid((r) => r.cpuEcho, (v) => v)),
-        note: 'Node-RED process CPU (user+system, every thread) per request: what a shared machine disturbs least',
-      });
+      emit(
+        `ingest_sensor_c${c}_server_cpu_per_request`,
+        mid(
+          (r) => r.cpuIngest,
+          (v) => v,
+        ),
+        'ms',
+        {
+          concurrency: c,
+          baselineEchoMs: r2(
+            mid(
+              (r) => r.cpuEcho,
+              (v) => v,
+            ),
+          ),
+          note: 'Node-RED process CPU (user+system, every thread) per request: what a shared machine disturbs least',
+        },
+      );
     }
 
     for (const c of CONCURRENCY) {
-      const t = await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/telemetry?limit=50', concurrency: c, total: PER_LEVEL / 2 }).then((r) => track('GET /telemetry', r));
+      const t = await runLoad({
+        baseUrl: rt.baseUrl,
+        method: 'GET',
+        path: () => '/telemetry?limit=50',
+        concurrency: c,
+        total: PER_LEVEL / 2,
+      }).then((r) => track('GET /telemetry', r));
       const s = summarise(t.latenciesMs);
-      emit(`telemetry_limit50_c${c}_requests_per_s`, t.requestsPerS, 'req/s', { concurrency: c, requests: t.requests, p50Ms: r2(s.p50), p99Ms: r2(s.p99), statuses: t.statuses });
+      emit(`telemetry_limit50_c${c}_requests_per_s`, t.requestsPerS, 'req/s', {
+        concurrency: c,
+        requests: t.requests,
+        p50Ms: r2(s.p50),
+        p99Ms: r2(s.p99),
+        statuses: t.statuses,
+      });
     }
 
-    const h = await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/healthz', concurrency: 1, total: 500 }).then((r) => track('GET /healthz', r));
+    const h = await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/healthz', concurrency: 1, total: 500 }).then((r) =>
+      track('GET /healthz', r),
+    );
     const hs = summarise(h.latenciesMs);
     emit('healthz_c1_latency_p50', hs.p50, 'ms', { requests: h.requests, requestsPerS: r2(h.requestsPerS), statuses: h.statuses });
     emit('healthz_c1_latency_p99', hs.p99, 'ms', { requests: h.requests });
 
     const after = rssKb(pid);
-    emit('nodered_rss_after', after.rssKb / 1024, 'MiB', { peakMiB: r2(after.hwmKb / 1024), growthMiB: r2((after.rssKb - before.rssKb) / 1024) });
+    emit('nodered_rss_after', after.rssKb / 1024, 'MiB', {
+      peakMiB: r2(after.hwmKb / 1024),
+      growthMiB: r2((after.rssKb - before.rssKb) / 1024),
+    });
     const problems = rt.ourProblems([/ai-decide/]);
     await rt.stop();
 
-    const totalFailed = failures.reduce((s, f) => s + Object.entries(f.statuses).reduce((t, [code, n]) => (Number(code) >= 200 && Number(code) < 300 ? t : t + n), 0) + f.errors, 0);
+    const totalFailed = failures.reduce(
+      (s, f) =>
+        s + Object.entries(f.statuses).reduce((t, [code, n]) => (Number(code) >= 200 && Number(code) < 300 ? t : t + n), 0) + f.errors,
+      0,
+    );
     emit('failed_requests', totalFailed, 'requests', { target: 0, met: totalFailed === 0, failures, warnOrErrorLogLines: problems.length });
     const rows = await query<{ id: number }>(dbFile, "SELECT id FROM raw_sensor_events WHERE sensor_id LIKE 'bench-%'");
     const stored = new Set(rows.map((r) => r.id));

@@ -47,7 +47,19 @@ function emit(metric: string, value: number, unit: string, extra: Record<string,
 /** GET /bench/heap: a full GC, then the heap in use (bench tab only; builtin modules through the function node's libs). */
 const HEAP_TAB: FlowNode[] = [
   { id: 'bench-heap-tab', type: 'tab', label: 'bench: heap probe', disabled: false, info: '' },
-  { id: 'bench-heap-in', type: 'http in', z: 'bench-heap-tab', name: 'GET /bench/heap', url: '/bench/heap', method: 'get', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['bench-heap-fn']] },
+  {
+    id: 'bench-heap-in',
+    type: 'http in',
+    z: 'bench-heap-tab',
+    name: 'GET /bench/heap',
+    url: '/bench/heap',
+    method: 'get',
+    upload: false,
+    swaggerDoc: '',
+    x: 140,
+    y: 60,
+    wires: [['bench-heap-fn']],
+  },
   {
     id: 'bench-heap-fn',
     type: 'function',
@@ -122,10 +134,18 @@ async function main(): Promise<void> {
     const r = await rt.request('GET', `/bench/heap${q}`);
     if (r.status !== 200) throw new Error(`heap probe: ${r.status} ${r.text}`);
     const h = r.json as { usedHeapSize: number; totalHeapSize: number; external: number };
-    return { requests, heapKiB: h.usedHeapSize / 1024, heapTotalKiB: h.totalHeapSize / 1024, externalKiB: h.external / 1024, rssKiB: rssKb(pid).rssKb };
+    return {
+      requests,
+      heapKiB: h.usedHeapSize / 1024,
+      heapTotalKiB: h.totalHeapSize / 1024,
+      externalKiB: h.external / 1024,
+      rssKiB: rssKb(pid).rssKb,
+    };
   };
   const echoRound = (): Promise<LoadResult> =>
-    runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency: CONCURRENCY, total: PER_ROUND }).then(count);
+    runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency: CONCURRENCY, total: PER_ROUND }).then(
+      count,
+    );
   const systemRound = async (): Promise<number> => {
     const base = sent;
     sent += PER_ROUND;
@@ -136,7 +156,14 @@ async function main(): Promise<void> {
     const side = Math.max(1, Math.round(PER_ROUND / 20));
     await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/telemetry?limit=50', concurrency: 4, total: side }).then(count);
     await runLoad({ baseUrl: rt.baseUrl, method: 'GET', path: () => '/healthz', concurrency: 2, total: side }).then(count);
-    await runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/predict', body: () => ({ zone: 'office-1' }), concurrency: 2, total: side }).then(count);
+    await runLoad({
+      baseUrl: rt.baseUrl,
+      method: 'POST',
+      path: () => '/predict',
+      body: () => ({ zone: 'office-1' }),
+      concurrency: 2,
+      total: side,
+    }).then(count);
     return PER_ROUND + 1 + 3 * side;
   };
 

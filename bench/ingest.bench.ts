@@ -88,7 +88,14 @@ function readings(n: number, seed: number): SensorReading[] {
   const out: SensorReading[] = [];
   for (let i = 0; i < n; i++) {
     const zone = `zone-${i % ZONES}`;
-    out.push({ sensorId: `sensor-${i % ZONES}`, zone, ts: T0 + i * STEP_MS, lux: Math.round(rng() * 80_000) / 100, presence: rng() < 0.6, source: 'dali' });
+    out.push({
+      sensorId: `sensor-${i % ZONES}`,
+      zone,
+      ts: T0 + i * STEP_MS,
+      lux: Math.round(rng() * 80_000) / 100,
+      presence: rng() < 0.6,
+      source: 'dali',
+    });
   }
   return out;
 }
@@ -185,7 +192,11 @@ async function batchedAcked(dir: string, data: SensorReading[], round: number): 
   return { ...r, transactions };
 }
 
-async function batched(dir: string, data: SensorReading[], url?: string): Promise<{ perS: number; cpuUsPerEvent: number; windows: number; transactions: number }> {
+async function batched(
+  dir: string,
+  data: SensorReading[],
+  url?: string,
+): Promise<{ perS: number; cpuUsPerEvent: number; windows: number; transactions: number }> {
   const store = await LightingStore.open({ path: url ?? path.join(dir, `batched-${Math.random().toString(36).slice(2)}.sqlite`) });
   let now = T0;
   let windows = 0;
@@ -279,19 +290,37 @@ async function httpPg(pg: PgCluster, url: string): Promise<void> {
     for (let i = 0; i < 100 && (await rt.request('GET', '/healthz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     const tally: IngestTally = { created: 0, acked: new Set<number>() };
     await ingestLoad(rt.baseUrl, 0, 16, 300, tally); // warm-up
-    const echo = await runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency: 16, total: HTTP_REQUESTS });
+    const echo = await runLoad({
+      baseUrl: rt.baseUrl,
+      method: 'POST',
+      path: () => '/echo',
+      body: reading,
+      concurrency: 16,
+      total: HTTP_REQUESTS,
+    });
     const ing = await ingestLoad(rt.baseUrl, 1000, 16, HTTP_REQUESTS, tally);
     const e = summarise(echo.latenciesMs);
     const l = summarise(ing.latenciesMs);
-    emit('pg_http_echo_baseline', echo.requestsPerS, 'requests/s', { p50Ms: round(e.p50), p99Ms: round(e.p99), failed: echo.failed, ...common });
+    emit('pg_http_echo_baseline', echo.requestsPerS, 'requests/s', {
+      p50Ms: round(e.p50),
+      p99Ms: round(e.p99),
+      failed: echo.failed,
+      ...common,
+    });
     emit('pg_http_ingest_commit_latency_p50', l.p50, 'ms', { baselineEchoP50Ms: round(e.p50), ...common });
     emit('pg_http_ingest_commit_latency_p99', l.p99, 'ms', { baselineEchoP99Ms: round(e.p99), ...common });
     emit('pg_http_ingest', ing.requestsPerS, 'requests/s', { baselineEchoPerS: round(echo.requestsPerS), failed: ing.failed, ...common });
     const db = new PgDb(url, { poolSize: 1 });
     try {
       const ids = [...tally.acked];
-      const found = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events WHERE id = ANY(?::bigint[])', [`{${ids.join(',')}}`]);
-      emit('pg_http_acknowledged_rows_stored', found?.n ?? 0, 'rows', { acknowledged: ids.length, goal: ids.length, met: (found?.n ?? 0) === ids.length });
+      const found = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events WHERE id = ANY(?::bigint[])', [
+        `{${ids.join(',')}}`,
+      ]);
+      emit('pg_http_acknowledged_rows_stored', found?.n ?? 0, 'rows', {
+        acknowledged: ids.length,
+        goal: ids.length,
+        met: (found?.n ?? 0) === ids.length,
+      });
     } finally {
       await db.close();
     }
@@ -312,11 +341,21 @@ async function postgres(): Promise<void> {
   }
   const pg = await startPostgres({ fsync: true });
   try {
-    const env = { cpus: os.cpus().length, node: process.version, server: 'PostgreSQL (throwaway cluster, fsync on, synchronous_commit on)' };
+    const env = {
+      cpus: os.cpus().length,
+      node: process.version,
+      server: 'PostgreSQL (throwaway cluster, fsync on, synchronous_commit on)',
+    };
     const naive = await naivePg(pg.database2('naive'), readings(NAIVE_EVENTS, 1));
     emit('pg_naive_one_insert_commit_per_event', naive, 'events/s', { events: NAIVE_EVENTS, ...env });
     const b = await batched('', readings(EVENTS, 1), pg.database2('batched'));
-    emit('pg_batched_store_with_windows', b.perS, 'events/s', { events: EVENTS, windows: b.windows, transactions: b.transactions, baselineNaive: round(naive), ...env });
+    emit('pg_batched_store_with_windows', b.perS, 'events/s', {
+      events: EVENTS,
+      windows: b.windows,
+      transactions: b.transactions,
+      baselineNaive: round(naive),
+      ...env,
+    });
     emit('pg_speedup_vs_naive', b.perS / naive, 'x', { goal: 10, met: b.perS / naive >= 10 });
     emit('pg_target_20000_events_per_s', b.perS, 'events/s', { goal: 20_000, met: b.perS >= 20_000, baselineNaive: round(naive) });
     await httpPg(pg, pg.database2('http'));
@@ -347,7 +386,12 @@ async function sqlite(): Promise<void> {
     });
     const data = readings(EVENTS, 1);
     const naiveData = readings(NAIVE_EVENTS, 1);
-    const rounds: Array<{ naive: number; limit: Rate; full: Rate & { windows: number; transactions: number }; acked: Rate & { transactions: number } }> = [];
+    const rounds: Array<{
+      naive: number;
+      limit: Rate;
+      full: Rate & { windows: number; transactions: number };
+      acked: Rate & { transactions: number };
+    }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const n = await naive(dir, naiveData, true, round);
       const limit = await sqliteLimit(dir, data, round);
@@ -361,7 +405,11 @@ async function sqlite(): Promise<void> {
     const full = median(rounds.map((r) => r.full.perS));
     const acked = median(rounds.map((r) => r.acked.perS));
     const cpu = (pick: (r: (typeof rounds)[number]) => Rate): number => round(median(rounds.map((r) => pick(r).cpuUsPerEvent)));
-    emit('naive_one_transaction_per_event_wal_normal', naiveWal, 'events/s', { events: NAIVE_EVENTS, pragmas: 'journal_mode=WAL synchronous=NORMAL', ...env });
+    emit('naive_one_transaction_per_event_wal_normal', naiveWal, 'events/s', {
+      events: NAIVE_EVENTS,
+      pragmas: 'journal_mode=WAL synchronous=NORMAL',
+      ...env,
+    });
     emit('sqlite_limit_multirow_insert', limit, 'events/s', {
       events: EVENTS,
       rowsPerInsertAndTransaction: 4000,
@@ -387,8 +435,20 @@ async function sqlite(): Promise<void> {
     const ofLimit = median(rounds.map((r) => r.acked.perS / r.limit.perS));
     const ofLimitQueued = median(rounds.map((r) => r.full.perS / r.limit.perS));
     const vsNaive = median(rounds.map((r) => r.acked.perS / r.naive));
-    emit('fraction_of_sqlite_limit', ofLimit, 'x', { variant: 'acked', goal: 0.7, met: ofLimit >= 0.7, baselineLimit: round(limit), perS: round(acked) });
-    emit('fraction_of_sqlite_limit', ofLimitQueued, 'x', { variant: 'queued', goal: 0.7, met: ofLimitQueued >= 0.7, baselineLimit: round(limit), perS: round(full) });
+    emit('fraction_of_sqlite_limit', ofLimit, 'x', {
+      variant: 'acked',
+      goal: 0.7,
+      met: ofLimit >= 0.7,
+      baselineLimit: round(limit),
+      perS: round(acked),
+    });
+    emit('fraction_of_sqlite_limit', ofLimitQueued, 'x', {
+      variant: 'queued',
+      goal: 0.7,
+      met: ofLimitQueued >= 0.7,
+      baselineLimit: round(limit),
+      perS: round(full),
+    });
     emit('speedup_vs_naive_sqlite_defaults', acked / naiveDefault, 'x', { variant: 'acked', goal: 20, met: acked / naiveDefault >= 20 });
     emit('speedup_vs_naive_wal_normal', vsNaive, 'x', { variant: 'acked', goal: 20, met: vsNaive >= 20, baselineNaive: round(naiveWal) });
     emit('target_20000_events_per_s', acked, 'events/s', { variant: 'acked', goal: 20_000, met: acked >= 20_000 });

@@ -37,12 +37,12 @@
  *
  * Prints JSON lines (bench "learning"); `npm run bench learning`.
  */
-import { type DecisionWindow as ControlWindow } from "../lib/contracts";
-import { RulesController, powerW } from "../lib/control";
-import { OfficeDayScenario } from "../lib/dali/sim/scenario";
-import { LightingStore } from "../lib/store";
-import { acceptedRules, listSuggestions, runInsights } from "../lib/insights";
-import type { ScheduleRule } from "../lib/learning/types";
+import { type DecisionWindow as ControlWindow } from '../lib/contracts';
+import { RulesController, powerW } from '../lib/control';
+import { OfficeDayScenario } from '../lib/dali/sim/scenario';
+import { LightingStore } from '../lib/store';
+import { acceptedRules, listSuggestions, runInsights } from '../lib/insights';
+import type { ScheduleRule } from '../lib/learning/types';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -52,12 +52,15 @@ const WEEKS = 4;
 const OVERRIDE_MIN = 30;
 const AUTO_ACCEPT = 0.6;
 
-type Zone = "office-1" | "meeting-1" | "corridor-1";
-const ZONES: Zone[] = ["office-1", "meeting-1", "corridor-1"];
-const SPEC: Record<Zone, { targetLux: number; luxPerPct: number; daylight: boolean; fixture: { ratedW: number; standbyW: number; count: number } }> = {
-  "office-1": { targetLux: 500, luxPerPct: 5.5, daylight: true, fixture: { ratedW: 36, standbyW: 0.4, count: 4 } },
-  "meeting-1": { targetLux: 500, luxPerPct: 5.5, daylight: true, fixture: { ratedW: 36, standbyW: 0.4, count: 2 } },
-  "corridor-1": { targetLux: 100, luxPerPct: 2.2, daylight: false, fixture: { ratedW: 20, standbyW: 0.4, count: 2 } },
+type Zone = 'office-1' | 'meeting-1' | 'corridor-1';
+const ZONES: Zone[] = ['office-1', 'meeting-1', 'corridor-1'];
+const SPEC: Record<
+  Zone,
+  { targetLux: number; luxPerPct: number; daylight: boolean; fixture: { ratedW: number; standbyW: number; count: number } }
+> = {
+  'office-1': { targetLux: 500, luxPerPct: 5.5, daylight: true, fixture: { ratedW: 36, standbyW: 0.4, count: 4 } },
+  'meeting-1': { targetLux: 500, luxPerPct: 5.5, daylight: true, fixture: { ratedW: 36, standbyW: 0.4, count: 2 } },
+  'corridor-1': { targetLux: 100, luxPerPct: 2.2, daylight: false, fixture: { ratedW: 20, standbyW: 0.4, count: 2 } },
 };
 
 function mulberry32(seed: number): () => number {
@@ -90,19 +93,19 @@ interface ZoneState {
   lastPresence: number;
 }
 
-type Occupants = "preferences" | "random";
+type Occupants = 'preferences' | 'random';
 
 /** Who is in each zone at minute m of day d (deterministic per seed). */
 function presence(zone: Zone, d: number, m: number, day: OfficeDayScenario, rnd: number[]): boolean {
-  if (zone === "office-1") return m >= 9 * 60 && m < 17 * 60 && !(m >= 12 * 60 && m < 12 * 60 + 45) && day.sample(m) !== undefined;
-  if (zone === "meeting-1") return m >= 14 * 60 && m < 16 * 60;
+  if (zone === 'office-1') return m >= 9 * 60 && m < 17 * 60 && !(m >= 12 * 60 && m < 12 * 60 + 45) && day.sample(m) !== undefined;
+  if (zone === 'meeting-1') return m >= 14 * 60 && m < 16 * 60;
   // Corridor: a 2-min visit every 37 min, shifted per day.
   const phase = Math.floor((rnd[d % rnd.length] as number) * 37);
   return m >= 8 * 60 && m < 18 * 60 && (m + phase) % 37 < 2;
 }
 
 async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks: Week[]; accepted: ScheduleRule[]; suggestions: number }> {
-  const store = await LightingStore.open({ path: ":memory:" });
+  const store = await LightingStore.open({ path: ':memory:' });
   const ctl = new Map<Zone, RulesController>(
     ZONES.map((z) => [z, new RulesController({ targetLux: SPEC[z].targetLux, luxPerPct: 5, holdMinutes: 15, vacancyOffMinutes: 20 })]),
   );
@@ -119,12 +122,15 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
         const weekday = new Date(dayStart).getUTCDay();
         if (weekday === 0 || weekday === 6) continue;
         const scenario = new OfficeDayScenario({ seed: dayIndex + 1, cloudiness: [0.2, 0.5, 0.7, 0.4, 0.6][dayIndex % 5] });
-        const state = new Map<Zone, ZoneState>(ZONES.map((z) => [z, { pct: 0, cct: 4000, overrideUntil: 0, offByHand: false, unhappyMin: 0, lastPresence: 0 }]));
+        const state = new Map<Zone, ZoneState>(
+          ZONES.map((z) => [z, { pct: 0, cct: 4000, overrideUntil: 0, offByHand: false, unhappyMin: 0, lastPresence: 0 }]),
+        );
         // Random occupants: 3 overrides a day per zone at random minutes with random values.
         const randomAt = new Map<Zone, Map<number, { pct: number; cct: number }>>();
         for (const z of ZONES) {
           const plan = new Map<number, { pct: number; cct: number }>();
-          for (let i = 0; i < 3; i++) plan.set(8 * 60 + Math.floor(random() * 600), { pct: Math.round(random() * 100), cct: Math.round(1800 + random() * 4700) });
+          for (let i = 0; i < 3; i++)
+            plan.set(8 * 60 + Math.floor(random() * 600), { pct: Math.round(random() * 100), cct: Math.round(1800 + random() * 4700) });
           randomAt.set(z, plan);
         }
         for (let m = 8 * 60; m < 18 * 60; m++) {
@@ -133,7 +139,7 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
             const s = state.get(z) as ZoneState;
             const spec = SPEC[z];
             const present = presence(z, dayIndex, m, scenario, corridorPhase);
-            const daylight = spec.daylight ? scenario.daylightLux(m) * (z === "meeting-1" ? 0.7 : 1) : 0;
+            const daylight = spec.daylight ? scenario.daylightLux(m) * (z === 'meeting-1' ? 0.7 : 1) : 0;
             const luxNow = daylight + s.pct * spec.luxPerPct;
             if (present) {
               s.lastPresence = t;
@@ -158,21 +164,45 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
               s.cct = d.setpoint.cct;
             } else c.noteOutput(z, s.pct, t, 0, s.cct);
             const lux1 = { mean: luxNow, min: luxNow, max: luxNow, std: 0, last: luxNow };
-            void store.insert("feature_windows", { zone: z, windowStart: t, windowEnd: t + MIN, count: 2, lux: lux1, presence: { ratio: present ? 1 : 0, transitions: 0, last: present, lastTs: null }, minuteOfDay: m, weekday });
-            void store.insert("decisions", { ts: t, zone: z, source: "rules", intensity: d.setpoint.intensity, cct: d.setpoint.cct, reason: d.setpoint.reason, applied: !manual });
+            void store.insert('feature_windows', {
+              zone: z,
+              windowStart: t,
+              windowEnd: t + MIN,
+              count: 2,
+              lux: lux1,
+              presence: { ratio: present ? 1 : 0, transitions: 0, last: present, lastTs: null },
+              minuteOfDay: m,
+              weekday,
+            });
+            void store.insert('decisions', {
+              ts: t,
+              zone: z,
+              source: 'rules',
+              intensity: d.setpoint.intensity,
+              cct: d.setpoint.cct,
+              reason: d.setpoint.reason,
+              applied: !manual,
+            });
             // The occupants.
             let set: { pct: number; cct: number } | null = null;
             const lux = daylight + s.pct * spec.luxPerPct;
-            if (occupants === "random") {
+            if (occupants === 'random') {
               const r = randomAt.get(z)?.get(m);
               if (r) set = r;
-            } else if (z === "office-1" && present && !manual) {
+            } else if (z === 'office-1' && present && !manual) {
               s.unhappyMin = lux < 600 ? s.unhappyMin + 1 : 0;
               if (s.unhappyMin >= 3) set = { pct: Math.min(100, Math.max(0, Math.round((640 - daylight) / spec.luxPerPct))), cct: s.cct };
-            } else if (z === "meeting-1" && present && !manual) {
+            } else if (z === 'meeting-1' && present && !manual) {
               s.unhappyMin = Math.abs(s.cct - 3000) > 300 ? s.unhappyMin + 1 : 0;
               if (s.unhappyMin >= 2) set = { pct: s.pct, cct: 3000 };
-            } else if (z === "corridor-1" && !present && !manual && s.pct > 10 && t - s.lastPresence >= (2 + (m % 2)) * MIN && t - s.lastPresence <= 4 * MIN) {
+            } else if (
+              z === 'corridor-1' &&
+              !present &&
+              !manual &&
+              s.pct > 10 &&
+              t - s.lastPresence >= (2 + (m % 2)) * MIN &&
+              t - s.lastPresence <= 4 * MIN
+            ) {
               set = { pct: 0, cct: s.cct };
             }
             if (set) {
@@ -181,15 +211,23 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
               s.unhappyMin = 0;
               s.pct = set.pct;
               s.cct = set.cct;
-              if (set.pct === 0 && z === "corridor-1") s.offByHand = true;
+              if (set.pct === 0 && z === 'corridor-1') s.offByHand = true;
               else s.overrideUntil = t + OVERRIDE_MIN * MIN;
               c.noteOutput(z, s.pct, t, 0, s.cct);
-              const setpoint = { zone: z, intensity: set.pct, cct: set.cct, reason: "manual", source: "manual" };
-              void store.insert("manual_overrides", { zone: z, startedAt: t, expiresAt: t + OVERRIDE_MIN * MIN, source: "api", setpoint });
-              void store.insert("decisions", { ts: t, zone: z, source: "manual", intensity: set.pct, cct: set.cct, reason: "manual", applied: true });
+              const setpoint = { zone: z, intensity: set.pct, cct: set.cct, reason: 'manual', source: 'manual' };
+              void store.insert('manual_overrides', { zone: z, startedAt: t, expiresAt: t + OVERRIDE_MIN * MIN, source: 'api', setpoint });
+              void store.insert('decisions', {
+                ts: t,
+                zone: z,
+                source: 'manual',
+                intensity: set.pct,
+                cct: set.cct,
+                reason: 'manual',
+                applied: true,
+              });
             }
             const finalLux = daylight + s.pct * spec.luxPerPct;
-            if (present && z !== "corridor-1" && finalLux < spec.targetLux) week.belowTargetMin += 1;
+            if (present && z !== 'corridor-1' && finalLux < spec.targetLux) week.belowTargetMin += 1;
             week.energyWh += powerW(s.pct, spec.fixture) / 60;
             week.energyByZone[z] = (week.energyByZone[z] ?? 0) + powerW(s.pct, spec.fixture) / 60;
           }
@@ -198,7 +236,15 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
         await store.flush();
         if (learning) {
           // Nightly mining; auto-accept; the accepted rules reach the controllers at once.
-          await runInsights(store, { timeZone: "UTC", settingsOf: (z) => ({ targetLux: SPEC[z as Zone]?.targetLux ?? 500, holdMinutes: 15 }), autoAcceptConfidence: AUTO_ACCEPT }, dayStart + DAY - MIN);
+          await runInsights(
+            store,
+            {
+              timeZone: 'UTC',
+              settingsOf: (z) => ({ targetLux: SPEC[z as Zone]?.targetLux ?? 500, holdMinutes: 15 }),
+              autoAcceptConfidence: AUTO_ACCEPT,
+            },
+            dayStart + DAY - MIN,
+          );
           rules = await acceptedRules(store);
           for (const c of ctl.values()) c.setSchedule(rules);
         }
@@ -213,46 +259,89 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 function line(o: Record<string, unknown>): void {
-  console.log(JSON.stringify({ bench: "learning", ...o }));
+  console.log(JSON.stringify({ bench: 'learning', ...o }));
 }
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const off = await runArm(false, "preferences");
-  const on = await runArm(true, "preferences");
-  const control = await runArm(true, "random");
+  const off = await runArm(false, 'preferences');
+  const on = await runArm(true, 'preferences');
+  const control = await runArm(true, 'random');
   for (let w = 0; w < WEEKS; w++) {
-    for (const [arm, res] of [["off", off], ["learning", on]] as const) {
+    for (const [arm, res] of [
+      ['off', off],
+      ['learning', on],
+    ] as const) {
       const wk = res.weeks[w] as Week;
-      line({ metric: "week", run: arm, week: w + 1, overrides: wk.overrides, overridesByZone: wk.byZone, belowTargetMinutes: wk.belowTargetMin, energyWh: r3(wk.energyWh) });
+      line({
+        metric: 'week',
+        run: arm,
+        week: w + 1,
+        overrides: wk.overrides,
+        overridesByZone: wk.byZone,
+        belowTargetMinutes: wk.belowTargetMin,
+        energyWh: r3(wk.energyWh),
+      });
     }
   }
   const w3off = (off.weeks[2] as Week).overrides;
   const w3on = (on.weeks[2] as Week).overrides;
   const reduction = w3off === 0 ? 0 : 1 - w3on / w3off;
-  line({ metric: "overrides_reduction_week3", value: r3(reduction * 100), unit: "%", baseline: w3off, learning: w3on, goal: ">= 70", met: reduction >= 0.7 });
-  const sum = (ws: Week[], k: "overrides" | "belowTargetMin" | "energyWh"): number => ws.reduce((a, b) => a + b[k], 0);
-  const belowOff = sum(off.weeks, "belowTargetMin");
-  const belowOn = sum(on.weeks, "belowTargetMin");
-  line({ metric: "occupied_minutes_below_target", value: belowOn, unit: "min", baseline: belowOff, goal: "<= baseline", met: belowOn <= belowOff });
-  const eOff = sum(off.weeks, "energyWh");
-  const eOn = sum(on.weeks, "energyWh");
+  line({
+    metric: 'overrides_reduction_week3',
+    value: r3(reduction * 100),
+    unit: '%',
+    baseline: w3off,
+    learning: w3on,
+    goal: '>= 70',
+    met: reduction >= 0.7,
+  });
+  const sum = (ws: Week[], k: 'overrides' | 'belowTargetMin' | 'energyWh'): number => ws.reduce((a, b) => a + b[k], 0);
+  const belowOff = sum(off.weeks, 'belowTargetMin');
+  const belowOn = sum(on.weeks, 'belowTargetMin');
+  line({
+    metric: 'occupied_minutes_below_target',
+    value: belowOn,
+    unit: 'min',
+    baseline: belowOff,
+    goal: '<= baseline',
+    met: belowOn <= belowOff,
+  });
+  const eOff = sum(off.weeks, 'energyWh');
+  const eOn = sum(on.weeks, 'energyWh');
   const delta = (eOn / eOff - 1) * 100;
   const zoneWh = (ws: Week[], z: Zone): number => r3(ws.reduce((a, b) => a + (b.energyByZone[z] ?? 0), 0));
   const byZone = Object.fromEntries(ZONES.map((z) => [z, { learningWh: zoneWh(on.weeks, z), baselineWh: zoneWh(off.weeks, z) }]));
-  line({ metric: "energy_change", value: r3(delta), unit: "%", learningWh: r3(eOn), baselineWh: r3(eOff), byZone, goal: "<= 2", met: delta <= 2 });
-  line({ metric: "accepted_rules", value: on.accepted.length, unit: "rules", rules: on.accepted.map((r) => `${r.zone} ${r.kind}${r.kind === "slot" ? ` ${r.days} ${r.startMinute}-${r.endMinute} ${JSON.stringify({ min: r.minIntensityPct, max: r.maxIntensityPct, k: r.kelvin })}` : r.kind === "target-lux" ? ` ${r.targetLux} lx` : ` ${r.holdMinutes} min`}`) });
   line({
-    metric: "negative_control_accepted",
-    run: "random",
+    metric: 'energy_change',
+    value: r3(delta),
+    unit: '%',
+    learningWh: r3(eOn),
+    baselineWh: r3(eOff),
+    byZone,
+    goal: '<= 2',
+    met: delta <= 2,
+  });
+  line({
+    metric: 'accepted_rules',
+    value: on.accepted.length,
+    unit: 'rules',
+    rules: on.accepted.map(
+      (r) =>
+        `${r.zone} ${r.kind}${r.kind === 'slot' ? ` ${r.days} ${r.startMinute}-${r.endMinute} ${JSON.stringify({ min: r.minIntensityPct, max: r.maxIntensityPct, k: r.kelvin })}` : r.kind === 'target-lux' ? ` ${r.targetLux} lx` : ` ${r.holdMinutes} min`}`,
+    ),
+  });
+  line({
+    metric: 'negative_control_accepted',
+    run: 'random',
     value: control.accepted.length,
-    unit: "rules",
+    unit: 'rules',
     suggestions: control.suggestions,
-    overrides: sum(control.weeks, "overrides"),
-    goal: "0",
+    overrides: sum(control.weeks, 'overrides'),
+    goal: '0',
     met: control.accepted.length === 0 && control.suggestions === 0,
   });
-  line({ metric: "wall_time", value: Date.now() - t0, unit: "ms", simulatedDays: WEEKS * 5 * 3 });
+  line({ metric: 'wall_time', value: Date.now() - t0, unit: 'ms', simulatedDays: WEEKS * 5 * 3 });
 }
 
 main().catch((err: unknown) => {

@@ -23,7 +23,6 @@ export function rssKb(pid: number): { rssKb: number; hwmKb: number } {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
-
 /** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
 export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
   const main = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
@@ -35,7 +34,19 @@ export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
   });
   flows.push(
     { id: 'bench-echo-tab', type: 'tab', label: 'bench: echo baseline', disabled: false, info: '' },
-    { id: 'bench-echo-in', type: 'http in', z: 'bench-echo-tab', name: 'POST /echo', url: '/echo', method: 'post', upload: false, swaggerDoc: '', x: 140, y: 60, wires: [['bench-echo-out']] },
+    {
+      id: 'bench-echo-in',
+      type: 'http in',
+      z: 'bench-echo-tab',
+      name: 'POST /echo',
+      url: '/echo',
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      x: 140,
+      y: 60,
+      wires: [['bench-echo-out']],
+    },
     { id: 'bench-echo-out', type: 'http response', z: 'bench-echo-tab', name: '', statusCode: '', headers: {}, x: 340, y: 60, wires: [] },
   );
   return { flows, unlimitedGuards };
@@ -44,7 +55,6 @@ export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
 export function reading(i: number): Record<string, unknown> {
   return { sensor_id: `bench-${i % SENSORS}`, zone: ZONE, lux: 300 + (i % 400), presence: i % 3 !== 0 };
 }
-
 
 /** What an ingest load got back: 201 answers, and the ids acknowledged as committed. */
 export interface IngestTally {

@@ -53,23 +53,23 @@
  *
  * Run: node dist/bench/office-day.bench.js [days]
  */
-import type { Setpoint } from "../lib/contracts";
-import { performance } from "node:perf_hooks";
-import { clockCircadian, defaultKeyframes } from "../lib/control/circadian";
-import { type OutputChange, outputAt } from "../lib/control/daylight";
-import { summarizeEnergy } from "../lib/control/energy";
-import { OverrideGate } from "../lib/control/override";
-import { RulesController } from "../lib/control/rules";
-import { CorridorScenario } from "../lib/dali/sim-config";
-import { DEMO_BUILDING_ZONES, type DemoZoneEntry } from "../lib/dali/sim/building";
-import { MeetingRoomScenario } from "../lib/dali/sim/meeting-room";
-import { OfficeDayScenario } from "../lib/dali/sim/scenario";
-import { FeatureWindowEngine } from "../lib/features/engine";
+import type { Setpoint } from '../lib/contracts';
+import { performance } from 'node:perf_hooks';
+import { clockCircadian, defaultKeyframes } from '../lib/control/circadian';
+import { type OutputChange, outputAt } from '../lib/control/daylight';
+import { summarizeEnergy } from '../lib/control/energy';
+import { OverrideGate } from '../lib/control/override';
+import { RulesController } from '../lib/control/rules';
+import { CorridorScenario } from '../lib/dali/sim-config';
+import { DEMO_BUILDING_ZONES, type DemoZoneEntry } from '../lib/dali/sim/building';
+import { MeetingRoomScenario } from '../lib/dali/sim/meeting-room';
+import { OfficeDayScenario } from '../lib/dali/sim/scenario';
+import { FeatureWindowEngine } from '../lib/features/engine';
 
 const DAYS = Math.max(1, Math.min(30, Number(process.argv[2] ?? 5)));
 const MIN = 60_000;
 const DAY0 = Date.UTC(2024, 3, 15); // Monday; the feature engine runs in UTC
-const ZONE = "office";
+const ZONE = 'office';
 const TARGET_LUX = 500;
 const TRUE_GAIN = 5.5;
 const CONFIG_GAIN = 5;
@@ -79,8 +79,8 @@ const OVERRIDE_AT_MIN = 10 * 60;
 const OVERRIDE_MINUTES = 30;
 const KEYFRAMES = defaultKeyframes();
 
-type Kind = "rules" | "rules-polled" | "rules-windows" | "naive";
-const RULES_KINDS: readonly Kind[] = ["rules", "rules-polled", "rules-windows"];
+type Kind = 'rules' | 'rules-polled' | 'rules-windows' | 'naive';
+const RULES_KINDS: readonly Kind[] = ['rules', 'rules-polled', 'rules-windows'];
 
 /** Absence level of the rules (DEFAULT_RULES_CONFIG.absenceLevelPct): at or under it while someone is present is a false-off. */
 const ABSENCE_LEVEL_PCT = 10;
@@ -123,13 +123,12 @@ function officeRoom(seed: number, cloudiness: number): Room {
  * (as in the simulator): its readings carry no lux. No manual override.
  */
 function buildingRoom(entry: DemoZoneEntry, seed: number, cloudiness: number): Room {
-  const scenario =
-    entry.zone.startsWith("meeting")
-      ? new MeetingRoomScenario({ seed, cloudiness })
-      : entry.zone.startsWith("corridor")
-        ? new CorridorScenario({ seed, cloudiness })
-        : new OfficeDayScenario({ seed, cloudiness });
-  const corridor = entry.zone.startsWith("corridor");
+  const scenario = entry.zone.startsWith('meeting')
+    ? new MeetingRoomScenario({ seed, cloudiness })
+    : entry.zone.startsWith('corridor')
+      ? new CorridorScenario({ seed, cloudiness })
+      : new OfficeDayScenario({ seed, cloudiness });
+  const corridor = entry.zone.startsWith('corridor');
   return {
     zone: entry.zone,
     scenario,
@@ -166,7 +165,7 @@ interface DayResult {
 function runDay(kind: Kind, room: Room): DayResult {
   const { scenario, zone, targetLux, trueGain, fixture } = room;
   const overrideAtMin = room.overrideAtMin ?? -1;
-  const engine = new FeatureWindowEngine({ windowMs: MIN, graceMs: 0, timeZone: "UTC" });
+  const engine = new FeatureWindowEngine({ windowMs: MIN, graceMs: 0, timeZone: 'UTC' });
   const rules = new RulesController({ luxPerPct: room.configGain, targetLux });
   const gate = new OverrideGate({});
   let falseOffHalves = 0;
@@ -185,8 +184,8 @@ function runDay(kind: Kind, room: Room): DayResult {
   let decideNs = 0;
   let decisions = 0;
   let fastPathSetpoints = 0;
-  const isRules = kind !== "naive";
-  const arrivals = kind === "rules" ? scenario.occupancyIntervals().map((i) => i.startMin) : [];
+  const isRules = kind !== 'naive';
+  const arrivals = kind === 'rules' ? scenario.occupancyIntervals().map((i) => i.startMin) : [];
 
   const apply = (to: number, kelvin: number, at: number, fadeMs: number, occupied: boolean): void => {
     if (Math.abs(to - intensity) >= VISIBLE_STEP_PCT) {
@@ -230,7 +229,14 @@ function runDay(kind: Kind, room: Room): DayResult {
   for (let m = 0; m < 1440; m++) {
     if (isRules && room.overrideAtMin !== null && m === overrideAtMin) {
       const at = DAY0 + m * MIN;
-      const manual: Setpoint = { zone, intensity: 30, cct: 3000, reason: "wall panel", source: "manual", overrideMinutes: OVERRIDE_MINUTES };
+      const manual: Setpoint = {
+        zone,
+        intensity: 30,
+        cct: 3000,
+        reason: 'wall panel',
+        source: 'manual',
+        overrideMinutes: OVERRIDE_MINUTES,
+      };
       const r = gate.submit(manual, at);
       overrideStarted = r.passed && r.override !== null;
       if (r.passed && r.setpoint) {
@@ -256,7 +262,7 @@ function runDay(kind: Kind, room: Room): DayResult {
       const out = outputAt(changes, t, intensity);
       const lux = scenario.daylightLux(minute) + trueGain * out;
       const occupied = scenario.isOccupied(minute);
-      engine.ingest({ sensorId: "sensor-1", zone, ts: t, ...(room.luxSensor ? { lux } : {}), presence: occupied, source: "sim" }, t);
+      engine.ingest({ sensorId: 'sensor-1', zone, ts: t, ...(room.luxSensor ? { lux } : {}), presence: occupied, source: 'sim' }, t);
       // The light at the sample instant counts below; the reading acts after it.
       const sampledLux = lux;
       const manualChoice = room.overrideAtMin !== null && m >= overrideAtMin && m < overrideAtMin + OVERRIDE_MINUTES;
@@ -274,7 +280,7 @@ function runDay(kind: Kind, room: Room): DayResult {
         if (!inFalseOff) falseOffs++;
       }
       inFalseOff = falseOff;
-      if (kind === "rules" || kind === "rules-polled") fastPath(t, occupied, room.luxSensor ? lux : null);
+      if (kind === 'rules' || kind === 'rules-polled') fastPath(t, occupied, room.luxSensor ? lux : null);
     }
     const occupiedNow = scenario.isOccupied(m + 0.5);
     const inOverride = isRules && room.overrideAtMin !== null && m >= overrideAtMin && m < overrideAtMin + OVERRIDE_MINUTES;
@@ -289,14 +295,14 @@ function runDay(kind: Kind, room: Room): DayResult {
     const tEnd = DAY0 + (m + 1) * MIN;
     for (const w of engine.advance(tEnd)) {
       const occupiedAtEnd = scenario.isOccupied(m + 1);
-      if (kind === "naive") {
+      if (kind === 'naive') {
         const seen = (w.presence.ratio ?? 0) > 0 || w.presence.last === true;
         apply(seen ? 100 : 0, 5000, tEnd, 0, occupiedAtEnd);
         continue;
       }
       const t0 = performance.now();
       const d = rules.decide(w);
-        const g = gate.submit(d.setpoint, tEnd);
+      const g = gate.submit(d.setpoint, tEnd);
       decideNs += (performance.now() - t0) * 1e6;
       decisions++;
       const holding = overrideStarted && tEnd < overrideEnd;
@@ -304,7 +310,7 @@ function runDay(kind: Kind, room: Room): DayResult {
         if (holding) overrideViolations++;
         if (tEnd >= overrideEnd && overrideResumeMin === null) overrideResumeMin = (tEnd - overrideEnd) / MIN;
         apply(g.setpoint.intensity, g.setpoint.cct, tEnd, g.setpoint.fadeMs ?? 0, occupiedAtEnd);
-      } else if (g.blockedBy === "override") {
+      } else if (g.blockedBy === 'override') {
         overrideBlocked++;
       }
       // Tell the rules what the light really is at (blocked or step-limited setpoints).
@@ -338,7 +344,7 @@ function emit(metric: string, controller: Kind, values: number[], unit: string, 
   const round = (v: number): number => Math.round(v * 1000) / 1000;
   console.log(
     JSON.stringify({
-      bench: "office-day",
+      bench: 'office-day',
       metric,
       controller,
       value: round(mean),
@@ -352,8 +358,8 @@ function emit(metric: string, controller: Kind, values: number[], unit: string, 
 }
 
 const CLOUDS = [0.2, 0.4, 0.6, 0.8, 0.5];
-const KINDS: readonly Kind[] = [...RULES_KINDS, "naive"];
-const results: Record<Kind, DayResult[]> = { rules: [], "rules-polled": [], "rules-windows": [], naive: [] };
+const KINDS: readonly Kind[] = [...RULES_KINDS, 'naive'];
+const results: Record<Kind, DayResult[]> = { rules: [], 'rules-polled': [], 'rules-windows': [], naive: [] };
 for (let day = 0; day < DAYS; day++) {
   const seed = day + 1;
   const cloudiness = CLOUDS[day % CLOUDS.length] as number;
@@ -363,40 +369,103 @@ for (let day = 0; day < DAYS; day++) {
 for (const kind of KINDS) {
   const r = results[kind];
   const occupiedHours = r.map((x) => x.occupiedMinutes / 60);
-  emit("occupied_minutes_below_target", kind, r.map((x) => x.belowTargetMinutes), "min/day", {
-    target: 0,
-    excludes: "10:00-10:30, the manual override window (both controllers)",
-    targetLux: TARGET_LUX,
-    occupiedMinutesPerDay: Math.round(r.reduce((a, x) => a + x.occupiedMinutes, 0) / r.length),
-  });
-  emit("mean_lux_occupied", kind, r.map((x) => x.meanLuxOccupied), "lx", { targetLux: TARGET_LUX });
-  emit("visible_changes_per_hour", kind, r.map((x) => x.visibleChanges / 24), "changes/h", {
-    stepPct: VISIBLE_STEP_PCT,
-    perOccupiedHour:
-      Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / occupiedHours.reduce((a, b) => a + b, 0)) * 1000) / 1000,
-  });
-  emit("tc_error_mean", kind, r.map((x) => x.tcErrorMean), "K", { over: "occupied minutes outside the manual override, vs the clock schedule" });
-  emit("tc_error_max", kind, r.map((x) => x.tcErrorMax), "K");
-  emit("energy_saved_pct", kind, r.map((x) => x.savedPct), "%", {
-    vs: "100 % all day",
-    energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
-    baselineWhPerDay: Math.round(FIXTURE.ratedW * FIXTURE.count * 24),
-  });
-  if (kind === "rules" || kind === "rules-polled") {
-    emit("fast_path_setpoints", kind, r.map((x) => x.fastPathSetpoints), "setpoints/day", { note: "presence fast-path setpoints that passed the gate" });
+  emit(
+    'occupied_minutes_below_target',
+    kind,
+    r.map((x) => x.belowTargetMinutes),
+    'min/day',
+    {
+      target: 0,
+      excludes: '10:00-10:30, the manual override window (both controllers)',
+      targetLux: TARGET_LUX,
+      occupiedMinutesPerDay: Math.round(r.reduce((a, x) => a + x.occupiedMinutes, 0) / r.length),
+    },
+  );
+  emit(
+    'mean_lux_occupied',
+    kind,
+    r.map((x) => x.meanLuxOccupied),
+    'lx',
+    { targetLux: TARGET_LUX },
+  );
+  emit(
+    'visible_changes_per_hour',
+    kind,
+    r.map((x) => x.visibleChanges / 24),
+    'changes/h',
+    {
+      stepPct: VISIBLE_STEP_PCT,
+      perOccupiedHour:
+        Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / occupiedHours.reduce((a, b) => a + b, 0)) * 1000) / 1000,
+    },
+  );
+  emit(
+    'tc_error_mean',
+    kind,
+    r.map((x) => x.tcErrorMean),
+    'K',
+    { over: 'occupied minutes outside the manual override, vs the clock schedule' },
+  );
+  emit(
+    'tc_error_max',
+    kind,
+    r.map((x) => x.tcErrorMax),
+    'K',
+  );
+  emit(
+    'energy_saved_pct',
+    kind,
+    r.map((x) => x.savedPct),
+    '%',
+    {
+      vs: '100 % all day',
+      energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
+      baselineWhPerDay: Math.round(FIXTURE.ratedW * FIXTURE.count * 24),
+    },
+  );
+  if (kind === 'rules' || kind === 'rules-polled') {
+    emit(
+      'fast_path_setpoints',
+      kind,
+      r.map((x) => x.fastPathSetpoints),
+      'setpoints/day',
+      { note: 'presence fast-path setpoints that passed the gate' },
+    );
   }
-  if (kind === "rules") {
-    emit("override_violations", kind, r.map((x) => x.overrideViolations), "changes", { target: 0, overrideMinutes: OVERRIDE_MINUTES });
-    emit("override_blocked", kind, r.map((x) => x.overrideBlocked), "setpoints");
-    emit("override_resume_after_expiry", kind, r.map((x) => x.overrideResumeMin ?? 1440), "min", {
-      note: "first automatic change after the override expired (1440: never)",
-    });
-    emit("decide_us", kind, r.map((x) => x.decideUs), "us/decision");
+  if (kind === 'rules') {
+    emit(
+      'override_violations',
+      kind,
+      r.map((x) => x.overrideViolations),
+      'changes',
+      { target: 0, overrideMinutes: OVERRIDE_MINUTES },
+    );
+    emit(
+      'override_blocked',
+      kind,
+      r.map((x) => x.overrideBlocked),
+      'setpoints',
+    );
+    emit(
+      'override_resume_after_expiry',
+      kind,
+      r.map((x) => x.overrideResumeMin ?? 1440),
+      'min',
+      {
+        note: 'first automatic change after the override expired (1440: never)',
+      },
+    );
+    emit(
+      'decide_us',
+      kind,
+      r.map((x) => x.decideUs),
+      'us/decision',
+    );
   }
 }
 
 // ---- The demo building: three zones with different life, the same days.
-const BUILDING_KINDS = ["rules", "naive"] as const;
+const BUILDING_KINDS = ['rules', 'naive'] as const;
 type BuildingKind = (typeof BUILDING_KINDS)[number];
 const zoneResults = new Map<string, Record<BuildingKind, DayResult[]>>();
 for (const entry of DEMO_BUILDING_ZONES) zoneResults.set(entry.zone, { rules: [], naive: [] });
@@ -414,32 +483,53 @@ for (const entry of DEMO_BUILDING_ZONES) {
     const r = byKind[kind];
     const zone = { zone: entry.zone };
     const occupiedMinutes = r.reduce((a, x) => a + x.occupiedMinutes, 0);
-    emit("zone_occupied_minutes_below_target", kind, r.map((x) => x.belowTargetMinutes), "min/day", {
-      ...zone,
-      targetLux: entry.targetLux,
-      occupiedMinutesPerDay: Math.round(occupiedMinutes / r.length),
-    });
+    emit(
+      'zone_occupied_minutes_below_target',
+      kind,
+      r.map((x) => x.belowTargetMinutes),
+      'min/day',
+      {
+        ...zone,
+        targetLux: entry.targetLux,
+        occupiedMinutesPerDay: Math.round(occupiedMinutes / r.length),
+      },
+    );
     const falseOffs = r.map((x) => x.falseOffs);
-    emit("zone_false_offs", kind, falseOffs, "per day", {
+    emit('zone_false_offs', kind, falseOffs, 'per day', {
       ...zone,
       goal: 0,
       met: falseOffs.every((n) => n === 0),
       falseOffMinutesPerDay: Math.round((r.reduce((a, x) => a + x.falseOffMinutes, 0) / r.length) * 10) / 10,
       absenceLevelPct: ABSENCE_LEVEL_PCT,
-      note: "light at the absence level or off while someone is present and the room is under its target; episodes from the half-minute samples",
+      note: 'light at the absence level or off while someone is present and the room is under its target; episodes from the half-minute samples',
     });
-    emit("zone_visible_changes_per_hour", kind, r.map((x) => x.visibleChanges / 24), "changes/h", {
-      ...zone,
-      stepPct: VISIBLE_STEP_PCT,
-      perOccupiedHour: occupiedMinutes > 0 ? Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / (occupiedMinutes / 60)) * 1000) / 1000 : null,
-    });
-    emit("zone_energy_saved_pct", kind, r.map((x) => x.savedPct), "%", {
-      ...zone,
-      vs: "100 % all day",
-      energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
-      baselineWhPerDay: Math.round(entry.fixtureWatts * entry.fixtureCount * 24),
-      fixtureWatts: entry.fixtureWatts,
-      fixtureCount: entry.fixtureCount,
-    });
+    emit(
+      'zone_visible_changes_per_hour',
+      kind,
+      r.map((x) => x.visibleChanges / 24),
+      'changes/h',
+      {
+        ...zone,
+        stepPct: VISIBLE_STEP_PCT,
+        perOccupiedHour:
+          occupiedMinutes > 0
+            ? Math.round((r.reduce((a, x) => a + x.visibleChangesOccupied, 0) / (occupiedMinutes / 60)) * 1000) / 1000
+            : null,
+      },
+    );
+    emit(
+      'zone_energy_saved_pct',
+      kind,
+      r.map((x) => x.savedPct),
+      '%',
+      {
+        ...zone,
+        vs: '100 % all day',
+        energyWhPerDay: Math.round(r.reduce((a, x) => a + x.energyWh, 0) / r.length),
+        baselineWhPerDay: Math.round(entry.fixtureWatts * entry.fixtureCount * 24),
+        fixtureWatts: entry.fixtureWatts,
+        fixtureCount: entry.fixtureCount,
+      },
+    );
   }
 }

@@ -7,23 +7,23 @@
  *
  * Run: node dist/bench/payload-cap.bench.js [iterations]
  */
-import { buildPayload } from "../lib/ai/payload";
-import { mulberry32, randInt } from "../test/helpers/prng";
+import { buildPayload } from '../lib/ai/payload';
+import { mulberry32, randInt } from '../test/helpers/prng';
 
 const N = Number(process.argv[2] ?? 20_000);
 const CAP = 2048;
 const rng = mulberry32(7);
 
 function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ bench: "payload-cap", metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'payload-cap', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
 }
 
 function window(i: number, weatherExtras: number): Record<string, unknown> {
   const start = 1_700_000_000_000 + i * 300_000;
-  const weather: Record<string, unknown> = { ts: start, temperatureC: 10 + rng() * 15, cloudCoverPct: rng() * 100, source: "open-meteo" };
+  const weather: Record<string, unknown> = { ts: start, temperatureC: 10 + rng() * 15, cloudCoverPct: rng() * 100, source: 'open-meteo' };
   for (let k = 0; k < weatherExtras; k++) weather[`extra_${k}`] = rng() * 1000;
   return {
-    zone: "office-1",
+    zone: 'office-1',
     windowStart: start,
     windowEnd: start + 300_000,
     count: randInt(rng, 10, 300),
@@ -35,7 +35,7 @@ function window(i: number, weatherExtras: number): Record<string, unknown> {
   };
 }
 
-const hints = { minIntensityPct: 20, maxStepPct: 10, cctBias: "warm", slowerDimDown: true };
+const hints = { minIntensityPct: 20, maxStepPct: 10, cctBias: 'warm', slowerDimDown: true };
 const typical = [0, 1, 2, 3, 4].map((i) => window(i, 0));
 const stress = [0, 1, 2, 3, 4].map((i) => window(i, 80));
 
@@ -50,8 +50,8 @@ function naive(ws: readonly unknown[]): string {
 }
 
 for (const [name, ws] of [
-  ["typical", typical],
-  ["stress", stress],
+  ['typical', typical],
+  ['stress', stress],
 ] as const) {
   // warm-up
   for (let i = 0; i < 500; i++) {
@@ -65,15 +65,20 @@ for (const [name, ws] of [
   });
   const base = time(() => {
     let s = 0;
-    for (let i = 0; i < N; i++) s += Buffer.byteLength(naive(ws), "utf8");
+    for (let i = 0; i < N; i++) s += Buffer.byteLength(naive(ws), 'utf8');
     return s;
   });
   const one = buildPayload(ws, hints, { payloadCapBytes: CAP });
-  const naiveBytes = Buffer.byteLength(naive(ws), "utf8");
-  emit(`${name}_build_us`, (built.ms * 1000) / N, "us/call", { windowsSent: one.windowsSent, trimmed: one.trimmed.length });
-  emit(`${name}_build_us_baseline`, (base.ms * 1000) / N, "us/call", { baseline: "JSON.stringify(last 3 windows)" });
-  emit(`${name}_payload_bytes`, one.bytes, "bytes", { capBytes: CAP, withinCap: one.bytes <= CAP, goal: `<= ${CAP}`, met: one.bytes <= CAP });
-  emit(`${name}_payload_bytes_baseline`, naiveBytes, "bytes", { capBytes: CAP, withinCap: naiveBytes <= CAP });
+  const naiveBytes = Buffer.byteLength(naive(ws), 'utf8');
+  emit(`${name}_build_us`, (built.ms * 1000) / N, 'us/call', { windowsSent: one.windowsSent, trimmed: one.trimmed.length });
+  emit(`${name}_build_us_baseline`, (base.ms * 1000) / N, 'us/call', { baseline: 'JSON.stringify(last 3 windows)' });
+  emit(`${name}_payload_bytes`, one.bytes, 'bytes', {
+    capBytes: CAP,
+    withinCap: one.bytes <= CAP,
+    goal: `<= ${CAP}`,
+    met: one.bytes <= CAP,
+  });
+  emit(`${name}_payload_bytes_baseline`, naiveBytes, 'bytes', { capBytes: CAP, withinCap: naiveBytes <= CAP });
 }
 
 // worst case for trimming: every step needed to reach a 256-byte cap
@@ -83,5 +88,5 @@ const tight = time(() => {
   return s;
 });
 const tightBytes = buildPayload(stress, hints, { payloadCapBytes: 256 }).bytes;
-emit("stress_cap256_build_us", (tight.ms * 1000) / (N / 10), "us/call", { note: "all trim steps applied" });
-emit("stress_cap256_payload_bytes", tightBytes, "bytes", { capBytes: 256, goal: "<= 256", met: tightBytes <= 256 });
+emit('stress_cap256_build_us', (tight.ms * 1000) / (N / 10), 'us/call', { note: 'all trim steps applied' });
+emit('stress_cap256_payload_bytes', tightBytes, 'bytes', { capBytes: 256, goal: '<= 256', met: tightBytes <= 256 });

@@ -55,7 +55,11 @@ async function ingestWhile(store: LightingStore, until: Promise<unknown>): Promi
       const ts = NOW + seq++;
       pending.push(
         store
-          .insert('raw_sensor_events', { sensorId: 'live', zone: `z${seq % 8}`, ts, lux: seq % 1000, source: 'bench' }, { waitForCommit: true })
+          .insert(
+            'raw_sensor_events',
+            { sensorId: 'live', zone: `z${seq % 8}`, ts, lux: seq % 1000, source: 'bench' },
+            { waitForCommit: true },
+          )
           .then(() => {
             latencies.push(performance.now() - t0);
           }),

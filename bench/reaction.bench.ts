@@ -72,14 +72,25 @@ function benchFlow(port: string, variant: { pollIntervalS: number; windowOnly: b
     if (n.type === 'lsd-sensor-in') continue;
     if (n.type === 'dali-bus') out.push({ ...n, interfaceType: 'luba', port, simGear: `0-${ZONES}`, simGroups: '', simSensors: '' });
     else if (n.type === 'lighting-zones') {
-      out.push({ ...n, source: 'table', zones: Array.from({ length: ZONES + 1 }, (_, i) => ({ zone: `z${String(i).padStart(2, '0')}`, gear: `A${i}`, sensors: `${i}`, targetLux: 500 })) });
+      out.push({
+        ...n,
+        source: 'table',
+        zones: Array.from({ length: ZONES + 1 }, (_, i) => ({
+          zone: `z${String(i).padStart(2, '0')}`,
+          gear: `A${i}`,
+          sensors: `${i}`,
+          targetLux: 500,
+        })),
+      });
     } else if (n.id === 'sl-diag-tick') out.push({ ...n, once: false, repeat: '' });
     else if (n.type === 'api-guard') out.push({ ...n, rateLimit: 0 });
     else if (n.type === 'rules-fallback') out.push({ ...n, holdMinutes: 0.1 });
     else if (n.type === 'override-gate') out.push({ ...n, minIntervalS: 5, minIntervalUpS: 5 });
-    else if (n.type === 'feature-window') out.push({ ...n, ...(variant.windowOnly ? { windowMinutes: 1, graceS: 5 } : { windowMinutes: 0.1, graceS: 1 }) });
+    else if (n.type === 'feature-window')
+      out.push({ ...n, ...(variant.windowOnly ? { windowMinutes: 1, graceS: 5 } : { windowMinutes: 0.1, graceS: 1 }) });
     else if (variant.windowOnly && (n.id === 'sl-lo-reading-rules' || n.id === 'sl-lo-reading-http')) out.push({ ...n, links: [] });
-    else if (variant.windowOnly && n.id === 'sl-li-rules') out.push({ ...n, links: (n.links as string[]).filter((l) => l !== 'sl-lo-reading-rules' && l !== 'sl-lo-reading-http') });
+    else if (variant.windowOnly && n.id === 'sl-li-rules')
+      out.push({ ...n, links: (n.links as string[]).filter((l) => l !== 'sl-lo-reading-rules' && l !== 'sl-lo-reading-http') });
     else out.push(n);
   }
   for (let i = 0; i <= ZONES; i++) {
@@ -107,18 +118,34 @@ async function arrival(sim: SimProcess, i: number, timeoutMs: number): Promise<n
     const frames = sim.frames.slice(from);
     const event = frames.find((f) => f.frameTime === 'event' && f.sensor === i && f.occupied === true);
     if (event) {
-      const cmd = frames.find((f) => f.frameTime === 'forward' && f.bits === 16 && f.target?.kind === 'short' && f.target.address === i && BigInt(f.hrtimeNs) > BigInt(event.hrtimeNs));
+      const cmd = frames.find(
+        (f) =>
+          f.frameTime === 'forward' &&
+          f.bits === 16 &&
+          f.target?.kind === 'short' &&
+          f.target.address === i &&
+          BigInt(f.hrtimeNs) > BigInt(event.hrtimeNs),
+      );
       if (cmd) {
         const ms = Number(BigInt(cmd.hrtimeNs) - BigInt(event.hrtimeNs)) / 1e6;
         if (ms > GOAL_P99_MS) {
-          const before = frames.filter((f) => f.frameTime === 'forward' && BigInt(f.hrtimeNs) > BigInt(event.hrtimeNs) && BigInt(f.hrtimeNs) < BigInt(cmd.hrtimeNs));
-          process.stderr.write(`[reaction] zone ${i}: ${ms.toFixed(1)} ms, ${before.length} frames went first: ${before.slice(0, 12).map((f) => `${f.bits}:${String(f.address)}`).join(' ')}\n`);
+          const before = frames.filter(
+            (f) => f.frameTime === 'forward' && BigInt(f.hrtimeNs) > BigInt(event.hrtimeNs) && BigInt(f.hrtimeNs) < BigInt(cmd.hrtimeNs),
+          );
+          process.stderr.write(
+            `[reaction] zone ${i}: ${ms.toFixed(1)} ms, ${before.length} frames went first: ${before
+              .slice(0, 12)
+              .map((f) => `${f.bits}:${String(f.address)}`)
+              .join(' ')}\n`,
+          );
         }
         return ms;
       }
     }
     if (Date.now() - start > timeoutMs) {
-      process.stderr.write(`[reaction] zone ${i}: ${event ? 'event frame seen' : 'no event frame'}, no command to A${i} within ${timeoutMs} ms\n`);
+      process.stderr.write(
+        `[reaction] zone ${i}: ${event ? 'event frame seen' : 'no event frame'}, no command to A${i} within ${timeoutMs} ms\n`,
+      );
       return null;
     }
     await sleep(5);
@@ -132,7 +159,13 @@ function report(phase: string, samples: Array<number | null>, goal: boolean, ext
   const missed = samples.length - ok.length;
   const g = goal ? { goal: `p99 < ${GOAL_P99_MS} ms, every arrival answered`, met: p99 < GOAL_P99_MS && missed === 0 } : {};
   emit(`${phase}_p50_ms`, p50, 'ms', { arrivals: samples.length, ...extra });
-  emit(`${phase}_p99_ms`, p99, 'ms', { arrivals: samples.length, unanswered: missed, max: Math.round((ok[ok.length - 1] ?? Number.NaN) * 10) / 10, ...g, ...extra });
+  emit(`${phase}_p99_ms`, p99, 'ms', {
+    arrivals: samples.length,
+    unanswered: missed,
+    max: Math.round((ok[ok.length - 1] ?? Number.NaN) * 10) / 10,
+    ...g,
+    ...extra,
+  });
 }
 
 async function main(): Promise<void> {
@@ -143,8 +176,23 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-reaction-'));
   const pair = await startPtyPair(dir);
   const sensors = Array.from({ length: ZONES + 1 }, (_, i) => `${i}:static`).join('; ');
-  const sim = await SimProcess.start(['--protocol', 'luba', '--port', pair.dev, '--gear', `0-${ZONES}`, '--sensors', sensors, '--scenario', 'none', '--frame-times']);
-  const rt = await NodeRedRuntime.start({ flows: benchFlow(pair.app, { pollIntervalS: 0, windowOnly: false }), env: { DB_URL: '', ZONES: '', ADMIN_TOKEN: 'reaction-bench-token' } });
+  const sim = await SimProcess.start([
+    '--protocol',
+    'luba',
+    '--port',
+    pair.dev,
+    '--gear',
+    `0-${ZONES}`,
+    '--sensors',
+    sensors,
+    '--scenario',
+    'none',
+    '--frame-times',
+  ]);
+  const rt = await NodeRedRuntime.start({
+    flows: benchFlow(pair.app, { pollIntervalS: 0, windowOnly: false }),
+    env: { DB_URL: '', ZONES: '', ADMIN_TOKEN: 'reaction-bench-token' },
+  });
   try {
     // Every sensor node configures its sensor at start: wait until the bus is quiet.
     /** Waits until no frame for 1.5 s (at most maxMs). */
@@ -215,7 +263,10 @@ async function main(): Promise<void> {
     }
     flooding = false;
     await Promise.all(floods);
-    report('loaded', loaded, false, { bus: 'polling every 10 s + setpoint flood to 10 other zones', floodSetpointsPerS: Math.round((floodSent / (Date.now() - t0)) * 1000 * 10) / 10 });
+    report('loaded', loaded, false, {
+      bus: 'polling every 10 s + setpoint flood to 10 other zones',
+      floodSetpointsPerS: Math.round((floodSent / (Date.now() - t0)) * 1000 * 10) / 10,
+    });
 
     // Baseline: the window-only path.
     await rt.deploy(benchFlow(pair.app, { pollIntervalS: 0, windowOnly: true }));

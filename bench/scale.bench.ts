@@ -45,7 +45,10 @@ import { query, rssKb } from './main-flow-rig';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
-const BUSES = (process.argv[2] ?? '1,4,16,32,64').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const BUSES = (process.argv[2] ?? '1,4,16,32,64')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const SETTLE_S = Number(process.env.SETTLE_S ?? 20);
 const MEASURE_S = Number(process.env.MEASURE_S ?? 30);
 const LAG_BOUND_MS = 20;
@@ -53,7 +56,21 @@ const GEAR_PER_BUS = 64;
 const ZONES_PER_BUS = 8;
 const GOAL_BUSES = 4;
 /** Node types of the main flow that are per process, not per bus (or need a port of their own). */
-const LEFT_OUT = new Set(['http in', 'http response', 'api-guard', 'lighting-query', 'websocket-listener', 'websocket out', 'retention-prune', 'inject', 'debug', 'comment', 'catch', 'function', 'lsd-sensor-in']);
+const LEFT_OUT = new Set([
+  'http in',
+  'http response',
+  'api-guard',
+  'lighting-query',
+  'websocket-listener',
+  'websocket out',
+  'retention-prune',
+  'inject',
+  'debug',
+  'comment',
+  'catch',
+  'function',
+  'lsd-sensor-in',
+]);
 
 function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ bench: 'scale', metric, value: Math.round(value * 100) / 100, unit, ...extra })}\n`);
@@ -90,7 +107,14 @@ export function scaleFlows(buses: number): FlowNode[] {
       if (n.type === 'lighting-zones') {
         Object.assign(copy, {
           source: 'table',
-          zones: Array.from({ length: ZONES_PER_BUS }, (_, z) => ({ zone: `bus${b}-z${z}`, gear: `G${z}`, sensors: [`${10 + z}`], targetLux: 500, fixtureWatts: 36, fixtureCount: 8 })),
+          zones: Array.from({ length: ZONES_PER_BUS }, (_, z) => ({
+            zone: `bus${b}-z${z}`,
+            gear: `G${z}`,
+            sensors: [`${10 + z}`],
+            targetLux: 500,
+            fixtureWatts: 36,
+            fixtureCount: 8,
+          })),
         });
       }
       if (n.type === 'feature-window') Object.assign(copy, { windowMinutes: 0.1, graceS: 1 });
@@ -136,7 +160,13 @@ async function measure(buses: number): Promise<Point> {
   const started = performance.now();
   const rt = await NodeRedRuntime.start({
     flows: scaleFlows(buses),
-    env: { ADMIN_TOKEN: 'scale-bench-admin-token-0123456789', OPENAI_API_KEY: '', DB_URL: '', NODE_OPTIONS: `--require ${path.join(__dirname, 'loop-monitor.js')}`, LOOP_MONITOR_FILE: monitor },
+    env: {
+      ADMIN_TOKEN: 'scale-bench-admin-token-0123456789',
+      OPENAI_API_KEY: '',
+      DB_URL: '',
+      NODE_OPTIONS: `--require ${path.join(__dirname, 'loop-monitor.js')}`,
+      LOOP_MONITOR_FILE: monitor,
+    },
   });
   const startS = (performance.now() - started) / 1000;
   const pid = rt.proc.pid as number;
@@ -173,14 +203,29 @@ async function main(): Promise<void> {
   const env = { cpus: os.cpus().length, node: process.version, gearPerBus: GEAR_PER_BUS, zonesPerBus: ZONES_PER_BUS, measureS: MEASURE_S };
   // The same runtime without buses, in the same run: the lag the machine and Node-RED alone show.
   const idle = await measure(0);
-  emit('loop_lag_p99_idle_baseline', idle.lagP99Ms, 'ms', { buses: 0, maxMs: idle.lagMaxMs, cpuPercent: round(idle.cpuPercent), rssMiB: round(idle.rssMiB), loadAverage1m: round(os.loadavg()[0] as number), ...env });
+  emit('loop_lag_p99_idle_baseline', idle.lagP99Ms, 'ms', {
+    buses: 0,
+    maxMs: idle.lagMaxMs,
+    cpuPercent: round(idle.cpuPercent),
+    rssMiB: round(idle.rssMiB),
+    loadAverage1m: round(os.loadavg()[0] as number),
+    ...env,
+  });
   const within = (p: Point): boolean => p.lagP99Ms - idle.lagP99Ms < LAG_BOUND_MS && p.cpuPercent < 100;
   const points: Point[] = [];
   for (const n of BUSES) {
     const pt = await measure(n);
     points.push(pt);
     const extra = { buses: n, gear: n * GEAR_PER_BUS, loadAverage1m: round(os.loadavg()[0] as number) };
-    emit('loop_lag_p99', pt.lagP99Ms, 'ms', { ...extra, maxMs: pt.lagMaxMs, baselineIdleMs: idle.lagP99Ms, addedMs: round(pt.lagP99Ms - idle.lagP99Ms), boundAddedMs: LAG_BOUND_MS, withinBound: within(pt), ...env });
+    emit('loop_lag_p99', pt.lagP99Ms, 'ms', {
+      ...extra,
+      maxMs: pt.lagMaxMs,
+      baselineIdleMs: idle.lagP99Ms,
+      addedMs: round(pt.lagP99Ms - idle.lagP99Ms),
+      boundAddedMs: LAG_BOUND_MS,
+      withinBound: within(pt),
+      ...env,
+    });
     emit('cpu_percent', pt.cpuPercent, '% of one core', { ...extra, baselineIdle: round(idle.cpuPercent), rowsWritten: pt.activity });
     emit('rss', pt.rssMiB, 'MiB', { ...extra, baselineIdleMiB: round(idle.rssMiB), startS: round(pt.startS) });
     // Far past the bound: larger N say nothing more.
@@ -193,7 +238,10 @@ async function main(): Promise<void> {
     gear: max * GEAR_PER_BUS,
     zones: max * ZONES_PER_BUS,
     boundAddedLagMs: LAG_BOUND_MS,
-    note: max === tested ? `every N tested stayed within the bound: the limit is at or above ${tested}` : 'the largest N tested within the bound',
+    note:
+      max === tested
+        ? `every N tested stayed within the bound: the limit is at or above ${tested}`
+        : 'the largest N tested within the bound',
     goal: GOAL_BUSES,
     met: max >= GOAL_BUSES,
     ...env,
@@ -204,8 +252,18 @@ async function main(): Promise<void> {
     const d = last.buses;
     const cpuPerBus = (last.cpuPercent - idle.cpuPercent) / d;
     const rssPerBus = (last.rssMiB - idle.rssMiB) / d;
-    emit('cpu_percent_per_bus', cpuPerBus, '% of one core', { perZone: round(cpuPerBus / ZONES_PER_BUS, 4), perGear: round(cpuPerBus / GEAR_PER_BUS, 5), from: [0, last.buses], busesAt100PercentOfOneCore: cpuPerBus > 0 ? Math.floor((100 - idle.cpuPercent) / cpuPerBus) : null });
-    emit('rss_per_bus', rssPerBus, 'MiB', { perZoneKiB: Math.round((rssPerBus * 1024) / ZONES_PER_BUS), perGearKiB: Math.round((rssPerBus * 1024) / GEAR_PER_BUS), from: [0, last.buses], idleMiB: round(idle.rssMiB) });
+    emit('cpu_percent_per_bus', cpuPerBus, '% of one core', {
+      perZone: round(cpuPerBus / ZONES_PER_BUS, 4),
+      perGear: round(cpuPerBus / GEAR_PER_BUS, 5),
+      from: [0, last.buses],
+      busesAt100PercentOfOneCore: cpuPerBus > 0 ? Math.floor((100 - idle.cpuPercent) / cpuPerBus) : null,
+    });
+    emit('rss_per_bus', rssPerBus, 'MiB', {
+      perZoneKiB: Math.round((rssPerBus * 1024) / ZONES_PER_BUS),
+      perGearKiB: Math.round((rssPerBus * 1024) / GEAR_PER_BUS),
+      from: [0, last.buses],
+      idleMiB: round(idle.rssMiB),
+    });
   }
 }
 
@@ -214,7 +272,8 @@ function round(v: number, digits = 2): number {
   return Math.round(v * f) / f;
 }
 
-if (require.main === module) main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });

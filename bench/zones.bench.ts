@@ -289,7 +289,12 @@ for (const r of results) {
     sitesPerRepeat: Math.max(1, Math.round(CPU_ZONES / r.zones)),
     note: 'process CPU (user + system) of the whole day per decision: ingest, windows, fast path, decide, gate; 64 zone-days per repeat (64 / zones sites), median of repeats',
   });
-  emit('decide_us', r.decideUs, 'us/decision', { zones: r.zones, baseline: r2(base.decideUs), ratio: r2(r.decideUs / base.decideUs), note: 'wall time of decide + gate only' });
+  emit('decide_us', r.decideUs, 'us/decision', {
+    zones: r.zones,
+    baseline: r2(base.decideUs),
+    ratio: r2(r.decideUs / base.decideUs),
+    note: 'wall time of decide + gate only',
+  });
   const heapRatio = r.heapBytesPerZone / base.heapBytesPerZone;
   emit('heap_bytes_per_zone', r.heapBytesPerZone, 'bytes', {
     zones: r.zones,

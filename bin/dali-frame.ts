@@ -51,7 +51,15 @@ import {
 } from '../lib/dali/opcodes';
 import { naiveFrames } from '../lib/dali/sequence';
 import { createInterface, type InterfaceConfig } from '../lib/dali/interfaces';
-import type { BackwardResult, DaliInterface, DeviceAddress, ForwardFrame, GearAddress, InstanceSelector, InterfaceKind } from '../lib/dali/types';
+import type {
+  BackwardResult,
+  DaliInterface,
+  DeviceAddress,
+  ForwardFrame,
+  GearAddress,
+  InstanceSelector,
+  InterfaceKind,
+} from '../lib/dali/types';
 
 export const USAGE = `usage:
   dali-frame decode <hex>... [--json] [--dt <device type>]
@@ -107,7 +115,10 @@ export function parseHexFrame(text: string): { bits: 16 | 24; value: number } {
 }
 
 function norm(s: string): string {
-  return s.toUpperCase().replace(/[^A-Z0-9]+/g, ' ').trim();
+  return s
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, ' ')
+    .trim();
 }
 
 interface NamedOpcode {
@@ -150,7 +161,12 @@ function addressSplits(words: readonly string[]): Array<{ name: string[]; rest: 
 }
 
 /** `short N`, `group N` (0..groupMax), `broadcast`/`all` or `unaddressed`; gear and device addresses differ only in the group range. */
-function parseAddress(words: string[], what: 'address' | 'device address', groupName: string, groupMax: number): GearAddress | DeviceAddress {
+function parseAddress(
+  words: string[],
+  what: 'address' | 'device address',
+  groupName: string,
+  groupMax: number,
+): GearAddress | DeviceAddress {
   const kw = (words.shift() ?? '').toLowerCase();
   switch (kw) {
     case 'short':
@@ -177,7 +193,8 @@ function parseDeviceAddress(words: string[]): DeviceAddress {
 
 function parseInstance(words: string[]): InstanceSelector {
   const kw = (words.shift() ?? '').toLowerCase();
-  if (kw !== 'instance') throw new UsageError(`instance missing: instance <0-31> | instance type <0-31> | instance group <0-31> | instance all`);
+  if (kw !== 'instance')
+    throw new UsageError(`instance missing: instance <0-31> | instance type <0-31> | instance group <0-31> | instance all`);
   const next = (words[0] ?? '').toLowerCase();
   if (next === 'all') {
     words.shift();
@@ -211,7 +228,9 @@ function lookup(nameWords: readonly string[], table: Map<string, NamedOpcode>, w
   }
   if (exact?.info.hasParam) throw new UsageError(`${exact.info.name} needs a number 0..15, e.g. '${exact.info.name.toLowerCase()} 3'`);
   const suggestions = [...table.keys()].filter((k) => k.includes(key.split(' ')[0] ?? '')).slice(0, 5);
-  throw new UsageError(`unknown ${what} '${nameWords.join(' ')}'${suggestions.length ? ` (did you mean: ${suggestions.map((s) => s.toLowerCase()).join(', ')}?)` : ''}`);
+  throw new UsageError(
+    `unknown ${what} '${nameWords.join(' ')}'${suggestions.length ? ` (did you mean: ${suggestions.map((s) => s.toLowerCase()).join(', ')}?)` : ''}`,
+  );
 }
 
 function parseLevel(words: string[]): number {
@@ -316,9 +335,14 @@ function specialFrame(opcode: number, data: string[]): ForwardFrame {
   if (opcode === SpecialCommand.VERIFY_SHORT_ADDRESS) {
     return verifyShortAddress(parseNumber(first === 'short' ? data[1] : data[0], 'short address', 0, 63));
   }
-  const takesData = ![SpecialCommand.TERMINATE, SpecialCommand.RANDOMISE, SpecialCommand.COMPARE, SpecialCommand.WITHDRAW, SpecialCommand.PING, SpecialCommand.QUERY_SHORT_ADDRESS].includes(
-    opcode as 0xa1,
-  );
+  const takesData = ![
+    SpecialCommand.TERMINATE,
+    SpecialCommand.RANDOMISE,
+    SpecialCommand.COMPARE,
+    SpecialCommand.WITHDRAW,
+    SpecialCommand.PING,
+    SpecialCommand.QUERY_SHORT_ADDRESS,
+  ].includes(opcode as 0xa1);
   if (!takesData) {
     if (data.length > 0) throw new UsageError(`unexpected '${data.join(' ')}'`);
     return specialCommand(opcode, 0);
@@ -390,7 +414,8 @@ export function parseFlags(args: readonly string[]): Flags {
       case '--interface':
       case '-i': {
         const v = val();
-        if (v !== 'luba' && v !== 'sci2' && v !== 'hidraw' && v !== 'simulator') throw new UsageError(`--interface must be luba, sci2, hidraw or simulator, got '${v}'`);
+        if (v !== 'luba' && v !== 'sci2' && v !== 'hidraw' && v !== 'simulator')
+          throw new UsageError(`--interface must be luba, sci2, hidraw or simulator, got '${v}'`);
         f.iface = v;
         break;
       }
@@ -427,7 +452,10 @@ export function runDecode(f: Flags, out: Out): void {
   const frames = f.positional.map(parseHexFrame);
   const decoder = new FrameDecoder();
   for (const [i, fr] of frames.entries()) {
-    const d = i === 0 && f.dt !== undefined && fr.bits === 16 ? decodeFrame(16, fr.value, { enabledDeviceType: f.dt }) : decoder.decode(fr.bits, fr.value);
+    const d =
+      i === 0 && f.dt !== undefined && fr.bits === 16
+        ? decodeFrame(16, fr.value, { enabledDeviceType: f.dt })
+        : decoder.decode(fr.bits, fr.value);
     if (i === 0 && f.dt !== undefined) decoder.decode(fr.bits, fr.value);
     if (f.json) {
       out(JSON.stringify(decodedToJson(d)));
@@ -480,15 +508,24 @@ export async function runMonitor(f: Flags, out: Out, err: Out, stop: Promise<voi
   iface.on('frame', (ev) => {
     const ts = new Date(ev.ts).toISOString();
     if (ev.bits === 8) {
-      const text = ev.framingError ? 'BACKWARD FRAME framing error (several answers or corrupt)' : `BACKWARD FRAME ${ev.value} (0x${ev.value.toString(16).toUpperCase().padStart(2, '0')})`;
-      out(f.json ? JSON.stringify({ ts, bits: 8, value: ev.value, framingError: ev.framingError === true, description: text }) : `${ts}  8  ${ev.framingError ? '--' : ev.value.toString(16).toUpperCase().padStart(2, '0')}  ${text}`);
+      const text = ev.framingError
+        ? 'BACKWARD FRAME framing error (several answers or corrupt)'
+        : `BACKWARD FRAME ${ev.value} (0x${ev.value.toString(16).toUpperCase().padStart(2, '0')})`;
+      out(
+        f.json
+          ? JSON.stringify({ ts, bits: 8, value: ev.value, framingError: ev.framingError === true, description: text })
+          : `${ts}  8  ${ev.framingError ? '--' : ev.value.toString(16).toUpperCase().padStart(2, '0')}  ${text}`,
+      );
       return;
     }
     const d = decoder.decode(ev.bits, ev.value);
     out(f.json ? JSON.stringify({ ts, bits: ev.bits, ...decodedToJson(d) }) : `${ts}  ${ev.bits}  ${frameHex(ev)}  ${describeFrame(d)}`);
   });
   const timers: NodeJS.Timeout[] = [];
-  const done = f.durationS !== undefined ? Promise.race([stop, new Promise<void>((r) => timers.push(setTimeout(r, (f.durationS ?? 0) * 1000)))]) : stop;
+  const done =
+    f.durationS !== undefined
+      ? Promise.race([stop, new Promise<void>((r) => timers.push(setTimeout(r, (f.durationS ?? 0) * 1000)))])
+      : stop;
   await done;
   for (const t of timers) clearTimeout(t);
   await iface.close();
@@ -528,7 +565,11 @@ export async function scanGear(bus: DaliBus, progress?: Out): Promise<GearScan[]
     const present = await bus.query(gearCommand(short(a), GearCommand.QUERY_CONTROL_GEAR_PRESENT));
     if (present.kind === 'none') continue;
     progress?.(`gear at short ${a}`);
-    const g: GearScan = { shortAddress: a, addressConflict: present.kind === 'framingError', deviceTypes: (await bus.queryDeviceTypes(a)) ?? [] };
+    const g: GearScan = {
+      shortAddress: a,
+      addressConflict: present.kind === 'framingError',
+      deviceTypes: (await bus.queryDeviceTypes(a)) ?? [],
+    };
     const level = await bus.readActualLevel(a);
     if (level !== null) g.actualLevel = level;
     if (g.deviceTypes.includes(DEVICE_TYPE_COLOUR)) {
@@ -567,7 +608,11 @@ export async function scanDevices(bus: DaliBus, progress?: Out): Promise<DeviceS
     const n = answerOf(await bus.query(deviceCommand({ kind: 'short', address: a }, DeviceCommand.QUERY_NUMBER_OF_INSTANCES))) ?? 0;
     const instances: DeviceScan['instances'] = [];
     for (let i = 0; i < Math.min(n, 32); i++) {
-      const t = answerOf(await bus.query(instanceCommand({ kind: 'short', address: a }, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE)));
+      const t = answerOf(
+        await bus.query(
+          instanceCommand({ kind: 'short', address: a }, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE),
+        ),
+      );
       instances.push(t === undefined ? { number: i } : { number: i, type: t });
     }
     found.push({ shortAddress: a, instances });
@@ -590,14 +635,20 @@ export async function runScan(f: Flags, out: Out, err: Out): Promise<void> {
     }
     if (gear.length === 0) out('no control gear answered');
     for (const g of gear) {
-      const types = g.deviceTypes.length ? g.deviceTypes.map((t) => (t === DEVICE_TYPE_COLOUR ? '8 (colour)' : String(t))).join(', ') : 'none (part 102 only)';
-      const parts = [`gear short ${g.shortAddress}${g.addressConflict ? ' (ADDRESS CONFLICT: several gear answer)' : ''}`, `device types ${types}`];
+      const types = g.deviceTypes.length
+        ? g.deviceTypes.map((t) => (t === DEVICE_TYPE_COLOUR ? '8 (colour)' : String(t))).join(', ')
+        : 'none (part 102 only)';
+      const parts = [
+        `gear short ${g.shortAddress}${g.addressConflict ? ' (ADDRESS CONFLICT: several gear answer)' : ''}`,
+        `device types ${types}`,
+      ];
       if (g.actualLevel !== undefined) parts.push(`level ${g.actualLevel}`);
       if (g.dt8) {
         const d = g.dt8;
         if (d.actualKelvin !== undefined) parts.push(`Tc ${d.actualKelvin} K`);
         if (d.coolestKelvin !== undefined && d.warmestKelvin !== undefined) parts.push(`limits ${d.warmestKelvin}..${d.coolestKelvin} K`);
-        if (d.physicalCoolestKelvin !== undefined && d.physicalWarmestKelvin !== undefined) parts.push(`physical ${d.physicalWarmestKelvin}..${d.physicalCoolestKelvin} K`);
+        if (d.physicalCoolestKelvin !== undefined && d.physicalWarmestKelvin !== undefined)
+          parts.push(`physical ${d.physicalWarmestKelvin}..${d.physicalCoolestKelvin} K`);
         if (d.tcCapable !== undefined) parts.push(d.tcCapable ? 'Tc capable' : 'no Tc');
         if (d.autoActivation !== undefined) parts.push(`automatic activation ${d.autoActivation ? 'on' : 'off'}`);
       }
@@ -606,7 +657,9 @@ export async function runScan(f: Flags, out: Out, err: Out): Promise<void> {
     if (f.devices) {
       if (devices.length === 0) out('no control devices answered');
       for (const d of devices) {
-        const inst = d.instances.map((i) => `${i.number}: ${i.type !== undefined ? (INSTANCE_TYPE_NAMES[i.type] ?? `type ${i.type}`) : '?'}`).join(', ');
+        const inst = d.instances
+          .map((i) => `${i.number}: ${i.type !== undefined ? (INSTANCE_TYPE_NAMES[i.type] ?? `type ${i.type}`) : '?'}`)
+          .join(', ');
         out(`device short ${d.shortAddress}, ${d.instances.length} instance(s)${inst ? ` (${inst})` : ''}`);
       }
     }

@@ -63,7 +63,15 @@ import type { BusFrameEvent, DeviceAddress, ForwardFrame, GearAddress, Interface
 import { decodeDeviceAddressByte, decodeFrame, decodeGearAddressByte } from '../lib/dali/codec';
 import { DaliInputError } from '../lib/dali/input-error';
 import { createDefaultSimulatedBus } from '../lib/dali/interfaces';
-import { createScenario, createSimulatedDevices, parseSimGroups, parseSimSensors, SIM_SCENARIO_NAMES, type SimScenarioName, type SimSensorSpec } from '../lib/dali/sim-config';
+import {
+  createScenario,
+  createSimulatedDevices,
+  parseSimGroups,
+  parseSimSensors,
+  SIM_SCENARIO_NAMES,
+  type SimScenarioName,
+  type SimSensorSpec,
+} from '../lib/dali/sim-config';
 import { DEMO_BUILDING } from '../lib/dali/sim/building';
 import { VirtualBus } from '../lib/dali/sim/virtual-bus';
 import { ScenarioDriver, type ScenarioSample } from '../lib/dali/sim/scenario';
@@ -150,7 +158,10 @@ export type FrameTimeRecord =
     };
 
 function hex(bits: number, value: number): string {
-  return value.toString(16).toUpperCase().padStart(bits / 4, '0');
+  return value
+    .toString(16)
+    .toUpperCase()
+    .padStart(bits / 4, '0');
 }
 
 /** The addressee of a forward frame: gear addressing (16 bits), device addressing (24-bit commands), or special. */
@@ -184,7 +195,10 @@ interface Emulator {
 /** Parses "0-3,7,9-10" into [0,1,2,3,7,9,10]; undefined when malformed or out of 0..max. */
 export function parseNumberList(text: string, max: number): number[] | undefined {
   const out: number[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) return undefined;
     const a = Number(m[1]);
@@ -202,7 +216,14 @@ export function createSimulatedBus(opts: Pick<SimulatorServerOptions, 'gear' | '
 /** Gear with per-group members and the single sensor (no scenario devices). */
 function groupMapBus(opts: Pick<SimulatorServerOptions, 'gear' | 'sensor'>, groupMap: ReadonlyMap<number, readonly number[]>): VirtualBus {
   const gear = opts.gear ?? [0, 1, 2, 3];
-  const devices = createSimulatedDevices({ gear, groups: groupMap, sensor: opts.sensor === undefined ? 10 : opts.sensor, scenario: 'static', speed: 1, startMinute: 0 });
+  const devices = createSimulatedDevices({
+    gear,
+    groups: groupMap,
+    sensor: opts.sensor === undefined ? 10 : opts.sensor,
+    scenario: 'static',
+    speed: 1,
+    startMinute: 0,
+  });
   return devices.bus;
 }
 
@@ -259,13 +280,22 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   const onForwardStart = (frame: ForwardFrame): void => {
     if (!frameTimes) return;
     const at = frameTimeNow();
-    frameTime({ frameTime: 'forward', edge: 'start', ...at, bits: frame.bits, value: hex(frame.bits, frame.value), sendTwice: frame.sendTwice === true, ...forwardTarget(frame) });
+    frameTime({
+      frameTime: 'forward',
+      edge: 'start',
+      ...at,
+      bits: frame.bits,
+      value: hex(frame.bits, frame.value),
+      sendTwice: frame.sendTwice === true,
+      ...forwardTarget(frame),
+    });
   };
   const emulatorOptions = { bus, write, wireTiming, onForwardStart };
   if (opts.protocol === 'luba') emulator = new LubaDeviceEmulator(emulatorOptions);
   else if (opts.protocol === 'sci2') emulator = new Sci2DeviceEmulator(emulatorOptions);
   else emulator = new TridonicDeviceEmulator(emulatorOptions);
-  const instanceTypeOf = (short: number, instance: number): number | undefined => bus.sensors.find((x) => x.shortAddress === short)?.instanceTypes[instance];
+  const instanceTypeOf = (short: number, instance: number): number | undefined =>
+    bus.sensors.find((x) => x.shortAddress === short)?.instanceTypes[instance];
 
   transport.on('data', (chunk) => emulator.receive(chunk));
   transport.on('state', (ev: InterfaceStateEvent) => log(`port ${ev.state}${ev.detail ? `: ${ev.detail}` : ''}`));
@@ -289,11 +319,22 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
       }
     }
     emulator.busFrame(ev.bits, ev.value, ev.framingError === true);
-    log(`bus ${ev.bits}-bit ${ev.value.toString(16).toUpperCase().padStart(ev.bits / 4, '0')}${ev.framingError ? ' (framing error)' : ''}`);
+    log(
+      `bus ${ev.bits}-bit ${ev.value
+        .toString(16)
+        .toUpperCase()
+        .padStart(ev.bits / 4, '0')}${ev.framingError ? ' (framing error)' : ''}`,
+    );
   };
   bus.on('frame', onFrame);
   const onForward = (ev: { frame: ForwardFrame; foreign: boolean }): void => {
-    if (!ev.foreign) log(`rx ${ev.frame.bits}-bit ${ev.frame.value.toString(16).toUpperCase().padStart(ev.frame.bits / 4, '0')}${ev.frame.sendTwice ? ' x2' : ''}`);
+    if (!ev.foreign)
+      log(
+        `rx ${ev.frame.bits}-bit ${ev.frame.value
+          .toString(16)
+          .toUpperCase()
+          .padStart(ev.frame.bits / 4, '0')}${ev.frame.sendTwice ? ' x2' : ''}`,
+      );
   };
   bus.on('forward', onForward);
 
@@ -307,7 +348,9 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
       const address = s.sensor.shortAddress;
       s.driver.on('tick', (t: ScenarioSample) => {
         if (Math.floor(t.minuteOfDay) % 15 === 0) {
-          log(`scenario ${formatMinute(t.minuteOfDay)} sensor ${address ?? '-'} (${s.scenario}): ${s.sensor.hasLightSensor ? `${Math.round(t.lux)} lux, ` : ''}${t.occupied ? 'occupied' : 'vacant'}`);
+          log(
+            `scenario ${formatMinute(t.minuteOfDay)} sensor ${address ?? '-'} (${s.scenario}): ${s.sensor.hasLightSensor ? `${Math.round(t.lux)} lux, ` : ''}${t.occupied ? 'occupied' : 'vacant'}`,
+          );
         }
       });
     }
@@ -322,7 +365,8 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
     });
     for (const s of bus.sensors) if (s.shortAddress !== null) scenarioOf.set(s.shortAddress, name);
     scenario.on('tick', (t: ScenarioSample) => {
-      if (Math.floor(t.minuteOfDay) % 15 === 0) log(`scenario ${formatMinute(t.minuteOfDay)}: ${Math.round(t.lux)} lux, ${t.occupied ? 'occupied' : 'vacant'}`);
+      if (Math.floor(t.minuteOfDay) % 15 === 0)
+        log(`scenario ${formatMinute(t.minuteOfDay)}: ${Math.round(t.lux)} lux, ${t.occupied ? 'occupied' : 'vacant'}`);
     });
     scenario.start();
   }
@@ -333,7 +377,8 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
     const short = Number(arg);
     if (!/^\d{1,2}$/.test(arg) || short > 63) return `'${arg}' is not a sensor short address 0-63`;
     const found = bus.sensors.filter((x) => x.shortAddress === short);
-    if (found.length === 0) return `no sensor at short address ${short} (sensors: ${bus.sensors.map((x) => x.shortAddress ?? '-').join(', ') || 'none'})`;
+    if (found.length === 0)
+      return `no sensor at short address ${short} (sensors: ${bus.sensors.map((x) => x.shortAddress ?? '-').join(', ') || 'none'})`;
     return found;
   };
   const named = (list: readonly { shortAddress: number | null }[]): string =>
@@ -485,7 +530,8 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | { error: string
         return { help: true };
       case '--protocol': {
         const v = value();
-        if (v !== 'luba' && v !== 'sci2' && v !== 'hidraw') return { error: `--protocol must be luba, sci2 or hidraw (got ${v ?? 'nothing'})` };
+        if (v !== 'luba' && v !== 'sci2' && v !== 'hidraw')
+          return { error: `--protocol must be luba, sci2 or hidraw (got ${v ?? 'nothing'})` };
         protocol = v;
         break;
       }
@@ -653,7 +699,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // "ready" only once the signal handlers are in place: a supervisor that stops
   // the simulator right after it said ready gets the clean shutdown.
-  process.stdout.write(`dali-sim: ${server.protocol} on ${server.port}, ${server.bus.gear.length} gear, ${server.bus.sensors.length} sensor(s); ready\n`);
+  process.stdout.write(
+    `dali-sim: ${server.protocol} on ${server.port}, ${server.bus.gear.length} gear, ${server.bus.sensors.length} sensor(s); ready\n`,
+  );
 }
 
 if (require.main === module) {

@@ -9,118 +9,117 @@
  */
 /* global window, RED, $ */
 (function (root) {
-    "use strict";
+  'use strict';
 
-    if (root.SmartLightingEditor) {
-        return;
+  if (root.SmartLightingEditor) {
+    return;
+  }
+
+  /** Catalogue message for a failed validation (false when the node has no translator). */
+  function say(node, key, subs) {
+    return node && typeof node._ === 'function' ? node._(key, subs) : false;
+  }
+
+  /**
+   * Validators and dialog access for one node type.
+   * options.prefix:   id prefix of the dialog fields, "node-input-" (default) or "node-config-input-".
+   * options.range:    catalogue key of "must be a number from __min__ to __max__".
+   * options.rangeInt: catalogue key of "must be a whole number from __min__ to __max__".
+   */
+  function forNode(options) {
+    var prefix = options.prefix || 'node-input-';
+
+    /** Value of another field: from the open edit dialog if present, else from the node. */
+    function field(node, prop) {
+      var input = $('#' + prefix + prop);
+      return input.length ? input.val() : node[prop];
     }
 
-    /** Catalogue message for a failed validation (false when the node has no translator). */
-    function say(node, key, subs) {
-        return (node && typeof node._ === "function") ? node._(key, subs) : false;
-    }
-
-    /**
-     * Validators and dialog access for one node type.
-     * options.prefix:   id prefix of the dialog fields, "node-input-" (default) or "node-config-input-".
-     * options.range:    catalogue key of "must be a number from __min__ to __max__".
-     * options.rangeInt: catalogue key of "must be a whole number from __min__ to __max__".
-     */
-    function forNode(options) {
-        var prefix = options.prefix || "node-input-";
-
-        /** Value of another field: from the open edit dialog if present, else from the node. */
-        function field(node, prop) {
-            var input = $("#" + prefix + prop);
-            return input.length ? input.val() : node[prop];
+    /** RED.validators.number() plus a range (whole numbers when `integer`); blank passes when `optional`, `${VAR}` always. */
+    function numberIn(min, max, integer, optional) {
+      var isNumber = RED.validators.number();
+      var key = integer ? options.rangeInt : options.range;
+      return function (v) {
+        if (optional && (v === '' || v === undefined || v === null)) {
+          return true;
         }
-
-        /** RED.validators.number() plus a range (whole numbers when `integer`); blank passes when `optional`, `${VAR}` always. */
-        function numberIn(min, max, integer, optional) {
-            var isNumber = RED.validators.number();
-            var key = integer ? options.rangeInt : options.range;
-            return function (v) {
-                if (optional && (v === "" || v === undefined || v === null)) {
-                    return true;
-                }
-                // An environment variable (`${VAR}`), substituted by Node-RED at deploy; the node checks the value.
-                if (typeof v === "string" && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v.trim())) {
-                    return true;
-                }
-                var n = Number(v);
-                if (String(v).trim() !== "" && isNumber(v) === true && isFinite(n) && n >= min && n <= max &&
-                        (!integer || Math.floor(n) === n)) {
-                    return true;
-                }
-                return say(this, key, { min: min, max: max });
-            };
+        // An environment variable (`${VAR}`), substituted by Node-RED at deploy; the node checks the value.
+        if (typeof v === 'string' && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v.trim())) {
+          return true;
         }
-
-        /** numberIn(min, max, integer), then `check` (called like a validator) once the number is in range. */
-        function numberThen(min, max, integer, check) {
-            var inRange = numberIn(min, max, integer);
-            return function (v, opt) {
-                var result = inRange.call(this, v, opt);
-                return result !== true ? result : check.call(this, v, opt);
-            };
+        var n = Number(v);
+        if (String(v).trim() !== '' && isNumber(v) === true && isFinite(n) && n >= min && n <= max && (!integer || Math.floor(n) === n)) {
+          return true;
         }
-
-        return { say: say, field: field, numberIn: numberIn, numberThen: numberThen };
+        return say(this, key, { min: min, max: max });
+      };
     }
 
-    /** Label functions of a node definition (called by the editor with the node as `this`). */
-    var label = {
-        /** The catalogue text at `key`. */
-        text: function (key) {
-            return function () {
-                return this._(key);
-            };
-        },
-        /** The node's name, else the catalogue text at `key`. */
-        nameOr: function (key) {
-            return function () {
-                return this.name || this._(key);
-            };
-        },
-        /** labelStyle: italic while the node shows a default label. */
-        italicUnlessNamed: function () {
-            return this.name ? "node_label_italic" : "";
-        },
-        /** outputLabels: `first` for output 1, `other` for the rest. */
-        firstOr: function (first, other) {
-            return function (index) {
-                return this._(index === 0 ? first : other);
-            };
-        }
-    };
-
-    /** Show the rows matching `whenTrue` and hide those matching `whenFalse` when `condition` holds, and the reverse. */
-    function toggleRows(whenTrue, whenFalse, condition) {
-        $(whenTrue).toggle(condition);
-        $(whenFalse).toggle(!condition);
+    /** numberIn(min, max, integer), then `check` (called like a validator) once the number is in range. */
+    function numberThen(min, max, integer, check) {
+      var inRange = numberIn(min, max, integer);
+      return function (v, opt) {
+        var result = inRange.call(this, v, opt);
+        return result !== true ? result : check.call(this, v, opt);
+      };
     }
 
-    /** Fields validated against `source`: re-validate `targets` whenever `source` fires `event` (default "change"). */
-    function revalidateOn(source, targets, event) {
-        $(source).on(event || "change", function () {
-            $(targets).trigger("change");
-        });
-    }
+    return { say: say, field: field, numberIn: numberIn, numberThen: numberThen };
+  }
 
-    /** Fields validated together: typing in one re-validates the others. */
-    function revalidateTogether(selector) {
-        var fields = $(selector);
-        fields.on("input", function () {
-            fields.not(this).trigger("change");
-        });
-    }
+  /** Label functions of a node definition (called by the editor with the node as `this`). */
+  var label = {
+    /** The catalogue text at `key`. */
+    text: function (key) {
+      return function () {
+        return this._(key);
+      };
+    },
+    /** The node's name, else the catalogue text at `key`. */
+    nameOr: function (key) {
+      return function () {
+        return this.name || this._(key);
+      };
+    },
+    /** labelStyle: italic while the node shows a default label. */
+    italicUnlessNamed: function () {
+      return this.name ? 'node_label_italic' : '';
+    },
+    /** outputLabels: `first` for output 1, `other` for the rest. */
+    firstOr: function (first, other) {
+      return function (index) {
+        return this._(index === 0 ? first : other);
+      };
+    },
+  };
 
-    root.SmartLightingEditor = {
-        say: say,
-        forNode: forNode,
-        label: label,
-        toggleRows: toggleRows,
-        revalidateOn: revalidateOn,
-        revalidateTogether: revalidateTogether
-    };
-})(typeof window !== "undefined" ? window : globalThis);
+  /** Show the rows matching `whenTrue` and hide those matching `whenFalse` when `condition` holds, and the reverse. */
+  function toggleRows(whenTrue, whenFalse, condition) {
+    $(whenTrue).toggle(condition);
+    $(whenFalse).toggle(!condition);
+  }
+
+  /** Fields validated against `source`: re-validate `targets` whenever `source` fires `event` (default "change"). */
+  function revalidateOn(source, targets, event) {
+    $(source).on(event || 'change', function () {
+      $(targets).trigger('change');
+    });
+  }
+
+  /** Fields validated together: typing in one re-validates the others. */
+  function revalidateTogether(selector) {
+    var fields = $(selector);
+    fields.on('input', function () {
+      fields.not(this).trigger('change');
+    });
+  }
+
+  root.SmartLightingEditor = {
+    say: say,
+    forNode: forNode,
+    label: label,
+    toggleRows: toggleRows,
+    revalidateOn: revalidateOn,
+    revalidateTogether: revalidateTogether,
+  };
+})(typeof window !== 'undefined' ? window : globalThis);

@@ -7,48 +7,50 @@
 // metrics counts the JSON lines with a metric; withGoal those with a boolean `met`
 // (their goal or target is on the same line); missed names those with met === false.
 // Benchmarks are never part of `npm test`.
-"use strict";
-const { spawnSync } = require("child_process");
-const fs = require("fs");
-const path = require("path");
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
 
-const root = path.join(__dirname, "..");
-const dir = path.join(root, "dist", "bench");
+const root = path.join(__dirname, '..');
+const dir = path.join(root, 'dist', 'bench');
 if (!fs.existsSync(dir)) {
-  console.error("dist/bench is missing: run `npm run build` first.");
+  console.error('dist/bench is missing: run `npm run build` first.');
   process.exit(1);
 }
 const wanted = process.argv.slice(2);
 const files = fs
   .readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.js"))
+  .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
-fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
-const out = path.join(root, "test-artifacts", "bench.jsonl");
+fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+const out = path.join(root, 'test-artifacts', 'bench.jsonl');
 // Fields that tell lines of one metric apart (sizes, variants, zones ...), used in the summary's names.
-const QUALIFIERS = ["variant", "clock", "payloadBytes", "autoActivation", "zones", "zone", "controller", "mix", "run"];
+const QUALIFIERS = ['variant', 'clock', 'payloadBytes', 'autoActivation', 'zones', 'zone', 'controller', 'mix', 'run'];
 function metricName(line) {
-  const q = QUALIFIERS.filter((k) => line[k] !== undefined && line[k] !== null && typeof line[k] !== "object").map((k) => `${k}=${line[k]}`);
-  return `${line.bench}.${line.metric}${q.length ? `[${q.join(",")}]` : ""}`;
+  const q = QUALIFIERS.filter((k) => line[k] !== undefined && line[k] !== null && typeof line[k] !== 'object').map(
+    (k) => `${k}=${line[k]}`,
+  );
+  return `${line.bench}.${line.metric}${q.length ? `[${q.join(',')}]` : ''}`;
 }
-const summary = { bench: "summary", metrics: 0, withGoal: 0, met: 0, missed: [], skipped: [], failed: [] };
+const summary = { bench: 'summary', metrics: 0, withGoal: 0, met: 0, missed: [], skipped: [], failed: [] };
 function tally(stdout) {
-  for (const text of stdout.split("\n")) {
-    if (!text.startsWith("{")) continue;
+  for (const text of stdout.split('\n')) {
+    if (!text.startsWith('{')) continue;
     let line;
     try {
       line = JSON.parse(text);
     } catch {
       continue;
     }
-    if (typeof line !== "object" || line === null || typeof line.metric !== "string") continue;
+    if (typeof line !== 'object' || line === null || typeof line.metric !== 'string') continue;
     if (line.skipped === true) {
       summary.skipped.push(metricName(line));
       continue;
     }
     summary.metrics++;
-    if (typeof line.met !== "boolean") continue;
+    if (typeof line.met !== 'boolean') continue;
     summary.withGoal++;
     if (line.met) summary.met++;
     else summary.missed.push(metricName(line));
@@ -58,13 +60,17 @@ function tally(stdout) {
 let failed = 0;
 for (const f of files) {
   process.stderr.write(`[bench] ${f}\n`);
-  const res = spawnSync(process.execPath, ["--expose-gc", path.join(dir, f)], { cwd: root, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const res = spawnSync(process.execPath, ['--expose-gc', path.join(dir, f)], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   process.stdout.write(res.stdout);
   fs.appendFileSync(out, res.stdout);
-  tally(res.stdout ?? "");
+  tally(res.stdout ?? '');
   if (res.status !== 0) {
     failed++;
-    summary.failed.push(f.replace(/\.bench\.js$/, ""));
+    summary.failed.push(f.replace(/\.bench\.js$/, ''));
     process.stderr.write(res.stderr);
   }
 }

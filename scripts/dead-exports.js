@@ -18,8 +18,7 @@ const CHECKED = ['lib/', 'nodes/'];
 const IMPORTERS = ['lib/', 'nodes/', 'bin/', 'bench/', 'test/', 'scripts/'];
 
 /** `file: name` of exports that stay although nothing in the repository imports them. */
-const ALLOWED = new Set([
-]);
+const ALLOWED = new Set([]);
 
 function loadProgram() {
   const configPath = path.join(root, 'tsconfig.json');
@@ -45,7 +44,9 @@ function original(checker, symbol) {
 function main() {
   const program = loadProgram();
   const checker = program.getTypeChecker();
-  const files = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !rel(f.fileName).startsWith('..') && !rel(f.fileName).includes('node_modules'));
+  const files = program
+    .getSourceFiles()
+    .filter((f) => !f.isDeclarationFile && !rel(f.fileName).startsWith('..') && !rel(f.fileName).includes('node_modules'));
 
   // Every symbol some file imports or re-exports by name, followed to where it is defined.
   const used = new Set();

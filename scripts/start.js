@@ -19,23 +19,23 @@
 // real minute, default 1), so people arrive and lights rise at any real hour.
 // The rules and feature windows use the same clock; a real DALI interface never
 // does (lib/features/demo-clock). NODE_RED_DIR: another node-red package to run.
-"use strict";
-const { spawn } = require("child_process");
-const crypto = require("crypto");
-const fs = require("fs");
-const path = require("path");
+'use strict';
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
 
-const root = path.join(__dirname, "..");
-const pkg = require(path.join(root, "package.json"));
-const userDir = process.env.NODE_RED_USER_DIR || path.join(root, ".node-red-data");
+const root = path.join(__dirname, '..');
+const pkg = require(path.join(root, 'package.json'));
+const userDir = process.env.NODE_RED_USER_DIR || path.join(root, '.node-red-data');
 const port = Number(process.env.PORT || 1880);
-const host = process.env.HOST || "127.0.0.1";
-const demoFlow = path.join(root, "flows", process.env.DEMO_FLOW || "smart-lighting.json");
-const dashboardFlow = path.join(root, "flows", "smart-lighting-dashboard.json");
-const DASHBOARD = "@flowfuse/node-red-dashboard";
+const host = process.env.HOST || '127.0.0.1';
+const demoFlow = path.join(root, 'flows', process.env.DEMO_FLOW || 'smart-lighting.json');
+const dashboardFlow = path.join(root, 'flows', 'smart-lighting-dashboard.json');
+const DASHBOARD = '@flowfuse/node-red-dashboard';
 
-if (!fs.existsSync(path.join(root, "dist", "nodes"))) {
-  console.error("dist/ is missing: run `npm install` (it builds the package) or `npm run build` first.");
+if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) {
+  console.error('dist/ is missing: run `npm install` (it builds the package) or `npm run build` first.');
   process.exit(1);
 }
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -45,11 +45,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 // The demo clock, checked here so a typo stops the start with a clear message.
 const env = { ...process.env };
-env.DEMO_CLOCK = (env.DEMO_CLOCK ?? "08:55").trim();
-if (env.DEMO_CLOCK.toLowerCase() === "real") env.DEMO_CLOCK = "";
+env.DEMO_CLOCK = (env.DEMO_CLOCK ?? '08:55').trim();
+if (env.DEMO_CLOCK.toLowerCase() === 'real') env.DEMO_CLOCK = '';
 let demoClock = null;
 try {
-  const { demoClockFromEnv } = require(path.join(root, "dist", "lib", "features", "demo-clock.js"));
+  const { demoClockFromEnv } = require(path.join(root, 'dist', 'lib', 'features', 'demo-clock.js'));
   env.DEMO_CLOCK_EPOCH_MS = String(Date.now());
   demoClock = demoClockFromEnv(env);
 } catch (err) {
@@ -59,40 +59,40 @@ try {
 if (!demoClock) delete env.DEMO_CLOCK_EPOCH_MS;
 env.SMART_LIGHTING_API_URL = env.SMART_LIGHTING_API_URL || `http://127.0.0.1:${port}`;
 
-fs.mkdirSync(path.join(userDir, "node_modules"), { recursive: true });
+fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
 // Load this checkout as an installed module: node_modules/<name> -> project root.
-const link = path.join(userDir, "node_modules", pkg.name);
+const link = path.join(userDir, 'node_modules', pkg.name);
 fs.mkdirSync(path.dirname(link), { recursive: true }); // the scope folder
 try {
   const target = fs.readlinkSync(link);
   if (path.resolve(path.dirname(link), target) !== root) {
     fs.unlinkSync(link);
-    fs.symlinkSync(root, link, "dir");
+    fs.symlinkSync(root, link, 'dir');
   }
 } catch {
   fs.rmSync(link, { recursive: true, force: true });
-  fs.symlinkSync(root, link, "dir");
+  fs.symlinkSync(root, link, 'dir');
 }
-const userPkg = path.join(userDir, "package.json");
+const userPkg = path.join(userDir, 'package.json');
 if (!fs.existsSync(userPkg)) {
-  fs.writeFileSync(userPkg, JSON.stringify({ name: "node-red-user-dir", private: true, description: "npm start demo" }, null, 2));
+  fs.writeFileSync(userPkg, JSON.stringify({ name: 'node-red-user-dir', private: true, description: 'npm start demo' }, null, 2));
 }
 
 // A credential secret for this user directory, created once, so credentials
 // (admin token, OpenAI key) are encrypted at rest and Node-RED does not warn.
-const secretFile = path.join(userDir, ".credential-secret");
-if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, crypto.randomBytes(24).toString("hex"), { mode: 0o600 });
+const secretFile = path.join(userDir, '.credential-secret');
+if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, crypto.randomBytes(24).toString('hex'), { mode: 0o600 });
 
 // Dashboard 2 from this project's node_modules, linked into the user directory like a palette install.
 let dashboardDir = null;
-if (process.env.NO_DASHBOARD !== "1") {
+if (process.env.NO_DASHBOARD !== '1') {
   try {
     dashboardDir = path.dirname(require.resolve(`${DASHBOARD}/package.json`, { paths: [root] }));
   } catch {
     dashboardDir = null;
   }
 }
-const dashLink = path.join(userDir, "node_modules", ...DASHBOARD.split("/"));
+const dashLink = path.join(userDir, 'node_modules', ...DASHBOARD.split('/'));
 if (dashboardDir) {
   let current = null;
   try {
@@ -103,22 +103,22 @@ if (dashboardDir) {
   if (current !== fs.realpathSync(dashboardDir)) {
     fs.rmSync(dashLink, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(dashLink), { recursive: true });
-    fs.symlinkSync(dashboardDir, dashLink, "dir");
+    fs.symlinkSync(dashboardDir, dashLink, 'dir');
   }
 } else if (fs.existsSync(dashLink) && fs.lstatSync(dashLink).isSymbolicLink()) {
   fs.unlinkSync(dashLink); // a link this script made earlier: the dashboard is not wanted (or gone) now
 }
 
-const flowFile = path.join(userDir, "flows.json");
-if (fs.existsSync(demoFlow) && (!fs.existsSync(flowFile) || process.env.KEEP_FLOWS !== "1")) {
-  const nodes = JSON.parse(fs.readFileSync(demoFlow, "utf8"));
+const flowFile = path.join(userDir, 'flows.json');
+if (fs.existsSync(demoFlow) && (!fs.existsSync(flowFile) || process.env.KEEP_FLOWS !== '1')) {
+  const nodes = JSON.parse(fs.readFileSync(demoFlow, 'utf8'));
   if (dashboardDir && !process.env.DEMO_FLOW && fs.existsSync(dashboardFlow)) {
-    nodes.push(...JSON.parse(fs.readFileSync(dashboardFlow, "utf8")));
+    nodes.push(...JSON.parse(fs.readFileSync(dashboardFlow, 'utf8')));
   }
   fs.writeFileSync(flowFile, JSON.stringify(nodes, null, 2));
 }
 
-const settingsFile = path.join(userDir, "settings.js");
+const settingsFile = path.join(userDir, 'settings.js');
 fs.writeFileSync(
   settingsFile,
   `// Generated by scripts/start.js at every start; edit that script, not this file.
@@ -142,22 +142,24 @@ module.exports = {
 `,
 );
 
-const base = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 if (demoClock) {
-  console.log(`[demo] the simulated building's clock starts at ${demoClock.label(Date.now())} and runs at ${demoClock.spec.speed}x (DEMO_CLOCK, DEMO_SPEED; DEMO_CLOCK=real for the wall clock)`);
-} else console.log("[demo] the simulated building runs on the wall clock (DEMO_CLOCK=HH:MM to choose its time of day)");
+  console.log(
+    `[demo] the simulated building's clock starts at ${demoClock.label(Date.now())} and runs at ${demoClock.spec.speed}x (DEMO_CLOCK, DEMO_SPEED; DEMO_CLOCK=real for the wall clock)`,
+  );
+} else console.log('[demo] the simulated building runs on the wall clock (DEMO_CLOCK=HH:MM to choose its time of day)');
 if (dashboardDir) console.log(`[demo] dashboard: ${base}/dashboard   reports: ${base}/report?period=day`);
-else if (process.env.NO_DASHBOARD === "1") console.log(`[demo] no dashboard (NO_DASHBOARD=1); reports: ${base}/report?period=day`);
+else if (process.env.NO_DASHBOARD === '1') console.log(`[demo] no dashboard (NO_DASHBOARD=1); reports: ${base}/report?period=day`);
 else {
   console.log(`[demo] no dashboard: ${DASHBOARD} is not installed. Add it with \`npm install --no-save ${DASHBOARD}\``);
   console.log(`[demo]   (or \`npm install\` with dev dependencies) and start again; reports: ${base}/report?period=day`);
 }
 
-const redDir = process.env.NODE_RED_DIR || path.dirname(require.resolve("node-red/package.json"));
-const red = path.join(redDir, "red.js");
-const child = spawn(process.execPath, [red, "--settings", settingsFile, "--userDir", userDir], {
-  stdio: "inherit",
+const redDir = process.env.NODE_RED_DIR || path.dirname(require.resolve('node-red/package.json'));
+const red = path.join(redDir, 'red.js');
+const child = spawn(process.execPath, [red, '--settings', settingsFile, '--userDir', userDir], {
+  stdio: 'inherit',
   env,
 });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

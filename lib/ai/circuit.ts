@@ -14,7 +14,7 @@
  * success cannot close a circuit a probe is deciding about.
  */
 
-export type CircuitState = "closed" | "open" | "halfOpen";
+export type CircuitState = 'closed' | 'open' | 'halfOpen';
 
 export interface CircuitSnapshot {
   state: CircuitState;
@@ -52,7 +52,7 @@ export type CircuitAcquire =
 export type CircuitListener = (change: CircuitChange) => void;
 
 export class CircuitBreaker {
-  private stateValue: CircuitState = "closed";
+  private stateValue: CircuitState = 'closed';
   private failures = 0;
   private openedAt: number | undefined;
   private generation = 0;
@@ -74,8 +74,8 @@ export class CircuitBreaker {
 
   snapshot(): CircuitSnapshot {
     const s: CircuitSnapshot = { state: this.stateValue, consecutiveFailures: this.failures };
-    if (this.openedAt !== undefined && this.stateValue !== "closed") s.openedAt = this.openedAt;
-    if (this.stateValue === "open" && this.openedAt !== undefined) s.retryAt = this.openedAt + this.cooldownMs;
+    if (this.openedAt !== undefined && this.stateValue !== 'closed') s.openedAt = this.openedAt;
+    if (this.stateValue === 'open' && this.openedAt !== undefined) s.retryAt = this.openedAt + this.cooldownMs;
     return s;
   }
 
@@ -86,18 +86,18 @@ export class CircuitBreaker {
   }
 
   acquire(): CircuitAcquire {
-    if (this.stateValue === "open" && this.openedAt !== undefined && this.now() >= this.openedAt + this.cooldownMs) {
-      this.transition("halfOpen");
+    if (this.stateValue === 'open' && this.openedAt !== undefined && this.now() >= this.openedAt + this.cooldownMs) {
+      this.transition('halfOpen');
     }
-    if (this.stateValue === "closed") return { allowed: true, permit: { probe: false, generation: this.generation } };
-    if (this.stateValue === "halfOpen" && !this.probeInFlight) {
+    if (this.stateValue === 'closed') return { allowed: true, permit: { probe: false, generation: this.generation } };
+    if (this.stateValue === 'halfOpen' && !this.probeInFlight) {
       this.probeInFlight = true;
       return { allowed: true, permit: { probe: true, generation: this.generation } };
     }
     return {
       allowed: false,
       state: this.stateValue,
-      retryAt: this.stateValue === "open" && this.openedAt !== undefined ? this.openedAt + this.cooldownMs : undefined,
+      retryAt: this.stateValue === 'open' && this.openedAt !== undefined ? this.openedAt + this.cooldownMs : undefined,
       probeInFlight: this.probeInFlight,
     };
   }
@@ -106,9 +106,9 @@ export class CircuitBreaker {
     if (permit.probe) this.probeInFlight = false;
     if (permit.generation !== this.generation) return;
     this.failures = 0;
-    if (this.stateValue !== "closed") {
+    if (this.stateValue !== 'closed') {
       this.openedAt = undefined;
-      this.transition("closed");
+      this.transition('closed');
     }
   }
 
@@ -116,9 +116,9 @@ export class CircuitBreaker {
     if (permit.probe) this.probeInFlight = false;
     if (permit.generation !== this.generation) return;
     this.failures++;
-    if (this.stateValue === "halfOpen" || (this.stateValue === "closed" && this.failures >= this.threshold)) {
+    if (this.stateValue === 'halfOpen' || (this.stateValue === 'closed' && this.failures >= this.threshold)) {
       this.openedAt = this.now();
-      this.transition("open", reason);
+      this.transition('open', reason);
     }
   }
 
@@ -131,7 +131,7 @@ export class CircuitBreaker {
     const previous = this.stateValue;
     this.stateValue = to;
     this.generation++;
-    if (to !== "halfOpen") this.probeInFlight = false;
+    if (to !== 'halfOpen') this.probeInFlight = false;
     const change: CircuitChange = { ...this.snapshot(), previous };
     if (reason !== undefined) change.reason = reason;
     for (const l of [...this.listeners]) {

@@ -40,11 +40,11 @@ import {
   isSetpointSource,
   read,
   type Setpoint,
-} from "../contracts";
-import { performance } from "node:perf_hooks";
-import OpenAI from "openai";
-import { CircuitBreaker, type CircuitListener, type CircuitPermit, type CircuitSnapshot, type CircuitState } from "./circuit";
-import { type AiLogger, describeError, makeRedactor, type Redactor, safeLogger, shorten } from "./log";
+} from '../contracts';
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+import { CircuitBreaker, type CircuitListener, type CircuitPermit, type CircuitSnapshot, type CircuitState } from './circuit';
+import { type AiLogger, describeError, makeRedactor, type Redactor, safeLogger, shorten } from './log';
 import {
   buildPayload,
   type BuiltPayload,
@@ -52,7 +52,7 @@ import {
   DEFAULT_PAYLOAD_CAP_BYTES,
   MAX_PAYLOAD_BATCH_LIMIT,
   PayloadCapError,
-} from "./payload";
+} from './payload';
 import {
   parseSetLightingArguments,
   REASON_MAX_LENGTH,
@@ -60,10 +60,10 @@ import {
   SET_LIGHTING_TOOL_CHOICE,
   SET_LIGHTING_TOOL_NAME,
   type SetLightingArgs,
-} from "./tool";
+} from './tool';
 
-export const DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1";
-export const DEFAULT_MODEL = "gpt-4o-mini";
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_MODEL = 'gpt-4o-mini';
 export const DEFAULT_TIMEOUT_MS = 8000;
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_CIRCUIT_FAILURES = 3;
@@ -73,29 +73,29 @@ export const SAFE_INTENSITY_PCT = 100;
 export const SAFE_KELVIN = 4000;
 
 export type FallbackReason =
-  | "no-api-key"
-  | "no-windows"
-  | "payload-cap"
-  | "circuit-open"
-  | "timeout"
-  | "rate-limited"
-  | "server-error"
-  | "client-error"
-  | "network"
-  | "refusal"
-  | "no-tool-call"
-  | "invalid-json"
-  | "invalid-arguments"
-  | "bad-response"
-  | "closed"
-  | "internal";
+  | 'no-api-key'
+  | 'no-windows'
+  | 'payload-cap'
+  | 'circuit-open'
+  | 'timeout'
+  | 'rate-limited'
+  | 'server-error'
+  | 'client-error'
+  | 'network'
+  | 'refusal'
+  | 'no-tool-call'
+  | 'invalid-json'
+  | 'invalid-arguments'
+  | 'bad-response'
+  | 'closed'
+  | 'internal';
 
 const NOT_A_FAILURE: ReadonlySet<FallbackReason> = new Set<FallbackReason>([
-  "no-api-key",
-  "no-windows",
-  "payload-cap",
-  "circuit-open",
-  "closed",
+  'no-api-key',
+  'no-windows',
+  'payload-cap',
+  'circuit-open',
+  'closed',
 ]);
 
 /** True when this fallback reason counts as a failure for the circuit breaker. */
@@ -180,7 +180,7 @@ export interface AiDecision {
 
 /** Invalid decider configuration (thrown by the constructor only). */
 export class AiConfigError extends Error {
-  override readonly name = "AiConfigError";
+  override readonly name = 'AiConfigError';
   readonly field: string;
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
@@ -189,16 +189,16 @@ export class AiConfigError extends Error {
 }
 
 export const SYSTEM_PROMPT = [
-  "You control tunable-white DALI luminaires in one zone.",
-  "The user message is JSON: recent feature windows (oldest first) with lux statistics (lux),",
-  "presence (ratio = share of the window occupied, 0-1; last = occupied at the end), local minuteOfDay and",
-  "weekday (0 = Sunday), optional weather, and optional accessibility hints (minIntensityPct floor while",
-  "occupied, maxStepPct largest change per step, cctBias, slowerDimDown; schedule: what people here asked for now,",
-  "an output band minIntensityPct-maxIntensityPct, a colour kelvin, a targetLux).",
+  'You control tunable-white DALI luminaires in one zone.',
+  'The user message is JSON: recent feature windows (oldest first) with lux statistics (lux),',
+  'presence (ratio = share of the window occupied, 0-1; last = occupied at the end), local minuteOfDay and',
+  'weekday (0 = Sunday), optional weather, and optional accessibility hints (minIntensityPct floor while',
+  'occupied, maxStepPct largest change per step, cctBias, slowerDimDown; schedule: what people here asked for now,',
+  'an output band minIntensityPct-maxIntensityPct, a colour kelvin, a targetLux).',
   `Call ${SET_LIGHTING_TOOL_NAME} once: intensity 0-100 percent, cct ${COMMAND_KELVIN_MIN}-${COMMAND_KELVIN_MAX} kelvin`,
   `(warmer in the evening and at night, cooler around midday), a reason of at most ${REASON_MAX_LENGTH} characters,`,
-  "and your confidence 0-1. Save energy when daylight is ample or nobody is present; safety clamps apply afterwards.",
-].join(" ");
+  'and your confidence 0-1. Save energy when daylight is ample or nobody is present; safety clamps apply afterwards.',
+].join(' ');
 
 interface Failure {
   ok: false;
@@ -226,51 +226,51 @@ interface ResolvedConfig {
 
 function intIn(field: string, v: unknown, lo: number, hi: number, dflt: number): number {
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
     throw new AiConfigError(field, `must be a whole number in [${lo}, ${hi}]`);
   }
   return v;
 }
 
 function resolveConfig(c: AiDeciderConfig): ResolvedConfig {
-  if (typeof c !== "object" || c === null) throw new AiConfigError("config", "must be an object");
-  if (c.apiKey !== undefined && c.apiKey !== null && typeof c.apiKey !== "string") {
-    throw new AiConfigError("apiKey", "must be a string");
+  if (typeof c !== 'object' || c === null) throw new AiConfigError('config', 'must be an object');
+  if (c.apiKey !== undefined && c.apiKey !== null && typeof c.apiKey !== 'string') {
+    throw new AiConfigError('apiKey', 'must be a string');
   }
-  const apiKey = typeof c.apiKey === "string" && c.apiKey.trim() !== "" ? c.apiKey.trim() : undefined;
+  const apiKey = typeof c.apiKey === 'string' && c.apiKey.trim() !== '' ? c.apiKey.trim() : undefined;
   let baseUrl = DEFAULT_OPENAI_BASE_URL;
-  if (typeof c.baseUrl === "string" && c.baseUrl.trim() !== "") {
+  if (typeof c.baseUrl === 'string' && c.baseUrl.trim() !== '') {
     const u = c.baseUrl.trim();
     let parsed: URL;
     try {
       parsed = new URL(u);
     } catch {
-      throw new AiConfigError("baseUrl", "must be an http(s) URL");
+      throw new AiConfigError('baseUrl', 'must be an http(s) URL');
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new AiConfigError("baseUrl", "must be an http(s) URL");
-    baseUrl = u.replace(/\/+$/, "");
-  } else if (c.baseUrl !== undefined && c.baseUrl !== null && typeof c.baseUrl !== "string") {
-    throw new AiConfigError("baseUrl", "must be a string");
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AiConfigError('baseUrl', 'must be an http(s) URL');
+    baseUrl = u.replace(/\/+$/, '');
+  } else if (c.baseUrl !== undefined && c.baseUrl !== null && typeof c.baseUrl !== 'string') {
+    throw new AiConfigError('baseUrl', 'must be a string');
   }
   let model = DEFAULT_MODEL;
-  if (c.model !== undefined && c.model !== null && String(c.model).trim() !== "") {
-    if (typeof c.model !== "string" || c.model.length > 128) throw new AiConfigError("model", "must be a string of at most 128 characters");
+  if (c.model !== undefined && c.model !== null && String(c.model).trim() !== '') {
+    if (typeof c.model !== 'string' || c.model.length > 128) throw new AiConfigError('model', 'must be a string of at most 128 characters');
     model = c.model.trim();
   }
   return {
     apiKey,
     baseUrl,
     model,
-    timeoutMs: intIn("timeoutMs", c.timeoutMs, 1, 600_000, DEFAULT_TIMEOUT_MS),
-    maxRetries: intIn("maxRetries", c.maxRetries, 0, 10, DEFAULT_MAX_RETRIES),
-    payloadCapBytes: intIn("payloadCapBytes", c.payloadCapBytes, 1, 1_048_576, DEFAULT_PAYLOAD_CAP_BYTES),
-    payloadBatchLimit: intIn("payloadBatchLimit", c.payloadBatchLimit, 1, MAX_PAYLOAD_BATCH_LIMIT, DEFAULT_PAYLOAD_BATCH_LIMIT),
-    circuitFailures: intIn("circuitFailures", c.circuitFailures, 1, 1000, DEFAULT_CIRCUIT_FAILURES),
-    circuitCooldownMs: intIn("circuitCooldownMs", c.circuitCooldownMs, 0, 7 * 24 * 3_600_000, DEFAULT_CIRCUIT_COOLDOWN_MS),
+    timeoutMs: intIn('timeoutMs', c.timeoutMs, 1, 600_000, DEFAULT_TIMEOUT_MS),
+    maxRetries: intIn('maxRetries', c.maxRetries, 0, 10, DEFAULT_MAX_RETRIES),
+    payloadCapBytes: intIn('payloadCapBytes', c.payloadCapBytes, 1, 1_048_576, DEFAULT_PAYLOAD_CAP_BYTES),
+    payloadBatchLimit: intIn('payloadBatchLimit', c.payloadBatchLimit, 1, MAX_PAYLOAD_BATCH_LIMIT, DEFAULT_PAYLOAD_BATCH_LIMIT),
+    circuitFailures: intIn('circuitFailures', c.circuitFailures, 1, 1000, DEFAULT_CIRCUIT_FAILURES),
+    circuitCooldownMs: intIn('circuitCooldownMs', c.circuitCooldownMs, 0, 7 * 24 * 3_600_000, DEFAULT_CIRCUIT_COOLDOWN_MS),
     maxCompletionTokens:
       c.maxCompletionTokens === undefined || c.maxCompletionTokens === null
         ? undefined
-        : intIn("maxCompletionTokens", c.maxCompletionTokens, 1, 100_000, 0),
+        : intIn('maxCompletionTokens', c.maxCompletionTokens, 1, 100_000, 0),
   };
 }
 
@@ -280,16 +280,16 @@ export function retryAfterMs(headers: { get(name: string): string | null } | und
   let ms: string | null = null;
   let s: string | null = null;
   try {
-    ms = headers.get("retry-after-ms");
-    s = headers.get("retry-after");
+    ms = headers.get('retry-after-ms');
+    s = headers.get('retry-after');
   } catch {
     return undefined;
   }
-  if (ms !== null && ms.trim() !== "") {
+  if (ms !== null && ms.trim() !== '') {
     const v = Number(ms);
     if (Number.isFinite(v) && v >= 0) return v;
   }
-  if (s !== null && s.trim() !== "") {
+  if (s !== null && s.trim() !== '') {
     const v = Number(s);
     if (Number.isFinite(v) && v >= 0) return v * 1000;
     const date = Date.parse(s);
@@ -311,15 +311,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-const ABORT_CLOSED = "closed";
-const ABORT_BUDGET = "budget";
+const ABORT_CLOSED = 'closed';
+const ABORT_BUDGET = 'budget';
 
 export class AiDecider {
   private readonly config: ResolvedConfig;
@@ -345,13 +345,13 @@ export class AiDecider {
     });
     this.breaker.onChange((change) => {
       const meta = { state: change.state, previous: change.previous, consecutiveFailures: change.consecutiveFailures };
-      if (change.state === "open") {
-        this.log.warn(`AI circuit open after ${change.consecutiveFailures} consecutive failure(s) (last: ${change.reason ?? "?"})`, {
+      if (change.state === 'open') {
+        this.log.warn(`AI circuit open after ${change.consecutiveFailures} consecutive failure(s) (last: ${change.reason ?? '?'})`, {
           ...meta,
           retryAt: change.retryAt,
         });
-      } else if (change.state === "halfOpen") this.log.info("AI circuit half-open: probing", meta);
-      else this.log.info("AI circuit closed", meta);
+      } else if (change.state === 'halfOpen') this.log.info('AI circuit half-open: probing', meta);
+      else this.log.info('AI circuit closed', meta);
     });
     if (deps.onCircuitChange) this.breaker.onChange(deps.onCircuitChange);
     if (this.config.apiKey !== undefined) {
@@ -360,7 +360,7 @@ export class AiDecider {
         baseURL: this.config.baseUrl,
         timeout: this.config.timeoutMs,
         maxRetries: 0,
-        logLevel: "off",
+        logLevel: 'off',
       });
     }
   }
@@ -427,21 +427,21 @@ export class AiDecider {
 
     const { args, zone } = outcome;
     const proposed: Setpoint = {
-      zone: zone ?? "unknown",
+      zone: zone ?? 'unknown',
       intensity: args.intensity,
       cct: args.cct,
-      reason: shorten(args.reason, REASON_MAX_LENGTH) || "ai",
-      source: "ai",
+      reason: shorten(args.reason, REASON_MAX_LENGTH) || 'ai',
+      source: 'ai',
       confidence: args.confidence,
     };
     let clamped: Setpoint;
     try {
       clamped = this.applyClamp(options.clamp, proposed, telemetry);
     } catch (err) {
-      const failure: Failure = { ok: false, code: "internal", detail: `clamp failed: ${describeError(err, this.redact)}` };
+      const failure: Failure = { ok: false, code: 'internal', detail: `clamp failed: ${describeError(err, this.redact)}` };
       return finish(this.fallback(windows, options, failure, telemetry, zone));
     }
-    this.log.debug("AI setpoint", {
+    this.log.debug('AI setpoint', {
       intensity: clamped.intensity,
       cct: clamped.cct,
       confidence: clamped.confidence,
@@ -461,8 +461,8 @@ export class AiDecider {
     telemetry: AiTelemetry,
   ): Promise<{ failure: Failure; zone: string | undefined } | { failure?: undefined; args: SetLightingArgs; zone: string | undefined }> {
     const zone = newestZone(windows);
-    if (this.closed) return { failure: { ok: false, code: "closed", detail: "decider closed" }, zone };
-    if (!this.client) return { failure: { ok: false, code: "no-api-key", detail: "no OpenAI API key configured" }, zone };
+    if (this.closed) return { failure: { ok: false, code: 'closed', detail: 'decider closed' }, zone };
+    if (!this.client) return { failure: { ok: false, code: 'no-api-key', detail: 'no OpenAI API key configured' }, zone };
 
     let payload: BuiltPayload;
     try {
@@ -472,7 +472,7 @@ export class AiDecider {
       });
     } catch (err) {
       if (err instanceof PayloadCapError) return { failure: { ok: false, code: err.code, detail: err.message }, zone };
-      return { failure: { ok: false, code: "internal", detail: `payload: ${describeError(err, this.redact)}` }, zone };
+      return { failure: { ok: false, code: 'internal', detail: `payload: ${describeError(err, this.redact)}` }, zone };
     }
     telemetry.payloadBytes = payload.bytes;
     telemetry.windowsSent = payload.windowsSent;
@@ -482,13 +482,13 @@ export class AiDecider {
     const acquired = this.breaker.acquire();
     if (!acquired.allowed) {
       const detail = acquired.probeInFlight
-        ? "circuit half-open, a probe is in flight"
-        : `circuit open${acquired.retryAt !== undefined && Number.isFinite(acquired.retryAt) ? `, next probe in ${Math.max(0, Math.round(acquired.retryAt - this.now()))} ms` : ""}`;
-      return { failure: { ok: false, code: "circuit-open", detail }, zone: payloadZone };
+        ? 'circuit half-open, a probe is in flight'
+        : `circuit open${acquired.retryAt !== undefined && Number.isFinite(acquired.retryAt) ? `, next probe in ${Math.max(0, Math.round(acquired.retryAt - this.now()))} ms` : ''}`;
+      return { failure: { ok: false, code: 'circuit-open', detail }, zone: payloadZone };
     }
     const permit: CircuitPermit = acquired.permit;
 
-    this.log.debug("AI request", {
+    this.log.debug('AI request', {
       payloadBytes: payload.bytes,
       windowsSent: payload.windowsSent,
       trimmed: payload.trimmed,
@@ -513,10 +513,10 @@ export class AiDecider {
     const aborted = new Promise<Outcome>((resolve) => {
       const onAbort = (): void => resolve(this.abortOutcome(controller.signal));
       if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener("abort", onAbort, { once: true });
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     const work = this.requestLoop(payload, deadline, controller.signal, telemetry).catch(
-      (err: unknown): Outcome => ({ ok: false, code: "internal", detail: describeError(err, this.redact) }),
+      (err: unknown): Outcome => ({ ok: false, code: 'internal', detail: describeError(err, this.redact) }),
     );
     try {
       return await Promise.race([work, aborted]);
@@ -529,8 +529,8 @@ export class AiDecider {
   }
 
   private abortOutcome(signal: AbortSignal): Failure {
-    if (signal.reason === ABORT_CLOSED) return { ok: false, code: "closed", detail: "decider closed during the request" };
-    return { ok: false, code: "timeout", detail: `no valid answer within the ${this.config.timeoutMs} ms budget` };
+    if (signal.reason === ABORT_CLOSED) return { ok: false, code: 'closed', detail: 'decider closed during the request' };
+    return { ok: false, code: 'timeout', detail: `no valid answer within the ${this.config.timeoutMs} ms budget` };
   }
 
   private async requestLoop(payload: BuiltPayload, deadline: number, signal: AbortSignal, telemetry: AiTelemetry): Promise<Outcome> {
@@ -538,14 +538,14 @@ export class AiDecider {
     const body = {
       model: this.config.model,
       messages: [
-        { role: "system" as const, content: SYSTEM_PROMPT },
-        { role: "user" as const, content: payload.content },
+        { role: 'system' as const, content: SYSTEM_PROMPT },
+        { role: 'user' as const, content: payload.content },
       ],
       tools: [SET_LIGHTING_TOOL],
       tool_choice: SET_LIGHTING_TOOL_CHOICE,
       ...(this.config.maxCompletionTokens !== undefined ? { max_completion_tokens: this.config.maxCompletionTokens } : {}),
     };
-    telemetry.requestBytes = Buffer.byteLength(JSON.stringify(body), "utf8");
+    telemetry.requestBytes = Buffer.byteLength(JSON.stringify(body), 'utf8');
 
     for (let retry = 0; ; retry++) {
       const remaining = Math.floor(deadline - performance.now());
@@ -565,7 +565,10 @@ export class AiDecider {
       const left = deadline - performance.now();
       if (delay >= left) {
         const asked = failure.retryAfterMs !== undefined ? `retry-after ${Math.round(delay)} ms` : `back-off ${Math.round(delay)} ms`;
-        return strip({ ...failure, detail: `${failure.detail}; ${asked} does not fit the remaining budget (${Math.max(0, Math.round(left))} ms)` });
+        return strip({
+          ...failure,
+          detail: `${failure.detail}; ${asked} does not fit the remaining budget (${Math.max(0, Math.round(left))} ms)`,
+        });
       }
       this.log.debug(`AI request failed (${failure.code}), retrying in ${Math.round(delay)} ms`, { attempt: telemetry.attempts });
       await sleep(delay, signal);
@@ -574,63 +577,63 @@ export class AiDecider {
 
   private classify(err: unknown): Failure & { retryable: boolean; retryAfterMs?: number } {
     if (err instanceof OpenAI.APIConnectionTimeoutError) {
-      return { ok: false, code: "timeout", detail: "request timed out", retryable: false };
+      return { ok: false, code: 'timeout', detail: 'request timed out', retryable: false };
     }
     if (err instanceof OpenAI.APIUserAbortError) {
-      return { ok: false, code: "timeout", detail: "request aborted at the end of the budget", retryable: false };
+      return { ok: false, code: 'timeout', detail: 'request aborted at the end of the budget', retryable: false };
     }
     if (err instanceof OpenAI.APIConnectionError) {
-      const cause = read(err, "cause");
-      const code = read(cause, "code") ?? read(read(cause, "cause"), "code");
-      const why = typeof code === "string" ? code : describeError(err, this.redact, 80);
-      return { ok: false, code: "network", detail: `connection failed (${why})`, retryable: true };
+      const cause = read(err, 'cause');
+      const code = read(cause, 'code') ?? read(read(cause, 'cause'), 'code');
+      const why = typeof code === 'string' ? code : describeError(err, this.redact, 80);
+      return { ok: false, code: 'network', detail: `connection failed (${why})`, retryable: true };
     }
     if (err instanceof OpenAI.APIError) {
-      const status = typeof err.status === "number" ? err.status : 0;
+      const status = typeof err.status === 'number' ? err.status : 0;
       const msg = describeError(err, this.redact, 120);
       if (status === 429) {
-        return { ok: false, code: "rate-limited", detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
+        return { ok: false, code: 'rate-limited', detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
       }
-      if (status >= 500) return { ok: false, code: "server-error", detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
+      if (status >= 500) return { ok: false, code: 'server-error', detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
       if (status === 408 || status === 409) {
-        return { ok: false, code: "client-error", detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
+        return { ok: false, code: 'client-error', detail: msg, retryable: true, retryAfterMs: retryAfterMs(err.headers) };
       }
-      return { ok: false, code: "client-error", detail: msg, retryable: false };
+      return { ok: false, code: 'client-error', detail: msg, retryable: false };
     }
-    return { ok: false, code: "bad-response", detail: `unreadable response: ${describeError(err, this.redact, 120)}`, retryable: false };
+    return { ok: false, code: 'bad-response', detail: `unreadable response: ${describeError(err, this.redact, 120)}`, retryable: false };
   }
 
   /** Read the completion: usage, refusal, the set_lighting call and its arguments. */
   private interpret(completion: unknown, telemetry: AiTelemetry): Outcome {
-    const usage = read(completion, "usage");
-    const pt = read(usage, "prompt_tokens");
-    const ct = read(usage, "completion_tokens");
-    if (typeof pt === "number" && Number.isFinite(pt)) telemetry.promptTokens = pt;
-    if (typeof ct === "number" && Number.isFinite(ct)) telemetry.completionTokens = ct;
+    const usage = read(completion, 'usage');
+    const pt = read(usage, 'prompt_tokens');
+    const ct = read(usage, 'completion_tokens');
+    if (typeof pt === 'number' && Number.isFinite(pt)) telemetry.promptTokens = pt;
+    if (typeof ct === 'number' && Number.isFinite(ct)) telemetry.completionTokens = ct;
 
-    const choices = read(completion, "choices");
+    const choices = read(completion, 'choices');
     const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
-    const message = read(choice, "message");
-    if (!isPlainObject(message)) return { ok: false, code: "bad-response", detail: "response has no choices[0].message" };
-    const refusal = read(message, "refusal");
-    if (typeof refusal === "string" && refusal.trim() !== "") {
-      return { ok: false, code: "refusal", detail: `model refused: ${shorten(this.redact(refusal), 120)}` };
+    const message = read(choice, 'message');
+    if (!isPlainObject(message)) return { ok: false, code: 'bad-response', detail: 'response has no choices[0].message' };
+    const refusal = read(message, 'refusal');
+    if (typeof refusal === 'string' && refusal.trim() !== '') {
+      return { ok: false, code: 'refusal', detail: `model refused: ${shorten(this.redact(refusal), 120)}` };
     }
-    const finish = read(choice, "finish_reason");
-    if (finish === "content_filter") return { ok: false, code: "refusal", detail: "response stopped by the content filter" };
-    const calls = read(message, "tool_calls");
+    const finish = read(choice, 'finish_reason');
+    if (finish === 'content_filter') return { ok: false, code: 'refusal', detail: 'response stopped by the content filter' };
+    const calls = read(message, 'tool_calls');
     const call = Array.isArray(calls)
-      ? calls.find((c) => read(c, "type") === "function" && read(read(c, "function"), "name") === SET_LIGHTING_TOOL_NAME)
+      ? calls.find((c) => read(c, 'type') === 'function' && read(read(c, 'function'), 'name') === SET_LIGHTING_TOOL_NAME)
       : undefined;
     if (call === undefined) {
       const n = Array.isArray(calls) ? calls.length : 0;
       return {
         ok: false,
-        code: "no-tool-call",
-        detail: `no ${SET_LIGHTING_TOOL_NAME} call in the answer (${n} other tool call(s), finish_reason ${typeof finish === "string" ? finish : "none"})`,
+        code: 'no-tool-call',
+        detail: `no ${SET_LIGHTING_TOOL_NAME} call in the answer (${n} other tool call(s), finish_reason ${typeof finish === 'string' ? finish : 'none'})`,
       };
     }
-    const parsed = parseSetLightingArguments(read(read(call, "function"), "arguments"));
+    const parsed = parseSetLightingArguments(read(read(call, 'function'), 'arguments'));
     if (!parsed.ok) return { ok: false, code: parsed.code, detail: parsed.detail };
     return { ok: true, args: parsed.args };
   }
@@ -640,13 +643,13 @@ export class AiDecider {
   private applyClamp(clamp: AiClamp, proposed: Setpoint, telemetry: AiTelemetry): Setpoint {
     const result = clamp(proposed);
     let setpoint: unknown = result;
-    const inner = read(result, "setpoint");
+    const inner = read(result, 'setpoint');
     if (isPlainObject(inner)) {
       setpoint = inner;
-      const fired = read(result, "fired");
-      if (Array.isArray(fired)) telemetry.clampsFired = fired.filter((f): f is string => typeof f === "string");
+      const fired = read(result, 'fired');
+      if (Array.isArray(fired)) telemetry.clampsFired = fired.filter((f): f is string => typeof f === 'string');
     }
-    if (!isSafeSetpoint(setpoint)) throw new Error("clamp returned an invalid setpoint");
+    if (!isSafeSetpoint(setpoint)) throw new Error('clamp returned an invalid setpoint');
     return { ...setpoint };
   }
 
@@ -660,8 +663,8 @@ export class AiDecider {
     telemetry.fallbackReason = failure.code;
     telemetry.fallbackDetail = shorten(this.redact(failure.detail), 240);
     const note = `AI not used: ${failure.code} (${telemetry.fallbackDetail})`;
-    const quiet: readonly FallbackReason[] = ["no-api-key", "closed", "circuit-open"];
-    const level = quiet.includes(failure.code) ? "debug" : "warn";
+    const quiet: readonly FallbackReason[] = ['no-api-key', 'closed', 'circuit-open'];
+    const level = quiet.includes(failure.code) ? 'debug' : 'warn';
     this.log[level](`AI fallback: ${failure.code}`, { detail: telemetry.fallbackDetail, attempts: telemetry.attempts });
     let proposed: Setpoint;
     try {
@@ -673,17 +676,17 @@ export class AiDecider {
     try {
       setpoint = this.applyClamp(options.clamp, proposed, telemetry);
     } catch (err) {
-      if (isSafeSetpoint(proposed) && proposed.source !== "ai") setpoint = { ...proposed };
+      if (isSafeSetpoint(proposed) && proposed.source !== 'ai') setpoint = { ...proposed };
       else return this.safeDefault(zone, `${note}; clamp failed: ${describeError(err, this.redact, 80)}`, telemetry);
     }
-    if (setpoint.source === "ai") setpoint.source = "rules";
+    if (setpoint.source === 'ai') setpoint.source = 'rules';
     setpoint.reason = setpoint.reason ? `${setpoint.reason}; ${note}` : note;
     return setpoint;
   }
 
   private safeDefault(zone: string | undefined, reason: string, telemetry: AiTelemetry): Setpoint {
-    this.log.error("AI fallback produced no setpoint; using the safe default", { fallbackReason: telemetry.fallbackReason });
-    return { zone: zone ?? "unknown", intensity: SAFE_INTENSITY_PCT, cct: SAFE_KELVIN, reason: `safe default; ${reason}`, source: "rules" };
+    this.log.error('AI fallback produced no setpoint; using the safe default', { fallbackReason: telemetry.fallbackReason });
+    return { zone: zone ?? 'unknown', intensity: SAFE_INTENSITY_PCT, cct: SAFE_KELVIN, reason: `safe default; ${reason}`, source: 'rules' };
   }
 
   /** Telemetry of a decision that has not done anything yet. */
@@ -706,9 +709,15 @@ export class AiDecider {
     const telemetry = this.newTelemetry();
     let setpoint: Setpoint;
     try {
-      setpoint = this.fallback(windows, options, { ok: false, code: "internal", detail: describeError(err, this.redact) }, telemetry, newestZone(windows));
+      setpoint = this.fallback(
+        windows,
+        options,
+        { ok: false, code: 'internal', detail: describeError(err, this.redact) },
+        telemetry,
+        newestZone(windows),
+      );
     } catch {
-      setpoint = this.safeDefault(newestZone(windows), "AI not used: internal", telemetry);
+      setpoint = this.safeDefault(newestZone(windows), 'AI not used: internal', telemetry);
     }
     return { setpoint, telemetry };
   }
@@ -718,28 +727,27 @@ function strip(f: Failure & { retryable: boolean; retryAfterMs?: number }): Fail
   return { ok: false, code: f.code, detail: f.detail };
 }
 
-
 /** A setpoint that can go to the lights as it is: zone, intensity 0-100, cct in the accepted kelvin range, a known source. */
 function isSafeSetpoint(v: unknown): v is Setpoint {
   if (!isPlainObject(v)) return false;
-  const i = read(v, "intensity");
-  const k = read(v, "cct");
-  const z = read(v, "zone");
-  const s = read(v, "source");
+  const i = read(v, 'intensity');
+  const k = read(v, 'cct');
+  const z = read(v, 'zone');
+  const s = read(v, 'source');
   return (
-    typeof z === "string" &&
-    z !== "" &&
-    typeof i === "number" &&
+    typeof z === 'string' &&
+    z !== '' &&
+    typeof i === 'number' &&
     Number.isFinite(i) &&
     i >= 0 &&
     i <= 100 &&
-    typeof k === "number" &&
+    typeof k === 'number' &&
     Number.isFinite(k) &&
     k >= ACCEPTED_KELVIN_MIN &&
     k <= ACCEPTED_KELVIN_MAX &&
-    typeof s === "string" &&
+    typeof s === 'string' &&
     isSetpointSource(s) &&
-    typeof read(v, "reason") === "string"
+    typeof read(v, 'reason') === 'string'
   );
 }
 
@@ -749,11 +757,12 @@ function newestZone(windows: unknown): string | undefined {
   let best: { t: number; zone: string | undefined } | undefined;
   for (const w of windows) {
     if (!isPlainObject(w)) continue;
-    const end = read(w, "windowEnd");
-    const start = read(w, "windowStart");
-    const t = typeof end === "number" && Number.isFinite(end) ? end : typeof start === "number" && Number.isFinite(start) ? start : -Infinity;
-    const z = read(w, "zone");
-    if (!best || t >= best.t) best = { t, zone: typeof z === "string" ? z : undefined };
+    const end = read(w, 'windowEnd');
+    const start = read(w, 'windowStart');
+    const t =
+      typeof end === 'number' && Number.isFinite(end) ? end : typeof start === 'number' && Number.isFinite(start) ? start : -Infinity;
+    const z = read(w, 'zone');
+    if (!best || t >= best.t) best = { t, zone: typeof z === 'string' ? z : undefined };
   }
   return best?.zone;
 }

@@ -13,7 +13,7 @@ export {
   DEFAULT_CIRCUIT_COOLDOWN_MS,
   SAFE_INTENSITY_PCT,
   SAFE_KELVIN,
-} from "./decider";
+} from './decider';
 export type {
   AiClamp,
   AiClampResult,
@@ -23,11 +23,11 @@ export type {
   AiTelemetry,
   DecideOptions,
   FallbackReason,
-} from "./decider";
-export { CircuitBreaker } from "./circuit";
-export type { CircuitChange, CircuitListener, CircuitSnapshot, CircuitState } from "./circuit";
-export { NULL_LOGGER, makeRedactor, safeLogger } from "./log";
-export type { AiLogger, Redactor } from "./log";
+} from './decider';
+export { CircuitBreaker } from './circuit';
+export type { CircuitChange, CircuitListener, CircuitSnapshot, CircuitState } from './circuit';
+export { NULL_LOGGER, makeRedactor, safeLogger } from './log';
+export type { AiLogger, Redactor } from './log';
 export {
   buildPayload,
   sanitizeHints,
@@ -39,8 +39,8 @@ export {
   ZONE_MAX_CHARS,
   STANDARD_WEATHER_FIELDS,
   TRIM_STEPS,
-} from "./payload";
-export type { AiHints, AiPayload, AiWindow, BuiltPayload, PayloadOptions, TrimStep } from "./payload";
+} from './payload';
+export type { AiHints, AiPayload, AiWindow, BuiltPayload, PayloadOptions, TrimStep } from './payload';
 export {
   parseSetLightingArguments,
   SET_LIGHTING_TOOL,
@@ -48,5 +48,5 @@ export {
   SET_LIGHTING_TOOL_NAME,
   SET_LIGHTING_PARAMETERS,
   REASON_MAX_LENGTH,
-} from "./tool";
-export type { SetLightingArgs, ToolArgumentsResult } from "./tool";
+} from './tool';
+export type { SetLightingArgs, ToolArgumentsResult } from './tool';

@@ -25,7 +25,7 @@ export const NULL_LOGGER: AiLogger = Object.freeze({
   error: () => undefined,
 });
 
-const REDACTED = "[redacted]";
+const REDACTED = '[redacted]';
 /** OpenAI-style keys (sk-..., sk-proj-..., masked sk-****abcd) and bearer tokens. */
 const KEY_SHAPES: readonly RegExp[] = [/\bsk-[A-Za-z0-9_*.-]{4,}/g, /\bBearer\s+[A-Za-z0-9_*.~+/=-]+/gi];
 
@@ -36,7 +36,7 @@ export type Redactor = (text: string) => string;
  * characters) and anything shaped like an API key or bearer token.
  */
 export function makeRedactor(secrets: readonly (string | undefined)[]): Redactor {
-  const exact = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+  const exact = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
   return (text: string): string => {
     let out = String(text);
     for (const s of exact) out = out.split(s).join(REDACTED);
@@ -47,24 +47,24 @@ export function makeRedactor(secrets: readonly (string | undefined)[]): Redactor
 
 /** Redact every string inside plain data (depth-limited; anything else becomes a description). */
 export function redactDeep(value: unknown, redact: Redactor, depth = 0): unknown {
-  if (typeof value === "string") return redact(value);
-  if (value === null || typeof value === "number" || typeof value === "boolean" || value === undefined) return value;
-  if (depth > 6) return "[deep]";
+  if (typeof value === 'string') return redact(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || value === undefined) return value;
+  if (depth > 6) return '[deep]';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redactDeep(v, redact, depth + 1));
-  if (typeof value === "object") {
+  if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
     let keys: string[];
     try {
       keys = Object.keys(value);
     } catch {
-      return "[unreadable]";
+      return '[unreadable]';
     }
     for (const k of keys.slice(0, 50)) {
       let v: unknown;
       try {
         v = (value as Record<string, unknown>)[k];
       } catch {
-        v = "[unreadable]";
+        v = '[unreadable]';
       }
       out[redact(k)] = redactDeep(v, redact, depth + 1);
     }
@@ -90,14 +90,14 @@ export function safeLogger(logger: AiLogger | undefined, redact: Redactor): AiLo
         // a logger that throws is the caller's problem, not the lights'
       }
     };
-  return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }
 
 /** Short, single-line, redacted text of an error or value (for details and logs). */
 export function describeError(err: unknown, redact: Redactor, maxChars = 160): string {
   let text: string;
   if (err instanceof Error) text = err.message || err.name;
-  else if (typeof err === "string") text = err;
+  else if (typeof err === 'string') text = err;
   else text = typeof err;
   return shorten(redact(text), maxChars);
 }
@@ -105,7 +105,7 @@ export function describeError(err: unknown, redact: Redactor, maxChars = 160): s
 /** One line, at most maxChars characters (code points), control characters removed. */
 export function shorten(text: string, maxChars: number): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   const chars = Array.from(flat);
-  return chars.length <= maxChars ? flat : `${chars.slice(0, Math.max(0, maxChars - 1)).join("")}…`;
+  return chars.length <= maxChars ? flat : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`;
 }

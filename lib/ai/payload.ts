@@ -44,8 +44,8 @@
  *   The minimum is one window's essential fields: minuteOfDay, weekday,
  *   lux {mean, last}, presence {ratio, last}.
  */
-import { isPlainObject, read } from "../contracts";
-import type { CctBias } from "../crypto/profile";
+import { isPlainObject, read } from '../contracts';
+import type { CctBias } from '../crypto/profile';
 
 export const DEFAULT_PAYLOAD_CAP_BYTES = 2048;
 export const DEFAULT_PAYLOAD_BATCH_LIMIT = 3;
@@ -57,19 +57,19 @@ export const ZONE_MAX_CHARS = 32;
 /** Most non-standard weather fields sent. */
 export const MAX_WEATHER_EXTRAS = 8;
 
-export const STANDARD_WEATHER_FIELDS = ["temperatureC", "cloudCoverPct", "solarRadiationWm2", "outdoorLux"] as const;
+export const STANDARD_WEATHER_FIELDS = ['temperatureC', 'cloudCoverPct', 'solarRadiationWm2', 'outdoorLux'] as const;
 
 export const TRIM_STEPS = [
-  "weather-extras",
-  "lux-spread",
-  "coarse-numbers",
-  "weather",
-  "zone",
-  "window-detail",
-  "hints",
-  "window-end",
+  'weather-extras',
+  'lux-spread',
+  'coarse-numbers',
+  'weather',
+  'zone',
+  'window-detail',
+  'hints',
+  'window-end',
 ] as const;
-export type TrimStep = (typeof TRIM_STEPS)[number] | "oldest-window";
+export type TrimStep = (typeof TRIM_STEPS)[number] | 'oldest-window';
 
 /** Non-personal hints the model may see (ProfileHints of lib/crypto/profile.ts, every field optional). */
 export interface AiHints {
@@ -125,11 +125,11 @@ export interface BuiltPayload {
   zoneTruncated: boolean;
 }
 
-export type PayloadErrorCode = "no-windows" | "payload-cap";
+export type PayloadErrorCode = 'no-windows' | 'payload-cap';
 
 /** The payload cannot be built: no usable window, or even the minimum does not fit the cap. */
 export class PayloadCapError extends Error {
-  override readonly name = "PayloadCapError";
+  override readonly name = 'PayloadCapError';
   readonly code: PayloadErrorCode;
   /** Bytes of the smallest payload tried (payload-cap only). */
   readonly minimumBytes: number | undefined;
@@ -145,7 +145,7 @@ export class PayloadCapError extends Error {
 // ------------------------------------------------------------ reading ----
 
 function finite(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** Strings without control characters and without lone surrogates. */
@@ -153,12 +153,12 @@ function wellFormed(s: string): string {
   return (
     s
       // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]/g, "")
-      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
   );
 }
 
-const CCT_BIASES: readonly string[] = ["warm", "neutral", "cool"];
+const CCT_BIASES: readonly string[] = ['warm', 'neutral', 'cool'];
 
 /**
  * Allow-list of profile hints: only minIntensityPct (0-100), maxStepPct
@@ -170,32 +170,32 @@ const CCT_BIASES: readonly string[] = ["warm", "neutral", "cool"];
 export function sanitizeHints(hints: unknown): AiHints | undefined {
   if (!isPlainObject(hints)) return undefined;
   const out: AiHints = {};
-  const min = finite(read(hints, "minIntensityPct"));
+  const min = finite(read(hints, 'minIntensityPct'));
   if (min !== undefined && min >= 0 && min <= 100) out.minIntensityPct = min;
-  const step = finite(read(hints, "maxStepPct"));
+  const step = finite(read(hints, 'maxStepPct'));
   if (step !== undefined && step > 0 && step <= 100) out.maxStepPct = step;
-  const bias = read(hints, "cctBias");
-  if (typeof bias === "string" && CCT_BIASES.includes(bias)) out.cctBias = bias as CctBias;
-  const slower = read(hints, "slowerDimDown");
-  if (typeof slower === "boolean") out.slowerDimDown = slower;
-  const sched = read(hints, "schedule");
+  const bias = read(hints, 'cctBias');
+  if (typeof bias === 'string' && CCT_BIASES.includes(bias)) out.cctBias = bias as CctBias;
+  const slower = read(hints, 'slowerDimDown');
+  if (typeof slower === 'boolean') out.slowerDimDown = slower;
+  const sched = read(hints, 'schedule');
   if (isPlainObject(sched)) {
-    const s: NonNullable<AiHints["schedule"]> = {};
-    const field = (name: "minIntensityPct" | "maxIntensityPct" | "kelvin" | "targetLux", lo: number, hi: number): void => {
+    const s: NonNullable<AiHints['schedule']> = {};
+    const field = (name: 'minIntensityPct' | 'maxIntensityPct' | 'kelvin' | 'targetLux', lo: number, hi: number): void => {
       const v = finite(read(sched, name));
       if (v !== undefined && v >= lo && v <= hi) s[name] = v;
     };
-    field("minIntensityPct", 0, 100);
-    field("maxIntensityPct", 0, 100);
-    field("kelvin", 1000, 20000);
-    field("targetLux", 1, 100_000);
+    field('minIntensityPct', 0, 100);
+    field('maxIntensityPct', 0, 100);
+    field('kelvin', 1000, 20000);
+    field('targetLux', 1, 100_000);
     if (Object.keys(s).length > 0) out.schedule = s;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** A window reduced to allow-listed, finite values (full precision): an AiWindow before rounding and trimming. */
-interface CleanWindow extends Omit<AiWindow, "weather"> {
+interface CleanWindow extends Omit<AiWindow, 'weather'> {
   zone: string | undefined;
   order: number;
   weatherStandard?: Record<string, number>;
@@ -206,39 +206,39 @@ const EXTRA_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 function cleanWindow(input: unknown, order: number): CleanWindow | null {
   if (!isPlainObject(input)) return null;
-  const zoneRaw = read(input, "zone");
-  const w: CleanWindow = { zone: typeof zoneRaw === "string" ? zoneRaw : undefined, order };
-  const put = <K extends "windowStart" | "windowEnd" | "count" | "minuteOfDay" | "weekday">(key: K): void => {
+  const zoneRaw = read(input, 'zone');
+  const w: CleanWindow = { zone: typeof zoneRaw === 'string' ? zoneRaw : undefined, order };
+  const put = <K extends 'windowStart' | 'windowEnd' | 'count' | 'minuteOfDay' | 'weekday'>(key: K): void => {
     const v = finite(read(input, key));
     if (v !== undefined) w[key] = v;
   };
-  put("windowStart");
-  put("windowEnd");
-  put("count");
-  put("minuteOfDay");
-  put("weekday");
-  const luxRaw = read(input, "lux");
+  put('windowStart');
+  put('windowEnd');
+  put('count');
+  put('minuteOfDay');
+  put('weekday');
+  const luxRaw = read(input, 'lux');
   if (isPlainObject(luxRaw)) {
-    const lux: NonNullable<CleanWindow["lux"]> = {};
-    for (const k of ["mean", "min", "max", "std", "last"] as const) {
+    const lux: NonNullable<CleanWindow['lux']> = {};
+    for (const k of ['mean', 'min', 'max', 'std', 'last'] as const) {
       const v = finite(read(luxRaw, k));
       if (v !== undefined) lux[k] = v;
     }
     if (Object.keys(lux).length > 0) w.lux = lux;
   }
-  const presRaw = read(input, "presence");
+  const presRaw = read(input, 'presence');
   if (isPlainObject(presRaw)) {
-    const p: NonNullable<CleanWindow["presence"]> = {};
-    const ratio = finite(read(presRaw, "ratio"));
+    const p: NonNullable<CleanWindow['presence']> = {};
+    const ratio = finite(read(presRaw, 'ratio'));
     if (ratio !== undefined) p.ratio = ratio;
-    const transitions = finite(read(presRaw, "transitions"));
+    const transitions = finite(read(presRaw, 'transitions'));
     if (transitions !== undefined) p.transitions = transitions;
-    const last = read(presRaw, "last");
-    if (typeof last === "boolean") p.last = last;
+    const last = read(presRaw, 'last');
+    if (typeof last === 'boolean') p.last = last;
     else if (last === null) p.last = null;
     if (Object.keys(p).length > 0) w.presence = p;
   }
-  const weatherRaw = read(input, "weather");
+  const weatherRaw = read(input, 'weather');
   if (isPlainObject(weatherRaw)) {
     const standard: Record<string, number> = {};
     const extras: Record<string, number> = {};
@@ -255,7 +255,7 @@ function cleanWindow(input: unknown, order: number): CleanWindow | null {
     let n = 0;
     for (const k of keys) {
       if (n >= MAX_WEATHER_EXTRAS) break;
-      if ((STANDARD_WEATHER_FIELDS as readonly string[]).includes(k) || k === "ts" || !EXTRA_KEY.test(k)) continue;
+      if ((STANDARD_WEATHER_FIELDS as readonly string[]).includes(k) || k === 'ts' || !EXTRA_KEY.test(k)) continue;
       const v = finite(read(weatherRaw, k));
       if (v === undefined) continue;
       extras[k] = v;
@@ -283,21 +283,21 @@ function round(v: number, decimals: number): number {
 }
 
 function renderWindow(w: CleanWindow, applied: ReadonlySet<TrimStep>): AiWindow {
-  const coarse = applied.has("coarse-numbers");
+  const coarse = applied.has('coarse-numbers');
   const luxDp = coarse ? 0 : 1;
   const ratioDp = coarse ? 2 : 3;
   const minuteDp = coarse ? 0 : 1;
   const weatherDp = coarse ? 0 : 2;
-  const detail = !applied.has("window-detail");
+  const detail = !applied.has('window-detail');
   const out: AiWindow = {};
   if (detail && w.windowStart !== undefined) out.windowStart = round(w.windowStart, 0);
-  if (!applied.has("window-end") && w.windowEnd !== undefined) out.windowEnd = round(w.windowEnd, 0);
+  if (!applied.has('window-end') && w.windowEnd !== undefined) out.windowEnd = round(w.windowEnd, 0);
   if (detail && w.count !== undefined) out.count = round(w.count, 0);
   if (w.minuteOfDay !== undefined) out.minuteOfDay = round(w.minuteOfDay, minuteDp);
   if (w.weekday !== undefined) out.weekday = round(w.weekday, 0);
   if (w.lux) {
-    const lux: NonNullable<AiWindow["lux"]> = {};
-    const keys = applied.has("lux-spread") ? (["mean", "last"] as const) : (["mean", "min", "max", "std", "last"] as const);
+    const lux: NonNullable<AiWindow['lux']> = {};
+    const keys = applied.has('lux-spread') ? (['mean', 'last'] as const) : (['mean', 'min', 'max', 'std', 'last'] as const);
     for (const k of keys) {
       const v = w.lux[k];
       if (v !== undefined) lux[k] = round(v, luxDp);
@@ -305,16 +305,16 @@ function renderWindow(w: CleanWindow, applied: ReadonlySet<TrimStep>): AiWindow 
     if (Object.keys(lux).length > 0) out.lux = lux;
   }
   if (w.presence) {
-    const p: NonNullable<AiWindow["presence"]> = {};
+    const p: NonNullable<AiWindow['presence']> = {};
     if (w.presence.ratio !== undefined) p.ratio = round(w.presence.ratio, ratioDp);
     if (detail && w.presence.transitions !== undefined) p.transitions = round(w.presence.transitions, 0);
     if (w.presence.last !== undefined) p.last = w.presence.last;
     if (Object.keys(p).length > 0) out.presence = p;
   }
-  if (!applied.has("weather")) {
+  if (!applied.has('weather')) {
     const weather: Record<string, number> = {};
     for (const [k, v] of Object.entries(w.weatherStandard ?? {})) weather[k] = round(v, weatherDp);
-    if (!applied.has("weather-extras")) for (const [k, v] of Object.entries(w.weatherExtras ?? {})) weather[k] = round(v, weatherDp);
+    if (!applied.has('weather-extras')) for (const [k, v] of Object.entries(w.weatherExtras ?? {})) weather[k] = round(v, weatherDp);
     if (Object.keys(weather).length > 0) out.weather = weather;
   }
   return out;
@@ -327,19 +327,20 @@ function renderHints(h: AiHints): AiHints {
   if (h.cctBias !== undefined) out.cctBias = h.cctBias;
   if (h.slowerDimDown !== undefined) out.slowerDimDown = h.slowerDimDown;
   if (h.schedule !== undefined) {
-    const s: NonNullable<AiHints["schedule"]> = {};
-    for (const k of ["minIntensityPct", "maxIntensityPct", "kelvin", "targetLux"] as const) if (h.schedule[k] !== undefined) s[k] = Math.round(h.schedule[k] as number);
+    const s: NonNullable<AiHints['schedule']> = {};
+    for (const k of ['minIntensityPct', 'maxIntensityPct', 'kelvin', 'targetLux'] as const)
+      if (h.schedule[k] !== undefined) s[k] = Math.round(h.schedule[k] as number);
     out.schedule = s;
   }
   return out;
 }
 
 function utf8Bytes(s: string): number {
-  return Buffer.byteLength(s, "utf8");
+  return Buffer.byteLength(s, 'utf8');
 }
 
 function sanitizeOption(v: unknown, lo: number, hi: number, dflt: number): number {
-  return typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi ? v : dflt;
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : dflt;
 }
 
 /**
@@ -365,7 +366,7 @@ export function buildPayload(windows: readonly unknown[] | unknown, hints: unkno
     const c = cleanWindow(w, i);
     if (c) clean.push(c);
   });
-  if (clean.length === 0) throw new PayloadCapError("no-windows", "no feature window to send", cap);
+  if (clean.length === 0) throw new PayloadCapError('no-windows', 'no feature window to send', cap);
   clean.sort((a, b) => recency(a) - recency(b) || a.order - b.order);
   const newest = clean[clean.length - 1] as CleanWindow;
   const sameZone = clean.filter((w) => w.zone === newest.zone);
@@ -376,8 +377,8 @@ export function buildPayload(windows: readonly unknown[] | unknown, hints: unkno
   if (newest.zone !== undefined) {
     const chars = Array.from(wellFormed(newest.zone));
     zoneTruncated = chars.length > ZONE_MAX_CHARS;
-    const z = chars.slice(0, ZONE_MAX_CHARS).join("").trim();
-    zoneSent = z === "" ? undefined : z;
+    const z = chars.slice(0, ZONE_MAX_CHARS).join('').trim();
+    zoneSent = z === '' ? undefined : z;
   }
   const cleanHints = sanitizeHints(hints);
 
@@ -385,8 +386,8 @@ export function buildPayload(windows: readonly unknown[] | unknown, hints: unkno
   const trimmed: TrimStep[] = [];
   const render = (ws: readonly CleanWindow[]): { payload: AiPayload; content: string; bytes: number } => {
     const payload: AiPayload = { windows: [] };
-    if (zoneSent !== undefined && !applied.has("zone")) payload.zone = zoneSent;
-    if (cleanHints && !applied.has("hints")) payload.hints = renderHints(cleanHints);
+    if (zoneSent !== undefined && !applied.has('zone')) payload.zone = zoneSent;
+    if (cleanHints && !applied.has('hints')) payload.hints = renderHints(cleanHints);
     payload.windows = ws.map((w) => renderWindow(w, applied));
     const content = JSON.stringify(payload);
     return { payload, content, bytes: utf8Bytes(content) };
@@ -407,7 +408,7 @@ export function buildPayload(windows: readonly unknown[] | unknown, hints: unkno
     if (r.bytes <= cap) return done(r, ws.length);
     if (ws.length <= 1) break;
     ws = ws.slice(1);
-    trimmed.push("oldest-window");
+    trimmed.push('oldest-window');
   }
   let last = render(ws);
   for (const step of TRIM_STEPS) {
@@ -417,7 +418,7 @@ export function buildPayload(windows: readonly unknown[] | unknown, hints: unkno
     if (last.bytes <= cap) return done(last, ws.length);
   }
   throw new PayloadCapError(
-    "payload-cap",
+    'payload-cap',
     `feature payload does not fit payloadCapBytes ${cap}: the minimum (one window's essential fields) takes ${last.bytes} bytes`,
     cap,
     last.bytes,

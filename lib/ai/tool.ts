@@ -12,10 +12,10 @@
  * enforced locally (`maxLength` in the validation schema only), so the request
  * is never refused for an unsupported keyword.
  */
-import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN } from "../contracts";
-import Ajv from "ajv";
+import { COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN } from '../contracts';
+import Ajv from 'ajv';
 
-export const SET_LIGHTING_TOOL_NAME = "set_lighting";
+export const SET_LIGHTING_TOOL_NAME = 'set_lighting';
 /** Output range of the tool, percent. */
 export const INTENSITY_MIN_PCT = 0;
 export const INTENSITY_MAX_PCT = 100;
@@ -36,42 +36,41 @@ export interface SetLightingArgs {
 
 /** JSON Schema of the arguments as sent to the API (strict-mode subset). */
 export const SET_LIGHTING_PARAMETERS = Object.freeze({
-  type: "object",
+  type: 'object',
   properties: {
     intensity: {
-      type: "number",
+      type: 'number',
       minimum: INTENSITY_MIN_PCT,
       maximum: INTENSITY_MAX_PCT,
-      description: "Light output in percent of full output (0-100).",
+      description: 'Light output in percent of full output (0-100).',
     },
     cct: {
-      type: "integer",
+      type: 'integer',
       minimum: COMMAND_KELVIN_MIN,
       maximum: COMMAND_KELVIN_MAX,
       description: `Correlated colour temperature in whole kelvin (${COMMAND_KELVIN_MIN}-${COMMAND_KELVIN_MAX}).`,
     },
     reason: {
-      type: "string",
+      type: 'string',
       description: `Why, in one short sentence (at most ${REASON_MAX_LENGTH} characters).`,
     },
     confidence: {
-      type: "number",
+      type: 'number',
       minimum: 0,
       maximum: 1,
-      description: "Confidence in this setpoint, 0-1.",
+      description: 'Confidence in this setpoint, 0-1.',
     },
   },
-  required: ["intensity", "cct", "reason", "confidence"],
+  required: ['intensity', 'cct', 'reason', 'confidence'],
   additionalProperties: false,
 });
 
 /** The tool definition for `tools: [...]` (shape of openai's ChatCompletionFunctionTool). */
 export const SET_LIGHTING_TOOL = Object.freeze({
-  type: "function" as const,
+  type: 'function' as const,
   function: Object.freeze({
     name: SET_LIGHTING_TOOL_NAME,
-    description:
-      "Set the light output and colour temperature of the zone. Safety and accessibility clamps are applied afterwards.",
+    description: 'Set the light output and colour temperature of the zone. Safety and accessibility clamps are applied afterwards.',
     strict: true,
     parameters: SET_LIGHTING_PARAMETERS as unknown as Record<string, unknown>,
   }),
@@ -79,7 +78,7 @@ export const SET_LIGHTING_TOOL = Object.freeze({
 
 /** Forces the model to call set_lighting (shape of openai's ChatCompletionNamedToolChoice). */
 export const SET_LIGHTING_TOOL_CHOICE = Object.freeze({
-  type: "function" as const,
+  type: 'function' as const,
   function: Object.freeze({ name: SET_LIGHTING_TOOL_NAME }),
 });
 
@@ -97,21 +96,21 @@ const validateArgs = ajv.compile<SetLightingArgs>(VALIDATION_SCHEMA);
 
 export type ToolArgumentsResult =
   | { ok: true; args: SetLightingArgs }
-  | { ok: false; code: "invalid-json" | "invalid-arguments"; detail: string };
+  | { ok: false; code: 'invalid-json' | 'invalid-arguments'; detail: string };
 
 /**
  * Parse and validate the `arguments` string of a set_lighting tool call.
  * Never throws. The detail names the failing field, never echoes the text.
  */
 export function parseSetLightingArguments(raw: unknown): ToolArgumentsResult {
-  if (typeof raw !== "string") {
-    return { ok: false, code: "invalid-json", detail: `arguments must be a JSON string, got ${raw === null ? "null" : typeof raw}` };
+  if (typeof raw !== 'string') {
+    return { ok: false, code: 'invalid-json', detail: `arguments must be a JSON string, got ${raw === null ? 'null' : typeof raw}` };
   }
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return { ok: false, code: "invalid-json", detail: `arguments are not valid JSON (${raw.length} characters)` };
+    return { ok: false, code: 'invalid-json', detail: `arguments are not valid JSON (${raw.length} characters)` };
   }
   let valid: boolean;
   try {
@@ -121,14 +120,14 @@ export function parseSetLightingArguments(raw: unknown): ToolArgumentsResult {
   }
   if (!valid) {
     const e = validateArgs.errors?.[0];
-    const where = e ? e.instancePath || "/" : "/";
-    const what = e ? `${e.message ?? e.keyword}${e.keyword === "additionalProperties" ? " (extra property)" : ""}` : "is invalid";
-    return { ok: false, code: "invalid-arguments", detail: `arguments ${where} ${what}` };
+    const where = e ? e.instancePath || '/' : '/';
+    const what = e ? `${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ' (extra property)' : ''}` : 'is invalid';
+    return { ok: false, code: 'invalid-arguments', detail: `arguments ${where} ${what}` };
   }
   const args = value as SetLightingArgs;
   // Belt and braces: ajv's strictNumbers already rejects NaN/Infinity.
   if (![args.intensity, args.cct, args.confidence].every(Number.isFinite)) {
-    return { ok: false, code: "invalid-arguments", detail: "arguments hold a non-finite number" };
+    return { ok: false, code: 'invalid-arguments', detail: 'arguments hold a non-finite number' };
   }
   return { ok: true, args: { intensity: args.intensity, cct: args.cct, reason: args.reason, confidence: args.confidence } };
 }

@@ -74,7 +74,8 @@ export function gearHealth(g: unknown): GearHealth {
 export function interpretAlertMessage(msg: { topic?: unknown; payload?: unknown }, defaults: { zone: string | null }): AlertAction {
   const topic = typeof msg.topic === 'string' ? msg.topic : undefined;
   const p = msg.payload;
-  if (!isRec(p)) throw new AlertInputError(`payload must be an object, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`);
+  if (!isRec(p))
+    throw new AlertInputError(`payload must be an object, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`);
   const kind = p.kind;
   if (topic === 'telemetry') return { type: 'ignore', reason: 'telemetry' };
   switch (kind) {
@@ -82,12 +83,23 @@ export function interpretAlertMessage(msg: { topic?: unknown; payload?: unknown 
       return { type: 'ignore', reason: 'manualChange' };
     case 'stale': {
       const zone = zoneOf(p, defaults.zone);
-      const alert = sensorStaleAlert({ zone, sensorId: str(p.sensorId) ?? null, silentS: num(p.silentS) ?? null, lastSeen: num(p.lastSeen) ?? null });
+      const alert = sensorStaleAlert({
+        zone,
+        sensorId: str(p.sensorId) ?? null,
+        silentS: num(p.silentS) ?? null,
+        lastSeen: num(p.lastSeen) ?? null,
+      });
       return { type: 'raise', row: withTs(alert, p) };
     }
     case 'recovered': {
       const sensorId = str(p.sensorId);
-      return { type: 'resolve', kind: 'sensorStale', zone: zoneOf(p, defaults.zone), by: 'recovered', ...(sensorId ? { match: { sensorId } } : {}) };
+      return {
+        type: 'resolve',
+        kind: 'sensorStale',
+        zone: zoneOf(p, defaults.zone),
+        by: 'recovered',
+        ...(sensorId ? { match: { sensorId } } : {}),
+      };
     }
     case 'aiCircuitClosed':
       return { type: 'resolve', kind: 'aiCircuitOpen', zone: zoneOf(p, defaults.zone), by: 'aiCircuitClosed' };
@@ -135,7 +147,8 @@ function withTs(row: Alert, p: Rec): Alert {
 }
 
 function genericRaise(p: Rec, fallbackZone: string | null): AlertAction {
-  if (!isAlertKind(p.kind)) throw new AlertInputError(`alert: payload.kind must be one of ${ALERT_KINDS.join(', ')}, got ${JSON.stringify(p.kind ?? null)}`);
+  if (!isAlertKind(p.kind))
+    throw new AlertInputError(`alert: payload.kind must be one of ${ALERT_KINDS.join(', ')}, got ${JSON.stringify(p.kind ?? null)}`);
   if (p.severity !== undefined && !isAlertSeverity(p.severity)) {
     throw new AlertInputError(`alert: payload.severity must be one of ${ALERT_SEVERITIES.join(', ')}, got ${JSON.stringify(p.severity)}`);
   }
@@ -148,12 +161,14 @@ function genericRaise(p: Rec, fallbackZone: string | null): AlertAction {
 
 function genericResolve(p: Rec, fallbackZone: string | null): AlertAction {
   const by = p.by === undefined ? 'manual' : str(p.by);
-  if (by === undefined || by.length > 200) throw new AlertInputError('resolve: payload.by must be a non-empty string of at most 200 characters');
+  if (by === undefined || by.length > 200)
+    throw new AlertInputError('resolve: payload.by must be a non-empty string of at most 200 characters');
   if (p.id !== undefined) {
-    if (typeof p.id !== 'number' || !Number.isSafeInteger(p.id) || p.id < 1) throw new AlertInputError(`resolve: payload.id must be a positive integer, got ${JSON.stringify(p.id)}`);
+    if (typeof p.id !== 'number' || !Number.isSafeInteger(p.id) || p.id < 1)
+      throw new AlertInputError(`resolve: payload.id must be a positive integer, got ${JSON.stringify(p.id)}`);
     return { type: 'resolveId', id: p.id, by };
   }
-  if (!isAlertKind(p.kind)) throw new AlertInputError(`resolve: needs payload.id, or payload.kind (one of ${ALERT_KINDS.join(', ')}) and zone`);
+  if (!isAlertKind(p.kind))
+    throw new AlertInputError(`resolve: needs payload.id, or payload.kind (one of ${ALERT_KINDS.join(', ')}) and zone`);
   return { type: 'resolve', kind: p.kind, zone: zoneOf(p, fallbackZone), by };
 }
-

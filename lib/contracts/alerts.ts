@@ -65,9 +65,21 @@ export interface SensorStaleEvent {
 }
 
 /** The sensorStale alert of a silent sensor. */
-export function sensorStaleAlert(e: { zone: string | null; sensorId: string | null; silentS: number | null; lastSeen: number | null; ts?: number }): Alert {
+export function sensorStaleAlert(e: {
+  zone: string | null;
+  sensorId: string | null;
+  silentS: number | null;
+  lastSeen: number | null;
+  ts?: number;
+}): Alert {
   const message = `Sensor ${e.sensorId ?? '?'}${inZone(e.zone)} sent nothing for ${e.silentS === null ? '?' : Math.round(e.silentS)} s`;
-  const alert: Alert = { zone: e.zone, kind: 'sensorStale', severity: 'warning', message, data: { sensorId: e.sensorId, lastSeen: e.lastSeen, silentS: e.silentS } };
+  const alert: Alert = {
+    zone: e.zone,
+    kind: 'sensorStale',
+    severity: 'warning',
+    message,
+    data: { sensorId: e.sensorId, lastSeen: e.lastSeen, silentS: e.silentS },
+  };
   if (e.ts !== undefined) alert.ts = e.ts;
   return alert;
 }
@@ -116,7 +128,11 @@ export interface GearHealth {
   failing: GearFailure | null;
 }
 
-const REASON_TEXT: Record<GearFailure, string> = { missing: 'missing', controlGearFailure: 'control gear failure', lampFailure: 'lamp failure' };
+const REASON_TEXT: Record<GearFailure, string> = {
+  missing: 'missing',
+  controlGearFailure: 'control gear failure',
+  lampFailure: 'lamp failure',
+};
 
 /** Short addresses in bus order (A2 before A10). */
 function byAddress(a: string, b: string): number {
@@ -153,7 +169,8 @@ export function failingGearOf(alert: { data?: unknown } | null): Map<string, Gea
   for (const g of list) {
     if (typeof g !== 'object' || g === null) continue;
     const { address, reason } = g as Record<string, unknown>;
-    if (typeof address === 'string' && (reason === 'missing' || reason === 'controlGearFailure' || reason === 'lampFailure')) out.set(address, reason);
+    if (typeof address === 'string' && (reason === 'missing' || reason === 'controlGearFailure' || reason === 'lampFailure'))
+      out.set(address, reason);
   }
   return out;
 }
@@ -161,7 +178,12 @@ export function failingGearOf(alert: { data?: unknown } | null): Map<string, Gea
 // ------------------------------------------------------------ bus ----
 
 /** The busDisconnected alert of a DALI bus. */
-export function busDisconnectedRow(zone: string | null, bus: { id: string; name: string }, status: { kind: string; detail?: string }, delayS: number): Alert {
+export function busDisconnectedRow(
+  zone: string | null,
+  bus: { id: string; name: string },
+  status: { kind: string; detail?: string },
+  delayS: number,
+): Alert {
   const detail = status.detail ? ` (${status.detail})` : '';
   return {
     zone,

@@ -119,12 +119,7 @@ export function validateWeatherUpdate(input: unknown): WeatherUpdate {
   if (cloudCoverPct !== undefined) out.cloudCoverPct = cloudCoverPct;
   if (solarRadiationWm2 !== undefined) out.solarRadiationWm2 = solarRadiationWm2;
   if (outdoorLux !== undefined) out.outdoorLux = outdoorLux;
-  if (
-    temperatureC === undefined &&
-    cloudCoverPct === undefined &&
-    solarRadiationWm2 === undefined &&
-    outdoorLux === undefined
-  ) {
+  if (temperatureC === undefined && cloudCoverPct === undefined && solarRadiationWm2 === undefined && outdoorLux === undefined) {
     throw new ReadingValidationError(
       'temperatureC',
       `${what}: none of temperatureC, cloudCoverPct, solarRadiationWm2, outdoorLux is given`,

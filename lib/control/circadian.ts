@@ -27,8 +27,8 @@
  *   p = 1 - ((t - noon) / 12 h)^2, polar night p = -1 + ((t - midnight) / 12 h)^2;
  *   on the one day a polar period starts or ends p may step at midnight.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isFiniteNumber, isPlainObject } from "../contracts";
-import { ControlInputError } from "./types";
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isFiniteNumber, isPlainObject } from '../contracts';
+import { ControlInputError } from './types';
 
 export interface CctKeyframe {
   /** Minute of day, 0 <= minute < 1440. */
@@ -41,12 +41,12 @@ export interface CctKeyframe {
 }
 
 export interface ClockCircadianConfig {
-  mode: "clock";
+  mode: 'clock';
   keyframes: readonly CctKeyframe[];
 }
 
 export interface SunCircadianConfig {
-  mode: "sun";
+  mode: 'sun';
   /** Degrees, north positive. */
   latitude: number;
   /** Degrees, east positive. */
@@ -83,21 +83,18 @@ export const DEFAULT_EVENING_MAX_INTENSITY_PCT = 50;
  * (3000 K morning start, 3500 K end of the afternoon ramp) are clamped into
  * [warmest, coolest].
  */
-export function defaultKeyframes(
-  warmestKelvin = DEFAULT_WARMEST_KELVIN,
-  coolestKelvin = DEFAULT_COOLEST_KELVIN,
-): CctKeyframe[] {
+export function defaultKeyframes(warmestKelvin = DEFAULT_WARMEST_KELVIN, coolestKelvin = DEFAULT_COOLEST_KELVIN): CctKeyframe[] {
   const within = (k: number): number => Math.min(coolestKelvin, Math.max(warmestKelvin, k));
   const night = DEFAULT_NIGHT_MAX_INTENSITY_PCT;
   return [
-    { minute: 0, kelvin: warmestKelvin, maxIntensityPct: night, label: "night" },
-    { minute: 5 * 60 + 30, kelvin: warmestKelvin, maxIntensityPct: night, label: "dawn" },
-    { minute: 6 * 60 + 30, kelvin: within(3000), maxIntensityPct: 100, label: "morning-ramp" },
-    { minute: 9 * 60, kelvin: coolestKelvin, maxIntensityPct: 100, label: "day" },
-    { minute: 16 * 60, kelvin: coolestKelvin, maxIntensityPct: 100, label: "afternoon-ramp" },
-    { minute: 19 * 60, kelvin: within(3500), maxIntensityPct: 100, label: "evening-ramp" },
-    { minute: 21 * 60, kelvin: warmestKelvin, maxIntensityPct: DEFAULT_EVENING_MAX_INTENSITY_PCT, label: "evening" },
-    { minute: 22 * 60 + 30, kelvin: warmestKelvin, maxIntensityPct: night, label: "night" },
+    { minute: 0, kelvin: warmestKelvin, maxIntensityPct: night, label: 'night' },
+    { minute: 5 * 60 + 30, kelvin: warmestKelvin, maxIntensityPct: night, label: 'dawn' },
+    { minute: 6 * 60 + 30, kelvin: within(3000), maxIntensityPct: 100, label: 'morning-ramp' },
+    { minute: 9 * 60, kelvin: coolestKelvin, maxIntensityPct: 100, label: 'day' },
+    { minute: 16 * 60, kelvin: coolestKelvin, maxIntensityPct: 100, label: 'afternoon-ramp' },
+    { minute: 19 * 60, kelvin: within(3500), maxIntensityPct: 100, label: 'evening-ramp' },
+    { minute: 21 * 60, kelvin: warmestKelvin, maxIntensityPct: DEFAULT_EVENING_MAX_INTENSITY_PCT, label: 'evening' },
+    { minute: 22 * 60 + 30, kelvin: warmestKelvin, maxIntensityPct: night, label: 'night' },
   ];
 }
 
@@ -107,30 +104,30 @@ export function defaultKeyframes(
  */
 export function validateKeyframes(input: unknown): CctKeyframe[] {
   if (!Array.isArray(input) || input.length === 0) {
-    throw new ControlInputError("keyframes", "must be a non-empty array of {minute, kelvin, maxIntensityPct, label?}");
+    throw new ControlInputError('keyframes', 'must be a non-empty array of {minute, kelvin, maxIntensityPct, label?}');
   }
   const out: CctKeyframe[] = input.map((k: unknown, i) => {
     const path = `keyframes[${i}]`;
-    if (!isPlainObject(k)) throw new ControlInputError(path, "must be an object {minute, kelvin, maxIntensityPct, label?}");
+    if (!isPlainObject(k)) throw new ControlInputError(path, 'must be an object {minute, kelvin, maxIntensityPct, label?}');
     const { minute, kelvin, maxIntensityPct, label } = k;
     if (!isFiniteNumber(minute) || minute < 0 || minute >= 1440) {
-      throw new ControlInputError(`${path}.minute`, "must be a number in [0, 1440)");
+      throw new ControlInputError(`${path}.minute`, 'must be a number in [0, 1440)');
     }
     if (!isFiniteNumber(kelvin) || kelvin < ACCEPTED_KELVIN_MIN || kelvin > ACCEPTED_KELVIN_MAX) {
       throw new ControlInputError(`${path}.kelvin`, `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
     }
     if (!isFiniteNumber(maxIntensityPct) || maxIntensityPct < 0 || maxIntensityPct > 100) {
-      throw new ControlInputError(`${path}.maxIntensityPct`, "must be a number in [0, 100]");
+      throw new ControlInputError(`${path}.maxIntensityPct`, 'must be a number in [0, 100]');
     }
-    if (label !== undefined && (typeof label !== "string" || label.length > 64)) {
-      throw new ControlInputError(`${path}.label`, "must be a string of at most 64 characters");
+    if (label !== undefined && (typeof label !== 'string' || label.length > 64)) {
+      throw new ControlInputError(`${path}.label`, 'must be a string of at most 64 characters');
     }
     return label === undefined ? { minute, kelvin, maxIntensityPct } : { minute, kelvin, maxIntensityPct, label };
   });
   out.sort((a, b) => a.minute - b.minute);
   for (let i = 1; i < out.length; i++) {
     if ((out[i] as CctKeyframe).minute === (out[i - 1] as CctKeyframe).minute) {
-      throw new ControlInputError("keyframes", `two keyframes at minute ${(out[i] as CctKeyframe).minute}`);
+      throw new ControlInputError('keyframes', `two keyframes at minute ${(out[i] as CctKeyframe).minute}`);
     }
   }
   return out;
@@ -150,7 +147,7 @@ function wrapMinute(m: number): number {
  * @throws ControlInputError for invalid keyframes or a non-finite minute.
  */
 export function clockCircadian(minuteOfDay: number, keyframes: readonly CctKeyframe[]): CircadianPoint {
-  if (!isFiniteNumber(minuteOfDay)) throw new ControlInputError("minuteOfDay", "must be a finite number");
+  if (!isFiniteNumber(minuteOfDay)) throw new ControlInputError('minuteOfDay', 'must be a finite number');
   const kf = validateKeyframes(keyframes);
   const m = wrapMinute(minuteOfDay);
   // Segment a -> b with a.minute <= m < b.minute (b wraps to the first keyframe + 1440).
@@ -215,17 +212,17 @@ function solarCoordinates(epochMs: number): SolarCoordinates {
 
 function checkPosition(latitude: number, longitude: number): void {
   if (!isFiniteNumber(latitude) || latitude < -90 || latitude > 90) {
-    throw new ControlInputError("latitude", "must be a number in [-90, 90]");
+    throw new ControlInputError('latitude', 'must be a number in [-90, 90]');
   }
   if (!isFiniteNumber(longitude) || longitude < -180 || longitude > 180) {
-    throw new ControlInputError("longitude", "must be a number in [-180, 180]");
+    throw new ControlInputError('longitude', 'must be a number in [-180, 180]');
   }
 }
 
 /** Solar elevation of the sun's centre above the horizon, degrees (no refraction). */
 export function solarElevationDeg(epochMs: number, latitude: number, longitude: number): number {
   checkPosition(latitude, longitude);
-  if (!isFiniteNumber(epochMs)) throw new ControlInputError("epochMs", "must be a finite number");
+  if (!isFiniteNumber(epochMs)) throw new ControlInputError('epochMs', 'must be a finite number');
   const { declination, eqTimeMinutes } = solarCoordinates(epochMs);
   const utcMinutes = (((epochMs % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS;
   const trueSolarMinutes = utcMinutes + eqTimeMinutes + 4 * longitude;
@@ -242,7 +239,7 @@ export interface SunTimes {
   sunrise: number | null;
   sunset: number | null;
   /** "day": the sun never sets; "night": it never rises; null otherwise. */
-  polar: "day" | "night" | null;
+  polar: 'day' | 'night' | null;
 }
 
 /** Hour angle (degrees) of sunrise for a declination, or +-Infinity when the sun does not cross. */
@@ -265,21 +262,21 @@ function sunTimesForDay(day: number, latitude: number, longitude: number): SunTi
   for (let k = 0; k < 2; k++) {
     noon = day * DAY_MS + (720 - 4 * longitude - solarCoordinates(noon).eqTimeMinutes) * MINUTE_MS;
   }
-  const event = (sign: -1 | 1): number | "day" | "night" => {
+  const event = (sign: -1 | 1): number | 'day' | 'night' => {
     let t = noon;
     let h = 0;
     for (let k = 0; k < 2; k++) {
       const { declination, eqTimeMinutes } = solarCoordinates(t);
       h = sunriseHourAngleDeg(latitude, declination);
-      if (!Number.isFinite(h)) return h > 0 ? "day" : "night";
+      if (!Number.isFinite(h)) return h > 0 ? 'day' : 'night';
       t = day * DAY_MS + (720 - 4 * longitude - eqTimeMinutes + sign * 4 * h) * MINUTE_MS;
     }
     return t;
   };
   const rise = event(-1);
   const set = event(1);
-  if (typeof rise === "number" && typeof set === "number") return { solarNoon: noon, sunrise: rise, sunset: set, polar: null };
-  const polar = typeof rise === "string" ? rise : (set as "day" | "night");
+  if (typeof rise === 'number' && typeof set === 'number') return { solarNoon: noon, sunrise: rise, sunset: set, polar: null };
+  const polar = typeof rise === 'string' ? rise : (set as 'day' | 'night');
   return { solarNoon: noon, sunrise: null, sunset: null, polar };
 }
 
@@ -290,16 +287,16 @@ function sunTimesForDay(day: number, latitude: number, longitude: number): SunTi
  */
 export function sunTimes(epochMs: number, latitude: number, longitude: number): SunTimes {
   checkPosition(latitude, longitude);
-  if (!isFiniteNumber(epochMs)) throw new ControlInputError("epochMs", "must be a finite number");
+  if (!isFiniteNumber(epochMs)) throw new ControlInputError('epochMs', 'must be a finite number');
   return sunTimesForDay(solarDayIndex(epochMs, longitude), latitude, longitude);
 }
 
-type SunEventKind = "sunrise" | "noon" | "sunset" | "midnight";
+type SunEventKind = 'sunrise' | 'noon' | 'sunset' | 'midnight';
 interface SunEvent {
   kind: SunEventKind;
   at: number;
   /** Polar state of the day the event belongs to (midnights: null). */
-  polar: "day" | "night" | null;
+  polar: 'day' | 'night' | null;
 }
 
 /**
@@ -309,16 +306,16 @@ interface SunEvent {
  */
 export function sunPosition(epochMs: number, latitude: number, longitude: number): number {
   checkPosition(latitude, longitude);
-  if (!isFiniteNumber(epochMs)) throw new ControlInputError("epochMs", "must be a finite number");
+  if (!isFiniteNumber(epochMs)) throw new ControlInputError('epochMs', 'must be a finite number');
   const day = solarDayIndex(epochMs, longitude);
   const events: SunEvent[] = [];
   const days = [day - 2, day - 1, day, day + 1, day + 2].map((d) => sunTimesForDay(d, latitude, longitude));
   days.forEach((s, i) => {
-    events.push({ kind: "noon", at: s.solarNoon, polar: s.polar });
-    if (s.sunrise !== null) events.push({ kind: "sunrise", at: s.sunrise, polar: null });
-    if (s.sunset !== null) events.push({ kind: "sunset", at: s.sunset, polar: null });
+    events.push({ kind: 'noon', at: s.solarNoon, polar: s.polar });
+    if (s.sunrise !== null) events.push({ kind: 'sunrise', at: s.sunrise, polar: null });
+    if (s.sunset !== null) events.push({ kind: 'sunset', at: s.sunset, polar: null });
     const next = days[i + 1];
-    if (next) events.push({ kind: "midnight", at: (s.solarNoon + next.solarNoon) / 2, polar: null });
+    if (next) events.push({ kind: 'midnight', at: (s.solarNoon + next.solarNoon) / 2, polar: null });
   });
   events.sort((a, b) => a.at - b.at);
   let prev: SunEvent | undefined;
@@ -337,22 +334,22 @@ export function sunPosition(epochMs: number, latitude: number, longitude: number
   };
   const pair = `${prev.kind}>${next.kind}`;
   switch (pair) {
-    case "sunrise>noon":
+    case 'sunrise>noon':
       return parabola(next.at, prev.at, 1);
-    case "noon>sunset":
+    case 'noon>sunset':
       return parabola(prev.at, next.at, 1);
-    case "sunset>midnight":
+    case 'sunset>midnight':
       return parabola(next.at, prev.at, -1);
-    case "midnight>sunrise":
+    case 'midnight>sunrise':
       return parabola(prev.at, next.at, -1);
-    case "noon>midnight":
-      return prev.polar === "night" ? parabola(next.at, prev.at, -1) : parabola(prev.at, next.at, 1);
-    case "midnight>noon":
-      return next.polar === "night" ? parabola(prev.at, next.at, -1) : parabola(next.at, prev.at, 1);
+    case 'noon>midnight':
+      return prev.polar === 'night' ? parabola(next.at, prev.at, -1) : parabola(prev.at, next.at, 1);
+    case 'midnight>noon':
+      return next.polar === 'night' ? parabola(prev.at, next.at, -1) : parabola(next.at, prev.at, 1);
     default:
       // Two events of a kind in a row only happen in polar edge cases (e.g.
       // sunset then a polar-night noon): treat as night.
-      return prev.kind === "sunrise" || prev.kind === "noon" ? 0 : -1;
+      return prev.kind === 'sunrise' || prev.kind === 'noon' ? 0 : -1;
   }
 }
 
@@ -362,12 +359,12 @@ export function sunCircadian(epochMs: number, config: SunCircadianConfig): Circa
   const span = config.coolestKelvin - config.warmestKelvin;
   const capSpan = config.dayMaxIntensityPct - config.nightMaxIntensityPct;
   if (p > 0) {
-    return { kelvin: config.warmestKelvin + span * p, maxIntensityPct: config.dayMaxIntensityPct, phase: "sun-day", sunPosition: p };
+    return { kelvin: config.warmestKelvin + span * p, maxIntensityPct: config.dayMaxIntensityPct, phase: 'sun-day', sunPosition: p };
   }
   return {
     kelvin: config.warmestKelvin,
     maxIntensityPct: config.nightMaxIntensityPct + capSpan * (1 + p),
-    phase: "sun-night",
+    phase: 'sun-night',
     sunPosition: p,
   };
 }
@@ -379,34 +376,34 @@ export function sunCircadian(epochMs: number, config: SunCircadianConfig): Circa
  */
 export function resolveCircadianConfig(input: unknown): CircadianConfig {
   const cfg = isPlainObject(input) ? input : {};
-  const mode = cfg.mode ?? "clock";
+  const mode = cfg.mode ?? 'clock';
   const warmest = cfg.warmestKelvin ?? DEFAULT_WARMEST_KELVIN;
   const coolest = cfg.coolestKelvin ?? DEFAULT_COOLEST_KELVIN;
   if (!isFiniteNumber(warmest) || warmest < ACCEPTED_KELVIN_MIN || warmest > ACCEPTED_KELVIN_MAX) {
-    throw new ControlInputError("warmestKelvin", `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
+    throw new ControlInputError('warmestKelvin', `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
   }
   if (!isFiniteNumber(coolest) || coolest < warmest || coolest > ACCEPTED_KELVIN_MAX) {
-    throw new ControlInputError("coolestKelvin", `must be a number in [warmestKelvin, ${ACCEPTED_KELVIN_MAX}]`);
+    throw new ControlInputError('coolestKelvin', `must be a number in [warmestKelvin, ${ACCEPTED_KELVIN_MAX}]`);
   }
-  if (mode === "clock") {
-    return { mode: "clock", keyframes: validateKeyframes(cfg.keyframes ?? defaultKeyframes(warmest, coolest)) };
+  if (mode === 'clock') {
+    return { mode: 'clock', keyframes: validateKeyframes(cfg.keyframes ?? defaultKeyframes(warmest, coolest)) };
   }
-  if (mode !== "sun") throw new ControlInputError("mode", 'must be "clock" or "sun"');
+  if (mode !== 'sun') throw new ControlInputError('mode', 'must be "clock" or "sun"');
   const latitude = cfg.latitude;
   const longitude = cfg.longitude;
   checkPosition(latitude as number, longitude as number);
   const pct = (key: string, fallback: number): number => {
     const v = cfg[key] ?? fallback;
-    if (!isFiniteNumber(v) || v < 0 || v > 100) throw new ControlInputError(key, "must be a number in [0, 100]");
+    if (!isFiniteNumber(v) || v < 0 || v > 100) throw new ControlInputError(key, 'must be a number in [0, 100]');
     return v;
   };
-  const nightMaxIntensityPct = pct("nightMaxIntensityPct", DEFAULT_NIGHT_MAX_INTENSITY_PCT);
-  const dayMaxIntensityPct = pct("dayMaxIntensityPct", 100);
+  const nightMaxIntensityPct = pct('nightMaxIntensityPct', DEFAULT_NIGHT_MAX_INTENSITY_PCT);
+  const dayMaxIntensityPct = pct('dayMaxIntensityPct', 100);
   if (nightMaxIntensityPct > dayMaxIntensityPct) {
-    throw new ControlInputError("nightMaxIntensityPct", "must not exceed dayMaxIntensityPct");
+    throw new ControlInputError('nightMaxIntensityPct', 'must not exceed dayMaxIntensityPct');
   }
   return {
-    mode: "sun",
+    mode: 'sun',
     latitude: latitude as number,
     longitude: longitude as number,
     warmestKelvin: warmest,
@@ -421,5 +418,5 @@ export function resolveCircadianConfig(input: unknown): CircadianConfig {
  * (from the feature window), sun mode the absolute time `epochMs`.
  */
 export function circadianAt(minuteOfDay: number, epochMs: number, config: CircadianConfig): CircadianPoint {
-  return config.mode === "sun" ? sunCircadian(epochMs, config) : clockCircadian(minuteOfDay, config.keyframes);
+  return config.mode === 'sun' ? sunCircadian(epochMs, config) : clockCircadian(minuteOfDay, config.keyframes);
 }

@@ -40,8 +40,8 @@ import {
   type Setpoint,
   SETPOINT_SOURCES,
   type SetpointSource,
-} from "../contracts";
-import { type ControlHints, ControlInputError, round1 } from "./types";
+} from '../contracts';
+import { type ControlHints, ControlInputError, round1 } from './types';
 
 export interface ClampLimits {
   /** Fixture's warmest colour, kelvin. */
@@ -105,16 +105,16 @@ export function resolveClampLimits(input: Partial<ClampLimits> = {}): ClampLimit
     const v = c[key];
     if (!isFiniteNumber(v) || v < lo || v > hi) throw new ControlInputError(key, `must be a number in [${lo}, ${hi}]`);
   };
-  check("minKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
-  check("maxKelvin", c.minKelvin, 20000);
-  check("occupiedFloorPct", 0, 100);
-  check("safeIntensityPct", 0, 100);
-  check("safeKelvin", c.minKelvin, c.maxKelvin);
-  check("fadeDownMs", 0, MAX_FADE_MS);
-  check("slowDimDownFadeMs", 0, MAX_FADE_MS);
+  check('minKelvin', ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
+  check('maxKelvin', c.minKelvin, 20000);
+  check('occupiedFloorPct', 0, 100);
+  check('safeIntensityPct', 0, 100);
+  check('safeKelvin', c.minKelvin, c.maxKelvin);
+  check('fadeDownMs', 0, MAX_FADE_MS);
+  check('slowDimDownFadeMs', 0, MAX_FADE_MS);
   if (c.maxStepPct !== null) {
     const v = c.maxStepPct;
-    if (!isFiniteNumber(v) || v <= 0 || v > 100) throw new ControlInputError("maxStepPct", "must be null or a number in (0, 100]");
+    if (!isFiniteNumber(v) || v <= 0 || v > 100) throw new ControlInputError('maxStepPct', 'must be null or a number in (0, 100]');
   }
   return c;
 }
@@ -126,22 +126,22 @@ function safeLimits(input: unknown): ClampLimits {
     const v = read(input, key);
     return isFiniteNumber(v) && v >= lo && v <= hi ? v : (d[key] as number);
   };
-  let minKelvin = n("minKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
-  let maxKelvin = n("maxKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
+  let minKelvin = n('minKelvin', ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
+  let maxKelvin = n('maxKelvin', ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX);
   if (minKelvin > maxKelvin) {
     minKelvin = d.minKelvin;
     maxKelvin = d.maxKelvin;
   }
-  const safeKelvin = clampNumber(n("safeKelvin", ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX), minKelvin, maxKelvin);
-  const step = read(input, "maxStepPct");
+  const safeKelvin = clampNumber(n('safeKelvin', ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX), minKelvin, maxKelvin);
+  const step = read(input, 'maxStepPct');
   return {
     minKelvin,
     maxKelvin,
-    occupiedFloorPct: n("occupiedFloorPct", 0, 100),
-    safeIntensityPct: n("safeIntensityPct", 0, 100),
+    occupiedFloorPct: n('occupiedFloorPct', 0, 100),
+    safeIntensityPct: n('safeIntensityPct', 0, 100),
     safeKelvin,
-    fadeDownMs: n("fadeDownMs", 0, MAX_FADE_MS),
-    slowDimDownFadeMs: n("slowDimDownFadeMs", 0, MAX_FADE_MS),
+    fadeDownMs: n('fadeDownMs', 0, MAX_FADE_MS),
+    slowDimDownFadeMs: n('slowDimDownFadeMs', 0, MAX_FADE_MS),
     maxStepPct: isFiniteNumber(step) && step > 0 && step <= 100 ? step : null,
   };
 }
@@ -153,17 +153,17 @@ interface SafeHints {
 }
 
 function safeHints(input: unknown): SafeHints {
-  const min = read(input, "minIntensityPct");
-  const step = read(input, "maxStepPct");
+  const min = read(input, 'minIntensityPct');
+  const step = read(input, 'maxStepPct');
   return {
     minIntensityPct: isFiniteNumber(min) && min > 0 && min <= 100 ? min : null,
     maxStepPct: isFiniteNumber(step) && step > 0 && step <= 100 ? step : null,
-    slowerDimDown: read(input, "slowerDimDown") === true,
+    slowerDimDown: read(input, 'slowerDimDown') === true,
   };
 }
 
 function isValidZone(v: unknown): v is string {
-  return typeof v === "string" && v.trim() !== "" && v.length <= MAX_ID_LENGTH;
+  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_ID_LENGTH;
 }
 
 /**
@@ -175,75 +175,78 @@ export function applyClamps(proposed: unknown, ctx: ClampContext = {}): ClampRes
   const fire = (name: string): void => {
     if (!fired.includes(name)) fired.push(name);
   };
-  const limits = safeLimits(read(ctx, "limits"));
-  const hints = safeHints(read(ctx, "hints"));
-  const occupiedRaw = read(ctx, "occupied");
+  const limits = safeLimits(read(ctx, 'limits'));
+  const hints = safeHints(read(ctx, 'hints'));
+  const occupiedRaw = read(ctx, 'occupied');
   const occupied = occupiedRaw !== false;
-  const prevObj = read(ctx, "previous");
-  const prevI = read(prevObj, "intensity");
-  const prevK = read(prevObj, "cct");
+  const prevObj = read(ctx, 'previous');
+  const prevI = read(prevObj, 'intensity');
+  const prevK = read(prevObj, 'cct');
   const previousIntensity = isFiniteNumber(prevI) && prevI >= 0 && prevI <= 100 ? prevI : null;
-  const previousCct = isFiniteNumber(prevK) && prevK >= ACCEPTED_KELVIN_MIN && prevK <= ACCEPTED_KELVIN_MAX ? clampNumber(prevK, limits.minKelvin, limits.maxKelvin) : null;
+  const previousCct =
+    isFiniteNumber(prevK) && prevK >= ACCEPTED_KELVIN_MIN && prevK <= ACCEPTED_KELVIN_MAX
+      ? clampNumber(prevK, limits.minKelvin, limits.maxKelvin)
+      : null;
 
   // 1. identity fields
-  const ctxZone = read(ctx, "zone");
-  const propZone = read(proposed, "zone");
+  const ctxZone = read(ctx, 'zone');
+  const propZone = read(proposed, 'zone');
   let zone: string;
   if (isValidZone(ctxZone)) {
     zone = ctxZone;
-    if (propZone !== ctxZone) fire("clamp:zone");
+    if (propZone !== ctxZone) fire('clamp:zone');
   } else if (isValidZone(propZone)) {
     zone = propZone;
   } else {
-    zone = "unknown";
-    fire("clamp:zone");
+    zone = 'unknown';
+    fire('clamp:zone');
   }
-  const defaultSourceRaw = read(ctx, "defaultSource");
+  const defaultSourceRaw = read(ctx, 'defaultSource');
   const defaultSource: SetpointSource =
-    typeof defaultSourceRaw === "string" && (SETPOINT_SOURCES as readonly string[]).includes(defaultSourceRaw)
+    typeof defaultSourceRaw === 'string' && (SETPOINT_SOURCES as readonly string[]).includes(defaultSourceRaw)
       ? (defaultSourceRaw as SetpointSource)
-      : "ai";
-  const sourceRaw = read(proposed, "source");
+      : 'ai';
+  const sourceRaw = read(proposed, 'source');
   let source: SetpointSource;
-  if (typeof sourceRaw === "string" && (SETPOINT_SOURCES as readonly string[]).includes(sourceRaw)) {
+  if (typeof sourceRaw === 'string' && (SETPOINT_SOURCES as readonly string[]).includes(sourceRaw)) {
     source = sourceRaw as SetpointSource;
   } else {
     source = defaultSource;
-    fire("clamp:source");
+    fire('clamp:source');
   }
-  const manual = source === "manual";
-  const reasonRaw = read(proposed, "reason");
-  let reason = "";
-  if (typeof reasonRaw === "string") {
+  const manual = source === 'manual';
+  const reasonRaw = read(proposed, 'reason');
+  let reason = '';
+  if (typeof reasonRaw === 'string') {
     reason = reasonRaw;
     if (reason.length > MAX_REASON_LENGTH) {
       reason = reason.slice(0, MAX_REASON_LENGTH);
-      fire("clamp:reason");
+      fire('clamp:reason');
     }
   } else if (reasonRaw != null) {
-    fire("clamp:reason");
+    fire('clamp:reason');
   }
 
   // 1-2. intensity and colour
-  const iRaw = read(proposed, "intensity");
+  const iRaw = read(proposed, 'intensity');
   let intensity: number;
   if (!isFiniteNumber(iRaw)) {
     intensity = previousIntensity ?? limits.safeIntensityPct;
-    fire("clamp:intensity-invalid");
+    fire('clamp:intensity-invalid');
   } else if (iRaw < 0 || iRaw > 100) {
     intensity = clampNumber(iRaw, 0, 100);
-    fire("clamp:intensity-range");
+    fire('clamp:intensity-range');
   } else {
     intensity = iRaw;
   }
-  const kRaw = read(proposed, "cct");
+  const kRaw = read(proposed, 'cct');
   let cct: number;
   if (!isFiniteNumber(kRaw) || kRaw <= 0) {
     cct = previousCct ?? limits.safeKelvin;
-    fire("clamp:cct-invalid");
+    fire('clamp:cct-invalid');
   } else if (kRaw < limits.minKelvin || kRaw > limits.maxKelvin) {
     cct = clampNumber(kRaw, limits.minKelvin, limits.maxKelvin);
-    fire("clamp:cct-range");
+    fire('clamp:cct-range');
   } else {
     cct = kRaw;
   }
@@ -255,7 +258,7 @@ export function applyClamps(proposed: unknown, ctx: ClampContext = {}): ClampRes
     const delta = intensity - previousIntensity;
     if (Math.abs(delta) > limit + 1e-9) {
       intensity = previousIntensity + Math.sign(delta) * limit;
-      fire("clamp:max-step");
+      fire('clamp:max-step');
     }
   }
 
@@ -264,61 +267,61 @@ export function applyClamps(proposed: unknown, ctx: ClampContext = {}): ClampRes
   if (occupied && !manualOff) {
     if (hints.minIntensityPct !== null && intensity < hints.minIntensityPct) {
       intensity = hints.minIntensityPct;
-      fire("clamp:profile-min");
+      fire('clamp:profile-min');
     }
     if (intensity < limits.occupiedFloorPct) {
       intensity = limits.occupiedFloorPct;
-      fire("clamp:floor");
+      fire('clamp:floor');
     }
   }
   intensity = clampNumber(round1(intensity), 0, 100);
 
   // 6. fades
-  const fRaw = read(proposed, "fadeMs");
+  const fRaw = read(proposed, 'fadeMs');
   let fadeMs: number | undefined;
   if (fRaw !== undefined && fRaw !== null) {
-    if (!isFiniteNumber(fRaw) || fRaw < 0) fire("clamp:fade-invalid");
+    if (!isFiniteNumber(fRaw) || fRaw < 0) fire('clamp:fade-invalid');
     else if (fRaw > MAX_FADE_MS) {
       fadeMs = MAX_FADE_MS;
-      fire("clamp:fade-invalid");
+      fire('clamp:fade-invalid');
     } else fadeMs = fRaw;
   }
   const reducing = previousIntensity !== null && intensity < previousIntensity - 1e-9;
   if (reducing && !manual && occupied && (fadeMs ?? 0) < limits.fadeDownMs) {
     fadeMs = limits.fadeDownMs;
-    fire("clamp:fade-down");
+    fire('clamp:fade-down');
   }
   if (reducing && hints.slowerDimDown && (fadeMs ?? 0) < limits.slowDimDownFadeMs) {
     fadeMs = limits.slowDimDownFadeMs;
-    fire("clamp:slow-dim-down");
+    fire('clamp:slow-dim-down');
   }
 
   const setpoint: Setpoint = { zone, intensity, cct: clampNumber(Math.round(cct), limits.minKelvin, limits.maxKelvin), reason, source };
   if (fadeMs !== undefined) setpoint.fadeMs = Math.round(fadeMs);
 
   // 7. override duration and confidence
-  const oRaw = read(proposed, "overrideMinutes");
+  const oRaw = read(proposed, 'overrideMinutes');
   if (oRaw !== undefined && oRaw !== null) {
-    if (!isFiniteNumber(oRaw)) fire("clamp:override-minutes");
+    if (!isFiniteNumber(oRaw)) fire('clamp:override-minutes');
     else {
       const o = clampNumber(oRaw, 0, MAX_OVERRIDE_HOLD_MINUTES);
-      if (o !== oRaw) fire("clamp:override-minutes");
+      if (o !== oRaw) fire('clamp:override-minutes');
       setpoint.overrideMinutes = o;
     }
   }
-  const cRaw = read(proposed, "confidence");
+  const cRaw = read(proposed, 'confidence');
   if (cRaw !== undefined && cRaw !== null) {
-    if (!isFiniteNumber(cRaw)) fire("clamp:confidence");
+    if (!isFiniteNumber(cRaw)) fire('clamp:confidence');
     else {
       const c = clampNumber(cRaw, 0, 1);
-      if (c !== cRaw) fire("clamp:confidence");
+      if (c !== cRaw) fire('clamp:confidence');
       setpoint.confidence = c;
     }
   }
 
   if (fired.length > 0) {
-    const tail = fired.join("; ");
-    setpoint.reason = reason === "" ? tail : `${reason}; ${tail}`;
+    const tail = fired.join('; ');
+    setpoint.reason = reason === '' ? tail : `${reason}; ${tail}`;
     if (setpoint.reason.length > MAX_REASON_LENGTH + 400) setpoint.reason = setpoint.reason.slice(0, MAX_REASON_LENGTH + 400);
   }
   return { setpoint, fired };

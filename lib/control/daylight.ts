@@ -58,8 +58,8 @@
  * exponential average (weight 0.3). Daylight drift between the two samples
  * adds noise that the average and the bounds contain.
  */
-import { clampNumber, type DecisionLuxStats, isFiniteNumber } from "../contracts";
-import { ControlInputError, round1 } from "./types";
+import { clampNumber, type DecisionLuxStats, isFiniteNumber } from '../contracts';
+import { ControlInputError, round1 } from './types';
 
 export interface DaylightConfig {
   targetLux: number;
@@ -85,7 +85,7 @@ export interface DaylightConfig {
   gainMinLuxPerPct: number;
   gainMaxLuxPerPct: number;
   /** Which lux statistic of the window to regulate. */
-  luxStat: "mean" | "last";
+  luxStat: 'mean' | 'last';
   /** When daylight fell since the last decision, assume it keeps falling for one more minute. */
   anticipateFall: boolean;
   /** Output while occupied when the window has no lux reading and the output is unknown. */
@@ -107,7 +107,7 @@ export const DEFAULT_DAYLIGHT_CONFIG: Readonly<DaylightConfig> = Object.freeze({
   learnGain: false,
   gainMinLuxPerPct: 0.5,
   gainMaxLuxPerPct: 50,
-  luxStat: "mean",
+  luxStat: 'mean',
   anticipateFall: true,
   noLuxIntensityPct: 100,
 });
@@ -203,26 +203,26 @@ export function resolveDaylightConfig(input: Partial<DaylightConfig> = {}): Dayl
   const check = (key: keyof DaylightConfig, lo: number, hi: number, loExclusive = false): void => {
     const v = c[key];
     if (!isFiniteNumber(v) || (loExclusive ? v <= lo : v < lo) || v > hi) {
-      throw new ControlInputError(key, `must be a number in ${loExclusive ? "(" : "["}${lo}, ${hi}]`);
+      throw new ControlInputError(key, `must be a number in ${loExclusive ? '(' : '['}${lo}, ${hi}]`);
     }
   };
-  check("targetLux", 0, 100_000);
-  check("deadbandPct", 0, 100);
-  check("maxStepPct", 0, 100, true);
-  check("riseStepFactor", 1, 20);
-  check("floorPct", 0, 100);
-  check("fadeDownMs", 0, 16 * 60 * 1000);
-  check("fadeUpMs", 0, 16 * 60 * 1000);
-  check("holdOffDownMs", 0, 86_400_000);
-  check("holdOffUpMs", 0, 86_400_000);
-  check("gainMinLuxPerPct", 0, 10_000, true);
-  check("gainMaxLuxPerPct", c.gainMinLuxPerPct, 10_000);
-  check("luxPerPct", 0, 10_000, true);
-  check("noLuxIntensityPct", 0, 100);
-  if (typeof c.learnGain !== "boolean") throw new ControlInputError("learnGain", "must be true or false");
-  if (typeof c.anticipateFall !== "boolean") throw new ControlInputError("anticipateFall", "must be true or false");
-  if (typeof c.targetIsMinimum !== "boolean") throw new ControlInputError("targetIsMinimum", "must be true or false");
-  if (c.luxStat !== "mean" && c.luxStat !== "last") throw new ControlInputError("luxStat", 'must be "mean" or "last"');
+  check('targetLux', 0, 100_000);
+  check('deadbandPct', 0, 100);
+  check('maxStepPct', 0, 100, true);
+  check('riseStepFactor', 1, 20);
+  check('floorPct', 0, 100);
+  check('fadeDownMs', 0, 16 * 60 * 1000);
+  check('fadeUpMs', 0, 16 * 60 * 1000);
+  check('holdOffDownMs', 0, 86_400_000);
+  check('holdOffUpMs', 0, 86_400_000);
+  check('gainMinLuxPerPct', 0, 10_000, true);
+  check('gainMaxLuxPerPct', c.gainMinLuxPerPct, 10_000);
+  check('luxPerPct', 0, 10_000, true);
+  check('noLuxIntensityPct', 0, 100);
+  if (typeof c.learnGain !== 'boolean') throw new ControlInputError('learnGain', 'must be true or false');
+  if (typeof c.anticipateFall !== 'boolean') throw new ControlInputError('anticipateFall', 'must be true or false');
+  if (typeof c.targetIsMinimum !== 'boolean') throw new ControlInputError('targetIsMinimum', 'must be true or false');
+  if (c.luxStat !== 'mean' && c.luxStat !== 'last') throw new ControlInputError('luxStat', 'must be "mean" or "last"');
   return c;
 }
 
@@ -289,7 +289,14 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
   const changes = base.changes;
   const current = input.currentPct ?? lastKnown;
 
-  const finish = (pct: number, reason: string, fadeMs: number, daylightLux: number | null, desired: number | null, st: DaylightState): DaylightResult => {
+  const finish = (
+    pct: number,
+    reason: string,
+    fadeMs: number,
+    daylightLux: number | null,
+    desired: number | null,
+    st: DaylightState,
+  ): DaylightResult => {
     const to = round1(clampNumber(pct, 0, 100));
     const changed = current === null || Math.abs(to - current) >= 0.05;
     const out: DaylightResult = { intensityPct: to, changed, reason, daylightLux, desiredPct: desired, state: st };
@@ -302,18 +309,18 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
     // No light sensor (a presence-only zone): someone arriving gets the no-lux level, whatever the
     // absence level left the light at; otherwise the level is held.
     if (current === null || input.arrival) {
-      return finish(bound(config.noLuxIntensityPct), "daylight:no-lux arrival", config.fadeUpMs, null, null, base);
+      return finish(bound(config.noLuxIntensityPct), 'daylight:no-lux arrival', config.fadeUpMs, null, null, base);
     }
     const level = bound(current);
     const fade = level < current ? config.fadeDownMs : config.fadeUpMs;
-    return finish(level, "daylight:no-lux hold", fade, null, null, base);
+    return finish(level, 'daylight:no-lux hold', fade, null, null, base);
   }
 
   const gain = state.gainLuxPerPct ?? config.luxPerPct;
   const fallback = current ?? 0;
-  const measured = config.luxStat === "last" ? input.lux.last : input.lux.mean;
+  const measured = config.luxStat === 'last' ? input.lux.last : input.lux.mean;
   const outputDuring =
-    config.luxStat === "last"
+    config.luxStat === 'last'
       ? outputAt(changes, input.windowEnd, fallback)
       : averageOutput(changes, input.windowStart, input.windowEnd, fallback);
   const daylightLux = Math.max(0, measured - gain * outputDuring);
@@ -334,7 +341,7 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
     ...learn(base, config, input.lux, outputAt(changes, input.windowEnd, fallback), input.now),
     lastDaylight: { at: input.now, lux: daylightLux },
   };
-  const luxNote = `(${fmt(measured)}${measured > setpointLux ? ">" : measured < setpointLux ? "<" : "="}${fmt(setpointLux)} lx${fall >= 1 ? `, falling ${fmt(fall)} lx/min` : ""})`;
+  const luxNote = `(${fmt(measured)}${measured > setpointLux ? '>' : measured < setpointLux ? '<' : '='}${fmt(setpointLux)} lx${fall >= 1 ? `, falling ${fmt(fall)} lx/min` : ''})`;
 
   if (current === null || input.arrival) {
     const fade = current !== null && desired < current ? config.fadeDownMs : config.fadeUpMs;
@@ -350,12 +357,12 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
   if (Math.abs(delta) < 0.5) {
     const why =
       desired <= floor + 0.05 && measured > setpointLux
-        ? "floor"
+        ? 'floor'
         : desired >= cap - 0.05 && measured < setpointLux
           ? cap < 100
-            ? "capped"
-            : "max"
-          : "steady";
+            ? 'capped'
+            : 'max'
+          : 'steady';
     return finish(current, `daylight:${why} ${luxNote}`, 0, daylightLux, desired, st);
   }
   const rising = delta > 0;
@@ -367,10 +374,10 @@ export function daylightStep(state: DaylightState, input: DaylightInput, config:
   const step = clampNumber(delta, -limit, limit);
   const next = current + step;
   const tags = [
-    Math.abs(step) < Math.abs(delta) ? "limited" : "",
-    next <= floor + 0.05 && !rising ? "floor" : "",
-    next >= cap - 0.05 && rising && cap < 100 ? "capped" : "",
+    Math.abs(step) < Math.abs(delta) ? 'limited' : '',
+    next <= floor + 0.05 && !rising ? 'floor' : '',
+    next >= cap - 0.05 && rising && cap < 100 ? 'capped' : '',
   ].filter(Boolean);
-  const reason = `daylight:step-${rising ? "up" : "down"} ${fmt(Math.abs(step))}%${tags.length ? ` ${tags.join(",")}` : ""} ${luxNote}`;
+  const reason = `daylight:step-${rising ? 'up' : 'down'} ${fmt(Math.abs(step))}%${tags.length ? ` ${tags.join(',')}` : ''} ${luxNote}`;
   return finish(next, reason, rising ? config.fadeUpMs : config.fadeDownMs, daylightLux, desired, st);
 }

@@ -15,8 +15,8 @@
  *   const ev = parseDemandResponse({ level: 'shed', minutes: 30 }, Date.now());   // null = end the event
  *   const sp = shedSetpoint(proposed, ev, now);                                    // then applyClamps(sp, ...)
  */
-import { isFiniteNumber, isPlainObject, type Setpoint } from "../contracts";
-import { ControlInputError, round1 } from "./types";
+import { isFiniteNumber, isPlainObject, type Setpoint } from '../contracts';
+import { ControlInputError, round1 } from './types';
 
 /** Title 24's minimum shed, percent of full output. */
 export const DEFAULT_SHED_PCT = 15;
@@ -26,7 +26,7 @@ export const DEFAULT_EVENT_MINUTES = 60;
 export const MAX_EVENT_MINUTES = 10_080;
 
 /** The message (msg.topic "demand-response") that starts (or, with level 0, ends) an event. */
-export const DEMAND_RESPONSE_TOPIC = "demand-response";
+export const DEMAND_RESPONSE_TOPIC = 'demand-response';
 
 export interface DemandResponseEvent {
   /** Share of full output shed, percent (1-100): automatic output is capped at 100 - reductionPct. */
@@ -52,30 +52,31 @@ function fail(field: string, detail: string): never {
 
 /** The reduction a level names: "shed" = defaultShedPct, a number 0-100 = that reduction; 0 = end. */
 function levelPct(level: unknown, defaultShedPct: number): number {
-  if (level === undefined || level === null || level === "shed") return defaultShedPct;
-  if (level === "normal" || level === "end") return 0;
-  const n = typeof level === "string" && level.trim() !== "" ? Number(level) : level;
-  if (!isFiniteNumber(n) || n < 0 || n > 100) fail("level", `must be "shed", "normal" or a reduction 0-100 %, got ${JSON.stringify(level)?.slice(0, 40)}`);
+  if (level === undefined || level === null || level === 'shed') return defaultShedPct;
+  if (level === 'normal' || level === 'end') return 0;
+  const n = typeof level === 'string' && level.trim() !== '' ? Number(level) : level;
+  if (!isFiniteNumber(n) || n < 0 || n > 100)
+    fail('level', `must be "shed", "normal" or a reduction 0-100 %, got ${JSON.stringify(level)?.slice(0, 40)}`);
   return n;
 }
 
 /** `until`: ISO 8601 text or epoch ms; `minutes`: from now. */
 function endOf(p: Record<string, unknown>, now: number): number {
   const { until, minutes } = p;
-  if (until !== undefined && until !== null && minutes !== undefined && minutes !== null) fail("until", "give until or minutes, not both");
+  if (until !== undefined && until !== null && minutes !== undefined && minutes !== null) fail('until', 'give until or minutes, not both');
   if (minutes !== undefined && minutes !== null) {
-    const m = typeof minutes === "string" && minutes.trim() !== "" ? Number(minutes) : minutes;
-    if (!isFiniteNumber(m) || m <= 0 || m > MAX_EVENT_MINUTES) fail("minutes", `must be a number of minutes in (0, ${MAX_EVENT_MINUTES}]`);
+    const m = typeof minutes === 'string' && minutes.trim() !== '' ? Number(minutes) : minutes;
+    if (!isFiniteNumber(m) || m <= 0 || m > MAX_EVENT_MINUTES) fail('minutes', `must be a number of minutes in (0, ${MAX_EVENT_MINUTES}]`);
     return now + Math.round(m * 60_000);
   }
   if (until === undefined || until === null) return now + DEFAULT_EVENT_MINUTES * 60_000;
   let at: number;
   if (isFiniteNumber(until)) at = until;
-  else if (typeof until === "string" && /^\d{4}-\d{2}-\d{2}T/.test(until.trim())) at = Date.parse(until.trim());
-  else fail("until", `must be an ISO 8601 time (2026-07-01T18:00:00Z) or epoch ms, got ${JSON.stringify(until)?.slice(0, 40)}`);
-  if (!Number.isFinite(at)) fail("until", "is not a valid time");
-  if (at <= now) fail("until", "is not in the future");
-  if (at - now > MAX_EVENT_MINUTES * 60_000) fail("until", `is more than ${MAX_EVENT_MINUTES / 1440} days ahead`);
+  else if (typeof until === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(until.trim())) at = Date.parse(until.trim());
+  else fail('until', `must be an ISO 8601 time (2026-07-01T18:00:00Z) or epoch ms, got ${JSON.stringify(until)?.slice(0, 40)}`);
+  if (!Number.isFinite(at)) fail('until', 'is not a valid time');
+  if (at <= now) fail('until', 'is not in the future');
+  if (at - now > MAX_EVENT_MINUTES * 60_000) fail('until', `is more than ${MAX_EVENT_MINUTES / 1440} days ahead`);
   return at;
 }
 
@@ -90,8 +91,8 @@ export function parseDemandResponse(
   now: number,
   defaultShedPct: number = DEFAULT_SHED_PCT,
 ): DemandResponseEvent | DemandResponseEnd {
-  if (!isPlainObject(payload)) fail("payload", "must be an object {level, until | minutes}");
-  const source = typeof payload.source === "string" && /^[A-Za-z0-9_.:-]{1,32}$/.test(payload.source) ? payload.source : "message";
+  if (!isPlainObject(payload)) fail('payload', 'must be an object {level, until | minutes}');
+  const source = typeof payload.source === 'string' && /^[A-Za-z0-9_.:-]{1,32}$/.test(payload.source) ? payload.source : 'message';
   if (payload.end === true) return { end: true, at: now, source };
   const reductionPct = levelPct(payload.level, defaultShedPct);
   if (reductionPct === 0) return { end: true, at: now, source };
@@ -123,16 +124,16 @@ export function demandResponseReason(event: DemandResponseEvent): string {
  * for a manual setpoint, the proposal itself. Apply the clamps afterwards:
  * their floors win over the cap.
  */
-export function shedSetpoint<T extends Pick<Setpoint, "intensity" | "reason" | "source">>(
+export function shedSetpoint<T extends Pick<Setpoint, 'intensity' | 'reason' | 'source'>>(
   proposed: T,
   event: DemandResponseEvent | null | undefined,
   now: number,
 ): T {
   const ev = activeEvent(event, now);
-  if (ev === null || proposed.source === "manual") return proposed;
+  if (ev === null || proposed.source === 'manual') return proposed;
   const tag = demandResponseReason(ev);
-  const reason = typeof proposed.reason === "string" ? proposed.reason : "";
-  const out = { ...proposed, reason: reason.includes(tag) ? reason : reason === "" ? tag : `${reason}; ${tag}` };
+  const reason = typeof proposed.reason === 'string' ? proposed.reason : '';
+  const out = { ...proposed, reason: reason.includes(tag) ? reason : reason === '' ? tag : `${reason}; ${tag}` };
   if (isFiniteNumber(proposed.intensity)) out.intensity = Math.min(proposed.intensity, shedCapPct(ev));
   return out;
 }
@@ -143,12 +144,16 @@ export function restoreEvent(raw: unknown, now: number): DemandResponseEvent | n
   const { reductionPct, startedAt, until, source } = raw;
   if (!isFiniteNumber(reductionPct) || reductionPct <= 0 || reductionPct > 100) return null;
   if (!isFiniteNumber(startedAt) || !isFiniteNumber(until) || until <= startedAt) return null;
-  const ev: DemandResponseEvent = { reductionPct, startedAt, until, source: typeof source === "string" ? source : "message" };
+  const ev: DemandResponseEvent = { reductionPct, startedAt, until, source: typeof source === 'string' ? source : 'message' };
   return activeEvent(ev, now) ?? (now < startedAt ? ev : null);
 }
 
 /** Minutes of [from, to) covered by the events (overlaps counted once); `endedAt` cuts an event short. */
-export function shedMinutes(events: ReadonlyArray<{ startedAt: number; until: number; endedAt?: number | null }>, from: number, to: number): number {
+export function shedMinutes(
+  events: ReadonlyArray<{ startedAt: number; until: number; endedAt?: number | null }>,
+  from: number,
+  to: number,
+): number {
   const spans = events
     .map((e) => [Math.max(from, e.startedAt), Math.min(to, e.until, e.endedAt ?? Infinity)] as const)
     .filter(([a, b]) => b > a)

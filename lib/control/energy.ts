@@ -21,9 +21,9 @@
  * of seconds are negligible over hours) and power is integrated over time
  * into Wh, compared with the same luminaires at 100 % for the whole period.
  */
-import { isFiniteNumber, isPlainObject, parseTimeMs } from "../contracts";
-import { arcLevelToPercent, type DimmingCurve } from "../dali/curve";
-import { ControlInputError } from "./types";
+import { isFiniteNumber, isPlainObject, parseTimeMs } from '../contracts';
+import { arcLevelToPercent, type DimmingCurve } from '../dali/curve';
+import { ControlInputError } from './types';
 
 export interface FixturePower {
   /** Input power at 100 %, watts (per luminaire). */
@@ -45,16 +45,19 @@ export function energySavingEstimate(intensityPct: unknown): number {
 
 /** Validate a fixture power description. @throws ControlInputError */
 export function checkFixturePower(f: unknown): Required<FixturePower> {
-  if (!isPlainObject(f)) throw new ControlInputError("fixture", "must be an object {ratedW, standbyW, count?, exponent?}");
+  if (!isPlainObject(f)) throw new ControlInputError('fixture', 'must be an object {ratedW, standbyW, count?, exponent?}');
   const { ratedW, standbyW } = f;
   const count = f.count ?? 1;
   const exponent = f.exponent ?? 1;
-  if (!isFiniteNumber(ratedW) || ratedW <= 0 || ratedW > 100_000) throw new ControlInputError("fixture.ratedW", "must be a number in (0, 100000]");
+  if (!isFiniteNumber(ratedW) || ratedW <= 0 || ratedW > 100_000)
+    throw new ControlInputError('fixture.ratedW', 'must be a number in (0, 100000]');
   if (!isFiniteNumber(standbyW) || standbyW < 0 || standbyW > ratedW) {
-    throw new ControlInputError("fixture.standbyW", "must be a number in [0, ratedW]");
+    throw new ControlInputError('fixture.standbyW', 'must be a number in [0, ratedW]');
   }
-  if (!isFiniteNumber(count) || count < 0 || count > 100_000) throw new ControlInputError("fixture.count", "must be a number in [0, 100000]");
-  if (!isFiniteNumber(exponent) || exponent < 0.2 || exponent > 5) throw new ControlInputError("fixture.exponent", "must be a number in [0.2, 5]");
+  if (!isFiniteNumber(count) || count < 0 || count > 100_000)
+    throw new ControlInputError('fixture.count', 'must be a number in [0, 100000]');
+  if (!isFiniteNumber(exponent) || exponent < 0.2 || exponent > 5)
+    throw new ControlInputError('fixture.exponent', 'must be a number in [0.2, 5]');
   return { ratedW, standbyW, count, exponent };
 }
 
@@ -67,7 +70,7 @@ export function powerW(intensityPct: number, fixture: FixturePower): number {
 }
 
 /** Input power (W) at an arc power level (0..254) on a dimming curve. */
-export function powerAtArcLevel(level: number, fixture: FixturePower, curve: DimmingCurve = "logarithmic"): number {
+export function powerAtArcLevel(level: number, fixture: FixturePower, curve: DimmingCurve = 'logarithmic'): number {
   return powerW(arcLevelToPercent(level, curve), fixture);
 }
 
@@ -112,7 +115,7 @@ export interface EnergySummary {
 export function summarizeEnergy(rows: readonly unknown[], options: EnergySummaryOptions): EnergySummary {
   const { from, to } = options;
   if (!isFiniteNumber(from) || !isFiniteNumber(to) || to < from) {
-    throw new ControlInputError("from/to", "must be finite epoch ms with from <= to");
+    throw new ControlInputError('from/to', 'must be finite epoch ms with from <= to');
   }
   const fixture = checkFixturePower(options.fixture);
   let skipped = 0;
@@ -134,9 +137,7 @@ export function summarizeEnergy(rows: readonly unknown[], options: EnergySummary
   }
   points.sort((a, b) => a.ts - b.ts);
 
-  let level: number | null = isFiniteNumber(options.initialIntensityPct)
-    ? Math.min(100, Math.max(0, options.initialIntensityPct))
-    : null;
+  let level: number | null = isFiniteNumber(options.initialIntensityPct) ? Math.min(100, Math.max(0, options.initialIntensityPct)) : null;
   const inRange: { ts: number; intensity: number }[] = [];
   for (const p of points) {
     if (p.ts <= from) level = p.intensity;

@@ -20,8 +20,8 @@
  * never moves back in time (a window that closed before a newer presence
  * reading keeps the newer one).
  */
-import { type DecisionPresenceStats, isFiniteNumber } from "../contracts";
-import { ControlInputError } from "./types";
+import { type DecisionPresenceStats, isFiniteNumber } from '../contracts';
+import { ControlInputError } from './types';
 
 export interface OccupancyConfig {
   /** Run-on after the last presence, minutes (default 15). */
@@ -53,7 +53,7 @@ export interface OccupancyState {
   mode: OccupancyMode | null;
 }
 
-export type OccupancyMode = "occupied" | "hold" | "absence" | "off";
+export type OccupancyMode = 'occupied' | 'hold' | 'absence' | 'off';
 
 export interface OccupancyDecision {
   mode: OccupancyMode;
@@ -94,11 +94,11 @@ export function resolveOccupancyConfig(input: Partial<OccupancyConfig> = {}): Oc
     const v = c[key];
     if (!isFiniteNumber(v) || v < lo || v > hi) throw new ControlInputError(key, `must be a number in [${lo}, ${hi}]`);
   };
-  check("holdMinutes", 0, 1440);
-  check("vacancyOffMinutes", 0, 1440);
-  check("absenceLevelPct", 0, 100);
-  check("fadeDownMs", 0, 16 * 60 * 1000);
-  if (typeof c.neverOff !== "boolean") throw new ControlInputError("neverOff", "must be true or false");
+  check('holdMinutes', 0, 1440);
+  check('vacancyOffMinutes', 0, 1440);
+  check('absenceLevelPct', 0, 100);
+  check('fadeDownMs', 0, 16 * 60 * 1000);
+  if (typeof c.neverOff !== 'boolean') throw new ControlInputError('neverOff', 'must be true or false');
   return c;
 }
 
@@ -116,13 +116,8 @@ function minutesLeft(ms: number): string {
  * One occupancy decision at `now` (epoch ms) given presence in the latest
  * window. Pure: returns the new state.
  */
-export function occupancyStep(
-  state: OccupancyState,
-  seen: boolean | null,
-  now: number,
-  config: OccupancyConfig,
-): OccupancyDecision {
-  const wasOccupied = state.mode === "occupied" || state.mode === "hold";
+export function occupancyStep(state: OccupancyState, seen: boolean | null, now: number, config: OccupancyConfig): OccupancyDecision {
+  const wasOccupied = state.mode === 'occupied' || state.mode === 'hold';
   const next: OccupancyState = {
     lastPresenceAt: state.lastPresenceAt,
     since: state.since ?? now,
@@ -141,26 +136,26 @@ export function occupancyStep(
   let mode: OccupancyMode;
   let reason: string;
   if (seen === true) {
-    mode = "occupied";
-    reason = "occupancy:occupied";
+    mode = 'occupied';
+    reason = 'occupancy:occupied';
   } else if (holdUntil !== null && now < holdUntil) {
-    mode = "hold";
+    mode = 'hold';
     reason = `occupancy:hold ${minutesLeft(holdUntil - now)} left`;
   } else if (offAllowed && elapsed >= offMs) {
-    mode = "off";
+    mode = 'off';
     reason = `occupancy:off (vacant ${Math.floor(elapsed / MINUTE_MS)}m)`;
   } else {
-    mode = "absence";
-    const why = seen === null ? " no-data" : config.neverOff ? " never-off" : "";
+    mode = 'absence';
+    const why = seen === null ? ' no-data' : config.neverOff ? ' never-off' : '';
     reason = `occupancy:absence ${config.absenceLevelPct}%${why}`;
   }
   next.mode = mode;
-  const occupied = mode === "occupied" || mode === "hold";
+  const occupied = mode === 'occupied' || mode === 'hold';
   const decision: OccupancyDecision = {
     mode,
     occupied,
     arrival: occupied && !wasOccupied,
-    levelPct: mode === "absence" ? config.absenceLevelPct : mode === "off" ? 0 : null,
+    levelPct: mode === 'absence' ? config.absenceLevelPct : mode === 'off' ? 0 : null,
     reason,
     holdUntil,
     offAt,

@@ -51,8 +51,8 @@ import {
   MAX_OVERRIDE_HOLD_MINUTES,
   parseTimeMs,
   type Setpoint,
-} from "../contracts";
-import { ControlInputError, validateSetpoint } from "./types";
+} from '../contracts';
+import { ControlInputError, validateSetpoint } from './types';
 
 export interface OverrideGateConfig {
   /** Default override length, minutes (0: manual setpoints do not hold). */
@@ -93,7 +93,7 @@ export const DEFAULT_OVERRIDE_GATE_CONFIG: Readonly<OverrideGateConfig> = Object
   manualKelvinThreshold: 100,
 });
 
-export type OverrideSource = "manual" | "bus";
+export type OverrideSource = 'manual' | 'bus';
 
 /** One active override (also the persisted row). */
 export interface OverrideRow {
@@ -108,14 +108,14 @@ export interface OverrideRow {
   reason: string;
 }
 
-export type BlockedBy = "override" | "min-interval" | "deadband" | "invalid";
+export type BlockedBy = 'override' | 'min-interval' | 'deadband' | 'invalid';
 
 export interface GateResult {
   passed: boolean;
   /** What to send on (possibly step-limited); null when refused. */
   setpoint: Setpoint | null;
   blockedBy?: BlockedBy;
-  limitedBy?: "max-step";
+  limitedBy?: 'max-step';
   /** Why it passed, was limited or refused (human-readable). */
   reason: string;
   /** The override holding the zone after this call, if any. */
@@ -139,10 +139,10 @@ export interface AppliedRow extends Applied {
 function parseAppliedRow(raw: unknown): AppliedRow | null {
   if (!isPlainObject(raw)) return null;
   const { zone, intensity, cct, at, automatic } = raw;
-  if (typeof zone !== "string" || zone.trim() === "") return null;
+  if (typeof zone !== 'string' || zone.trim() === '') return null;
   if (!isFiniteNumber(intensity) || intensity < 0 || intensity > 100) return null;
   if (!isFiniteNumber(cct) || cct < 1000 || cct > 20000) return null;
-  if (!isFiniteNumber(at) || typeof automatic !== "boolean") return null;
+  if (!isFiniteNumber(at) || typeof automatic !== 'boolean') return null;
   return { zone, intensity, cct, at, automatic };
 }
 
@@ -160,20 +160,20 @@ export function resolveOverrideGateConfig(input: Partial<OverrideGateConfig> | R
   const check = (key: keyof OverrideGateConfig, lo: number, hi: number, loExclusive = false): void => {
     const v = c[key];
     if (!isFiniteNumber(v) || (loExclusive ? v <= lo : v < lo) || v > hi) {
-      throw new ControlInputError(key, `must be a number in ${loExclusive ? "(" : "["}${lo}, ${hi}]`);
+      throw new ControlInputError(key, `must be a number in ${loExclusive ? '(' : '['}${lo}, ${hi}]`);
     }
   };
-  check("overrideMinutes", 0, MAX_OVERRIDE_HOLD_MINUTES);
-  check("minIntervalS", 0, 86_400);
-  if (c.minIntervalUpS !== null) check("minIntervalUpS", 0, 86_400);
-  check("deadbandPct", 0, 100);
-  check("cctDeadbandKelvin", 0, 10_000);
-  check("maxStepPct", 0, 100, true);
-  if (c.maxStepUpPct !== null) check("maxStepUpPct", 0, 100, true);
-  check("wakeBelowPct", 0, 100);
-  if (c.urgentRisePct !== null) check("urgentRisePct", 0, 100, true);
-  check("manualIntensityThresholdPct", 0, 100);
-  check("manualKelvinThreshold", 0, 20_000);
+  check('overrideMinutes', 0, MAX_OVERRIDE_HOLD_MINUTES);
+  check('minIntervalS', 0, 86_400);
+  if (c.minIntervalUpS !== null) check('minIntervalUpS', 0, 86_400);
+  check('deadbandPct', 0, 100);
+  check('cctDeadbandKelvin', 0, 10_000);
+  check('maxStepPct', 0, 100, true);
+  if (c.maxStepUpPct !== null) check('maxStepUpPct', 0, 100, true);
+  check('wakeBelowPct', 0, 100);
+  if (c.urgentRisePct !== null) check('urgentRisePct', 0, 100, true);
+  check('manualIntensityThresholdPct', 0, 100);
+  check('manualKelvinThreshold', 0, 20_000);
   return c;
 }
 
@@ -198,11 +198,11 @@ export function isManualChange(
 export function parseOverrideRow(raw: unknown): OverrideRow | null {
   if (!isPlainObject(raw)) return null;
   const zone = raw.zone;
-  if (typeof zone !== "string" || zone.trim() === "" || zone.length > MAX_ID_LENGTH) return null;
+  if (typeof zone !== 'string' || zone.trim() === '' || zone.length > MAX_ID_LENGTH) return null;
   const startedAt = parseTimeMs(raw.startedAt ?? raw.started_at);
   const expiresAt = parseTimeMs(raw.expiresAt ?? raw.expires_at);
   if (startedAt === null || expiresAt === null || expiresAt < startedAt) return null;
-  const source: OverrideSource = raw.source === "bus" ? "bus" : "manual";
+  const source: OverrideSource = raw.source === 'bus' ? 'bus' : 'manual';
   const i = raw.intensity;
   const k = raw.cct;
   return {
@@ -212,7 +212,7 @@ export function parseOverrideRow(raw: unknown): OverrideRow | null {
     source,
     intensity: isFiniteNumber(i) && i >= 0 && i <= 100 ? i : null,
     cct: isFiniteNumber(k) && k >= ACCEPTED_KELVIN_MIN && k <= ACCEPTED_KELVIN_MAX ? k : null,
-    reason: typeof raw.reason === "string" ? raw.reason.slice(0, 500) : "",
+    reason: typeof raw.reason === 'string' ? raw.reason.slice(0, 500) : '',
   };
 }
 
@@ -327,7 +327,7 @@ export class OverrideGate {
     now: number,
     opts: { intensity?: number | null; cct?: number | null; minutes?: number; reason?: string; source?: OverrideSource } = {},
   ): OverrideRow | null {
-    if (typeof zone !== "string" || zone.trim() === "" || !isFiniteNumber(now)) return null;
+    if (typeof zone !== 'string' || zone.trim() === '' || !isFiniteNumber(now)) return null;
     const intensity = isFiniteNumber(opts.intensity) && opts.intensity >= 0 && opts.intensity <= 100 ? opts.intensity : null;
     const cct = isFiniteNumber(opts.cct) && opts.cct >= ACCEPTED_KELVIN_MIN && opts.cct <= ACCEPTED_KELVIN_MAX ? opts.cct : null;
     const last = this.applied.get(zone);
@@ -349,10 +349,10 @@ export class OverrideGate {
       zone,
       startedAt: now,
       expiresAt: now + minutes * MINUTE_MS,
-      source: opts.source ?? "bus",
+      source: opts.source ?? 'bus',
       intensity,
       cct,
-      reason: (opts.reason ?? "manual change").slice(0, 500),
+      reason: (opts.reason ?? 'manual change').slice(0, 500),
     };
     this.overrides.set(zone, row);
     return { ...row };
@@ -371,7 +371,7 @@ export class OverrideGate {
       kelvin: this.config.manualKelvinThreshold,
     });
     if (!manual) return null;
-    return this.noteManualChange(zone, now, { ...observed, reason: "manual change seen on the bus", source: "bus" });
+    return this.noteManualChange(zone, now, { ...observed, reason: 'manual change seen on the bus', source: 'bus' });
   }
 
   /** The level this gate last passed or noted for a zone. */
@@ -388,24 +388,24 @@ export class OverrideGate {
     const expired = isFiniteNumber(now) ? this.expire(now) : [];
     let sp: Setpoint;
     try {
-      if (!isFiniteNumber(now)) throw new ControlInputError("now", "must be a finite epoch ms");
+      if (!isFiniteNumber(now)) throw new ControlInputError('now', 'must be a finite epoch ms');
       sp = validateSetpoint(input);
     } catch (err) {
-      const message = err instanceof Error ? err.message : "invalid setpoint";
-      return { passed: false, setpoint: null, blockedBy: "invalid", reason: `gate:invalid ${message}`, override: null, expired };
+      const message = err instanceof Error ? err.message : 'invalid setpoint';
+      return { passed: false, setpoint: null, blockedBy: 'invalid', reason: `gate:invalid ${message}`, override: null, expired };
     }
     const zone = sp.zone;
 
-    if (sp.source === "manual") {
+    if (sp.source === 'manual') {
       const minutes = sp.overrideMinutes ?? this.config.overrideMinutes;
       const row = this.noteManualChange(zone, now, {
         intensity: sp.intensity,
         cct: sp.cct,
         minutes,
-        reason: sp.reason || "manual setpoint",
-        source: "manual",
+        reason: sp.reason || 'manual setpoint',
+        source: 'manual',
       });
-      const reason = row ? `gate:manual override until ${iso(row.expiresAt)}` : "gate:manual (no override)";
+      const reason = row ? `gate:manual override until ${iso(row.expiresAt)}` : 'gate:manual (no override)';
       return { passed: true, setpoint: sp, reason, override: row, expired };
     }
 
@@ -415,7 +415,7 @@ export class OverrideGate {
       return {
         passed: false,
         setpoint: null,
-        blockedBy: "override",
+        blockedBy: 'override',
         reason: `gate:blocked by ${hold.source} override until ${iso(hold.expiresAt)} (${left} min left)`,
         override: hold,
         expired,
@@ -423,7 +423,7 @@ export class OverrideGate {
     }
 
     const last = this.applied.get(zone);
-    if (!last) return this.pass(sp, now, "gate:first", expired);
+    if (!last) return this.pass(sp, now, 'gate:first', expired);
 
     const delta = sp.intensity - last.intensity;
     const dK = Math.abs(sp.cct - last.cct);
@@ -432,8 +432,8 @@ export class OverrideGate {
       return {
         passed: false,
         setpoint: null,
-        blockedBy: "deadband",
-        reason: `gate:deadband (${delta >= 0 ? "+" : ""}${delta.toFixed(1)}%, ${Math.round(dK)}K)`,
+        blockedBy: 'deadband',
+        reason: `gate:deadband (${delta >= 0 ? '+' : ''}${delta.toFixed(1)}%, ${Math.round(dK)}K)`,
         override: null,
         expired,
       };
@@ -446,7 +446,7 @@ export class OverrideGate {
       return {
         passed: false,
         setpoint: null,
-        blockedBy: "min-interval",
+        blockedBy: 'min-interval',
         reason: `gate:min-interval (${Math.round((now - last.at) / 1000)}s < ${intervalS}s)`,
         override: null,
         expired,
@@ -457,13 +457,13 @@ export class OverrideGate {
       const limited: Setpoint = {
         ...sp,
         intensity: Math.round((last.intensity + Math.sign(delta) * limit) * 10) / 10,
-        reason: `${sp.reason}${sp.reason ? "; " : ""}gate:max-step ${limit}%`,
+        reason: `${sp.reason}${sp.reason ? '; ' : ''}gate:max-step ${limit}%`,
       };
       const r = this.pass(limited, now, `gate:max-step ${limit}% toward ${sp.intensity}%`, expired);
-      r.limitedBy = "max-step";
+      r.limitedBy = 'max-step';
       return r;
     }
-    return this.pass(sp, now, waking ? "gate:wake" : urgentRise && withinInterval ? "gate:urgent-rise" : "gate:pass", expired);
+    return this.pass(sp, now, waking ? 'gate:wake' : urgentRise && withinInterval ? 'gate:urgent-rise' : 'gate:pass', expired);
   }
 
   private pass(sp: Setpoint, now: number, reason: string, expired: OverrideRow[]): GateResult {

@@ -22,7 +22,7 @@
  * or a failure class (wrong key, tampered token), never a value of the
  * profile, its id or the key.
  */
-import { isFiniteNumber, isPlainObject } from "../contracts";
+import { isFiniteNumber, isPlainObject } from '../contracts';
 import {
   decryptProfile,
   type FernetCipher,
@@ -33,13 +33,13 @@ import {
   type PersonalProfile,
   ProfileError,
   profileHints,
-} from "../crypto";
-import type { ControlHints } from "./types";
+} from '../crypto';
+import type { ControlHints } from './types';
 
-export type ProfileInputErrorCode = "hints" | "no-key" | "bad-key" | ProfileError["code"];
+export type ProfileInputErrorCode = 'hints' | 'no-key' | 'bad-key' | ProfileError['code'];
 
 export class ProfileInputError extends Error {
-  override readonly name = "ProfileInputError";
+  override readonly name = 'ProfileInputError';
   readonly code: ProfileInputErrorCode;
   constructor(code: ProfileInputErrorCode, message: string) {
     super(message);
@@ -47,7 +47,7 @@ export class ProfileInputError extends Error {
   }
 }
 
-const HINT_KEYS = ["minIntensityPct", "maxStepPct", "cctBias", "slowerDimDown", "minLux"] as const;
+const HINT_KEYS = ['minIntensityPct', 'maxStepPct', 'cctBias', 'slowerDimDown', 'minLux'] as const;
 
 /**
  * Check a plain hints object; returns a clean copy.
@@ -55,36 +55,40 @@ const HINT_KEYS = ["minIntensityPct", "maxStepPct", "cctBias", "slowerDimDown", 
  */
 export function validateHints(input: unknown): ControlHints {
   if (!isPlainObject(input)) {
-    throw new ProfileInputError("hints", "must be hints {minIntensityPct, maxStepPct, cctBias, slowerDimDown, minLux} or an encrypted profile blob {profile_id, encrypted_payload}");
+    throw new ProfileInputError(
+      'hints',
+      'must be hints {minIntensityPct, maxStepPct, cctBias, slowerDimDown, minLux} or an encrypted profile blob {profile_id, encrypted_payload}',
+    );
   }
   const out: ControlHints = {};
   for (const key of Object.keys(input)) {
     if (!(HINT_KEYS as readonly string[]).includes(key)) {
       throw new ProfileInputError(
-        "hints",
-        `unknown hint "${key.slice(0, 40)}": hints are ${HINT_KEYS.join(", ")}; send personal data only as an encrypted profile blob {profile_id, encrypted_payload}`,
+        'hints',
+        `unknown hint "${key.slice(0, 40)}": hints are ${HINT_KEYS.join(', ')}; send personal data only as an encrypted profile blob {profile_id, encrypted_payload}`,
       );
     }
   }
-  const range = (key: "minIntensityPct" | "maxStepPct" | "minLux", lo: number, hi: number, loOpen = false): void => {
+  const range = (key: 'minIntensityPct' | 'maxStepPct' | 'minLux', lo: number, hi: number, loOpen = false): void => {
     const v = input[key];
     if (v == null) return;
     if (!isFiniteNumber(v) || (loOpen ? v <= lo : v < lo) || v > hi) {
-      throw new ProfileInputError("hints", `hint ${key} must be a number in ${loOpen ? "(" : "["}${lo}, ${hi}]`);
+      throw new ProfileInputError('hints', `hint ${key} must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}]`);
     }
     out[key] = v;
   };
-  range("minIntensityPct", 0, 100);
-  range("maxStepPct", 0, 100, true);
-  range("minLux", 0, 100_000);
+  range('minIntensityPct', 0, 100);
+  range('maxStepPct', 0, 100, true);
+  range('minLux', 0, 100_000);
   const bias = input.cctBias;
   if (bias != null) {
-    if (bias !== "warm" && bias !== "neutral" && bias !== "cool") throw new ProfileInputError("hints", 'hint cctBias must be "warm", "neutral" or "cool"');
+    if (bias !== 'warm' && bias !== 'neutral' && bias !== 'cool')
+      throw new ProfileInputError('hints', 'hint cctBias must be "warm", "neutral" or "cool"');
     out.cctBias = bias;
   }
   const slower = input.slowerDimDown;
   if (slower != null) {
-    if (typeof slower !== "boolean") throw new ProfileInputError("hints", "hint slowerDimDown must be true or false");
+    if (typeof slower !== 'boolean') throw new ProfileInputError('hints', 'hint slowerDimDown must be true or false');
     out.slowerDimDown = slower;
   }
   return out;
@@ -92,8 +96,8 @@ export function validateHints(input: unknown): ControlHints {
 
 /** An encrypted profile blob (or its JSON text) rather than hints. */
 export function looksLikeProfileBlob(v: unknown): boolean {
-  if (typeof v === "string") return true;
-  return isPlainObject(v) && ("encrypted_payload" in v || "profile_id" in v);
+  if (typeof v === 'string') return true;
+  return isPlainObject(v) && ('encrypted_payload' in v || 'profile_id' in v);
 }
 
 export interface ProfileSourceOptions {
@@ -116,7 +120,7 @@ function hintsOfProfile(p: PersonalProfile): ControlHints {
 
 /** A decrypted profile rather than hints: an object with a key that is not a hint key, and no encrypted_payload. */
 function looksLikeDecryptedProfile(v: unknown): v is Record<string, unknown> {
-  return isPlainObject(v) && !("encrypted_payload" in v) && Object.keys(v).some((k) => !(HINT_KEYS as readonly string[]).includes(k));
+  return isPlainObject(v) && !('encrypted_payload' in v) && Object.keys(v).some((k) => !(HINT_KEYS as readonly string[]).includes(k));
 }
 
 export class ProfileSource {
@@ -128,16 +132,16 @@ export class ProfileSource {
   private readonly cache = new Map<string, ControlHints>();
 
   constructor(options: ProfileSourceOptions = {}) {
-    this.key = typeof options.key === "string" ? options.key.trim() : "";
+    this.key = typeof options.key === 'string' ? options.key.trim() : '';
     this.env = options.env ?? process.env;
     this.cacheSize = Math.max(0, Math.floor(options.cacheSize ?? 32));
     this.decrypted = options.decrypted === true;
   }
 
   /** Where the key comes from: "credential", "env" or null (none set). */
-  get keySource(): "credential" | "env" | null {
-    if (this.key !== "") return "credential";
-    return typeof this.env.FERNET_KEY === "string" && this.env.FERNET_KEY.trim() !== "" ? "env" : null;
+  get keySource(): 'credential' | 'env' | null {
+    if (this.key !== '') return 'credential';
+    return typeof this.env.FERNET_KEY === 'string' && this.env.FERNET_KEY.trim() !== '' ? 'env' : null;
   }
 
   /**
@@ -150,7 +154,7 @@ export class ProfileSource {
       this.fernet();
       return null;
     } catch (err) {
-      return err instanceof Error ? err.message : "invalid Fernet key";
+      return err instanceof Error ? err.message : 'invalid Fernet key';
     }
   }
 
@@ -165,7 +169,7 @@ export class ProfileSource {
         return hintsOfProfile(parseProfilePayload(profile));
       } catch (err) {
         if (err instanceof ProfileError) throw new ProfileInputError(err.code, err.message);
-        throw new ProfileInputError("payload-json", "the decrypted profile cannot be read");
+        throw new ProfileInputError('payload-json', 'the decrypted profile cannot be read');
       }
     }
     if (!looksLikeProfileBlob(profile)) return validateHints(profile);
@@ -173,7 +177,10 @@ export class ProfileSource {
     try {
       blob = parseProfileBlob(profile);
     } catch (err) {
-      throw new ProfileInputError("blob-shape", err instanceof ProfileError ? err.message : "profile blob is not {profile_id, encrypted_payload}");
+      throw new ProfileInputError(
+        'blob-shape',
+        err instanceof ProfileError ? err.message : 'profile blob is not {profile_id, encrypted_payload}',
+      );
     }
     const token = blob.encrypted_payload;
     const cached = this.cache.get(token);
@@ -184,7 +191,7 @@ export class ProfileSource {
       hints = hintsOfProfile(decryptProfile(blob, fernet));
     } catch (err) {
       if (err instanceof ProfileError) throw new ProfileInputError(err.code, err.message);
-      throw new ProfileInputError("decrypt", "cannot decrypt personal profile");
+      throw new ProfileInputError('decrypt', 'cannot decrypt personal profile');
     }
     if (this.cacheSize > 0) {
       if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
@@ -198,15 +205,15 @@ export class ProfileSource {
     const source = this.keySource;
     if (source === null) {
       throw new ProfileInputError(
-        "no-key",
+        'no-key',
         "it is an encrypted profile, but no Fernet key is set: enter the node's Fernet key or set the FERNET_KEY environment variable",
       );
     }
     try {
       this.cipher =
-        source === "credential" ? fernetFromKeys(this.key, "the node's Fernet key") : fernetFromKeys(this.env.FERNET_KEY, "FERNET_KEY");
+        source === 'credential' ? fernetFromKeys(this.key, "the node's Fernet key") : fernetFromKeys(this.env.FERNET_KEY, 'FERNET_KEY');
     } catch (err) {
-      throw new ProfileInputError("bad-key", err instanceof FernetKeyError ? err.message : "the Fernet key is not valid");
+      throw new ProfileInputError('bad-key', err instanceof FernetKeyError ? err.message : 'the Fernet key is not valid');
     }
     return this.cipher;
   }

@@ -17,9 +17,9 @@
  * followed by a clear never lands the other way round); a failed write
  * rejects its own promise and does not stop later ones.
  */
-import { isFiniteNumber, isPlainObject, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint, type SetpointSource } from "../contracts";
-import { energySavingEstimate } from "./energy";
-import { type OverrideRow, parseOverrideRow } from "./override";
+import { isFiniteNumber, isPlainObject, MAX_OVERRIDE_HOLD_MINUTES, type Setpoint, type SetpointSource } from '../contracts';
+import { energySavingEstimate } from './energy';
+import { type OverrideRow, parseOverrideRow } from './override';
 
 /** One gate decision, as written to the `decisions` table. */
 export interface GateDecisionRow {
@@ -48,7 +48,7 @@ export interface OverrideRepository {
   /** Resolves when every write issued so far has settled. */
   flush(): Promise<void>;
   /** "memory" or "store". */
-  readonly kind: "memory" | "store";
+  readonly kind: 'memory' | 'store';
 }
 
 /** What a stored override row looks like (LightingStore's ManualOverrideRecord). */
@@ -65,15 +65,11 @@ export interface OverrideStore {
   activeOverrides(now: number, zone?: string): Promise<StoredOverride[]>;
   clearOverrides(sel: { zone?: string; clearedAt?: number }): Promise<number>;
   insert(
-    table: "manual_overrides",
+    table: 'manual_overrides',
     row: { zone: string; startedAt: number; expiresAt: number; source: string; setpoint: unknown },
     options?: { waitForCommit?: boolean },
   ): Promise<unknown>;
-  insert(
-    table: "decisions",
-    row: GateDecisionRow,
-    options?: { waitForCommit?: boolean },
-  ): Promise<unknown>;
+  insert(table: 'decisions', row: GateDecisionRow, options?: { waitForCommit?: boolean }): Promise<unknown>;
 }
 
 /** Runs async jobs one after another, in call order. */
@@ -95,7 +91,7 @@ class WriteQueue {
 }
 
 export class MemoryOverrideRepository implements OverrideRepository {
-  readonly kind = "memory";
+  readonly kind = 'memory';
   private readonly rows = new Map<string, OverrideRow>();
 
   async load(now: number): Promise<OverrideRow[]> {
@@ -137,7 +133,7 @@ export function overrideFromStored(r: StoredOverride): OverrideRow | null {
 }
 
 export class StoreOverrideRepository implements OverrideRepository {
-  readonly kind = "store";
+  readonly kind = 'store';
   private readonly queue = new WriteQueue();
 
   /** @param recordDecisions write gate decisions to `decisions` (default true). */
@@ -161,7 +157,7 @@ export class StoreOverrideRepository implements OverrideRepository {
       // The zone's previous override ends where this one starts (it may have held longer).
       await this.store.clearOverrides({ zone: row.zone, clearedAt: row.startedAt });
       await this.store.insert(
-        "manual_overrides",
+        'manual_overrides',
         {
           zone: row.zone,
           startedAt: row.startedAt,
@@ -183,7 +179,7 @@ export class StoreOverrideRepository implements OverrideRepository {
   recordDecision(row: GateDecisionRow): Promise<void> {
     if (!this.recordDecisions) return Promise.resolve();
     return this.queue.run(async () => {
-      await this.store.insert("decisions", { ...row, reason: row.reason.slice(0, 4000) });
+      await this.store.insert('decisions', { ...row, reason: row.reason.slice(0, 4000) });
     });
   }
 
@@ -193,9 +189,9 @@ export class StoreOverrideRepository implements OverrideRepository {
 }
 
 function isOverrideStore(v: unknown): v is OverrideStore {
-  if (typeof v !== "object" || v === null) return false;
+  if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  return typeof s.activeOverrides === "function" && typeof s.clearOverrides === "function" && typeof s.insert === "function";
+  return typeof s.activeOverrides === 'function' && typeof s.clearOverrides === 'function' && typeof s.insert === 'function';
 }
 
 /**
@@ -204,10 +200,10 @@ function isOverrideStore(v: unknown): v is OverrideStore {
  * promise). Null when the owner provides none; rejects when opening failed.
  */
 export async function storeFromOwner(owner: unknown): Promise<OverrideStore | null> {
-  if (typeof owner !== "object" || owner === null) return null;
+  if (typeof owner !== 'object' || owner === null) return null;
   const o = owner as { getStore?: unknown; store?: unknown };
   let candidate: unknown = null;
-  if (typeof o.getStore === "function") candidate = await (o.getStore as () => unknown).call(owner);
+  if (typeof o.getStore === 'function') candidate = await (o.getStore as () => unknown).call(owner);
   else if (o.store !== undefined) candidate = await o.store;
   return isOverrideStore(candidate) ? candidate : null;
 }
@@ -230,6 +226,6 @@ export function gateDecisionRow(
     blockedBy: opts.blockedBy ?? null,
     energySavingEstimate: energySavingEstimate(sp.intensity),
     estimatedWatts: isFiniteNumber(watts) && watts >= 0 ? watts : null,
-    msgId: typeof opts.msgId === "string" ? opts.msgId.slice(0, 200) : null,
+    msgId: typeof opts.msgId === 'string' ? opts.msgId.slice(0, 200) : null,
   };
 }

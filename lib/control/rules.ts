@@ -47,10 +47,10 @@ import {
   isFiniteNumber,
   isPlainObject,
   type Setpoint,
-} from "../contracts";
-import { applyClamps, type ClampLimits, resolveClampLimits } from "./clamps";
-import { type DemandResponseEvent, shedSetpoint } from "./demand-response";
-import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from "./circadian";
+} from '../contracts';
+import { applyClamps, type ClampLimits, resolveClampLimits } from './clamps';
+import { type DemandResponseEvent, shedSetpoint } from './demand-response';
+import { type CctKeyframe, type CircadianConfig, type CircadianPoint, circadianAt, resolveCircadianConfig } from './circadian';
 import {
   type DaylightConfig,
   type DaylightState,
@@ -59,7 +59,7 @@ import {
   type OutputChange,
   recordOutputChange,
   resolveDaylightConfig,
-} from "./daylight";
+} from './daylight';
 import {
   initialOccupancyState,
   type OccupancyConfig,
@@ -68,10 +68,10 @@ import {
   occupancyStep,
   presenceSeen,
   resolveOccupancyConfig,
-} from "./occupancy";
-import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from "./types";
-import { applySlot, holdRuleOf, scheduleAt, slotNote } from "../learning/schedule";
-import type { ScheduleRule } from "../learning/types";
+} from './occupancy';
+import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from './types';
+import { applySlot, holdRuleOf, scheduleAt, slotNote } from '../learning/schedule';
+import type { ScheduleRule } from '../learning/types';
 
 /** Flat configuration, with the rules-fallback node's setting names. */
 export interface RulesConfig {
@@ -89,7 +89,7 @@ export interface RulesConfig {
   holdOffUpMs: number;
   luxPerPct: number;
   learnGain: boolean;
-  luxStat: "mean" | "last";
+  luxStat: 'mean' | 'last';
   anticipateFall: boolean;
   noLuxIntensityPct: number;
   // occupancy
@@ -98,7 +98,7 @@ export interface RulesConfig {
   vacancyOffMinutes: number;
   neverOff: boolean;
   // circadian colour
-  circadian: "clock" | "sun";
+  circadian: 'clock' | 'sun';
   latitude: number | null;
   longitude: number | null;
   /** Night colour (clock and sun mode). */
@@ -145,14 +145,14 @@ export const DEFAULT_RULES_CONFIG: Readonly<RulesConfig> = Object.freeze({
   holdOffUpMs: 30_000,
   luxPerPct: 6,
   learnGain: false,
-  luxStat: "mean",
+  luxStat: 'mean',
   anticipateFall: true,
   noLuxIntensityPct: 100,
   absenceLevelPct: 10,
   holdMinutes: 15,
   vacancyOffMinutes: 20,
   neverOff: false,
-  circadian: "clock",
+  circadian: 'clock',
   latitude: null,
   longitude: null,
   warmestKelvin: 2700,
@@ -207,9 +207,9 @@ export function resolveRulesConfig(input: Partial<RulesConfig> | Record<string, 
     fadeDownMs: c.fadeDownMs,
   });
   const circadian = resolveCircadianConfig(
-    c.circadian === "sun"
+    c.circadian === 'sun'
       ? {
-          mode: "sun",
+          mode: 'sun',
           latitude: c.latitude,
           longitude: c.longitude,
           warmestKelvin: c.warmestKelvin,
@@ -235,10 +235,10 @@ export function resolveRulesConfig(input: Partial<RulesConfig> | Record<string, 
     maxStepPct: null,
   });
   if (!isFiniteNumber(c.cctBiasMirek) || c.cctBiasMirek < 0 || c.cctBiasMirek > 200) {
-    throw new ControlInputError("cctBiasMirek", "must be a number in [0, 200]");
+    throw new ControlInputError('cctBiasMirek', 'must be a number in [0, 200]');
   }
   if (!isFiniteNumber(c.fastPathMinIntervalMs) || c.fastPathMinIntervalMs < 0 || c.fastPathMinIntervalMs > 3_600_000) {
-    throw new ControlInputError("fastPathMinIntervalMs", "must be a number in [0, 3600000]");
+    throw new ControlInputError('fastPathMinIntervalMs', 'must be a number in [0, 3600000]');
   }
   return { daylight, occupancy, circadian, clamps, cctBiasMirek: c.cctBiasMirek, fastPathMinIntervalMs: c.fastPathMinIntervalMs };
 }
@@ -314,9 +314,9 @@ export interface RulesDecision {
   fastPath: FastPath;
 }
 
-function biasKelvin(kelvin: number, bias: ControlHints["cctBias"], mirek: number): number {
-  if (bias !== "warm" && bias !== "cool") return kelvin;
-  const m = 1e6 / kelvin + (bias === "warm" ? mirek : -mirek);
+function biasKelvin(kelvin: number, bias: ControlHints['cctBias'], mirek: number): number {
+  if (bias !== 'warm' && bias !== 'cool') return kelvin;
+  const m = 1e6 / kelvin + (bias === 'warm' ? mirek : -mirek);
   return 1e6 / Math.max(50, m);
 }
 
@@ -325,17 +325,12 @@ function biasKelvin(kelvin: number, bias: ControlHints["cctBias"], mirek: number
  * window (or a state of another zone); otherwise always returns a clamped,
  * valid setpoint.
  */
-export function decide(
-  window: unknown,
-  state: RulesState | null,
-  config: ResolvedRulesConfig,
-  ctx: DecideContext = {},
-): RulesDecision {
+export function decide(window: unknown, state: RulesState | null, config: ResolvedRulesConfig, ctx: DecideContext = {}): RulesDecision {
   const w: DecisionWindow = validateFeatureWindow(window);
   const prev = state ?? initialRulesState(w.zone);
-  if (prev.zone !== w.zone) throw new ControlInputError("zone", `state belongs to zone "${prev.zone}", window to "${w.zone}"`);
+  if (prev.zone !== w.zone) throw new ControlInputError('zone', `state belongs to zone "${prev.zone}", window to "${w.zone}"`);
   const now = ctx.now ?? w.windowEnd;
-  if (!isFiniteNumber(now)) throw new ControlInputError("now", "must be a finite epoch ms");
+  if (!isFiniteNumber(now)) throw new ControlInputError('now', 'must be a finite epoch ms');
   return decideWindow(w, prev, config, now, ctx, false);
 }
 
@@ -349,15 +344,21 @@ function fastPathNotApplied(state: RulesState, current: number | null): boolean 
 }
 
 /** Which fast path decides: `presence` (someone arrived) or `lux` (daylight fell while occupied); false: a window. */
-export type FastPath = false | "presence" | "lux";
+export type FastPath = false | 'presence' | 'lux';
 
 /** decide() on a validated window; `fastPath`: see the file comment. */
-function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedRulesConfig, now: number, ctx: DecideContext, fastPath: FastPath): RulesDecision {
-
+function decideWindow(
+  w: DecisionWindow,
+  prev: RulesState,
+  baseConfig: ResolvedRulesConfig,
+  now: number,
+  ctx: DecideContext,
+  fastPath: FastPath,
+): RulesDecision {
   const hints = ctx.hints ?? null;
   // Arrival rules (no step limit, no hold-off, fade 0) only for the presence fast path.
-  const fast = fastPath === "presence";
-  const parts: string[] = fastPath === "presence" ? ["presence:fast-path"] : fastPath === "lux" ? ["daylight:fast-path"] : [];
+  const fast = fastPath === 'presence';
+  const parts: string[] = fastPath === 'presence' ? ['presence:fast-path'] : fastPath === 'lux' ? ['daylight:fast-path'] : [];
 
   // Local clock at decision time (the window's minuteOfDay is at windowStart).
   const total = w.minuteOfDay + Math.max(0, now - w.windowStart) / 60_000;
@@ -371,7 +372,7 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
   // Colour and cap.
   const circ = circadianAt(localMinute, now, config.circadian);
   const cap = circ.maxIntensityPct;
-  parts.push(`circadian:${circ.phase} ${Math.round(circ.kelvin)}K${cap < 99.95 ? ` cap ${Math.round(cap)}%` : ""}`);
+  parts.push(`circadian:${circ.phase} ${Math.round(circ.kelvin)}K${cap < 99.95 ? ` cap ${Math.round(cap)}%` : ''}`);
 
   // Occupancy.
   const seen = presenceSeen(w.presence);
@@ -411,7 +412,7 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
     );
     intensity = d.intensityPct;
     if (d.fadeMs !== undefined) fadeMs = d.fadeMs;
-    if (fastPath === "lux" && current !== null && intensity < current) {
+    if (fastPath === 'lux' && current !== null && intensity < current) {
       // The lux fast path only ever raises; the caller drops a decision that does not.
       intensity = current;
       fadeMs = undefined;
@@ -421,7 +422,7 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
       if (current !== null && intensity < current) {
         intensity = current;
         fadeMs = undefined;
-        parts.push("presence:keep");
+        parts.push('presence:keep');
       } else fadeMs = 0;
     }
     daylightState = d.state;
@@ -429,7 +430,7 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
     parts.push(d.reason);
   } else {
     const level = occ.levelPct ?? 0;
-    intensity = occ.mode === "absence" && current !== null ? Math.min(level, current) : level;
+    intensity = occ.mode === 'absence' && current !== null ? Math.min(level, current) : level;
     if (occ.fadeMs !== undefined) fadeMs = occ.fadeMs;
   }
   parts.push(occ.reason);
@@ -440,17 +441,18 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
   // A time slot people asked for: output band and colour, before the clamps (which win).
   if (sched.slot && occ.occupied) {
     const applied = applySlot(intensity, cct, sched.slot);
-    if (applied.intensity !== intensity) fadeMs = current !== null && applied.intensity < current ? config.daylight.fadeDownMs : config.daylight.fadeUpMs;
+    if (applied.intensity !== intensity)
+      fadeMs = current !== null && applied.intensity < current ? config.daylight.fadeDownMs : config.daylight.fadeUpMs;
     intensity = applied.intensity;
     cct = applied.cct;
     parts.push(slotNote(sched.slot));
   }
-  if (hints?.cctBias === "warm" || hints?.cctBias === "cool") {
+  if (hints?.cctBias === 'warm' || hints?.cctBias === 'cool') {
     cct = biasKelvin(cct, hints.cctBias, config.cctBiasMirek);
     parts.push(`profile:${hints.cctBias}`);
   }
 
-  const proposed: Setpoint = { zone: w.zone, intensity, cct, reason: parts.join("; "), source: "rules" };
+  const proposed: Setpoint = { zone: w.zone, intensity, cct, reason: parts.join('; '), source: 'rules' };
   if (fadeMs !== undefined) proposed.fadeMs = fadeMs;
   // Fast-path rises are not step-limited (a profile's maxStepPct applies to the automatic loop).
   let clampHints = hints;
@@ -464,7 +466,7 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
     previous: current === null ? null : { intensity: current, cct: prev.cct },
     hints: clampHints,
     limits: config.clamps,
-    defaultSource: "rules",
+    defaultSource: 'rules',
   });
 
   const intensityChanged = current === null || Math.abs(setpoint.intensity - current) >= 0.05;
@@ -475,8 +477,8 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
   }
 
   let nextCheckAt: number | null = null;
-  if (occ.mode === "occupied" || occ.mode === "hold") nextCheckAt = occ.holdUntil;
-  else if (occ.mode === "absence" && occ.offAt !== null && seen !== null && occ.offAt > now) nextCheckAt = occ.offAt;
+  if (occ.mode === 'occupied' || occ.mode === 'hold') nextCheckAt = occ.holdUntil;
+  else if (occ.mode === 'absence' && occ.offAt !== null && seen !== null && occ.offAt > now) nextCheckAt = occ.offAt;
 
   const next: RulesState = {
     zone: w.zone,
@@ -509,7 +511,11 @@ function decideWindow(w: DecisionWindow, prev: RulesState, baseConfig: ResolvedR
  * The settings with the zone's schedule rules: a target-lux rule replaces the
  * daylight target, a hold rule the occupancy hold. Same object when none applies.
  */
-export function scheduledConfig(config: ResolvedRulesConfig, rules: readonly ScheduleRule[] | undefined, zone: string): ResolvedRulesConfig {
+export function scheduledConfig(
+  config: ResolvedRulesConfig,
+  rules: readonly ScheduleRule[] | undefined,
+  zone: string,
+): ResolvedRulesConfig {
   const s = scheduleAt(rules, zone, -1, -1);
   if (!s.targetLux && !s.hold) return config;
   return {
@@ -545,11 +551,11 @@ export function tickWindow(state: RulesState, now: number): DecisionWindow | nul
 }
 
 function checkReadingTs(ts: number): void {
-  if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError("ts", "must be a finite epoch ms");
+  if (!isFiniteNumber(ts) || ts < 0 || ts > 8.64e15) throw new ControlInputError('ts', 'must be a finite epoch ms');
 }
 
 function checkReadingLux(lux: number): void {
-  if (!isFiniteNumber(lux) || lux < 0 || lux > 1e6) throw new ControlInputError("lux", "must be a number in [0, 1000000]");
+  if (!isFiniteNumber(lux) || lux < 0 || lux > 1e6) throw new ControlInputError('lux', 'must be a number in [0, 1000000]');
 }
 
 /** A fast-path reading older than the last decision by more than this is ignored, ms. */
@@ -592,7 +598,7 @@ export function presenceWindow(state: RulesState, now: number, readingLux: numbe
 const LAST_LUX_MAX_AGE_MS = 5 * 60_000;
 
 function restoreState(raw: unknown): RulesState | null {
-  if (!isPlainObject(raw) || typeof raw.zone !== "string") return null;
+  if (!isPlainObject(raw) || typeof raw.zone !== 'string') return null;
   try {
     const s = initialRulesState(raw.zone);
     const num = (v: unknown, lo: number, hi: number): number | null => (isFiniteNumber(v) && v >= lo && v <= hi ? v : null);
@@ -603,7 +609,7 @@ function restoreState(raw: unknown): RulesState | null {
       s.occupancy.lastPresenceAt = num(raw.occupancy.lastPresenceAt, 0, 8.64e15);
       s.occupancy.since = num(raw.occupancy.since, 0, 8.64e15);
       const mode = raw.occupancy.mode;
-      s.occupancy.mode = mode === "occupied" || mode === "hold" || mode === "absence" || mode === "off" ? mode : null;
+      s.occupancy.mode = mode === 'occupied' || mode === 'hold' || mode === 'absence' || mode === 'off' ? mode : null;
     }
     if (isPlainObject(raw.daylight)) {
       const d = raw.daylight;
@@ -637,7 +643,7 @@ function restoreState(raw: unknown): RulesState | null {
       const wd = num(raw.clock.weekday, 0, 6);
       if (at !== null && m !== null && wd !== null) s.clock = { at, minuteOfDay: m, weekday: Math.round(wd) };
     }
-    s.lastPresence = typeof raw.lastPresence === "boolean" ? raw.lastPresence : null;
+    s.lastPresence = typeof raw.lastPresence === 'boolean' ? raw.lastPresence : null;
     if (isPlainObject(raw.lastLux) && isPlainObject(raw.lastLux.lux)) {
       const l = raw.lastLux.lux;
       const start = num(raw.lastLux.windowStart, 0, 8.64e15);
@@ -736,8 +742,8 @@ export class RulesController {
   }
 
   #checkAllowed(zone: unknown): void {
-    if (typeof zone === "string" && !this.allows(zone)) {
-      throw new ControlInputError("zone", `${JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone)} is not in the zone map`);
+    if (typeof zone === 'string' && !this.allows(zone)) {
+      throw new ControlInputError('zone', `${JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone)} is not in the zone map`);
     }
   }
 
@@ -787,17 +793,27 @@ export class RulesController {
   decide(window: unknown, ctx: DecideContext = {}): RulesDecision {
     const zone = isPlainObject(window) ? window.zone : undefined;
     this.#checkAllowed(zone);
-    const state = typeof zone === "string" ? (this.states.get(zone) ?? null) : null;
-    let c: DecideContext = { demandResponse: this.#demandResponse, afterDemandResponse: typeof zone === "string" && this.#shedZones.delete(zone), ...ctx };
+    const state = typeof zone === 'string' ? (this.states.get(zone) ?? null) : null;
+    let c: DecideContext = {
+      demandResponse: this.#demandResponse,
+      afterDemandResponse: typeof zone === 'string' && this.#shedZones.delete(zone),
+      ...ctx,
+    };
     // A window that closed before a fast-path decision (its reading came in
     // just after windowEnd) is decided at the fast path's time, so the hold
     // and the output history never run backwards.
     const fastAt = state?.lastFastPathAt ?? null;
-    if (ctx.now === undefined && fastAt !== null && isPlainObject(window) && isFiniteNumber(window.windowEnd) && window.windowEnd < fastAt) {
+    if (
+      ctx.now === undefined &&
+      fastAt !== null &&
+      isPlainObject(window) &&
+      isFiniteNumber(window.windowEnd) &&
+      window.windowEnd < fastAt
+    ) {
       c = { ...c, now: fastAt };
     }
     if (c.schedule === undefined && this.#schedule.length > 0) c = { ...c, schedule: this.#schedule };
-    const d = decide(window, state, typeof zone === "string" ? this.configFor(zone) : this.config, c);
+    const d = decide(window, state, typeof zone === 'string' ? this.configFor(zone) : this.config, c);
     this.states.set(d.state.zone, d.state);
     return d;
   }
@@ -812,11 +828,16 @@ export class RulesController {
    * @param opts.lux the reading's own lux (fresher than the last window's)
    * @throws ControlInputError for an invalid zone, ts, presence or lux.
    */
-  onPresence(zone: string, ts: number, present: boolean, opts: { lux?: number | null; hints?: ControlHints | null } = {}): RulesDecision | null {
+  onPresence(
+    zone: string,
+    ts: number,
+    present: boolean,
+    opts: { lux?: number | null; hints?: ControlHints | null } = {},
+  ): RulesDecision | null {
     checkZone(zone);
     this.#checkAllowed(zone);
     checkReadingTs(ts);
-    if (typeof present !== "boolean") throw new ControlInputError("presence", "must be true or false");
+    if (typeof present !== 'boolean') throw new ControlInputError('presence', 'must be true or false');
     const lux = opts.lux;
     if (lux != null) checkReadingLux(lux);
     if (!present) return null;
@@ -832,7 +853,14 @@ export class RulesController {
     }
     if (rateLimited) return null;
     const w = presenceWindow(state, now, lux ?? null);
-    const d = decideWindow(w, state, this.configFor(zone), now, { hints: opts.hints ?? null, demandResponse: this.#demandResponse, schedule: this.#schedule }, "presence");
+    const d = decideWindow(
+      w,
+      state,
+      this.configFor(zone),
+      now,
+      { hints: opts.hints ?? null, demandResponse: this.#demandResponse, schedule: this.#schedule },
+      'presence',
+    );
     this.states.set(zone, d.state);
     return d;
   }
@@ -859,7 +887,11 @@ export class RulesController {
    * the last decision; else the decision time, whether the hold still runs
    * and whether a fast-path decision came within fastPathMinIntervalMs.
    */
-  #readingState(zone: string, ts: number, cold: boolean): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
+  #readingState(
+    zone: string,
+    ts: number,
+    cold: boolean,
+  ): { state: RulesState; now: number; occupied: boolean; rateLimited: boolean } | null {
     let state = this.states.get(zone);
     if ((!state || !state.clock) && cold && this.#options.localClock) {
       const wall = this.#options.now?.();
@@ -876,7 +908,7 @@ export class RulesController {
     const occ = state.occupancy;
     const config = this.configFor(zone);
     const holdMs = (holdRuleOf(this.#schedule, zone)?.holdMinutes ?? config.occupancy.holdMinutes) * 60_000;
-    const occupied = (occ.mode === "occupied" || occ.mode === "hold") && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
+    const occupied = (occ.mode === 'occupied' || occ.mode === 'hold') && occ.lastPresenceAt !== null && now < occ.lastPresenceAt + holdMs;
     const rateLimited = state.lastFastPathAt !== null && now - state.lastFastPathAt < config.fastPathMinIntervalMs;
     return { state, now, occupied, rateLimited };
   }
@@ -897,14 +929,21 @@ export class RulesController {
     const aim = dl.targetIsMinimum ? target * (1 + d) : target;
     if (lux >= aim) return null;
     const current = state.intensity ?? 0;
-    const decision = decideWindow(presenceWindow(state, now, lux), state, config, now, { hints, demandResponse: this.#demandResponse, schedule: this.#schedule }, "lux");
+    const decision = decideWindow(
+      presenceWindow(state, now, lux),
+      state,
+      config,
+      now,
+      { hints, demandResponse: this.#demandResponse, schedule: this.#schedule },
+      'lux',
+    );
     if (decision.setpoint.intensity < current + 0.5) return null;
     this.states.set(state.zone, decision.state);
     return decision;
   }
 
   /** Re-decide a zone without a new window (hold / vacancy timers). Null if the zone has no window yet. */
-  tick(zone: string, now: number, ctx: Omit<DecideContext, "now"> = {}): RulesDecision | null {
+  tick(zone: string, now: number, ctx: Omit<DecideContext, 'now'> = {}): RulesDecision | null {
     const state = this.states.get(zone);
     if (!state) return null;
     const w = tickWindow(state, now);

@@ -40,8 +40,8 @@ import {
   randomBytes,
   randomFillSync,
   timingSafeEqual,
-} from "node:crypto";
-import { inspect } from "node:util";
+} from 'node:crypto';
+import { inspect } from 'node:util';
 
 /** Largest accepted difference (s) between a token's timestamp in the future and now, when a TTL is given. */
 export const MAX_CLOCK_SKEW_S = 60;
@@ -55,31 +55,31 @@ const U64_MAX = (1n << 64n) - 1n;
 
 /** Why a token was rejected. Safe to log: it reveals nothing about key or plaintext. */
 export type InvalidTokenReason =
-  | "type" // not a string or Buffer
-  | "encoding" // not valid base64url
-  | "version" // first byte is not 0x80
-  | "too-short" // shorter than the fixed fields
-  | "expired" // timestamp + ttl < now
-  | "future" // timestamp more than 60 s after now
-  | "signature" // HMAC mismatch (wrong key or tampered token)
-  | "ciphertext" // ciphertext length not a positive multiple of 16
-  | "padding"; // PKCS7 padding invalid after decryption
+  | 'type' // not a string or Buffer
+  | 'encoding' // not valid base64url
+  | 'version' // first byte is not 0x80
+  | 'too-short' // shorter than the fixed fields
+  | 'expired' // timestamp + ttl < now
+  | 'future' // timestamp more than 60 s after now
+  | 'signature' // HMAC mismatch (wrong key or tampered token)
+  | 'ciphertext' // ciphertext length not a positive multiple of 16
+  | 'padding'; // PKCS7 padding invalid after decryption
 
 const REASON_TEXT: Record<InvalidTokenReason, string> = {
-  type: "token must be a string or Buffer",
-  encoding: "not valid url-safe base64",
-  version: "unknown version byte",
-  "too-short": "too short",
-  expired: "token has expired (older than the TTL)",
-  future: "token timestamp is too far in the future (clock skew > 60 s)",
-  signature: "HMAC signature does not match (wrong key or tampered token)",
-  ciphertext: "ciphertext length is not a multiple of the AES block size",
-  padding: "invalid padding after decryption",
+  type: 'token must be a string or Buffer',
+  encoding: 'not valid url-safe base64',
+  version: 'unknown version byte',
+  'too-short': 'too short',
+  expired: 'token has expired (older than the TTL)',
+  future: 'token timestamp is too far in the future (clock skew > 60 s)',
+  signature: 'HMAC signature does not match (wrong key or tampered token)',
+  ciphertext: 'ciphertext length is not a multiple of the AES block size',
+  padding: 'invalid padding after decryption',
 };
 
 /** The single error class thrown for every invalid Fernet token. */
 export class InvalidToken extends Error {
-  override readonly name = "InvalidToken";
+  override readonly name = 'InvalidToken';
   readonly reason: InvalidTokenReason;
   constructor(reason: InvalidTokenReason) {
     super(`Invalid Fernet token: ${REASON_TEXT[reason]}`);
@@ -89,11 +89,11 @@ export class InvalidToken extends Error {
 
 /** Thrown for an unusable key (constructor, FERNET_KEY). Never contains the key. */
 export class FernetKeyError extends Error {
-  override readonly name = "FernetKeyError";
+  override readonly name = 'FernetKeyError';
 }
 
 /** How token text is base64-decoded. See the module comment. */
-export type TokenBase64Mode = "strict" | "python";
+export type TokenBase64Mode = 'strict' | 'python';
 
 export interface FernetOptions {
   /** "strict" (default): canonical url-safe base64 only. "python": exactly what `cryptography` accepts. */
@@ -109,8 +109,8 @@ export interface FernetCipher {
 
 // ---------------------------------------------------------------- base64 ----
 
-const PAD = "=".charCodeAt(0);
-const PAD_CHARS = ["", "==", "="] as const; // by byte length % 3
+const PAD = '='.charCodeAt(0);
+const PAD_CHARS = ['', '==', '='] as const; // by byte length % 3
 
 /**
  * Canonical url-safe base64 with padding: alphabet A-Z a-z 0-9 - _, length a
@@ -130,8 +130,8 @@ export function decodeBase64UrlStrict(text: string): Buffer | null {
     end--;
     if (text.charCodeAt(end - 1) === PAD) end--;
   }
-  const bytes = Buffer.from(text, "base64url");
-  const canonical = bytes.toString("base64url");
+  const bytes = Buffer.from(text, 'base64url');
+  const canonical = bytes.toString('base64url');
   if (canonical.length !== end) return null;
   if ((end === len ? text : text.slice(0, end)) !== canonical) return null;
   return bytes;
@@ -139,11 +139,11 @@ export function decodeBase64UrlStrict(text: string): Buffer | null {
 
 const PY_B64_TABLE: Int8Array = (() => {
   const table = new Int8Array(256).fill(-1);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
   // urlsafe_b64decode first translates '-' → '+' and '_' → '/'.
-  table["-".charCodeAt(0)] = 62;
-  table["_".charCodeAt(0)] = 63;
+  table['-'.charCodeAt(0)] = 62;
+  table['_'.charCodeAt(0)] = 63;
   return table;
 })();
 
@@ -156,10 +156,10 @@ const PY_B64_TABLE: Int8Array = (() => {
  */
 export function decodeBase64UrlPython(input: string | Buffer): Buffer | null {
   let bytes: Buffer;
-  if (typeof input === "string") {
+  if (typeof input === 'string') {
     // eslint-disable-next-line no-control-regex
     if (/[^\x00-\x7f]/.test(input)) return null;
-    bytes = Buffer.from(input, "latin1");
+    bytes = Buffer.from(input, 'latin1');
   } else {
     bytes = input;
   }
@@ -204,7 +204,7 @@ export function decodeBase64UrlPython(input: string | Buffer): Buffer | null {
 
 /** Python's `base64.urlsafe_b64encode`: standard base64 with '-' '_' and '=' padding. */
 export function encodeBase64UrlPadded(bytes: Buffer): string {
-  return bytes.toString("base64url") + PAD_CHARS[bytes.length % 3];
+  return bytes.toString('base64url') + PAD_CHARS[bytes.length % 3];
 }
 
 // ------------------------------------------------------------------ time ----
@@ -215,7 +215,7 @@ function nowSeconds(): number {
 
 function requireInteger(value: number, name: string, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer number of seconds${min === 0 ? " >= 0" : ""}`);
+    throw new RangeError(`${name} must be an integer number of seconds${min === 0 ? ' >= 0' : ''}`);
   }
 }
 
@@ -247,21 +247,19 @@ interface TokenParts {
 }
 
 function keyLengthHint(decoded: Buffer | null, key: string | Buffer): string {
-  if (decoded == null) return "it is not valid base64: check its length and = padding";
-  const raw = Buffer.isBuffer(key) && key.length === 32 ? "; to use 32 raw key bytes call Fernet.fromRawKey()" : "";
+  if (decoded == null) return 'it is not valid base64: check its length and = padding';
+  const raw = Buffer.isBuffer(key) && key.length === 32 ? '; to use 32 raw key bytes call Fernet.fromRawKey()' : '';
   return `it decodes to ${decoded.length} bytes${raw}`;
 }
 
 /** Parse a Fernet key the way Python's `Fernet(key)` does; throws FernetKeyError (never echoing the key). */
 function parseKey(key: string | Buffer): Buffer {
-  if (typeof key !== "string" && !Buffer.isBuffer(key)) {
-    throw new FernetKeyError("Fernet key must be a string or Buffer holding 32 url-safe base64-encoded bytes");
+  if (typeof key !== 'string' && !Buffer.isBuffer(key)) {
+    throw new FernetKeyError('Fernet key must be a string or Buffer holding 32 url-safe base64-encoded bytes');
   }
   const decoded = decodeBase64UrlPython(key);
   if (decoded == null || decoded.length !== 32) {
-    throw new FernetKeyError(
-      `Fernet key must be 32 url-safe base64-encoded bytes (${keyLengthHint(decoded, key)})`,
-    );
+    throw new FernetKeyError(`Fernet key must be 32 url-safe base64-encoded bytes (${keyLengthHint(decoded, key)})`);
   }
   return decoded;
 }
@@ -281,8 +279,8 @@ export class Fernet implements FernetCipher {
     this.#signingKey = Buffer.from(raw.subarray(0, 16));
     this.#encryptionKey = createSecretKey(raw.subarray(16, 32));
     raw.fill(0);
-    const mode = options.tokenBase64 ?? "strict";
-    if (mode !== "strict" && mode !== "python") throw new TypeError('tokenBase64 must be "strict" or "python"');
+    const mode = options.tokenBase64 ?? 'strict';
+    if (mode !== 'strict' && mode !== 'python') throw new TypeError('tokenBase64 must be "strict" or "python"');
     this.#tokenBase64 = mode;
   }
 
@@ -299,11 +297,11 @@ export class Fernet implements FernetCipher {
 
   /** Keep keys out of util.inspect / console.log. */
   [inspect.custom](): string {
-    return "Fernet { <key hidden> }";
+    return 'Fernet { <key hidden> }';
   }
 
   toJSON(): string {
-    return "Fernet { <key hidden> }";
+    return 'Fernet { <key hidden> }';
   }
 
   /**
@@ -312,7 +310,7 @@ export class Fernet implements FernetCipher {
    * @param iv 16-byte IV; for test vectors only (default: random, as the spec requires).
    */
   encrypt(data: Buffer | Uint8Array | string, at: number = nowSeconds(), iv?: Buffer | Uint8Array): string {
-    requireInteger(at, "at", 0);
+    requireInteger(at, 'at', 0);
     return this.encryptParts(data, BigInt(at), iv);
   }
 
@@ -324,9 +322,9 @@ export class Fernet implements FernetCipher {
   decrypt(token: string | Buffer, ttlSeconds?: number, now?: number): Buffer {
     const parts = this.parseToken(token);
     if (ttlSeconds !== undefined) {
-      requireInteger(ttlSeconds, "ttlSeconds", Number.MIN_SAFE_INTEGER);
+      requireInteger(ttlSeconds, 'ttlSeconds', Number.MIN_SAFE_INTEGER);
       const current = now ?? nowSeconds();
-      requireInteger(current, "now", Number.MIN_SAFE_INTEGER);
+      requireInteger(current, 'now', Number.MIN_SAFE_INTEGER);
       checkTime(parts.timestamp, BigInt(ttlSeconds), BigInt(current));
     }
     return this.decryptParts(parts.data);
@@ -339,16 +337,16 @@ export class Fernet implements FernetCipher {
    */
   extractTimestamp(token: string | Buffer): number {
     const parts = this.parseToken(token);
-    if (!this.verifySignature(parts.data)) throw new InvalidToken("signature");
+    if (!this.verifySignature(parts.data)) throw new InvalidToken('signature');
     return Number(parts.timestamp);
   }
 
   /** @internal Shared with MultiFernet. */
   encryptParts(data: Buffer | Uint8Array | string, timestamp: bigint, iv?: Buffer | Uint8Array): string {
-    const plaintext = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    if (!(plaintext instanceof Uint8Array)) throw new TypeError("data must be a Buffer, Uint8Array or string");
-    if (iv != null && (!(iv instanceof Uint8Array) || iv.length !== BLOCK)) throw new RangeError("iv must be 16 bytes");
-    if (timestamp < 0n || timestamp > U64_MAX) throw new RangeError("timestamp out of range");
+    const plaintext = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('data must be a Buffer, Uint8Array or string');
+    if (iv != null && (!(iv instanceof Uint8Array) || iv.length !== BLOCK)) throw new RangeError('iv must be 16 bytes');
+    if (timestamp < 0n || timestamp > U64_MAX) throw new RangeError('timestamp out of range');
     // One buffer for version ‖ timestamp ‖ IV ‖ ciphertext ‖ HMAC; every byte is written below.
     const ctLen = (Math.floor(plaintext.length / BLOCK) + 1) * BLOCK; // PKCS7 always adds 1..16 bytes
     const macAt = HEADER_LEN + ctLen;
@@ -357,49 +355,50 @@ export class Fernet implements FernetCipher {
     token.writeBigUInt64BE(timestamp, 1);
     if (iv == null) writeRandomIv(token, 9);
     else token.set(iv, 9);
-    const cipher = createCipheriv("aes-128-cbc", this.#encryptionKey, token.subarray(9, HEADER_LEN)); // PKCS7 padding by default
+    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, token.subarray(9, HEADER_LEN)); // PKCS7 padding by default
     const head = cipher.update(plaintext);
     head.copy(token, HEADER_LEN);
     const tail = cipher.final();
     tail.copy(token, HEADER_LEN + head.length);
-    if (head.length + tail.length !== ctLen) throw new Error("unexpected AES-CBC output length");
-    createHmac("sha256", this.#signingKey).update(token.subarray(0, macAt)).digest().copy(token, macAt);
+    if (head.length + tail.length !== ctLen) throw new Error('unexpected AES-CBC output length');
+    createHmac('sha256', this.#signingKey).update(token.subarray(0, macAt)).digest().copy(token, macAt);
     return encodeBase64UrlPadded(token);
   }
 
   /** @internal Decode, check version and minimal length; returns the raw token and its timestamp. */
   parseToken(token: string | Buffer): TokenParts {
     let data: Buffer | null;
-    if (typeof token === "string") {
-      data = this.#tokenBase64 === "strict" ? decodeBase64UrlStrict(token) : decodeBase64UrlPython(token);
+    if (typeof token === 'string') {
+      data = this.#tokenBase64 === 'strict' ? decodeBase64UrlStrict(token) : decodeBase64UrlPython(token);
     } else if (Buffer.isBuffer(token)) {
-      data =
-        this.#tokenBase64 === "strict" ? decodeBase64UrlStrict(token.toString("latin1")) : decodeBase64UrlPython(token);
+      data = this.#tokenBase64 === 'strict' ? decodeBase64UrlStrict(token.toString('latin1')) : decodeBase64UrlPython(token);
     } else {
-      throw new InvalidToken("type");
+      throw new InvalidToken('type');
     }
-    if (data == null) throw new InvalidToken("encoding");
-    if (data.length === 0) throw new InvalidToken("too-short");
-    if (data[0] !== VERSION) throw new InvalidToken("version");
-    if (data.length < 9) throw new InvalidToken("too-short");
+    if (data == null) throw new InvalidToken('encoding');
+    if (data.length === 0) throw new InvalidToken('too-short');
+    if (data[0] !== VERSION) throw new InvalidToken('version');
+    if (data.length < 9) throw new InvalidToken('too-short');
     return { data, timestamp: data.readBigUInt64BE(1) };
   }
 
   /** @internal HMAC over everything but the last 32 bytes, compared in constant time. */
   verifySignature(data: Buffer): boolean {
     if (data.length < 9 + HMAC_LEN) return false;
-    const expected = createHmac("sha256", this.#signingKey).update(data.subarray(0, data.length - HMAC_LEN)).digest();
+    const expected = createHmac('sha256', this.#signingKey)
+      .update(data.subarray(0, data.length - HMAC_LEN))
+      .digest();
     return timingSafeEqual(expected, data.subarray(data.length - HMAC_LEN));
   }
 
   /** @internal Signature check, then AES-128-CBC and PKCS7 unpadding. */
   decryptParts(data: Buffer): Buffer {
-    if (data.length < MIN_TOKEN_LEN) throw new InvalidToken("too-short");
-    if (!this.verifySignature(data)) throw new InvalidToken("signature");
+    if (data.length < MIN_TOKEN_LEN) throw new InvalidToken('too-short');
+    if (!this.verifySignature(data)) throw new InvalidToken('signature');
     const iv = data.subarray(9, HEADER_LEN);
     const ciphertext = data.subarray(HEADER_LEN, data.length - HMAC_LEN);
-    if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) throw new InvalidToken("ciphertext");
-    const decipher = createDecipheriv("aes-128-cbc", this.#encryptionKey, iv);
+    if (ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) throw new InvalidToken('ciphertext');
+    const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, iv);
     decipher.setAutoPadding(false);
     const head = decipher.update(ciphertext);
     const tail = decipher.final(); // empty: no auto padding, whole blocks
@@ -410,15 +409,15 @@ export class Fernet implements FernetCipher {
       const inPad = i <= padLen ? 1 : 0;
       bad |= inPad & (padded[padded.length - i] !== padLen ? 1 : 0);
     }
-    if (bad !== 0) throw new InvalidToken("padding");
+    if (bad !== 0) throw new InvalidToken('padding');
     return padded.subarray(0, padded.length - padLen);
   }
 }
 
 /** Python's `_decrypt_data` time rules, in exact integer arithmetic. */
 function checkTime(timestamp: bigint, ttl: bigint, now: bigint): void {
-  if (timestamp + ttl < now) throw new InvalidToken("expired");
-  if (now + BigInt(MAX_CLOCK_SKEW_S) < timestamp) throw new InvalidToken("future");
+  if (timestamp + ttl < now) throw new InvalidToken('expired');
+  if (now + BigInt(MAX_CLOCK_SKEW_S) < timestamp) throw new InvalidToken('future');
 }
 
 // ----------------------------------------------------------- MultiFernet ----
@@ -432,8 +431,8 @@ export class MultiFernet implements FernetCipher {
 
   constructor(fernets: Iterable<Fernet>) {
     const list = [...fernets];
-    if (list.length === 0) throw new FernetKeyError("MultiFernet requires at least one Fernet instance");
-    for (const f of list) if (!(f instanceof Fernet)) throw new TypeError("MultiFernet takes Fernet instances");
+    if (list.length === 0) throw new FernetKeyError('MultiFernet requires at least one Fernet instance');
+    for (const f of list) if (!(f instanceof Fernet)) throw new TypeError('MultiFernet takes Fernet instances');
     this.#fernets = list;
   }
 
@@ -484,10 +483,10 @@ export class MultiFernet implements FernetCipher {
       } catch (err) {
         if (!(err instanceof InvalidToken)) throw err;
         // Report the most informative failure: a key whose HMAC matched beats a mismatch.
-        if (best === undefined || (best.reason === "signature" && err.reason !== "signature")) best = err;
+        if (best === undefined || (best.reason === 'signature' && err.reason !== 'signature')) best = err;
       }
     }
-    throw best ?? new InvalidToken("signature");
+    throw best ?? new InvalidToken('signature');
   }
 }
 
@@ -499,22 +498,18 @@ export class MultiFernet implements FernetCipher {
  * decrypt, so old data stays readable after a rotation. Whitespace around each
  * key is ignored. Errors name the variable and key position, never the key.
  */
-export function fernetFromKeys(
-  value: string | undefined,
-  sourceName = "FERNET_KEY",
-  options: FernetOptions = {},
-): Fernet | MultiFernet {
-  if (value == null || value.trim() === "") {
+export function fernetFromKeys(value: string | undefined, sourceName = 'FERNET_KEY', options: FernetOptions = {}): Fernet | MultiFernet {
+  if (value == null || value.trim() === '') {
     throw new FernetKeyError(
       `${sourceName} is not set: set it to a Fernet key (generate one with Fernet.generateKey() or ` +
         `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"); ` +
         `several keys may be given comma-separated, primary (newest) first`,
     );
   }
-  const entries = value.split(",").map((s) => s.trim());
+  const entries = value.split(',').map((s) => s.trim());
   const fernets = entries.map((entry, i) => {
     const where = entries.length > 1 ? `${sourceName} key ${i + 1} of ${entries.length}` : sourceName;
-    if (entry === "") throw new FernetKeyError(`${where} is empty (check for a stray comma)`);
+    if (entry === '') throw new FernetKeyError(`${where} is empty (check for a stray comma)`);
     try {
       return new Fernet(entry, options);
     } catch (err) {
@@ -531,5 +526,5 @@ export function fernetFromKeys(
  * is the primary (encrypting) key.
  */
 export function fernetFromEnv(env: NodeJS.ProcessEnv = process.env, options: FernetOptions = {}): Fernet | MultiFernet {
-  return fernetFromKeys(env.FERNET_KEY, "FERNET_KEY", options);
+  return fernetFromKeys(env.FERNET_KEY, 'FERNET_KEY', options);
 }

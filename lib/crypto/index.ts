@@ -10,8 +10,8 @@ export {
   decodeBase64UrlStrict,
   decodeBase64UrlPython,
   encodeBase64UrlPadded,
-} from "./fernet";
-export type { FernetCipher, FernetOptions, InvalidTokenReason, TokenBase64Mode } from "./fernet";
+} from './fernet';
+export type { FernetCipher, FernetOptions, InvalidTokenReason, TokenBase64Mode } from './fernet';
 export {
   ProfileError,
   AGE_GROUPS,
@@ -26,7 +26,7 @@ export {
   decryptProfile,
   encryptProfile,
   profileHints,
-} from "./profile";
+} from './profile';
 export type {
   AgeGroup,
   CctBias,
@@ -36,4 +36,4 @@ export type {
   PersonalProfile,
   ProfileErrorCode,
   ProfileHints,
-} from "./profile";
+} from './profile';

@@ -20,8 +20,8 @@
  * Error messages (ProfileError) name the failing field or step, never a value,
  * the plaintext or the key.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isPlainObject } from "../contracts";
-import { type FernetCipher, InvalidToken } from "./fernet";
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isPlainObject } from '../contracts';
+import { type FernetCipher, InvalidToken } from './fernet';
 
 /** Reference-service blob, exactly as stored in its `personal_profiles` table and example JSON. */
 export interface EncryptedProfileBlob {
@@ -30,8 +30,8 @@ export interface EncryptedProfileBlob {
 }
 
 /** The reference service's age buckets, plus one for minors. */
-export type AgeGroup = "under-18" | "18-24" | "25-44" | "45-64" | "65+";
-export const AGE_GROUPS: readonly AgeGroup[] = ["under-18", "18-24", "25-44", "45-64", "65+"];
+export type AgeGroup = 'under-18' | '18-24' | '25-44' | '45-64' | '65+';
+export const AGE_GROUPS: readonly AgeGroup[] = ['under-18', '18-24', '25-44', '45-64', '65+'];
 
 export interface CctRangeKelvin {
   minKelvin: number;
@@ -69,14 +69,14 @@ export interface PersonalProfile {
 }
 
 export type ProfileErrorCode =
-  | "blob-shape" // blob is not {profile_id, encrypted_payload}
-  | "decrypt" // wrong key or corrupted / tampered token (cause: InvalidToken)
-  | "payload-json" // decrypted bytes are not a UTF-8 JSON object
-  | "payload-field" // a known field has the wrong type or range
-  | "profile-id-mismatch"; // payload's profile_id differs from the blob's
+  | 'blob-shape' // blob is not {profile_id, encrypted_payload}
+  | 'decrypt' // wrong key or corrupted / tampered token (cause: InvalidToken)
+  | 'payload-json' // decrypted bytes are not a UTF-8 JSON object
+  | 'payload-field' // a known field has the wrong type or range
+  | 'profile-id-mismatch'; // payload's profile_id differs from the blob's
 
 export class ProfileError extends Error {
-  override readonly name = "ProfileError";
+  override readonly name = 'ProfileError';
   readonly code: ProfileErrorCode;
   /** The failing field's wire name, when there is one. */
   readonly field: string | undefined;
@@ -87,7 +87,7 @@ export class ProfileError extends Error {
     super(message, opts.cause ? { cause: opts.cause } : undefined);
     this.code = code;
     this.field = opts.field;
-    Object.defineProperty(this, "profileId", { value: opts.profileId, enumerable: false });
+    Object.defineProperty(this, 'profileId', { value: opts.profileId, enumerable: false });
   }
 }
 
@@ -97,12 +97,12 @@ export class ProfileError extends Error {
 export const MAX_PROFILE_ID_LENGTH = 64;
 
 function checkProfileId(id: unknown, where: string): string {
-  if (typeof id !== "string" || id.trim() === "") {
-    throw new ProfileError("blob-shape", `${where}: profile_id must be a non-empty string`, { field: "profile_id" });
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw new ProfileError('blob-shape', `${where}: profile_id must be a non-empty string`, { field: 'profile_id' });
   }
   if (id.length > MAX_PROFILE_ID_LENGTH) {
-    throw new ProfileError("blob-shape", `${where}: profile_id is longer than ${MAX_PROFILE_ID_LENGTH} characters`, {
-      field: "profile_id",
+    throw new ProfileError('blob-shape', `${where}: profile_id is longer than ${MAX_PROFILE_ID_LENGTH} characters`, {
+      field: 'profile_id',
     });
   }
   return id;
@@ -114,22 +114,22 @@ function checkProfileId(id: unknown, where: string): string {
  */
 export function parseProfileBlob(input: unknown): EncryptedProfileBlob {
   let value = input;
-  if (typeof input === "string" || Buffer.isBuffer(input)) {
+  if (typeof input === 'string' || Buffer.isBuffer(input)) {
     try {
       value = JSON.parse(input.toString());
     } catch {
       // JSON.parse messages quote the input: do not pass them on.
-      throw new ProfileError("blob-shape", "profile blob is not valid JSON");
+      throw new ProfileError('blob-shape', 'profile blob is not valid JSON');
     }
   }
   if (!isPlainObject(value)) {
-    throw new ProfileError("blob-shape", 'profile blob must be an object {"profile_id", "encrypted_payload"}');
+    throw new ProfileError('blob-shape', 'profile blob must be an object {"profile_id", "encrypted_payload"}');
   }
-  const profileId = checkProfileId(value.profile_id, "profile blob");
+  const profileId = checkProfileId(value.profile_id, 'profile blob');
   const token = value.encrypted_payload;
-  if (typeof token !== "string" || token === "") {
-    throw new ProfileError("blob-shape", "profile blob: encrypted_payload must be a non-empty string (a Fernet token)", {
-      field: "encrypted_payload",
+  if (typeof token !== 'string' || token === '') {
+    throw new ProfileError('blob-shape', 'profile blob: encrypted_payload must be a non-empty string (a Fernet token)', {
+      field: 'encrypted_payload',
       profileId,
     });
   }
@@ -141,18 +141,18 @@ export function parseProfileBlob(input: unknown): EncryptedProfileBlob {
 type Parser<T> = (value: unknown, field: string) => T;
 
 function fieldError(field: string, expected: string): ProfileError {
-  return new ProfileError("payload-field", `profile field "${field}" must be ${expected}`, { field });
+  return new ProfileError('payload-field', `profile field "${field}" must be ${expected}`, { field });
 }
 
 const str =
   (maxLength = 256): Parser<string> =>
   (v, field) => {
-    if (typeof v !== "string" || v.length > maxLength) throw fieldError(field, `a string of at most ${maxLength} characters`);
+    if (typeof v !== 'string' || v.length > maxLength) throw fieldError(field, `a string of at most ${maxLength} characters`);
     return v;
   };
 
 const bool: Parser<boolean> = (v, field) => {
-  if (typeof v !== "boolean") throw fieldError(field, "true or false");
+  if (typeof v !== 'boolean') throw fieldError(field, 'true or false');
   return v;
 };
 
@@ -160,30 +160,30 @@ const num =
   (min: number, max: number, opts: { integer?: boolean; minExclusive?: boolean } = {}): Parser<number> =>
   (v, field) => {
     const ok =
-      typeof v === "number" &&
+      typeof v === 'number' &&
       Number.isFinite(v) &&
       (opts.minExclusive ? v > min : v >= min) &&
       v <= max &&
       (!opts.integer || Number.isInteger(v));
     if (!ok) {
-      throw fieldError(field, `${opts.integer ? "an integer" : "a number"} in ${opts.minExclusive ? "(" : "["}${min}, ${max}]`);
+      throw fieldError(field, `${opts.integer ? 'an integer' : 'a number'} in ${opts.minExclusive ? '(' : '['}${min}, ${max}]`);
     }
     return v as number;
   };
 
 const ageGroup: Parser<AgeGroup> = (v, field) => {
-  if (typeof v !== "string" || !(AGE_GROUPS as readonly string[]).includes(v)) {
-    throw fieldError(field, `one of ${AGE_GROUPS.join(", ")}`);
+  if (typeof v !== 'string' || !(AGE_GROUPS as readonly string[]).includes(v)) {
+    throw fieldError(field, `one of ${AGE_GROUPS.join(', ')}`);
   }
   return v as AgeGroup;
 };
 
 const schedules: Parser<Record<string, string>> = (v, field) => {
-  if (!isPlainObject(v)) throw fieldError(field, "an object of weekday → state strings");
+  if (!isPlainObject(v)) throw fieldError(field, 'an object of weekday → state strings');
   const out: Record<string, string> = {};
   for (const [k, s] of Object.entries(v)) {
-    if (typeof s !== "string" || s.length > 64 || k.length > 64) {
-      throw fieldError(field, "an object of weekday → state strings");
+    if (typeof s !== 'string' || s.length > 64 || k.length > 64) {
+      throw fieldError(field, 'an object of weekday → state strings');
     }
     out[k] = s;
   }
@@ -196,8 +196,8 @@ const cctRange: Parser<CctRangeKelvin> = (v, field) => {
   const lo = v.min_kelvin ?? v.minKelvin;
   const hi = v.max_kelvin ?? v.maxKelvin;
   if (
-    typeof lo !== "number" ||
-    typeof hi !== "number" ||
+    typeof lo !== 'number' ||
+    typeof hi !== 'number' ||
     !Number.isFinite(lo) ||
     !Number.isFinite(hi) ||
     lo < ACCEPTED_KELVIN_MIN ||
@@ -216,38 +216,38 @@ interface FieldSpec<K extends KnownKey> {
   toWire?: (v: NonNullable<PersonalProfile[K]>) => unknown;
 }
 
-type KnownKey = Exclude<keyof PersonalProfile, "unknownFields" | "profileId">;
+type KnownKey = Exclude<keyof PersonalProfile, 'unknownFields' | 'profileId'>;
 
 function spec<K extends KnownKey>(s: FieldSpec<K>): FieldSpec<KnownKey> {
   return s as unknown as FieldSpec<KnownKey>;
 }
 
 const FIELDS: readonly FieldSpec<KnownKey>[] = [
-  spec({ key: "age", wire: "age", parse: num(0, 120, { integer: true }) }),
-  spec({ key: "ageGroup", wire: "age_group", parse: ageGroup }),
-  spec({ key: "sex", wire: "sex", parse: str(64) }),
-  spec({ key: "visualImpairment", wire: "visual_impairment", parse: str(64) }),
-  spec({ key: "chronotype", wire: "chronotype", parse: str(64) }),
-  spec({ key: "schedules", wire: "schedules", parse: schedules }),
-  spec({ key: "consent", wire: "consent", parse: bool }),
-  spec({ key: "photosensitive", wire: "photosensitive", parse: bool }),
-  spec({ key: "minIntensityPct", wire: "min_intensity_pct", parse: num(0, 100) }),
-  spec({ key: "minLux", wire: "min_lux", parse: num(0, 100000) }),
-  spec({ key: "maxChangePctPerStep", wire: "max_change_pct_per_step", parse: num(0, 100, { minExclusive: true }) }),
-  spec({ key: "slowerDimDown", wire: "slower_dim_down", parse: bool }),
+  spec({ key: 'age', wire: 'age', parse: num(0, 120, { integer: true }) }),
+  spec({ key: 'ageGroup', wire: 'age_group', parse: ageGroup }),
+  spec({ key: 'sex', wire: 'sex', parse: str(64) }),
+  spec({ key: 'visualImpairment', wire: 'visual_impairment', parse: str(64) }),
+  spec({ key: 'chronotype', wire: 'chronotype', parse: str(64) }),
+  spec({ key: 'schedules', wire: 'schedules', parse: schedules }),
+  spec({ key: 'consent', wire: 'consent', parse: bool }),
+  spec({ key: 'photosensitive', wire: 'photosensitive', parse: bool }),
+  spec({ key: 'minIntensityPct', wire: 'min_intensity_pct', parse: num(0, 100) }),
+  spec({ key: 'minLux', wire: 'min_lux', parse: num(0, 100000) }),
+  spec({ key: 'maxChangePctPerStep', wire: 'max_change_pct_per_step', parse: num(0, 100, { minExclusive: true }) }),
+  spec({ key: 'slowerDimDown', wire: 'slower_dim_down', parse: bool }),
   spec({
-    key: "preferredCctRange",
-    wire: "preferred_cct_range",
+    key: 'preferredCctRange',
+    wire: 'preferred_cct_range',
     parse: cctRange,
     toWire: (r) => ({ min_kelvin: r.minKelvin, max_kelvin: r.maxKelvin }),
   }),
 ];
 
-const RESERVED_WIRE = new Set<string>(["profile_id", "profileId", ...FIELDS.flatMap((f) => [f.wire, f.key])]);
+const RESERVED_WIRE = new Set<string>(['profile_id', 'profileId', ...FIELDS.flatMap((f) => [f.wire, f.key])]);
 
 function withUnknownFields(profile: PersonalProfile, unknown: Record<string, unknown>): PersonalProfile {
   if (Object.keys(unknown).length > 0) {
-    Object.defineProperty(profile, "unknownFields", { value: Object.freeze(unknown), enumerable: false });
+    Object.defineProperty(profile, 'unknownFields', { value: Object.freeze(unknown), enumerable: false });
   }
   return profile;
 }
@@ -257,14 +257,14 @@ function withUnknownFields(profile: PersonalProfile, unknown: Record<string, unk
  * PersonalProfile. Null values count as absent. Throws ProfileError("payload-field").
  */
 export function parseProfilePayload(payload: unknown): PersonalProfile {
-  if (!isPlainObject(payload)) throw new ProfileError("payload-json", "profile payload must be a JSON object");
+  if (!isPlainObject(payload)) throw new ProfileError('payload-json', 'profile payload must be a JSON object');
   const profile: PersonalProfile = {};
   const target = profile as Record<string, unknown>;
   for (const f of FIELDS) {
     const snake = payload[f.wire];
     const camel = f.key === f.wire ? undefined : payload[f.key];
     if (snake != null && camel != null) {
-      throw new ProfileError("payload-field", `profile field "${f.wire}" is given twice (also as "${f.key}")`, {
+      throw new ProfileError('payload-field', `profile field "${f.wire}" is given twice (also as "${f.key}")`, {
         field: f.wire,
       });
     }
@@ -273,7 +273,7 @@ export function parseProfilePayload(payload: unknown): PersonalProfile {
   }
   const id = payload.profile_id ?? payload.profileId;
   if (id != null) {
-    if (typeof id !== "string") throw fieldError("profile_id", "a string");
+    if (typeof id !== 'string') throw fieldError('profile_id', 'a string');
     profile.profileId = id;
   }
   const unknown: Record<string, unknown> = {};
@@ -283,7 +283,7 @@ export function parseProfilePayload(payload: unknown): PersonalProfile {
 
 /** The wire (snake_case) object for a profile; validates every known field. */
 export function profileToPayload(profile: PersonalProfile, profileId: string): Record<string, unknown> {
-  if (!isPlainObject(profile)) throw new ProfileError("payload-field", "profile must be an object");
+  if (!isPlainObject(profile)) throw new ProfileError('payload-field', 'profile must be an object');
   const source = profile as Record<string, unknown>;
   const out: Record<string, unknown> = { profile_id: profileId };
   for (const f of FIELDS) {
@@ -294,7 +294,7 @@ export function profileToPayload(profile: PersonalProfile, profileId: string): R
   }
   // Unknown fields: the preserved ones, then any extra enumerable keys (JS callers).
   const extra: Record<string, unknown> = { ...(profile.unknownFields ?? {}) };
-  for (const [k, v] of Object.entries(source)) if (!RESERVED_WIRE.has(k) && k !== "unknownFields") extra[k] = v;
+  for (const [k, v] of Object.entries(source)) if (!RESERVED_WIRE.has(k) && k !== 'unknownFields') extra[k] = v;
   for (const [k, v] of Object.entries(extra)) if (!RESERVED_WIRE.has(k) && v !== undefined) out[k] = v;
   return out;
 }
@@ -321,7 +321,7 @@ export function decryptProfile(blob: unknown, fernet: FernetCipher, options: Dec
   } catch (err) {
     if (err instanceof InvalidToken) {
       throw new ProfileError(
-        "decrypt",
+        'decrypt',
         `cannot decrypt personal profile: wrong FERNET_KEY, key rotated without re-encryption, or corrupted payload (${err.reason})`,
         { profileId, cause: err },
       );
@@ -330,10 +330,10 @@ export function decryptProfile(blob: unknown, fernet: FernetCipher, options: Dec
   }
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
+    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
   } catch {
     // Never forward the parser's message: it quotes the decrypted text.
-    throw new ProfileError("payload-json", "decrypted profile payload is not UTF-8 JSON", { profileId });
+    throw new ProfileError('payload-json', 'decrypted profile payload is not UTF-8 JSON', { profileId });
   } finally {
     plaintext.fill(0);
   }
@@ -347,9 +347,9 @@ export function decryptProfile(blob: unknown, fernet: FernetCipher, options: Dec
     throw err;
   }
   if (profile.profileId !== undefined && profile.profileId !== profileId) {
-    throw new ProfileError("profile-id-mismatch", "profile_id inside the encrypted payload does not match the blob's profile_id", {
+    throw new ProfileError('profile-id-mismatch', "profile_id inside the encrypted payload does not match the blob's profile_id", {
       profileId,
-      field: "profile_id",
+      field: 'profile_id',
     });
   }
   profile.profileId = profileId;
@@ -360,20 +360,15 @@ export function decryptProfile(blob: unknown, fernet: FernetCipher, options: Dec
  * Encrypt a profile into a reference-format blob (readable by the Python service).
  * @param at token timestamp, epoch seconds (default now).
  */
-export function encryptProfile(
-  profileId: string,
-  profile: PersonalProfile,
-  fernet: FernetCipher,
-  at?: number,
-): EncryptedProfileBlob {
-  const id = checkProfileId(profileId, "encryptProfile");
+export function encryptProfile(profileId: string, profile: PersonalProfile, fernet: FernetCipher, at?: number): EncryptedProfileBlob {
+  const id = checkProfileId(profileId, 'encryptProfile');
   if (isPlainObject(profile) && profile.profileId !== undefined && profile.profileId !== id) {
-    throw new ProfileError("profile-id-mismatch", "profile.profileId differs from the profileId argument", {
+    throw new ProfileError('profile-id-mismatch', 'profile.profileId differs from the profileId argument', {
       profileId: id,
-      field: "profile_id",
+      field: 'profile_id',
     });
   }
-  const payload = Buffer.from(JSON.stringify(profileToPayload(profile, id)), "utf8");
+  const payload = Buffer.from(JSON.stringify(profileToPayload(profile, id)), 'utf8');
   try {
     return { profile_id: id, encrypted_payload: fernet.encrypt(payload, at) };
   } finally {
@@ -383,7 +378,7 @@ export function encryptProfile(
 
 // ----------------------------------------------------------------- hints ----
 
-export type CctBias = "warm" | "neutral" | "cool";
+export type CctBias = 'warm' | 'neutral' | 'cool';
 
 /**
  * What an AI advisor may see of a profile: four coarse lighting constraints.
@@ -407,7 +402,7 @@ export const OLDER_MIN_INTENSITY_PCT = 20;
 /** Floor for people with a visual impairment. */
 export const IMPAIRED_MIN_INTENSITY_PCT = 30;
 
-const NO_IMPAIRMENT = new Set(["", "none", "no", "normal", "n/a"]);
+const NO_IMPAIRMENT = new Set(['', 'none', 'no', 'normal', 'n/a']);
 
 /**
  * Derive non-personal lighting hints. Explicit preferences win; otherwise:
@@ -417,22 +412,17 @@ const NO_IMPAIRMENT = new Set(["", "none", "no", "normal", "n/a"]);
  * > 5000 K → cool.
  */
 export function profileHints(profile: PersonalProfile): ProfileHints {
-  const older = (profile.age !== undefined && profile.age >= 60) || profile.ageGroup === "65+";
-  const impaired =
-    profile.visualImpairment !== undefined && !NO_IMPAIRMENT.has(profile.visualImpairment.trim().toLowerCase());
+  const older = (profile.age !== undefined && profile.age >= 60) || profile.ageGroup === '65+';
+  const impaired = profile.visualImpairment !== undefined && !NO_IMPAIRMENT.has(profile.visualImpairment.trim().toLowerCase());
   const photosensitive = profile.photosensitive === true;
 
   const floor = Math.max(older ? OLDER_MIN_INTENSITY_PCT : 0, impaired ? IMPAIRED_MIN_INTENSITY_PCT : 0);
   const minIntensityPct = clamp(profile.minIntensityPct ?? floor, 0, 100);
-  const maxStepPct = clamp(
-    profile.maxChangePctPerStep ?? (photosensitive ? PHOTOSENSITIVE_MAX_STEP_PCT : DEFAULT_MAX_STEP_PCT),
-    0.1,
-    100,
-  );
-  let cctBias: CctBias = "neutral";
+  const maxStepPct = clamp(profile.maxChangePctPerStep ?? (photosensitive ? PHOTOSENSITIVE_MAX_STEP_PCT : DEFAULT_MAX_STEP_PCT), 0.1, 100);
+  let cctBias: CctBias = 'neutral';
   if (profile.preferredCctRange) {
     const mid = (profile.preferredCctRange.minKelvin + profile.preferredCctRange.maxKelvin) / 2;
-    cctBias = mid < 3500 ? "warm" : mid > 5000 ? "cool" : "neutral";
+    cctBias = mid < 3500 ? 'warm' : mid > 5000 ? 'cool' : 'neutral';
   }
   const slowerDimDown = profile.slowerDimDown ?? (older || impaired || photosensitive);
   return { minIntensityPct, maxStepPct, cctBias, slowerDimDown };

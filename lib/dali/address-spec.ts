@@ -102,7 +102,11 @@ export function parseGearList(text: unknown): GearList {
 /** Parses `0-3,8` into ascending numbers 0..max. Empty text = []. @throws DaliInputError (code `shortList`). */
 export function parseShortList(text: unknown, max = SHORT_MAX): number[] {
   const fail = (): DaliInputError =>
-    new DaliInputError('shortList', { value: describeInput(text), max }, `${describeInput(text)} is not a list of numbers 0-${max} and ranges like 0-3,8`);
+    new DaliInputError(
+      'shortList',
+      { value: describeInput(text), max },
+      `${describeInput(text)} is not a list of numbers 0-${max} and ranges like 0-3,8`,
+    );
   if (typeof text !== 'string') throw fail();
   const out = new Set<number>();
   const value = text.trim();

@@ -11,7 +11,9 @@ import { EventEmitter } from 'node:events';
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
-export type ClaimResult = { readonly ok: true; readonly key: string } | { readonly ok: false; readonly key: string; readonly holder: string };
+export type ClaimResult =
+  | { readonly ok: true; readonly key: string }
+  | { readonly ok: false; readonly key: string; readonly holder: string };
 
 export class PortRegistry extends EventEmitter {
   private readonly holders = new Map<string, { owner: string; label: string }>();

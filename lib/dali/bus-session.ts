@@ -195,7 +195,9 @@ export class BusSession extends EventEmitter {
     let iface: DaliInterface;
     try {
       if (cfg.type === 'simulator') {
-        simulation = createSimulation(this.options.simulation ?? { gear: [], groups: new Map(), sensor: null, scenario: 'static', speed: 1 });
+        simulation = createSimulation(
+          this.options.simulation ?? { gear: [], groups: new Map(), sensor: null, scenario: 'static', speed: 1 },
+        );
         iface = simulation.iface;
       } else {
         iface = this.factory(cfg);

@@ -18,15 +18,7 @@
  * - 24-bit events (bit 16 = 0): source bits 23..10 by event scheme, 10-bit
  *   event information in bits 9..0 (layout as python-dali general.py).
  */
-import {
-  DeviceAddress,
-  EventScheme,
-  ForwardBits,
-  ForwardFrame,
-  GearAddress,
-  InstanceSelector,
-  InstanceType,
-} from './types';
+import { DeviceAddress, EventScheme, ForwardBits, ForwardFrame, GearAddress, InstanceSelector, InstanceType } from './types';
 import {
   DEVICE_SPECIAL_TABLE,
   DEVICE_SPECIAL_TWO_BYTE_TABLE,
@@ -300,11 +292,7 @@ export function searchAddr(part: 'h' | 'm' | 'l', v: number): ForwardFrame {
 /** The three SEARCHADDR frames (H, M, L) for a 24-bit search address. */
 export function searchAddress(address24: number): ForwardFrame[] {
   checkInt('search address', address24, 0, 0xffffff);
-  return [
-    searchAddr('h', (address24 >> 16) & 0xff),
-    searchAddr('m', (address24 >> 8) & 0xff),
-    searchAddr('l', address24 & 0xff),
-  ];
+  return [searchAddr('h', (address24 >> 16) & 0xff), searchAddr('m', (address24 >> 8) & 0xff), searchAddr('l', address24 & 0xff)];
 }
 
 /** PROGRAM SHORT ADDRESS a (0..63), or 'delete' (MASK, 0xFF) to remove it. */
@@ -408,16 +396,30 @@ export function eventFrame(source: EventSource, info: number): ForwardFrame {
       v = (checkInt('short address', source.shortAddress, 0, 63) << 17) | (checkInt('instance type', source.instanceType, 0, 31) << 10);
       break;
     case EventScheme.DeviceInstance:
-      v = (checkInt('short address', source.shortAddress, 0, 63) << 17) | (1 << 15) | (checkInt('instance number', source.instanceNumber, 0, 31) << 10);
+      v =
+        (checkInt('short address', source.shortAddress, 0, 63) << 17) |
+        (1 << 15) |
+        (checkInt('instance number', source.instanceNumber, 0, 31) << 10);
       break;
     case EventScheme.DeviceGroup:
-      v = (1 << 23) | (checkInt('device group', source.deviceGroup, 0, 31) << 17) | (checkInt('instance type', source.instanceType, 0, 31) << 10);
+      v =
+        (1 << 23) |
+        (checkInt('device group', source.deviceGroup, 0, 31) << 17) |
+        (checkInt('instance type', source.instanceType, 0, 31) << 10);
       break;
     case EventScheme.Instance:
-      v = (1 << 23) | (checkInt('instance type', source.instanceType, 0, 31) << 17) | (1 << 15) | (checkInt('instance number', source.instanceNumber, 0, 31) << 10);
+      v =
+        (1 << 23) |
+        (checkInt('instance type', source.instanceType, 0, 31) << 17) |
+        (1 << 15) |
+        (checkInt('instance number', source.instanceNumber, 0, 31) << 10);
       break;
     case EventScheme.InstanceGroup:
-      v = (1 << 23) | (1 << 22) | (checkInt('instance group', source.instanceGroup, 0, 31) << 17) | (checkInt('instance type', source.instanceType, 0, 31) << 10);
+      v =
+        (1 << 23) |
+        (1 << 22) |
+        (checkInt('instance group', source.instanceGroup, 0, 31) << 17) |
+        (checkInt('instance type', source.instanceType, 0, 31) << 10);
       break;
     default:
       throw new RangeError(`unknown event scheme ${describeValue((source as { scheme?: unknown }).scheme)}`);
@@ -653,7 +655,17 @@ function decode16(value: number, ctx?: DecodeContext): DecodedFrame {
     if (dt === 8) {
       const info = DT8_COMMANDS[b];
       if (!info) return unknown(16, value, `reserved DT8 command ${hex(b, 2)}`, { address, opcode: b, deviceType: 8 });
-      return { kind: 'dt8', bits: 16, value, name: info.name, sendTwice: info.sendTwice, expectAnswer: info.expectAnswer, address, opcode: b, deviceType: 8 };
+      return {
+        kind: 'dt8',
+        bits: 16,
+        value,
+        name: info.name,
+        sendTwice: info.sendTwice,
+        expectAnswer: info.expectAnswer,
+        address,
+        opcode: b,
+        deviceType: 8,
+      };
     }
     if (dt !== undefined && Number.isInteger(dt) && dt >= 0 && dt <= 255 && b === 0xff) {
       return {
@@ -699,16 +711,37 @@ function decode24Command(value: number): DecodedFrame {
   if (a === DS.PREFIX) {
     const info = DEVICE_SPECIAL_COMMANDS[i];
     if (!info) return unknown(24, value, `reserved device special command 0xC1 ${hex(i, 2)}`);
-    return { kind: 'deviceSpecial', bits: 24, value, name: info.name, sendTwice: info.sendTwice, expectAnswer: info.expectAnswer, prefix: a, opcode: i, data: op };
+    return {
+      kind: 'deviceSpecial',
+      bits: 24,
+      value,
+      name: info.name,
+      sendTwice: info.sendTwice,
+      expectAnswer: info.expectAnswer,
+      prefix: a,
+      opcode: i,
+      data: op,
+    };
   }
   const two = TWO_BYTE_SPECIALS[a];
   if (two) {
-    return { kind: 'deviceSpecial', bits: 24, value, name: two.name, sendTwice: false, expectAnswer: two.expectAnswer, prefix: a, opcode: i, data: op };
+    return {
+      kind: 'deviceSpecial',
+      bits: 24,
+      value,
+      name: two.name,
+      sendTwice: false,
+      expectAnswer: two.expectAnswer,
+      prefix: a,
+      opcode: i,
+      data: op,
+    };
   }
   const address = decodeDeviceAddressByte(a);
   if (!address) return unknown(24, value, `reserved device address byte ${hex(a, 2)}`);
   const instance = decodeInstanceByte(i);
-  if (!instance) return unknown(24, value, `instance byte ${hex(i, 2)} (feature addressing or reserved) not decoded`, { address, opcode: op });
+  if (!instance)
+    return unknown(24, value, `instance byte ${hex(i, 2)} (feature addressing or reserved) not decoded`, { address, opcode: op });
   if (instance.kind === 'device') {
     const info = DEVICE_COMMANDS[op];
     if (!info) return unknown(24, value, `reserved device command ${hex(op, 2)}`, { address, instance, opcode: op });
@@ -728,7 +761,11 @@ function decode24Command(value: number): DecodedFrame {
   if (!info) return unknown(24, value, `reserved or unsupported instance command ${hex(op, 2)}`, { address, instance, opcode: op });
   const typeOfOp = info.instanceType;
   if (typeOfOp !== undefined && instance.kind === 'type' && instance.instanceType !== typeOfOp) {
-    return unknown(24, value, `instance command ${hex(op, 2)} of instance type ${instance.instanceType} not decoded`, { address, instance, opcode: op });
+    return unknown(24, value, `instance command ${hex(op, 2)} of instance type ${instance.instanceType} not decoded`, {
+      address,
+      instance,
+      opcode: op,
+    });
   }
   return {
     kind: 'instanceCommand',
@@ -766,7 +803,11 @@ function decodeEvent(value: number, ctx?: DecodeContext): DecodedFrame {
   } else if (b23 === 0) {
     scheme = EventScheme.DeviceInstance;
     const t = ctx?.instanceTypeOf?.(hi, mid);
-    src = { shortAddress: hi, instanceNumber: mid, ...(t !== undefined && Number.isInteger(t) && t >= 0 && t <= 31 ? { instanceType: t } : {}) };
+    src = {
+      shortAddress: hi,
+      instanceNumber: mid,
+      ...(t !== undefined && Number.isInteger(t) && t >= 0 && t <= 31 ? { instanceType: t } : {}),
+    };
   } else if (b22 === 0 && b15 === 0) {
     scheme = EventScheme.DeviceGroup;
     src = { deviceGroup: hi5, instanceType: mid };
@@ -953,7 +994,14 @@ export function describeFrame(d: DecodedFrame): string {
       case 'special':
         if (d.opcode === S.ENABLE_DEVICE_TYPE) return `ENABLE DEVICE TYPE ${d.data}`;
         if (d.opcode === S.INITIALISE) {
-          const t = d.data === 0 ? 'all' : d.data === 0xff ? 'unaddressed' : (d.data & 0x81) === 1 ? `short ${d.data >> 1}` : `data ${hex(d.data, 2)}`;
+          const t =
+            d.data === 0
+              ? 'all'
+              : d.data === 0xff
+                ? 'unaddressed'
+                : (d.data & 0x81) === 1
+                  ? `short ${d.data >> 1}`
+                  : `data ${hex(d.data, 2)}`;
           return `INITIALISE ${t}`;
         }
         if (d.opcode === S.PROGRAM_SHORT_ADDRESS || d.opcode === S.VERIFY_SHORT_ADDRESS) {
@@ -981,7 +1029,12 @@ export function describeFrame(d: DecodedFrame): string {
         if (d.occupancy) {
           const o = d.occupancy;
           parts.push(
-            [o.occupied ? 'occupied' : 'vacant', o.movement ? 'movement' : 'no movement', o.repeat ? 'repeat' : '', o.movementSensor ? 'movement sensor' : 'presence sensor']
+            [
+              o.occupied ? 'occupied' : 'vacant',
+              o.movement ? 'movement' : 'no movement',
+              o.repeat ? 'repeat' : '',
+              o.movementSensor ? 'movement sensor' : 'presence sensor',
+            ]
               .filter((s) => s !== '')
               .join(', '),
           );
@@ -990,7 +1043,8 @@ export function describeFrame(d: DecodedFrame): string {
         return parts.join(' ');
       }
       case 'unknown': {
-        const v = typeof d.value === 'number' && Number.isFinite(d.value) && d.value >= 0 ? hex(d.value, d.bits === 24 ? 6 : 4) : String(d.value);
+        const v =
+          typeof d.value === 'number' && Number.isFinite(d.value) && d.value >= 0 ? hex(d.value, d.bits === 24 ? 6 : 4) : String(d.value);
         return `UNKNOWN ${v}: ${d.description}`;
       }
     }
@@ -1002,5 +1056,8 @@ export function describeFrame(d: DecodedFrame): string {
 
 /** Formats a frame value as hex of its width ("0AC8", "000C0B"). */
 export function frameHex(f: { bits: number; value: number }): string {
-  return f.value.toString(16).toUpperCase().padStart(f.bits === 24 ? 6 : 4, '0');
+  return f.value
+    .toString(16)
+    .toUpperCase()
+    .padStart(f.bits === 24 ? 6 : 4, '0');
 }

@@ -53,7 +53,11 @@ export function validateSetpoint(payload: unknown): Setpoint {
   }
   const p = payload as Record<string, unknown>;
   if (typeof p.zone !== 'string' || p.zone.trim() === '') {
-    throw new DaliInputError('zone', { value: describeInput(p.zone) }, `payload.zone must be a non-empty string, got ${describeInput(p.zone)}`);
+    throw new DaliInputError(
+      'zone',
+      { value: describeInput(p.zone) },
+      `payload.zone must be a non-empty string, got ${describeInput(p.zone)}`,
+    );
   }
   if (!isNumber(p.intensity) || p.intensity < 0 || p.intensity > 100) {
     throw new DaliInputError(
@@ -70,7 +74,11 @@ export function validateSetpoint(payload: unknown): Setpoint {
     );
   }
   if (typeof p.reason !== 'string') {
-    throw new DaliInputError('reason', { value: describeInput(p.reason) }, `payload.reason must be a string, got ${describeInput(p.reason)}`);
+    throw new DaliInputError(
+      'reason',
+      { value: describeInput(p.reason) },
+      `payload.reason must be a string, got ${describeInput(p.reason)}`,
+    );
   }
   const source = SETPOINT_SOURCES.find((s) => s === p.source);
   if (source === undefined) {
@@ -209,10 +217,13 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
       clearTimeout(t);
       reject(new DaliInterfaceError('aborted', 'closed'));
     };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -376,7 +387,9 @@ export class Dt8Output {
       warmest = Math.min(warmest, w);
     }
     const entry: LimitsEntry =
-      answered > 0 && coolest <= warmest ? { limits: { coolestMirek: coolest, warmestMirek: warmest }, source: 'gear' } : { limits: this.configLimits, source: 'config' };
+      answered > 0 && coolest <= warmest
+        ? { limits: { coolestMirek: coolest, warmestMirek: warmest }, source: 'gear' }
+        : { limits: this.configLimits, source: 'config' };
     this.limits.set(key, entry);
     return entry;
   }

@@ -59,7 +59,9 @@ export class GearDirectory {
 async function scanBus(bus: DaliBus): Promise<Map<number, number[]>> {
   const found = new Map<number, number[]>();
   for (let s = 0; s < 64; s++) {
-    const r = await bus.query(gearCommand({ kind: 'short', address: s }, GearCommand.QUERY_CONTROL_GEAR_PRESENT), { priority: QUERY_PRIORITY });
+    const r = await bus.query(gearCommand({ kind: 'short', address: s }, GearCommand.QUERY_CONTROL_GEAR_PRESENT), {
+      priority: QUERY_PRIORITY,
+    });
     if (r.kind === 'none') continue;
     const groups = await bus.readGroups(s, { priority: QUERY_PRIORITY });
     found.set(s, groups ?? []);
@@ -167,7 +169,18 @@ const NO_DT8: Dt8Diagnosis = { colourTypeFeatures: null, colourStatus: null, gea
 /** Gear that did not answer QUERY STATUS. */
 function absent(address: string): GearDiagnosis {
   const { colourTemperature, ...colour } = NO_DT8;
-  return { address, present: false, status: null, lampFailure: null, deviceTypes: null, dt8: false, ...colour, actualLevel: null, intensity: null, colourTemperature };
+  return {
+    address,
+    present: false,
+    status: null,
+    lampFailure: null,
+    deviceTypes: null,
+    dt8: false,
+    ...colour,
+    actualLevel: null,
+    intensity: null,
+    colourTemperature,
+  };
 }
 
 function tcLimitsReport(limits: TcLimitsReading): TcLimitsReport {

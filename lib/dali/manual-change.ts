@@ -123,7 +123,10 @@ export class ManualChangeDetector extends EventEmitter {
       case 'gearCommand': {
         const op = d.opcode;
         if (op >= GearCommand.GO_TO_SCENE && op < GearCommand.GO_TO_SCENE + 16) {
-          this.note(d.address, ts, `GO TO SCENE ${op - GearCommand.GO_TO_SCENE}`, { level: UNKNOWN, mirek: this.takeTemporary(d.address) ?? UNKNOWN });
+          this.note(d.address, ts, `GO TO SCENE ${op - GearCommand.GO_TO_SCENE}`, {
+            level: UNKNOWN,
+            mirek: this.takeTemporary(d.address) ?? UNKNOWN,
+          });
         } else if (ARC_POWER_NAMES[op] !== undefined) {
           this.note(d.address, ts, ARC_POWER_NAMES[op] as string, {
             level: op === GearCommand.OFF ? 0 : UNKNOWN,
@@ -134,7 +137,8 @@ export class ManualChangeDetector extends EventEmitter {
       }
       case 'dt8':
         if (d.opcode === Dt8Command.SET_TEMPORARY_COLOUR_TEMPERATURE) {
-          if (this.dtr0 !== undefined && this.dtr1 !== undefined) this.temporary.set(formatGearAddress(d.address), (this.dtr1 << 8) | this.dtr0);
+          if (this.dtr0 !== undefined && this.dtr1 !== undefined)
+            this.temporary.set(formatGearAddress(d.address), (this.dtr1 << 8) | this.dtr0);
         } else if (d.opcode === Dt8Command.ACTIVATE) {
           this.note(d.address, ts, 'ACTIVATE', { mirek: this.takeTemporary(d.address) ?? UNKNOWN });
         } else if (d.opcode === Dt8Command.COLOUR_TEMPERATURE_STEP_COOLER || d.opcode === Dt8Command.COLOUR_TEMPERATURE_STEP_WARMER) {

@@ -227,7 +227,9 @@ export class SensorInput extends EventEmitter {
     const n = Math.min(32, count.value);
     this.instanceTypes.clear();
     for (let i = 0; i < n; i++) {
-      const t = await bus.query(instanceCommand(this.address, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE), { priority });
+      const t = await bus.query(instanceCommand(this.address, { kind: 'number', instance: i }, InstanceCommand.QUERY_INSTANCE_TYPE), {
+        priority,
+      });
       if (t.kind === 'answer') this.instanceTypes.set(i, t.value);
     }
     this.instancesKnown = true;

@@ -152,7 +152,10 @@ export function parseSimGroups(text: unknown, gear: readonly number[]): Map<numb
     }
     if (members.some((a) => !known.has(a))) throw fail();
     const merged = new Set([...(groups.get(group) ?? []), ...members]);
-    groups.set(group, [...merged].sort((a, b) => a - b));
+    groups.set(
+      group,
+      [...merged].sort((a, b) => a - b),
+    );
   }
   return groups;
 }
@@ -194,7 +197,8 @@ export function parseSimSensors(text: unknown): SimSensorSpec[] {
     const address = Number(m[1]);
     if (address > 63) throw fail(entry, 'has an address outside 0-63');
     const scenario = (m[2] ?? '').toLowerCase();
-    if (!(SIM_SCENARIO_NAMES as readonly string[]).includes(scenario)) throw fail(entry, `names an unknown scenario (use ${SIM_SCENARIO_NAMES.join(', ')})`);
+    if (!(SIM_SCENARIO_NAMES as readonly string[]).includes(scenario))
+      throw fail(entry, `names an unknown scenario (use ${SIM_SCENARIO_NAMES.join(', ')})`);
     if (seen.has(address)) throw fail(entry, `repeats address ${address}`);
     seen.add(address);
     const spec: { address: number; scenario: SimScenarioName; seed?: number } = { address, scenario: scenario as SimScenarioName };

@@ -56,7 +56,9 @@ export function parseDemoSpeed(text: string | undefined): number {
   if (t === '') return 1;
   const n = Number(t);
   if (!Number.isFinite(n) || n < DEMO_SPEED_MIN || n > DEMO_SPEED_MAX) {
-    throw new DemoClockError(`DEMO_SPEED must be a number from ${DEMO_SPEED_MIN} to ${DEMO_SPEED_MAX} (scenario minutes per real minute), got ${JSON.stringify(text)}`);
+    throw new DemoClockError(
+      `DEMO_SPEED must be a number from ${DEMO_SPEED_MIN} to ${DEMO_SPEED_MAX} (scenario minutes per real minute), got ${JSON.stringify(text)}`,
+    );
   }
   return n;
 }
@@ -109,7 +111,8 @@ export function demoClockFromEnv(env: NodeJS.ProcessEnv = process.env, now: () =
   const rawEpoch = (env.DEMO_CLOCK_EPOCH_MS ?? '').trim();
   if (rawEpoch !== '') {
     epochMs = Number(rawEpoch);
-    if (!Number.isSafeInteger(epochMs) || epochMs <= 0) throw new DemoClockError(`DEMO_CLOCK_EPOCH_MS must be epoch milliseconds, got ${JSON.stringify(rawEpoch)}`);
+    if (!Number.isSafeInteger(epochMs) || epochMs <= 0)
+      throw new DemoClockError(`DEMO_CLOCK_EPOCH_MS must be epoch milliseconds, got ${JSON.stringify(rawEpoch)}`);
   } else {
     firstRead ??= now();
     epochMs = firstRead;

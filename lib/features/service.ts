@@ -108,9 +108,18 @@ export class FeatureWindowService {
     let ack: InsertAck | null = null;
     if (this.#store !== null) {
       // The engine validated the reading: the store takes it as it is (no second validation, no copy by spread).
-      ack = await this.#store.insert('raw_sensor_events', new CheckedRawEvent(result.reading, result.late), { waitForCommit: this.#waitFor(options) });
+      ack = await this.#store.insert('raw_sensor_events', new CheckedRawEvent(result.reading, result.late), {
+        waitForCommit: this.#waitFor(options),
+      });
     }
-    return { reading: result.reading, zone: result.zone, windowStart: result.windowStart, windowEnd: result.windowEnd, late: result.late, ack };
+    return {
+      reading: result.reading,
+      zone: result.zone,
+      windowStart: result.windowStart,
+      windowEnd: result.windowEnd,
+      late: result.late,
+      ack,
+    };
   }
 
   /** Validates and keeps a weather update, and stores it (the original payload as `raw`). */

@@ -27,15 +27,14 @@ import { readAiTelemetryRequest, type AiTelemetryRequest } from './query-ai-tele
 import { localDayBounds } from './query-energy';
 import { readReportRequest, type ReportQuery } from './query-report';
 import { DEMAND_RESPONSE_TOPIC, isDemandResponseEnd, parseDemandResponse } from '../control/demand-response';
-import { validateDecideSuggestion, validateSuggestionsQuery, type DecideSuggestionRequest, type SuggestionsRequest } from '../learning/http';
-import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
 import {
-  validateControl,
-  validateIngestSensor,
-  validateIngestWeather,
-  validateTelemetryQuery,
-  type TelemetryQuery,
-} from './schemas';
+  validateDecideSuggestion,
+  validateSuggestionsQuery,
+  type DecideSuggestionRequest,
+  type SuggestionsRequest,
+} from '../learning/http';
+import { clientIdFrom, rateLimitAnswer, RateLimiter, type RateLimitOptions, type RequestLike } from './rate-limit';
+import { validateControl, validateIngestSensor, validateIngestWeather, validateTelemetryQuery, type TelemetryQuery } from './schemas';
 
 export const API_OPERATIONS = [
   'ingest-sensor',
@@ -203,7 +202,8 @@ function validateEnergy(query: unknown): ApiResult {
   if (!isPlainObject(query)) return invalid(`${what}: expected query parameters`);
   const out: EnergyRequest = {};
   if (query.day !== undefined && query.day !== null && query.day !== '') {
-    if (typeof query.day !== 'string' || localDayBounds(query.day) === null) return invalid(`${what}: day must be a calendar day YYYY-MM-DD`);
+    if (typeof query.day !== 'string' || localDayBounds(query.day) === null)
+      return invalid(`${what}: day must be a calendar day YYYY-MM-DD`);
     out.day = query.day;
   }
   const zone = text(what, 'zone', query.zone);
@@ -302,12 +302,23 @@ export function validateApiInput(
   options: ValidationOptions = {},
 ): ApiResult {
   const zone = options.defaultZone !== undefined && options.defaultZone.trim() !== '' ? options.defaultZone.trim() : undefined;
-  const ingest = { defaultSource: 'http', ...(zone !== undefined ? { defaultZone: zone } : {}), ...(options.now ? { now: options.now } : {}) };
+  const ingest = {
+    defaultSource: 'http',
+    ...(zone !== undefined ? { defaultZone: zone } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
   switch (operation) {
     case 'ingest-sensor': {
       const r = validateIngestSensor(input.payload, ingest);
       if (!r.ok) return invalid(r.message);
-      return { ok: true, payload: r.value, topic: r.value.zone, statusCode: 201, waitForCommit: true, answerFields: { sensorId: r.value.sensorId } };
+      return {
+        ok: true,
+        payload: r.value,
+        topic: r.value.zone,
+        statusCode: 201,
+        waitForCommit: true,
+        answerFields: { sensorId: r.value.sensorId },
+      };
     }
     case 'ingest-weather': {
       const r = validateIngestWeather(input.payload, ingest);
@@ -342,7 +353,8 @@ export function validateApiInput(
     case 'telemetry-ai': {
       // Only the query's form here; whether the period has begun is the query node's business.
       const q = input.query;
-      if (q !== undefined && q !== null && q !== '' && !isPlainObject(q)) return invalid('invalid AI telemetry query: expected query parameters');
+      if (q !== undefined && q !== null && q !== '' && !isPlainObject(q))
+        return invalid('invalid AI telemetry query: expected query parameters');
       const r = readAiTelemetryRequest(q);
       return r.ok ? { ok: true, payload: r.value } : invalid(r.message);
     }
@@ -380,7 +392,14 @@ export function validateApiInput(
 }
 
 /** Operations whose input is a query string (GET). */
-const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>(['telemetry', 'telemetry-ai', 'energy', 'alerts', 'report', 'suggestions']);
+const QUERY_OPERATIONS: ReadonlySet<ApiOperation> = new Set<ApiOperation>([
+  'telemetry',
+  'telemetry-ai',
+  'energy',
+  'alerts',
+  'report',
+  'suggestions',
+]);
 
 export interface ApiGuardOptions extends ValidationOptions {
   operation: ApiOperation;
@@ -427,7 +446,13 @@ export function checkZoneOf(operation: ApiOperation, result: ApiResult, zones: (
     map = zones();
   } catch (err) {
     const detail = err instanceof ZoneMapError ? err.message : 'the zone map cannot be read';
-    return { ok: false, status: 503, reason: 'disabled', headers: { 'Retry-After': '30' }, body: { detail: `zone map unavailable: ${detail}` } };
+    return {
+      ok: false,
+      status: 503,
+      reason: 'disabled',
+      headers: { 'Retry-After': '30' },
+      body: { detail: `zone map unavailable: ${detail}` },
+    };
   }
   const zone = named.zone.length > 64 ? `${named.zone.slice(0, 64)}...` : named.zone;
   // The answer names only the zone asked for: listing the building's zones would tell an unauthenticated client where to post.
@@ -450,7 +475,14 @@ export interface GuardOutcome {
 
 /** The request path without the query string (a query may carry anything). */
 export function requestPath(req: ApiRequestLike): string | null {
-  const raw = typeof req.path === 'string' ? req.path : typeof req.originalUrl === 'string' ? req.originalUrl : typeof req.url === 'string' ? req.url : null;
+  const raw =
+    typeof req.path === 'string'
+      ? req.path
+      : typeof req.originalUrl === 'string'
+        ? req.originalUrl
+        : typeof req.url === 'string'
+          ? req.url
+          : null;
   if (raw === null) return null;
   const q = raw.indexOf('?');
   return (q >= 0 ? raw.slice(0, q) : raw).slice(0, MAX_TEXT);
@@ -465,12 +497,20 @@ function tooManyRequests(limiter: RateLimiter, retryAfterS: number): ApiRejected
     status: 429,
     reason: 'rate-limited',
     headers: answer.headers,
-    body: { detail: `Too many requests: ${answer.body.detail} (${limiter.limit} ${per}); retry after ${answer.headers['Retry-After'] ?? retryAfterS} s` },
+    body: {
+      detail: `Too many requests: ${answer.body.detail} (${limiter.limit} ${per}); retry after ${answer.headers['Retry-After'] ?? retryAfterS} s`,
+    },
   };
 }
 
 function authRejection(r: Exclude<AdminAuthResult, { ok: true }>): ApiRejected {
-  return { ok: false, status: r.status, reason: r.status === 503 ? 'disabled' : 'unauthorized', headers: { ...r.headers }, body: { detail: r.message } };
+  return {
+    ok: false,
+    status: r.status,
+    reason: r.status === 503 ? 'disabled' : 'unauthorized',
+    headers: { ...r.headers },
+    body: { detail: r.message },
+  };
 }
 
 /** Rate limit, admin token and validation of one operation, bound to its settings. */
@@ -519,7 +559,13 @@ export class ApiGuard {
         const r = this.#auth(authorization);
         if (!r.ok) {
           if (!req && r.status === 401) {
-            return out(authRejection({ ...r, message: 'admin operation: only an HTTP request with "Authorization: Bearer <admin token>" is accepted' }), client);
+            return out(
+              authRejection({
+                ...r,
+                message: 'admin operation: only an HTTP request with "Authorization: Bearer <admin token>" is accepted',
+              }),
+              client,
+            );
           }
           return out(authRejection(r), client);
         }

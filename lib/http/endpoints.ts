@@ -224,13 +224,19 @@ const ENERGY_REPORT = object(
     zones: {
       type: 'array',
       items: object(
-        { zone: { type: 'string' }, rows: { type: 'integer' }, ...ENERGY_TOTALS, meanSavingEstimate: nullableNumber, assumedInitial: { type: 'boolean' } },
+        {
+          zone: { type: 'string' },
+          rows: { type: 'integer' },
+          ...ENERGY_TOTALS,
+          meanSavingEstimate: nullableNumber,
+          assumedInitial: { type: 'boolean' },
+        },
         ['zone'],
       ),
     },
   },
   ['day', 'zone', 'from', 'to', 'complete', 'decisions', 'energyWh', 'savedPct', 'zones'],
-  'A day\'s energy from the decisions.',
+  "A day's energy from the decisions.",
 );
 
 const AI_REPORT = object(
@@ -260,7 +266,9 @@ const HEALTH_REPORT = object(
     status: { type: 'string', enum: ['ok', 'degraded'] },
     database: { type: 'string', description: '"ok" or the error' },
     scheduler: { type: 'string', description: '"running", "stopped" or "unknown"' },
-    dali: object({ state: { type: 'string' }, kind: { type: 'string' }, detail: { type: 'string' }, diagnostics: { type: 'object' } }, ['state']),
+    dali: object({ state: { type: 'string' }, kind: { type: 'string' }, detail: { type: 'string' }, diagnostics: { type: 'object' } }, [
+      'state',
+    ]),
     version: { type: 'string' },
     ts: { type: 'string', format: 'date-time' },
     checks: { type: 'object', description: 'each probe: ok, status, durationMs, detail' },
@@ -277,7 +285,11 @@ const gatewayField = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, d
 const PREDICT_BODY = { type: 'object', properties: { zone: zoneField } } as const;
 const ENERGY_QUERY = {
   type: 'object',
-  properties: { day: { type: 'string', format: 'date', description: 'local calendar day, default today' }, zone: zoneField, gateway: gatewayField },
+  properties: {
+    day: { type: 'string', format: 'date', description: 'local calendar day, default today' },
+    zone: zoneField,
+    gateway: gatewayField,
+  },
 } as const;
 const REPORT_QUERY = {
   type: 'object',
@@ -285,7 +297,12 @@ const REPORT_QUERY = {
     zone: zoneField,
     period: { type: 'string', enum: ['day', 'week'], default: 'day' },
     day: { type: 'string', format: 'date', description: 'the day, or the last day of the week; local, default today, not in the future' },
-    format: { type: 'string', enum: ['html', 'json'], default: 'html', description: 'html: a page of SVG charts (text/html); json: the figures' },
+    format: {
+      type: 'string',
+      enum: ['html', 'json'],
+      default: 'html',
+      description: 'html: a page of SVG charts (text/html); json: the figures',
+    },
   },
   additionalProperties: false,
 } as const;
@@ -308,7 +325,21 @@ const REPORT_BUCKET = object(
     fallbacks: { type: 'integer', minimum: 0 },
     alerts: { type: 'integer', minimum: 0 },
   },
-  ['label', 'from', 'to', 'energyWh', 'baselineWh', 'occupiedMinutes', 'decisions', 'applied', 'blocked', 'overrides', 'aiCalls', 'fallbacks', 'alerts'],
+  [
+    'label',
+    'from',
+    'to',
+    'energyWh',
+    'baselineWh',
+    'occupiedMinutes',
+    'decisions',
+    'applied',
+    'blocked',
+    'overrides',
+    'aiCalls',
+    'fallbacks',
+    'alerts',
+  ],
 );
 const REPORT = object(
   {
@@ -342,9 +373,19 @@ const DEMAND_RESPONSE_BODY = {
   properties: {
     level: {
       description: '"shed" (the configured share, default 15 %), "normal" or 0 (ends the event), or a reduction in percent',
-      anyOf: [{ type: 'string', enum: ['shed', 'normal'] }, { type: 'number', minimum: 0, maximum: 100 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?$' }],
+      anyOf: [
+        { type: 'string', enum: ['shed', 'normal'] },
+        { type: 'number', minimum: 0, maximum: 100 },
+        { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
+      ],
     },
-    until: { description: 'when the event ends: ISO 8601 or epoch ms (default: in 60 minutes)', anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 0 }] },
+    until: {
+      description: 'when the event ends: ISO 8601 or epoch ms (default: in 60 minutes)',
+      anyOf: [
+        { type: 'string', format: 'date-time' },
+        { type: 'integer', minimum: 0 },
+      ],
+    },
     minutes: { type: 'number', exclusiveMinimum: 0, maximum: 10080, description: 'instead of until' },
     end: { type: 'boolean', description: 'true ends the event' },
   },
@@ -353,7 +394,10 @@ const DEMAND_RESPONSE_ANSWER = object(
   {
     ok: { const: true },
     active: { type: 'boolean' },
-    level: { description: 'the level asked for; null when the event ended', anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'null' }] },
+    level: {
+      description: 'the level asked for; null when the event ended',
+      anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'null' }],
+    },
     until: { ...nullableString, description: 'ISO 8601; null when the event ended' },
   },
   ['ok', 'active', 'level', 'until'],
@@ -369,7 +413,22 @@ const SUGGESTIONS_QUERY = {
 /** One suggestion (lib/learning/types Suggestion; snake_case as the store keeps it). */
 const SUGGESTION = {
   type: 'object',
-  required: ['id', 'zone', 'kind', 'summary', 'status', 'support_days', 'confidence', 'evidence', 'change', 'created_at', 'updated_at', 'decided_at', 'decided_by', 'pattern_key'],
+  required: [
+    'id',
+    'zone',
+    'kind',
+    'summary',
+    'status',
+    'support_days',
+    'confidence',
+    'evidence',
+    'change',
+    'created_at',
+    'updated_at',
+    'decided_at',
+    'decided_by',
+    'pattern_key',
+  ],
   properties: {
     id: { type: 'integer', minimum: 1 },
     zone: { type: 'string' },
@@ -386,7 +445,12 @@ const SUGGESTION = {
         properties: { table: { type: 'string' }, id: { type: 'integer' }, ts: ms, note: { type: 'string' } },
       },
     },
-    change: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: [...SUGGESTION_KINDS] } }, description: 'the schedule rule it becomes when accepted' },
+    change: {
+      type: 'object',
+      required: ['kind'],
+      properties: { kind: { type: 'string', enum: [...SUGGESTION_KINDS] } },
+      description: 'the schedule rule it becomes when accepted',
+    },
     created_at: ms,
     updated_at: ms,
     decided_at: { anyOf: [ms, { type: 'null' }] },
@@ -394,7 +458,10 @@ const SUGGESTION = {
     pattern_key: { type: 'string' },
   },
 } as const;
-const DECIDE_SUGGESTION_BODY = { type: 'object', properties: { by: { type: 'string', minLength: 1, maxLength: 200, description: 'who decided (default "api")' } } } as const;
+const DECIDE_SUGGESTION_BODY = {
+  type: 'object',
+  properties: { by: { type: 'string', minLength: 1, maxLength: 200, description: 'who decided (default "api")' } },
+} as const;
 const AI_TELEMETRY_QUERY = {
   type: 'object',
   properties: {
@@ -416,7 +483,10 @@ const ALERTS_QUERY = {
 } as const;
 const RESOLVE_BODY = {
   type: 'object',
-  properties: { resolved_by: { type: 'string', minLength: 1, maxLength: 200 }, resolvedBy: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: {
+    resolved_by: { type: 'string', minLength: 1, maxLength: 200 },
+    resolvedBy: { type: 'string', minLength: 1, maxLength: 200 },
+  },
 } as const;
 const PROFILE_BODY = {
   type: 'object',
@@ -446,7 +516,7 @@ const COMMON_ERRORS = {
   503: 'the database cannot store or read now, or the flows are not running (Retry-After)',
 } as const;
 const BODY_ERRORS = {
-  413: 'body larger than Node-RED\'s apiMaxLength',
+  413: "body larger than Node-RED's apiMaxLength",
   415: 'compressed body (Content-Encoding)',
 } as const;
 
@@ -490,11 +560,20 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     path: '/admin/aggregate-now',
     tag: 'admin',
     summary: 'Write the open feature windows now',
-    description: 'Snapshots of the windows being filled, as the reference\'s manual aggregation.',
+    description: "Snapshots of the windows being filled, as the reference's manual aggregation.",
     admin: true,
     rateLimited: true,
-    answers: { 200: { description: 'aggregated', schema: object({ ok: { const: true }, aggregated: { type: 'integer', minimum: 0 } }, ['ok', 'aggregated']) } },
-    errors: { 401: 'missing or wrong Bearer token', ...COMMON_ERRORS, 503: 'no admin token configured, or the database cannot be used now' },
+    answers: {
+      200: {
+        description: 'aggregated',
+        schema: object({ ok: { const: true }, aggregated: { type: 'integer', minimum: 0 } }, ['ok', 'aggregated']),
+      },
+    },
+    errors: {
+      401: 'missing or wrong Bearer token',
+      ...COMMON_ERRORS,
+      503: 'no admin token configured, or the database cannot be used now',
+    },
     example: { status: 200 },
   },
   {
@@ -526,7 +605,10 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     bodyRequired: true,
     answers: { 200: { description: 'applied on the bus', schema: CONTROL_ANSWER } },
     errors: { 400: 'intensity, cct or another field out of range', 404: 'zone not in the zone map', ...BODY_ERRORS, ...COMMON_ERRORS },
-    example: { body: { zone: 'office-1', intensity: 55, cct: 4000, reason: 'manual tweak', manual_override: true, override_minutes: 30 }, status: 200 },
+    example: {
+      body: { zone: 'office-1', intensity: 55, cct: 4000, reason: 'manual tweak', manual_override: true, override_minutes: 30 },
+      status: 200,
+    },
   },
   {
     operation: 'telemetry',
@@ -539,7 +621,12 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     admin: false,
     rateLimited: true,
     query: TELEMETRY_SCHEMA,
-    answers: { 200: { description: 'a page', schema: page({ anyOf: [ref('Decision'), ref('TelemetryRow')] }, 'A page of decisions (telemetry rows with `kind`).') } },
+    answers: {
+      200: {
+        description: 'a page',
+        schema: page({ anyOf: [ref('Decision'), ref('TelemetryRow')] }, 'A page of decisions (telemetry rows with `kind`).'),
+      },
+    },
     errors: { 400: 'bad query', 404: 'zone not in the zone map', ...COMMON_ERRORS },
     example: { query: { limit: '5' }, status: 200 },
   },
@@ -564,7 +651,7 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     method: 'GET',
     path: '/telemetry/energy',
     tag: 'telemetry',
-    summary: 'A day\'s energy and savings from the decisions',
+    summary: "A day's energy and savings from the decisions",
     description: 'Wh, the baseline at 100 %, saved Wh and percent, per zone.',
     admin: false,
     rateLimited: true,
@@ -639,7 +726,13 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
         schema: object({ ok: { const: true }, profileId: { type: 'string' }, stored: { const: true } }, ['ok', 'profileId', 'stored']),
       },
     },
-    errors: { 400: 'not a Fernet token, wrong key or tampered', 401: 'missing or wrong Bearer token', ...BODY_ERRORS, ...COMMON_ERRORS, 503: 'FERNET_KEY or the admin token not set, or the database cannot be used now' },
+    errors: {
+      400: 'not a Fernet token, wrong key or tampered',
+      401: 'missing or wrong Bearer token',
+      ...BODY_ERRORS,
+      ...COMMON_ERRORS,
+      503: 'FERNET_KEY or the admin token not set, or the database cannot be used now',
+    },
     example: { body: EXAMPLE_PROFILE, status: 201 },
   },
   {
@@ -671,7 +764,13 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     rateLimited: true,
     body: DEMAND_RESPONSE_BODY,
     answers: { 200: { description: 'the event as it now stands', schema: DEMAND_RESPONSE_ANSWER } },
-    errors: { 400: 'level, until or minutes not valid', 401: 'missing or wrong Bearer token', ...BODY_ERRORS, ...COMMON_ERRORS, 503: 'the admin token is not set' },
+    errors: {
+      400: 'level, until or minutes not valid',
+      401: 'missing or wrong Bearer token',
+      ...BODY_ERRORS,
+      ...COMMON_ERRORS,
+      503: 'the admin token is not set',
+    },
     example: { body: { level: 'shed', minutes: 30 }, status: 200 },
   },
   {
@@ -694,7 +793,7 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     method: 'GET',
     path: '/suggestions',
     tag: 'learning',
-    summary: 'Suggestions mined from people\'s overrides, newest first',
+    summary: "Suggestions mined from people's overrides, newest first",
     description: 'Each with its support (days), confidence, evidence rows and the schedule change it implies.',
     admin: false,
     rateLimited: true,
@@ -710,13 +809,21 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     path: '/suggestions/:id/accept',
     tag: 'learning',
     summary: 'Accept a suggestion',
-    description: 'Only a pending suggestion can be decided (409 otherwise). An accepted one becomes a schedule rule from the next decision on, before the clamps.',
+    description:
+      'Only a pending suggestion can be decided (409 otherwise). An accepted one becomes a schedule rule from the next decision on, before the clamps.',
     admin: true,
     rateLimited: true,
     params: { id: { type: 'integer', minimum: 1 } },
     body: DECIDE_SUGGESTION_BODY,
     answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
-    errors: { 400: 'bad id or body', 401: 'missing or wrong Bearer token', 404: 'no suggestion with this id', 409: 'decided already', ...BODY_ERRORS, ...COMMON_ERRORS },
+    errors: {
+      400: 'bad id or body',
+      401: 'missing or wrong Bearer token',
+      404: 'no suggestion with this id',
+      409: 'decided already',
+      ...BODY_ERRORS,
+      ...COMMON_ERRORS,
+    },
     example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
   },
   {
@@ -726,13 +833,21 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     path: '/suggestions/:id/reject',
     tag: 'learning',
     summary: 'Reject a suggestion',
-    description: 'Only a pending suggestion can be decided (409 otherwise). A rejected pattern is proposed again only when its evidence grows.',
+    description:
+      'Only a pending suggestion can be decided (409 otherwise). A rejected pattern is proposed again only when its evidence grows.',
     admin: true,
     rateLimited: true,
     params: { id: { type: 'integer', minimum: 1 } },
     body: DECIDE_SUGGESTION_BODY,
     answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
-    errors: { 400: 'bad id or body', 401: 'missing or wrong Bearer token', 404: 'no suggestion with this id', 409: 'decided already', ...BODY_ERRORS, ...COMMON_ERRORS },
+    errors: {
+      400: 'bad id or body',
+      401: 'missing or wrong Bearer token',
+      404: 'no suggestion with this id',
+      409: 'decided already',
+      ...BODY_ERRORS,
+      ...COMMON_ERRORS,
+    },
     example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
   },
 ];

@@ -40,7 +40,9 @@ import { withReferenceNames } from './reference-names';
 const DRAIN_MAX_FACTOR = 16;
 
 /** The main flow's API routes (flows/smart-lighting.json), as Express paths: those of the endpoint registry. */
-export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = API_ENDPOINTS.map((e) => [e.method, e.path] as const);
+export const MAIN_FLOW_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = API_ENDPOINTS.map(
+  (e) => [e.method, e.path] as const,
+);
 
 /** Seconds a client waits before retrying while the API is not running. */
 export const NOT_RUNNING_RETRY_S = 2;
@@ -101,7 +103,8 @@ export function answerBody(res: unknown, body: unknown): unknown {
   let out = body;
   if (extra !== undefined && typeof body === 'object' && body !== null && !Array.isArray(body) && !Buffer.isBuffer(body)) {
     out = { ...body };
-    for (const [k, v] of Object.entries(extra)) if (!(k in (out as Record<string, unknown>)) && v !== undefined) (out as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(extra))
+      if (!(k in (out as Record<string, unknown>)) && v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
   return withReferenceNames(out);
 }
@@ -118,7 +121,10 @@ export function parseByteLimit(v: unknown, fallback = 5 * 1024 * 1024): number {
 
 /** Absolute paths in a 5xx detail: only the last part is kept ("…/smart-lighting.db"). */
 export function stripPaths(text: string): string {
-  return text.replace(/(^|[\s("'=:,[])(\/(?:[^\s/"'()]+\/)+)([^\s/"'()]*)/g, (_m, pre: string, _dir: string, base: string) => `${pre}…/${base}`);
+  return text.replace(
+    /(^|[\s("'=:,[])(\/(?:[^\s/"'()]+\/)+)([^\s/"'()]*)/g,
+    (_m, pre: string, _dir: string, base: string) => `${pre}…/${base}`,
+  );
 }
 
 function toRegExp(route: string): RegExp {
@@ -271,7 +277,9 @@ export class FrontDoor {
     }
     const limit = this.#options.maxBodyBytes;
     const tooLarge = (): void =>
-      refuse(413, `request body too large: at most ${this.#options.maxBodyText} (${limit} bytes) is accepted`, 'too-large', { Connection: 'close' });
+      refuse(413, `request body too large: at most ${this.#options.maxBodyText} (${limit} bytes) is accepted`, 'too-large', {
+        Connection: 'close',
+      });
     // A body over the limit is read to its end (and dropped) before the 413 goes out: answering while
     // the client still sends makes it see a broken pipe instead of the answer. Past DRAIN_MAX_FACTOR
     // times the limit the connection is cut.
@@ -355,7 +363,12 @@ export class FrontDoor {
         try {
           let obj: unknown = body;
           if (typeof body === 'string' && body.length < 65536 && body.startsWith('{')) obj = JSON.parse(body) as unknown;
-          if (typeof obj === 'object' && obj !== null && !Buffer.isBuffer(obj) && typeof (obj as { detail?: unknown }).detail === 'string') {
+          if (
+            typeof obj === 'object' &&
+            obj !== null &&
+            !Buffer.isBuffer(obj) &&
+            typeof (obj as { detail?: unknown }).detail === 'string'
+          ) {
             let detail = maskSecrets((obj as { detail: string }).detail);
             if (res.statusCode >= 500) detail = stripPaths(detail);
             res[ANSWER] = { detail };

@@ -148,7 +148,13 @@ export async function buildHealthReport(probes: HealthProbes, options: HealthOpt
     const v = db.value;
     const ok = isPlainObject(v) && v.ok === true;
     database =
-      isPlainObject(v) && typeof v.database === 'string' ? (ok ? 'ok' : v.database === 'ok' ? 'failed' : maskSecrets(v.database)) : 'invalid probe result';
+      isPlainObject(v) && typeof v.database === 'string'
+        ? ok
+          ? 'ok'
+          : v.database === 'ok'
+            ? 'failed'
+            : maskSecrets(v.database)
+        : 'invalid probe result';
     dbCheck = { ok, status: ok ? 'ok' : database, durationMs: db.ms, detail: isPlainObject(v) ? { ...v, database } : v };
   }
 
@@ -257,10 +263,14 @@ export interface SchedulerJobState {
  * "running" only when each is; earliest nextRun, latest lastRun, the first
  * lastError. null when no job is registered (health: "not configured").
  */
-export function combineSchedulerStates(jobs: ReadonlyArray<SchedulerJobState & { name?: string }>): (SchedulerProbeResult & { jobs: number }) | null {
+export function combineSchedulerStates(
+  jobs: ReadonlyArray<SchedulerJobState & { name?: string }>,
+): (SchedulerProbeResult & { jobs: number }) | null {
   if (jobs.length === 0) return null;
-  const min = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
-  const max = (v: Array<number | null>): number | null => v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
+  const min = (v: Array<number | null>): number | null =>
+    v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
+  const max = (v: Array<number | null>): number | null =>
+    v.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
   return {
     state: jobs.every((j) => j.state === 'running') ? 'running' : 'stopped',
     nextRun: min(jobs.map((j) => j.nextRun)),

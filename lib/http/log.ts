@@ -44,7 +44,8 @@ const MAX_STRING = 2000;
 const MAX_KEYS = 100;
 const MAX_ITEMS = 100;
 
-const SECRET_KEY = /profile|password|passwd|secret|cookie|authorization|encrypted_?payload|credential|(token|api_?key|fernet_?key|private_?key)$/i;
+const SECRET_KEY =
+  /profile|password|passwd|secret|cookie|authorization|encrypted_?payload|credential|(token|api_?key|fernet_?key|private_?key)$/i;
 
 /** true when a field of this name is masked in logs. */
 export function isSensitiveKey(key: string): boolean {
@@ -116,7 +117,8 @@ export function maskFields(value: unknown, depth = 0, seen: WeakSet<object> = ne
 /** One log line (no newline): {"ts": ISO, "level", "msg", ...masked fields}. Never throws. */
 export function formatLogLine(level: LogLevel, msg: string, fields: LogFields | undefined, nowMs: number): string {
   const masked = fields === undefined ? {} : maskFields(fields);
-  const extra = typeof masked === 'object' && masked !== null && !Array.isArray(masked) ? (masked as Record<string, unknown>) : { fields: masked };
+  const extra =
+    typeof masked === 'object' && masked !== null && !Array.isArray(masked) ? (masked as Record<string, unknown>) : { fields: masked };
   const { ts: _ts, level: _level, msg: _msg, ...rest } = extra;
   const ts = Number.isFinite(nowMs) ? new Date(nowMs).toISOString() : new Date().toISOString();
   try {

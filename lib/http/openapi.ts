@@ -48,7 +48,13 @@ const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retr
 function operation(e: Endpoint): OperationObject {
   const parameters: unknown[] = [];
   for (const [name, schema] of Object.entries(e.params ?? {})) {
-    parameters.push({ name, in: 'path', required: true, schema: copy(schema), ...(e.example.params?.[name] !== undefined ? { example: e.example.params[name] } : {}) });
+    parameters.push({
+      name,
+      in: 'path',
+      required: true,
+      schema: copy(schema),
+      ...(e.example.params?.[name] !== undefined ? { example: e.example.params[name] } : {}),
+    });
   }
   const props = (e.query?.properties ?? {}) as Record<string, JsonSchema>;
   for (const [name, schema] of Object.entries(props)) {
@@ -75,7 +81,9 @@ function operation(e: Endpoint): OperationObject {
       ? {
           requestBody: {
             required: e.bodyRequired === true,
-            content: { 'application/json': { schema: copy(e.body), ...(e.example.body !== undefined ? { example: copy(e.example.body) } : {}) } },
+            content: {
+              'application/json': { schema: copy(e.body), ...(e.example.body !== undefined ? { example: copy(e.example.body) } : {}) },
+            },
           },
         }
       : {}),
@@ -99,8 +107,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       title: options.title ?? DEFAULT_TITLE,
       version: options.version,
       description:
-        'The HTTP API of the smart lighting flow (the Python service smart-lighting-ai-dali\'s endpoints). ' +
-        'Bodies are JSON; request fields may be snake_case (the reference\'s names) or camelCase, and answers carry ' +
+        "The HTTP API of the smart lighting flow (the Python service smart-lighting-ai-dali's endpoints). " +
+        "Bodies are JSON; request fields may be snake_case (the reference's names) or camelCase, and answers carry " +
         'the reference\'s names beside ours. Every error answers {"detail": "..."}; every answer has an X-Request-Id header.',
       license: { name: 'MIT', identifier: 'MIT' },
     },

@@ -92,7 +92,9 @@ export function readProfileUpload(input: unknown): Checked<ProfileUpload> {
   if (!isPlainObject(body)) return fail(`${what}: the body must be a JSON object {"profile_id", "encrypted_payload"}`);
   for (const key of Object.keys(body)) {
     if (!KNOWN_KEYS.has(key)) {
-      return fail(`${what}: unknown field "${key.slice(0, 40)}"; send only profile_id and encrypted_payload (the profile itself only inside the Fernet token)`);
+      return fail(
+        `${what}: unknown field "${key.slice(0, 40)}"; send only profile_id and encrypted_payload (the profile itself only inside the Fernet token)`,
+      );
     }
   }
   const values: Partial<Record<keyof ProfileUpload, unknown>> = {};
@@ -158,7 +160,11 @@ export function checkProfileDecrypts(upload: ProfileUpload, fernet: FernetCipher
         return { ok: false, reason: 'id-mismatch', detail: 'the profile_id inside encrypted_payload differs from profile_id' };
       default:
         // ProfileError messages name a field and the expected type, never a value.
-        return { ok: false, reason: 'not-a-profile', detail: `encrypted_payload decrypts with FERNET_KEY but is not a personal profile: ${err.message}` };
+        return {
+          ok: false,
+          reason: 'not-a-profile',
+          detail: `encrypted_payload decrypts with FERNET_KEY but is not a personal profile: ${err.message}`,
+        };
     }
   }
 }

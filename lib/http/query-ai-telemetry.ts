@@ -31,7 +31,12 @@ const count = (v: unknown): number | null => (typeof v === 'number' && Number.is
 const amount = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
 const short = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? maskSecrets(v).slice(0, MAX_TEXT) : null);
 const words = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, MAX_LIST).map((x) => maskSecrets(x).slice(0, MAX_TEXT)) : [];
+  Array.isArray(v)
+    ? v
+        .filter((x): x is string => typeof x === 'string')
+        .slice(0, MAX_LIST)
+        .map((x) => maskSecrets(x).slice(0, MAX_TEXT))
+    : [];
 
 /**
  * The telemetry row of an ai-decide telemetry message payload (kind
@@ -116,10 +121,12 @@ export function readAiTelemetryRequest(
   const out: AiTelemetryRequest = {};
   if (!blank(payload.day) && !blank(payload.month)) return { ok: false, message: `${what}: send day or month, not both` };
   if (!blank(payload.day)) {
-    if (typeof payload.day !== 'string' || localDayBounds(payload.day) === null) return { ok: false, message: `${what}: day must be a calendar day YYYY-MM-DD` };
+    if (typeof payload.day !== 'string' || localDayBounds(payload.day) === null)
+      return { ok: false, message: `${what}: day must be a calendar day YYYY-MM-DD` };
     out.day = payload.day;
   } else if (!blank(payload.month)) {
-    if (typeof payload.month !== 'string' || localMonthBounds(payload.month) === null) return { ok: false, message: `${what}: month must be YYYY-MM` };
+    if (typeof payload.month !== 'string' || localMonthBounds(payload.month) === null)
+      return { ok: false, message: `${what}: month must be YYYY-MM` };
     out.month = payload.month;
   }
   if (now !== undefined) {

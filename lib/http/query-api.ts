@@ -219,7 +219,8 @@ export function readResolveRequest(payload: unknown): Checked<{ id: number; reso
   if (!alertId.ok) return alertId;
   if (alertId.value === undefined) return fail(`${what}: id is missing`);
   const by = b.value.resolvedBy ?? b.value.resolved_by ?? 'api';
-  if (typeof by !== 'string' || by.trim() === '' || by.length > 200) return fail(`${what}: resolvedBy must be a non-empty string of at most 200 characters`);
+  if (typeof by !== 'string' || by.trim() === '' || by.length > 200)
+    return fail(`${what}: resolvedBy must be a non-empty string of at most 200 characters`);
   return { ok: true, value: { id: alertId.value, resolvedBy: by } };
 }
 
@@ -277,7 +278,8 @@ export function readProfileRequest(payload: unknown): Checked<{ profileId?: stri
   if (!b.ok) return b;
   const a = b.value.profileId;
   const c = b.value.profile_id;
-  if (a !== undefined && a !== null && c !== undefined && c !== null && a !== c) return fail(`${what}: profileId and profile_id differ; send one of them`);
+  if (a !== undefined && a !== null && c !== undefined && c !== null && a !== c)
+    return fail(`${what}: profileId and profile_id differ; send one of them`);
   const v = a ?? c;
   if (v === undefined || v === null || v === '') return { ok: true, value: {} };
   if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_PROFILE_ID_LENGTH) {
@@ -368,10 +370,12 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
       const r = readReportRequest(payload, now);
       if (!r.ok) return bad(r.message);
       const names = r.value.zone !== undefined ? [r.value.zone] : (options.reportZones?.() ?? (await store.featureWindowZones()));
-      const zoneOf = options.reportZone ?? ((zone: string): ReportZone => ({ zone, targetLux: null, fixtureWatts: options.fixtureWatts ?? null }));
+      const zoneOf =
+        options.reportZone ?? ((zone: string): ReportZone => ({ zone, targetLux: null, fixtureWatts: options.fixtureWatts ?? null }));
       const report = await buildReport(store, { period: r.value.period, day: r.value.day, zones: names.map(zoneOf) }, now);
       if (r.value.format === 'json') return ok(report);
-      const q = (period: string, zone?: string): string => `?period=${period}&day=${report.day}${zone ? `&zone=${encodeURIComponent(zone)}` : ''}&format=html`;
+      const q = (period: string, zone?: string): string =>
+        `?period=${period}&day=${report.day}${zone ? `&zone=${encodeURIComponent(zone)}` : ''}&format=html`;
       const links = [
         { label: 'day', href: q('day', r.value.zone) },
         { label: 'week', href: q('week', r.value.zone) },
@@ -389,7 +393,10 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
       if (!r.ok) return bad(r.message);
       const rec = r.value.profileId === undefined ? await store.latestProfile() : await store.getProfile(r.value.profileId);
       if (rec === null) {
-        return { statusCode: 404, payload: errorBody(r.value.profileId === undefined ? 'No profile stored' : 'No profile stored with this profile_id') };
+        return {
+          statusCode: 404,
+          payload: errorBody(r.value.profileId === undefined ? 'No profile stored' : 'No profile stored with this profile_id'),
+        };
       }
       return {
         statusCode: 200,
@@ -405,7 +412,12 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
  * or no FERNET_KEY (store-profile): 503; a stored profile: 201.
  * Rejects only with a store failure other than closing (answer 500).
  */
-export async function runQuery(kind: Exclude<QueryKind, 'health'>, store: QueryStore, payload: unknown, options: QueryOptions = {}): Promise<Answer> {
+export async function runQuery(
+  kind: Exclude<QueryKind, 'health'>,
+  store: QueryStore,
+  payload: unknown,
+  options: QueryOptions = {},
+): Promise<Answer> {
   try {
     return await answer(kind, store, payload, options);
   } catch (err) {

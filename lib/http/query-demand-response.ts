@@ -9,13 +9,7 @@
  *   await store.insert('telemetry', row);
  *   report.demandResponse = await demandResponseSummary(store, from, to, gateway);
  */
-import {
-  DEFAULT_SHED_PCT,
-  isDemandResponseEnd,
-  MAX_EVENT_MINUTES,
-  parseDemandResponse,
-  shedMinutes,
-} from '../control/demand-response';
+import { DEFAULT_SHED_PCT, isDemandResponseEnd, MAX_EVENT_MINUTES, parseDemandResponse, shedMinutes } from '../control/demand-response';
 import type { TelemetryRecord, TelemetryRow } from '../store/rows';
 import type { Page, PageQuery } from '../store/store';
 
@@ -41,7 +35,13 @@ export function demandResponseRow(payload: unknown, now: number): TelemetryRow {
     ts: now,
     zone: null,
     kind: DEMAND_RESPONSE_KIND,
-    data: { action: 'start', level: named ? r.reductionPct : 'shed', reductionPct: named ? r.reductionPct : null, until: r.until, source: r.source },
+    data: {
+      action: 'start',
+      level: named ? r.reductionPct : 'shed',
+      reductionPct: named ? r.reductionPct : null,
+      until: r.until,
+      source: r.source,
+    },
   };
 }
 
@@ -65,10 +65,21 @@ export interface DemandResponseSummary {
 const MAX_ROWS = 1000;
 
 /** The events overlapping [from, to) and their shed minutes, from the stored rows (`to`: the period's end, now for today). */
-export async function demandResponseSummary(store: TelemetryPages, from: number, to: number, gateway?: string): Promise<DemandResponseSummary> {
+export async function demandResponseSummary(
+  store: TelemetryPages,
+  from: number,
+  to: number,
+  gateway?: string,
+): Promise<DemandResponseSummary> {
   // An event can have started up to its longest duration before the period.
   const since = from - MAX_EVENT_MINUTES * 60_000;
-  const page = await store.telemetry({ kind: DEMAND_RESPONSE_KIND, since, until: to, limit: MAX_ROWS, ...(gateway !== undefined ? { gateway } : {}) });
+  const page = await store.telemetry({
+    kind: DEMAND_RESPONSE_KIND,
+    since,
+    until: to,
+    limit: MAX_ROWS,
+    ...(gateway !== undefined ? { gateway } : {}),
+  });
   const rows = [...page.items].sort((a, b) => a.ts - b.ts || a.id - b.id);
   const all: DemandResponseEventSummary[] = [];
   let open: DemandResponseEventSummary | null = null;

@@ -117,7 +117,14 @@ interface ZoneAcc {
   firstIntensity: number | null;
 }
 
-async function levelBefore(store: DecisionPages, zone: string, before: number, pageRows: number, pages: number, gateway?: string): Promise<number | null> {
+async function levelBefore(
+  store: DecisionPages,
+  zone: string,
+  before: number,
+  pageRows: number,
+  pages: number,
+  gateway?: string,
+): Promise<number | null> {
   let cursor: string | undefined;
   for (let i = 0; i < pages; i++) {
     const q: PageQuery = { zone, until: before, limit: pageRows };

@@ -101,23 +101,22 @@ export interface ReportQuery {
 }
 
 /** The report request (GET /report query or msg.payload): {zone?, period? "day"|"week" (default day), day? YYYY-MM-DD (default today; not in the future), format? "html"|"json" (default html)}. */
-export function readReportRequest(
-  payload: unknown,
-  now: number,
-): { ok: true; value: ReportQuery } | { ok: false; message: string } {
+export function readReportRequest(payload: unknown, now: number): { ok: true; value: ReportQuery } | { ok: false; message: string } {
   const what = 'invalid report query';
   const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
   if (payload !== undefined && payload !== null && payload !== '' && (typeof payload !== 'object' || Array.isArray(payload))) {
     return fail(`${what}: expected an object (query parameters)`);
   }
   const q = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
-  for (const k of Object.keys(q)) if (!['zone', 'period', 'day', 'format'].includes(k)) return fail(`${what}: unknown parameter ${k.slice(0, 40)}`);
+  for (const k of Object.keys(q))
+    if (!['zone', 'period', 'day', 'format'].includes(k)) return fail(`${what}: unknown parameter ${k.slice(0, 40)}`);
   const zone = q.zone;
   if (zone !== undefined && (typeof zone !== 'string' || zone.trim() === '' || zone.length > MAX_ID_LENGTH)) {
     return fail(`${what}: zone must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
   const period = q.period ?? 'day';
-  if (typeof period !== 'string' || !(REPORT_PERIODS as readonly string[]).includes(period)) return fail(`${what}: period must be one of ${REPORT_PERIODS.join(', ')}`);
+  if (typeof period !== 'string' || !(REPORT_PERIODS as readonly string[]).includes(period))
+    return fail(`${what}: period must be one of ${REPORT_PERIODS.join(', ')}`);
   const format = q.format ?? 'html';
   if (format !== 'html' && format !== 'json') return fail(`${what}: format must be html or json`);
   const today = localDay(now);
@@ -174,7 +173,12 @@ export function reportBuckets(period: ReportPeriod, day: string): ReportBucket[]
 }
 
 /** Every row of a paged table in [since, until) for a zone, oldest first (bounded by MAX_PAGES). */
-async function allRows<T extends { ts: number }>(fetch: (q: PageQuery) => Promise<Page<T>>, zone: string, since: number, until: number): Promise<T[]> {
+async function allRows<T extends { ts: number }>(
+  fetch: (q: PageQuery) => Promise<Page<T>>,
+  zone: string,
+  since: number,
+  until: number,
+): Promise<T[]> {
   const rows: T[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < MAX_PAGES && until > since; i++) {
@@ -316,7 +320,8 @@ async function zoneReport(store: ReportStore, z: ReportZone, template: ReportBuc
 
 /** The report of every zone asked for. Throws RangeError for a bad day. */
 export async function buildReport(store: ReportStore, req: ReportRequest, now: number = Date.now()): Promise<Report> {
-  if (!(REPORT_PERIODS as readonly string[]).includes(req.period)) throw new RangeError(`period must be one of ${REPORT_PERIODS.join(', ')}`);
+  if (!(REPORT_PERIODS as readonly string[]).includes(req.period))
+    throw new RangeError(`period must be one of ${REPORT_PERIODS.join(', ')}`);
   const template = reportBuckets(req.period, req.day);
   const zones: ZoneReport[] = [];
   for (const z of req.zones) zones.push(await zoneReport(store, z, template, now));

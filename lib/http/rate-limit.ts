@@ -59,8 +59,7 @@ function intOption(name: string, v: number | undefined, fallback: number, min: n
   return v;
 }
 
-const clientKey = (clientId: unknown): string =>
-  typeof clientId === 'string' && clientId !== '' ? clientId.slice(0, 200) : 'unknown';
+const clientKey = (clientId: unknown): string => (typeof clientId === 'string' && clientId !== '' ? clientId.slice(0, 200) : 'unknown');
 
 export class RateLimiter {
   readonly limit: number;
@@ -201,7 +200,10 @@ export function clientIdFrom(req: RequestLike, trustProxy: boolean | number = fa
     const raw = req.headers?.['x-forwarded-for'];
     const header = Array.isArray(raw) ? raw.join(',') : raw;
     if (typeof header === 'string' && header.length <= 4096) {
-      const parts = header.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      const parts = header
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
       const candidate = parts[parts.length - hops];
       const ip = candidate === undefined ? null : normaliseIp(candidate);
       if (ip !== null) return ip;

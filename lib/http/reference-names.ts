@@ -84,10 +84,10 @@ export function withReferenceNames<T>(value: T): T {
  * (same schema), and `required` growing with it: the answer schemas of the
  * OpenAPI document describe both spellings from this one list.
  */
-export function withReferenceNameProperties(schema: {
+export function withReferenceNameProperties(schema: { properties: Record<string, unknown>; required?: readonly string[] }): {
   properties: Record<string, unknown>;
-  required?: readonly string[];
-}): { properties: Record<string, unknown>; required?: string[] } {
+  required?: string[];
+} {
   const properties: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(schema.properties)) {
     properties[key] = s;

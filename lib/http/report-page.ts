@@ -64,7 +64,9 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
   labels.forEach((l, i) => {
     if (i % every !== 0) return;
     const x = PAD.left + slot * i + slot / 2;
-    parts.push(`<text x="${x.toFixed(1)}" y="${H - PAD.bottom + 14}" class="a" text-anchor="middle">${esc(l.length > 5 ? l.slice(5) : l)}</text>`);
+    parts.push(
+      `<text x="${x.toFixed(1)}" y="${H - PAD.bottom + 14}" class="a" text-anchor="middle">${esc(l.length > 5 ? l.slice(5) : l)}</text>`,
+    );
   });
   labels.forEach((_, i) => {
     let base = 0;
@@ -85,10 +87,15 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
       .map((v, i) => (v === null ? null : `${(PAD.left + slot * i + slot / 2).toFixed(1)},${y(v).toFixed(1)}`))
       .filter((p): p is string => p !== null);
     if (pts.length === 0) continue;
-    parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="6 3" data-series="${esc(s.name)}"/>`);
+    parts.push(
+      `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="6 3" data-series="${esc(s.name)}"/>`,
+    );
   }
   const legend = [...bars, ...lines]
-    .map((s, i) => `<rect x="${W - PAD.right - 120}" y="${8 + i * 13}" width="10" height="8" fill="${s.colour}"/><text x="${W - PAD.right - 106}" y="${15 + i * 13}" class="a">${esc(s.name)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${W - PAD.right - 120}" y="${8 + i * 13}" width="10" height="8" fill="${s.colour}"/><text x="${W - PAD.right - 106}" y="${15 + i * 13}" class="a">${esc(s.name)}</text>`,
+    )
     .join('');
   const drawn = bars.reduce((t, s) => t + s.values.filter((v) => v !== null && v > 0).length, 0);
   return `<svg id="${esc(id)}" data-chart="${esc(title)}" data-bars="${drawn}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${parts.join('')}${legend}</svg>`;
@@ -100,9 +107,12 @@ function zoneSection(z: ZoneReport, idx: number): string {
   const pick = (f: (x: ReportBucket) => number | null): Array<number | null> => b.map(f);
   const C = REPORT_COLOURS;
   const t = z.totals;
-  const saved = t.energyWh !== null && t.baselineWh !== null && t.baselineWh > 0 ? ((t.baselineWh - t.energyWh) / t.baselineWh) * 100 : null;
+  const saved =
+    t.energyWh !== null && t.baselineWh !== null && t.baselineWh > 0 ? ((t.baselineWh - t.energyWh) / t.baselineWh) * 100 : null;
   const summary = [
-    t.energyWh !== null ? `energy ${fmt(t.energyWh)} Wh of ${fmt(t.baselineWh ?? 0)} Wh at 100 %${saved !== null ? ` (${saved.toFixed(0)} % saved)` : ''}` : 'energy: no fixture wattage set',
+    t.energyWh !== null
+      ? `energy ${fmt(t.energyWh)} Wh of ${fmt(t.baselineWh ?? 0)} Wh at 100 %${saved !== null ? ` (${saved.toFixed(0)} % saved)` : ''}`
+      : 'energy: no fixture wattage set',
     `lux while occupied ${t.luxWhileOccupied === null ? '-' : t.luxWhileOccupied.toFixed(0)}${z.targetLux !== null ? ` (target ${z.targetLux})` : ''}`,
     `occupied ${(t.occupiedMinutes / 60).toFixed(1)} h`,
     `decisions AI ${t.decisions.ai} / rules ${t.decisions.rules} / manual ${t.decisions.manual}, blocked ${t.blocked}`,

@@ -141,7 +141,6 @@ export const CONTROL_SCHEMA = {
   additionalProperties: true,
 } as const;
 
-
 export const TELEMETRY_SCHEMA = {
   type: 'object',
   properties: {
@@ -220,7 +219,11 @@ function pickAlias(what: string, body: Record<string, unknown>, names: readonly 
  * Epoch ms from a number or a string (digits = epoch ms; else ISO 8601, UTC
  * when it has no zone designator). Error message names `field`.
  */
-export function parseTime(what: string, field: string, v: unknown): { ok: true; value: number } | { ok: false; status: 400; message: string; field: string } {
+export function parseTime(
+  what: string,
+  field: string,
+  v: unknown,
+): { ok: true; value: number } | { ok: false; status: 400; message: string; field: string } {
   let ms: number;
   if (typeof v === 'number') {
     ms = v;
@@ -253,7 +256,10 @@ function checkReadingTime(
 ): { ok: true; value: number } | { ok: false; status: 400; message: string; field: string } {
   if (ts > now + MAX_FUTURE_MS) {
     const ahead = ts - now;
-    const hint = ts > now * 100 ? ' (microseconds or nanoseconds? send epoch milliseconds)' : ': check the client clock (NTP) and that ts is epoch milliseconds';
+    const hint =
+      ts > now * 100
+        ? ' (microseconds or nanoseconds? send epoch milliseconds)'
+        : ': check the client clock (NTP) and that ts is epoch milliseconds';
     return bad(
       field,
       `${what}: ${field} is ${ahead >= 3_600_000 ? `${Math.round(ahead / 3_600_000)} h` : `${Math.round(ahead / 1000)} s`} ahead of the server clock (at most ${MAX_FUTURE_MS / 1000} s allowed)${hint}`,
@@ -289,7 +295,11 @@ function pickTime(
 }
 
 /** Field name in the contract → the alias the client used (for messages). */
-function contractError(what: string, err: unknown, used: Record<string, string>): { ok: false; status: 400; message: string; field: string } {
+function contractError(
+  what: string,
+  err: unknown,
+  used: Record<string, string>,
+): { ok: false; status: 400; message: string; field: string } {
   if (err instanceof ReadingValidationError) {
     const field = used[err.field] ?? err.field;
     return bad(field, field === err.field ? err.message : `${err.message} (sent as ${field})`);

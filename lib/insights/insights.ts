@@ -55,7 +55,14 @@ export async function runInsights(store: LightingStore, options: InsightsOptions
     }
     created.push(s);
   }
-  return { mined: candidates.length, created, updated: saved.updated, skipped: saved.skipped, autoAccepted, pending: await countPending(store) };
+  return {
+    mined: candidates.length,
+    created,
+    updated: saved.updated,
+    skipped: saved.skipped,
+    autoAccepted,
+    pending: await countPending(store),
+  };
 }
 
 /** An HTTP answer: status and JSON body. */
@@ -74,7 +81,11 @@ export async function answerList(store: LightingStore, q: SuggestionsRequest): P
  * POST /suggestions/:id/accept|reject: 200 with the suggestion (and, on
  * accept, the active rules after it), 404 unknown id, 409 already decided.
  */
-export async function answerDecide(store: LightingStore, r: DecideSuggestionRequest, now: number = Date.now()): Promise<Answer & { rules?: ScheduleRule[] }> {
+export async function answerDecide(
+  store: LightingStore,
+  r: DecideSuggestionRequest,
+  now: number = Date.now(),
+): Promise<Answer & { rules?: ScheduleRule[] }> {
   const res = await decideSuggestion(store, r.id, r.decision, r.by, now);
   if (res.outcome === 'not-found') return { statusCode: 404, body: { detail: `suggestion ${r.id} not found` } };
   if (res.outcome === 'conflict') return { statusCode: 409, body: { detail: `suggestion ${r.id} is already ${res.suggestion.status}` } };

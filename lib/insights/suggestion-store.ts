@@ -66,7 +66,14 @@ export async function readHistory(store: LightingStore, since: number, until: nu
       }
       const intensity = isObj(sp) ? numOrNull(sp.intensity) : null;
       if (intensity === null) continue;
-      h.overrides.push({ table: 'manual_overrides', id: Number(r.id), zone: String(r.zone), ts: Number(r.started_at), intensity, cct: isObj(sp) ? numOrNull(sp.cct) : null });
+      h.overrides.push({
+        table: 'manual_overrides',
+        id: Number(r.id),
+        zone: String(r.zone),
+        ts: Number(r.started_at),
+        intensity,
+        cct: isObj(sp) ? numOrNull(sp.cct) : null,
+      });
     }
     for (const r of decisions) {
       const row = { id: Number(r.id), zone: String(r.zone), ts: Number(r.ts), intensity: Number(r.intensity), cct: numOrNull(r.cct) };
@@ -120,7 +127,12 @@ export interface SaveReport {
  * one accepted already is skipped; one rejected is proposed again (a new row)
  * only when its support is at least `growthDays` above the rejected one's.
  */
-export async function saveCandidates(store: LightingStore, candidates: readonly Candidate[], now: number, growthDays = DEFAULT_THRESHOLDS.reproposeGrowthDays): Promise<SaveReport> {
+export async function saveCandidates(
+  store: LightingStore,
+  candidates: readonly Candidate[],
+  now: number,
+  growthDays = DEFAULT_THRESHOLDS.reproposeGrowthDays,
+): Promise<SaveReport> {
   const g = store.gateway;
   const report: SaveReport = { created: [], updated: 0, skipped: [] };
   if (candidates.length === 0) return report;
@@ -128,19 +140,17 @@ export async function saveCandidates(store: LightingStore, candidates: readonly 
     await db.run('BEGIN IMMEDIATE');
     try {
       for (const c of candidates) {
-        const latest = await db.get('SELECT * FROM suggestions WHERE gateway = ? AND pattern_key = ? ORDER BY id DESC LIMIT 1', [g, c.patternKey]);
+        const latest = await db.get('SELECT * FROM suggestions WHERE gateway = ? AND pattern_key = ? ORDER BY id DESC LIMIT 1', [
+          g,
+          c.patternKey,
+        ]);
         const evidence = JSON.stringify(c.evidence.slice(-MAX_EVIDENCE_ROWS));
         const change = JSON.stringify(c.change);
         if (latest && latest.status === 'pending') {
-          await db.run('UPDATE suggestions SET updated_at = ?, summary = ?, support_days = ?, confidence = ?, evidence = ?, change_json = ? WHERE id = ?', [
-            now,
-            c.summary,
-            c.supportDays,
-            c.confidence,
-            evidence,
-            change,
-            Number(latest.id),
-          ]);
+          await db.run(
+            'UPDATE suggestions SET updated_at = ?, summary = ?, support_days = ?, confidence = ?, evidence = ?, change_json = ? WHERE id = ?',
+            [now, c.summary, c.supportDays, c.confidence, evidence, change, Number(latest.id)],
+          );
           report.updated += 1;
           continue;
         }
@@ -190,32 +200,52 @@ export async function listSuggestions(store: LightingStore, q: SuggestionQuery =
   }
   const limit = Math.min(1000, Math.max(1, Math.floor(q.limit ?? 100)));
   params.push(limit);
-  const rows = await withDb(store, (db) => db.all(`SELECT * FROM suggestions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params));
+  const rows = await withDb(store, (db) =>
+    db.all(`SELECT * FROM suggestions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params),
+  );
   return rows.map(fromRow);
 }
 
-export type DecideResult = { outcome: 'not-found' } | { outcome: 'conflict'; suggestion: Suggestion } | { outcome: 'decided'; suggestion: Suggestion };
+export type DecideResult =
+  | { outcome: 'not-found' }
+  | { outcome: 'conflict'; suggestion: Suggestion }
+  | { outcome: 'decided'; suggestion: Suggestion };
 
 /** Accepts or rejects a pending suggestion; one already decided is a conflict (nothing changes). */
-export async function decideSuggestion(store: LightingStore, id: number, status: 'accepted' | 'rejected', by: string, at: number): Promise<DecideResult> {
+export async function decideSuggestion(
+  store: LightingStore,
+  id: number,
+  status: 'accepted' | 'rejected',
+  by: string,
+  at: number,
+): Promise<DecideResult> {
   if (!Number.isSafeInteger(id) || id < 1) return { outcome: 'not-found' };
   const g = store.gateway;
   return withDb(store, async (db) => {
-    const info = await db.run("UPDATE suggestions SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND gateway = ? AND status = 'pending'", [status, at, by, id, g]);
+    const info = await db.run(
+      "UPDATE suggestions SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND gateway = ? AND status = 'pending'",
+      [status, at, by, id, g],
+    );
     const row = await db.get('SELECT * FROM suggestions WHERE id = ? AND gateway = ?', [id, g]);
     if (!row) return { outcome: 'not-found' as const };
-    return info.changes > 0 ? { outcome: 'decided' as const, suggestion: fromRow(row) } : { outcome: 'conflict' as const, suggestion: fromRow(row) };
+    return info.changes > 0
+      ? { outcome: 'decided' as const, suggestion: fromRow(row) }
+      : { outcome: 'conflict' as const, suggestion: fromRow(row) };
   });
 }
 
 /** The schedule rules of every accepted suggestion, oldest first (a later rule of the same kind wins). */
 export async function acceptedRules(store: LightingStore): Promise<ScheduleRule[]> {
-  const rows = await withDb(store, (db) => db.all("SELECT id, zone, change_json FROM suggestions WHERE gateway = ? AND status = 'accepted' ORDER BY id", [store.gateway]));
+  const rows = await withDb(store, (db) =>
+    db.all("SELECT id, zone, change_json FROM suggestions WHERE gateway = ? AND status = 'accepted' ORDER BY id", [store.gateway]),
+  );
   return rows.map((r) => ruleOf({ id: Number(r.id), zone: String(r.zone), change: JSON.parse(String(r.change_json)) as ScheduleChange }));
 }
 
 /** Pending suggestions of the store's gateway. */
 export async function countPending(store: LightingStore): Promise<number> {
-  const row = await withDb(store, (db) => db.get<{ n: number }>("SELECT COUNT(*) AS n FROM suggestions WHERE gateway = ? AND status = 'pending'", [store.gateway]));
+  const row = await withDb(store, (db) =>
+    db.get<{ n: number }>("SELECT COUNT(*) AS n FROM suggestions WHERE gateway = ? AND status = 'pending'", [store.gateway]),
+  );
   return Number(row?.n ?? 0);
 }

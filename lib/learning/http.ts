@@ -40,7 +40,8 @@ export function validateSuggestionsQuery(query: unknown): Checked<SuggestionsReq
     out.status = found;
   }
   if (zone !== undefined && zone !== '') {
-    if (typeof zone !== 'string' || zone.length > 200) return { ok: false, message: `${what}: zone must be a string of at most 200 characters` };
+    if (typeof zone !== 'string' || zone.length > 200)
+      return { ok: false, message: `${what}: zone must be a string of at most 200 characters` };
     out.zone = zone;
   }
   if (limit !== undefined && limit !== '') {
@@ -51,7 +52,11 @@ export function validateSuggestionsQuery(query: unknown): Checked<SuggestionsReq
   return { ok: true, value: out };
 }
 
-export function validateDecideSuggestion(decision: 'accepted' | 'rejected', body: unknown, params: unknown): Checked<DecideSuggestionRequest> {
+export function validateDecideSuggestion(
+  decision: 'accepted' | 'rejected',
+  body: unknown,
+  params: unknown,
+): Checked<DecideSuggestionRequest> {
   const what = `invalid ${decision === 'accepted' ? 'accept' : 'reject'}-suggestion request`;
   if (!empty(body) && !isObj(body)) return { ok: false, message: `${what}: the body must be a JSON object or empty` };
   const raw = isObj(params) ? params.id : undefined;

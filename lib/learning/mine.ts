@@ -37,7 +37,19 @@
  * slots and values, so no slot reaches the support; the negative-control
  * tests and the bench check that.
  */
-import { DEFAULT_THRESHOLDS, type AutoDecision, type Candidate, type DayType, type EvidenceRow, type History, type MiningThresholds, type OverrideEvent, type SlotChange, type WindowSample, type ZoneSettings } from './types';
+import {
+  DEFAULT_THRESHOLDS,
+  type AutoDecision,
+  type Candidate,
+  type DayType,
+  type EvidenceRow,
+  type History,
+  type MiningThresholds,
+  type OverrideEvent,
+  type SlotChange,
+  type WindowSample,
+  type ZoneSettings,
+} from './types';
 
 const DAY_MS = 86_400_000;
 const MIN_MS = 60_000;
@@ -106,11 +118,24 @@ const round = (v: number, step: number): number => Math.round(v / step) * step;
 
 /** Rows of one manual change stored twice (manual_overrides and a manual decision) count once. */
 export function dedupeOverrides(rows: readonly OverrideEvent[]): OverrideEvent[] {
-  const sorted = [...rows].sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : a.ts - b.ts || (a.table === b.table ? a.id - b.id : a.table === 'manual_overrides' ? -1 : 1)));
+  const sorted = [...rows].sort((a, b) =>
+    a.zone < b.zone
+      ? -1
+      : a.zone > b.zone
+        ? 1
+        : a.ts - b.ts || (a.table === b.table ? a.id - b.id : a.table === 'manual_overrides' ? -1 : 1),
+  );
   const out: OverrideEvent[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last && last.zone === r.zone && r.ts - last.ts <= SAME_CHANGE_MS && Math.abs(r.intensity - last.intensity) < 0.5 && last.table !== r.table) continue;
+    if (
+      last &&
+      last.zone === r.zone &&
+      r.ts - last.ts <= SAME_CHANGE_MS &&
+      Math.abs(r.intensity - last.intensity) < 0.5 &&
+      last.table !== r.table
+    )
+      continue;
     out.push(r);
   }
   return out;
@@ -162,12 +187,22 @@ function mineSlots(z: ZoneData, t: MiningThresholds, explained: Set<OverrideEven
         // A colour-only override (output as the automatic one) agrees on its colour alone.
         const colourOnly = (o: OverrideEvent): boolean => {
           const before = precedingDecision(z.decisions, o.ts);
-          return before !== null && Math.abs(o.intensity - before.intensity) <= 2 && o.cct !== null && before.cct !== null && Math.abs(o.cct - before.cct) >= t.minKelvinShiftK;
+          return (
+            before !== null &&
+            Math.abs(o.intensity - before.intensity) <= 2 &&
+            o.cct !== null &&
+            before.cct !== null &&
+            Math.abs(o.cct - before.cct) >= t.minKelvinShiftK
+          );
         };
         const mi = median(last.map((o) => o.intensity));
         const cs = last.filter((o) => o.cct !== null).map((o) => o.cct as number);
         const mk = cs.length > 0 ? median(cs) : null;
-        const agree = last.filter((o) => (Math.abs(o.intensity - mi) <= t.intensityBandPct || colourOnly(o)) && (o.cct === null || mk === null || Math.abs(o.cct - mk) <= t.kelvinBandK));
+        const agree = last.filter(
+          (o) =>
+            (Math.abs(o.intensity - mi) <= t.intensityBandPct || colourOnly(o)) &&
+            (o.cct === null || mk === null || Math.abs(o.cct - mk) <= t.kelvinBandK),
+        );
         if (!best || agree.length > best.agree.length) best = { agree, start };
       }
       if (!best || best.agree.length < t.minSupportDays) break;
@@ -186,7 +221,12 @@ function mineSlots(z: ZoneData, t: MiningThresholds, explained: Set<OverrideEven
         evidence.push(evidenceOfOverride(o));
         const before = precedingDecision(z.decisions, o.ts);
         if (!before) continue;
-        evidence.push({ table: 'decisions', id: before.id, ts: before.ts, note: `automatic ${Math.round(before.intensity)} %${before.cct !== null ? ` ${Math.round(before.cct)} K` : ''}` });
+        evidence.push({
+          table: 'decisions',
+          id: before.id,
+          ts: before.ts,
+          note: `automatic ${Math.round(before.intensity)} %${before.cct !== null ? ` ${Math.round(before.cct)} K` : ''}`,
+        });
         if (o.intensity > before.intensity + 2) up += 1;
         else if (o.intensity < before.intensity - 2) down += 1;
         if (before.cct !== null) autoK.push(before.cct);
@@ -270,8 +310,18 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
   for (const r of rows) {
     evidence.push(evidenceOfOverride(r.o));
     evidence.push({ table: 'decisions', id: r.before.id, ts: r.before.ts, note: `automatic ${Math.round(r.before.intensity)} %` });
-    evidence.push({ table: 'feature_windows', id: r.luxBefore.id, ts: r.luxBefore.windowEnd, note: `lux ${Math.round(r.luxBefore.luxMean as number)} before` });
-    evidence.push({ table: 'feature_windows', id: r.luxAfter.id, ts: r.luxAfter.windowStart, note: `lux ${Math.round(r.luxAfter.luxMean as number)} after` });
+    evidence.push({
+      table: 'feature_windows',
+      id: r.luxBefore.id,
+      ts: r.luxBefore.windowEnd,
+      note: `lux ${Math.round(r.luxBefore.luxMean as number)} before`,
+    });
+    evidence.push({
+      table: 'feature_windows',
+      id: r.luxAfter.id,
+      ts: r.luxAfter.windowStart,
+      note: `lux ${Math.round(r.luxAfter.luxMean as number)} after`,
+    });
   }
   return {
     zone: z.zone,
@@ -306,7 +356,15 @@ function mineHold(z: ZoneData, t: MiningThresholds, settings: ZoneSettings): Can
   const confidence = rows.length / eligible;
   if (confidence < t.minConfidence) return null;
   // Off before the quickest quarter of them switched it off by hand.
-  const holdMinutes = Math.max(t.minHoldMinutes, Math.floor(quantile(rows.map((r) => r.gapMin), 0.25)));
+  const holdMinutes = Math.max(
+    t.minHoldMinutes,
+    Math.floor(
+      quantile(
+        rows.map((r) => r.gapMin),
+        0.25,
+      ),
+    ),
+  );
   if (holdMinutes > settings.holdMinutes - 1) return null;
   const evidence: EvidenceRow[] = [];
   for (const r of rows) {

@@ -49,9 +49,17 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
     const base = { id: r.id, zone: r.zone };
     switch (r.kind) {
       case 'slot': {
-        if (typeof r.days !== 'string' || !(DAY_TYPES as readonly string[]).includes(r.days)) throw bad(`days must be one of ${DAY_TYPES.join(', ')}`);
-        if (!num(r.startMinute, 0, 1439) || !num(r.endMinute, 1, 1440) || r.endMinute <= r.startMinute) throw bad('startMinute/endMinute must be minutes of the day, start < end');
-        const out: SlotRule = { ...base, kind: 'slot', days: r.days as SlotChange['days'], startMinute: r.startMinute, endMinute: r.endMinute };
+        if (typeof r.days !== 'string' || !(DAY_TYPES as readonly string[]).includes(r.days))
+          throw bad(`days must be one of ${DAY_TYPES.join(', ')}`);
+        if (!num(r.startMinute, 0, 1439) || !num(r.endMinute, 1, 1440) || r.endMinute <= r.startMinute)
+          throw bad('startMinute/endMinute must be minutes of the day, start < end');
+        const out: SlotRule = {
+          ...base,
+          kind: 'slot',
+          days: r.days as SlotChange['days'],
+          startMinute: r.startMinute,
+          endMinute: r.endMinute,
+        };
         if (r.minIntensityPct !== undefined) {
           if (!num(r.minIntensityPct, 0, 100)) throw bad('minIntensityPct must be 0-100');
           out.minIntensityPct = r.minIntensityPct;
@@ -60,7 +68,8 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
           if (!num(r.maxIntensityPct, 0, 100)) throw bad('maxIntensityPct must be 0-100');
           out.maxIntensityPct = r.maxIntensityPct;
         }
-        if (out.minIntensityPct !== undefined && out.maxIntensityPct !== undefined && out.minIntensityPct > out.maxIntensityPct) throw bad('minIntensityPct above maxIntensityPct');
+        if (out.minIntensityPct !== undefined && out.maxIntensityPct !== undefined && out.minIntensityPct > out.maxIntensityPct)
+          throw bad('minIntensityPct above maxIntensityPct');
         if (r.kelvin !== undefined) {
           if (!num(r.kelvin, 1000, 20000)) throw bad('kelvin must be 1000-20000');
           out.kelvin = r.kelvin;
@@ -69,10 +78,20 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
       }
       case 'target-lux':
         if (!num(r.targetLux, 1, 100_000)) throw bad('targetLux must be 1-100000');
-        return { ...base, kind: 'target-lux', targetLux: r.targetLux, fromLux: num(r.fromLux, 0, 100_000) ? r.fromLux : 0 } satisfies TargetRule;
+        return {
+          ...base,
+          kind: 'target-lux',
+          targetLux: r.targetLux,
+          fromLux: num(r.fromLux, 0, 100_000) ? r.fromLux : 0,
+        } satisfies TargetRule;
       case 'hold':
         if (!num(r.holdMinutes, 0, 1440)) throw bad('holdMinutes must be 0-1440');
-        return { ...base, kind: 'hold', holdMinutes: r.holdMinutes, fromMinutes: num(r.fromMinutes, 0, 1440) ? r.fromMinutes : 0 } satisfies HoldRule;
+        return {
+          ...base,
+          kind: 'hold',
+          holdMinutes: r.holdMinutes,
+          fromMinutes: num(r.fromMinutes, 0, 1440) ? r.fromMinutes : 0,
+        } satisfies HoldRule;
       default:
         throw bad('kind must be slot, target-lux or hold');
     }

@@ -34,7 +34,14 @@ export interface AlertStorePort {
   raiseAlert(row: AlertRow): Promise<{ id: number; created: boolean }>;
   resolveAlert(id: number, by: string, at?: number): Promise<{ found: false } | { found: true; changed: boolean; alert: AlertRecord }>;
   getAlert(id: number): Promise<AlertRecord | null>;
-  alerts(q: { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind; zone?: string; since?: number; limit?: number; gateway?: string }): Promise<{ items: AlertRecord[]; total: number }>;
+  alerts(q: {
+    status?: 'active' | 'resolved' | 'all';
+    kind?: AlertKind;
+    zone?: string;
+    since?: number;
+    limit?: number;
+    gateway?: string;
+  }): Promise<{ items: AlertRecord[]; total: number }>;
   /** The gateway whose alerts this book raises and resolves ('' = not set); absent = every gateway. */
   readonly gateway?: string;
 }
@@ -105,7 +112,13 @@ export class AlertBook {
   }
 
   private async findActive(store: AlertStorePort, kind: AlertKind, zone: string | null): Promise<AlertRecord | null> {
-    const page = await store.alerts({ status: 'active', kind, ...(store.gateway !== undefined ? { gateway: store.gateway } : {}), ...(zone !== null ? { zone } : {}), limit: 1000 });
+    const page = await store.alerts({
+      status: 'active',
+      kind,
+      ...(store.gateway !== undefined ? { gateway: store.gateway } : {}),
+      ...(zone !== null ? { zone } : {}),
+      limit: 1000,
+    });
     return page.items.find((a) => a.zone === zone) ?? null;
   }
 

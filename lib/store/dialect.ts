@@ -26,7 +26,16 @@
 /** Tables without an integer id column (rowid maps to ctid there). */
 const NO_ID_TABLES = ['personal_profiles'];
 /** Tables whose INSERTs return the new rows' ids. */
-const ID_TABLES = ['raw_sensor_events', 'weather_events', 'feature_windows', 'decisions', 'telemetry', 'manual_overrides', 'alerts', 'suggestions'];
+const ID_TABLES = [
+  'raw_sensor_events',
+  'weather_events',
+  'feature_windows',
+  'decisions',
+  'telemetry',
+  'manual_overrides',
+  'alerts',
+  'suggestions',
+];
 
 /** `?` placeholders to `$n`, leaving quoted text ('...', "...") alone. */
 export function numberPlaceholders(sql: string): string {

@@ -228,10 +228,7 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
         if (page.length === 0) break;
         let chunk = '';
         for (const row of page) {
-          chunk +=
-            format === 'csv'
-              ? `${columns.map((c) => csvField(row[c])).join(',')}\n`
-              : `${jsonLine(row, columns, jsonColumns)}\n`;
+          chunk += format === 'csv' ? `${columns.map((c) => csvField(row[c])).join(',')}\n` : `${jsonLine(row, columns, jsonColumns)}\n`;
         }
         rows += page.length;
         bytes += Buffer.byteLength(chunk);

@@ -63,7 +63,10 @@ export function maskUrl(url: unknown): string {
 export function maskSecrets(text: unknown): string {
   try {
     return toText(text)
-      .replace(URL_TOKEN, (_all, scheme: string, slashes: string, rest: string) => `${scheme}:${slashes}${maskAuthority(rest, slashes === '')}`)
+      .replace(
+        URL_TOKEN,
+        (_all, scheme: string, slashes: string, rest: string) => `${scheme}:${slashes}${maskAuthority(rest, slashes === '')}`,
+      )
       .replace(SECRET_PAIR, (_all, key: string, sep: string) => `${key}${sep}${SECRET_MASK}`)
       .replace(BEARER, `$1 ${SECRET_MASK}`)
       .replace(API_KEY, `sk-${SECRET_MASK}`);

@@ -41,7 +41,9 @@ export async function exportPostgresTable(options: ExportOptions & { table: Tabl
       let rows = 0;
       let bytes = 0;
       try {
-        await client.query(`DECLARE export_cursor NO SCROLL CURSOR FOR SELECT * FROM "${table}" WHERE ${where.join(' AND ')} ORDER BY "${order}"`);
+        await client.query(
+          `DECLARE export_cursor NO SCROLL CURSOR FOR SELECT * FROM "${table}" WHERE ${where.join(' AND ')} ORDER BY "${order}"`,
+        );
         if (format === 'csv') {
           const header = `${columns.map((c) => csvField(c)).join(',')}\n`;
           bytes += Buffer.byteLength(header);

@@ -170,7 +170,8 @@ export class PgDb implements SqlDb {
     const e = err instanceof Error ? err : new Error(String(err));
     let msg = maskDatabaseUrl(e.message);
     if (this.#password !== undefined && this.#password.length >= 3) msg = msg.split(this.#password).join('***');
-    if (isConnectionError(e) && !msg.startsWith('PostgreSQL ')) msg = `PostgreSQL ${this.target.host}:${this.target.port} unreachable: ${msg}`;
+    if (isConnectionError(e) && !msg.startsWith('PostgreSQL '))
+      msg = `PostgreSQL ${this.target.host}:${this.target.port} unreachable: ${msg}`;
     if (msg === e.message) return e;
     const out = new Error(msg) as Error & { code?: unknown };
     out.code = (e as Error & { code?: unknown }).code;
@@ -319,7 +320,9 @@ export class PgDb implements SqlDb {
 
 /** Current schema version (0 = no schema_migrations table). */
 async function pgSchemaVersion(client: pg.PoolClient): Promise<number> {
-  const t = await client.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'");
+  const t = await client.query<{ n: string }>(
+    "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'",
+  );
   if (Number(t.rows[0]?.n ?? 0) === 0) return 0;
   const r = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   return Number(r.rows[0]?.v ?? 0);
@@ -352,7 +355,11 @@ export async function migratePg(db: PgDb, migrations: readonly Migration[] = MIG
             const stmt = statementFor('postgres', sql);
             if (stmt !== null) await client.query(pgDdl(stmt));
           }
-          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            Date.now(),
+          ]);
           await client.query('COMMIT');
           applied.push(m.version);
         } catch (err) {
@@ -431,7 +438,8 @@ export async function pgTryBatch(
     }
   } catch (err) {
     await db.run('ROLLBACK').catch(() => undefined);
-    if (rowErrors.size > 0 && !isConnectionError(err)) return { ok: false, rowErrors, error: rowErrors.values().next().value as Error, ambiguous };
+    if (rowErrors.size > 0 && !isConnectionError(err))
+      return { ok: false, rowErrors, error: rowErrors.values().next().value as Error, ambiguous };
     return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
   }
   if (rowErrors.size > 0) {

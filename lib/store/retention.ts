@@ -43,7 +43,14 @@ export const DEFAULT_RETENTION_DAYS: Readonly<RetentionDays> = Object.freeze({
 
 export const DAY_MS = 86_400_000;
 
-export type PrunedTable = 'raw_sensor_events' | 'weather_events' | 'feature_windows' | 'decisions' | 'telemetry' | 'manual_overrides' | 'alerts';
+export type PrunedTable =
+  | 'raw_sensor_events'
+  | 'weather_events'
+  | 'feature_windows'
+  | 'decisions'
+  | 'telemetry'
+  | 'manual_overrides'
+  | 'alerts';
 
 interface PruneTarget {
   table: PrunedTable;

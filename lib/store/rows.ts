@@ -24,7 +24,6 @@ import type { SqlRow, SqlValue } from './sqlite';
 /** A row that does not fit its table (same class as the reading contract's error). */
 export { ReadingValidationError as RowValidationError };
 
-
 /** raw_sensor_events: a sensor reading plus whether it arrived too late to count. */
 export interface RawSensorEventRow extends SensorReading {
   late?: boolean;
@@ -444,8 +443,24 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   feature_windows: {
     table: 'feature_windows',
     columns: [
-      'zone', 'window_start', 'window_end', 'count', 'lux_mean', 'lux_min', 'lux_max', 'lux_std', 'lux_last',
-      'presence_ratio', 'presence_transitions', 'presence_last', 'presence_last_ts', 'weather', 'minute_of_day', 'weekday', 'partial', 'gateway',
+      'zone',
+      'window_start',
+      'window_end',
+      'count',
+      'lux_mean',
+      'lux_min',
+      'lux_max',
+      'lux_std',
+      'lux_last',
+      'presence_ratio',
+      'presence_transitions',
+      'presence_last',
+      'presence_last_ts',
+      'weather',
+      'minute_of_day',
+      'weekday',
+      'partial',
+      'gateway',
     ],
     // A complete window replaces a snapshot (partial) of the same zone/start; a snapshot never replaces a complete window.
     conflict: `ON CONFLICT (gateway, zone, window_start) DO UPDATE SET
@@ -460,13 +475,35 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
   decisions: {
     table: 'decisions',
     columns: [
-      'ts', 'zone', 'source', 'intensity', 'cct', 'reason', 'applied', 'blocked_by', 'energy_saving_estimate', 'estimated_watts', 'msg_id', 'gateway',
+      'ts',
+      'zone',
+      'source',
+      'intensity',
+      'cct',
+      'reason',
+      'applied',
+      'blocked_by',
+      'energy_saving_estimate',
+      'estimated_watts',
+      'msg_id',
+      'gateway',
     ],
     params: decisionParams,
   },
   telemetry: {
     table: 'telemetry',
-    columns: ['ts', 'zone', 'kind', 'latency_ms', 'payload_bytes', 'prompt_tokens', 'completion_tokens', 'fallback_reason', 'data', 'gateway'],
+    columns: [
+      'ts',
+      'zone',
+      'kind',
+      'latency_ms',
+      'payload_bytes',
+      'prompt_tokens',
+      'completion_tokens',
+      'fallback_reason',
+      'data',
+      'gateway',
+    ],
     params: telemetryParams,
   },
   manual_overrides: {
@@ -632,13 +669,16 @@ export interface AlertRecord {
   gateway: string;
 }
 
-
 /** Validated alert as SQL parameters [ts, zone, kind, severity, message, data]. Throws RowValidationError naming the field. */
-export function alertParams(row: unknown, now: number = Date.now()): [number, string | null, AlertKind, AlertSeverity, string, string | null] {
+export function alertParams(
+  row: unknown,
+  now: number = Date.now(),
+): [number, string | null, AlertKind, AlertSeverity, string, string | null] {
   const t = 'alerts';
   const r = rowObject(t, row);
   const kind = r.kind;
-  if (typeof kind !== 'string' || !(ALERT_KINDS as readonly string[]).includes(kind)) fail(t, 'kind', `one of ${ALERT_KINDS.join(', ')}`, kind);
+  if (typeof kind !== 'string' || !(ALERT_KINDS as readonly string[]).includes(kind))
+    fail(t, 'kind', `one of ${ALERT_KINDS.join(', ')}`, kind);
   const severity = r.severity ?? 'warning';
   if (typeof severity !== 'string' || !(ALERT_SEVERITIES as readonly string[]).includes(severity)) {
     fail(t, 'severity', `one of ${ALERT_SEVERITIES.join(', ')}`, severity);

@@ -63,8 +63,24 @@ export const GATEWAY_TABLES: readonly string[] = [
 ];
 
 const FEATURE_COLUMNS_V3 = [
-  'id', 'zone', 'window_start', 'window_end', 'count', 'lux_mean', 'lux_min', 'lux_max', 'lux_std', 'lux_last', 'presence_ratio',
-  'presence_transitions', 'presence_last', 'presence_last_ts', 'weather', 'minute_of_day', 'weekday', 'partial',
+  'id',
+  'zone',
+  'window_start',
+  'window_end',
+  'count',
+  'lux_mean',
+  'lux_min',
+  'lux_max',
+  'lux_std',
+  'lux_last',
+  'presence_ratio',
+  'presence_transitions',
+  'presence_last',
+  'presence_last_ts',
+  'weather',
+  'minute_of_day',
+  'weekday',
+  'partial',
 ].join(', ');
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -309,9 +325,7 @@ export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): nu
 
 /** Current schema version of an open database (0 = no schema_migrations table). */
 export async function schemaVersion(db: Db): Promise<number> {
-  const t = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-  );
+  const t = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
   if (!t || t.n === 0) return 0;
   const row = await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   return row?.v ?? 0;

@@ -53,7 +53,9 @@ export function sqlitePathFromUrl(url: string, baseDir: string): string {
   const scheme = (m[1] as string).toLowerCase();
   const dialect = scheme.split('+')[0] as string;
   if (dialect === 'postgresql' || dialect === 'postgres') {
-    throw new UnsupportedDatabaseError(`a PostgreSQL URL (${scheme}://) is not a SQLite file: open it with the PostgreSQL engine (resolveStoreLocation)`);
+    throw new UnsupportedDatabaseError(
+      `a PostgreSQL URL (${scheme}://) is not a SQLite file: open it with the PostgreSQL engine (resolveStoreLocation)`,
+    );
   }
   if (dialect !== 'sqlite') {
     throw new UnsupportedDatabaseError(`database URL scheme ${JSON.stringify(scheme)} is not supported: use sqlite:///<file>`);
@@ -63,7 +65,9 @@ export function sqlitePathFromUrl(url: string, baseDir: string): string {
   if (q >= 0) rest = rest.slice(0, q);
   if (rest === '') return ':memory:';
   if (!rest.startsWith('/')) {
-    throw new UnsupportedDatabaseError(`a sqlite URL has no host: write sqlite:///<file>, got ${JSON.stringify(maskUrl(text).slice(0, 80))}`);
+    throw new UnsupportedDatabaseError(
+      `a sqlite URL has no host: write sqlite:///<file>, got ${JSON.stringify(maskUrl(text).slice(0, 80))}`,
+    );
   }
   let file: string;
   try {
@@ -88,7 +92,12 @@ export function resolveStoreLocation(opts: {
   env?: Readonly<Record<string, string | undefined>>;
 }): StoreLocation {
   const setting = opts.setting.trim();
-  const file = (p: string, from: StoreLocation['from']): StoreLocation => ({ path: p, engine: 'sqlite', display: maskDatabaseUrl(p), from });
+  const file = (p: string, from: StoreLocation['from']): StoreLocation => ({
+    path: p,
+    engine: 'sqlite',
+    display: maskDatabaseUrl(p),
+    from,
+  });
   if (setting !== '') {
     if (isPostgresUrl(setting)) return postgresLocation(setting, 'setting');
     if (isDatabaseUrl(setting)) return file(sqlitePathFromUrl(setting, opts.userDir), 'setting');

@@ -110,9 +110,19 @@ export async function checkFile(file: string, identity: FileIdentity | null, now
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return { kind: 'file-gone', message: `the database file ${path.basename(file)} was deleted: writes refused until it is back`, since: now, code };
+      return {
+        kind: 'file-gone',
+        message: `the database file ${path.basename(file)} was deleted: writes refused until it is back`,
+        since: now,
+        code,
+      };
     }
-    return { kind: 'read-only', message: `the database file cannot be checked (${code ?? 'error'})`, since: now, ...(code ? { code } : {}) };
+    return {
+      kind: 'read-only',
+      message: `the database file cannot be checked (${code ?? 'error'})`,
+      since: now,
+      ...(code ? { code } : {}),
+    };
   }
   if (identity !== null && (st.dev !== identity.dev || st.ino !== identity.ino)) {
     return {

@@ -60,16 +60,7 @@ import {
   type RowTypes,
   type TelemetryRecord,
 } from './rows';
-import {
-  GATEWAY_TABLES,
-  MIGRATIONS,
-  SchemaVersionError,
-  TABLES,
-  isTableName,
-  migrate,
-  type Migration,
-  type TableName,
-} from './schema';
+import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, migrate, type Migration, type TableName } from './schema';
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
@@ -353,7 +344,13 @@ class StoreCore {
     this.migrations = migrations;
   }
 
-  static async create(key: string, options: EffectiveStoreOptions, migrations: readonly Migration[], url?: string, password?: string): Promise<StoreCore> {
+  static async create(
+    key: string,
+    options: EffectiveStoreOptions,
+    migrations: readonly Migration[],
+    url?: string,
+    password?: string,
+  ): Promise<StoreCore> {
     if (url !== undefined) return StoreCore.createPg(key, url, password, options, migrations);
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
     const existed = key !== ':memory:' && fs.existsSync(key);
@@ -414,7 +411,13 @@ class StoreCore {
   }
 
   /** PostgreSQL: the same schema and queries on a pool (pg.ts); `key` is the URL without its password. */
-  static async createPg(key: string, url: string, password: string | undefined, options: EffectiveStoreOptions, migrations: readonly Migration[]): Promise<StoreCore> {
+  static async createPg(
+    key: string,
+    url: string,
+    password: string | undefined,
+    options: EffectiveStoreOptions,
+    migrations: readonly Migration[],
+  ): Promise<StoreCore> {
     const db = new PgDb(url, { poolSize: options.poolSize, ...(password !== undefined ? { password } : {}) });
     try {
       const report = await migratePg(db, migrations);
@@ -587,7 +590,13 @@ class StoreCore {
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
     if (db instanceof PgDb) {
-      return pgTryBatch(db, batch, perRow, (t, k) => insertSql(writerFor(t as TableName, this.schemaVersion), k), (t) => WRITERS[t as TableName].conflict !== undefined);
+      return pgTryBatch(
+        db,
+        batch,
+        perRow,
+        (t, k) => insertSql(writerFor(t as TableName, this.schemaVersion), k),
+        (t) => WRITERS[t as TableName].conflict !== undefined,
+      );
     }
     const byTable = indicesByTable(batch);
     // Each table's chunks, and their statements prepared (once per size and connection) before the transaction opens.
@@ -754,7 +763,9 @@ class StoreCore {
     const unavailable = (e: Error): StorageUnavailableError | null => {
       if (e instanceof StorageUnavailableError) return e;
       const p = storageProblem(sqliteCode(e));
-      return p === null ? null : new StorageUnavailableError(`storage unavailable: ${p}; nothing was stored, retry later`, sqliteCode(e) ?? 'storage', e);
+      return p === null
+        ? null
+        : new StorageUnavailableError(`storage unavailable: ${p}; nothing was stored, retry later`, sqliteCode(e) ?? 'storage', e);
     };
     const describe = (f: { row: QueuedRow; index: number; error: Error }): FailedRow => ({
       table: f.row.table,
@@ -945,7 +956,10 @@ class StoreCore {
     } catch (err) {
       // The database stayed unreachable: the rows still queued were never acknowledged as stored; say so.
       const left = this.queue.splice(0);
-      this.reportFailures(left.map((row, index) => ({ row, index, error: err as Error })), left.length);
+      this.reportFailures(
+        left.map((row, index) => ({ row, index, error: err as Error })),
+        left.length,
+      );
     }
     await this.flush();
     // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
@@ -1378,14 +1392,21 @@ export class LightingStore extends EventEmitter {
     const clearedAt = optionalTime('clearedAt', sel.clearedAt) ?? Date.now();
     return this.#read(async (db) => {
       if (sel.id !== undefined) {
-        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL', [clearedAt, sel.id])).changes;
+        return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL', [clearedAt, sel.id]))
+          .changes;
       }
       if (sel.zone !== undefined) {
         return (
-          await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND zone = ? AND cleared_at IS NULL', [clearedAt, this.#gateway, sel.zone])
+          await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND zone = ? AND cleared_at IS NULL', [
+            clearedAt,
+            this.#gateway,
+            sel.zone,
+          ])
         ).changes;
       }
-      return (await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND cleared_at IS NULL', [clearedAt, this.#gateway])).changes;
+      return (
+        await db.run('UPDATE manual_overrides SET cleared_at = ? WHERE gateway = ? AND cleared_at IS NULL', [clearedAt, this.#gateway])
+      ).changes;
     });
   }
 
@@ -1457,7 +1478,9 @@ export class LightingStore extends EventEmitter {
   /** Largest ts in this gateway's raw_sensor_events (index lookup), or null when empty. */
   latestRawTs(): Promise<number | null> {
     return this.#read(async (db) => {
-      const row = await (await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events WHERE gateway = ?')).get<{ ts: number | null }>([this.#gateway]);
+      const row = await (
+        await db.cached('SELECT MAX(ts) AS ts FROM raw_sensor_events WHERE gateway = ?')
+      ).get<{ ts: number | null }>([this.#gateway]);
       return row?.ts ?? null;
     });
   }
@@ -1646,4 +1669,3 @@ export class LightingStore extends EventEmitter {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 }
-

@@ -67,7 +67,13 @@ export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers
 }
 
 /** Applies one setpoint to every address of a zone, one after another; one merged result. */
-export async function applyToZone(output: Dt8Output, setpoint: Setpoint, addresses: readonly GearAddress[], signal?: AbortSignal, options: ApplyOptions = {}): Promise<Dt8Result> {
+export async function applyToZone(
+  output: Dt8Output,
+  setpoint: Setpoint,
+  addresses: readonly GearAddress[],
+  signal?: AbortSignal,
+  options: ApplyOptions = {},
+): Promise<Dt8Result> {
   if (addresses.length === 0) throw new ZoneRoutingError('unknownZone', `zone ${quote(setpoint.zone)} has no gear`);
   const results: Dt8Result[] = [];
   for (const address of addresses) results.push(await output.apply(setpoint, address, signal, options));

@@ -101,12 +101,21 @@ function checkZoneName(v: unknown, where: string): string {
   return v;
 }
 
-function optionalNumber(entry: Record<string, unknown>, key: string, zone: string, lo: number, hi: number, integer = false): number | undefined {
+function optionalNumber(
+  entry: Record<string, unknown>,
+  key: string,
+  zone: string,
+  lo: number,
+  hi: number,
+  integer = false,
+): number | undefined {
   let v = entry[key];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'string' && v.trim() !== '') v = Number(v);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new ZoneMapError(`zone "${zone}": ${key} ${describeValue(entry[key])} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`);
+    throw new ZoneMapError(
+      `zone "${zone}": ${key} ${describeValue(entry[key])} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`,
+    );
   }
   return v;
 }
@@ -117,7 +126,15 @@ function parseSensors(raw: unknown, zone: string): { dali: ZoneDaliSensor[]; ids
   const dali: ZoneDaliSensor[] = [];
   const ids: string[] = [];
   if (raw === undefined || raw === null || raw === '') return { dali, ids };
-  const items: unknown[] = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : Array.isArray(raw) ? raw : [raw];
+  const items: unknown[] =
+    typeof raw === 'string'
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : Array.isArray(raw)
+        ? raw
+        : [raw];
   for (const item of items) {
     if (typeof item === 'number') {
       if (!Number.isInteger(item) || item < 0 || item > 63) throw new ZoneMapError(`zone "${zone}": sensor address ${item} must be 0-63`);
@@ -140,7 +157,8 @@ function parseSensors(raw: unknown, zone: string): { dali: ZoneDaliSensor[]; ids
       dali.push(instance === undefined ? { address } : { address, instance });
       continue;
     }
-    if (typeof item !== 'string') throw new ZoneMapError(`zone "${zone}": sensor ${describeValue(item)} is not an address (10, 10:1) or a sensor id`);
+    if (typeof item !== 'string')
+      throw new ZoneMapError(`zone "${zone}": sensor ${describeValue(item)} is not an address (10, 10:1) or a sensor id`);
     const m = DALI_SENSOR.exec(item);
     if (m) {
       const address = Number(m[1]);
@@ -170,9 +188,12 @@ function parseEntry(zone: string, raw: unknown): ZoneSpec {
   try {
     gear = parseGearList(entry.gear ?? '');
   } catch {
-    throw new ZoneMapError(`zone "${zone}": gear ${describeValue(entry.gear)} is not a gear list like G0 or A4-5 (groups G0-G15, short addresses 0-63)`);
+    throw new ZoneMapError(
+      `zone "${zone}": gear ${describeValue(entry.gear)} is not a gear list like G0 or A4-5 (groups G0-G15, short addresses 0-63)`,
+    );
   }
-  if (gear.shorts.length === 0 && gear.groups.length === 0) throw new ZoneMapError(`zone "${zone}": gear is empty (name its group, e.g. G0, or its short addresses)`);
+  if (gear.shorts.length === 0 && gear.groups.length === 0)
+    throw new ZoneMapError(`zone "${zone}": gear is empty (name its group, e.g. G0, or its short addresses)`);
   const sensors = parseSensors(entry.sensors, zone);
   const spec: {
     -readonly [K in keyof ZoneSpec]: ZoneSpec[K];
@@ -206,24 +227,28 @@ export class ZoneMap {
       this.#zones.set(spec.zone, spec);
       for (const a of spec.gear.shorts) {
         const other = this.#shortOwner.get(a);
-        if (other !== undefined) throw new ZoneMapError(`short address ${a} is gear of both "${other}" and "${spec.zone}": a luminaire belongs to one zone`);
+        if (other !== undefined)
+          throw new ZoneMapError(`short address ${a} is gear of both "${other}" and "${spec.zone}": a luminaire belongs to one zone`);
         this.#shortOwner.set(a, spec.zone);
       }
       for (const g of spec.gear.groups) {
         const other = this.#groupOwner.get(g);
-        if (other !== undefined) throw new ZoneMapError(`group G${g} is gear of both "${other}" and "${spec.zone}": a group belongs to one zone`);
+        if (other !== undefined)
+          throw new ZoneMapError(`group G${g} is gear of both "${other}" and "${spec.zone}": a group belongs to one zone`);
         this.#groupOwner.set(g, spec.zone);
       }
       for (const s of spec.daliSensors) {
         const key = s.instance === undefined ? `${s.address}` : `${s.address}:${s.instance}`;
         const other = this.#sensorOwner.get(key);
-        if (other !== undefined && other !== spec.zone) throw new ZoneMapError(`sensor ${key} is listed in both "${other}" and "${spec.zone}"`);
+        if (other !== undefined && other !== spec.zone)
+          throw new ZoneMapError(`sensor ${key} is listed in both "${other}" and "${spec.zone}"`);
         this.#sensorOwner.set(key, spec.zone);
       }
       for (const id of spec.sensorIds) {
         const key = `id:${id}`;
         const other = this.#sensorOwner.get(key);
-        if (other !== undefined && other !== spec.zone) throw new ZoneMapError(`sensor id "${id}" is listed in both "${other}" and "${spec.zone}"`);
+        if (other !== undefined && other !== spec.zone)
+          throw new ZoneMapError(`sensor id "${id}" is listed in both "${other}" and "${spec.zone}"`);
         this.#sensorOwner.set(key, spec.zone);
       }
     }
@@ -321,7 +346,10 @@ export class ZoneMap {
   addressesOf(zone: string): GearAddress[] {
     const spec = this.#zones.get(zone);
     if (!spec) return [];
-    return [...spec.gear.groups.map((group): GearAddress => ({ kind: 'group', group })), ...spec.gear.shorts.map((address): GearAddress => ({ kind: 'short', address }))];
+    return [
+      ...spec.gear.groups.map((group): GearAddress => ({ kind: 'group', group })),
+      ...spec.gear.shorts.map((address): GearAddress => ({ kind: 'short', address })),
+    ];
   }
 
   /** The short addresses a zone's gear covers, given group membership (`members`: group -> shorts). */
@@ -343,7 +371,8 @@ export class ZoneMap {
     for (const spec of this.#zones.values()) {
       for (const a of this.shortsOf(spec.zone, members)) {
         const other = reachedBy.get(a);
-        if (other !== undefined && other !== spec.zone) conflicts.push(`gear A${a} is reached by both "${other}" and "${spec.zone}" (check the groups of A${a})`);
+        if (other !== undefined && other !== spec.zone)
+          conflicts.push(`gear A${a} is reached by both "${other}" and "${spec.zone}" (check the groups of A${a})`);
         else reachedBy.set(a, spec.zone);
       }
     }
@@ -364,7 +393,10 @@ export class ZoneMap {
   }
 
   /** Only the rules' own settings of the zone (targetLux, warmestKelvin, coolestKelvin), for RulesController's zoneConfig. */
-  rulesConfig(zone: string, kelvin: (k: number) => number = (k) => k): { targetLux?: number; warmestKelvin?: number; coolestKelvin?: number } {
+  rulesConfig(
+    zone: string,
+    kelvin: (k: number) => number = (k) => k,
+  ): { targetLux?: number; warmestKelvin?: number; coolestKelvin?: number } {
     const { targetLux, warmestKelvin, coolestKelvin } = this.rulesOverrides(zone);
     return {
       ...(targetLux !== undefined ? { targetLux } : {}),
@@ -377,11 +409,15 @@ export class ZoneMap {
   toJSON(): Record<string, unknown>[] {
     return this.specs().map((s) => {
       const gear = [...s.gear.groups.map((g) => `G${g}`), ...s.gear.shorts.map((a) => `A${a}`)].join(', ');
-      const sensors = [...s.daliSensors.map((d) => (d.instance === undefined ? `${d.address}` : `${d.address}:${d.instance}`)), ...s.sensorIds];
+      const sensors = [
+        ...s.daliSensors.map((d) => (d.instance === undefined ? `${d.address}` : `${d.address}:${d.instance}`)),
+        ...s.sensorIds,
+      ];
       const out: Record<string, unknown> = { zone: s.zone, gear };
       if (s.label !== undefined) out.label = s.label;
       if (sensors.length > 0) out.sensors = sensors;
-      for (const k of ['targetLux', 'warmestKelvin', 'coolestKelvin', 'fixtureWatts', 'fixtureCount'] as const) if (s[k] !== undefined) out[k] = s[k];
+      for (const k of ['targetLux', 'warmestKelvin', 'coolestKelvin', 'fixtureWatts', 'fixtureCount'] as const)
+        if (s[k] !== undefined) out[k] = s[k];
       return out;
     });
   }

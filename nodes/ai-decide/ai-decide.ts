@@ -6,7 +6,14 @@
  * answer, open circuit) the node's own rules controller decides. All of that
  * lives in lib/ai (AiDecider) and lib/control; this file wires it to msgs.
  */
-import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN, type DecisionWindow, type Setpoint } from '../../lib/contracts';
+import {
+  ACCEPTED_KELVIN_MAX,
+  ACCEPTED_KELVIN_MIN,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  type DecisionWindow,
+  type Setpoint,
+} from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
 import { findZones, zoneMapOrNull } from '../shared/zones';
@@ -80,17 +87,21 @@ export = function (RED: NodeAPI): void {
       : {};
     let rules: RulesController;
     try {
-      rules = new RulesController({
-        targetLux: s.targetLux,
-        occupiedFloorPct: s.occupiedFloorPct,
-        holdMinutes: s.holdMinutes,
-        vacancyOffMinutes: s.vacancyOffMinutes,
-        minKelvin: s.minKelvin,
-        maxKelvin: s.maxKelvin,
-        warmestKelvin: inKelvin(2700),
-        coolestKelvin: inKelvin(5000),
-        safeKelvin: inKelvin(4000),
-      }, [], zoneOptions);
+      rules = new RulesController(
+        {
+          targetLux: s.targetLux,
+          occupiedFloorPct: s.occupiedFloorPct,
+          holdMinutes: s.holdMinutes,
+          vacancyOffMinutes: s.vacancyOffMinutes,
+          minKelvin: s.minKelvin,
+          maxKelvin: s.maxKelvin,
+          warmestKelvin: inKelvin(2700),
+          coolestKelvin: inKelvin(5000),
+          safeKelvin: inKelvin(4000),
+        },
+        [],
+        zoneOptions,
+      );
     } catch (err) {
       this.warn(t('errors.rules', { error: (err as Error).message }));
       rules = new RulesController({}, [], zoneOptions);
@@ -101,7 +112,12 @@ export = function (RED: NodeAPI): void {
     if (keyProblem !== null) this.warn(t('errors.badFernetKey', { detail: keyProblem }));
     const hot = new HotPath(s.payloadBatchLimit, (zone) => rules.reset(zone));
     // The rules' zone state (hold, output) outlives a redeploy or restart, as in rules-fallback.
-    const saved = new ContextState(this, 'rulesState', () => rules.toJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
+    const saved = new ContextState(
+      this,
+      'rulesState',
+      () => rules.toJSON(),
+      (err) => this.warn(t('errors.context', { detail: err.message })),
+    );
     saved.load((value) => rules.restore(value));
     // Demand response: the AI's answers and the rules (the fallback) are capped alike while an event runs.
     const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);
@@ -200,7 +216,11 @@ export = function (RED: NodeAPI): void {
       };
       const ts = Date.now();
       if (dec.enabled && dec.circuitState !== 'open') this.status({ fill: 'yellow', shape: 'dot', text: t('status.deciding') });
-      const d = await dec.decide(ws, { hints: aiHints, fallback: () => rd.setpoint, clamp: (p) => applyClamps(shedSetpoint(withSchedule(p), rules.demandResponse, Date.now()), ctx) });
+      const d = await dec.decide(ws, {
+        hints: aiHints,
+        fallback: () => rd.setpoint,
+        clamp: (p) => applyClamps(shedSetpoint(withSchedule(p), rules.demandResponse, Date.now()), ctx),
+      });
       if (closed) return;
       const sp = { ...d.setpoint, reason: redact(d.setpoint.reason) };
       if (sp.source === 'ai') {

@@ -42,4 +42,3 @@ export function circuitAlert(kind: AiCircuitEventKind, c: CircuitChange, model: 
   if (c.retryAt !== undefined) payload.retryAt = c.retryAt;
   return { topic: 'alert', payload };
 }
-

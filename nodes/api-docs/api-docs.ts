@@ -121,7 +121,11 @@ export = function (RED: NodeAPI): void {
         this.warn(t('errors.noSwaggerUi'));
         this.status({ fill: 'yellow', shape: 'ring', text: t('status.specOnly', { spec: specPath }) });
       } else {
-        this.status({ fill: 'green', shape: 'dot', text: docsPath === '' ? t('status.specOnly', { spec: specPath }) : t('status.serving', { docs: docsPath, spec: specPath }) });
+        this.status({
+          fill: 'green',
+          shape: 'dot',
+          text: docsPath === '' ? t('status.specOnly', { spec: specPath }) : t('status.serving', { docs: docsPath, spec: specPath }),
+        });
       }
     }
 

@@ -111,7 +111,9 @@ export = function (RED: NodeAPI): void {
       ...(s.defaultZone !== '' ? { defaultZone: s.defaultZone } : {}),
       ...(zones ? { zones: zones.map } : {}),
     });
-    const log: Logger | null = s.logRequests ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } }) : null;
+    const log: Logger | null = s.logRequests
+      ? createLogger({ sink: stdoutSink, base: { component: 'api-guard', operation: s.operation } })
+      : null;
 
     const adminProblem = guard.adminProblem;
     if (adminProblem !== null) this.warn(tokenTooShort ? t('errors.shortToken', { min: MIN_ADMIN_TOKEN_LENGTH }) : t('errors.noToken'));

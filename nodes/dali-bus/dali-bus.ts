@@ -20,7 +20,14 @@ import type { NodeAPI, NodeStatus } from 'node-red';
 import { parseShortList } from '../../lib/dali/address-spec';
 import { BusSession, type BusStatus } from '../../lib/dali/bus-session';
 import { listSerialPorts } from '../../lib/dali/interfaces';
-import { parseSimGroups, parseSimSensors, parseUseMockDali, SIM_SCENARIO_NAMES, type SimSensorSpec, type SimulationSpec } from '../../lib/dali/sim-config';
+import {
+  parseSimGroups,
+  parseSimSensors,
+  parseUseMockDali,
+  SIM_SCENARIO_NAMES,
+  type SimSensorSpec,
+  type SimulationSpec,
+} from '../../lib/dali/sim-config';
 import { demoBuildingSpec } from '../../lib/dali/sim/building';
 import { claimDemoClock, demoClockFromEnv, releaseDemoClock, type DemoClock } from '../../lib/features/demo-clock';
 import type { InterfaceKind } from '../../lib/dali/types';
@@ -85,7 +92,13 @@ export = function (RED: NodeAPI): void {
     try {
       sensors = parseSimSensors(s.simSensors);
     } catch {
-      node.warn(RED._('dali-bus.errors.invalidSetting', { name: 'simSensors', value: s.simSensors, fallback: RED._('dali-bus.label.simSensorsFallback') }));
+      node.warn(
+        RED._('dali-bus.errors.invalidSetting', {
+          name: 'simSensors',
+          value: s.simSensors,
+          fallback: RED._('dali-bus.label.simSensorsFallback'),
+        }),
+      );
     }
     return { gear, groups, sensor: s.simSensor, scenario: s.simScenario, speed: s.simSpeed, sensors };
   }
@@ -96,7 +109,10 @@ export = function (RED: NodeAPI): void {
     const configured = read.choice('interfaceType', INTERFACES, 'simulator');
     // The Python service's USE_MOCK_DALI=true: the simulator stands in for the configured interface.
     const mock = parseUseMockDali(process.env.USE_MOCK_DALI);
-    if (mock === null) this.warn(RED._('dali-bus.errors.invalidSetting', { name: 'USE_MOCK_DALI', value: process.env.USE_MOCK_DALI ?? '', fallback: 'false' }));
+    if (mock === null)
+      this.warn(
+        RED._('dali-bus.errors.invalidSetting', { name: 'USE_MOCK_DALI', value: process.env.USE_MOCK_DALI ?? '', fallback: 'false' }),
+      );
     const interfaceType: InterfaceKind = mock === true ? 'simulator' : configured;
     if (mock === true && configured !== 'simulator') this.log(RED._('dali-bus.log.mock', { interfaceType: configured }));
     const reconnectMinMs = read.number('reconnectMinMs', 250, 10, 600000, true);
@@ -160,8 +176,10 @@ export = function (RED: NodeAPI): void {
       const where = status.detail ?? s.port;
       if (up) {
         if (!wasUp) this.log(RED._('dali-bus.log.connected', { where: s.port || label }));
-      } else if (status.kind === 'disconnected' || status.kind === 'error') this.warn(RED._('dali-bus.log.lost', { detail: where || label }));
-      else if (status.kind === 'portInUse') this.warn(RED._('dali-bus.log.portInUse', { port: s.port, holder: status.holder ?? status.detail ?? '' }));
+      } else if (status.kind === 'disconnected' || status.kind === 'error')
+        this.warn(RED._('dali-bus.log.lost', { detail: where || label }));
+      else if (status.kind === 'portInUse')
+        this.warn(RED._('dali-bus.log.portInUse', { port: s.port, holder: status.holder ?? status.detail ?? '' }));
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -92,8 +92,10 @@ export = function (RED: NodeAPI): void {
     /** The catalogue message for an error of ours, the bus's, or anything else. */
     const describe = (err: unknown): string => {
       if (err instanceof DaliInputError) return RED._(`dali-dt8-out.errors.${err.code}`, { ...err.params });
-      if (err instanceof ZoneRoutingError || err instanceof ZoneMapError) return RED._('dali-dt8-out.errors.zone', { message: err.message });
-      if (err instanceof DaliInterfaceError && err.code === 'notConnected') return RED._('dali-dt8-out.errors.notConnected', { message: err.message });
+      if (err instanceof ZoneRoutingError || err instanceof ZoneMapError)
+        return RED._('dali-dt8-out.errors.zone', { message: err.message });
+      if (err instanceof DaliInterfaceError && err.code === 'notConnected')
+        return RED._('dali-dt8-out.errors.notConnected', { message: err.message });
       return RED._('dali-dt8-out.errors.bus', { message: err instanceof Error ? err.message : String(err) });
     };
 

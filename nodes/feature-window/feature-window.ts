@@ -33,7 +33,6 @@ interface FeatureWindowNode extends Node, OwnerStatusListener {
 
 type Msg = NodeMessage & { waitForCommit?: unknown };
 
-
 export = function (RED: NodeAPI): void {
   function FeatureWindowNodeType(this: FeatureWindowNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);

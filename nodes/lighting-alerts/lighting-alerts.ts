@@ -67,7 +67,8 @@ export = function (RED: NodeAPI): void {
       if (status.fill === 'red') problems += 1;
       if (!closed) view.show(status, true);
     };
-    const storeFailed = (err: unknown): void => show({ fill: 'red', shape: 'ring', text: shortText(t('status.storeError', { message: messageOf(err) })) });
+    const storeFailed = (err: unknown): void =>
+      show({ fill: 'red', shape: 'ring', text: shortText(t('status.storeError', { message: messageOf(err) })) });
 
     const book = storeOwner ? new AlertBook(() => storeOwner.getStore()) : null;
     const refreshCount = (): void => {
@@ -132,7 +133,12 @@ export = function (RED: NodeAPI): void {
       };
       let telemetry: TelemetryRow | null;
       try {
-        telemetry = msg.topic === 'telemetry' ? aiTelemetryRow(msg.payload) : msg.topic === DEMAND_RESPONSE_TOPIC ? demandResponseRow(msg.payload, Date.now()) : null;
+        telemetry =
+          msg.topic === 'telemetry'
+            ? aiTelemetryRow(msg.payload)
+            : msg.topic === DEMAND_RESPONSE_TOPIC
+              ? demandResponseRow(msg.payload, Date.now())
+              : null;
       } catch (err) {
         return fail(err, 'invalid');
       }

@@ -69,7 +69,11 @@ export = function (RED: NodeAPI): void {
     this.settings = s;
     const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
     const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
-    const thresholds: Partial<MiningThresholds> = { lookbackDays: s.lookbackDays, minSupportDays: s.minSupportDays, minConfidence: s.minConfidence };
+    const thresholds: Partial<MiningThresholds> = {
+      lookbackDays: s.lookbackDays,
+      minSupportDays: s.minSupportDays,
+      minConfidence: s.minConfidence,
+    };
     const settingsOf = (zone: string): { targetLux: number; holdMinutes: number } => {
       let targetLux = s.targetLux;
       try {
@@ -96,7 +100,9 @@ export = function (RED: NodeAPI): void {
     };
     const showPending = (pending: number): void => {
       const next = this.nextRun();
-      const text = t('status.pending', { n: pending }) + (next !== null ? `; ${t('status.next', { next: formatLocalMinute(next, s.timezone).slice(5) })}` : '');
+      const text =
+        t('status.pending', { n: pending }) +
+        (next !== null ? `; ${t('status.next', { next: formatLocalMinute(next, s.timezone).slice(5) })}` : '');
       show({ fill: pending > 0 ? 'yellow' : 'green', shape: 'dot', text });
     };
 
@@ -117,7 +123,12 @@ export = function (RED: NodeAPI): void {
       const st = await store();
       show({ fill: 'blue', shape: 'ring', text: t('status.mining') });
       try {
-        const report = await runInsights(st, { thresholds, timeZone: s.timezone, settingsOf, autoAcceptConfidence: s.autoAccept ? s.autoAcceptConfidence : null });
+        const report = await runInsights(st, {
+          thresholds,
+          timeZone: s.timezone,
+          settingsOf,
+          autoAcceptConfidence: s.autoAccept ? s.autoAcceptConfidence : null,
+        });
         lastRun = Date.now();
         lastError = null;
         showPending(report.pending);
@@ -140,7 +151,9 @@ export = function (RED: NodeAPI): void {
         return answerList(await store(), q.value);
       }
       const p = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
-      const r = validateDecideSuggestion(topic === 'accept-suggestion' ? 'accepted' : 'rejected', p.by === undefined ? {} : { by: p.by }, { id: p.id });
+      const r = validateDecideSuggestion(topic === 'accept-suggestion' ? 'accepted' : 'rejected', p.by === undefined ? {} : { by: p.by }, {
+        id: p.id,
+      });
       if (!r.ok) return bad(r.message);
       const a = await answerDecide(await store(), r.value);
       showPending(await countPending(await store()));
@@ -213,7 +226,11 @@ export = function (RED: NodeAPI): void {
       }).catch((err: unknown) => {
         const e = toError(err);
         show({ fill: 'red', shape: 'ring', text: shortText(e.message) });
-        if (msg.res !== undefined && msg.topic !== undefined && ['suggestions', 'accept-suggestion', 'reject-suggestion'].includes(msg.topic)) {
+        if (
+          msg.res !== undefined &&
+          msg.topic !== undefined &&
+          ['suggestions', 'accept-suggestion', 'reject-suggestion'].includes(msg.topic)
+        ) {
           msg.payload = { detail: t('errors.unavailable', { message: e.message }) };
           msg.statusCode = 503;
           out([msg, null]);

@@ -10,7 +10,14 @@
  * are kept, so both outputs can be wired to an `http response` node.
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { buildHealthReport, daliProbe, healthHttpStatus, packageVersion, type HealthProbes, type HealthReport } from '../../lib/http/health';
+import {
+  buildHealthReport,
+  daliProbe,
+  healthHttpStatus,
+  packageVersion,
+  type HealthProbes,
+  type HealthReport,
+} from '../../lib/http/health';
 import { QUERY_KINDS, runQuery, type Answer, type QueryKind } from '../../lib/http/query-api';
 import { errorBody } from '../../lib/http/schemas';
 import { findOwner, type DaliBusNode, type LightingStoreNode } from '../shared/owners';

@@ -120,7 +120,12 @@ export = function (RED: NodeAPI): void {
           this.warn(message);
           if (r.why === 'writable') return;
           store
-            .raiseAlert({ kind: 'storage', severity: 'critical', message, data: { why: r.why, saved: r.saved === null ? null : path.basename(r.saved) } })
+            .raiseAlert({
+              kind: 'storage',
+              severity: 'critical',
+              message,
+              data: { why: r.why, saved: r.saved === null ? null : path.basename(r.saved) },
+            })
             .catch((err: unknown) => this.error(t('errors.write', { message: maskSecrets(messageOf(err)) })));
         });
         if (store.createdFile) this.log(t('log.created', { file: path.basename(store.path) }));
@@ -181,7 +186,11 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<LightingStoreNode & Node<{ password: string }>, NodeConfig, unknown, { password: string }>('lighting-store', LightingStoreConfig, {
-    credentials: { password: { type: 'password' } },
-  });
+  RED.nodes.registerType<LightingStoreNode & Node<{ password: string }>, NodeConfig, unknown, { password: string }>(
+    'lighting-store',
+    LightingStoreConfig,
+    {
+      credentials: { password: { type: 'password' } },
+    },
+  );
 };

@@ -39,7 +39,8 @@ export = function (RED: NodeAPI): void {
     try {
       let raw: unknown = table;
       if (source === 'env') {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envVar)) throw new ZoneMapError(`environment variable name "${envVar.slice(0, 64)}" is not valid`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envVar))
+          throw new ZoneMapError(`environment variable name "${envVar.slice(0, 64)}" is not valid`);
         const value = RED.util.evaluateNodeProperty(envVar, 'env', this, {}) as unknown;
         if (typeof value === 'string' && value.trim() !== '') {
           raw = value;
@@ -68,7 +69,12 @@ export = function (RED: NodeAPI): void {
       map = ZoneMap.parse(raw);
     } catch (err) {
       problem = err instanceof ZoneMapError ? err : new ZoneMapError(err instanceof Error ? err.message : String(err));
-      this.error(RED._('lighting-zones.errors.unusable', { source: from === 'table' && source !== 'table' ? source : from, message: problem.message }));
+      this.error(
+        RED._('lighting-zones.errors.unusable', {
+          source: from === 'table' && source !== 'table' ? source : from,
+          message: problem.message,
+        }),
+      );
     }
     this.zoneSource = from;
     this.zoneMap = (): ZoneMap => {

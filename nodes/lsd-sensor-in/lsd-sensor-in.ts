@@ -80,7 +80,12 @@ export = function (RED: NodeAPI): void {
         // A map that lists no sensors for this device: the node's own zone, if the map has it.
         if (listed.length === 0 && s.zone !== '' && map.has(s.zone)) listed = [s.zone];
         if (listed.length !== 1) {
-          this.error(RED._(listed.length === 0 ? 'lsd-sensor-in.errors.notInZoneMap' : 'lsd-sensor-in.errors.severalZones', { address: sensorAddress, zones: listed.join(', ') }));
+          this.error(
+            RED._(listed.length === 0 ? 'lsd-sensor-in.errors.notInZoneMap' : 'lsd-sensor-in.errors.severalZones', {
+              address: sensorAddress,
+              zones: listed.join(', '),
+            }),
+          );
           s.zone = '';
         } else {
           s.zone = listed[0] as string;
@@ -114,8 +119,10 @@ export = function (RED: NodeAPI): void {
       let stale: number | null = null;
       let silent = false;
       const refresh = (): void => {
-        if (silent) view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.notAnswering', { address: sensorAddress }) }, true);
-        else if (stale !== null) view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.stale', { seconds: stale }) }, true);
+        if (silent)
+          view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.notAnswering', { address: sensorAddress }) }, true);
+        else if (stale !== null)
+          view.show({ fill: 'yellow', shape: 'ring', text: RED._('lsd-sensor-in.status.stale', { seconds: stale }) }, true);
         else view.clear();
       };
       input.on('alert', (alert: SensorAlert) => {
@@ -127,7 +134,8 @@ export = function (RED: NodeAPI): void {
       });
       input.on('sensor', (state: SensorState) => {
         const nowSilent = state.state === 'notAnswering';
-        if (nowSilent && !silent) this.warn(RED._('lsd-sensor-in.errors.notAnswering', { address: sensorAddress, detail: state.detail ?? '-' }));
+        if (nowSilent && !silent)
+          this.warn(RED._('lsd-sensor-in.errors.notAnswering', { address: sensorAddress, detail: state.detail ?? '-' }));
         silent = nowSilent;
         refresh();
       });

@@ -59,10 +59,19 @@ export = function (RED: NodeAPI): void {
     this.store?.register(this);
     const gate = new OverrideGate(this.settings);
     // The last level per zone (anti-flicker, manual-change detection) outlives a redeploy or restart.
-    const saved = new ContextState(this, 'gateApplied', () => gate.appliedJSON(), (err) => this.warn(t('errors.context', { detail: err.message })));
+    const saved = new ContextState(
+      this,
+      'gateApplied',
+      () => gate.appliedJSON(),
+      (err) => this.warn(t('errors.context', { detail: err.message })),
+    );
     // With a zone map, the last levels of zones no longer in it are dropped.
     const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
-    saved.load((value) => gate.restoreApplied(zoneMap && Array.isArray(value) ? value.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : value));
+    saved.load((value) =>
+      gate.restoreApplied(
+        zoneMap && Array.isArray(value) ? value.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : value,
+      ),
+    );
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
     let repo: OverrideRepository = memory;
     let loaded = false;
@@ -120,7 +129,10 @@ export = function (RED: NodeAPI): void {
       const now = Date.now();
       // With a zone map, overrides of zones no longer in it are not taken back.
       const rows = await repo.load(now);
-      gate.loadRows(zoneMap && Array.isArray(rows) ? rows.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : rows, now);
+      gate.loadRows(
+        zoneMap && Array.isArray(rows) ? rows.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : rows,
+        now,
+      );
     })()
       .catch((err: unknown) => this.error(t('errors.load', { detail: messageOf(err) })))
       .finally(() => {
@@ -144,7 +156,8 @@ export = function (RED: NodeAPI): void {
       if (r.blockedBy === 'invalid') return fail(done, 'invalidSetpoint', r.reason.replace(/^gate:invalid /, ''));
       const energy = isPlainObject(msg.energy) ? msg.energy : {};
       const input: Setpoint = validateSetpoint(msg.payload);
-      const watts = isFiniteNumber(energy.estimatedWatts) && (!r.setpoint || r.setpoint.intensity === input.intensity) ? energy.estimatedWatts : null;
+      const watts =
+        isFiniteNumber(energy.estimatedWatts) && (!r.setpoint || r.setpoint.intensity === input.intensity) ? energy.estimatedWatts : null;
       const msgId = msg._msgid ?? null;
       if (r.passed && r.setpoint) {
         if (input.source === 'manual') {
@@ -154,11 +167,25 @@ export = function (RED: NodeAPI): void {
         persist(repo.recordDecision(gateDecisionRow(r.setpoint, now, { applied: true, estimatedWatts: watts, msgId })));
         msg.payload = r.setpoint;
         msg.topic = r.setpoint.zone;
-        msg.gate = { reason: r.reason, ...(r.limitedBy ? { limitedBy: r.limitedBy } : {}), ...(r.override ? { overrideUntil: r.override.expiresAt } : {}) };
+        msg.gate = {
+          reason: r.reason,
+          ...(r.limitedBy ? { limitedBy: r.limitedBy } : {}),
+          ...(r.override ? { overrideUntil: r.override.expiresAt } : {}),
+        };
         send([msg, null]);
       } else {
         const blockedBy = r.blockedBy as string;
-        persist(repo.recordDecision(gateDecisionRow(input, now, { applied: false, blockedBy, reason: input.reason ? `${input.reason}; ${r.reason}` : r.reason, estimatedWatts: watts, msgId })));
+        persist(
+          repo.recordDecision(
+            gateDecisionRow(input, now, {
+              applied: false,
+              blockedBy,
+              reason: input.reason ? `${input.reason}; ${r.reason}` : r.reason,
+              estimatedWatts: watts,
+              msgId,
+            }),
+          ),
+        );
         send([null, report({ ...blockedReport(input, blockedBy, r.reason, r.override) }, msg)]);
       }
       showStatus();

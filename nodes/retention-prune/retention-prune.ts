@@ -44,7 +44,6 @@ interface RetentionPruneNode extends Node, OwnerStatusListener {
   nextRun(): number | null;
 }
 
-
 export = function (RED: NodeAPI): void {
   function RetentionPrune(this: RetentionPruneNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);

@@ -163,7 +163,12 @@ export = function (RED: NodeAPI): void {
 
     // Saved state: restored zones are re-checked at once (a hold that ran out while stopped ends now).
     const saved = ctl
-      ? new ContextState(this, 'rulesState', () => ctl?.toJSON() ?? [], (err) => this.warn(t('errors.context', { detail: err.message })))
+      ? new ContextState(
+          this,
+          'rulesState',
+          () => ctl?.toJSON() ?? [],
+          (err) => this.warn(t('errors.context', { detail: err.message })),
+        )
       : null;
     saved?.load((value) => {
       const now = Date.now();
@@ -179,7 +184,11 @@ export = function (RED: NodeAPI): void {
             ctl?.setDemandResponse(event);
             const now = Date.now();
             for (const zone of ctl?.zones() ?? []) checks.set(zone, now);
-            this.log(event ? t('log.demandResponse', { what: demandResponseReason(event), until: new Date(event.until).toISOString(), why }) : t('log.demandResponseEnd', { why }));
+            this.log(
+              event
+                ? t('log.demandResponse', { what: demandResponseReason(event), until: new Date(event.until).toISOString(), why })
+                : t('log.demandResponseEnd', { why }),
+            );
           },
           (err) => this.warn(t('errors.context', { detail: err.message })),
         )
@@ -232,7 +241,12 @@ export = function (RED: NodeAPI): void {
       if (msg.topic === 'applied') {
         try {
           const a = parseApplied(msg.payload, Date.now());
-          if (!ctl.allows(a.zone)) return fail(done, 'invalid', t('errors.invalidApplied', { detail: `zone ${JSON.stringify(a.zone.slice(0, 64))} is not in the zone map` }));
+          if (!ctl.allows(a.zone))
+            return fail(
+              done,
+              'invalid',
+              t('errors.invalidApplied', { detail: `zone ${JSON.stringify(a.zone.slice(0, 64))} is not in the zone map` }),
+            );
           ctl.noteOutput(a.zone, a.intensity, a.ts, a.fadeMs, a.cct);
           saved?.changed();
           this.status({ fill: 'green', shape: 'ring', text: t('status.applied', { zone: a.zone, intensity: a.intensity }) });
@@ -252,7 +266,12 @@ export = function (RED: NodeAPI): void {
         // Absence: nothing to do here (vacancy waits for the hold and vacancy timers).
         // Lux without presence: the lux fast path (an occupied zone under a cloud).
         const lux = reading.lux ?? null;
-        if (!ctl.allows(reading.zone)) return fail(done, 'invalid', t('errors.invalidReading', { detail: `zone ${JSON.stringify(reading.zone.slice(0, 64))} is not in the zone map` }));
+        if (!ctl.allows(reading.zone))
+          return fail(
+            done,
+            'invalid',
+            t('errors.invalidReading', { detail: `zone ${JSON.stringify(reading.zone.slice(0, 64))} is not in the zone map` }),
+          );
         if (reading.presence !== true && lux === null) return done();
         let d: RulesDecision | null;
         try {
@@ -305,5 +324,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<RulesFallbackNode, NodeConfig, Record<string, never>, { fernetKey?: string }>('rules-fallback', RulesFallback, { credentials: { fernetKey: { type: 'password' } } });
+  RED.nodes.registerType<RulesFallbackNode, NodeConfig, Record<string, never>, { fernetKey?: string }>('rules-fallback', RulesFallback, {
+    credentials: { fernetKey: { type: 'password' } },
+  });
 };

@@ -100,8 +100,10 @@ export function parseApplied(p: unknown, now: number): AppliedFeedback {
   if (!isPlainObject(p)) throw new ControlInputError('payload', 'must be an object {zone, intensity, cct?, fadeMs?, ts?}');
   const zone = checkZone(p.zone);
   const { intensity, cct, fadeMs, ts } = p;
-  if (!isFiniteNumber(intensity) || intensity < 0 || intensity > 100) throw new ControlInputError('intensity', 'must be a number in [0, 100]');
-  if (cct != null && (!isFiniteNumber(cct) || cct < ACCEPTED_KELVIN_MIN || cct > ACCEPTED_KELVIN_MAX)) throw new ControlInputError('cct', `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
+  if (!isFiniteNumber(intensity) || intensity < 0 || intensity > 100)
+    throw new ControlInputError('intensity', 'must be a number in [0, 100]');
+  if (cct != null && (!isFiniteNumber(cct) || cct < ACCEPTED_KELVIN_MIN || cct > ACCEPTED_KELVIN_MAX))
+    throw new ControlInputError('cct', `must be a number in [${ACCEPTED_KELVIN_MIN}, ${ACCEPTED_KELVIN_MAX}]`);
   if (fadeMs != null && (!isFiniteNumber(fadeMs) || fadeMs < 0)) throw new ControlInputError('fadeMs', 'must be a number >= 0');
   if (ts != null && !isFiniteNumber(ts)) throw new ControlInputError('ts', 'must be epoch ms');
   const out: AppliedFeedback = { zone, intensity, fadeMs: isFiniteNumber(fadeMs) ? fadeMs : 0, ts: isFiniteNumber(ts) ? ts : now };

@@ -11,12 +11,7 @@
  *   dr.close(removed);                            // in 'close'
  */
 import type { Node } from 'node-red';
-import {
-  type DemandResponseEvent,
-  isDemandResponseEnd,
-  parseDemandResponse,
-  restoreEvent,
-} from '../../lib/control/demand-response';
+import { type DemandResponseEvent, isDemandResponseEnd, parseDemandResponse, restoreEvent } from '../../lib/control/demand-response';
 import { ContextState } from './context-state';
 
 /** setTimeout's longest delay; a later end is re-armed from there. */

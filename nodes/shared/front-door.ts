@@ -41,7 +41,12 @@ export function frontDoor(RED: NodeAPI): FrontDoor | null {
   const known = doors.get(app);
   if (known !== undefined) return known;
   const settings = RED.settings as unknown as { apiMaxLength?: unknown; httpNodeRoot?: unknown };
-  const limitText = typeof settings.apiMaxLength === 'string' ? settings.apiMaxLength : typeof settings.apiMaxLength === 'number' ? `${settings.apiMaxLength} bytes` : '5mb';
+  const limitText =
+    typeof settings.apiMaxLength === 'string'
+      ? settings.apiMaxLength
+      : typeof settings.apiMaxLength === 'number'
+        ? `${settings.apiMaxLength} bytes`
+        : '5mb';
   const log = createLogger({
     sink: (line: string) => {
       process.stdout.write(`${line}\n`);

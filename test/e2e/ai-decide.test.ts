@@ -41,7 +41,17 @@ function flow(baseUrl: string): object[] {
       maxRetries: 0,
       credentials: { apiKey: KEY },
     },
-    { id: 'aiin', type: 'http in', z: 'aitab', name: '', url: '/e2e/ai-decide', method: 'post', upload: false, swaggerDoc: '', wires: [['aidec']] },
+    {
+      id: 'aiin',
+      type: 'http in',
+      z: 'aitab',
+      name: '',
+      url: '/e2e/ai-decide',
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['aidec']],
+    },
     {
       id: 'aidec',
       type: 'ai-decide',
@@ -81,7 +91,9 @@ describe(`ai-decide in a real Node-RED runtime (${path.basename(path.dirname(run
     const installDir = process.env.E2E_INSTALL_DIR;
     rt = await NodeRedRuntime.start(installDir ? { userDir: fs.mkdtempSync(path.join(installDir, '..', 'ud-')) } : {});
     const nodes = await rt.request('GET', '/nodes', undefined, { Accept: 'application/json' });
-    const types = (nodes.json as Array<{ module: string; types: string[] }>).filter((s) => s.module === PACKAGE_NAME).flatMap((s) => s.types);
+    const types = (nodes.json as Array<{ module: string; types: string[] }>)
+      .filter((s) => s.module === PACKAGE_NAME)
+      .flatMap((s) => s.types);
     assert.ok(
       types.includes('ai-provider'),
       `ai-provider is not registered: package.json "node-red"."nodes" needs "ai-provider": "dist/nodes/ai-provider/ai-provider.js" (types: ${types.join(', ')})`,

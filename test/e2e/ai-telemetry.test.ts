@@ -56,7 +56,10 @@ describe('the main flow: AI telemetry stored and summarised (GET /telemetry/ai)'
     server.fallbackScript = (): ScriptedResponse =>
       failing
         ? errorResponse(500, `upstream broke for key ${KEY}`)
-        : toolCallCompletion({ intensity: 60, cct: 4000, reason: 'occupied, bright enough', confidence: 0.8 }, { usage: { prompt_tokens: 1000, completion_tokens: 100 } });
+        : toolCallCompletion(
+            { intensity: 60, cct: 4000, reason: 'occupied, bright enough', confidence: 0.8 },
+            { usage: { prompt_tokens: 1000, completion_tokens: 100 } },
+          );
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-ait-')) : undefined;
     const env = {
@@ -107,7 +110,8 @@ describe('the main flow: AI telemetry stored and summarised (GET /telemetry/ai)'
     // One row per ai-decide call (3 answered /predict calls, the failing one, and any the control loop made);
     // the rows' attempts add up to the requests the server saw (a failing call is retried). Writes are queued: poll.
     const requests = server.completions.length;
-    const attempts = (rs: Row[]): number => rs.reduce((n, row) => n + Number((JSON.parse(String(row.data)) as { attempts: number }).attempts), 0);
+    const attempts = (rs: Row[]): number =>
+      rs.reduce((n, row) => n + Number((JSON.parse(String(row.data)) as { attempts: number }).attempts), 0);
     let stored: Row[] = [];
     for (let i = 0; i < 60 && attempts(stored) < requests; i++) {
       stored = await rows();
@@ -120,7 +124,10 @@ describe('the main flow: AI telemetry stored and summarised (GET /telemetry/ai)'
     const failed = stored.filter((row) => row.fallback_reason !== null);
     assert.ok(failed.length >= 1 && failed.every((row) => row.fallback_reason === 'server-error'), JSON.stringify(failed));
     const answered = stored.filter((row) => row.fallback_reason === null);
-    assert.ok(answered.every((row) => row.prompt_tokens === 1000 && row.completion_tokens === 100), JSON.stringify(answered));
+    assert.ok(
+      answered.every((row) => row.prompt_tokens === 1000 && row.completion_tokens === 100),
+      JSON.stringify(answered),
+    );
     const data = JSON.parse(String(stored[0]?.data)) as Record<string, unknown>;
     assert.equal(data.model, 'gpt-4o-mini');
     assert.equal(typeof data.requestBytes, 'number');
@@ -133,7 +140,10 @@ describe('the main flow: AI telemetry stored and summarised (GET /telemetry/ai)'
     assert.deepEqual(day.fallbacksByReason, { 'server-error': failed.length });
     assert.equal(day.aiCalls, answered.length);
     assert.deepEqual(day.tokens, { input: 1000 * answered.length, output: 100 * answered.length, total: 1100 * answered.length });
-    assert.ok(day.latencyMs.p50 !== null && day.latencyMs.p95 !== null && day.latencyMs.p50 <= day.latencyMs.p95, JSON.stringify(day.latencyMs));
+    assert.ok(
+      day.latencyMs.p50 !== null && day.latencyMs.p95 !== null && day.latencyMs.p50 <= day.latencyMs.p95,
+      JSON.stringify(day.latencyMs),
+    );
     assert.deepEqual(day.prices, { inputPerMTok: 0.15, outputPerMTok: 0.6 });
     const cost = (1000 * answered.length * 0.15 + 100 * answered.length * 0.6) / 1e6;
     assert.ok(day.cost !== null && Math.abs(day.cost - cost) < 1e-12, `${day.cost} ~ ${cost}`);

@@ -43,7 +43,18 @@ const FLOW = [
     fixtureCount: 1,
     wires: [['gate']],
   },
-  { id: 'gate', type: 'override-gate', z: TAB, name: '', store: '', overrideMinutes: 30, minIntervalS: 60, deadbandPct: 5, maxStepPct: 20, wires: [['res'], ['res']] },
+  {
+    id: 'gate',
+    type: 'override-gate',
+    z: TAB,
+    name: '',
+    store: '',
+    overrideMinutes: 30,
+    minIntervalS: 60,
+    deadbandPct: 5,
+    maxStepPct: 20,
+    wires: [['res'], ['res']],
+  },
   { id: 'ctl-catch', type: 'catch', z: TAB, scope: ['rules', 'gate'], uncaught: false, wires: [['to400']] },
   {
     id: 'to400',
@@ -110,7 +121,13 @@ describe(`rules-fallback -> override-gate over HTTP (${path.basename(path.dirnam
   });
 
   it('lets a manual setpoint through, then reports the automatic one as blocked by the override', async () => {
-    const manual = await rt.request('POST', '/control/setpoint', { zone: 'office-1', intensity: 35, cct: 3000, reason: 'wall panel', source: 'manual' });
+    const manual = await rt.request('POST', '/control/setpoint', {
+      zone: 'office-1',
+      intensity: 35,
+      cct: 3000,
+      reason: 'wall panel',
+      source: 'manual',
+    });
     assert.equal(manual.status, 200, manual.text);
     assert.equal((manual.json as SetpointJson).source, 'manual');
     assert.equal((manual.json as SetpointJson).intensity, 35);
@@ -129,7 +146,9 @@ describe(`rules-fallback -> override-gate over HTTP (${path.basename(path.dirnam
   });
 
   it('decides by the hints of an encrypted profile, decrypted with FERNET_KEY inside the node', async () => {
-    const blob = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as unknown;
+    const blob = JSON.parse(
+      fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8'),
+    ) as unknown;
     const plain = await rt.request('POST', '/control/profiled', { window: window('office-3', 900) });
     const withProfile = await rt.request('POST', '/control/profiled', { window: window('office-4', 900), profile: blob });
     assert.equal(withProfile.status, 200, withProfile.text);
@@ -161,7 +180,17 @@ describe(`rules-fallback state through a Node-RED restart (localfilesystem conte
   const RESTART_FLOW = [
     { id: RESTART_TAB, type: 'tab', label: 'restart e2e' },
     { id: 'rs-in', type: 'http in', z: RESTART_TAB, url: '/restart/window', method: 'post', wires: [['rs-rules']] },
-    { id: 'rs-rules', type: 'rules-fallback', z: RESTART_TAB, name: '', targetLux: 500, circadian: 'clock', latitude: '', longitude: '', wires: [['rs-res']] },
+    {
+      id: 'rs-rules',
+      type: 'rules-fallback',
+      z: RESTART_TAB,
+      name: '',
+      targetLux: 500,
+      circadian: 'clock',
+      latitude: '',
+      longitude: '',
+      wires: [['rs-res']],
+    },
     { id: 'rs-res', type: 'http response', z: RESTART_TAB, statusCode: '', headers: {}, wires: [] },
   ];
   const settings = NPM_START_SETTINGS;
@@ -186,7 +215,10 @@ describe(`rules-fallback state through a Node-RED restart (localfilesystem conte
     assert.equal(still.status, 200, still.text);
     const sp = still.json as SetpointJson;
     assert.match(sp.reason, /occupancy:hold/, 'the hold started before the restart goes on');
-    assert.ok(sp.intensity >= (lit.json as SetpointJson).intensity, `${sp.intensity} % after, ${(lit.json as SetpointJson).intensity} % before`);
+    assert.ok(
+      sp.intensity >= (lit.json as SetpointJson).intensity,
+      `${sp.intensity} % after, ${(lit.json as SetpointJson).intensity} % before`,
+    );
 
     const fresh = await rt.request('POST', '/restart/window', window('meeting-2', 200, false));
     assert.match((fresh.json as SetpointJson).reason, /occupancy:absence/, 'a zone never seen is decided as vacant');

@@ -32,9 +32,13 @@ interface Status {
 
 async function startSim(port: string): Promise<ChildProcess> {
   const child = track(
-    spawn(process.execPath, [SIM_BIN, '--protocol', 'luba', '--port', port, '--gear', '0-3', '--groups', '0', '--sensor', '10', '--quiet'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
+    spawn(
+      process.execPath,
+      [SIM_BIN, '--protocol', 'luba', '--port', port, '--gear', '0-3', '--groups', '0', '--sensor', '10', '--quiet'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    ),
   );
   child.stdin?.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -81,8 +85,23 @@ function flows(port: string): object[] {
       simSpeed: 1,
     },
     { id: 'e2e-inSet', type: 'http in', z, url: '/dali/setpoint', method: 'post', upload: false, swaggerDoc: '', wires: [['e2e-out']] },
-    { id: 'e2e-inDiag', type: 'http in', z, url: '/dali/diagnostics', method: 'post', upload: false, swaggerDoc: '', wires: [['e2e-toDiag']] },
-    { id: 'e2e-toDiag', type: 'change', z, rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'diagnostics', tot: 'str' }], wires: [['e2e-out']] },
+    {
+      id: 'e2e-inDiag',
+      type: 'http in',
+      z,
+      url: '/dali/diagnostics',
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['e2e-toDiag']],
+    },
+    {
+      id: 'e2e-toDiag',
+      type: 'change',
+      z,
+      rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'diagnostics', tot: 'str' }],
+      wires: [['e2e-out']],
+    },
     {
       id: 'e2e-out',
       type: 'dali-dt8-out',
@@ -113,8 +132,23 @@ function flows(port: string): object[] {
     { id: 'e2e-resp', type: 'http response', z, statusCode: '', headers: {}, wires: [] },
     { id: 'e2e-watch', type: 'status', z, scope: ['e2e-out'], wires: [['e2e-keep']] },
     { id: 'e2e-keep', type: 'change', z, rules: [{ t: 'set', p: 'daliStatus', pt: 'flow', to: 'status', tot: 'msg' }], wires: [[]] },
-    { id: 'e2e-inStatus', type: 'http in', z, url: '/dali/status', method: 'get', upload: false, swaggerDoc: '', wires: [['e2e-readStatus']] },
-    { id: 'e2e-readStatus', type: 'change', z, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'daliStatus', tot: 'flow' }], wires: [['e2e-resp']] },
+    {
+      id: 'e2e-inStatus',
+      type: 'http in',
+      z,
+      url: '/dali/status',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      wires: [['e2e-readStatus']],
+    },
+    {
+      id: 'e2e-readStatus',
+      type: 'change',
+      z,
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'daliStatus', tot: 'flow' }],
+      wires: [['e2e-resp']],
+    },
   ];
 }
 
@@ -173,7 +207,13 @@ describe(`DALI nodes in a real Node-RED runtime over a LUBA pty (${path.basename
   }
 
   async function setpoint(intensity: number, cct: number): Promise<{ status: number; body: Record<string, unknown> }> {
-    const r = await (rt as NodeRedRuntime).request('POST', '/dali/setpoint', { zone: 'office-1', intensity, cct, reason: 'e2e', source: 'manual' });
+    const r = await (rt as NodeRedRuntime).request('POST', '/dali/setpoint', {
+      zone: 'office-1',
+      intensity,
+      cct,
+      reason: 'e2e',
+      source: 'manual',
+    });
     return { status: r.status, body: (r.json ?? { text: r.text }) as Record<string, unknown> };
   }
 
@@ -206,7 +246,13 @@ describe(`DALI nodes in a real Node-RED runtime over a LUBA pty (${path.basename
     assert.equal(readback.length, 1);
     assert.equal(readback[0]?.level, r.body.level);
     assert.equal(readback[0]?.mirek, 370);
-    const bad = await (rt as NodeRedRuntime).request('POST', '/dali/setpoint', { zone: 'office-1', intensity: 'bright', cct: 2700, reason: '', source: 'manual' });
+    const bad = await (rt as NodeRedRuntime).request('POST', '/dali/setpoint', {
+      zone: 'office-1',
+      intensity: 'bright',
+      cct: 2700,
+      reason: '',
+      source: 'manual',
+    });
     assert.equal(bad.status, 500);
     assert.match(bad.text, /payload\.intensity must be a number from 0 to 100/);
   });
@@ -255,7 +301,9 @@ describe(`DALI nodes in a real Node-RED runtime over a LUBA pty (${path.basename
     );
     assert.ok(fdAfter <= fdBefore + 3, `file descriptors ${fdBefore} -> ${fdAfter}`);
     assert.ok(rssAfter - rssBefore < 80, `RSS ${rssBefore} MB -> ${rssAfter} MB`);
-    const problems = runtime.problems().filter((l) => !/DALI interface not available|Encrypted credentials not found|Projects disabled/.test(l));
+    const problems = runtime
+      .problems()
+      .filter((l) => !/DALI interface not available|Encrypted credentials not found|Projects disabled/.test(l));
     assert.deepEqual(problems, [], 'no other warning or error in the log');
   });
 });

@@ -20,7 +20,15 @@ import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { NodeRedRuntime, PACKAGE_NAME, PROJECT_ROOT, runtimeDescription } from './harness';
 import { launchBrowser, requireChromium, screenshotDir, type AllowedProblem, type BrowserSession } from '../helpers/browser';
-import { DASHBOARD_PACKAGE, flowFileProblems, makeDashboardUserDir, readFlowFile, seriesPixels, timeZoneWithLocalHour, type FlowNode } from '../helpers/dashboard';
+import {
+  DASHBOARD_PACKAGE,
+  flowFileProblems,
+  makeDashboardUserDir,
+  readFlowFile,
+  seriesPixels,
+  timeZoneWithLocalHour,
+  type FlowNode,
+} from '../helpers/dashboard';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'dashboard', 'smart-lighting-dashboard.json');
 
@@ -76,7 +84,12 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
   const widget = (node: FlowNode): Locator => page.locator(`#nrdb-ui-widget-${node.id}`);
   const chartNode = (label: string): FlowNode => byName('ui-chart', 'label', label);
   const chartColours = (label: string): string[] => (chartNode(label).colors as string[]).slice(0, 2);
-  const textOf = async (label: string): Promise<string> => (await widget(byName('ui-text', 'label', label)).locator('.nrdb-ui-text-value').innerText()).trim();
+  const textOf = async (label: string): Promise<string> =>
+    (
+      await widget(byName('ui-text', 'label', label))
+        .locator('.nrdb-ui-text-value')
+        .innerText()
+    ).trim();
 
   function assertNoProblemsSince(mark: number, what: string): void {
     const seen = browser ? browser.problemsSince(mark) : [];
@@ -129,9 +142,19 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     const allowed = new Set([...OUR_TYPES, ...DASHBOARD_TYPES, ...CORE_TYPES]);
     assert.deepEqual(flowFileProblems(flow, allowed, CONFIG_PROPS), [], 'problems in the example file');
     for (const t of [...OUR_TYPES, 'ui-base', 'ui-page', 'ui-group', 'ui-theme', 'ui-chart', 'ui-form', 'ui-text']) {
-      assert.ok(flow.some((n) => n.type === t), `the example has a ${t}`);
+      assert.ok(
+        flow.some((n) => n.type === t),
+        `the example has a ${t}`,
+      );
     }
-    assert.deepEqual(flow.filter((n) => n.type === 'ui-chart').map((n) => n.label).sort(), [...CHARTS].sort(), 'the charts');
+    assert.deepEqual(
+      flow
+        .filter((n) => n.type === 'ui-chart')
+        .map((n) => n.label)
+        .sort(),
+      [...CHARTS].sort(),
+      'the charts',
+    );
 
     // Users get it from Import > Examples: the installed package serves this very file there.
     const listed = await rt!.request('GET', `/library/examples/flows/${PACKAGE_NAME}/dashboard/smart-lighting-dashboard`);
@@ -142,8 +165,14 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     const res = await rt!.request('GET', '/nodes', undefined, { Accept: 'application/json' });
     assert.equal(res.status, 200);
     const sets = res.json as NodeSet[];
-    const broken = sets.filter((s) => (s.module === DASHBOARD_PACKAGE || s.module === PACKAGE_NAME) && s.err && s.types.some((t) => allowed.has(t)));
-    assert.deepEqual(broken.map((s) => `${s.module}: ${s.err}`), [], 'node sets that failed to load');
+    const broken = sets.filter(
+      (s) => (s.module === DASHBOARD_PACKAGE || s.module === PACKAGE_NAME) && s.err && s.types.some((t) => allowed.has(t)),
+    );
+    assert.deepEqual(
+      broken.map((s) => `${s.module}: ${s.err}`),
+      [],
+      'node sets that failed to load',
+    );
     const known = new Set(sets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types));
     const missing = [...new Set(flow.map((n) => n.type))].filter((t) => t !== 'tab' && !known.has(t));
     assert.deepEqual(missing, [], 'types of the example the runtime does not know');
@@ -187,7 +216,10 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     await page.goto(`${rt!.baseUrl}/dashboard`, { waitUntil: 'load' });
     await page.waitForURL(/\/dashboard\/smart-lighting$/);
     for (const g of flow.filter((n) => n.type === 'ui-group')) {
-      await page.locator(`#nrdb-ui-group-${g.id}`).getByText(g.name as string, { exact: true }).waitFor();
+      await page
+        .locator(`#nrdb-ui-group-${g.id}`)
+        .getByText(g.name as string, { exact: true })
+        .waitFor();
     }
     for (const label of CHARTS) await widget(chartNode(label)).locator('canvas').waitFor();
     assert.equal(await page.title(), 'Smart lighting', 'page title');
@@ -200,7 +232,11 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     const mark = browser!.problems.length;
     // Readings first (the sensor's events), then ask the feature window for a snapshot so the
     // rules decide now instead of at the end of the minute ("aggregate now" in the example).
-    await eventually('lux chart draws readings', 30000, async () => (await seriesPixels(widget(chartNode(CHARTS[0])), chartColours(CHARTS[0]))) > MIN_SERIES_PIXELS);
+    await eventually(
+      'lux chart draws readings',
+      30000,
+      async () => (await seriesPixels(widget(chartNode(CHARTS[0])), chartColours(CHARTS[0]))) > MIN_SERIES_PIXELS,
+    );
     const inject = await rt!.request('POST', `/inject/${byName('inject', 'name', 'aggregate now').id}`);
     assert.equal(inject.status, 200, `aggregate now: ${inject.text}`);
     const drawn: Record<string, number> = {};
@@ -248,10 +284,22 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     assert.match(gate, /^(override \(manual\) of office-1 until |blocked \(override\): )/, `the gate holds the zone: "${gate}"`);
 
     // The intensity chart received the manual value for the setpoint series and the gear's value, and drew them.
-    const chartMsgs = events.slice(eventsBefore).filter((e) => e.name === `msg-input:${intensityChart.id}`).map((e) => e.msg as { topic?: string; payload?: unknown });
-    assert.ok(chartMsgs.some((m) => m.topic === 'setpoint' && m.payload === MANUAL.intensity), `intensity chart got the setpoint: ${JSON.stringify(chartMsgs)}`);
-    assert.ok(chartMsgs.some((m) => m.topic === 'gear (read back)' && typeof m.payload === 'number' && Math.abs(m.payload - MANUAL.intensity) <= 1), 'intensity chart got the gear value');
-    const saving = events.slice(eventsBefore).filter((e) => e.name === `msg-input:${chartNode('Energy saving (%)').id}`).map((e) => (e.msg as { payload?: unknown }).payload);
+    const chartMsgs = events
+      .slice(eventsBefore)
+      .filter((e) => e.name === `msg-input:${intensityChart.id}`)
+      .map((e) => e.msg as { topic?: string; payload?: unknown });
+    assert.ok(
+      chartMsgs.some((m) => m.topic === 'setpoint' && m.payload === MANUAL.intensity),
+      `intensity chart got the setpoint: ${JSON.stringify(chartMsgs)}`,
+    );
+    assert.ok(
+      chartMsgs.some((m) => m.topic === 'gear (read back)' && typeof m.payload === 'number' && Math.abs(m.payload - MANUAL.intensity) <= 1),
+      'intensity chart got the gear value',
+    );
+    const saving = events
+      .slice(eventsBefore)
+      .filter((e) => e.name === `msg-input:${chartNode('Energy saving (%)').id}`)
+      .map((e) => (e.msg as { payload?: unknown }).payload);
     assert.ok(saving.includes(100 - MANUAL.intensity), `energy saving chart got ${100 - MANUAL.intensity}: ${JSON.stringify(saving)}`);
     assert.ok((await seriesPixels(widget(intensityChart), chartColours('Intensity (%)'))) > MIN_SERIES_PIXELS);
     await page.waitForTimeout(500); // the chart animates to the new point

@@ -66,8 +66,24 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-demo-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, NODE_RED_DIR: nodeRedDir, TZ: timeZoneWithLocalHour(3) };
-    for (const k of ['DEMO_CLOCK', 'DEMO_SPEED', 'DEMO_CLOCK_EPOCH_MS', 'KEEP_FLOWS', 'DEMO_FLOW', 'NO_DASHBOARD', 'OPENAI_API_KEY', 'USE_MOCK_DALI']) delete env[k];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      NODE_RED_USER_DIR: userDir,
+      NODE_RED_DIR: nodeRedDir,
+      TZ: timeZoneWithLocalHour(3),
+    };
+    for (const k of [
+      'DEMO_CLOCK',
+      'DEMO_SPEED',
+      'DEMO_CLOCK_EPOCH_MS',
+      'KEEP_FLOWS',
+      'DEMO_FLOW',
+      'NO_DASHBOARD',
+      'OPENAI_API_KEY',
+      'USE_MOCK_DALI',
+    ])
+      delete env[k];
     startedAt = Date.now();
     child = spawn(nodeBin, [path.join(PROJECT_ROOT, 'scripts', 'start.js')], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => log.push(...d.toString('utf8').split('\n').filter(Boolean)));
@@ -115,9 +131,16 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     await page.waitForURL(/\/dashboard\/building$/);
     const left = (): number => Math.max(5000, ALIVE_WITHIN_MS - (Date.now() - startedAt));
 
-    assert.match(await eventually('demo clock', left(), async () => /demo time/.test(await textOf('sld-t-clock')) && textOf('sld-t-clock')), /^08:5\d demo time/);
+    assert.match(
+      await eventually('demo clock', left(), async () => /demo time/.test(await textOf('sld-t-clock')) && textOf('sld-t-clock')),
+      /^08:5\d demo time/,
+    );
     assert.equal(await eventually('alerts', left(), () => textOf('sld-t-alerts')), 'none');
-    assert.equal(await eventually('suggestions', left(), () => textOf('sld-t-suggestions')), 'no suggestions', 'GET /suggestions is 404 in this flow');
+    assert.equal(
+      await eventually('suggestions', left(), () => textOf('sld-t-suggestions')),
+      'no suggestions',
+      'GET /suggestions is 404 in this flow',
+    );
     const seen: Record<string, string> = {};
     await eventually('every zone shows its room, light with read-back, override and energy', left(), async () => {
       for (const z of ZONES) for (const k of ['room', 'light', 'override', 'energy']) seen[`${z} ${k}`] = await textOf(`sld-t-${z}-${k}`);
@@ -132,7 +155,11 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
       throw new Error(`${err.message}\n${JSON.stringify(seen, null, 1)}`);
     });
     // Someone is in the office at 08:55 (demo time): the lights were decided, with a reason and source.
-    const decision = await eventually('office decision', left(), async () => /^(rules|AI): \d/.test(await textOf('sld-t-office-1-decision')) && textOf('sld-t-office-1-decision'));
+    const decision = await eventually(
+      'office decision',
+      left(),
+      async () => /^(rules|AI): \d/.test(await textOf('sld-t-office-1-decision')) && textOf('sld-t-office-1-decision'),
+    );
     assert.match(decision, /\(.*occupancy:occupied.*\)$/, decision);
     assert.match(await textOf('sld-t-office-1-room'), /^\d+ lx, occupied$|^lux not reported yet, occupied$/);
     assert.match(await textOf('sld-t-office-1-energy'), /% of the 100 % baseline/);
@@ -156,7 +183,8 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     this.timeout(90000);
     const mark = browser!.problems.length;
     const form = page.locator(`#nrdb-ui-widget-sld-form-${MANUAL.zone}`);
-    for (const key of ['intensity', 'cct', 'minutes'] as const) await form.locator(`[data-form="form-row-${key}"] input`).fill(String(MANUAL[key]));
+    for (const key of ['intensity', 'cct', 'minutes'] as const)
+      await form.locator(`[data-form="form-row-${key}"] input`).fill(String(MANUAL[key]));
     await form.getByRole('button', { name: 'apply' }).click();
     // The gear's own answer (QUERY ACTUAL LEVEL / COLOUR VALUE through DT8 out diagnostics), shown on the page.
     const light = await eventually('the gear reports the manual setpoint', 30000, async () => {
@@ -169,7 +197,10 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
       return /min left$/.test(t) ? t : undefined;
     });
     assert.match(held, new RegExp(`^manual ${MANUAL.intensity} % ${MANUAL.cct} K, [45] min left$`));
-    assert.match(await textOf(`sld-t-${MANUAL.zone}-decision`), new RegExp(`^manual: ${MANUAL.intensity} % ${MANUAL.cct} K .*manual: dashboard`));
+    assert.match(
+      await textOf(`sld-t-${MANUAL.zone}-decision`),
+      new RegExp(`^manual: ${MANUAL.intensity} % ${MANUAL.cct} K .*manual: dashboard`),
+    );
     await shot('demo-dashboard-manual');
 
     await page.locator(`#nrdb-ui-widget-sld-auto-${MANUAL.zone}`).getByRole('button').click();
@@ -177,7 +208,7 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     assert.deepEqual(browser!.problemsSince(mark), []);
   });
 
-  it('GET /report draws non-empty charts for every zone, and the dashboard\'s Reports page shows it', async function () {
+  it("GET /report draws non-empty charts for every zone, and the dashboard's Reports page shows it", async function () {
     this.timeout(60000);
     const res = await fetch(`${base}/report?period=day`);
     assert.equal(res.status, 200);
@@ -190,11 +221,16 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     }
     // The office (occupied since the start) and the meeting room (the manual setpoint) have decisions: their energy is drawn.
     for (const z of ['office-1', MANUAL.zone]) {
-      const bars = await page.locator(`section[data-zone="${z}"] svg[data-chart="Energy used vs 100 % baseline"]`).getAttribute('data-bars');
+      const bars = await page
+        .locator(`section[data-zone="${z}"] svg[data-chart="Energy used vs 100 % baseline"]`)
+        .getAttribute('data-bars');
       assert.ok(Number(bars) > 0, `${z}: energy bars (${bars})`);
     }
     const office = page.locator('section[data-zone="office-1"]');
-    assert.ok(Number(await office.locator('svg[data-chart="Decisions: AI, rules, manual; blocked"]').getAttribute('data-bars')) > 0, 'office decisions');
+    assert.ok(
+      Number(await office.locator('svg[data-chart="Decisions: AI, rules, manual; blocked"]').getAttribute('data-bars')) > 0,
+      'office decisions',
+    );
     await shot('demo-report-day');
     const week = await fetch(`${base}/report?period=week&format=json`);
     const body = (await week.json()) as { zones: Array<{ zone: string; buckets: unknown[] }> };

@@ -136,7 +136,12 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       ...(installDir ? { userDir: fs.mkdtempSync(path.join(installDir, '..', 'ud-')) } : {}),
     });
     shots = screenshotDir(PROJECT_ROOT, rt.nodeRedVersion);
-    browser = await launchBrowser({ allow: ALLOWED, errorPatterns: EDITOR_ERRORS, origin: rt.baseUrl, viewport: { width: 1440, height: 900 } });
+    browser = await launchBrowser({
+      allow: ALLOWED,
+      errorPatterns: EDITOR_ERRORS,
+      origin: rt.baseUrl,
+      viewport: { width: 1440, height: 900 },
+    });
     page = browser.page;
     page.setDefaultTimeout(15000);
     await page.goto(`${rt.baseUrl}/`, { waitUntil: 'load' });
@@ -181,12 +186,16 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       has: page.locator('.red-ui-palette-header span', { hasText: new RegExp(`^${CATEGORY}$`) }),
     });
     assert.equal(await category.count(), 1, `one palette category labelled "${CATEGORY}"`);
-    const inCategory = await category.locator('.red-ui-palette-node').evaluateAll((els) =>
-      els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-type')),
-    );
+    const inCategory = await category
+      .locator('.red-ui-palette-node')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-type')));
     assert.deepEqual([...inCategory].sort(), [...FLOW_NODE_TYPES].sort(), `nodes in "${CATEGORY}"`);
     for (const t of CONFIG_TYPES) {
-      assert.equal(await page.locator(`.red-ui-palette-node[data-palette-type="${t}"]`).count(), 0, `config node ${t} is not in the palette`);
+      assert.equal(
+        await page.locator(`.red-ui-palette-node[data-palette-type="${t}"]`).count(),
+        0,
+        `config node ${t} is not in the palette`,
+      );
     }
 
     await category.scrollIntoViewIfNeeded();
@@ -198,9 +207,12 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       assert.ok(iconUrl, `${t}: palette icon URL`);
       // Our own file, not Node-RED's fallback (arrow-in.svg) for a missing icon.
       assert.ok(iconUrl.endsWith(`icons/${PACKAGE_NAME}/${t}.svg`), `${t}: palette icon is our file, got ${iconUrl}`);
-      const bg = await container.locator('.red-ui-palette-icon').evaluate(
-        (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundImage: string } }).getComputedStyle(el).backgroundImage,
-      );
+      const bg = await container
+        .locator('.red-ui-palette-icon')
+        .evaluate(
+          (el) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundImage: string } }).getComputedStyle(el).backgroundImage,
+        );
       assert.ok(bg.includes(`${PACKAGE_NAME}/${t}.svg`), `${t}: icon element shows our file, got ${bg}`);
 
       const res = await page.request.get(new URL(iconUrl, `${rt!.baseUrl}/`).toString());
@@ -212,7 +224,11 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       const size = await page.evaluate(
         (url) =>
           new Promise<{ w: number; h: number } | string>((resolve) => {
-            const Img = (globalThis as unknown as { Image: new () => { onload: () => void; onerror: () => void; src: string; naturalWidth: number; naturalHeight: number } }).Image;
+            const Img = (
+              globalThis as unknown as {
+                Image: new () => { onload: () => void; onerror: () => void; src: string; naturalWidth: number; naturalHeight: number };
+              }
+            ).Image;
             const img = new Img();
             img.onload = () => resolve({ w: img.naturalWidth, h: img.naturalHeight });
             img.onerror = () => resolve('image failed to load');
@@ -222,9 +238,9 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       );
       assert.ok(typeof size === 'object' && size.w > 0 && size.h > 0, `${t}: icon renders in the browser: ${JSON.stringify(size)}`);
     }
-    const urls = await category.locator('.red-ui-palette-icon-container').evaluateAll((els) =>
-      els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-icon')),
-    );
+    const urls = await category
+      .locator('.red-ui-palette-icon-container')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-palette-icon')));
     assert.equal(new Set(urls).size, FLOW_NODE_TYPES.length, `each node has its own icon: ${urls.join(', ')}`);
     assertNoProblemsSince(mark, 'palette');
   });
@@ -255,25 +271,38 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     await page.mouse.down();
     await page.mouse.up();
     for (const t of FLOW_NODE_TYPES) await canvasNode(ID_OF[t]).waitFor();
-    assert.equal(await page.evaluate(() => (globalThis as unknown as EditorWindow).RED!.nodes.dirty()), true, 'the drop marks the flow changed');
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as EditorWindow).RED!.nodes.dirty()),
+      true,
+      'the drop marks the flow changed',
+    );
     // A click on empty canvas clears the selection of the dropped nodes.
     await chart.click({ position: { x: 700, y: 600 } });
     await shot('workspace-imported');
 
-    const invalid = await page.evaluate((ids) => {
-      const RED = (globalThis as unknown as EditorWindow).RED!;
-      return ids
-        .map((id) => RED.nodes.node(id))
-        .filter((n): n is EditorNode => !!n && n.valid === false)
-        .map((n) => `${n.type}: ${(n.validationErrors ?? []).join(', ')}`);
-    }, FLOW.map((n) => n.id as string));
+    const invalid = await page.evaluate(
+      (ids) => {
+        const RED = (globalThis as unknown as EditorWindow).RED!;
+        return ids
+          .map((id) => RED.nodes.node(id))
+          .filter((n): n is EditorNode => !!n && n.valid === false)
+          .map((n) => `${n.type}: ${(n.validationErrors ?? []).join(', ')}`);
+      },
+      FLOW.map((n) => n.id as string),
+    );
     assert.deepEqual(invalid, [], 'every imported node is valid with its defaults');
 
     /** Checks the open dialog of `type` (prefix node-input or node-config-input). */
     const checkDialog = async (type: string, prefix: string, dialog: Locator): Promise<void> => {
       const def = await page.evaluate((t) => {
         const d = (globalThis as unknown as EditorWindow).RED!.nodes.getType(t)!;
-        return { defaults: Object.keys(d.defaults), credentials: Object.keys(d.credentials ?? {}), configProps: Object.entries(d.defaults).filter(([, v]) => !!v.type).map(([k, v]) => [k, v.type as string]) };
+        return {
+          defaults: Object.keys(d.defaults),
+          credentials: Object.keys(d.credentials ?? {}),
+          configProps: Object.entries(d.defaults)
+            .filter(([, v]) => !!v.type)
+            .map(([k, v]) => [k, v.type as string]),
+        };
       }, type);
       for (const prop of [...def.defaults, ...def.credentials]) {
         assert.equal(await dialog.locator(`#${prefix}-${prop}`).count(), 1, `${type}: dialog has a field #${prefix}-${prop}`);
@@ -302,25 +331,34 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
         assert.ok(box && box.width > 20, `${type}: a TypedInput rendered without width`);
       }
       // The defaults of a valid node show no field as invalid.
-      const errors = await dialog.locator('.input-error').evaluateAll((els) =>
-        els.map((e) => (e as unknown as { id: string }).id || '(no id)'),
-      );
+      const errors = await dialog
+        .locator('.input-error')
+        .evaluateAll((els) => els.map((e) => (e as unknown as { id: string }).id || '(no id)'));
       assert.deepEqual(errors, [], `${type}: fields marked invalid with valid values`);
       // Labels and placeholders come from the catalogue: no raw i18n key is on screen.
       const text = await dialog.innerText();
-      const placeholders = await dialog.locator('[placeholder]').evaluateAll((els) =>
-        els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('placeholder') ?? ''),
-      );
+      const placeholders = await dialog
+        .locator('[placeholder]')
+        .evaluateAll((els) =>
+          els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('placeholder') ?? ''),
+        );
       const rawKeys = [text, ...placeholders].join('\n').match(new RegExp(`\\b${type}\\.[A-Za-z]+\\.[A-Za-z.]+`, 'g')) ?? [];
       assert.deepEqual(rawKeys, [], `${type}: untranslated catalogue keys in the dialog`);
-      const labels = await dialog.locator(`label[for^="${prefix}-"]`).evaluateAll((els) =>
-        els.filter((e) => (e as unknown as { innerText: string }).innerText.trim() === '').map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('for')),
-      );
+      const labels = await dialog
+        .locator(`label[for^="${prefix}-"]`)
+        .evaluateAll((els) =>
+          els
+            .filter((e) => (e as unknown as { innerText: string }).innerText.trim() === '')
+            .map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('for')),
+        );
       assert.deepEqual(labels, [], `${type}: labels without text`);
     };
 
     const trayDialog = (prefix: string): Locator =>
-      page.locator('.red-ui-tray').filter({ has: page.locator(`#${prefix}-name`) }).last();
+      page
+        .locator('.red-ui-tray')
+        .filter({ has: page.locator(`#${prefix}-name`) })
+        .last();
 
     for (const t of FLOW_NODE_TYPES) {
       const before = browser!.problems.length;
@@ -335,7 +373,11 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
       const cfg = Object.entries(CONFIG_VIA).find(([, v]) => v.from === ID_OF[t]);
       if (cfg) {
         const [cfgType, { prop }] = cfg;
-        assert.equal(await dialog.locator(`#node-input-${prop}`).inputValue(), ID_OF[cfgType], `${t}: ${prop} selects the flow's ${cfgType}`);
+        assert.equal(
+          await dialog.locator(`#node-input-${prop}`).inputValue(),
+          ID_OF[cfgType],
+          `${t}: ${prop} selects the flow's ${cfgType}`,
+        );
         await dialog.locator(editButton('node-input', prop)).click();
         const cfgDialog = trayDialog('node-config-input');
         await cfgDialog.locator('#node-config-dialog-cancel').waitFor();
@@ -369,13 +411,10 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
         const def = RED.nodes.getType(t);
         return typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel || t;
       }, type);
-      await page.waitForFunction(
-        (want) => {
-          const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document;
-          return doc.querySelector('.red-ui-sidebar-help-stack h1.red-ui-help-title')?.textContent === want;
-        },
-        expected,
-      );
+      await page.waitForFunction((want) => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document;
+        return doc.querySelector('.red-ui-sidebar-help-stack h1.red-ui-help-title')?.textContent === want;
+      }, expected);
       assert.equal(await title.innerText(), expected);
       const body = help.locator('div.red-ui-help').last();
       // The node-red help style: Inputs when the node has an input, Outputs when it has outputs, Properties always.
@@ -415,17 +454,33 @@ describe('Node-RED editor in Chromium, with our package loaded', function () {
     assert.ok(!(await deploy.getAttribute('class'))?.includes('disabled'), 'Deploy is enabled after adding nodes');
     await deploy.click();
 
-    const outcome = page.locator('.red-ui-notification-success, .red-ui-notification-error, .red-ui-notification-warning, #red-ui-deploy-dialog-confirm-deploy-deploy');
+    const outcome = page.locator(
+      '.red-ui-notification-success, .red-ui-notification-error, .red-ui-notification-warning, #red-ui-deploy-dialog-confirm-deploy-deploy',
+    );
     await outcome.first().waitFor();
     await page.locator('#red-ui-header-shade').waitFor({ state: 'hidden' }); // the deploy has settled
     await shot('deployed');
-    const notes = await page.locator('.red-ui-notification').evaluateAll((els) =>
-      els.map((e) => `${(e as unknown as { className: string }).className}: ${(e as unknown as { innerText: string }).innerText.trim()}`),
+    const notes = await page
+      .locator('.red-ui-notification')
+      .evaluateAll((els) =>
+        els.map((e) => `${(e as unknown as { className: string }).className}: ${(e as unknown as { innerText: string }).innerText.trim()}`),
+      );
+    assert.equal(
+      await page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy').count(),
+      0,
+      `deploy asked for confirmation:\n${notes.join('\n')}`,
     );
-    assert.equal(await page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy').count(), 0, `deploy asked for confirmation:\n${notes.join('\n')}`);
-    assert.equal(await page.locator('.red-ui-notification-error, .red-ui-notification-warning').count(), 0, `error notification:\n${notes.join('\n')}`);
+    assert.equal(
+      await page.locator('.red-ui-notification-error, .red-ui-notification-warning').count(),
+      0,
+      `error notification:\n${notes.join('\n')}`,
+    );
     assert.equal(await page.locator('.red-ui-notification-success').count(), 1, `success notification:\n${notes.join('\n')}`);
-    assert.equal(await page.evaluate(() => (globalThis as unknown as EditorWindow).RED!.nodes.dirty()), false, 'editor is clean after deploy');
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as EditorWindow).RED!.nodes.dirty()),
+      false,
+      'editor is clean after deploy',
+    );
 
     // The runtime has the flow and started it.
     await rt!.waitForLog(/Started flows/, 20000, logMark);

@@ -16,7 +16,8 @@ import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
 
 const ZONE = 'office-1';
 const MIN = 60_000;
-const RATE_WARNING = /\[warn\] \[api-guard:.*Setting rateLimit \(environment variable RATE_LIMIT_PER_MINUTE\) = "abc" cannot be used; using 60 instead/;
+const RATE_WARNING =
+  /\[warn\] \[api-guard:.*Setting rateLimit \(environment variable RATE_LIMIT_PER_MINUTE\) = "abc" cannot be used; using 60 instead/;
 
 describe('the main flow: environment settings with the Python service names', function () {
   this.timeout(60000);
@@ -86,7 +87,11 @@ describe('the main flow: environment settings with the Python service names', fu
     }
     assert.ok(rows.length >= 1, 'the snapshot of the open window is stored');
     for (const w of rows) {
-      assert.equal(w.window_start, minuteStart, `window ${JSON.stringify(w)} starts on the reading's minute (a 5-minute window would start at ${Math.floor(ts / (5 * MIN)) * 5 * MIN})`);
+      assert.equal(
+        w.window_start,
+        minuteStart,
+        `window ${JSON.stringify(w)} starts on the reading's minute (a 5-minute window would start at ${Math.floor(ts / (5 * MIN)) * 5 * MIN})`,
+      );
       assert.ok(w.window_end - w.window_start <= MIN, JSON.stringify(w));
     }
   });

@@ -101,7 +101,9 @@ describe('a site of two gateways (MQTT gateway flow, bus-1 and bus-2) sharing on
     assert.ok(client && pg);
     const c = client;
     for (const bus of BUSES) {
-      await c.publishAsync(`site/${bus}/office-1/sensor`, JSON.stringify({ sensorId: `${bus}-sensor`, lux: 40, presence: true }), { qos: 1 });
+      await c.publishAsync(`site/${bus}/office-1/sensor`, JSON.stringify({ sensorId: `${bus}-sensor`, lux: 40, presence: true }), {
+        qos: 1,
+      });
     }
     // Decisions come at the window's aggregation: ask for it until both buses have one.
     let items: Array<{ zone: string; gateway: string }> = [];
@@ -111,9 +113,17 @@ describe('a site of two gateways (MQTT gateway flow, bus-1 and bus-2) sharing on
       items = await telemetry('bus-1');
       if (BUSES.every((bus) => items.some((d) => d.gateway === bus))) break;
     }
-    for (const bus of BUSES) assert.ok(items.some((d) => d.gateway === bus && d.zone === 'office-1'), `${bus}'s office-1 on bus-1's /telemetry: ${JSON.stringify(items)}`);
+    for (const bus of BUSES)
+      assert.ok(
+        items.some((d) => d.gateway === bus && d.zone === 'office-1'),
+        `${bus}'s office-1 on bus-1's /telemetry: ${JSON.stringify(items)}`,
+      );
     const fromBus2 = await telemetry('bus-2');
-    for (const bus of BUSES) assert.ok(fromBus2.some((d) => d.gateway === bus), `${bus} on bus-2's /telemetry`);
+    for (const bus of BUSES)
+      assert.ok(
+        fromBus2.some((d) => d.gateway === bus),
+        `${bus} on bus-2's /telemetry`,
+      );
     const only2 = await telemetry('bus-1', '&gateway=bus-2');
     assert.ok(only2.length > 0 && only2.every((d) => d.gateway === 'bus-2'), JSON.stringify(only2));
 
@@ -121,12 +131,17 @@ describe('a site of two gateways (MQTT gateway flow, bus-1 and bus-2) sharing on
     try {
       // The MQTT readings, each under its own gateway. (Each bus's simulated DALI sensor adds readings of its
       // own during the simulated office hours, which follow the wall clock: they are checked for their gateway only.)
-      const rows = await db.all<{ gateway: string; sensor_id: string }>('SELECT gateway, sensor_id FROM raw_sensor_events ORDER BY gateway');
+      const rows = await db.all<{ gateway: string; sensor_id: string }>(
+        'SELECT gateway, sensor_id FROM raw_sensor_events ORDER BY gateway',
+      );
       assert.deepEqual(
         rows.filter((r) => r.sensor_id.endsWith('-sensor')).map((r) => `${r.gateway}:${r.sensor_id}`),
         ['bus-1:bus-1-sensor', 'bus-2:bus-2-sensor'],
       );
-      assert.ok(rows.every((r) => (BUSES as readonly string[]).includes(r.gateway)), `every row names its gateway: ${JSON.stringify(rows.slice(0, 5))}`);
+      assert.ok(
+        rows.every((r) => (BUSES as readonly string[]).includes(r.gateway)),
+        `every row names its gateway: ${JSON.stringify(rows.slice(0, 5))}`,
+      );
     } finally {
       await db.close();
     }

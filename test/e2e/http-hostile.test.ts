@@ -20,7 +20,15 @@ import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
 
 const ADMIN_TOKEN = 'e2e-hostile-admin-token-42';
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
-const TABLES = ['raw_sensor_events', 'weather_events', 'feature_windows', 'decisions', 'manual_overrides', 'personal_profiles', 'alerts'] as const;
+const TABLES = [
+  'raw_sensor_events',
+  'weather_events',
+  'feature_windows',
+  'decisions',
+  'manual_overrides',
+  'personal_profiles',
+  'alerts',
+] as const;
 
 type FlowNode = Record<string, unknown> & { type: string };
 
@@ -73,14 +81,22 @@ const PROBE_TAB: FlowNode[] = [
     type: 'function',
     z: 'probe-tab',
     // msg comes from the runtime's realm (a function node's own globals are a separate vm context).
-    func: "const proto = Object.getPrototypeOf(msg);\nmsg.payload = { polluted: proto.polluted === undefined ? null : proto.polluted, keys: Object.keys(proto) };\nreturn msg;",
+    func: 'const proto = Object.getPrototypeOf(msg);\nmsg.payload = { polluted: proto.polluted === undefined ? null : proto.polluted, keys: Object.keys(proto) };\nreturn msg;',
     outputs: 1,
     wires: [['probe-out']],
   },
   { id: 'probe-out', type: 'http response', z: 'probe-tab', statusCode: '', headers: {}, wires: [] },
 ];
 
-const POST_PATHS = ['/ingest/sensor', '/ingest/weather', '/predict', '/control', '/alerts/1/resolve', '/alerts/abc/resolve', '/admin/profile'];
+const POST_PATHS = [
+  '/ingest/sensor',
+  '/ingest/weather',
+  '/predict',
+  '/control',
+  '/alerts/1/resolve',
+  '/alerts/abc/resolve',
+  '/admin/profile',
+];
 const BAD_QUERIES = [
   '/telemetry?limit=-1',
   '/telemetry?limit=1e309',
@@ -109,7 +125,12 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     const flows = [...shipped.map((n) => (n.type === 'api-guard' ? { ...n, rateLimit: 0 } : n)), ...PROBE_TAB];
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-hostile-')) : undefined;
-    rt = await NodeRedRuntime.start({ userDir, flows, env: { ADMIN_TOKEN, FERNET_KEY: REFERENCE_KEY, OPENAI_API_KEY: '', DB_URL: '' }, settings: NPM_START_SETTINGS });
+    rt = await NodeRedRuntime.start({
+      userDir,
+      flows,
+      env: { ADMIN_TOKEN, FERNET_KEY: REFERENCE_KEY, OPENAI_API_KEY: '', DB_URL: '' },
+      settings: NPM_START_SETTINGS,
+    });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
     // The store opens and migrates the file after the flow starts: count rows only once /healthz says the database is ok.
     for (let i = 0; i < 100; i++) {
@@ -134,7 +155,10 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     for (const url of POST_PATHS) {
       for (const { name, body } of badBodies()) {
         for (const type of ['application/json', 'text/plain', 'application/x-www-form-urlencoded']) {
-          const status = await ask(`POST ${url} ${name} as ${type}`, 'POST', url, body, { 'Content-Type': type, ...(url.startsWith('/admin') ? bearer : {}) });
+          const status = await ask(`POST ${url} ${name} as ${type}`, 'POST', url, body, {
+            'Content-Type': type,
+            ...(url.startsWith('/admin') ? bearer : {}),
+          });
           assert.ok(status >= 400, `POST ${url} ${name} as ${type} was accepted (${status})`);
         }
       }
@@ -150,7 +174,11 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
   });
 
   it('ignores unknown and prototype-named query parameters, as FastAPI does, without polluting anything', async () => {
-    const status = await ask('GET /telemetry with __proto__ params', 'GET', '/telemetry?__proto__[polluted]=1&constructor[prototype][polluted]=1&limit=5');
+    const status = await ask(
+      'GET /telemetry with __proto__ params',
+      'GET',
+      '/telemetry?__proto__[polluted]=1&constructor[prototype][polluted]=1&limit=5',
+    );
     assert.equal(status, 200);
     const probe = await rt.request('GET', '/probe/prototype');
     assert.deepEqual(probe.json, { polluted: null, keys: [] }, 'Object.prototype is untouched inside the runtime');
@@ -158,7 +186,15 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
 
   it('refuses malformed admin credentials with 401 and runs nothing', async () => {
     const before = await counts(dbFile);
-    for (const auth of ['', 'Bearer', 'Bearer ', `bearer  ${ADMIN_TOKEN} extra`, `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`, `Bearer ${ADMIN_TOKEN}\u00e9`, `Bearer ${'x'.repeat(6000)}`]) {
+    for (const auth of [
+      '',
+      'Bearer',
+      'Bearer ',
+      `bearer  ${ADMIN_TOKEN} extra`,
+      `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`,
+      `Bearer ${ADMIN_TOKEN}\u00e9`,
+      `Bearer ${'x'.repeat(6000)}`,
+    ]) {
       const status = await ask(`aggregate-now with "${auth.slice(0, 30)}"`, 'POST', '/admin/aggregate-now', '{}', { Authorization: auth });
       assert.equal(status, 401, `Authorization "${auth.slice(0, 40)}"`);
     }
@@ -171,7 +207,10 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     assert.equal(health.status, 200, health.text);
     const good = await rt.request('POST', '/ingest/sensor', { sensor_id: 'after-sweep', lux: 420, presence: true });
     assert.equal(good.status, 201, good.text);
-    assert.deepEqual(rt.logLines.filter((l) => /\[debug:errors\]|uncaught|RangeError|Maximum call stack/i.test(l)), []);
+    assert.deepEqual(
+      rt.logLines.filter((l) => /\[debug:errors\]|uncaught|RangeError|Maximum call stack/i.test(l)),
+      [],
+    );
     assert.deepEqual(rt.ourProblems(), []);
     assert.ok(answers.length > 350, `${answers.length} requests made`);
     const probe = await rt.request('GET', '/probe/prototype');

@@ -50,12 +50,21 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     dbFile = path.join(userDir, 'smart-lighting.db');
     const store = await LightingStore.open({ path: dbFile });
     try {
-      const h = seedHistory({ zone: 'meeting-1', start, days: 27, pattern: 'slot', dayType: weekend ? 'weekend' : 'weekdays', slotMinute: now.getUTCHours() * 60 + 5 });
+      const h = seedHistory({
+        zone: 'meeting-1',
+        start,
+        days: 27,
+        pattern: 'slot',
+        dayType: weekend ? 'weekend' : 'weekdays',
+        slotMinute: now.getUTCHours() * 60 + 5,
+      });
       await writeHistory(store, h);
     } finally {
       await store.close();
     }
-    const flows = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Record<string, unknown>[]).map((n) =>
+    const flows = (
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Record<string, unknown>[]
+    ).map((n) =>
       n.type === 'dali-bus'
         ? { ...n, interfaceType: 'luba', port: pair?.app }
         : n.id === 'sl-diag-tick'
@@ -64,7 +73,12 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
             ? { ...n, lookbackDays: 28, timezone: 'UTC' }
             : n,
     );
-    rt = await NodeRedRuntime.start({ userDir, flows, env: { ADMIN_TOKEN, DB_URL: '', ZONES: '', TZ: 'UTC' }, settings: NPM_START_SETTINGS });
+    rt = await NodeRedRuntime.start({
+      userDir,
+      flows,
+      env: { ADMIN_TOKEN, DB_URL: '', ZONES: '', TZ: 'UTC' },
+      settings: NPM_START_SETTINGS,
+    });
     const t0 = Date.now();
     for (;;) {
       const h = await rt.request('GET', '/healthz');
@@ -114,13 +128,21 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     assert.match((twice.json as { detail: string }).detail, /already accepted/);
 
     // Someone enters the meeting room (sensor 11): the presence fast path decides at once, in the slot.
-    await sim.until(() => sim.frames.filter((f) => f.frameTime === 'forward' && f.target?.kind === 'short' && f.address === 'A11').length > 0, 'the meeting sensor configured', 15_000);
+    await sim.until(
+      () => sim.frames.filter((f) => f.frameTime === 'forward' && f.target?.kind === 'short' && f.address === 'A11').length > 0,
+      'the meeting sensor configured',
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const acceptedAt = Date.now();
     sim.send('occupied 11');
     let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
     for (let i = 0; i < 100 && rows.length === 0; i++) {
-      rows = await query(dbFile, "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts", [acceptedAt]);
+      rows = await query(
+        dbFile,
+        "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts",
+        [acceptedAt],
+      );
       if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
     }
     assert.ok(rows.length > 0, 'a decision for meeting-1 after the arrival');
@@ -135,7 +157,11 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
       if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(d.intensity))) break;
       await new Promise((res) => setTimeout(res, 100));
     }
-    assert.deepEqual(MEETING_GEAR.map((a) => levels[a]), MEETING_GEAR.map(() => percentToArcLevel(d.intensity)), `gear levels ${JSON.stringify(levels)}`);
+    assert.deepEqual(
+      MEETING_GEAR.map((a) => levels[a]),
+      MEETING_GEAR.map(() => percentToArcLevel(d.intensity)),
+      `gear levels ${JSON.stringify(levels)}`,
+    );
     assert.ok((levels[4] as number) <= percentToArcLevel(cap));
     assert.deepEqual(rt.ourProblems([/\[warn\]/]), []);
   });

@@ -73,7 +73,9 @@ interface ErrorJson {
 /** The flow file as users get it: from the installed package when the matrix installed one. */
 function gatewayFlow(): object[] {
   const modules = process.env.E2E_USER_MODULES;
-  const file = modules ? path.join(modules, PACKAGE_NAME, 'flows', 'mqtt-gateway.json') : path.join(PROJECT_ROOT, 'flows', 'mqtt-gateway.json');
+  const file = modules
+    ? path.join(modules, PACKAGE_NAME, 'flows', 'mqtt-gateway.json')
+    : path.join(PROJECT_ROOT, 'flows', 'mqtt-gateway.json');
   return JSON.parse(fs.readFileSync(file, 'utf8')) as object[];
 }
 
@@ -100,11 +102,20 @@ describe(`MQTT gateway flow: two buses on one Mosquitto (${path.basename(path.di
 
   async function publish(topic: string, payload: unknown, opts: { retain?: boolean } = {}): Promise<void> {
     assert.ok(client);
-    await client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1, retain: opts.retain ?? false });
+    await client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), {
+      qos: 1,
+      retain: opts.retain ?? false,
+    });
   }
 
   /** The first message from index `from` on that matches; rejects after timeoutMs with what came. */
-  async function waitFor(what: string, match: (m: Received) => boolean, from: number, timeoutMs = 15_000, tick?: () => Promise<void>): Promise<Received> {
+  async function waitFor(
+    what: string,
+    match: (m: Received) => boolean,
+    from: number,
+    timeoutMs = 15_000,
+    tick?: () => Promise<void>,
+  ): Promise<Received> {
     const deadline = Date.now() + timeoutMs;
     let nextTick = 0;
     while (Date.now() < deadline) {
@@ -129,7 +140,11 @@ describe(`MQTT gateway flow: two buses on one Mosquitto (${path.basename(path.di
     skipWithoutMosquitto(this);
     broker = await startMosquitto();
     const { host, port } = broker;
-    client = await connectAsync(broker.url, { clientId: `slai-e2e-${process.pid}-${Date.now()}`, reconnectPeriod: 0, connectTimeout: 5000 });
+    client = await connectAsync(broker.url, {
+      clientId: `slai-e2e-${process.pid}-${Date.now()}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     client.on('message', (topic, payload, packet) => {
       const text = payload.toString('utf8');
       received.push({ topic, text, json: parse(text), retain: packet.retain, at: Date.now() });
@@ -150,7 +165,8 @@ describe(`MQTT gateway flow: two buses on one Mosquitto (${path.basename(path.di
       }),
     );
     // Both gateways connected (birth message) and subscribed (they subscribe before the birth).
-    for (const bus of BUSES) await waitFor(`${bus} online`, (m) => m.topic === `site/${bus}/gateway/status` && m.text === 'online', 0, 20_000);
+    for (const bus of BUSES)
+      await waitFor(`${bus} online`, (m) => m.topic === `site/${bus}/gateway/status` && m.text === 'online', 0, 20_000);
   });
 
   after(async () => {
@@ -161,7 +177,10 @@ describe(`MQTT gateway flow: two buses on one Mosquitto (${path.basename(path.di
     }
     const first = rts.get('bus-1');
     if (process.env.E2E_KEEP_LOGS && first) {
-      fs.writeFileSync(path.join(first.userDir, 'mqtt-received.log'), received.map((m) => `${new Date(m.at).toISOString()} ${m.topic} ${m.retain ? '(retained) ' : ''}${m.text}`).join('\n'));
+      fs.writeFileSync(
+        path.join(first.userDir, 'mqtt-received.log'),
+        received.map((m) => `${new Date(m.at).toISOString()} ${m.topic} ${m.retain ? '(retained) ' : ''}${m.text}`).join('\n'),
+      );
     }
     await broker?.stop();
   });
@@ -214,7 +233,11 @@ describe(`MQTT gateway flow: two buses on one Mosquitto (${path.basename(path.di
       'the payload zone is not used',
     );
     assert.deepEqual(
-      received.filter((m) => m.topic.startsWith('site/bus-2/') && (m.topic.startsWith('site/bus-2/office-1/') || m.text.includes('mqtt-office-1'))).map((m) => m.topic),
+      received
+        .filter(
+          (m) => m.topic.startsWith('site/bus-2/') && (m.topic.startsWith('site/bus-2/office-1/') || m.text.includes('mqtt-office-1')),
+        )
+        .map((m) => m.topic),
       [],
       'bus-2 published something about bus-1’s reading',
     );

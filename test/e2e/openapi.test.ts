@@ -117,7 +117,12 @@ function insertSuggestion(dbFile: string): Promise<number> {
     dbFile,
     `INSERT INTO suggestions (created_at, updated_at, zone, kind, pattern_key, summary, status, support_days, confidence, evidence, change_json)
      VALUES (?, ?, 'meeting-1', 'slot', ?, 'e2e: weekdays 14:00-16:00 at most 45 %', 'pending', 8, 0.8, '[]', ?)`,
-    [now, now, `e2e-${now}-${Math.random()}`, JSON.stringify({ kind: 'slot', days: [1, 2, 3, 4, 5], startMinute: 840, endMinute: 960, maxIntensityPct: 45 })],
+    [
+      now,
+      now,
+      `e2e-${now}-${Math.random()}`,
+      JSON.stringify({ kind: 'slot', days: [1, 2, 3, 4, 5], startMinute: 840, endMinute: 960, maxIntensityPct: 45 }),
+    ],
   );
 }
 
@@ -158,7 +163,11 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
   this.timeout(120000);
   let rt: NodeRedRuntime | undefined;
   let doc: OpenApiDocument;
-  const ajv = new Ajv2020({ strict: false, allErrors: true, formats: { date: /^\d{4}-\d{2}-\d{2}$/, 'date-time': (s: string) => !Number.isNaN(Date.parse(s)) } });
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    formats: { date: /^\d{4}-\d{2}-\d{2}$/, 'date-time': (s: string) => !Number.isNaN(Date.parse(s)) },
+  });
   const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as object[];
 
   /** Asserts that `body` is what the document says `status` of method+path answers. */
@@ -166,7 +175,10 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
     const schema = answerSchema(doc, e.method, e.path, status);
     assert.ok(schema, `${what}: the document lists status ${status} for ${e.method} ${e.path}`);
     const validate = ajv.compile(schema);
-    assert.ok(validate(body), `${what}: the answer ${JSON.stringify(body).slice(0, 400)} matches the document: ${ajv.errorsText(validate.errors)}`);
+    assert.ok(
+      validate(body),
+      `${what}: the answer ${JSON.stringify(body).slice(0, 400)} matches the document: ${ajv.errorsText(validate.errors)}`,
+    );
   }
 
   before(async function () {
@@ -191,10 +203,11 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
     assert.equal(r.status, 200, r.text);
     doc = r.json as OpenApiDocument;
     assert.equal(doc.openapi, '3.1.0');
-    for (const e of API_ENDPOINTS) assert.ok(doc.paths[e.path.replace(/:(\w+)/g, '{$1}')]?.[e.method.toLowerCase()], `${e.method} ${e.path}`);
+    for (const e of API_ENDPOINTS)
+      assert.ok(doc.paths[e.path.replace(/:(\w+)/g, '{$1}')]?.[e.method.toLowerCase()], `${e.method} ${e.path}`);
   });
 
-  it('answers every example request as the document says, with the reference\'s field names', async () => {
+  it("answers every example request as the document says, with the reference's field names", async () => {
     for (const e of API_ENDPOINTS) {
       // The store has opened its database (and migrated it) by now.
       const dbFile = path.join(rt!.userDir, 'smart-lighting.db');
@@ -204,7 +217,12 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
           : e.operation === 'accept-suggestion' || e.operation === 'reject-suggestion'
             ? { ...e.example.params, id: String(await insertSuggestion(dbFile)) }
             : e.example.params;
-      const r = await rt!.request(e.method, urlOf(e, params, e.example.query), e.example.body ?? (e.method === 'POST' ? {} : undefined), e.admin ? bearer : {});
+      const r = await rt!.request(
+        e.method,
+        urlOf(e, params, e.example.query),
+        e.example.body ?? (e.method === 'POST' ? {} : undefined),
+        e.admin ? bearer : {},
+      );
       assert.equal(r.status, e.example.status, `${e.method} ${e.path} example: ${r.text}`);
       assertDocumented(e, r.status, r.json, `${e.method} ${e.path} example`);
       assert.ok(r.headers.get('x-request-id'), 'X-Request-Id');
@@ -212,7 +230,10 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
         const body = r.json as Record<string, unknown> & { items?: Array<Record<string, unknown>> };
         const holder = Array.isArray(body.items) ? body.items[0] : body;
         assert.ok(holder, `${e.path}: an answer to look at`);
-        assert.ok(f.ours in holder && f.reference in holder, `${e.path}: ${f.ours} and ${f.reference} in ${JSON.stringify(holder).slice(0, 300)}`);
+        assert.ok(
+          f.ours in holder && f.reference in holder,
+          `${e.path}: ${f.ours} and ${f.reference} in ${JSON.stringify(holder).slice(0, 300)}`,
+        );
         assert.deepEqual(holder[f.reference], holder[f.ours]);
       }
     }
@@ -225,7 +246,12 @@ describe('OpenAPI document and /docs against the real API (main flow)', function
       if (e.operation !== 'health') assert.ok(cases.length > 0, `at least one error case for ${e.path}`);
       for (const c of cases) {
         const useToken = c.admin ?? (e.admin && c.status !== 401);
-        const r = await rt!.request(e.method, urlOf(e, c.params ?? e.example.params, c.query), c.body ?? (e.method === 'POST' ? {} : undefined), useToken ? bearer : {});
+        const r = await rt!.request(
+          e.method,
+          urlOf(e, c.params ?? e.example.params, c.query),
+          c.body ?? (e.method === 'POST' ? {} : undefined),
+          useToken ? bearer : {},
+        );
         assert.equal(r.status, c.status, `${e.method} ${e.path} (${c.why}): ${r.text}`);
         assert.ok(Object.keys(e.errors).includes(String(c.status)), `${e.path}: ${c.status} is listed in the registry`);
         assertDocumented(e, r.status, r.json, `${e.method} ${e.path} (${c.why})`);

@@ -33,7 +33,6 @@ function mainFlow(): FlowNode[] {
   return shipped.map((n) => (n.type === 'api-guard' ? { ...n, rateLimit: 0 } : n));
 }
 
-
 /** lux values of the readings stored for SENSOR (each reading of a test has its own lux). */
 async function storedLux(dbFile: string): Promise<Set<number>> {
   const rows = await query<{ lux: number }>(dbFile, 'SELECT lux FROM raw_sensor_events WHERE sensor_id = ?', [SENSOR]);
@@ -171,7 +170,11 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
       if (r.status === 503) refused = r;
     }
     assert.ok(refused !== null, 'the full disk was reported');
-    assertJsonDetail(refused, 503, mode === 'tmpfs' ? /storage unavailable: the disk is full/ : /storage unavailable: the disk (is full|reported an I\/O error)/);
+    assertJsonDetail(
+      refused,
+      503,
+      mode === 'tmpfs' ? /storage unavailable: the disk is full/ : /storage unavailable: the disk (is full|reported an I\/O error)/,
+    );
     assert.equal(refused.headers.get('retry-after'), '5');
     const during = await until('health degraded', async () => {
       const h = await health(rt);
@@ -197,7 +200,9 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     const stored = await storedLux(dbFile);
     for (const lux of ingest.acked) assert.ok(stored.has(lux), `acknowledged reading ${lux} is stored`);
     const wal = fs.statSync(`${dbFile}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-    console.log(`      (${ingest.acked.size} acknowledged, ${ingest.answers.filter((a) => a.status === 503).length} refused with 503; WAL ${wal} bytes)`);
+    console.log(
+      `      (${ingest.acked.size} acknowledged, ${ingest.answers.filter((a) => a.status === 503).length} refused with 503; WAL ${wal} bytes)`,
+    );
     assert.ok(wal <= 1.5 * 1024 * 1024, `the WAL stays small (${wal} bytes)`);
 
     // The request log says what was sent, one line each, and each failure is one [error] line, no debug dump.
@@ -205,8 +210,15 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     const sent503 = ingest.answers.filter((a) => a.status === 503).length;
     assert.equal(lines.filter((l) => l.status === 503 && l.level === 'error' && typeof l.requestId === 'string').length, sent503);
     assert.equal(lines.filter((l) => l.status === 201).length, ingest.answers.filter((a) => a.status === 201).length);
-    assert.deepEqual(rt.logLines.filter((l) => /\[debug:errors\]/.test(l)), []);
-    assert.ok(rt.logLines.filter((l) => /\[error\] \[function:log one line\] feature-window .*request .*POST \/ingest\/sensor\]: storage unavailable/.test(l)).length >= sent503);
+    assert.deepEqual(
+      rt.logLines.filter((l) => /\[debug:errors\]/.test(l)),
+      [],
+    );
+    assert.ok(
+      rt.logLines.filter((l) =>
+        /\[error\] \[function:log one line\] feature-window .*request .*POST \/ingest\/sensor\]: storage unavailable/.test(l),
+      ).length >= sent503,
+    );
   });
 
   it('read-only database file: /healthz 503 from the start, ingest and /control refused with 503, recovery once writable', async function () {
@@ -218,7 +230,11 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     fs.mkdirSync(dataDir);
     const dbFile = path.join(dataDir, 'smart-lighting.db');
     const seed = await LightingStore.open({ path: dbFile, monitorIntervalMs: 0 });
-    await seed.insert('raw_sensor_events', { sensorId: SENSOR, zone: 'office-1', ts: Date.now() - 60_000, lux: 0, source: 'seed' }, { waitForCommit: true });
+    await seed.insert(
+      'raw_sensor_events',
+      { sensorId: SENSOR, zone: 'office-1', ts: Date.now() - 60_000, lux: 0, source: 'seed' },
+      { waitForCommit: true },
+    );
     await seed.close();
     const nobody = 65534;
     if (root) {
@@ -238,7 +254,13 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     const r = await ingest.one();
     assertJsonDetail(r, 503, /storage unavailable: .*read-only/);
     assert.equal(r.headers.get('retry-after'), '5');
-    const control = await rt.request('POST', '/control', { intensity: 40, cct: 3500, manual_override: true, override_minutes: 10, reason: 'ro test' });
+    const control = await rt.request('POST', '/control', {
+      intensity: 40,
+      cct: 3500,
+      manual_override: true,
+      override_minutes: 10,
+      reason: 'ro test',
+    });
     assertJsonDetail(control, 503, /storage unavailable/);
 
     // Fixed by the operator: writable again, no restart.
@@ -246,7 +268,13 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     else fs.chmodSync(dbFile, 0o644);
     await until('health back to 200', async () => (await health(rt)).status === 200);
     await until('ingest accepted again', async () => (await ingest.one()).status === 201);
-    const ok = await rt.request('POST', '/control', { intensity: 40, cct: 3500, manual_override: true, override_minutes: 10, reason: 'ro test' });
+    const ok = await rt.request('POST', '/control', {
+      intensity: 40,
+      cct: 3500,
+      manual_override: true,
+      override_minutes: 10,
+      reason: 'ro test',
+    });
     assert.equal(ok.status, 200, ok.text);
     await rt.waitForLog(/Manual override stored/);
     const stored = await storedLux(dbFile);
@@ -301,8 +329,17 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     await until('healthy', async () => (await health(rt)).status === 200);
     const json = { 'Content-Type': 'application/json' };
     assertJsonDetail(await rt.request('POST', '/ingest/sensor', '{not json', json), 400, /malformed JSON body/);
-    assertJsonDetail(await rt.request('POST', '/ingest/sensor', `{"sensor_id": "${SENSOR}", "lux": NaN}`, json), 400, /malformed JSON body/);
-    const big = await rt.request('POST', '/ingest/sensor', JSON.stringify({ sensor_id: SENSOR, lux: 1, pad: 'x'.repeat(10 * 1024 * 1024) }), json);
+    assertJsonDetail(
+      await rt.request('POST', '/ingest/sensor', `{"sensor_id": "${SENSOR}", "lux": NaN}`, json),
+      400,
+      /malformed JSON body/,
+    );
+    const big = await rt.request(
+      'POST',
+      '/ingest/sensor',
+      JSON.stringify({ sensor_id: SENSOR, lux: 1, pad: 'x'.repeat(10 * 1024 * 1024) }),
+      json,
+    );
     assertJsonDetail(big, 413, /too large: at most 5mb/);
     const ahead = await rt.request('POST', '/ingest/sensor', { sensor_id: SENSOR, lux: 1, ts: Date.now() + 86_400_000 });
     assertJsonDetail(ahead, 400, /24 h ahead of the server clock \(at most 60 s allowed\)/);
@@ -318,11 +355,17 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     assert.equal(stopped.headers.get('retry-after'), '2');
     assertJsonDetail(await rt.request('GET', '/healthz'), 503, /not running/);
     await rt.deploy(mainFlow());
-    await until('serving again', async () => (await rt.request('POST', '/ingest/sensor', { sensor_id: SENSOR, lux: 4, presence: true })).status === 201);
+    await until(
+      'serving again',
+      async () => (await rt.request('POST', '/ingest/sensor', { sensor_id: SENSOR, lux: 4, presence: true })).status === 201,
+    );
 
     const lines = apiLines(rt);
     for (const status of [400, 413, 503]) {
-      assert.ok(lines.some((l) => l.status === status && typeof l.requestId === 'string'), `a log line with status ${status}`);
+      assert.ok(
+        lines.some((l) => l.status === status && typeof l.requestId === 'string'),
+        `a log line with status ${status}`,
+      );
     }
     assert.ok(!lines.some((l) => l.outcome === 'accepted' && l.status !== 200 && l.status !== 201), 'no line says accepted for a refusal');
     const stored = await storedLux(path.join(dir, 'smart-lighting.db'));
@@ -361,7 +404,11 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-ai-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const rt = await startMain(path.join(dir, 'smart-lighting.db'), {
-      env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `http://llm:${SECRET}@127.0.0.1:${await closedPort()}/v1`, ADMIN_TOKEN: 'e2e-faults-admin-token' },
+      env: {
+        OPENAI_API_KEY: KEY,
+        OPENAI_BASE_URL: `http://llm:${SECRET}@127.0.0.1:${await closedPort()}/v1`,
+        ADMIN_TOKEN: 'e2e-faults-admin-token',
+      },
     });
     cleanups.push(() => rt.stopAndClean(true));
     await until('healthy', async () => (await health(rt)).status === 200);
@@ -372,7 +419,10 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     assert.equal(answers[2]?.status, 200, answers[2]?.text);
     await rt.waitForLog(/AI fallback/);
     for (const text of [...rt.logLines, ...answers.map((a) => a.text)]) {
-      assert.ok(!text.includes(SECRET) && !text.includes(KEY) && !text.includes('0123456789abcdef'), `secret leaked: ${text.slice(0, 300)}`);
+      assert.ok(
+        !text.includes(SECRET) && !text.includes(KEY) && !text.includes('0123456789abcdef'),
+        `secret leaked: ${text.slice(0, 300)}`,
+      );
     }
   });
 });

@@ -49,7 +49,11 @@ async function storedSensorIds(db: string, prefix: string): Promise<Set<string>>
 }
 
 /** `workers` clients posting readings one after another until stop(); acked = sensor ids answered 201. */
-function ingestLoad(rt: NodeRedRuntime, prefix: string, workers = 6): { acked: Set<string>; failed: Map<number, number>; sent: () => number; stop: () => Promise<void> } {
+function ingestLoad(
+  rt: NodeRedRuntime,
+  prefix: string,
+  workers = 6,
+): { acked: Set<string>; failed: Map<number, number>; sent: () => number; stop: () => Promise<void> } {
   const acked = new Set<string>();
   const failed = new Map<number, number>();
   let n = 0;

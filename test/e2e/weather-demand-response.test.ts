@@ -146,7 +146,19 @@ describe('weather source and demand response in the main flow', function () {
     // A second weather node, fetched on request, for the failure cases.
     flows.push(
       { id: 'tw-tab', type: 'tab', label: 'weather test', disabled: false, info: '' },
-      { id: 'tw-in', type: 'http in', z: 'tw-tab', name: '', url: '/test/weather', method: 'post', upload: false, swaggerDoc: '', x: 100, y: 100, wires: [['tw-weather']] },
+      {
+        id: 'tw-in',
+        type: 'http in',
+        z: 'tw-tab',
+        name: '',
+        url: '/test/weather',
+        method: 'post',
+        upload: false,
+        swaggerDoc: '',
+        x: 100,
+        y: 100,
+        wires: [['tw-weather']],
+      },
       {
         id: 'tw-weather',
         type: 'lighting-weather',
@@ -178,7 +190,21 @@ describe('weather source and demand response in the main flow', function () {
       },
       { id: 'tw-lo', type: 'link out', z: 'tw-tab', name: '', mode: 'link', links: ['sl-li-window'], x: 500, y: 60, wires: [] },
       // Only an HTTP-triggered fetch is answered (the node's own scheduled fetches have no request).
-      { id: 'tw-ok', type: 'switch', z: 'tw-tab', name: '', property: 'req', propertyType: 'msg', rules: [{ t: 'nnull' }], checkall: 'true', repair: false, outputs: 1, x: 500, y: 100, wires: [['tw-res']] },
+      {
+        id: 'tw-ok',
+        type: 'switch',
+        z: 'tw-tab',
+        name: '',
+        property: 'req',
+        propertyType: 'msg',
+        rules: [{ t: 'nnull' }],
+        checkall: 'true',
+        repair: false,
+        outputs: 1,
+        x: 500,
+        y: 100,
+        wires: [['tw-res']],
+      },
       { id: 'tw-catch', type: 'catch', z: 'tw-tab', name: '', scope: ['tw-weather'], uncaught: false, x: 300, y: 160, wires: [['tw-err']] },
       {
         id: 'tw-err',
@@ -235,13 +261,20 @@ describe('weather source and demand response in the main flow', function () {
     assert.equal(rows[0]?.temperature_c, 6.5);
     assert.equal(rows[0]?.cloud_cover_pct, 40);
     assert.equal(rows[0]?.solar_radiation_wm2, 310.5);
-    assert.ok(srv.requests.some((r) => r.includes('latitude=52.52&longitude=13.405')), srv.requests.join('\n'));
+    assert.ok(
+      srv.requests.some((r) => r.includes('latitude=52.52&longitude=13.405')),
+      srv.requests.join('\n'),
+    );
     const ing = await rt.request('POST', '/ingest/sensor', { sensor_id: 'wx-lux', zone: 'wx-1', lux: 300 });
     assert.equal(ing.status, 201, ing.text);
     const agg = await rt.request('POST', '/admin/aggregate-now', undefined, AUTH);
     assert.equal(agg.status, 200, agg.text);
     const windows = await until('window with weather', async () => {
-      const w = await query<{ weather: string | null }>(dbFile, 'SELECT weather FROM feature_windows WHERE zone = ? AND weather IS NOT NULL', ['wx-1']);
+      const w = await query<{ weather: string | null }>(
+        dbFile,
+        'SELECT weather FROM feature_windows WHERE zone = ? AND weather IS NOT NULL',
+        ['wx-1'],
+      );
       return w.length > 0 ? w : undefined;
     });
     assert.equal((JSON.parse(String(windows[0]?.weather)) as { temperatureC: number }).temperatureC, 6.5);
@@ -313,7 +346,13 @@ describe('weather source and demand response in the main flow', function () {
     }
     const stored = await query<{ data: string }>(dbFile, "SELECT data FROM telemetry WHERE kind = 'demand_response'");
     assert.equal(stored.length, 1);
-    assert.deepEqual(JSON.parse(stored[0]?.data ?? '{}'), { action: 'start', level: 'shed', reductionPct: null, until: endsAt, source: 'http' });
+    assert.deepEqual(JSON.parse(stored[0]?.data ?? '{}'), {
+      action: 'start',
+      level: 'shed',
+      reductionPct: null,
+      until: endsAt,
+      source: 'http',
+    });
     const listed = await rt.request('GET', '/telemetry?kind=demand_response');
     assert.equal(listed.status, 200, listed.text);
     assert.equal((listed.json as { items: unknown[] }).items.length, 1);
@@ -403,7 +442,10 @@ describe('demand response in the MQTT gateway', function () {
     await client.publishAsync('site/bus-1/gateway/demand-response', JSON.stringify({ level: 'shed', minutes }), { qos: 1 });
     const dbFile = path.join(rt.userDir, 'mqtt-gateway.db');
     const stored = await until('stored event', async () => {
-      const r = await query<{ data: string; gateway: string }>(dbFile, "SELECT data, gateway FROM telemetry WHERE kind = 'demand_response'");
+      const r = await query<{ data: string; gateway: string }>(
+        dbFile,
+        "SELECT data, gateway FROM telemetry WHERE kind = 'demand_response'",
+      );
       return r.length > 0 ? r : undefined;
     });
     assert.equal((JSON.parse(stored[0]?.data ?? '{}') as { source: string }).source, 'mqtt');

@@ -58,12 +58,16 @@ class Sim {
   framesTo(zone: Zone, from = 0): FrameTime[] {
     const gear: readonly number[] = GEAR[zone];
     const group = { 'office-1': 0, 'meeting-1': 1, 'corridor-1': 2 }[zone];
-    return this.frames.slice(from).filter(
-      (f) =>
-        f.frameTime === 'forward' &&
-        f.bits === 16 &&
-        ((f.target?.kind === 'short' && gear.includes(f.target.address ?? -1)) || (f.target?.kind === 'group' && f.target.group === group) || f.target?.kind === 'broadcast'),
-    );
+    return this.frames
+      .slice(from)
+      .filter(
+        (f) =>
+          f.frameTime === 'forward' &&
+          f.bits === 16 &&
+          ((f.target?.kind === 'short' && gear.includes(f.target.address ?? -1)) ||
+            (f.target?.kind === 'group' && f.target.group === group) ||
+            f.target?.kind === 'broadcast'),
+      );
   }
 
   stop(): Promise<void> {
@@ -96,7 +100,9 @@ describe('zones end to end: the main flow on a simulated building over a real se
     sim = await Sim.start(pair.dev);
     // The bus on the pty; the gear diagnostics tick off (its queries would blur "no frame was sent");
     // no rate limit (the flood below is one client).
-    const flows = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Record<string, unknown>[]).map((n) =>
+    const flows = (
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as Record<string, unknown>[]
+    ).map((n) =>
       n.type === 'dali-bus'
         ? { ...n, interfaceType: 'luba', port: pair?.app }
         : n.id === 'sl-diag-tick'
@@ -107,7 +113,12 @@ describe('zones end to end: the main flow on a simulated building over a real se
     );
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = installDir ? fs.mkdtempSync(path.join(installDir, '..', 'ud-zones-')) : undefined;
-    rt = await NodeRedRuntime.start({ ...(userDir ? { userDir } : {}), flows, env: { ADMIN_TOKEN, DB_URL: '', ZONES: '' }, settings: NPM_START_SETTINGS });
+    rt = await NodeRedRuntime.start({
+      ...(userDir ? { userDir } : {}),
+      flows,
+      env: { ADMIN_TOKEN, DB_URL: '', ZONES: '' },
+      settings: NPM_START_SETTINGS,
+    });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
     const start = Date.now();
     for (;;) {
@@ -130,7 +141,11 @@ describe('zones end to end: the main flow on a simulated building over a real se
     const before = await sim.levels();
     assert.deepEqual(gearOf(before, 'corridor-1'), [254, 254], 'the corridor gear at power-on level');
     // Let the sensor nodes configure their sensors (event scheme) before the arrival.
-    await sim.until(() => sim.frames.filter((f) => f.frameTime === 'forward' && f.target?.kind === 'short' && f.address === 'A12').length > 0, 'the corridor sensor configured', 15_000);
+    await sim.until(
+      () => sim.frames.filter((f) => f.frameTime === 'forward' && f.target?.kind === 'short' && f.address === 'A12').length > 0,
+      'the corridor sensor configured',
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const from = sim.frames.length;
     sim.send('vacant 12');
@@ -147,7 +162,11 @@ describe('zones end to end: the main flow on a simulated building over a real se
     assert.ok(ms < 2000, `the first command left ${ms} ms after the event`);
     // The corridor's gear is at its power-on level (254) already, so the proof is the DAPC to G2 itself
     // (address byte 0x84), at a level above the absence level.
-    await sim.until(() => sim.framesTo('corridor-1', arrivalFrom).some((f) => f.value?.toUpperCase().startsWith('84') === true), 'a DAPC to G2', 5000);
+    await sim.until(
+      () => sim.framesTo('corridor-1', arrivalFrom).some((f) => f.value?.toUpperCase().startsWith('84') === true),
+      'a DAPC to G2',
+      5000,
+    );
     const dapcFrame = sim.framesTo('corridor-1', arrivalFrom).find((f) => f.value?.toUpperCase().startsWith('84') === true) as FrameTime;
     const level = parseInt((dapcFrame.value as string).slice(2), 16);
     assert.ok(level > percentToArcLevel(10), `the corridor lit above the absence level (DAPC level ${level})`);
@@ -171,7 +190,11 @@ describe('zones end to end: the main flow on a simulated building over a real se
       assert.equal(r.status, 200, r.text);
       assert.equal((r.json as { address: string }).address, address);
       levels = await sim.levels();
-      assert.deepEqual(gearOf(levels, zone), GEAR[zone].map(() => percentToArcLevel(intensity)), `${zone} at ${intensity} %`);
+      assert.deepEqual(
+        gearOf(levels, zone),
+        GEAR[zone].map(() => percentToArcLevel(intensity)),
+        `${zone} at ${intensity} %`,
+      );
       for (const other of Object.keys(GEAR) as Zone[]) {
         if (other !== zone) assert.deepEqual(gearOf(levels, other), gearOf(before, other), `${other} untouched by ${zone}`);
       }
@@ -208,15 +231,27 @@ describe('zones end to end: the main flow on a simulated building over a real se
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(await sim.levels(), levels);
     assert.equal((await counts(dbFile)).raw_sensor_events, rows.raw_sensor_events);
-    const zones = await query<{ zone: string }>(dbFile, 'SELECT DISTINCT zone FROM decisions UNION SELECT DISTINCT zone FROM feature_windows');
+    const zones = await query<{ zone: string }>(
+      dbFile,
+      'SELECT DISTINCT zone FROM decisions UNION SELECT DISTINCT zone FROM feature_windows',
+    );
     assert.ok(!zones.some((z) => z.zone === 'not-office'), JSON.stringify(zones));
   });
 
   it('an override in one zone survives a flood of traffic in another', async () => {
-    const set = await rt.request('POST', '/control', { intensity: 35, cct: 3000, zone: 'office-1', manual_override: true, override_minutes: 30 });
+    const set = await rt.request('POST', '/control', {
+      intensity: 35,
+      cct: 3000,
+      zone: 'office-1',
+      manual_override: true,
+      override_minutes: 30,
+    });
     assert.equal(set.status, 200, set.text);
     const held = gearOf(await sim.levels(), 'office-1');
-    assert.deepEqual(held, [0, 1, 2, 3].map(() => percentToArcLevel(35)));
+    assert.deepEqual(
+      held,
+      [0, 1, 2, 3].map(() => percentToArcLevel(35)),
+    );
     const from = sim.frames.length;
     for (let i = 0; i < 40; i++) {
       const zone = i % 2 === 0 ? 'meeting-1' : 'corridor-1';
@@ -231,7 +266,13 @@ describe('zones end to end: the main flow on a simulated building over a real se
     await new Promise((r) => setTimeout(r, 1500));
     assert.deepEqual(gearOf(await sim.levels(), 'office-1'), held, 'the office holds its override');
     assert.equal(sim.framesTo('office-1', from).length, 0, 'not one frame to the office gear during the flood');
-    const active = await query<{ zone: string }>(dbFile, `SELECT zone FROM manual_overrides WHERE cleared_at IS NULL AND expires_at > ${Date.now()}`);
-    assert.ok(active.some((r) => r.zone === 'office-1'), JSON.stringify(active));
+    const active = await query<{ zone: string }>(
+      dbFile,
+      `SELECT zone FROM manual_overrides WHERE cleared_at IS NULL AND expires_at > ${Date.now()}`,
+    );
+    assert.ok(
+      active.some((r) => r.zone === 'office-1'),
+      JSON.stringify(active),
+    );
   });
 });

@@ -139,7 +139,9 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSe
     else if (type === 'warning') warnings.push({ kind: 'console', text: msg.text(), where: consoleWhere(msg) });
     else if (errorPatterns.some((re) => re.test(msg.text()))) record({ kind: 'console', text: msg.text(), where: consoleWhere(msg) });
   });
-  page.on('pageerror', (err) => record({ kind: 'pageerror', text: `${err.name}: ${err.message}`, where: err.stack?.split('\n')[1]?.trim() }));
+  page.on('pageerror', (err) =>
+    record({ kind: 'pageerror', text: `${err.name}: ${err.message}`, where: err.stack?.split('\n')[1]?.trim() }),
+  );
   page.on('requestfailed', (req) => {
     // A navigation or fetch the page itself abandoned (e.g. the comms socket on close) is not a failure of the app.
     const failure = req.failure()?.errorText ?? 'failed';
@@ -165,7 +167,9 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSe
       if (closed) return;
       closed = true;
       if (warnings.length) {
-        process.stdout.write(`      browser console warnings (not failures):\n${warnings.map((w) => `        ${formatProblem(w)}`).join('\n')}\n`);
+        process.stdout.write(
+          `      browser console warnings (not failures):\n${warnings.map((w) => `        ${formatProblem(w)}`).join('\n')}\n`,
+        );
       }
       try {
         await context.close();

@@ -91,7 +91,11 @@ export function readFlowFile(file: string): FlowNode[] {
  * property (`configProps`: property -> the config type it must name) that
  * names no node of that type, a wire to a missing node, a flow node not on a tab.
  */
-export function flowFileProblems(flow: FlowNode[], allowedTypes: ReadonlySet<string>, configProps: Readonly<Record<string, string>>): string[] {
+export function flowFileProblems(
+  flow: FlowNode[],
+  allowedTypes: ReadonlySet<string>,
+  configProps: Readonly<Record<string, string>>,
+): string[] {
   const problems: string[] = [];
   const byId = new Map<string, FlowNode>();
   for (const n of flow) {

@@ -5,8 +5,8 @@
  * (never answer) or drop the connection. Requests beyond the script get a 500
  * "unscripted request" so a test notices.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface RecordedRequest {
   method: string;
@@ -51,16 +51,16 @@ export class FakeOpenAiServer {
   static async start(): Promise<FakeOpenAiServer> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
     const fake = new FakeOpenAiServer(server, port);
-    server.on("connection", (s: Socket) => {
+    server.on('connection', (s: Socket) => {
       fake.sockets.add(s);
-      s.on("close", () => fake.sockets.delete(s));
+      s.on('close', () => fake.sockets.delete(s));
     });
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => fake.handle(req, res));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => fake.handle(req, res));
     return fake;
   }
 
@@ -77,7 +77,7 @@ export class FakeOpenAiServer {
 
   /** Chat-completion requests received so far. */
   get completions(): RecordedRequest[] {
-    return this.requests.filter((r) => r.url.endsWith("/chat/completions"));
+    return this.requests.filter((r) => r.url.endsWith('/chat/completions'));
   }
 
   async close(): Promise<void> {
@@ -89,11 +89,11 @@ export class FakeOpenAiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("error", () => undefined);
-    req.on("end", () => {
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', () => undefined);
+    req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const bodyText = raw.toString("utf8");
+      const bodyText = raw.toString('utf8');
       let body: unknown;
       try {
         body = JSON.parse(bodyText);
@@ -101,16 +101,16 @@ export class FakeOpenAiServer {
         body = undefined;
       }
       const recorded: RecordedRequest = {
-        method: req.method ?? "",
-        url: req.url ?? "",
+        method: req.method ?? '',
+        url: req.url ?? '',
         headers: { ...req.headers },
         bodyText,
         bodyBytes: raw.length,
         body,
       };
       this.requests.push(recorded);
-      const next = this.queue.shift() ?? this.fallbackScript ?? { status: 500, body: { error: { message: "unscripted request" } } };
-      const scripted = typeof next === "function" ? next(recorded) : next;
+      const next = this.queue.shift() ?? this.fallbackScript ?? { status: 500, body: { error: { message: 'unscripted request' } } };
+      const scripted = typeof next === 'function' ? next(recorded) : next;
       this.respond(res, scripted);
     });
   }
@@ -122,9 +122,9 @@ export class FakeOpenAiServer {
       return;
     }
     const send = (): void => {
-      const isText = typeof r.body === "string";
-      const payload = r.body === undefined ? "" : isText ? (r.body as string) : JSON.stringify(r.body);
-      res.writeHead(r.status ?? 200, { "content-type": "application/json", ...(r.headers ?? {}) });
+      const isText = typeof r.body === 'string';
+      const payload = r.body === undefined ? '' : isText ? (r.body as string) : JSON.stringify(r.body);
+      res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...(r.headers ?? {}) });
       res.end(payload);
     };
     if (r.delayMs && r.delayMs > 0) {
@@ -146,24 +146,24 @@ export function toolCallCompletion(
   return {
     status: 200,
     body: {
-      id: "chatcmpl-test",
-      object: "chat.completion",
+      id: 'chatcmpl-test',
+      object: 'chat.completion',
       created: 1_700_000_000,
-      model: options.model ?? "gpt-4o-mini",
+      model: options.model ?? 'gpt-4o-mini',
       choices: [
         {
           index: 0,
-          finish_reason: "stop",
+          finish_reason: 'stop',
           logprobs: null,
           message: {
-            role: "assistant",
+            role: 'assistant',
             content: null,
             refusal: null,
             tool_calls: [
               {
-                id: "call_1",
-                type: "function",
-                function: { name: options.name ?? "set_lighting", arguments: typeof args === "string" ? args : JSON.stringify(args) },
+                id: 'call_1',
+                type: 'function',
+                function: { name: options.name ?? 'set_lighting', arguments: typeof args === 'string' ? args : JSON.stringify(args) },
               },
             ],
           },
@@ -179,11 +179,11 @@ export function refusalCompletion(refusal = "I can't help with that."): Scripted
   return {
     status: 200,
     body: {
-      id: "chatcmpl-refusal",
-      object: "chat.completion",
+      id: 'chatcmpl-refusal',
+      object: 'chat.completion',
       created: 1_700_000_000,
-      model: "gpt-4o-mini",
-      choices: [{ index: 0, finish_reason: "stop", logprobs: null, message: { role: "assistant", content: null, refusal } }],
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: null, refusal } }],
       usage: { prompt_tokens: 300, completion_tokens: 9, total_tokens: 309 },
     },
   };
@@ -194,11 +194,11 @@ export function textCompletion(text: string): ScriptedResponse {
   return {
     status: 200,
     body: {
-      id: "chatcmpl-text",
-      object: "chat.completion",
+      id: 'chatcmpl-text',
+      object: 'chat.completion',
       created: 1_700_000_000,
-      model: "gpt-4o-mini",
-      choices: [{ index: 0, finish_reason: "stop", logprobs: null, message: { role: "assistant", content: text, refusal: null } }],
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: text, refusal: null } }],
       usage: { prompt_tokens: 300, completion_tokens: 12, total_tokens: 312 },
     },
   };
@@ -206,13 +206,13 @@ export function textCompletion(text: string): ScriptedResponse {
 
 /** An OpenAI-style error response. */
 export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): ScriptedResponse {
-  return { status, headers, body: { error: { message, type: "test_error", param: null, code: null } } };
+  return { status, headers, body: { error: { message, type: 'test_error', param: null, code: null } } };
 }
 
 /** A loopback port nobody listens on (connection refused). */
 export async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;

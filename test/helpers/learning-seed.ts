@@ -59,16 +59,25 @@ export function seedHistory(o: SeedOptions): History {
       let lux = 520;
       if (o.pattern === 'dark' && hit && m >= darkAt - 10 && m < darkAt) lux = 310 + randInt(rng, 0, 20);
       if (o.pattern === 'dark' && hit && m >= darkAt && m < darkAt + 30) lux = 410 + randInt(rng, 0, 20);
-      h.windows.push({ id: ++wid, zone: o.zone, windowStart: day + m * MIN, windowEnd: day + (m + 5) * MIN, luxMean: lux, presenceRatio: occupied ? 1 : 0 });
+      h.windows.push({
+        id: ++wid,
+        zone: o.zone,
+        windowStart: day + m * MIN,
+        windowEnd: day + (m + 5) * MIN,
+        luxMean: lux,
+        presenceRatio: occupied ? 1 : 0,
+      });
     }
     // Automatic decisions every 30 min while occupied.
-    for (let m = 9 * 60; m < 17 * 60; m += 30) h.decisions.push({ id: ++did, zone: o.zone, ts: day + m * MIN, intensity: 70, cct: 5000, applied: true });
+    for (let m = 9 * 60; m < 17 * 60; m += 30)
+      h.decisions.push({ id: ++did, zone: o.zone, ts: day + m * MIN, intensity: 70, cct: 5000, applied: true });
     const manual = (ts: number, intensity: number, cct: number | null): void => {
       h.overrides.push({ table: 'manual_overrides', id: ++oid, zone: o.zone, ts, intensity, cct });
     };
     weekdayIndex += 1;
     if (!hit) continue;
-    if (o.pattern === 'slot') manual(day + ((o.slotMinute ?? 14 * 60 + 5) + randInt(rng, 0, 10)) * MIN, 38 + randInt(rng, 0, 6), 3000 + randInt(rng, -100, 100));
+    if (o.pattern === 'slot')
+      manual(day + ((o.slotMinute ?? 14 * 60 + 5) + randInt(rng, 0, 10)) * MIN, 38 + randInt(rng, 0, 6), 3000 + randInt(rng, -100, 100));
     else if (o.pattern === 'dark') manual(day + (darkAt + 1) * MIN, 82 + randInt(rng, 0, 15), 5000);
     else if (o.pattern === 'quick-off') manual(day + (17 * 60 + 2) * MIN, 0, null);
     else {
@@ -99,11 +108,32 @@ export async function writeHistory(store: LightingStore, h: History): Promise<vo
       }),
     );
   }
-  for (const d of h.decisions) acks.push(store.insert('decisions', { ts: d.ts, zone: d.zone, source: 'rules', intensity: d.intensity, cct: d.cct, reason: 'seed', applied: d.applied }));
+  for (const d of h.decisions)
+    acks.push(
+      store.insert('decisions', {
+        ts: d.ts,
+        zone: d.zone,
+        source: 'rules',
+        intensity: d.intensity,
+        cct: d.cct,
+        reason: 'seed',
+        applied: d.applied,
+      }),
+    );
   for (const o of h.overrides) {
     const setpoint = { zone: o.zone, intensity: o.intensity, cct: o.cct ?? 4000, reason: 'manual', source: 'manual' };
     acks.push(store.insert('manual_overrides', { zone: o.zone, startedAt: o.ts, expiresAt: o.ts + 30 * MIN, source: 'api', setpoint }));
-    acks.push(store.insert('decisions', { ts: o.ts, zone: o.zone, source: 'manual', intensity: o.intensity, cct: o.cct ?? 4000, reason: 'manual', applied: true }));
+    acks.push(
+      store.insert('decisions', {
+        ts: o.ts,
+        zone: o.zone,
+        source: 'manual',
+        intensity: o.intensity,
+        cct: o.cct ?? 4000,
+        reason: 'manual',
+        applied: true,
+      }),
+    );
   }
   await Promise.all(acks);
   await store.flush();

@@ -19,7 +19,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
 
-const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/local/bin/mosquitto', '/opt/homebrew/sbin/mosquitto'];
+const CANDIDATES = [
+  '/usr/sbin/mosquitto',
+  '/usr/bin/mosquitto',
+  '/usr/local/sbin/mosquitto',
+  '/usr/local/bin/mosquitto',
+  '/opt/homebrew/sbin/mosquitto',
+];
 
 /**
  * Path of the mosquitto executable, or undefined when it is not installed.
@@ -57,8 +63,6 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-
-
 function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host, port });
@@ -94,7 +98,17 @@ async function startOnce(bin: string, dir: string, startTimeoutMs: number): Prom
   // Logging to stdout: when started as root, mosquitto drops to the `mosquitto` user and could not write a log file here.
   fs.writeFileSync(
     conf,
-    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information', ''].join('\n'),
+    [
+      `listener ${port} ${host}`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stdout',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      '',
+    ].join('\n'),
   );
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -73,7 +73,13 @@ process.on('exit', () => {
   }
 });
 
-function runAs(uid: number | undefined, gid: number | undefined, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+function runAs(
+  uid: number | undefined,
+  gid: number | undefined,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     env: { ...process.env, LC_ALL: 'C', ...env },
@@ -88,7 +94,8 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
   const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0) throw new Error('running as root and there is no postgres user (apt-get install postgresql creates it)');
+  if (r.status !== 0 || g.status !== 0)
+    throw new Error('running as root and there is no postgres user (apt-get install postgresql creates it)');
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
@@ -112,7 +119,15 @@ export async function startPostgres(options: { password?: string; database?: str
   fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
   const init = runAs(ids?.uid, ids?.gid, path.join(bin, 'initdb'), [
-    '-D', data, '-U', user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--locale=C', '--encoding=UTF8', '--no-sync',
+    '-D',
+    data,
+    '-U',
+    user,
+    `--pwfile=${pwfile}`,
+    '--auth=scram-sha-256',
+    '--locale=C',
+    '--encoding=UTF8',
+    '--no-sync',
   ]);
   fs.rmSync(pwfile, { force: true });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
@@ -133,9 +148,15 @@ export async function startPostgres(options: { password?: string; database?: str
   let running = false;
   const pgCtl = (args: string[]): SpawnSyncReturns<string> => runAs(ids?.uid, ids?.gid, path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
   const psql = (sql: string): void => {
-    const r = runAs(ids?.uid, ids?.gid, path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
-      PGPASSWORD: password,
-    });
+    const r = runAs(
+      ids?.uid,
+      ids?.gid,
+      path.join(bin, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+      {
+        PGPASSWORD: password,
+      },
+    );
     if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   };
   const created = new Set<string>();
@@ -163,7 +184,8 @@ export async function startPostgres(options: { password?: string; database?: str
     start(): void {
       if (running) return;
       const r = pgCtl(['start', '-w', '-t', '30', '-l', logFile]);
-      if (r.status !== 0) throw new Error(`pg_ctl start failed: ${r.stderr} ${fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''}`);
+      if (r.status !== 0)
+        throw new Error(`pg_ctl start failed: ${r.stderr} ${fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''}`);
       running = true;
     },
     remove(): void {

@@ -21,9 +21,17 @@ async function main(): Promise<void> {
       const i = next++;
       const ts = 1_700_000_000_000 + i;
       if (i % 10 === 0) {
-        await store.insert('decisions', { ts, zone: 'z', source: 'rules', intensity: i % 100, cct: 4000, applied: true, msgId: `d${i}` }, { waitForCommit: true });
+        await store.insert(
+          'decisions',
+          { ts, zone: 'z', source: 'rules', intensity: i % 100, cct: 4000, applied: true, msgId: `d${i}` },
+          { waitForCommit: true },
+        );
       } else {
-        await store.insert('raw_sensor_events', { sensorId: `e${i}`, zone: 'z', ts, lux: i, source: 'crash-test' }, { waitForCommit: true });
+        await store.insert(
+          'raw_sensor_events',
+          { sensorId: `e${i}`, zone: 'z', ts, lux: i, source: 'crash-test' },
+          { waitForCommit: true },
+        );
       }
       process.stdout.write(`${i}\n`);
     }

@@ -90,7 +90,16 @@ describe('dali-frame (installer tool)', function () {
     });
 
     it('exits 2 with a message, not a stack trace, on bad input', () => {
-      for (const args of [[], ['decode', 'zz'], ['decode', '12345'], ['encode', 'dapc', 'short', '64', 'level', '1'], ['encode', 'fly', 'short', '1'], ['frobnicate'], ['scan', '--interface', 'modem'], ['monitor', '--interface', 'luba']]) {
+      for (const args of [
+        [],
+        ['decode', 'zz'],
+        ['decode', '12345'],
+        ['encode', 'dapc', 'short', '64', 'level', '1'],
+        ['encode', 'fly', 'short', '1'],
+        ['frobnicate'],
+        ['scan', '--interface', 'modem'],
+        ['monitor', '--interface', 'luba'],
+      ]) {
         const r = tool(...args);
         assert.equal(r.code, 2, `${args.join(' ')}: exit ${String(r.code)}`);
         assert.match(r.err, /dali-frame|usage/);
@@ -119,13 +128,29 @@ describe('dali-frame (installer tool)', function () {
 
     it('scan lists the gear with device type 8 and the colour temperature limits', async () => {
       const pair = await startPtyPair(dir, { dev: 'scan-dev', app: 'scan-app' });
-      const sim = track(spawn(process.execPath, [SIM, '--protocol', 'luba', '--port', pair.dev, '--gear', '2,5', '--sensor', 'none', '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+      const sim = track(
+        spawn(process.execPath, [SIM, '--protocol', 'luba', '--port', pair.dev, '--gear', '2,5', '--sensor', 'none', '--quiet'], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
       await lines(sim, 'stdout').waitFor(/ready$/);
-      const scan = track(spawn(process.execPath, [FRAME, 'scan', '--interface', 'luba', '--port', pair.app, '--json', '--no-devices', '--answer-timeout', '120'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      const scan = track(
+        spawn(
+          process.execPath,
+          [FRAME, 'scan', '--interface', 'luba', '--port', pair.app, '--json', '--no-devices', '--answer-timeout', '120'],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      );
       const out = lines(scan, 'stdout');
       const code = await new Promise<number | null>((resolve) => scan.once('exit', resolve));
       assert.equal(code, 0);
-      const result = JSON.parse(out.all.join('\n')) as { gear: Array<{ shortAddress: number; deviceTypes: number[]; dt8?: { coolestKelvin?: number; warmestKelvin?: number; tcCapable?: boolean } }> };
+      const result = JSON.parse(out.all.join('\n')) as {
+        gear: Array<{
+          shortAddress: number;
+          deviceTypes: number[];
+          dt8?: { coolestKelvin?: number; warmestKelvin?: number; tcCapable?: boolean };
+        }>;
+      };
       assert.deepEqual(
         result.gear.map((g) => g.shortAddress),
         [2, 5],
@@ -141,10 +166,16 @@ describe('dali-frame (installer tool)', function () {
 
     it('monitor prints wall-panel frames and sensor events with timestamps, and stops on SIGINT', async () => {
       const pair = await startPtyPair(dir, { dev: 'mon-dev', app: 'mon-app' });
-      const sim = track(spawn(process.execPath, [SIM, '--protocol', 'sci2', '--port', pair.dev, '--sensor', '10', '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+      const sim = track(
+        spawn(process.execPath, [SIM, '--protocol', 'sci2', '--port', pair.dev, '--sensor', '10', '--quiet'], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
       const simOut = lines(sim, 'stdout');
       await simOut.waitFor(/ready$/);
-      const mon = track(spawn(process.execPath, [FRAME, 'monitor', '--interface', 'sci2', '--port', pair.app], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      const mon = track(
+        spawn(process.execPath, [FRAME, 'monitor', '--interface', 'sci2', '--port', pair.app], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
       const monErr = lines(mon, 'stderr');
       const monOut = lines(mon, 'stdout');
       await monErr.waitFor(/interface connected/);

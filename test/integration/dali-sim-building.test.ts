@@ -35,13 +35,29 @@ describe('dali-sim --building', function () {
     const b = parseSimArgs(['--protocol', 'luba', '--port', '/tmp/x', '--building', '--frame-times']);
     assert.ok('options' in b, JSON.stringify(b));
     assert.deepEqual(b.options.gear, [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual(b.options.groupMap, new Map([[0, [0, 1, 2, 3]], [1, [4, 5]], [2, [6, 7]]]));
+    assert.deepEqual(
+      b.options.groupMap,
+      new Map([
+        [0, [0, 1, 2, 3]],
+        [1, [4, 5]],
+        [2, [6, 7]],
+      ]),
+    );
     assert.deepEqual(b.options.sensors, parseSimSensors('10:office; 11:meeting; 12:corridor'));
     assert.equal(b.options.frameTimes, true);
     const s = parseSimArgs(['--protocol', 'sci2', '--port', '/tmp/x', '--sensors', '20:meeting:4; 21:static', '--groups', '0:0-1; 1:2-3']);
     assert.ok('options' in s, JSON.stringify(s));
-    assert.deepEqual(s.options.sensors, [{ address: 20, scenario: 'meeting', seed: 4 }, { address: 21, scenario: 'static' }]);
-    assert.deepEqual(s.options.groupMap, new Map([[0, [0, 1]], [1, [2, 3]]]));
+    assert.deepEqual(s.options.sensors, [
+      { address: 20, scenario: 'meeting', seed: 4 },
+      { address: 21, scenario: 'static' },
+    ]);
+    assert.deepEqual(
+      s.options.groupMap,
+      new Map([
+        [0, [0, 1]],
+        [1, [2, 3]],
+      ]),
+    );
     const bad: [string[], RegExp][] = [
       [['--building', '--gear', '0-3'], /--building sets the gear, groups and sensors/],
       [['--building', '--sensors', '10:office'], /--building sets/],
@@ -86,13 +102,22 @@ describe('dali-sim --building', function () {
     it('serves the three sensors with their own addresses, and prints event-end and forward-start frame times', async () => {
       pair = await startPtyPair(dir, { dev: 'b-dev', app: 'b-app' });
       // --speed 1: the scenarios stay at 7:30 for the test (office and meeting room empty, corridor as its seed says).
-      child = track(spawn(process.execPath, [SIM, '--protocol', 'luba', '--port', pair.dev, '--building', '--speed', '1', '--seed', '1', '--frame-times', '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+      child = track(
+        spawn(
+          process.execPath,
+          [SIM, '--protocol', 'luba', '--port', pair.dev, '--building', '--speed', '1', '--seed', '1', '--frame-times', '--quiet'],
+          { stdio: ['pipe', 'pipe', 'pipe'] },
+        ),
+      );
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
       });
       const lines = (): string[] => out.split('\n');
-      const records = (): FrameTimeRecord[] => lines().filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as FrameTimeRecord);
+      const records = (): FrameTimeRecord[] =>
+        lines()
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as FrameTimeRecord);
       const send = (cmd: string): void => void child?.stdin?.write(`${cmd}\n`);
       await until(() => /ready/.test(out), 'ready', 15_000);
       assert.match(out, /8 gear, 3 sensor\(s\); ready/);
@@ -123,9 +148,21 @@ describe('dali-sim --building', function () {
       for (const [sensor, cmd] of cmds) {
         const before = events().length;
         send(cmd);
-        await until(() => events().slice(before).some((e) => e.sensor === sensor && e.instance === 0), `an occupancy event of sensor ${sensor}`);
-        const mine = events().slice(before).filter((e) => e.instance === 0 && e.occupied !== undefined);
-        assert.deepEqual(new Set(mine.map((e) => e.sensor)), new Set([sensor]), `'${cmd}' reached sensor ${sensor} only: ${JSON.stringify(mine)}`);
+        await until(
+          () =>
+            events()
+              .slice(before)
+              .some((e) => e.sensor === sensor && e.instance === 0),
+          `an occupancy event of sensor ${sensor}`,
+        );
+        const mine = events()
+          .slice(before)
+          .filter((e) => e.instance === 0 && e.occupied !== undefined);
+        assert.deepEqual(
+          new Set(mine.map((e) => e.sensor)),
+          new Set([sensor]),
+          `'${cmd}' reached sensor ${sensor} only: ${JSON.stringify(mine)}`,
+        );
       }
       await until(() => /occupied \(sensor 10\)/.test(out) && /\(sensor 12\)/.test(out), 'the replies');
 
@@ -139,13 +176,21 @@ describe('dali-sim --building', function () {
       send('lux 700');
       await until(() => /lux 700 \(2 sensor\(s\)\)/.test(out), 'the lux reply');
       await until(() => [10, 11].every((s) => events().some((e) => e.sensor === s && e.raw === 350)), 'light events of 10 and 11');
-      assert.deepEqual(events().filter((e) => e.sensor === 12 && e.instance !== 0), [], 'no light event from the corridor');
+      assert.deepEqual(
+        events().filter((e) => e.sensor === 12 && e.instance !== 0),
+        [],
+        'no light event from the corridor',
+      );
       send('occupied 30');
       await until(() => /no sensor at short address 30 \(sensors: 10, 11, 12\)/.test(out), 'the reply for a missing sensor');
 
       // Frame times: occupancy events (end) of each sensor, then a DAPC to the meeting room's group (start).
       const ev = records().filter((r): r is Extract<FrameTimeRecord, { frameTime: 'event' }> => r.frameTime === 'event');
-      for (const s of [10, 11, 12]) assert.ok(ev.some((r) => r.sensor === s && r.instance === 0 && r.edge === 'end'), `event frame time of sensor ${s}: ${JSON.stringify(ev)}`);
+      for (const s of [10, 11, 12])
+        assert.ok(
+          ev.some((r) => r.sensor === s && r.instance === 0 && r.edge === 'end'),
+          `event frame time of sensor ${s}: ${JSON.stringify(ev)}`,
+        );
       assert.ok(ev.some((r) => r.sensor === 11 && r.occupied === true && r.movement === true));
       assert.ok(ev.every((r) => /^[0-9A-F]{6}$/.test(r.value) && typeof r.perfMs === 'number' && /^\d+$/.test(r.hrtimeNs)));
       const lastEvent = ev[ev.length - 1] as Extract<FrameTimeRecord, { frameTime: 'event' }>;
@@ -153,7 +198,10 @@ describe('dali-sim --building', function () {
       const sentAt = Date.now();
       await iface.transmit(dapc({ kind: 'group', group: 1 }, 200), 2);
       await until(() => records().some((r) => r.frameTime === 'forward' && r.address === 'G1'), 'the forward frame time');
-      const fwd = records().find((r) => r.frameTime === 'forward' && r.address === 'G1') as Extract<FrameTimeRecord, { frameTime: 'forward' }>;
+      const fwd = records().find((r) => r.frameTime === 'forward' && r.address === 'G1') as Extract<
+        FrameTimeRecord,
+        { frameTime: 'forward' }
+      >;
       assert.deepEqual(
         { edge: fwd.edge, bits: fwd.bits, value: fwd.value, sendTwice: fwd.sendTwice, target: fwd.target },
         { edge: 'start', bits: 16, value: '82C8', sendTwice: false, target: { kind: 'group', group: 1 } },

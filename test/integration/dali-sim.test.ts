@@ -23,10 +23,41 @@ describe('dali-sim', function () {
     });
 
     it('reads the documented options and refuses bad ones', () => {
-      const ok = parseSimArgs(['--protocol', 'sci2', '--port', '/tmp/x', '--gear', '0-1', '--groups', '2', '--sensor', 'none', '--scenario', 'office', '--speed', '120', '--fast']);
+      const ok = parseSimArgs([
+        '--protocol',
+        'sci2',
+        '--port',
+        '/tmp/x',
+        '--gear',
+        '0-1',
+        '--groups',
+        '2',
+        '--sensor',
+        'none',
+        '--scenario',
+        'office',
+        '--speed',
+        '120',
+        '--fast',
+      ]);
       assert.ok('options' in ok);
-      assert.deepEqual(ok.options, { protocol: 'sci2', port: '/tmp/x', gear: [0, 1], groups: [2], sensor: null, scenario: 'office', speed: 120, wireTiming: false });
-      for (const bad of [[], ['--protocol', 'dmx', '--port', 'x'], ['--protocol', 'luba'], ['--protocol', 'luba', '--port', 'x', '--gear', '70'], ['--protocol', 'luba', '--port', 'x', '--bogus']]) {
+      assert.deepEqual(ok.options, {
+        protocol: 'sci2',
+        port: '/tmp/x',
+        gear: [0, 1],
+        groups: [2],
+        sensor: null,
+        scenario: 'office',
+        speed: 120,
+        wireTiming: false,
+      });
+      for (const bad of [
+        [],
+        ['--protocol', 'dmx', '--port', 'x'],
+        ['--protocol', 'luba'],
+        ['--protocol', 'luba', '--port', 'x', '--gear', '70'],
+        ['--protocol', 'luba', '--port', 'x', '--bogus'],
+      ]) {
         const r = parseSimArgs(bad);
         assert.ok('error' in r, `accepted ${bad.join(' ')}`);
       }
@@ -36,7 +67,9 @@ describe('dali-sim', function () {
       const bad = spawnSync(process.execPath, [SIM, '--protocol', 'x'], { encoding: 'utf8' });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /usage: dali-sim/);
-      const missing = spawnSync(process.execPath, [SIM, '--protocol', 'luba', '--port', path.join(os.tmpdir(), 'no-such-pty')], { encoding: 'utf8' });
+      const missing = spawnSync(process.execPath, [SIM, '--protocol', 'luba', '--port', path.join(os.tmpdir(), 'no-such-pty')], {
+        encoding: 'utf8',
+      });
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /cannot open/);
       assert.doesNotMatch(missing.stderr, /\n\s+at .+:\d+:\d+/);
@@ -67,7 +100,10 @@ describe('dali-sim', function () {
         assert.match(server.command('occupied'), /occupied/);
         const deadline = Date.now() + 3000;
         while (Date.now() < deadline && !frames.some((f) => f.bits === 24)) await new Promise((r) => setTimeout(r, 10));
-        assert.ok(frames.some((f) => f.bits === 24 && ((f.value >> 17) & 0x3f) === 12), JSON.stringify(frames));
+        assert.ok(
+          frames.some((f) => f.bits === 24 && ((f.value >> 17) & 0x3f) === 12),
+          JSON.stringify(frames),
+        );
         assert.match(server.command('state 4'), /gear 4: level 150/);
         assert.match(server.command('inject zz'), /usage/);
       } finally {
@@ -81,7 +117,9 @@ describe('dali-sim', function () {
     it('shuts down cleanly on SIGTERM and on SIGINT', async () => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         const pair = await startPtyPair(dir, { dev: `sig-dev-${signal}`, app: `sig-app-${signal}` });
-        const child = track(spawn(process.execPath, [SIM, '--protocol', 'hidraw', '--port', pair.dev, '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+        const child = track(
+          spawn(process.execPath, [SIM, '--protocol', 'hidraw', '--port', pair.dev, '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+        );
         let out = '';
         child.stdout?.on('data', (d: Buffer) => {
           out += d.toString();

@@ -40,9 +40,13 @@ interface SimProcess {
 
 async function startSim(protocol: PtyProtocol, port: string): Promise<SimProcess> {
   const child = track(
-    spawn(process.execPath, [SIM_BIN, '--protocol', protocol, '--port', port, '--gear', '0-3', '--groups', '0', '--sensor', '10', '--quiet'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
+    spawn(
+      process.execPath,
+      [SIM_BIN, '--protocol', protocol, '--port', port, '--gear', '0-3', '--groups', '0', '--sensor', '10', '--quiet'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    ),
   );
   let out = '';
   let err = '';
@@ -208,7 +212,10 @@ export function definePtySuite(protocol: PtyProtocol): void {
         events.some((e) => e.kind === 'event' && e.shortAddress === 10 && e.instanceNumber === 1 && e.info > 0),
         `light event from sensor 10 in ${JSON.stringify(frames)}`,
       );
-      assert.ok(frames.some((f) => f.bits === 16 && f.value === 0xfe00), 'wall panel broadcast DAPC 0');
+      assert.ok(
+        frames.some((f) => f.bits === 16 && f.value === 0xfe00),
+        'wall panel broadcast DAPC 0',
+      );
       assert.equal(await readLevel(i, 2), 0, 'the wall panel switched the gear off');
     });
 

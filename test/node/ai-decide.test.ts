@@ -98,7 +98,9 @@ async function rig(server: FakeOpenAiServer | null, o: RigOptions = {}): Promise
       ...o.provider,
     });
   }
-  const creds: Record<string, Record<string, string>> = o.apiKey === null || o.provider === null ? {} : { prov1: { apiKey: o.apiKey ?? KEY } };
+  const creds: Record<string, Record<string, string>> = o.apiKey === null || o.provider === null
+    ? {}
+    : { prov1: { apiKey: o.apiKey ?? KEY } };
   await helper.load([nodeSet('ai-provider'), nodeSet('ai-decide')], flow, creds);
   const r = {
     n1: helper.getNode('n1') as Node,
@@ -133,7 +135,11 @@ async function rig(server: FakeOpenAiServer | null, o: RigOptions = {}): Promise
 }
 
 /** Send one message and wait for its setpoint (and telemetry). */
-async function decide(r: Rig, payload: unknown, extra: Record<string, unknown> = {}): Promise<{ sp: Setpoint; tel: Record<string, unknown>; msg: NodeMessage }> {
+async function decide(
+  r: Rig,
+  payload: unknown,
+  extra: Record<string, unknown> = {},
+): Promise<{ sp: Setpoint; tel: Record<string, unknown>; msg: NodeMessage }> {
   const n = r.setpoints.length;
   const t = r.telemetry.filter((m) => m.topic === 'telemetry').length;
   r.n1.receive({ payload, ...extra } as NodeMessage);
@@ -290,32 +296,49 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       );
       r.n1.receive({ payload: [win(3), win(3, 'corridor')] } as NodeMessage);
       await r.waitFor('setpoints', 3);
-      assert.deepEqual(r.setpoints.slice(1).map((m) => (m.payload as Setpoint).zone).sort(), ['corridor', 'office-1']);
+      assert.deepEqual(
+        r.setpoints
+          .slice(1)
+          .map((m) => (m.payload as Setpoint).zone)
+          .sort(),
+        ['corridor', 'office-1'],
+      );
       assert.equal(server.completions.length, 3);
     });
   });
 
   describe('whenever the model cannot be used, the rules decide and telemetry says why', () => {
-    const cases: Array<{ name: string; code: string; script?: ScriptedResponse[]; provider?: Record<string, unknown>; attempts: number }> = [
-      { name: 'malformed JSON arguments', code: 'invalid-json', script: [toolCallCompletion('{"intensity": 50, "cct": 40')], attempts: 1 },
-      { name: 'out-of-range arguments', code: 'invalid-arguments', script: [toolCallCompletion({ ...ARGS, intensity: 150 })], attempts: 1 },
-      {
-        name: '429 whose retry-after does not fit the budget',
-        code: 'rate-limited',
-        script: [errorResponse(429, 'slow down', { 'retry-after': '30' })],
-        provider: { maxRetries: '2' },
-        attempts: 1,
-      },
-      {
-        name: '500 on every attempt',
-        code: 'server-error',
-        script: [errorResponse(500, 'boom'), errorResponse(500, 'boom again', { 'retry-after-ms': '10' })],
-        provider: { maxRetries: '1' },
-        attempts: 2,
-      },
-      { name: 'a server that never answers', code: 'timeout', script: [{ hang: true }], provider: { timeoutMs: '300' }, attempts: 1 },
-      { name: 'connection refused', code: 'network', provider: { baseUrl: 'closed' }, attempts: 1 },
-    ];
+    const cases: Array<{ name: string; code: string; script?: ScriptedResponse[]; provider?: Record<string, unknown>; attempts: number }> =
+      [
+        {
+          name: 'malformed JSON arguments',
+          code: 'invalid-json',
+          script: [toolCallCompletion('{"intensity": 50, "cct": 40')],
+          attempts: 1,
+        },
+        {
+          name: 'out-of-range arguments',
+          code: 'invalid-arguments',
+          script: [toolCallCompletion({ ...ARGS, intensity: 150 })],
+          attempts: 1,
+        },
+        {
+          name: '429 whose retry-after does not fit the budget',
+          code: 'rate-limited',
+          script: [errorResponse(429, 'slow down', { 'retry-after': '30' })],
+          provider: { maxRetries: '2' },
+          attempts: 1,
+        },
+        {
+          name: '500 on every attempt',
+          code: 'server-error',
+          script: [errorResponse(500, 'boom'), errorResponse(500, 'boom again', { 'retry-after-ms': '10' })],
+          provider: { maxRetries: '1' },
+          attempts: 2,
+        },
+        { name: 'a server that never answers', code: 'timeout', script: [{ hang: true }], provider: { timeoutMs: '300' }, attempts: 1 },
+        { name: 'connection refused', code: 'network', provider: { baseUrl: 'closed' }, attempts: 1 },
+      ];
     for (const c of cases) {
       it(`${c.name} → ${c.code}`, async () => {
         if (c.script) server.script(...c.script);
@@ -407,7 +430,14 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       await r.waitFor('telemetry', 3); // the alert follows the telemetry on output 2
       const alerts = r.telemetry.filter((m) => m.topic === 'alert');
       assert.equal(alerts.length, 1);
-      const alert = alerts[0].payload as { kind: string; reason: string; consecutiveFailures: number; retryAt: number; openedAt: number; model: string };
+      const alert = alerts[0].payload as {
+        kind: string;
+        reason: string;
+        consecutiveFailures: number;
+        retryAt: number;
+        openedAt: number;
+        model: string;
+      };
       assert.equal(alert.kind, 'aiCircuitOpen');
       assert.equal(alert.reason, 'server-error');
       assert.equal(alert.consecutiveFailures, 2);
@@ -515,7 +545,12 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       const { sp, msg } = await decide(r, win(0), { profile: PERSONAL });
       const body = server.completions[0].bodyText;
       for (const p of PRIVATE) assert.ok(!body.includes(p), `${p} must not be sent`);
-      assert.deepEqual(userContent(server.completions[0]).hints, { minIntensityPct: 30, maxStepPct: 10, cctBias: 'neutral', slowerDimDown: true });
+      assert.deepEqual(userContent(server.completions[0]).hints, {
+        minIntensityPct: 30,
+        maxStepPct: 10,
+        cctBias: 'neutral',
+        slowerDimDown: true,
+      });
       assert.equal(sp.source, 'ai');
       assert.equal(sp.intensity, 30, 'a visually impaired person gets at least 30 %');
       assert.equal((msg as NodeMessage & { profile?: unknown }).profile, undefined);
@@ -556,7 +591,12 @@ describe('ai-decide node (fake OpenAI server, real openai client)', function () 
       server.fallbackScript = toolCallCompletion(ARGS);
       const r = await rig(server);
       await decide(r, win(0), { profile: blob });
-      assert.deepEqual(userContent(server.completions[0]).hints, { minIntensityPct: 20, maxStepPct: 5, cctBias: 'neutral', slowerDimDown: true });
+      assert.deepEqual(userContent(server.completions[0]).hints, {
+        minIntensityPct: 20,
+        maxStepPct: 5,
+        cctBias: 'neutral',
+        slowerDimDown: true,
+      });
       assert.ok(!server.completions[0].bodyText.includes('p-secret-42'));
 
       // Another key in the environment of a (re)started runtime.

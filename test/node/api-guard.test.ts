@@ -25,7 +25,14 @@ const SAMPLE_PROFILE = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtu
   encrypted_payload: string;
 };
 
-type Out = NodeMessage & { statusCode?: number; headers?: Record<string, string>; waitForCommit?: boolean; control?: unknown; req?: unknown; res?: unknown };
+type Out = NodeMessage & {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  waitForCommit?: boolean;
+  control?: unknown;
+  req?: unknown;
+  res?: unknown;
+};
 type Caught = NodeMessage & { error: { message: string } };
 
 let accepted: MessageQueue;
@@ -134,7 +141,14 @@ describe('api-guard node', function () {
     const g = await start({ operation: 'control', overrideMinutes: '45', defaultZone: 'office-1' });
     g.receive({ payload: { intensity: 55, cct: 4000, reason: 'manual tweak', manual_override: true } });
     const out = (await accepted.next()) as Out;
-    assert.deepEqual(out.payload, { zone: 'office-1', intensity: 55, cct: 4000, reason: 'manual tweak', source: 'manual', overrideMinutes: 45 });
+    assert.deepEqual(out.payload, {
+      zone: 'office-1',
+      intensity: 55,
+      cct: 4000,
+      reason: 'manual tweak',
+      source: 'manual',
+      overrideMinutes: 45,
+    });
     assert.deepEqual(out.control, { manualOverride: true, overrideMinutes: 45 });
     assert.equal(out.topic, 'office-1');
   });
@@ -206,7 +220,11 @@ describe('api-guard node', function () {
       assert.match(no.headers?.['WWW-Authenticate'] ?? '', /^Bearer/);
 
       const authed = at({ authorization: `Bearer ${TOKEN}` });
-      g.receive({ payload: { profile_id: 'default', encrypted_payload: '{"visual_impairment":"low_vision"}' }, req: authed, res: {} } as NodeMessage);
+      g.receive({
+        payload: { profile_id: 'default', encrypted_payload: '{"visual_impairment":"low_vision"}' },
+        req: authed,
+        res: {},
+      } as NodeMessage);
       const bad = (await rejected.next()) as Out;
       assert.equal(bad.statusCode, 400);
       assert.match((bad.payload as { detail: string }).detail, /^invalid profile: encrypted_payload is not url-safe base64/);
@@ -226,9 +244,18 @@ describe('api-guard node', function () {
       await errors.next();
       assert.deepEqual(latestStatus(g).fill, 'green');
     });
-    assert.deepEqual(lines.map((l) => [l.path, l.status]), [['/admin/profile', 401], ['/admin/profile', 400], ['/admin/profile', 400], ['/admin/profile', 200]]);
+    assert.deepEqual(
+      lines.map((l) => [l.path, l.status]),
+      [
+        ['/admin/profile', 401],
+        ['/admin/profile', 400],
+        ['/admin/profile', 400],
+        ['/admin/profile', 200],
+      ],
+    );
     const all = JSON.stringify(lines);
-    for (const secret of [SAMPLE_PROFILE.encrypted_payload.slice(0, 24), 'low_vision', TOKEN]) assert.ok(!all.includes(secret), `${secret} logged`);
+    for (const secret of [SAMPLE_PROFILE.encrypted_payload.slice(0, 24), 'low_vision', TOKEN])
+      assert.ok(!all.includes(secret), `${secret} logged`);
   });
 
   it('profile without any admin token configured: red ring and 503', async () => {
@@ -241,7 +268,11 @@ describe('api-guard node', function () {
   it('a blank credential falls back to the ADMIN_TOKEN environment variable', async () => {
     process.env.ADMIN_TOKEN = TOKEN;
     const g = await start({ operation: 'control', requireAdmin: true });
-    g.receive({ payload: { intensity: 5, cct: 3000 }, req: fakeReq({ headers: { authorization: `Bearer ${TOKEN}` } }), res: {} } as NodeMessage);
+    g.receive({
+      payload: { intensity: 5, cct: 3000 },
+      req: fakeReq({ headers: { authorization: `Bearer ${TOKEN}` } }),
+      res: {},
+    } as NodeMessage);
     assert.equal(((await accepted.next()) as Out).topic, 'default');
     // A message without a request carries no token: refused, and reported to Catch.
     g.receive({ payload: { intensity: 5, cct: 3000 } });
@@ -287,7 +318,11 @@ describe('api-guard node', function () {
       const req = fakeReq({ path: '/control', headers: { authorization: `Bearer ${TOKEN}` }, query: { secretish: 'q' } });
       g.receive({ payload: { intensity: 55, cct: 4000, reason: 'very-private-reason' }, req, res: {} } as NodeMessage);
       await accepted.next();
-      g.receive({ payload: {}, req: fakeReq({ path: '/control', headers: { authorization: 'Bearer wrong-token-xyz' } }), res: {} } as NodeMessage);
+      g.receive({
+        payload: {},
+        req: fakeReq({ path: '/control', headers: { authorization: 'Bearer wrong-token-xyz' } }),
+        res: {},
+      } as NodeMessage);
       await rejected.next();
       g.receive({ payload: { intensity: 1, cct: 3000 } });
       assert.equal(((await rejected.next()) as Out).statusCode, 401);
@@ -358,7 +393,12 @@ describe('api-guard node', function () {
     });
 
     /** Loads http in -> api-guard -> (change-free) http response, listening on a free port. */
-    async function startHttp(config: Record<string, unknown>, method: string, url: string, credentials: Record<string, string> = {}): Promise<void> {
+    async function startHttp(
+      config: Record<string, unknown>,
+      method: string,
+      url: string,
+      credentials: Record<string, string> = {},
+    ): Promise<void> {
       let httpNode: http.RequestListener | null = null;
       const capture: NodeInitializer = (RED: NodeAPI) => {
         httpNode = RED.httpNode as unknown as http.RequestListener;
@@ -388,7 +428,14 @@ describe('api-guard node', function () {
       const ok = await post('/ingest/sensor', { sensor_id: 's1', zone: 'office-1', lux: 300, ts: 1_700_000_000_000 });
       assert.equal(ok.status, 201);
       // The answer carries the reference's sensor_id beside sensorId (lib/http/reference-names).
-      assert.deepEqual(await ok.json(), { sensorId: 's1', sensor_id: 's1', zone: 'office-1', ts: 1_700_000_000_000, lux: 300, source: 'http' });
+      assert.deepEqual(await ok.json(), {
+        sensorId: 's1',
+        sensor_id: 's1',
+        zone: 'office-1',
+        ts: 1_700_000_000_000,
+        lux: 300,
+        source: 'http',
+      });
       const bad = await post('/ingest/sensor', { sensor_id: 's1', zone: 'office-1' });
       assert.equal(bad.status, 400);
       assert.deepEqual(await bad.json(), { detail: 'invalid sensor reading: lux or presence must be given' });

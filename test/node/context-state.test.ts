@@ -82,7 +82,13 @@ describe('nodes/shared/context-state', () => {
   it('reports a failing store once through onError and never throws', async () => {
     const store: FakeStore = { values: new Map(), writes: 0, asyncOnly: true, failWith: new Error('disk full') };
     const errors: string[] = [];
-    const cs = new ContextState(fakeNode('c', store), 'k', () => 1, (e) => errors.push(e.message), 1);
+    const cs = new ContextState(
+      fakeNode('c', store),
+      'k',
+      () => 1,
+      (e) => errors.push(e.message),
+      1,
+    );
     let loaded = false;
     cs.load(() => (loaded = true));
     await tick(5);
@@ -98,7 +104,13 @@ describe('nodes/shared/context-state', () => {
     const store: FakeStore = { values: new Map(), writes: 0, failWith: new Error('ENOSPC: no space left on device') };
     const errors: string[] = [];
     let state = 'a';
-    const cs = new ContextState(fakeNode('d', store), 'k', () => state, (e) => errors.push(e.message), 5);
+    const cs = new ContextState(
+      fakeNode('d', store),
+      'k',
+      () => state,
+      (e) => errors.push(e.message),
+      5,
+    );
     cs.changed();
     for (let i = 0; i < 200 && store.writes < 3; i++) await tick(10);
     assert.ok(store.writes >= 3, `retried (${store.writes} writes)`);

@@ -8,7 +8,19 @@ import { strict as assert } from 'node:assert';
 import type { Node } from 'node-red';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { InstanceType } from '../../lib/dali/types';
-import { dt8OutNode, helper, initCatalogues, load, message, nodeById, session, simBus, simulation, TAB, waitFor } from './dali-node-helpers';
+import {
+  dt8OutNode,
+  helper,
+  initCatalogues,
+  load,
+  message,
+  nodeById,
+  session,
+  simBus,
+  simulation,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 function out(id: string, bus = 'bus1'): FlowNodeDef {
   return dt8OutNode(id, bus, { verify: false, wires: [[]] });
@@ -48,15 +60,22 @@ describe('dali-bus config node: simulated sensors and the demo building', functi
   });
 
   it('simScenario "building" is the demo building: gear 0-7 in groups 0-2, sensors 10-12 (gear, groups and sensor settings do not apply)', async () => {
-    await openSimulation([TAB, simBus('bus1', { simScenario: 'building', simGear: '0', simGroups: '', simSensor: '20', simSpeed: '60' }), out('o1')]);
+    await openSimulation([
+      TAB,
+      simBus('bus1', { simScenario: 'building', simGear: '0', simGroups: '', simSensor: '20', simSpeed: '60' }),
+      out('o1'),
+    ]);
     const sim = simulation();
     assert.deepEqual(sim.inventory.shortAddresses, [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(sim.inventory.groups, { 0: [0, 1, 2, 3], 1: [4, 5], 2: [6, 7] });
-    assert.deepEqual(sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]), [
-      [10, 'office', true],
-      [11, 'meeting', true],
-      [12, 'corridor', false],
-    ]);
+    assert.deepEqual(
+      sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]),
+      [
+        [10, 'office', true],
+        [11, 'meeting', true],
+        [12, 'corridor', false],
+      ],
+    );
     assert.equal((nodeById('bus1') as Node & { settings: { simScenario: string } }).settings.simScenario, 'building');
   });
 
@@ -65,14 +84,20 @@ describe('dali-bus config node: simulated sensors and the demo building', functi
     assert.equal('simSensors' in old, false);
     await openSimulation([TAB, old, out('o1')]);
     const sim = simulation();
-    assert.deepEqual(sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]), [[10, 'corridor', true]]);
+    assert.deepEqual(
+      sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]),
+      [[10, 'corridor', true]],
+    );
     assert.equal(sim.sensor?.shortAddress, 10);
     assert.deepEqual(warningsOf(nodeById('bus1')), []);
   });
 
   it('bad simSensors: a warning naming the setting, and the single sensor instead', async () => {
     await openSimulation([TAB, simBus('bus1', { simSensors: '10:office; 10:meeting' }), out('o1')]);
-    assert.deepEqual(simulation().sensors.map((s) => [s.sensor.shortAddress, s.scenario]), [[10, 'static']]);
+    assert.deepEqual(
+      simulation().sensors.map((s) => [s.sensor.shortAddress, s.scenario]),
+      [[10, 'static']],
+    );
     const expected = message('dali-bus', 'errors.invalidSetting', {
       name: 'simSensors',
       value: '10:office; 10:meeting',
@@ -83,8 +108,14 @@ describe('dali-bus config node: simulated sensors and the demo building', functi
 
   it('an unknown simScenario falls back to office with a warning', async () => {
     await openSimulation([TAB, simBus('bus1', { simScenario: 'kitchen' }), out('o1')]);
-    assert.deepEqual(simulation().sensors.map((s) => s.scenario), ['office']);
-    assert.ok(warningsOf(nodeById('bus1')).some((w) => w.includes('simScenario')), warningsOf(nodeById('bus1')).join('; '));
+    assert.deepEqual(
+      simulation().sensors.map((s) => s.scenario),
+      ['office'],
+    );
+    assert.ok(
+      warningsOf(nodeById('bus1')).some((w) => w.includes('simScenario')),
+      warningsOf(nodeById('bus1')).join('; '),
+    );
   });
 
   it('USE_MOCK_DALI=true logs, in words from the catalogue, that the simulator stands in for the configured interface', async () => {

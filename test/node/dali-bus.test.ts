@@ -15,7 +15,22 @@ import type { FlowNodeDef } from 'node-red-node-test-helper';
 import { portRegistry } from '../../lib/dali/bus-registry';
 import type { Simulation } from '../../lib/dali/sim-config';
 import { LocalClock } from '../../lib/features/local-time';
-import { dt8OutNode, helper, initCatalogues, lastStatus, load, message, nodeById, session, sensorInNode, simBus, simulation, statuses, TAB, waitFor } from './dali-node-helpers';
+import {
+  dt8OutNode,
+  helper,
+  initCatalogues,
+  lastStatus,
+  load,
+  message,
+  nodeById,
+  session,
+  sensorInNode,
+  simBus,
+  simulation,
+  statuses,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 function out(id: string, bus = 'bus1'): FlowNodeDef {
   return dt8OutNode(id, bus, { verify: false, wires: [[]] });
@@ -47,7 +62,11 @@ describe('dali-bus config node', function () {
     await load([TAB, simBus(), out('o1'), out('o2'), sensorIn('s1')]);
     const children = ['o1', 'o2', 's1'].map((id) => nodeById(id));
     await waitFor(() => children.every(isConnected), 'every child connected');
-    assert.deepEqual(statuses(children[0] as Node)[0], { fill: 'yellow', shape: 'ring', text: status('connecting') }, 'the first user opens it');
+    assert.deepEqual(
+      statuses(children[0] as Node)[0],
+      { fill: 'yellow', shape: 'ring', text: status('connecting') },
+      'the first user opens it',
+    );
     const bus = session().bus;
     assert.ok(bus);
     const queries = Array.from({ length: 40 }, (_, i) => bus.readActualLevel(i % 4));
@@ -85,10 +104,13 @@ describe('dali-bus config node', function () {
     });
   });
 
-  describe('DEMO_CLOCK (the demo building\'s time of day)', () => {
+  describe("DEMO_CLOCK (the demo building's time of day)", () => {
     const saved = { clock: process.env.DEMO_CLOCK, epoch: process.env.DEMO_CLOCK_EPOCH_MS };
     afterEach(() => {
-      for (const [k, v] of [['DEMO_CLOCK', saved.clock], ['DEMO_CLOCK_EPOCH_MS', saved.epoch]] as const) {
+      for (const [k, v] of [
+        ['DEMO_CLOCK', saved.clock],
+        ['DEMO_CLOCK_EPOCH_MS', saved.epoch],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -110,7 +132,10 @@ describe('dali-bus config node', function () {
       process.env.DEMO_CLOCK_EPOCH_MS = String(Date.now());
       await load([TAB, simBus('bus1'), out('o1')]);
       await waitFor(() => session().simulation?.iface.state === 'connected', 'open');
-      assert.ok(Math.abs(simulation().startMinute - want.minute) <= 1, `scenario starts at ${want.text}, got minute ${simulation().startMinute}`);
+      assert.ok(
+        Math.abs(simulation().startMinute - want.minute) <= 1,
+        `scenario starts at ${want.text}, got minute ${simulation().startMinute}`,
+      );
       assert.ok(Math.abs(localMinute() - want.minute) <= 1, 'feature windows and rules see the demo time');
     });
 
@@ -118,10 +143,21 @@ describe('dali-bus config node', function () {
       const want = away();
       process.env.DEMO_CLOCK = want.text;
       process.env.DEMO_CLOCK_EPOCH_MS = String(Date.now());
-      await load([TAB, simBus('sim'), simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }), out('o1'), out('o2', 'sim')]);
+      await load([
+        TAB,
+        simBus('sim'),
+        simBus('bus1', { interfaceType: 'luba', port: '/dev/ttyDALI-does-not-exist' }),
+        out('o1'),
+        out('o2', 'sim'),
+      ]);
       await waitFor(() => (lastStatus(nodeById('o1'))?.fill ?? '') === 'red', 'the LUBA port cannot open');
-      const warned = (nodeById('bus1').warn as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls().map((c) => String(c.args[0]));
-      assert.ok(warned.some((w) => w.includes('DEMO_CLOCK is ignored')), warned.join(' | '));
+      const warned = (nodeById('bus1').warn as unknown as { getCalls(): Array<{ args: unknown[] }> })
+        .getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        warned.some((w) => w.includes('DEMO_CLOCK is ignored')),
+        warned.join(' | '),
+      );
       assert.ok(Math.abs(localMinute() - realMinute()) <= 1, 'the real time of day, although a simulator asked for the demo clock');
     });
   });
@@ -171,7 +207,13 @@ describe('dali-bus config node', function () {
     const port = path.join(dir, 'ttyNOTHING');
     try {
       const hw = { interfaceType: 'luba', port, reconnectMinMs: '50', reconnectMaxMs: '100' };
-      await load([TAB, simBus('busA', { ...hw, name: 'first bus' }), simBus('busB', { ...hw, name: 'second bus' }), out('oA', 'busA'), out('oB', 'busB')]);
+      await load([
+        TAB,
+        simBus('busA', { ...hw, name: 'first bus' }),
+        simBus('busB', { ...hw, name: 'second bus' }),
+        out('oA', 'busA'),
+        out('oB', 'busB'),
+      ]);
       await waitFor(() => lastStatus(nodeById('oA'))?.text === status('disconnected'), 'the first bus trying a missing device');
       await waitFor(() => lastStatus(nodeById('oB'))?.text === status('portInUseBy', { holder: 'first bus' }), 'port in use');
       assert.equal(lastStatus(nodeById('oB'))?.fill, 'red');

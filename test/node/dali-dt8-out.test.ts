@@ -13,7 +13,22 @@ import { dt8Command, dtr0, dtr1, dtr2, enableDeviceType } from '../../lib/dali/c
 import { Dt8Command, GearCommand } from '../../lib/dali/opcodes';
 import type { Dt8Result, DiagnosticsReport } from '../../lib/dali/dt8-output';
 import { arcLevelToPercent, percentToArcLevel } from '../../lib/dali/curve';
-import { countFrames, dt8OutNode, helper, Inbox, initCatalogues, lastStatus, load, message, nodeById, simBus, simulation, sleep, TAB, waitFor } from './dali-node-helpers';
+import {
+  countFrames,
+  dt8OutNode,
+  helper,
+  Inbox,
+  initCatalogues,
+  lastStatus,
+  load,
+  message,
+  nodeById,
+  simBus,
+  simulation,
+  sleep,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 const SETPOINT = { zone: 'office-1', intensity: 40, cct: 2700, reason: 'test', source: 'rules' };
 
@@ -134,7 +149,12 @@ describe('dali-dt8-out node', function () {
       ['cct out of range', { payload: { ...SETPOINT, cct: 500 } }, 'cct', { value: '500', min: 1000, max: 20000 }],
       ['cct as an object', { payload: { ...SETPOINT, cct: { k: 2700 } } }, 'cct', { value: 'an object', min: 1000, max: 20000 }],
       ['no reason', { payload: { ...SETPOINT, reason: undefined } }, 'reason', { value: 'nothing' }],
-      ['an unknown source', { payload: { ...SETPOINT, source: 'robot' } }, 'source', { value: '"robot"', allowed: 'ai, rules, manual, schedule' }],
+      [
+        'an unknown source',
+        { payload: { ...SETPOINT, source: 'robot' } },
+        'source',
+        { value: '"robot"', allowed: 'ai, rules, manual, schedule' },
+      ],
       ['a negative fade', { payload: { ...SETPOINT, fadeMs: -1 } }, 'fadeMs', { value: '-1', max: 960000 }],
       ['a fade as text', { payload: { ...SETPOINT, fadeMs: 'slow' } }, 'fadeMs', { value: '"slow"', max: 960000 }],
       ['an unknown address', { payload: SETPOINT, address: 'X9' }, 'address', { value: '"X9"' }],
@@ -174,7 +194,8 @@ describe('dali-dt8-out node', function () {
     const sim = simulation();
     const counter = countFrames(sim);
     const fadeCommands = (): number =>
-      counter.frames.filter((f) => f.frame.bits === 16 && (f.frame.value & 0xff) === GearCommand.SET_FADE_TIME && f.frame.value >> 8 === 3).length;
+      counter.frames.filter((f) => f.frame.bits === 16 && (f.frame.value & 0xff) === GearCommand.SET_FADE_TIME && f.frame.value >> 8 === 3)
+        .length;
     nodeById('out').receive({ payload: { ...SETPOINT, fadeMs: 2000 } });
     const first = (await results.next()).payload as Dt8Result;
     assert.equal(first.fadeMs, 2000);
@@ -221,7 +242,10 @@ describe('dali-dt8-out node', function () {
       [10, 20, 30, 40],
       'one output per input',
     );
-    assert.ok(r.some((x) => x.superseded === true), 'some were superseded while the first was on the bus');
+    assert.ok(
+      r.some((x) => x.superseded === true),
+      'some were superseded while the first was on the bus',
+    );
     assert.equal(r.find((x) => x.intensity === 40)?.superseded, undefined, 'the newest is applied');
     assert.equal(r.find((x) => x.intensity === 10)?.superseded, undefined, 'the first went on the bus at once');
     for (const x of r.filter((y) => y.superseded)) assert.equal(x.frames, 0);

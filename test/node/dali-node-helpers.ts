@@ -33,7 +33,6 @@ export function initCatalogues(): Promise<void> {
   return registerCatalogues(Object.keys(MODULES));
 }
 
-
 /** Loads a flow with our three node types (and catch/status nodes when used). */
 export async function load(flow: FlowNodeDef[]): Promise<void> {
   const types = new Set(flow.map((n) => n.type));

@@ -52,7 +52,16 @@ function rulesFlow(config: Record<string, unknown> = {}): FlowNodeDef[] {
 
 /** A window of an occupied zone without a light sensor (the rules light it fully). */
 function noLuxWindow(end: number, zone = 'office-1'): Record<string, unknown> {
-  return { zone, windowStart: end - 60_000, windowEnd: end, count: 5, lux: null, presence: { ratio: 1, transitions: 0, last: true }, minuteOfDay: 600, weekday: 2 };
+  return {
+    zone,
+    windowStart: end - 60_000,
+    windowEnd: end,
+    count: 5,
+    lux: null,
+    presence: { ratio: 1, transitions: 0, last: true },
+    minuteOfDay: 600,
+    weekday: 2,
+  };
 }
 
 describe('demand response in the deciding nodes', function () {
@@ -125,12 +134,26 @@ describe('demand response in the deciding nodes', function () {
     const server = await FakeOpenAiServer.start();
     try {
       server.script(toolCallCompletion({ intensity: 95, cct: 4000, reason: 'bright', confidence: 0.9 }));
-      await helper.load(INITS, [
-        { id: 'f1', type: 'tab', label: 'test' },
-        { id: 'n1', type: 'ai-decide', z: 'f1', provider: 'p1', payloadCapBytes: '2048', payloadBatchLimit: '3', circuitFailures: '3', circuitCooldownS: '300', wires: [['out'], []] },
-        { id: 'p1', type: 'ai-provider', name: '', model: 'gpt-4o-mini', baseUrl: server.baseUrl, timeoutMs: '3000', maxRetries: '0' },
-        { id: 'out', type: 'helper', z: 'f1', wires: [] },
-      ], { p1: { apiKey: 'sk-test-dr-0123456789abcdef' } });
+      await helper.load(
+        INITS,
+        [
+          { id: 'f1', type: 'tab', label: 'test' },
+          {
+            id: 'n1',
+            type: 'ai-decide',
+            z: 'f1',
+            provider: 'p1',
+            payloadCapBytes: '2048',
+            payloadBatchLimit: '3',
+            circuitFailures: '3',
+            circuitCooldownS: '300',
+            wires: [['out'], []],
+          },
+          { id: 'p1', type: 'ai-provider', name: '', model: 'gpt-4o-mini', baseUrl: server.baseUrl, timeoutMs: '3000', maxRetries: '0' },
+          { id: 'out', type: 'helper', z: 'f1', wires: [] },
+        ],
+        { p1: { apiKey: 'sk-test-dr-0123456789abcdef' } },
+      );
       const n1 = helper.getNode('n1') as Node;
       const out = new MessageQueue('out');
       n1.receive({ topic: 'demand-response', payload: { level: 'shed', minutes: 5 } });

@@ -39,7 +39,8 @@ describe('environment settings (${VAR} in the main flow)', function () {
         used.add(`${name} ${String(n.type)} ${prop}`);
       }
     }
-    for (const s of ENV_SETTINGS) assert.ok(used.has(`${s.name} ${s.node} ${s.property}`), `${s.name} (${s.node}.${s.property}) is not used by the main flow`);
+    for (const s of ENV_SETTINGS)
+      assert.ok(used.has(`${s.name} ${s.node} ${s.property}`), `${s.name} (${s.node}.${s.property}) is not used by the main flow`);
   });
 
   it('blank (an unset variable) is the default, without a warning', () => {

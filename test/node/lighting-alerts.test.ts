@@ -59,7 +59,18 @@ interface AlertRowSql {
 }
 
 function alertsNode(extra: Record<string, unknown> = {}): FlowNodeDef {
-  return { id: 'al', type: 'lighting-alerts', z: 'f1', name: '', store: 's1', bus: '', zone: '', disconnectAfterS: '30', wires: [['h1']], ...extra };
+  return {
+    id: 'al',
+    type: 'lighting-alerts',
+    z: 'f1',
+    name: '',
+    store: 's1',
+    bus: '',
+    zone: '',
+    disconnectAfterS: '30',
+    wires: [['h1']],
+    ...extra,
+  };
 }
 
 function flow(file: string, extra: Record<string, unknown> = {}, more: FlowNodeDef[] = []): FlowNodeDef[] {
@@ -104,7 +115,10 @@ describe('lighting-alerts node', function () {
     await load(flow(file));
     const out = collect<AlertMsg>('h1');
     const caught = collect<CaughtMsg>('h2');
-    const stale = { topic: 'stale', payload: { kind: 'stale', zone: 'office-1', ts: Date.now(), sensorId: 'dali-10', silentS: 300, lastSeen: Date.now() - 300000 } };
+    const stale = {
+      topic: 'stale',
+      payload: { kind: 'stale', zone: 'office-1', ts: Date.now(), sensorId: 'dali-10', silentS: 300, lastSeen: Date.now() - 300000 },
+    };
     await send(stale);
     await waitFor('raised', () => out.length === 1);
     assert.equal(out[0]?.topic, 'alert');
@@ -136,7 +150,10 @@ describe('lighting-alerts node', function () {
     await load(flow(file, { zone: 'site' }));
     const out = collect<AlertMsg>('h1');
     await send({ topic: 'telemetry', payload: { kind: 'ai-call', zone: 'office-1', model: 'gpt-x', outcome: 'ai' } });
-    await send({ topic: 'alert', payload: { ts: 1, kind: 'aiCircuitOpen', model: 'gpt-x', consecutiveFailures: 3, reason: 'timeout', openedAt: 1, retryAt: 300001 } });
+    await send({
+      topic: 'alert',
+      payload: { ts: 1, kind: 'aiCircuitOpen', model: 'gpt-x', consecutiveFailures: 3, reason: 'timeout', openedAt: 1, retryAt: 300001 },
+    });
     await waitFor('raised', () => out.length === 1);
     const alert = out[0]?.payload.alert;
     assert.equal(alert?.kind, 'aiCircuitOpen');
@@ -213,7 +230,22 @@ describe('lighting-alerts node', function () {
   it('dali-dt8-out diagnostics wired in: a lamp failure raises lampFailure naming the gear; the repaired lamp resolves it', async () => {
     const more: FlowNodeDef[] = [
       simBus('bus1', { simGear: '1-2', simGroups: '0:1-2', simSensor: '' }),
-      { id: 'out', type: 'dali-dt8-out', z: 'f1', name: '', bus: 'bus1', address: 'G0', addressType: 'str', fadeMs: '0', curve: 'logarithmic', warmestKelvin: '1800', coolestKelvin: '6500', tcLimitsFrom: 'config', verify: false, wires: [['al']] },
+      {
+        id: 'out',
+        type: 'dali-dt8-out',
+        z: 'f1',
+        name: '',
+        bus: 'bus1',
+        address: 'G0',
+        addressType: 'str',
+        fadeMs: '0',
+        curve: 'logarithmic',
+        warmestKelvin: '1800',
+        coolestKelvin: '6500',
+        tcLimitsFrom: 'config',
+        verify: false,
+        wires: [['al']],
+      },
     ];
     await load(flow(file, { zone: 'office-1' }, more));
     const out = collect<AlertMsg>('h1');
@@ -250,26 +282,49 @@ describe('lighting-alerts node', function () {
       payload: { kind: 'diagnostics', address: 'BC', ts: Date.now(), gear, ...(zone ? { zone } : {}) },
     });
     await send(report(undefined, [{ address: 'A3', present: false, status: null, lampFailure: null }]));
-    await send(report('hall', [{ address: 'A3', present: true, status: { controlGearFailure: true, lampFailure: false }, lampFailure: false }]));
+    await send(
+      report('hall', [{ address: 'A3', present: true, status: { controlGearFailure: true, lampFailure: false }, lampFailure: false }]),
+    );
     await waitFor('two raised', () => out.length === 2);
-    assert.deepEqual(out.map((m) => [m.payload.alert.zone, (m.payload.alert.data as { gear: unknown }).gear]), [
-      ['default', [{ address: 'A3', reason: 'missing' }]],
-      ['hall', [{ address: 'A3', reason: 'controlGearFailure' }]],
-    ]);
+    assert.deepEqual(
+      out.map((m) => [m.payload.alert.zone, (m.payload.alert.data as { gear: unknown }).gear]),
+      [
+        ['default', [{ address: 'A3', reason: 'missing' }]],
+        ['hall', [{ address: 'A3', reason: 'controlGearFailure' }]],
+      ],
+    );
   });
 
   it('generic alert / resolve by id and by kind+zone', async () => {
     await load(flow(file));
     const out = collect<AlertMsg>('h1');
-    await send({ topic: 'alert', payload: { kind: 'other', zone: 'lobby', message: 'emergency light test due', severity: 'info', data: { ref: 7 } } });
+    await send({
+      topic: 'alert',
+      payload: { kind: 'other', zone: 'lobby', message: 'emergency light test due', severity: 'info', data: { ref: 7 } },
+    });
     await send({ topic: 'alert', payload: { kind: 'lampFailure', zone: 'lobby', message: 'reported by the caretaker' } });
     await waitFor('two raised', () => out.length === 2);
-    assert.deepEqual(out.map((m) => [m.payload.alert.kind, m.payload.alert.severity]), [['other', 'info'], ['lampFailure', 'critical']]);
+    assert.deepEqual(
+      out.map((m) => [m.payload.alert.kind, m.payload.alert.severity]),
+      [
+        ['other', 'info'],
+        ['lampFailure', 'critical'],
+      ],
+    );
     await send({ topic: 'resolve', payload: { id: out[0]?.payload.alert.id, by: 'alice' } });
     await send({ topic: 'resolve', payload: { kind: 'lampFailure', zone: 'lobby' } });
     await waitFor('two resolved', () => out.length === 4);
-    assert.deepEqual(out.slice(2).map((m) => [m.payload.event, m.payload.alert.resolvedBy]), [['resolved', 'alice'], ['resolved', 'manual']]);
-    assert.deepEqual((await rows(file)).map((r) => r.resolved_by), ['alice', 'manual']);
+    assert.deepEqual(
+      out.slice(2).map((m) => [m.payload.event, m.payload.alert.resolvedBy]),
+      [
+        ['resolved', 'alice'],
+        ['resolved', 'manual'],
+      ],
+    );
+    assert.deepEqual(
+      (await rows(file)).map((r) => r.resolved_by),
+      ['alice', 'manual'],
+    );
   });
 
   it('a message it cannot use: done(err) for catch, red status, nothing stored', async () => {
@@ -291,7 +346,13 @@ describe('lighting-alerts node', function () {
   });
 
   it('without a store: not configured, and every message is refused', async () => {
-    await load([TAB, { ...alertsNode({ store: '' }) }, { id: 'c1', type: 'catch', z: 'f1', scope: ['al'], uncaught: false, wires: [['h2']] }, { id: 'h1', type: 'helper', z: 'f1', wires: [] }, { id: 'h2', type: 'helper', z: 'f1', wires: [] }]);
+    await load([
+      TAB,
+      { ...alertsNode({ store: '' }) },
+      { id: 'c1', type: 'catch', z: 'f1', scope: ['al'], uncaught: false, wires: [['h2']] },
+      { id: 'h1', type: 'helper', z: 'f1', wires: [] },
+      { id: 'h2', type: 'helper', z: 'f1', wires: [] },
+    ]);
     const caught = collect<CaughtMsg>('h2');
     assert.equal(lastStatus(nodeById('al'))?.text, status('notConfigured'));
     await send({ topic: 'alert', payload: { kind: 'other', message: 'x' } });
@@ -337,7 +398,11 @@ describe('lighting-alerts node', function () {
     const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'lighting-alerts.json'), 'utf8')) as FlowNodeDef[];
     const byType = (type: string): FlowNodeDef[] => example.filter((x) => x.type === type);
     const types = new Set(example.map((x) => x.type));
-    for (const type of types) assert.ok(type in MODULES || ['tab', 'comment', 'inject', 'debug', 'catch', 'websocket out', 'websocket-listener'].includes(type), type);
+    for (const type of types)
+      assert.ok(
+        type in MODULES || ['tab', 'comment', 'inject', 'debug', 'catch', 'websocket out', 'websocket-listener'].includes(type),
+        type,
+      );
     const tab = byType('tab')[0] as FlowNodeDef;
     const alertsDef = byType('lighting-alerts')[0] as FlowNodeDef;
     const flowDefs = example
@@ -360,7 +425,27 @@ describe('lighting-alerts node', function () {
   });
 
   it('close deregisters from the bus and cancels a pending disconnect alert', async () => {
-    await load(flow(file, { bus: 'bus1', disconnectAfterS: '0.3' }, [simBus('bus1', { simSensor: '' }), { id: 'keep', type: 'dali-dt8-out', z: 'f1', name: '', bus: 'bus1', address: 'A0', addressType: 'str', fadeMs: '0', curve: 'logarithmic', warmestKelvin: '1800', coolestKelvin: '6500', tcLimitsFrom: 'config', verify: false, wires: [[]] }]));
+    await load(
+      flow(file, { bus: 'bus1', disconnectAfterS: '0.3' }, [
+        simBus('bus1', { simSensor: '' }),
+        {
+          id: 'keep',
+          type: 'dali-dt8-out',
+          z: 'f1',
+          name: '',
+          bus: 'bus1',
+          address: 'A0',
+          addressType: 'str',
+          fadeMs: '0',
+          curve: 'logarithmic',
+          warmestKelvin: '1800',
+          coolestKelvin: '6500',
+          tcLimitsFrom: 'config',
+          verify: false,
+          wires: [[]],
+        },
+      ]),
+    );
     const bus = nodeById<Node & { session: BusSession; users: Record<string, Node> }>('bus1');
     await waitFor('bus open', () => bus.session.simulation?.iface.state === 'connected');
     const alerts = nodeById('al');

@@ -36,8 +36,21 @@ function flow(file: string, insights: Record<string, unknown> = {}): FlowNodeDef
     TAB,
     storeConfig('s1', file),
     {
-      id: 'n1', type: 'lighting-insights', z: 'f1', name: '', store: 's1', zones: '', schedule: '', timezone: 'UTC',
-      lookbackDays: '14', minSupportDays: '5', minConfidence: '0.6', autoAccept: false, autoAcceptConfidence: '0.9', targetLux: '500', holdMinutes: '15',
+      id: 'n1',
+      type: 'lighting-insights',
+      z: 'f1',
+      name: '',
+      store: 's1',
+      zones: '',
+      schedule: '',
+      timezone: 'UTC',
+      lookbackDays: '14',
+      minSupportDays: '5',
+      minConfidence: '0.6',
+      autoAccept: false,
+      autoAcceptConfidence: '0.9',
+      targetLux: '500',
+      holdMinutes: '15',
       wires: [['h1'], ['h2', 'r1']],
       ...insights,
     },
@@ -115,7 +128,16 @@ describe('lighting-insights node', function () {
     // The next decision in the slot (a Monday 14:30 window, occupied) follows the rule, before the clamps.
     const monday = Date.UTC(2026, 10, 2, 14, 30);
     nodeById('r1').receive({
-      payload: { zone: 'meeting-1', windowStart: monday, windowEnd: monday + 300_000, count: 5, lux: { mean: 50, min: 50, max: 50, std: 0, last: 50 }, presence: { ratio: 1, transitions: 0, last: true }, minuteOfDay: 870, weekday: 1 },
+      payload: {
+        zone: 'meeting-1',
+        windowStart: monday,
+        windowEnd: monday + 300_000,
+        count: 5,
+        lux: { mean: 50, min: 50, max: 50, std: 0, last: 50 },
+        presence: { ratio: 1, transitions: 0, last: true },
+        minuteOfDay: 870,
+        weekday: 1,
+      },
     });
     const sp = (await waitFor('setpoint', () => setpoints[0])).payload;
     const rule = sent.payload.rules[0]!;

@@ -60,10 +60,23 @@ interface CaughtMsg {
   error: { message: string };
 }
 
-const VERSION = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 function queryNode(query: string, over: Record<string, unknown> = {}): FlowNodeDef {
-  return { id: 'q1', type: 'lighting-query', z: 'f1', name: '', store: 's1', bus: '', query, windows: '3', fixtureWatts: '', wires: [['ok'], ['no']], ...over };
+  return {
+    id: 'q1',
+    type: 'lighting-query',
+    z: 'f1',
+    name: '',
+    store: 's1',
+    bus: '',
+    query,
+    windows: '3',
+    fixtureWatts: '',
+    wires: [['ok'], ['no']],
+    ...over,
+  };
 }
 
 function flow(file: string, query: string, over: Record<string, unknown> = {}, extra: FlowNodeDef[] = []): FlowNodeDef[] {
@@ -81,8 +94,22 @@ function flow(file: string, query: string, over: Record<string, unknown> = {}, e
 
 function prune(schedule: string): FlowNodeDef {
   return {
-    id: 'p1', type: 'retention-prune', z: 'f1', name: '', store: 's1', schedule, timezone: '', rawDays: '30', weatherDays: '30',
-    featureDays: '90', decisionDays: '180', telemetryDays: '180', overrideDays: '30', batchRows: '500', vacuum: false, wires: [[]],
+    id: 'p1',
+    type: 'retention-prune',
+    z: 'f1',
+    name: '',
+    store: 's1',
+    schedule,
+    timezone: '',
+    rawDays: '30',
+    weatherDays: '30',
+    featureDays: '90',
+    decisionDays: '180',
+    telemetryDays: '180',
+    overrideDays: '30',
+    batchRows: '500',
+    vacuum: false,
+    wires: [[]],
   };
 }
 
@@ -128,7 +155,15 @@ describe('lighting-query node', function () {
     const now = Date.now();
     await seed(async (s) => {
       for (let i = 0; i < 5; i++) {
-        await s.insert('decisions', { ts: now - (5 - i) * 1000, zone: i % 2 ? 'hall' : 'office', source: 'rules', intensity: 20 * i, cct: 4000, applied: true, msgId: `m${i}` });
+        await s.insert('decisions', {
+          ts: now - (5 - i) * 1000,
+          zone: i % 2 ? 'hall' : 'office',
+          source: 'rules',
+          intensity: 20 * i,
+          cct: 4000,
+          applied: true,
+          msgId: `m${i}`,
+        });
       }
     });
     await load(flow(file, 'decisions'));
@@ -141,7 +176,10 @@ describe('lighting-query node', function () {
     assert.equal(m.payload.total, 3);
     assert.equal(m.payload.limit, 2);
     assert.equal(m.payload.offset, 0);
-    assert.deepEqual(m.payload.items.map((d) => d.msgId), ['m4', 'm2']);
+    assert.deepEqual(
+      m.payload.items.map((d) => d.msgId),
+      ['m4', 'm2'],
+    );
     assert.equal(typeof m.payload.nextCursor, 'string');
     assert.equal(lastStatus(nodeById('q1'))?.fill, 'green');
   });
@@ -179,7 +217,10 @@ describe('lighting-query node', function () {
     const no = collect<Answer<{ detail: string }>>('no');
     const caught = collect<CaughtMsg>('caught');
     nodeById('q2').receive({ payload: { status: 'active' } });
-    assert.deepEqual((await waitFor('alerts', () => ok2[0])).payload.items.map((a) => a.id), [id]);
+    assert.deepEqual(
+      (await waitFor('alerts', () => ok2[0])).payload.items.map((a) => a.id),
+      [id],
+    );
 
     nodeById('q1').receive({ payload: { id, resolvedBy: 'operator' } });
     const r = await waitFor('resolved', () => ok[0]);
@@ -298,11 +339,29 @@ describe('lighting-query node', function () {
   it("telemetry-ai: the day's AI calls with the cost at the node's prices; a bad query is a 400 on output 2", async () => {
     const now = Date.now();
     await seed(async (s) => {
-      await s.insert('telemetry', { ts: now - 1000, zone: 'office', kind: 'ai', latencyMs: 100, promptTokens: 2000, completionTokens: 500, data: { model: 'm' } });
-      await s.insert('telemetry', { ts: now - 500, zone: 'office', kind: 'ai', latencyMs: 900, fallbackReason: 'timeout', data: { model: 'm' } });
+      await s.insert('telemetry', {
+        ts: now - 1000,
+        zone: 'office',
+        kind: 'ai',
+        latencyMs: 100,
+        promptTokens: 2000,
+        completionTokens: 500,
+        data: { model: 'm' },
+      });
+      await s.insert('telemetry', {
+        ts: now - 500,
+        zone: 'office',
+        kind: 'ai',
+        latencyMs: 900,
+        fallbackReason: 'timeout',
+        data: { model: 'm' },
+      });
     });
     await load(flow(file, 'telemetry-ai', { priceInputPerMTok: '1', priceOutputPerMTok: '4' }));
-    const ok = collect<Answer<{ calls: number; fallbacksByReason: Record<string, number>; cost: number | null; latencyMs: { p50: number; p95: number } }>>('ok');
+    const ok =
+      collect<
+        Answer<{ calls: number; fallbacksByReason: Record<string, number>; cost: number | null; latencyMs: { p50: number; p95: number } }>
+      >('ok');
     const no = collect<Answer<{ detail: string }>>('no');
     nodeById('q1').receive({ payload: {}, res: {} } as NodeMessage);
     const m = await waitFor('telemetry-ai', () => ok[0]);
@@ -318,7 +377,17 @@ describe('lighting-query node', function () {
   });
 
   it('latest-windows: 400 "No features available" first; after readings and "aggregate" the stored snapshot', async () => {
-    const fwNode: FlowNodeDef = { id: 'fw', type: 'feature-window', z: 'f1', name: '', store: 's1', windowMinutes: '5', keepWindows: '3', graceS: '60', wires: [[], ['acks']] };
+    const fwNode: FlowNodeDef = {
+      id: 'fw',
+      type: 'feature-window',
+      z: 'f1',
+      name: '',
+      store: 's1',
+      windowMinutes: '5',
+      keepWindows: '3',
+      graceS: '60',
+      wires: [[], ['acks']],
+    };
     await load(flow(file, 'latest-windows', {}, [fwNode, { id: 'acks', type: 'helper', z: 'f1', wires: [] }]));
     const ok = collect<Answer<FeatureWindow[]>>('ok');
     const no = collect<Answer<{ detail: string }>>('no');
@@ -425,8 +494,16 @@ describe('lighting-query node', function () {
       const other = encryptProfile('night-shift', { slowerDimDown: true }, new Fernet(REFERENCE_KEY));
       const t0 = Date.now();
       await seed(async (s) => {
-        await s.insert('personal_profiles', { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload, updatedAt: t0 - 60_000 }, { waitForCommit: true });
-        await s.insert('personal_profiles', { profileId: other.profile_id, encryptedPayload: other.encrypted_payload, updatedAt: t0 }, { waitForCommit: true });
+        await s.insert(
+          'personal_profiles',
+          { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload, updatedAt: t0 - 60_000 },
+          { waitForCommit: true },
+        );
+        await s.insert(
+          'personal_profiles',
+          { profileId: other.profile_id, encryptedPayload: other.encrypted_payload, updatedAt: t0 },
+          { waitForCommit: true },
+        );
       });
       q1.receive({ payload: {} });
       const latest = await waitFor('latest', () => ok[0]);
@@ -449,15 +526,46 @@ describe('lighting-query node', function () {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const httpIn = require('@node-red/nodes/core/network/21-httpin.js') as NodeInitializer;
       const guard = (id: string, operation: string, wires: string[][]): FlowNodeDef => ({
-        id, type: 'api-guard', z: 'f1', name: '', operation, rateLimit: '0', trustProxy: false, requireAdmin: false, overrideMinutes: '30', defaultZone: '', logRequests: false, wires,
+        id,
+        type: 'api-guard',
+        z: 'f1',
+        name: '',
+        operation,
+        rateLimit: '0',
+        trustProxy: false,
+        requireAdmin: false,
+        overrideMinutes: '30',
+        defaultZone: '',
+        logRequests: false,
+        wires,
       });
       const flowDef: FlowNodeDef[] = [
         TAB,
         storeConfig('s1', file),
-        { id: 'in1', type: 'http in', z: 'f1', name: '', url: '/admin/profile', method: 'post', upload: false, swaggerDoc: '', wires: [['g1']] },
+        {
+          id: 'in1',
+          type: 'http in',
+          z: 'f1',
+          name: '',
+          url: '/admin/profile',
+          method: 'post',
+          upload: false,
+          swaggerDoc: '',
+          wires: [['g1']],
+        },
         guard('g1', 'profile', [['q1'], ['resp']]),
         queryNode('store-profile', { wires: [['resp'], ['resp']] }),
-        { id: 'in2', type: 'http in', z: 'f1', name: '', url: '/admin/profile', method: 'get', upload: false, swaggerDoc: '', wires: [['q2']] },
+        {
+          id: 'in2',
+          type: 'http in',
+          z: 'f1',
+          name: '',
+          url: '/admin/profile',
+          method: 'get',
+          upload: false,
+          swaggerDoc: '',
+          wires: [['q2']],
+        },
         { ...queryNode('profile'), id: 'q2', wires: [['resp'], ['resp']] },
         { id: 'resp', type: 'http response', z: 'f1', name: '', statusCode: '', headers: {}, wires: [] },
       ];
@@ -469,7 +577,11 @@ describe('lighting-query node', function () {
       try {
         const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-          fetch(`${base}/admin/profile`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+          fetch(`${base}/admin/profile`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify(body),
+          });
         const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
         assert.equal((await post(SAMPLE)).status, 401);
         const bad = await post({ profile_id: 'default' }, auth);
@@ -479,7 +591,9 @@ describe('lighting-query node', function () {
         const i = Math.floor(t.length / 2);
         const tampered = await post({ ...SAMPLE, encrypted_payload: t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1) }, auth);
         assert.equal(tampered.status, 400);
-        assert.deepEqual(await tampered.json(), { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' });
+        assert.deepEqual(await tampered.json(), {
+          detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)',
+        });
         assert.deepEqual(await query(file, 'SELECT * FROM personal_profiles'), []);
 
         const stored = await post(SAMPLE, auth);

@@ -122,7 +122,7 @@ describe('lighting-store node', function () {
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
-  it('takes a PostgreSQL DB_URL (the reference\'s postgresql+psycopg:// form); an unreachable server is a red status without the password', async () => {
+  it("takes a PostgreSQL DB_URL (the reference's postgresql+psycopg:// form); an unreachable server is a red status without the password", async () => {
     helper.settings({ userDir: dir });
     process.env.DB_URL = 'postgresql+psycopg://user:Sup3rS3cret@127.0.0.1:1/smart_lighting';
     await load([TAB, storeConfig('s1', ''), user('u1', 's1'), HELPER]);
@@ -167,7 +167,9 @@ describe('lighting-store node', function () {
     await waitFor('green again', () => lastStatus(u1)?.fill === 'green', 20000);
     await waitFor('the queued row acknowledged once stored', () => acks[1], 10000);
     assert.equal(acks[1]?.payload.committed, true);
-    const lines = [...callsOf(s1, 'warn'), ...callsOf(s1, 'error'), ...callsOf(s1, 'log'), ...callsOf(u1, 'status')].map((a) => JSON.stringify(a));
+    const lines = [...callsOf(s1, 'warn'), ...callsOf(s1, 'error'), ...callsOf(s1, 'log'), ...callsOf(u1, 'status')].map((a) =>
+      JSON.stringify(a),
+    );
     for (const l of lines) assert.ok(!l.includes(pg.password), l);
   });
 

@@ -161,7 +161,14 @@ describe('lighting-weather node', function () {
     w1.receive({ payload: 1 });
     await waitFor('caught', () => caught[0]);
     assert.ok(srv.requests.some((r) => r.startsWith('/data/2.5/weather?') && r.includes(`appid=${key}`)));
-    const said = JSON.stringify([statuses(w1), callsOf(w1, 'warn'), callsOf(w1, 'error'), callsOf(w1, 'log'), callsOf(w1, 'debug'), caught]);
+    const said = JSON.stringify([
+      statuses(w1),
+      callsOf(w1, 'warn'),
+      callsOf(w1, 'error'),
+      callsOf(w1, 'log'),
+      callsOf(w1, 'debug'),
+      caught,
+    ]);
     assert.ok(!said.includes(key), 'key not in status, logs or errors');
     srv.mode = 'good';
     const out = collect<NodeMessage & { payload: WeatherUpdate }>('h1');

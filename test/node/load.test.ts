@@ -87,9 +87,6 @@ function asNodeSet(type: string): NodeInitializer {
   };
 }
 
-
-
-
 /** What the test helper itself logs on every load (its own "helper" node type, its unencrypted credentials store). */
 const HARNESS_NOISE = [/^\[helper\] Deprecated call to RED\.runtime\.nodes\.registerType/, /^nodes\.credentials\.unencrypted$/];
 
@@ -249,7 +246,10 @@ function fakeJQuery(typedInputs: Array<[string, unknown]>): (selector: unknown) 
 function loadEditor(type: string): Editor {
   const html = fs.readFileSync(path.join(NODES_DIR, type, `${type}.html`), 'utf8');
   const all = blocks(html);
-  const script = all.filter((b) => /type=["']text\/javascript["']/.test(b.attrs)).map((b) => b.body).join('\n');
+  const script = all
+    .filter((b) => /type=["']text\/javascript["']/.test(b.attrs))
+    .map((b) => b.body)
+    .join('\n');
   const template = all.find((b) => new RegExp(`data-template-name=["']${type}["']`).test(b.attrs))?.body ?? '';
   const help = all.find((b) => new RegExp(`data-help-name=["']${type}["']`).test(b.attrs))?.body ?? '';
   const registered: Array<[string, EditorDefinition]> = [];

@@ -105,7 +105,10 @@ describe('lsd-sensor-in node', function () {
     // The interface is unplugged and plugged in again: the node sets the sensor up again.
     sim.iface.disconnect();
     sim.iface.reconnect();
-    await waitFor(() => sensor.instanceEnabled(0) && sensor.instanceEnabled(1) && sensor.eventScheme(0) === EventScheme.Device, 'the setup');
+    await waitFor(
+      () => sensor.instanceEnabled(0) && sensor.instanceEnabled(1) && sensor.eventScheme(0) === EventScheme.Device,
+      'the setup',
+    );
     sensor.setIlluminanceRaw(321);
     const r = (await readings.next('a device-scheme light event')) as ReadingMsg;
     assert.equal(r.dali.illuminanceRaw, 321);
@@ -122,11 +125,19 @@ describe('lsd-sensor-in node', function () {
     assert.equal(sensor.instanceEnabled(1), false);
     sensor.setIlluminanceRaw(513);
     sensor.setOccupancy(true, false);
-    await waitFor(() => readings.messages.some((m) => (m as ReadingMsg).dali.polled && (m as ReadingMsg).payload.presence === true), 'a poll');
-    const polled = readings.messages.find((m) => (m as ReadingMsg).dali.polled && (m as ReadingMsg).payload.presence === true) as ReadingMsg;
+    await waitFor(
+      () => readings.messages.some((m) => (m as ReadingMsg).dali.polled && (m as ReadingMsg).payload.presence === true),
+      'a poll',
+    );
+    const polled = readings.messages.find(
+      (m) => (m as ReadingMsg).dali.polled && (m as ReadingMsg).payload.presence === true,
+    ) as ReadingMsg;
     assert.equal(polled.dali.illuminanceRaw, 513);
     assert.equal(polled.payload.lux, 1026);
-    assert.ok(readings.messages.every((m) => (m as ReadingMsg).dali.polled), 'no events from disabled instances');
+    assert.ok(
+      readings.messages.every((m) => (m as ReadingMsg).dali.polled),
+      'no events from disabled instances',
+    );
   });
 
   it('goes stale when nothing arrives, and recovers with the next reading', async () => {

@@ -19,7 +19,6 @@ import type { OverrideStore } from '../../lib/control/repository';
 import { LightingStore } from '../../lib/store';
 import { asNodeSet, helper, latestStatus, MessageQueue, nodeById, redeploy, registerCatalogues } from './helpers';
 
-
 // A LightingStore is an OverrideStore as it is (checked by the compiler).
 const _fits: (s: LightingStore) => OverrideStore = (s) => s;
 void _fits;

@@ -13,7 +13,21 @@ import type { Node } from 'node-red';
 import { LightingStore } from '../../lib/store/store';
 import { DAY_MS } from '../../lib/store/retention';
 import type { PruneRunReport } from '../../lib/store/prune-job';
-import { TAB, callsOf, collect, count, helper, initCatalogues, lastStatus, load, message, nodeById, storeConfig, tempDir, waitFor } from './store-node-helpers';
+import {
+  TAB,
+  callsOf,
+  collect,
+  count,
+  helper,
+  initCatalogues,
+  lastStatus,
+  load,
+  message,
+  nodeById,
+  storeConfig,
+  tempDir,
+  waitFor,
+} from './store-node-helpers';
 
 interface ReportMsg {
   topic?: string;

@@ -132,7 +132,8 @@ describe('rules-fallback node', function () {
     assert.deepEqual(out.payload, expected);
     assert.equal(out.payload.source, 'rules');
     assert.equal(out.topic, 'office-1');
-    for (const rule of ['circadian:day', 'daylight:arrival', 'occupancy:occupied']) assert.ok(out.payload.reason.includes(rule), out.payload.reason);
+    for (const rule of ['circadian:day', 'daylight:arrival', 'occupancy:occupied'])
+      assert.ok(out.payload.reason.includes(rule), out.payload.reason);
     assert.equal(out.energy.energySavingEstimate, Math.round((100 - expected.intensity) * 1000) / 100000);
     const watts = 4 * (0.5 + (40 - 0.5) * (expected.intensity / 100));
     assert.ok(Math.abs((out.energy.estimatedWatts as number) - watts) < 0.01, `${out.energy.estimatedWatts} ~ ${watts}`);
@@ -379,7 +380,12 @@ describe('rules-fallback node', function () {
 
   it('refuses bad feedback with done(err)', async () => {
     const n1 = await start();
-    for (const payload of [{ zone: 'office-1', intensity: 150 }, { intensity: 20 }, 'office-1', { zone: 'office-1', intensity: 20, cct: 90000 }]) {
+    for (const payload of [
+      { zone: 'office-1', intensity: 150 },
+      { intensity: 20 },
+      'office-1',
+      { zone: 'office-1', intensity: 20, cct: 90000 },
+    ]) {
       n1.receive({ topic: 'applied', payload });
       const { text: message } = await nextError();
       assert.ok(message.startsWith('feedback (topic "applied") needs'), message);

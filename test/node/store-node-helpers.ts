@@ -32,7 +32,6 @@ export function initCatalogues(): Promise<void> {
   return registerCatalogues(Object.keys(MODULES));
 }
 
-
 /**
  * "store-user": registers with its lighting-store and, for each message,
  * inserts msg.payload (a telemetry row) through getStore() (waiting for the
@@ -78,7 +77,16 @@ export async function redeploy(flow: FlowNodeDef[], type: 'full' | 'nodes' | 'fl
 }
 
 export function storeConfig(id: string, file: string, overrides: Record<string, unknown> = {}): FlowNodeDef {
-  return { id, type: 'lighting-store', name: '', path: file, flushIntervalMs: '20', flushMaxRows: '500', busyTimeoutMs: '5000', ...overrides };
+  return {
+    id,
+    type: 'lighting-store',
+    name: '',
+    path: file,
+    flushIntervalMs: '20',
+    flushMaxRows: '500',
+    busyTimeoutMs: '5000',
+    ...overrides,
+  };
 }
 
 export function tempDir(prefix: string): string {

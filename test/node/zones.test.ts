@@ -81,12 +81,20 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     const before = levels();
     nodeById('out').receive({ payload: sp('meeting-1', 5) });
     const err = await errors.next('the error');
-    assert.match(String((err.error as { message: string }).message), /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/);
+    assert.match(
+      String((err.error as { message: string }).message),
+      /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/,
+    );
     assert.deepEqual(levels(), before, 'nothing changed');
   });
 
   it('a zone map that cannot be used refuses every setpoint (fail closed)', async () => {
-    await load(flow([{ zone: 'a', gear: 'G0' }, { zone: 'b', gear: 'G0' }]));
+    await load(
+      flow([
+        { zone: 'a', gear: 'G0' },
+        { zone: 'b', gear: 'G0' },
+      ]),
+    );
     const errors = new Inbox('h2');
     await waitFor(() => simulation().iface.state === 'connected', 'the simulator');
     const before = levels();
@@ -102,7 +110,11 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     await waitFor(() => simulation().iface.state === 'connected', 'the simulator');
     nodeById('out').receive({ topic: 'diagnostics', payload: '' });
     // Eight gear diagnosed at real DALI timing take several seconds.
-    const reports = [await results.next('report 1', 15000), await results.next('report 2', 15000), await results.next('report 3', 15000)].map((m) => m.payload as { zone: string; gear: { address: string }[] });
+    const reports = [
+      await results.next('report 1', 15000),
+      await results.next('report 2', 15000),
+      await results.next('report 3', 15000),
+    ].map((m) => m.payload as { zone: string; gear: { address: string }[] });
     assert.deepEqual(
       reports.map((r) => [r.zone, r.gear.map((g) => g.address)]),
       [
@@ -116,7 +128,19 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
   it('lsd-sensor-in takes its zone from the map', async () => {
     await load([
       ...flow(),
-      { id: 'in', type: 'lsd-sensor-in', z: 'f1', bus: 'bus1', zones: 'zones1', sensorAddress: '10', zone: 'ignored', configureAtStart: true, pollIntervalS: '0', staleAfterS: '300', wires: [['h3'], []] },
+      {
+        id: 'in',
+        type: 'lsd-sensor-in',
+        z: 'f1',
+        bus: 'bus1',
+        zones: 'zones1',
+        sensorAddress: '10',
+        zone: 'ignored',
+        configureAtStart: true,
+        pollIntervalS: '0',
+        staleAfterS: '300',
+        wires: [['h3'], []],
+      },
       { id: 'h3', type: 'helper', z: 'f1', wires: [] },
     ]);
     const readings = new Inbox('h3');

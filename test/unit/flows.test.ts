@@ -109,7 +109,8 @@ describe('flow files (flows/, examples/)', () => {
     const bus = flow.find((n) => n.type === 'dali-bus');
     assert.deepEqual([bus?.simGear, bus?.simGroups, bus?.simSensors], [DEMO_BUILDING.gear, DEMO_BUILDING.groups, DEMO_BUILDING.sensors]);
     const routing = ['dali-dt8-out', 'lsd-sensor-in', 'feature-window', 'rules-fallback', 'ai-decide', 'override-gate', 'api-guard'];
-    for (const n of flow.filter((x) => routing.includes(x.type))) assert.equal(n.zones, zones[0]?.id, `${n.type} ${n.id} routes by the zone map`);
+    for (const n of flow.filter((x) => routing.includes(x.type)))
+      assert.equal(n.zones, zones[0]?.id, `${n.type} ${n.id} routes by the zone map`);
     const sensors = flow.filter((n) => n.type === 'lsd-sensor-in').map((n) => n.sensorAddress);
     assert.deepEqual(sensors, [10, 11, 12], 'one sensor node per zone sensor');
   });
@@ -117,14 +118,21 @@ describe('flow files (flows/, examples/)', () => {
   it('the main flow needs no dashboard node; the dashboard add-on reaches it only through its link nodes and config nodes', () => {
     const main = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
     const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'smart-lighting-dashboard.json'), 'utf8')) as FlowNode[];
-    assert.deepEqual(main.filter((n) => n.type.startsWith('ui-')).map((n) => n.id), [], 'no Dashboard 2 type in the main flow');
+    assert.deepEqual(
+      main.filter((n) => n.type.startsWith('ui-')).map((n) => n.id),
+      [],
+      'no Dashboard 2 type in the main flow',
+    );
     const mainIds = new Map(main.map((n) => [n.id, n]));
     const dashIds = new Set(dash.map((n) => n.id));
     for (const n of dash) {
       for (const port of n.wires ?? []) for (const t of port) assert.ok(dashIds.has(t), `${n.id} is wired into the main flow (${t})`);
       for (const other of n.links ?? []) {
         if (dashIds.has(other)) continue;
-        assert.ok(['link in', 'link out'].includes(mainIds.get(other)?.type ?? ''), `${n.id} links to ${other}, a link node of the main flow`);
+        assert.ok(
+          ['link in', 'link out'].includes(mainIds.get(other)?.type ?? ''),
+          `${n.id} links to ${other}, a link node of the main flow`,
+        );
       }
     }
     const ui = dash.find((n) => n.type === 'ui-base');
@@ -136,14 +144,19 @@ describe('flow files (flows/, examples/)', () => {
     const byId = new Map(flow.map((n) => [n.id as string, n]));
     const errorLog = flow.find((n) => n.type === 'link in' && n.id === 'sl-li-errors');
     assert.ok(errorLog, 'the error log link in');
-    const working = new Set(flow.filter((n) => n.type === 'http in' || n.type === 'dali-dt8-out' || n.type === 'lsd-sensor-in').map((n) => n.z as string));
+    const working = new Set(
+      flow.filter((n) => n.type === 'http in' || n.type === 'dali-dt8-out' || n.type === 'lsd-sensor-in').map((n) => n.z as string),
+    );
     for (const tab of working) {
       const catches = flow.filter((n) => n.type === 'catch' && n.z === tab);
       assert.ok(catches.length > 0, `tab ${tab} has a catch node (an error there would leave an HTTP request unanswered)`);
       const reaches = catches.some((c) =>
         ((c.wires as string[][]) ?? []).flat().some((id) => {
           const n = byId.get(id);
-          return id === 'sl-err-res' || (n?.type === 'link out' && (n.links as string[]).includes('sl-li-errors') && (errorLog.links as string[]).includes(id));
+          return (
+            id === 'sl-err-res' ||
+            (n?.type === 'link out' && (n.links as string[]).includes('sl-li-errors') && (errorLog.links as string[]).includes(id))
+          );
         }),
       );
       assert.ok(reaches, `tab ${tab}: its catch node reaches the error log`);

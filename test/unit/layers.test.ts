@@ -40,7 +40,8 @@ function tsFiles(dir: string): string[] {
 function importsOf(source: string): string[] {
   const text = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
-  const re = /(?:^|[;\s])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re =
+    /(?:^|[;\s])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push(m[1] ?? m[2]);
   return out;
 }
@@ -105,7 +106,7 @@ describe('lib/ layers: the direction of imports between folders', () => {
   it('reads import, export-from, require and dynamic import statements, not comments', () => {
     const src = [
       "import { a } from '../x';",
-      "import type { B } from \"../y\";",
+      'import type { B } from "../y";',
       "export * from './z';",
       "export { c } from '../w';",
       "import '../side';",
@@ -119,15 +120,32 @@ describe('lib/ layers: the direction of imports between folders', () => {
   });
 
   it('finds a loop between folders', () => {
-    assert.deepEqual(cyclesOf([{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'a' }]), [['a', 'b', 'c', 'a']]);
-    assert.deepEqual(cyclesOf([{ from: 'a', to: 'b' }, { from: 'a', to: 'c' }, { from: 'c', to: 'b' }]), []);
+    assert.deepEqual(
+      cyclesOf([
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'c' },
+        { from: 'c', to: 'a' },
+      ]),
+      [['a', 'b', 'c', 'a']],
+    );
+    assert.deepEqual(
+      cyclesOf([
+        { from: 'a', to: 'b' },
+        { from: 'a', to: 'c' },
+        { from: 'c', to: 'b' },
+      ]),
+      [],
+    );
   });
 
   it('every lib folder has a layer, and there is no file directly in lib/', () => {
     const folders = fs.readdirSync(libDir, { withFileTypes: true });
     const unknown = folders.filter((e) => e.isDirectory() && !(e.name in LAYERS)).map((e) => e.name);
     assert.deepEqual(unknown, [], `give each new lib folder a layer here and in docs/architecture.md`);
-    assert.deepEqual(folders.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name), []);
+    assert.deepEqual(
+      folders.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name),
+      [],
+    );
   });
 
   it('each folder imports only folders of a lower layer, and nothing outside lib/', () => {
@@ -144,7 +162,11 @@ describe('lib/ layers: the direction of imports between folders', () => {
   it('the layers in docs/architecture.md are the ones checked here', () => {
     const doc = fs.readFileSync(path.join(root, 'docs', 'architecture.md'), 'utf8');
     for (const [folder, layer] of Object.entries(LAYERS)) {
-      assert.match(doc, new RegExp(`\\|\\s*${layer}\\s*\\|[^\\n]*\`lib/${folder}/\``), `docs/architecture.md lists lib/${folder}/ in layer ${layer}`);
+      assert.match(
+        doc,
+        new RegExp(`\\|\\s*${layer}\\s*\\|[^\\n]*\`lib/${folder}/\``),
+        `docs/architecture.md lists lib/${folder}/ in layer ${layer}`,
+      );
     }
   });
 });

@@ -468,7 +468,10 @@ export class DaliBus extends EventEmitter {
       const value = (msb.value << 8) | lsb.value;
       return value === 0xffff ? null : value;
     }
-    throw new DaliInterfaceError(`QUERY COLOUR VALUE ${selector} of short ${short} failed ${MAX_READ_ATTEMPTS} times (collisions)`, 'protocol');
+    throw new DaliInterfaceError(
+      `QUERY COLOUR VALUE ${selector} of short ${short} failed ${MAX_READ_ATTEMPTS} times (collisions)`,
+      'protocol',
+    );
   }
 
   /** Actual colour temperature in mirek (QUERY COLOUR VALUE, DTR0 = 2), or null (no answer / MASK). */

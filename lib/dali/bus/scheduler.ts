@@ -145,10 +145,7 @@ export function retryKind(frame: ForwardFrame, previous: ForwardFrame | undefine
   const b = frame.value & 0xff;
   if (a >= 0xa0 && a <= 0xcb) {
     const safe =
-      a === SpecialCommand.DTR0 ||
-      a === SpecialCommand.DTR1 ||
-      a === SpecialCommand.DTR2 ||
-      a === SpecialCommand.ENABLE_DEVICE_TYPE;
+      a === SpecialCommand.DTR0 || a === SpecialCommand.DTR1 || a === SpecialCommand.DTR2 || a === SpecialCommand.ENABLE_DEVICE_TYPE;
     return safe ? 'frame' : 'none';
   }
   if (a > 0x9f && a < 0xfc) return 'none';
@@ -156,9 +153,7 @@ export function retryKind(frame: ForwardFrame, previous: ForwardFrame | undefine
   const short = a <= 0x7f;
   if (b >= 0xe0) {
     const prevIsEnable =
-      previous !== undefined &&
-      previous.bits === 16 &&
-      previous.value === ((SpecialCommand.ENABLE_DEVICE_TYPE << 8) | DEVICE_TYPE_COLOUR);
+      previous !== undefined && previous.bits === 16 && previous.value === ((SpecialCommand.ENABLE_DEVICE_TYPE << 8) | DEVICE_TYPE_COLOUR);
     if (!prevIsEnable) return 'none';
     const safeCommand =
       b === Dt8Command.SET_TEMPORARY_X_COORDINATE ||
@@ -240,9 +235,7 @@ export class BusScheduler extends EventEmitter {
       return Promise.reject(new RangeError(`priority must be 1..5, got ${String(priority)}`));
     }
     if (options.key === undefined && this.queueLength >= this.maxQueueLength) {
-      return Promise.reject(
-        new DaliInterfaceError(`DALI bus queue full (${this.maxQueueLength} waiting); "${label}" refused`, 'busFault'),
-      );
+      return Promise.reject(new DaliInterfaceError(`DALI bus queue full (${this.maxQueueLength} waiting); "${label}" refused`, 'busFault'));
     }
     return new Promise<JobResult<T>>((resolve, reject) => {
       const job: Job = {

@@ -117,7 +117,11 @@ export class SetpointQueue {
         // Carry over fields the new setpoint leaves alone, unless a later waiting setpoint overrode them.
         const laterSets = (field: 'level' | 'mirek'): boolean =>
           [...this.queued.values()].some(
-            (e) => e.seq > old.seq && e !== old && e.request[field] !== undefined && this.knowledge.overlaps(e.request.address, old.request.address),
+            (e) =>
+              e.seq > old.seq &&
+              e !== old &&
+              e.request[field] !== undefined &&
+              this.knowledge.overlaps(e.request.address, old.request.address),
           );
         const level = request.level ?? (old.request.level !== undefined && !laterSets('level') ? old.request.level : undefined);
         const mirek = request.mirek ?? (old.request.mirek !== undefined && !laterSets('mirek') ? old.request.mirek : undefined);

@@ -98,7 +98,8 @@ export function decodeTridonicOut(r: ArrayLike<number>): TridonicOutReport | und
   const sendTwice = ((r[2] ?? 0) & TridonicFlags.SEND_TWICE) !== 0;
   let frame: ForwardFrame;
   if (ftype === TridonicFrameType.BITS_16) frame = { bits: 16, value: (((r[6] ?? 0) << 8) | (r[7] ?? 0)) & 0xffff };
-  else if (ftype === TridonicFrameType.BITS_24) frame = { bits: 24, value: (((r[5] ?? 0) << 16) | ((r[6] ?? 0) << 8) | (r[7] ?? 0)) & 0xffffff };
+  else if (ftype === TridonicFrameType.BITS_24)
+    frame = { bits: 24, value: (((r[5] ?? 0) << 16) | ((r[6] ?? 0) << 8) | (r[7] ?? 0)) & 0xffffff };
   else return undefined;
   return { type: 'send', seq: r[1] ?? 0, frame: sendTwice ? { ...frame, sendTwice: true } : frame };
 }
@@ -226,7 +227,10 @@ export class HidrawInterface extends TransportInterface<HidTransaction> {
     );
     this.replyTimeoutMs = opts.replyTimeoutMs !== undefined && opts.replyTimeoutMs > 0 ? opts.replyTimeoutMs : 1000;
     this.answerTimeoutMs = opts.answerTimeoutMs !== undefined && opts.answerTimeoutMs > 0 ? opts.answerTimeoutMs : 100;
-    const first = opts.firstSeq !== undefined && opts.firstSeq >= 1 && opts.firstSeq <= 255 ? Math.floor(opts.firstSeq) : 1 + Math.floor(Math.random() * 255);
+    const first =
+      opts.firstSeq !== undefined && opts.firstSeq >= 1 && opts.firstSeq <= 255
+        ? Math.floor(opts.firstSeq)
+        : 1 + Math.floor(Math.random() * 255);
     this.seq = first;
   }
 
@@ -239,7 +243,13 @@ export class HidrawInterface extends TransportInterface<HidTransaction> {
   protected transmitOne(frame: ForwardFrame, _priority: Priority): Promise<BackwardResult> {
     const seq = this.seq;
     this.seq = this.seq >= 255 ? 1 : this.seq + 1;
-    const tx: HidTransaction = { frame, seq, result: new PendingResult<BackwardResult>(), echoes: 0, echoesNeeded: frame.sendTwice ? 2 : 1 };
+    const tx: HidTransaction = {
+      frame,
+      seq,
+      result: new PendingResult<BackwardResult>(),
+      echoes: 0,
+      echoesNeeded: frame.sendTwice ? 2 : 1,
+    };
     return this.startTransaction(tx, encodeTridonicSend(seq, frame), this.replyTimeoutMs, 'Tridonic USB: no reply from the interface');
   }
 
@@ -293,7 +303,8 @@ export class HidrawInterface extends TransportInterface<HidTransaction> {
       case TridonicReply.BUS_STATUS: {
         const status = r.frame24 & 0xff;
         if (status === TridonicBusStatus.FRAMING_ERROR || status === TridonicBusStatus.CHECKSUM) this.finish(tx, { kind: 'framingError' });
-        else if (status === TridonicBusStatus.SHORTED) this.fail(tx, new DaliInterfaceError('Tridonic USB: DALI bus shorted or without power', 'busFault'));
+        else if (status === TridonicBusStatus.SHORTED)
+          this.fail(tx, new DaliInterfaceError('Tridonic USB: DALI bus shorted or without power', 'busFault'));
         return;
       }
       default:

@@ -83,7 +83,10 @@ export function createDefaultSimulatedBus(cfg: Pick<SimulatorConfig, 'gear' | 'g
 
 function requirePath(cfg: InterfaceConfig): string {
   const p = typeof cfg.path === 'string' ? cfg.path.trim() : '';
-  if (!p) throw new InterfaceConfigError(`interface type '${cfg.type}' needs a device path (e.g. ${cfg.type === 'hidraw' ? '/dev/hidraw0' : '/dev/ttyACM0'})`);
+  if (!p)
+    throw new InterfaceConfigError(
+      `interface type '${cfg.type}' needs a device path (e.g. ${cfg.type === 'hidraw' ? '/dev/hidraw0' : '/dev/ttyACM0'})`,
+    );
   return p;
 }
 
@@ -130,7 +133,9 @@ export function createInterface(cfg: InterfaceConfig): DaliInterface {
       return new SimulatorInterface(bus, opts);
     }
     default:
-      throw new InterfaceConfigError(`unknown interface type '${String((cfg as { type?: unknown }).type)}' (use luba, sci2, hidraw or simulator)`);
+      throw new InterfaceConfigError(
+        `unknown interface type '${String((cfg as { type?: unknown }).type)}' (use luba, sci2, hidraw or simulator)`,
+      );
   }
 }
 
@@ -191,7 +196,9 @@ export async function listHidrawDevices(sysDir = '/sys/class/hidraw', devDir = '
     } catch {
       // no uevent: list the node without ids
     }
-    const tridonic = vendorId === TRIDONIC_USB_VENDOR_ID.toString(16).padStart(4, '0') && productId === TRIDONIC_USB_PRODUCT_ID.toString(16).padStart(4, '0');
+    const tridonic =
+      vendorId === TRIDONIC_USB_VENDOR_ID.toString(16).padStart(4, '0') &&
+      productId === TRIDONIC_USB_PRODUCT_ID.toString(16).padStart(4, '0');
     out.push({
       path: path.join(devDir, n),
       kind: 'hidraw',
@@ -208,7 +215,9 @@ export interface ListOptions {
   /** Max time for SerialPort.list() (default 5000 ms). */
   readonly timeoutMs?: number;
   /** Replace SerialPort.list (tests). */
-  readonly list?: () => Promise<Array<{ path: string; manufacturer?: string; serialNumber?: string; vendorId?: string; productId?: string; pnpId?: string }>>;
+  readonly list?: () => Promise<
+    Array<{ path: string; manufacturer?: string; serialNumber?: string; vendorId?: string; productId?: string; pnpId?: string }>
+  >;
   readonly devDir?: string;
   readonly sysHidrawDir?: string;
 }

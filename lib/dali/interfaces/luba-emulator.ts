@@ -68,7 +68,9 @@ export class LubaDeviceEmulator extends DeviceEmulator<LubaEmulatorOptions> {
         return;
       case LubaCommand.QUERY_DEVICE_INFO:
         // GTIN 6, id 8, PCB version, assembly version, article number 4 (a made-up simulator identity).
-        this.send(encodeLubaPacket(LubaCommand.QUERY_DEVICE_INFO_RESPONSE, [0, 0, 0, 0, 0, 0, 0x53, 0x49, 0x4d, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]));
+        this.send(
+          encodeLubaPacket(LubaCommand.QUERY_DEVICE_INFO_RESPONSE, [0, 0, 0, 0, 0, 0, 0x53, 0x49, 0x4d, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]),
+        );
         return;
       default:
         return;

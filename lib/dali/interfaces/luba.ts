@@ -139,7 +139,9 @@ export function decodeLubaSend(payload: ArrayLike<number>): LubaSendRequest | un
   return { line: payload[0] ?? 0, frame, priority };
 }
 
-export type LubaSendResponse = { readonly accepted: true; readonly txId: number } | { readonly accepted: false; readonly errorCode: number };
+export type LubaSendResponse =
+  | { readonly accepted: true; readonly txId: number }
+  | { readonly accepted: false; readonly errorCode: number };
 
 export function decodeLubaSendResponse(payload: ArrayLike<number>): LubaSendResponse | undefined {
   if (payload.length === 1) return { accepted: false, errorCode: payload[0] ?? 0 };
@@ -156,7 +158,14 @@ export function encodeLubaSendRefused(errorCode: number): Buffer {
 }
 
 export type LubaEvent =
-  | { readonly type: 'sent'; readonly tick: number; readonly line: number; readonly txId: number; readonly bits: number; readonly value: number }
+  | {
+      readonly type: 'sent';
+      readonly tick: number;
+      readonly line: number;
+      readonly txId: number;
+      readonly bits: number;
+      readonly value: number;
+    }
   | { readonly type: 'received'; readonly tick: number; readonly line: number; readonly bits: number; readonly value: number }
   | { readonly type: 'framingError'; readonly tick: number; readonly line: number; readonly info: number }
   | { readonly type: 'other'; readonly tick: number; readonly line: number; readonly eventType: number; readonly info: number };
@@ -188,15 +197,33 @@ export function decodeLubaEvent(payload: ArrayLike<number>): LubaEvent | undefin
 }
 
 export function encodeLubaSentEvent(tick: number, txId: number, bits: number, value: number, line = 0): Buffer {
-  return encodeLubaPacket(LubaCommand.EVENT, [(tick >> 8) & 0xff, tick & 0xff, line, (LubaEventType.FRAME_SENT << 6) | (bits & 0x3f), txId & 0xff, ...frameBytes(bits, value)]);
+  return encodeLubaPacket(LubaCommand.EVENT, [
+    (tick >> 8) & 0xff,
+    tick & 0xff,
+    line,
+    (LubaEventType.FRAME_SENT << 6) | (bits & 0x3f),
+    txId & 0xff,
+    ...frameBytes(bits, value),
+  ]);
 }
 
 export function encodeLubaReceivedEvent(tick: number, bits: number, value: number, line = 0): Buffer {
-  return encodeLubaPacket(LubaCommand.EVENT, [(tick >> 8) & 0xff, tick & 0xff, line, (LubaEventType.FRAME_RECEIVED << 6) | (bits & 0x3f), ...frameBytes(bits, value)]);
+  return encodeLubaPacket(LubaCommand.EVENT, [
+    (tick >> 8) & 0xff,
+    tick & 0xff,
+    line,
+    (LubaEventType.FRAME_RECEIVED << 6) | (bits & 0x3f),
+    ...frameBytes(bits, value),
+  ]);
 }
 
 export function encodeLubaFramingErrorEvent(tick: number, line = 0): Buffer {
-  return encodeLubaPacket(LubaCommand.EVENT, [(tick >> 8) & 0xff, tick & 0xff, line, (LubaEventType.FRAME_RECEIVED << 6) | LubaEventInfo.FRAMING_ERROR]);
+  return encodeLubaPacket(LubaCommand.EVENT, [
+    (tick >> 8) & 0xff,
+    tick & 0xff,
+    line,
+    (LubaEventType.FRAME_RECEIVED << 6) | LubaEventInfo.FRAMING_ERROR,
+  ]);
 }
 
 /**
@@ -305,7 +332,12 @@ export class LubaInterface extends TransportInterface<LubaTransaction> {
       earlySent: [],
       earlyAnswer: undefined,
     };
-    return this.startTransaction(tx, encodeLubaSend(frame, priority), this.confirmTimeoutMs, 'LUBA: no acceptance (0x33) from the interface');
+    return this.startTransaction(
+      tx,
+      encodeLubaSend(frame, priority),
+      this.confirmTimeoutMs,
+      'LUBA: no acceptance (0x33) from the interface',
+    );
   }
 
   protected handleData(chunk: Buffer): void {
@@ -340,7 +372,9 @@ export class LubaInterface extends TransportInterface<LubaTransaction> {
     }
     tx.txId = res.txId;
     tx.phase = 'sending';
-    tx.result.arm(this.confirmTimeoutMs, () => this.fail(tx, new DaliInterfaceError('LUBA: frame not reported sent (bus busy or down?)', 'timeout')));
+    tx.result.arm(this.confirmTimeoutMs, () =>
+      this.fail(tx, new DaliInterfaceError('LUBA: frame not reported sent (bus busy or down?)', 'timeout')),
+    );
     for (const id of tx.earlySent.splice(0)) this.countSent(tx, id);
   }
 

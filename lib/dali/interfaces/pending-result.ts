@@ -21,10 +21,13 @@ export class PendingResult<T> {
   arm(ms: number, onTimeout: () => void): void {
     if (this.settled) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.settled) onTimeout();
-    }, Math.max(0, ms));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (!this.settled) onTimeout();
+      },
+      Math.max(0, ms),
+    );
   }
 
   resolve(value: T): void {

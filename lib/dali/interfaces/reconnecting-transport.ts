@@ -71,7 +71,11 @@ export function classifyDeviceError(err: unknown): DeviceErrorClass {
   if (/EBUSY|Device or resource busy|Cannot lock port|is locked|Resource temporarily unavailable|EWOULDBLOCK/i.test(text)) {
     return { state: 'portInUse', detail: `in use by another process (${message})` };
   }
-  if (/ENOENT|No such file or directory|ENODEV|No such device|ENXIO|EIO\b|Input\/output error|does not exist|disconnected|port closed/i.test(text)) {
+  if (
+    /ENOENT|No such file or directory|ENODEV|No such device|ENXIO|EIO\b|Input\/output error|does not exist|disconnected|port closed/i.test(
+      text,
+    )
+  ) {
     return { state: 'disconnected', detail: message || 'device not present' };
   }
   return { state: 'error', detail: message || 'unknown error' };

@@ -40,7 +40,8 @@ export class Sci2DeviceEmulator extends DeviceEmulator<Sci2EmulatorOptions> {
     if (!result) return;
     await this.wireDelay(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
     if (result.kind === 'answer') this.send(encodeSci2Reply({ type: 'backward', value: result.value & 0xff, monitor: false }));
-    else if (result.kind === 'framingError') this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.FRAMING_ERROR, monitor: false }));
+    else if (result.kind === 'framingError')
+      this.send(encodeSci2Reply({ type: 'error', code: Sci2ErrorCode.FRAMING_ERROR, monitor: false }));
     else this.send(encodeSci2Reply({ type: 'noAnswer', monitor: false }));
     await this.wireDelay(DaliWireTiming.forwardSettlingMs(2));
   }

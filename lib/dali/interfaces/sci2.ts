@@ -277,7 +277,8 @@ export class Sci2Interface extends TransportInterface<Sci2Transaction> {
         return;
       case 'error':
         if (r.code === Sci2ErrorCode.FRAMING_ERROR) this.finish(tx, { kind: 'framingError' });
-        else if (r.code === Sci2ErrorCode.BUS_FAILURE) this.fail(tx, new DaliInterfaceError('SCI2: DALI bus failure (no bus power or short circuit)', 'busFault'));
+        else if (r.code === Sci2ErrorCode.BUS_FAILURE)
+          this.fail(tx, new DaliInterfaceError('SCI2: DALI bus failure (no bus power or short circuit)', 'busFault'));
         else this.fail(tx, new DaliInterfaceError(`SCI2: interface reported error ${r.code}`, 'protocol'));
         return;
     }

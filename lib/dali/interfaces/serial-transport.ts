@@ -7,7 +7,12 @@
 import { read as fsRawRead } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { DaliInterfaceError } from '../types';
-import { ReconnectingTransport, type ByteTransport, type ReconnectingTransportOptions, type ReconnectOptions } from './reconnecting-transport';
+import {
+  ReconnectingTransport,
+  type ByteTransport,
+  type ReconnectingTransportOptions,
+  type ReconnectOptions,
+} from './reconnecting-transport';
 
 /** The subset of a serialport stream that SerialTransport uses (lets tests pass SerialPortMock). */
 export interface SerialPortLike {
@@ -92,7 +97,14 @@ const hangupAwareBinding: OpenableBinding = {
 };
 
 export const defaultSerialPortFactory: SerialPortFactory = (opts) => {
-  const options = { path: opts.path, baudRate: opts.baudRate, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const, autoOpen: false };
+  const options = {
+    path: opts.path,
+    baudRate: opts.baudRate,
+    dataBits: 8 as const,
+    parity: 'none' as const,
+    stopBits: 1 as const,
+    autoOpen: false,
+  };
   // SerialPort's constructor takes `binding` from the options when given (not in its public type).
   return new SerialPort({ ...options, binding: hangupAwareBinding } as unknown as typeof options);
 };

@@ -6,7 +6,15 @@
 import type { ForwardFrame } from '../types';
 import { DaliWireTiming, DeviceEmulator, type DeviceEmulatorOptions } from './device-emulator';
 import { TRIDONIC_REPORT_LENGTH } from './hidraw-transport';
-import { TridonicBusStatus, TridonicInit, TridonicOrigin, TridonicReply, TridonicReportParser, decodeTridonicOut, encodeTridonicIn } from './hidraw';
+import {
+  TridonicBusStatus,
+  TridonicInit,
+  TridonicOrigin,
+  TridonicReply,
+  TridonicReportParser,
+  decodeTridonicOut,
+  encodeTridonicIn,
+} from './hidraw';
 
 export interface TridonicEmulatorOptions extends DeviceEmulatorOptions {
   readonly firmwareVersion?: readonly [number, number];
@@ -47,12 +55,21 @@ export class TridonicDeviceEmulator extends DeviceEmulator<TridonicEmulatorOptio
 
   private async run(seq: number, frame: ForwardFrame): Promise<void> {
     const echo = (): void =>
-      this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, frame.bits === 24 ? TridonicReply.FORWARD_24 : TridonicReply.FORWARD_16, frame.value, seq));
+      this.send(
+        encodeTridonicIn(
+          TridonicOrigin.RESPONSE,
+          frame.bits === 24 ? TridonicReply.FORWARD_24 : TridonicReply.FORWARD_16,
+          frame.value,
+          seq,
+        ),
+      );
     const result = await this.forward(frame, echo);
     if (!result) return;
     await this.wireDelay(DaliWireTiming.backwardSettlingMs + (result.kind === 'none' ? 5.4 : DaliWireTiming.backwardFrameMs));
-    if (result.kind === 'answer') this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BACKWARD_FRAME, result.value & 0xff, seq));
-    else if (result.kind === 'framingError') this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BUS_STATUS, TridonicBusStatus.FRAMING_ERROR, seq));
+    if (result.kind === 'answer')
+      this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BACKWARD_FRAME, result.value & 0xff, seq));
+    else if (result.kind === 'framingError')
+      this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.BUS_STATUS, TridonicBusStatus.FRAMING_ERROR, seq));
     else this.send(encodeTridonicIn(TridonicOrigin.RESPONSE, TridonicReply.NO_FRAME, 0, seq));
     await this.wireDelay(DaliWireTiming.forwardSettlingMs(2));
   }

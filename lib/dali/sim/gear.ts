@@ -255,11 +255,7 @@ export class VirtualGear {
     const initial = clamp(Math.round(options.initialLevel ?? 254), 0, 254);
     this.level = { from: initial, to: initial, startMs: now, durationMs: 0 };
     this.physicalCoolestMirek = clamp(Math.round(options.physicalCoolestMirek ?? 153), 1, 0xfffe);
-    this.physicalWarmestMirek = clamp(
-      Math.round(options.physicalWarmestMirek ?? 555),
-      this.physicalCoolestMirek,
-      0xfffe,
-    );
+    this.physicalWarmestMirek = clamp(Math.round(options.physicalWarmestMirek ?? 555), this.physicalCoolestMirek, 0xfffe);
     this.coolestMirek = this.physicalCoolestMirek;
     this.warmestMirek = this.physicalWarmestMirek;
     const mirek = clamp(Math.round(options.initialMirek ?? 250), this.coolestMirek, this.warmestMirek);

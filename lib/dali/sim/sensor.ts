@@ -370,7 +370,7 @@ export class VirtualSensor extends EventEmitter {
       case EventScheme.DeviceGroup: {
         if (this.deviceGroups === 0) return fallback;
         let g = 0;
-        while ((this.deviceGroups & 2 ** g) === 0) g++;
+        while ((this.deviceGroups & (2 ** g)) === 0) g++;
         return { scheme: EventScheme.DeviceGroup, deviceGroup: g, instanceType: inst.type };
       }
       case EventScheme.InstanceGroup:
@@ -426,8 +426,7 @@ export class VirtualSensor extends EventEmitter {
     }
     if (!this.addressed(address)) return [];
 
-    const twice =
-      instanceByte === 0xfe ? isSendTwiceDeviceCommand(opcode) : isSendTwiceInstanceCommand(opcode);
+    const twice = instanceByte === 0xfe ? isSendTwiceDeviceCommand(opcode) : isSendTwiceInstanceCommand(opcode);
     if (twice) {
       const repeat = pending !== null && pending.value === value && now - pending.atMs <= SEND_TWICE_WINDOW_MS;
       if (!repeat) {
@@ -450,7 +449,7 @@ export class VirtualSensor extends EventEmitter {
   private addressed(address: number): boolean {
     if ((address & 1) === 0) return false;
     if (address <= 0x7f) return this.short !== null && address >> 1 === this.short;
-    if (address <= 0xbf) return (this.deviceGroups & 2 ** ((address >> 1) & 0x1f)) !== 0;
+    if (address <= 0xbf) return (this.deviceGroups & (2 ** ((address >> 1) & 0x1f))) !== 0;
     if (address === 0xfd) return this.short === null;
     return address === 0xff;
   }

@@ -5,12 +5,22 @@ import { diagnostics, gear, interpret } from './alert-messages';
 const DEF = { zone: null };
 describe('lib/contracts/alert-input: messages to alert actions', () => {
   it('lsd-sensor-in stale raises sensorStale (warning) with sensor, last seen and silence', () => {
-    const a = interpret({ topic: 'stale', payload: { kind: 'stale', zone: 'office-1', ts: 9000, sensorId: 'dali-10', silentS: 300, lastSeen: 6000 } });
+    const a = interpret({
+      topic: 'stale',
+      payload: { kind: 'stale', zone: 'office-1', ts: 9000, sensorId: 'dali-10', silentS: 300, lastSeen: 6000 },
+    });
     assert.equal(a.type, 'raise');
     if (a.type !== 'raise') return;
     assert.deepEqual(
       { ...a.row, message: undefined },
-      { ts: 9000, zone: 'office-1', kind: 'sensorStale', severity: 'warning', message: undefined, data: { sensorId: 'dali-10', lastSeen: 6000, silentS: 300 } },
+      {
+        ts: 9000,
+        zone: 'office-1',
+        kind: 'sensorStale',
+        severity: 'warning',
+        message: undefined,
+        data: { sensorId: 'dali-10', lastSeen: 6000, silentS: 300 },
+      },
     );
     assert.match(a.row.message, /dali-10.*office-1.*300 s/);
   });
@@ -23,20 +33,34 @@ describe('lib/contracts/alert-input: messages to alert actions', () => {
   });
 
   it('recovered resolves the zone sensorStale, naming the sensor; manualChange and ai telemetry are ignored', () => {
-    assert.deepEqual(interpret({ topic: 'recovered', payload: { kind: 'recovered', zone: 'office-1', sensorId: 'dali-10', silentS: 400 } }), {
-      type: 'resolve',
-      kind: 'sensorStale',
-      zone: 'office-1',
-      by: 'recovered',
-      match: { sensorId: 'dali-10' },
-    });
+    assert.deepEqual(
+      interpret({ topic: 'recovered', payload: { kind: 'recovered', zone: 'office-1', sensorId: 'dali-10', silentS: 400 } }),
+      {
+        type: 'resolve',
+        kind: 'sensorStale',
+        zone: 'office-1',
+        by: 'recovered',
+        match: { sensorId: 'dali-10' },
+      },
+    );
     assert.equal(interpret({ topic: 'manualChange', payload: { kind: 'manualChange', zone: 'z', address: 'A1' } }).type, 'ignore');
     assert.equal(interpret({ topic: 'telemetry', payload: { kind: 'ai-call', zone: 'z', model: 'm' } }).type, 'ignore');
   });
 
   it('ai-decide aiCircuitOpen raises aiCircuitOpen with model, reason, retryAt; aiCircuitClosed resolves it', () => {
     const open = interpret(
-      { topic: 'alert', payload: { ts: 100, kind: 'aiCircuitOpen', model: 'gpt-x', consecutiveFailures: 3, reason: 'timeout', openedAt: 100, retryAt: 400100 } },
+      {
+        topic: 'alert',
+        payload: {
+          ts: 100,
+          kind: 'aiCircuitOpen',
+          model: 'gpt-x',
+          consecutiveFailures: 3,
+          reason: 'timeout',
+          openedAt: 100,
+          retryAt: 400100,
+        },
+      },
       'site',
     );
     assert.ok(open.type === 'raise');
@@ -54,7 +78,12 @@ describe('lib/contracts/alert-input: messages to alert actions', () => {
   });
 
   it('diagnostics: missing, control gear failure and lamp failure are failing, the rest healthy', () => {
-    const a = interpret(diagnostics([gear('A0'), gear('A1', { lampFailure: true }), gear('A2', { present: false }), gear('A3', { controlGearFailure: true })], { zone: 'z1' }));
+    const a = interpret(
+      diagnostics(
+        [gear('A0'), gear('A1', { lampFailure: true }), gear('A2', { present: false }), gear('A3', { controlGearFailure: true })],
+        { zone: 'z1' },
+      ),
+    );
     assert.deepEqual(a, {
       type: 'gear',
       zone: 'z1',
@@ -67,14 +96,20 @@ describe('lib/contracts/alert-input: messages to alert actions', () => {
         { address: 'A3', failing: 'controlGearFailure' },
       ],
     });
-    assert.deepEqual(gearHealth({ address: 'A4', present: true, status: { lampFailure: true }, lampFailure: null }), { address: 'A4', failing: 'lampFailure' });
+    assert.deepEqual(gearHealth({ address: 'A4', present: true, status: { lampFailure: true }, lampFailure: null }), {
+      address: 'A4',
+      failing: 'lampFailure',
+    });
     assert.throws(() => interpret(diagnostics([{ present: true }])), AlertInputError);
     assert.throws(() => interpret({ payload: { kind: 'diagnostics', gear: 'A1' } }), /payload.gear must be an array/);
   });
 
   it('generic alert: kind and message required, severity defaults by kind, zone defaults to the node zone', () => {
     const a = interpret({ topic: 'alert', payload: { kind: 'other', message: 'door open', data: { door: 2 } } }, 'hall');
-    assert.deepEqual(a, { type: 'raise', row: { zone: 'hall', kind: 'other', severity: 'warning', message: 'door open', data: { door: 2 } } });
+    assert.deepEqual(a, {
+      type: 'raise',
+      row: { zone: 'hall', kind: 'other', severity: 'warning', message: 'door open', data: { door: 2 } },
+    });
     const lamp = interpret({ topic: 'alert', payload: { kind: 'lampFailure', zone: 'z', message: 'x' } });
     assert.ok(lamp.type === 'raise');
     assert.equal(lamp.row.severity, 'critical');
@@ -89,16 +124,23 @@ describe('lib/contracts/alert-input: messages to alert actions', () => {
 
   it('generic resolve: by id or by kind and zone; by defaults to manual', () => {
     assert.deepEqual(interpret({ topic: 'resolve', payload: { id: 7 } }), { type: 'resolveId', id: 7, by: 'manual' });
-    assert.deepEqual(interpret({ topic: 'resolve', payload: { kind: 'other', zone: 'z', by: 'alice' } }), { type: 'resolve', kind: 'other', zone: 'z', by: 'alice' });
+    assert.deepEqual(interpret({ topic: 'resolve', payload: { kind: 'other', zone: 'z', by: 'alice' } }), {
+      type: 'resolve',
+      kind: 'other',
+      zone: 'z',
+      by: 'alice',
+    });
     assert.throws(() => interpret({ topic: 'resolve', payload: { id: 'seven' } }), /payload.id/);
     assert.throws(() => interpret({ topic: 'resolve', payload: {} }), /needs payload.id/);
   });
 
   it('anything else is refused with a message naming what was expected', () => {
-    assert.throws(() => interpret({ topic: 'x', payload: { kind: 'hello' } }), (e: unknown) => e instanceof AlertInputError && /not an alert input/.test(e.message));
+    assert.throws(
+      () => interpret({ topic: 'x', payload: { kind: 'hello' } }),
+      (e: unknown) => e instanceof AlertInputError && /not an alert input/.test(e.message),
+    );
     assert.throws(() => interpret({ payload: 'stale' }), /payload must be an object/);
     assert.throws(() => interpret({ payload: null }), /payload must be an object, got null/);
     assert.throws(() => interpretAlertMessage({ payload: [1] }, DEF), /an array/);
   });
 });
-

@@ -1,5 +1,5 @@
-import type { DecisionLuxStats } from "../../../lib/contracts";
-import { strict as assert } from "node:assert";
+import type { DecisionLuxStats } from '../../../lib/contracts';
+import { strict as assert } from 'node:assert';
 import {
   averageOutput,
   type DaylightConfig,
@@ -9,8 +9,8 @@ import {
   outputAt,
   recordOutputChange,
   resolveDaylightConfig,
-} from "../../../lib/control/daylight";
-import { ControlInputError } from "../../../lib/control/types";
+} from '../../../lib/control/daylight';
+import { ControlInputError } from '../../../lib/control/types';
 
 const MIN = 60_000;
 const T = 1_700_000_000_000;
@@ -24,11 +24,15 @@ function steady(pct: number): DaylightState {
 }
 
 function step(state: DaylightState, measured: number, current: number, now: number, c: DaylightConfig, extra = {}) {
-  return daylightStep(state, { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: current, arrival: false, ...extra }, c);
+  return daylightStep(
+    state,
+    { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: current, arrival: false, ...extra },
+    c,
+  );
 }
 
-describe("control/daylight: closed-loop harvesting", () => {
-  it("changes nothing inside the deadband", () => {
+describe('control/daylight: closed-loop harvesting', () => {
+  it('changes nothing inside the deadband', () => {
     const c = cfg({ targetLux: 500, deadbandPct: 10 });
     for (const measured of [451, 500, 549]) {
       const r = step(steady(60), measured, 60, T, c);
@@ -38,20 +42,20 @@ describe("control/daylight: closed-loop harvesting", () => {
     }
   });
 
-  it("treats targetLux as the maintained minimum by default: the band (525..600 lx) sits above it", () => {
+  it('treats targetLux as the maintained minimum by default: the band (525..600 lx) sits above it', () => {
     const c = resolveDaylightConfig({ luxPerPct: 5, targetLux: 500, deadbandPct: 10 });
     assert.equal(c.targetIsMinimum, true);
-    assert.equal(step(steady(60), 530, 60, T, c).changed, false, "530 lx is inside 525..600");
-    assert.equal(step(steady(60), 595, 60, T, c).changed, false, "595 lx is inside 525..600");
-    assert.equal(step(steady(60), 610, 60, T, c).changed, true, "610 lx is above the band");
+    assert.equal(step(steady(60), 530, 60, T, c).changed, false, '530 lx is inside 525..600');
+    assert.equal(step(steady(60), 595, 60, T, c).changed, false, '595 lx is inside 525..600');
+    assert.equal(step(steady(60), 610, 60, T, c).changed, true, '610 lx is above the band');
     const low = step(steady(60), 515, 60, T, c);
-    assert.equal(low.changed, true, "515 lx is close enough to the maintained 500 lx to rise");
+    assert.equal(low.changed, true, '515 lx is close enough to the maintained 500 lx to rise');
     // daylight 515 - 300 = 215 -> aim at 550 lx: (550 - 215) / 5 = 67
     assert.equal(low.intensityPct, 67);
     assert.match(low.reason, /\(515<550 lx\)/);
   });
 
-  it("rises before the dip when daylight is falling (anticipateFall)", () => {
+  it('rises before the dip when daylight is falling (anticipateFall)', () => {
     // daylight fell 300 -> 260 lx in the last minute; output 60 % -> the sensor reads 560 lx
     const falling: DaylightState = { ...steady(60), lastDaylight: { at: T - MIN, lux: 300 } };
     const on = resolveDaylightConfig({ luxPerPct: 5 });
@@ -60,13 +64,13 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.equal(r.intensityPct, 62); // (550 - (260 - 40 / 2)) / 5
     assert.match(r.reason, /falling 40 lx\/min/);
     const off = resolveDaylightConfig({ luxPerPct: 5, anticipateFall: false });
-    assert.equal(step(falling, 560, 60, T, off).changed, false, "without anticipation 560 lx is in the band");
+    assert.equal(step(falling, 560, 60, T, off).changed, false, 'without anticipation 560 lx is in the band');
     // rising daylight is not anticipated
     const rising: DaylightState = { ...steady(60), lastDaylight: { at: T - MIN, lux: 200 } };
     assert.equal(step(rising, 560, 60, T, on).changed, false);
   });
 
-  it("steps down at most maxStepPct points, with a fade of at least 30 s", () => {
+  it('steps down at most maxStepPct points, with a fade of at least 30 s', () => {
     const c = cfg({ targetLux: 500, maxStepPct: 10 });
     // 60 % output, 900 lx: daylight = 900 - 5*60 = 600 > target -> desired floor; step 10
     const r = step(steady(60), 900, 60, T, c);
@@ -75,7 +79,7 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.match(r.reason, /^daylight:step-down 10% limited/);
   });
 
-  it("rises faster than it falls (riseStepFactor) when daylight drops", () => {
+  it('rises faster than it falls (riseStepFactor) when daylight drops', () => {
     const c = cfg({ targetLux: 500, maxStepPct: 10, riseStepFactor: 2 });
     const r = step(steady(20), 100, 20, T, c); // far below target
     assert.equal(r.intensityPct, 40);
@@ -83,7 +87,7 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.match(r.reason, /^daylight:step-up 20%/);
   });
 
-  it("takes the exact correction when it is within the step limit", () => {
+  it('takes the exact correction when it is within the step limit', () => {
     const c = cfg({ targetLux: 500 });
     // output 50 %, measured 440 lx -> daylight 190 -> desired (500-190)/5 = 62
     const r = step(steady(50), 440, 50, T, c);
@@ -92,7 +96,7 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.equal(r.daylightLux, 190);
   });
 
-  it("holds off after a change: 60 s before a reduction, 30 s before a rise", () => {
+  it('holds off after a change: 60 s before a reduction, 30 s before a rise', () => {
     const c = cfg();
     const changed = recordOutputChange(steady(50), { at: T, from: 50, to: 60, fadeMs: 0 });
     assert.match(step(changed, 900, 60, T + 45_000, c).reason, /hold-off/);
@@ -101,7 +105,7 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.equal(step(changed, 100, 60, T + 31_000, c).changed, true);
   });
 
-  it("keeps the occupied floor however bright it is, and respects the circadian cap", () => {
+  it('keeps the occupied floor however bright it is, and respects the circadian cap', () => {
     const c = cfg({ floorPct: 10 });
     let state = steady(12);
     const r = step(state, 5000, 12, T, c);
@@ -114,18 +118,24 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.equal(capped.intensityPct, 40);
     assert.match(capped.reason, /capped/);
     // output above a (falling) cap comes down even inside the deadband, hold-off or not
-    const above = step(recordOutputChange(steady(80), { at: T - 1000, from: 70, to: 80, fadeMs: 0 }), 500, 80, T, c, { maxIntensityPct: 60 });
+    const above = step(recordOutputChange(steady(80), { at: T - 1000, from: 70, to: 80, fadeMs: 0 }), 500, 80, T, c, {
+      maxIntensityPct: 60,
+    });
     assert.equal(above.intensityPct, 70);
   });
 
-  it("jumps straight to the desired level on arrival (no step limit, no hold-off)", () => {
+  it('jumps straight to the desired level on arrival (no step limit, no hold-off)', () => {
     const c = cfg({ targetLux: 500 });
-    const r = daylightStep(initialDaylightState(), { lux: lux(100), windowStart: T - MIN, windowEnd: T, now: T, currentPct: null, arrival: true }, c);
+    const r = daylightStep(
+      initialDaylightState(),
+      { lux: lux(100), windowStart: T - MIN, windowEnd: T, now: T, currentPct: null, arrival: true },
+      c,
+    );
     assert.equal(r.intensityPct, 80);
     assert.match(r.reason, /^daylight:arrival 80%/);
   });
 
-  it("holds the output when the window has no lux reading", () => {
+  it('holds the output when the window has no lux reading', () => {
     const c = cfg();
     const r = daylightStep(steady(45), { lux: null, windowStart: T - MIN, windowEnd: T, now: T, currentPct: 45, arrival: false }, c);
     assert.equal(r.intensityPct, 45);
@@ -133,7 +143,7 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.match(r.reason, /no-lux/);
   });
 
-  it("averages the output history exactly over a window (fades are linear)", () => {
+  it('averages the output history exactly over a window (fades are linear)', () => {
     const h = recordOutputChange(steady(0), { at: T, from: 0, to: 60, fadeMs: 30_000 });
     assert.equal(outputAt(h.changes, T - 1, 0), 0);
     assert.equal(outputAt(h.changes, T + 15_000, 0), 30);
@@ -144,10 +154,10 @@ describe("control/daylight: closed-loop harvesting", () => {
     assert.equal(averageOutput(h.changes, T - 60_000, T, 0), 0);
   });
 
-  it("lets a change interrupt the previous fade, and a same-instant report replace the last change", () => {
+  it('lets a change interrupt the previous fade, and a same-instant report replace the last change', () => {
     let h = recordOutputChange(steady(0), { at: T, from: 0, to: 60, fadeMs: 60_000 });
     h = recordOutputChange(h, { at: T + 30_000, from: 30, to: 10, fadeMs: 0 });
-    assert.equal(outputAt(h.changes, T + 45_000, 0), 10, "the second change ends the fade");
+    assert.equal(outputAt(h.changes, T + 45_000, 0), 10, 'the second change ends the fade');
     // a gate applied 40 instead of 10 at the same instant
     h = recordOutputChange(h, { at: T + 30_000, from: 10, to: 40, fadeMs: 0 });
     assert.equal(outputAt(h.changes, T + 45_000, 0), 40);
@@ -155,10 +165,10 @@ describe("control/daylight: closed-loop harvesting", () => {
     // ...or blocked it: back to the level before, and no change recorded (no hold-off)
     h = recordOutputChange(h, { at: T + 30_000, from: 40, to: 30, fadeMs: 0 });
     assert.equal(h.lastChangeAt, T);
-    assert.equal(outputAt(h.changes, T + 45_000, 0), 45, "the first fade goes on");
+    assert.equal(outputAt(h.changes, T + 45_000, 0), 45, 'the first fade goes on');
   });
 
-  it("does not double-count a change still fading inside the window", () => {
+  it('does not double-count a change still fading inside the window', () => {
     // A room with 100 lx daylight and true gain 5. Output went 80 -> 60 at T with a 30 s fade.
     // The window mean over [T, T+60 s] saw 100 + 5 * 65 = 425 lx; the right daylight estimate is 100.
     const c = cfg({ targetLux: 400, deadbandPct: 2 });
@@ -166,10 +176,10 @@ describe("control/daylight: closed-loop harvesting", () => {
     const r = daylightStep(h, { lux: lux(425), windowStart: T, windowEnd: T + MIN, now: T + 2 * MIN, currentPct: 60, arrival: false }, c);
     assert.equal(r.daylightLux, 100);
     assert.equal(r.desiredPct, 60);
-    assert.equal(r.changed, false, "a naive estimate (425 - 5*60 = 125 lx) would step down again");
+    assert.equal(r.changed, false, 'a naive estimate (425 - 5*60 = 125 lx) would step down again');
   });
 
-  it("converges without oscillating in a simulated room, even with the gain off by 1.5x", () => {
+  it('converges without oscillating in a simulated room, even with the gain off by 1.5x', () => {
     for (const trueGain of [5, 7.5, 3.5]) {
       const c = cfg({ targetLux: 500, luxPerPct: 5 });
       let state = initialDaylightState();
@@ -181,9 +191,14 @@ describe("control/daylight: closed-loop harvesting", () => {
         // sensor mean over the window from the true output history
         const avg = out === null ? 0 : averageOutput(state.changes, now - MIN, now, out);
         const measured = daylight + trueGain * avg;
-        const r = daylightStep(state, { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: out, arrival: out === null }, c);
+        const r = daylightStep(
+          state,
+          { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: out, arrival: out === null },
+          c,
+        );
         state = r.state;
-        if (r.changed) state = recordOutputChange(state, { at: now, from: out ?? r.intensityPct, to: r.intensityPct, fadeMs: r.fadeMs ?? 0 });
+        if (r.changed)
+          state = recordOutputChange(state, { at: now, from: out ?? r.intensityPct, to: r.intensityPct, fadeMs: r.fadeMs ?? 0 });
         out = r.intensityPct;
         history.push(out);
       }
@@ -191,11 +206,11 @@ describe("control/daylight: closed-loop harvesting", () => {
       assert.ok(Math.abs(lux_ - 500) <= 50, `gain ${trueGain}: ended at ${lux_} lx`);
       // no oscillation: the last 15 decisions hold still
       const tail = history.slice(-15);
-      assert.ok(Math.max(...tail) - Math.min(...tail) < 0.5, `gain ${trueGain}: tail ${tail.join(",")}`);
+      assert.ok(Math.max(...tail) - Math.min(...tail) < 0.5, `gain ${trueGain}: tail ${tail.join(',')}`);
     }
   });
 
-  it("learns the gain from its own steps when learnGain is on", () => {
+  it('learns the gain from its own steps when learnGain is on', () => {
     const trueGain = 8;
     const c = cfg({ targetLux: 500, luxPerPct: 4, learnGain: true, deadbandPct: 1 });
     let state = initialDaylightState();
@@ -206,7 +221,11 @@ describe("control/daylight: closed-loop harvesting", () => {
       daylight = k % 10 < 5 ? 100 : 300; // daylight moves so the loop keeps stepping
       const level = out ?? 0;
       const measured = daylight + trueGain * level;
-      const r = daylightStep(state, { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: out, arrival: out === null }, c);
+      const r = daylightStep(
+        state,
+        { lux: lux(measured), windowStart: now - MIN, windowEnd: now, now, currentPct: out, arrival: out === null },
+        c,
+      );
       state = r.state;
       if (r.changed) state = recordOutputChange(state, { at: now, from: out ?? r.intensityPct, to: r.intensityPct, fadeMs: 0 });
       out = r.intensityPct;
@@ -216,9 +235,12 @@ describe("control/daylight: closed-loop harvesting", () => {
   });
 
   it("rejects bad configuration with the setting's name", () => {
-    assert.throws(() => resolveDaylightConfig({ maxStepPct: 0 }), (e: unknown) => e instanceof ControlInputError && e.field === "maxStepPct");
+    assert.throws(
+      () => resolveDaylightConfig({ maxStepPct: 0 }),
+      (e: unknown) => e instanceof ControlInputError && e.field === 'maxStepPct',
+    );
     assert.throws(() => resolveDaylightConfig({ luxPerPct: -1 }), /luxPerPct/);
-    assert.throws(() => resolveDaylightConfig({ luxStat: "median" as "mean" }), /luxStat/);
+    assert.throws(() => resolveDaylightConfig({ luxStat: 'median' as 'mean' }), /luxStat/);
     assert.throws(() => resolveDaylightConfig({ targetLux: NaN }), /targetLux/);
   });
 });

@@ -1,4 +1,4 @@
-import type { DecisionWindow } from "../../../lib/contracts";
+import type { DecisionWindow } from '../../../lib/contracts';
 /** Builders shared by the control tests. */
 
 export const T0 = Date.UTC(2024, 2, 4, 0, 0, 0); // Monday 2024-03-04 00:00 UTC (local = UTC in these tests)
@@ -14,13 +14,13 @@ export function win(
   const lux = opts.lux === undefined ? 500 : opts.lux;
   const present = opts.present === undefined ? true : opts.present;
   return {
-    zone: opts.zone ?? "office",
+    zone: opts.zone ?? 'office',
     windowStart: end - len,
     windowEnd: end,
     count: 12,
     lux: lux === null ? null : { mean: lux, min: lux, max: lux, std: 0, last: opts.luxLast ?? lux },
     presence: present === null ? null : { ratio: present ? 1 : 0, transitions: 0, last: present },
-    minuteOfDay: ((((m - (opts.lenMin ?? 1)) % 1440) + 1440) % 1440), // local time of windowStart
+    minuteOfDay: (((m - (opts.lenMin ?? 1)) % 1440) + 1440) % 1440, // local time of windowStart
     weekday: 1,
   };
 }

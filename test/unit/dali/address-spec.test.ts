@@ -28,7 +28,28 @@ describe('address-spec: gear addresses as people type them', () => {
   });
 
   it('refuses anything else with code "address" and the value in words', () => {
-    for (const bad of ['64', 'A64', 'G16', 'A', 'X1', '', '5,6', 'A-1', '1.5', 'G', 'BCX', 5.5, -1, 64, NaN, null, undefined, {}, [5], true]) {
+    for (const bad of [
+      '64',
+      'A64',
+      'G16',
+      'A',
+      'X1',
+      '',
+      '5,6',
+      'A-1',
+      '1.5',
+      'G',
+      'BCX',
+      5.5,
+      -1,
+      64,
+      NaN,
+      null,
+      undefined,
+      {},
+      [5],
+      true,
+    ]) {
       assert.throws(
         () => parseGearAddress(bad),
         (e: unknown) => e instanceof DaliInputError && e.code === 'address' && typeof e.params.value === 'string',
@@ -56,7 +77,11 @@ describe('address-spec: gear addresses as people type them', () => {
     assert.deepEqual(parseGearList('g2,a5-A6,5'), { shorts: [5, 6], groups: [2] });
     assert.deepEqual(parseGearList('  '), { shorts: [], groups: [] });
     for (const bad of ['G16', 'A3-1', 'A64', 'x', '1,,2', 5]) {
-      assert.throws(() => parseGearList(bad), (e: unknown) => e instanceof DaliInputError && e.code === 'gearList', String(bad));
+      assert.throws(
+        () => parseGearList(bad),
+        (e: unknown) => e instanceof DaliInputError && e.code === 'gearList',
+        String(bad),
+      );
     }
   });
 
@@ -66,7 +91,11 @@ describe('address-spec: gear addresses as people type them', () => {
     assert.deepEqual(parseShortList(''), []);
     assert.deepEqual(parseShortList('15', 15), [15]);
     for (const bad of ['0-64', '3-1', 'a', '1;2']) {
-      assert.throws(() => parseShortList(bad), (e: unknown) => e instanceof DaliInputError && e.code === 'shortList', bad);
+      assert.throws(
+        () => parseShortList(bad),
+        (e: unknown) => e instanceof DaliInputError && e.code === 'shortList',
+        bad,
+      );
     }
     assert.throws(() => parseShortList('16', 15), DaliInputError);
   });

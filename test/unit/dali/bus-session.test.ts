@@ -76,7 +76,13 @@ describe('bus-session: the owner of one interface and its DaliBus', () => {
   });
 
   it('reports busy with the queue length (throttled), and connected when the queue drains', async () => {
-    const s = new BusSession({ owner: 'b2', label: 'b2', interface: { type: 'simulator' }, simulation: { ...SIM, timeScale: 0.2 }, statusThrottleMs: 20 });
+    const s = new BusSession({
+      owner: 'b2',
+      label: 'b2',
+      interface: { type: 'simulator' },
+      simulation: { ...SIM, timeScale: 0.2 },
+      statusThrottleMs: 20,
+    });
     const seen = recorder(s);
     s.acquire('a');
     await waitFor(() => s.status.kind === 'connected', 'connected');

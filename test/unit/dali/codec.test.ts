@@ -261,7 +261,11 @@ describe('dali codec: part 103 device commands', () => {
       value: 0x0bfe30,
       expectAnswer: true,
     });
-    assert.deepEqual(deviceCommand({ kind: 'broadcast' }, DeviceCommand.START_QUIESCENT_MODE), { bits: 24, value: 0xfffe1d, sendTwice: true });
+    assert.deepEqual(deviceCommand({ kind: 'broadcast' }, DeviceCommand.START_QUIESCENT_MODE), {
+      bits: 24,
+      value: 0xfffe1d,
+      sendTwice: true,
+    });
     assert.deepEqual(deviceCommand({ kind: 'group', group: 31 }, DeviceCommand.RESET), { bits: 24, value: 0xbffe10, sendTwice: true });
     assert.deepEqual(deviceCommand({ kind: 'broadcastUnaddressed' }, DeviceCommand.QUERY_NUMBER_OF_INSTANCES), {
       bits: 24,
@@ -348,7 +352,15 @@ describe('dali codec: part 103 event frames', () => {
     assert.equal(d.instanceType, 3);
     assert.deepEqual(d.occupancy, { movement: true, occupied: true, repeat: false, movementSensor: true });
     // a presence sensor reporting occupied + movement has bit 3 clear
-    assert.equal(frameHex(eventFrame({ scheme: EventScheme.Device, shortAddress: 0, instanceType: 3 }, occupancyEventInfo({ movement: true, occupied: true }))), '000C03');
+    assert.equal(
+      frameHex(
+        eventFrame(
+          { scheme: EventScheme.Device, shortAddress: 0, instanceType: 3 },
+          occupancyEventInfo({ movement: true, occupied: true }),
+        ),
+      ),
+      '000C03',
+    );
   });
 
   it('places the source fields per scheme (python-dali layout)', () => {
@@ -367,12 +379,16 @@ describe('dali codec: part 103 event frames', () => {
       assert.equal(d.kind, 'event');
       assert.equal(d.kind === 'event' && d.scheme, src.scheme);
       assert.equal(d.kind === 'event' && d.info, 0x155);
-      for (const [k, v] of Object.entries(src)) assert.equal((d as unknown as Record<string, unknown>)[k], v, `${k} of scheme ${src.scheme}`);
+      for (const [k, v] of Object.entries(src))
+        assert.equal((d as unknown as Record<string, unknown>)[k], v, `${k} of scheme ${src.scheme}`);
     }
   });
 
   it('interprets light events as raw illuminance, and device/instance events once the type is known', () => {
-    const light = decodeKnown(24, eventFrame({ scheme: EventScheme.Instance, instanceType: 4, instanceNumber: 0 }, lightEventInfo(1000)).value);
+    const light = decodeKnown(
+      24,
+      eventFrame({ scheme: EventScheme.Instance, instanceType: 4, instanceNumber: 0 }, lightEventInfo(1000)).value,
+    );
     assert.equal(light.kind === 'event' && light.illuminanceRaw, 1000);
     const v = eventFrame({ scheme: EventScheme.DeviceInstance, shortAddress: 7, instanceNumber: 1 }, 0x3).value;
     const blind = decodeKnown(24, v);

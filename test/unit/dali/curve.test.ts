@@ -81,7 +81,8 @@ describe('dali fade times', () => {
     assert.equal(extendedFadeTimeToMs(0x22), 3000);
     assert.equal(extendedFadeTimeToMs(0x4f), 16 * 60000);
     assert.equal(extendedFadeTimeToMs(0x50), 0);
-    for (const ms of [100, 500, 1600, 3000, 40000, 120000, 960000]) assert.equal(extendedFadeTimeToMs(msToExtendedFadeTime(ms)), ms, String(ms));
+    for (const ms of [100, 500, 1600, 3000, 40000, 120000, 960000])
+      assert.equal(extendedFadeTimeToMs(msToExtendedFadeTime(ms)), ms, String(ms));
     assert.equal(msToExtendedFadeTime(0), 0);
     assert.equal(msToExtendedFadeTime(40), 0);
     assert.equal(extendedFadeTimeToMs(msToExtendedFadeTime(17000)), 16000);

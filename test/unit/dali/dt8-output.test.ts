@@ -26,7 +26,28 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
 
     it('refuses every field of the wrong type or out of range, naming the field (seed 99)', () => {
       const rng = mulberry32(99);
-      const junk: unknown[] = [undefined, null, NaN, Infinity, -Infinity, -1, 0, 50, 101, 1500, 1e9, '50', '', 'x', 'ai', true, {}, [], [50], () => 1];
+      const junk: unknown[] = [
+        undefined,
+        null,
+        NaN,
+        Infinity,
+        -Infinity,
+        -1,
+        0,
+        50,
+        101,
+        1500,
+        1e9,
+        '50',
+        '',
+        'x',
+        'ai',
+        true,
+        {},
+        [],
+        [50],
+        () => 1,
+      ];
       const num = (v: unknown, lo: number, hi: number): boolean => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
       const valid: Record<string, (v: unknown) => boolean> = {
         zone: (v) => typeof v === 'string' && v.trim() !== '',
@@ -50,7 +71,10 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
         }
       }
       for (const payload of [null, undefined, 5, 'x', [SETPOINT]]) {
-        assert.throws(() => validateSetpoint(payload), (e: unknown) => e instanceof DaliInputError && e.code === 'payload');
+        assert.throws(
+          () => validateSetpoint(payload),
+          (e: unknown) => e instanceof DaliInputError && e.code === 'payload',
+        );
       }
     });
   });
@@ -83,7 +107,14 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
   });
 
   describe('Dt8Output over a simulated bus (virtual time)', () => {
-    const SETTINGS: Dt8OutputSettings = { curve: 'logarithmic', fadeMs: 0, tcLimitsFrom: 'config', coolestKelvin: 6500, warmestKelvin: 1800, verify: false };
+    const SETTINGS: Dt8OutputSettings = {
+      curve: 'logarithmic',
+      fadeMs: 0,
+      tcLimitsFrom: 'config',
+      coolestKelvin: 6500,
+      warmestKelvin: 1800,
+      verify: false,
+    };
 
     async function rig(settings: Partial<Dt8OutputSettings> = {}, inventory = true) {
       const clock = new VirtualClock({ startMs: 1_700_000_000_000, autoAdvance: true });
@@ -91,7 +122,12 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
       for (const a of [0, 1, 2]) bus.addGear({ shortAddress: a, groups: a < 2 ? [0] : [1] });
       bus.gearAt(2)?.handleFrame(dapc(short(2), 100));
       const iface = new SimulatorInterface(bus, { timeScale: 1 });
-      const dali = new DaliBus(iface, inventory ? { inventory: { shortAddresses: [0, 1, 2], groups: { 0: [0, 1], 1: [2] }, complete: true }, now: () => clock.now() } : { now: () => clock.now() });
+      const dali = new DaliBus(
+        iface,
+        inventory
+          ? { inventory: { shortAddresses: [0, 1, 2], groups: { 0: [0, 1], 1: [2] }, complete: true }, now: () => clock.now() }
+          : { now: () => clock.now() },
+      );
       await dali.start();
       const forwarded: ForwardEvent[] = [];
       bus.on('forward', (ev: ForwardEvent) => forwarded.push(ev));
@@ -110,7 +146,7 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
       assert.equal(results[2]?.superseded, undefined);
     });
 
-    it('a routine setpoint queues behind a person\'s (manual or arrival) given after it', async () => {
+    it("a routine setpoint queues behind a person's (manual or arrival) given after it", async () => {
       const { out, forwarded, dali } = await rig();
       const g0 = { kind: 'group', group: 0 } as const;
       const g1 = { kind: 'group', group: 1 } as const;
@@ -119,11 +155,20 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
       const routine = out.apply({ ...SETPOINT, intensity: 70, source: 'rules' }, g0, undefined, { routine: true });
       const arrival = out.apply({ ...SETPOINT, intensity: 90, source: 'rules' }, g1);
       await Promise.all([busy, routine, arrival]);
-      const dapcTo = (address: number): number => forwarded.findIndex((f) => f.frame.bits === 16 && f.frame.value >> 8 === address && (f.frame.value & 0xff) === percentToArcLevel(address === 0x82 ? 90 : 70));
+      const dapcTo = (address: number): number =>
+        forwarded.findIndex(
+          (f) =>
+            f.frame.bits === 16 &&
+            f.frame.value >> 8 === address &&
+            (f.frame.value & 0xff) === percentToArcLevel(address === 0x82 ? 90 : 70),
+        );
       const arrivalAt = dapcTo(0x82); // G1 DAPC byte: 100 0001 0 -> 0x82
       const routineAt = dapcTo(0x80);
       assert.ok(arrivalAt >= 0 && routineAt >= 0, `both DAPCs sent (${arrivalAt}, ${routineAt})`);
-      assert.ok(arrivalAt < routineAt, `the arrival (frame ${arrivalAt}) went before the routine change given before it (frame ${routineAt})`);
+      assert.ok(
+        arrivalAt < routineAt,
+        `the arrival (frame ${arrivalAt}) went before the routine change given before it (frame ${routineAt})`,
+      );
     });
 
     it("an arrival after a waiting routine change with a long fade: the gear ends with the arrival's fade", async () => {
@@ -143,11 +188,15 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
 
     it('sends a fade to a group once, and again only after a different one', async () => {
       const { bus, out, forwarded } = await rig();
-      const fadeCommands = (): number => forwarded.filter((f) => (f.frame.value & 0xff) === GearCommand.SET_FADE_TIME && f.frame.value >> 8 === 0x81).length;
+      const fadeCommands = (): number =>
+        forwarded.filter((f) => (f.frame.value & 0xff) === GearCommand.SET_FADE_TIME && f.frame.value >> 8 === 0x81).length;
       await out.apply({ ...SETPOINT, fadeMs: 4000 }, { kind: 'group', group: 0 });
       await out.apply({ ...SETPOINT, fadeMs: 4000, intensity: 60 }, { kind: 'group', group: 0 });
       assert.equal(fadeCommands(), 1);
-      assert.deepEqual([bus.gearAt(0)?.snapshot().fadeTime, bus.gearAt(1)?.snapshot().fadeTime, bus.gearAt(2)?.snapshot().fadeTime], [6, 6, 0]);
+      assert.deepEqual(
+        [bus.gearAt(0)?.snapshot().fadeTime, bus.gearAt(1)?.snapshot().fadeTime, bus.gearAt(2)?.snapshot().fadeTime],
+        [6, 6, 0],
+      );
       out.reset();
       await out.apply({ ...SETPOINT, fadeMs: 4000, intensity: 70 }, { kind: 'group', group: 0 });
       assert.equal(fadeCommands(), 2, 'after a reset (reconnect) the group setting is not trusted');

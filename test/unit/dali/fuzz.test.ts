@@ -242,7 +242,17 @@ describe('dali codec: round trips and fuzz', () => {
     const bitsOptions: unknown[] = [16, 24, 8, 17, 0, -16, NaN, '16', null, undefined];
     for (const value of garbage) {
       for (const bits of bitsOptions) {
-        for (const ctx of [undefined, { enabledDeviceType: 8 }, { enabledDeviceType: NaN }, { enabledDeviceType: -3 }, { instanceTypeOf: () => { throw new Error('boom'); } }]) {
+        for (const ctx of [
+          undefined,
+          { enabledDeviceType: 8 },
+          { enabledDeviceType: NaN },
+          { enabledDeviceType: -3 },
+          {
+            instanceTypeOf: () => {
+              throw new Error('boom');
+            },
+          },
+        ]) {
           let d: DecodedFrame;
           assert.doesNotThrow(() => {
             d = decodeFrame(bits as 16, value as number, ctx as { enabledDeviceType?: number });

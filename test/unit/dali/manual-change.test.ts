@@ -13,12 +13,18 @@ const group = (g: number): GearAddress => ({ kind: 'group', group: g });
 /** Group 0 = gear 0-3, group 1 = gear 4-5 (as the bus knows it); group 2 unknown. */
 const MEMBERS: Record<number, number[]> = { 0: [0, 1, 2, 3], 1: [4, 5] };
 
-function rig(gear = { shorts: [1, 2], groups: [1] }): { clock: VirtualClock; send(...frames: ForwardFrame[]): void; changes: ManualChange[]; detector: ManualChangeDetector } {
+function rig(gear = { shorts: [1, 2], groups: [1] }): {
+  clock: VirtualClock;
+  send(...frames: ForwardFrame[]): void;
+  changes: ManualChange[];
+  detector: ManualChangeDetector;
+} {
   const clock = new VirtualClock({ startMs: 1_700_000_000_000 });
   const detector = new ManualChangeDetector({
     zone: 'office-1',
     gear,
-    membersOf: (a) => (a.kind === 'group' && MEMBERS[a.group] ? { shorts: MEMBERS[a.group] as number[], complete: true } : { shorts: [], complete: false }),
+    membersOf: (a) =>
+      a.kind === 'group' && MEMBERS[a.group] ? { shorts: MEMBERS[a.group] as number[], complete: true } : { shorts: [], complete: false },
     clock,
   });
   const changes: ManualChange[] = [];

@@ -41,7 +41,10 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
 };
 
-async function rig(settings: Partial<SensorInputSettings> = {}, sensorOptions: { instancesEnabled?: boolean; eventScheme?: EventScheme } = {}): Promise<Rig> {
+async function rig(
+  settings: Partial<SensorInputSettings> = {},
+  sensorOptions: { instancesEnabled?: boolean; eventScheme?: EventScheme } = {},
+): Promise<Rig> {
   const clock = new VirtualClock({ startMs: 1_700_000_000_000 });
   const bus = new VirtualBus({ clock });
   bus.addGear({ shortAddress: 0 });
@@ -109,7 +112,10 @@ describe('sensor-input: a DALI-2 light + occupancy sensor as readings', () => {
     r.sensor.setOccupancy(true, true);
     assert.equal(r.readings.length, 0, 'instances disabled: no events');
     await r.input.poll();
-    assert.deepEqual(r.readings.map(([x, d]) => [x.lux, x.presence, d.polled, d.illuminanceRaw, d.movement]), [[2046, true, true, 1023, true]]);
+    assert.deepEqual(
+      r.readings.map(([x, d]) => [x.lux, x.presence, d.polled, d.illuminanceRaw, d.movement]),
+      [[2046, true, true, 1023, true]],
+    );
     r.input.stop();
     await r.dali.close();
   });

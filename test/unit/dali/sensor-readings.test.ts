@@ -22,12 +22,25 @@ describe('sensor-readings: from sensor events to readings', () => {
     });
 
     it('a table: linear between points, extrapolated from the end segments', () => {
-      const table = { kind: 'table' as const, points: [[0, 0], [100, 80], [1000, 850]] as Array<[number, number]> };
+      const table = {
+        kind: 'table' as const,
+        points: [
+          [0, 0],
+          [100, 80],
+          [1000, 850],
+        ] as Array<[number, number]>,
+      };
       assert.equal(calibrateLux(100, table), 80);
       assert.equal(calibrateLux(50, table), 40);
       assert.equal(calibrateLux(550, table), Math.round((80 + (450 * 770) / 900) * 10) / 10);
       assert.equal(calibrateLux(1023, table), Math.round((850 + (23 * 770) / 900) * 10) / 10, 'above the last point');
-      const offsetTable = { kind: 'table' as const, points: [[100, 50], [200, 150]] as Array<[number, number]> };
+      const offsetTable = {
+        kind: 'table' as const,
+        points: [
+          [100, 50],
+          [200, 150],
+        ] as Array<[number, number]>,
+      };
       assert.equal(calibrateLux(60, offsetTable), 10, 'extrapolated below the first point');
       assert.equal(calibrateLux(20, offsetTable), 0, 'extrapolated below 0 lux: 0');
     });
@@ -52,7 +65,11 @@ describe('sensor-readings: from sensor events to readings', () => {
       assert.equal(parseLuxTable(''), null);
       assert.equal(parseLuxTable(undefined), null);
       for (const bad of ['[[500,450],[0,0]]', '[[0,0]]', '{"a":1}', '[[0,0],[1,"x"]]', '[[0,0],[1,2,3]]', 'nope', 5]) {
-        assert.throws(() => parseLuxTable(bad), (e: unknown) => e instanceof DaliInputError && e.code === 'luxTable', String(bad));
+        assert.throws(
+          () => parseLuxTable(bad),
+          (e: unknown) => e instanceof DaliInputError && e.code === 'luxTable',
+          String(bad),
+        );
       }
     });
   });
@@ -71,7 +88,13 @@ describe('sensor-readings: from sensor events to readings', () => {
 
     it('device/instance scheme: the instance number, typed by QUERY INSTANCE TYPE', () => {
       const occ = event({ scheme: EventScheme.DeviceInstance, shortAddress: 10, instanceNumber: 0 }, 0b1011);
-      assert.deepEqual(interpretSensorEvent(occ, 10, types), { instanceType: 3, instanceNumber: 0, occupied: true, movement: true, repeat: false });
+      assert.deepEqual(interpretSensorEvent(occ, 10, types), {
+        instanceType: 3,
+        instanceNumber: 0,
+        occupied: true,
+        movement: true,
+        repeat: false,
+      });
       assert.equal(interpretSensorEvent(occ, 10, new Map()), 'unknownInstance');
       const vacant = event({ scheme: EventScheme.DeviceInstance, shortAddress: 10, instanceNumber: 0 }, 0b1000);
       assert.equal((interpretSensorEvent(vacant, 10, types) as { occupied: boolean }).occupied, false);

@@ -70,7 +70,15 @@ describe('dali sequence planner: single gear', () => {
     const dec = new FrameDecoder();
     const steps = planSetpoints([{ address: short(5), level: 200, mirek: 370 }], ctxOf());
     const names = planFrames(steps).map((f) => dec.decode(f.bits, f.value).name);
-    assert.deepEqual(names, ['DTR0', 'DTR1', 'ENABLE DEVICE TYPE', 'SET TEMPORARY COLOUR TEMPERATURE', 'ENABLE DEVICE TYPE', 'ACTIVATE', 'DAPC']);
+    assert.deepEqual(names, [
+      'DTR0',
+      'DTR1',
+      'ENABLE DEVICE TYPE',
+      'SET TEMPORARY COLOUR TEMPERATURE',
+      'ENABLE DEVICE TYPE',
+      'ACTIVATE',
+      'DAPC',
+    ]);
   });
 
   it('rejects invalid requests with RangeError', () => {
@@ -164,13 +172,19 @@ describe('dali sequence planner: batches', () => {
     assert.deepEqual(hexes(planFrames(known)), ['805A']);
     assert.equal(known[0]!.applies.length, 2);
     const oneUnknown = planSetpoints(reqs, ctxOf({ 1: { mirek: 250 } }, { groups }));
-    assert.deepEqual(oneUnknown.map((st) => st.target.kind), ['short', 'short']);
+    assert.deepEqual(
+      oneUnknown.map((st) => st.target.kind),
+      ['short', 'short'],
+    );
   });
 
   it('uses the 5-frame group sequence only when every member has automatic activation on', () => {
     const groups = new Map([[3, [1, 2]]]);
     const reqs: SetpointRequest[] = [1, 2].map((a) => ({ address: short(a), level: 200, mirek: 370 }));
-    assert.equal(planFrames(planSetpoints(reqs, ctxOf({ 1: { autoActivation: true }, 2: { autoActivation: true } }, { groups }))).length, 5);
+    assert.equal(
+      planFrames(planSetpoints(reqs, ctxOf({ 1: { autoActivation: true }, 2: { autoActivation: true } }, { groups }))).length,
+      5,
+    );
     assert.equal(planFrames(planSetpoints(reqs, ctxOf({ 1: { autoActivation: true } }, { groups }))).length, 7);
   });
 
@@ -192,7 +206,10 @@ describe('dali sequence planner: batches', () => {
       ],
       ctxOf({}, { groups }),
     );
-    assert.deepEqual(differs.map((s) => s.target.kind), ['short', 'short', 'short']);
+    assert.deepEqual(
+      differs.map((s) => s.target.kind),
+      ['short', 'short', 'short'],
+    );
     const missing = planSetpoints(
       [
         { address: short(1), level: 200 },
@@ -200,7 +217,10 @@ describe('dali sequence planner: batches', () => {
       ],
       ctxOf({}, { groups }),
     );
-    assert.deepEqual(missing.map((s) => s.target.kind), ['short', 'short']);
+    assert.deepEqual(
+      missing.map((s) => s.target.kind),
+      ['short', 'short'],
+    );
   });
 
   it('picks the group from the context: the larger fully-covered group wins, leftovers stay short', () => {
@@ -211,9 +231,14 @@ describe('dali sequence planner: batches', () => {
     ]);
     const reqs: SetpointRequest[] = [1, 2, 3, 4, 5, 6, 7].map((a) => ({ address: short(a), level: a <= 4 ? 100 : 150 }));
     const steps = planSetpoints(reqs, ctxOf({}, { groups }));
-    const targets = steps.map((s) => (s.target.kind === 'group' ? `g${s.target.group}` : s.target.kind === 'short' ? `s${s.target.address}` : s.target.kind));
+    const targets = steps.map((s) =>
+      s.target.kind === 'group' ? `g${s.target.group}` : s.target.kind === 'short' ? `s${s.target.address}` : s.target.kind,
+    );
     assert.deepEqual(targets.sort(), ['g1', 'g2', 's7']);
-    assert.equal(steps.reduce((n, s) => n + s.applies.length, 0), 7);
+    assert.equal(
+      steps.reduce((n, s) => n + s.applies.length, 0),
+      7,
+    );
   });
 
   it('collapses into broadcast when every gear on the bus is in the batch with the same setpoint', () => {
@@ -228,7 +253,10 @@ describe('dali sequence planner: batches', () => {
 
   it('does not broadcast when a gear of the bus is missing from the batch or differs', () => {
     const all = [0, 1, 2];
-    const missing = planSetpoints([0, 1].map((a) => ({ address: short(a), level: 10 })), ctxOf({}, { allShortAddresses: all }));
+    const missing = planSetpoints(
+      [0, 1].map((a) => ({ address: short(a), level: 10 })),
+      ctxOf({}, { allShortAddresses: all }),
+    );
     assert.ok(missing.every((s) => s.target.kind === 'short'));
     const differs = planSetpoints(
       all.map((a) => ({ address: short(a), level: a === 2 ? 11 : 10 })),
@@ -246,7 +274,10 @@ describe('dali sequence planner: batches', () => {
 
 describe('dali sequence planner: properties (seeded)', () => {
   /** Simulates DT8 gear reading the planned frames; returns level/mirek per short address. */
-  function simulate(frames: readonly ForwardFrame[], members: (a: GearAddress) => number[]): Map<number, { level?: number; mirek?: number }> {
+  function simulate(
+    frames: readonly ForwardFrame[],
+    members: (a: GearAddress) => number[],
+  ): Map<number, { level?: number; mirek?: number }> {
     const state = new Map<number, { level?: number; mirek?: number; temp?: number }>();
     let d0 = -1;
     let d1 = -1;
@@ -273,7 +304,8 @@ describe('dali sequence planner: properties (seeded)', () => {
       }
     }
     const out = new Map<number, { level?: number; mirek?: number }>();
-    for (const [a, s] of state) out.set(a, { ...(s.level !== undefined ? { level: s.level } : {}), ...(s.mirek !== undefined ? { mirek: s.mirek } : {}) });
+    for (const [a, s] of state)
+      out.set(a, { ...(s.level !== undefined ? { level: s.level } : {}), ...(s.mirek !== undefined ? { mirek: s.mirek } : {}) });
     return out;
   }
   let autoOn = false;
@@ -292,7 +324,11 @@ describe('dali sequence planner: properties (seeded)', () => {
       const shared = { level: randInt(rng, 0, 254), mirek: pick(rng, [250, 300, 370, undefined]) };
       const reqs: SetpointRequest[] = all
         .filter(() => rng() < 0.8)
-        .map((a) => (rng() < 0.6 ? { address: short(a), ...shared } : { address: short(a), level: randInt(rng, 0, 254), mirek: pick(rng, [250, 360, 370, undefined]) }))
+        .map((a) =>
+          rng() < 0.6
+            ? { address: short(a), ...shared }
+            : { address: short(a), level: randInt(rng, 0, 254), mirek: pick(rng, [250, 360, 370, undefined]) },
+        )
         .map((r) => (r.mirek === undefined ? { address: r.address, level: r.level } : r));
       const steps: PlannedStep[] = planSetpoints(reqs, ctxOf(knowledge, { groups, allShortAddresses: all }));
       const frames = planFrames(steps);
@@ -308,7 +344,11 @@ describe('dali sequence planner: properties (seeded)', () => {
         const expectedMirek = r.mirek !== undefined && knowledge[a]?.mirek !== r.mirek ? r.mirek : undefined;
         if (expectedMirek !== undefined) assert.equal(got.mirek, expectedMirek, `seed ${seed} mirek of ${a}`);
       }
-      assert.equal(steps.reduce((n, s) => n + s.applies.length, 0), reqs.length, `seed ${seed}: every request applied once`);
+      assert.equal(
+        steps.reduce((n, s) => n + s.applies.length, 0),
+        reqs.length,
+        `seed ${seed}: every request applied once`,
+      );
       for (const f of frames) assert.notEqual(decodeFrame(f.bits, f.value, { enabledDeviceType: 8 }).kind, 'unknown');
     }
   });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { DaliInputError } from '../../../lib/dali/input-error';
-import { CorridorScenario, createSimulation, parseSimGroups, parseUseMockDali, SIM_COOLEST_MIREK, SIM_WARMEST_MIREK, StaticScenario } from '../../../lib/dali/sim-config';
+import {
+  CorridorScenario,
+  createSimulation,
+  parseSimGroups,
+  parseUseMockDali,
+  SIM_COOLEST_MIREK,
+  SIM_WARMEST_MIREK,
+  StaticScenario,
+} from '../../../lib/dali/sim-config';
 import { OfficeDayScenario } from '../../../lib/dali/sim/scenario';
 import { VirtualClock } from '../../../lib/dali/sim/virtual-bus';
 import { EventScheme } from '../../../lib/dali/types';
@@ -8,20 +16,37 @@ import { EventScheme } from '../../../lib/dali/types';
 describe('sim-config: the simulated bus of a dali-bus', () => {
   it('parses groups as group:addresses entries, members among the simulated gear', () => {
     const gear = [0, 1, 2, 3, 4, 5, 6, 7];
-    assert.deepEqual([...parseSimGroups('0:0-3; 1:4-7', gear)], [
-      [0, [0, 1, 2, 3]],
-      [1, [4, 5, 6, 7]],
-    ]);
+    assert.deepEqual(
+      [...parseSimGroups('0:0-3; 1:4-7', gear)],
+      [
+        [0, [0, 1, 2, 3]],
+        [1, [4, 5, 6, 7]],
+      ],
+    );
     assert.deepEqual([...parseSimGroups(' 2 : 1,3 ;2:5;', gear)], [[2, [1, 3, 5]]]);
     assert.equal(parseSimGroups('', gear).size, 0);
     for (const bad of ['16:0', '0:8', '0-3', 'a:1', '0:1-0']) {
-      assert.throws(() => parseSimGroups(bad, gear), (e: unknown) => e instanceof DaliInputError && e.code === 'simGroups', bad);
+      assert.throws(
+        () => parseSimGroups(bad, gear),
+        (e: unknown) => e instanceof DaliInputError && e.code === 'simGroups',
+        bad,
+      );
     }
   });
 
   it('builds DT8 gear with 1800-6500 K limits and their groups, and a commissioned sensor', () => {
     const clock = new VirtualClock({ startMs: 0 });
-    const sim = createSimulation({ gear: [0, 1, 5], groups: new Map([[0, [0, 1]], [3, [1, 5]]]), sensor: 10, scenario: 'static', speed: 1, clock });
+    const sim = createSimulation({
+      gear: [0, 1, 5],
+      groups: new Map([
+        [0, [0, 1]],
+        [3, [1, 5]],
+      ]),
+      sensor: 10,
+      scenario: 'static',
+      speed: 1,
+      clock,
+    });
     assert.deepEqual(
       sim.bus.gear.map((g) => [g.shortAddress, g.groups, g.isColourGear]),
       [
@@ -72,13 +97,21 @@ describe('sim-config: the simulated bus of a dali-bus', () => {
     assert.ok(visits.length > 50, `${visits.length} visits`);
     const daytime = visits.filter((v) => v.startMin >= 7 * 60 && v.endMin <= 20 * 60);
     assert.ok(daytime.length > visits.length / 2, 'mostly by day');
-    assert.ok(visits.every((v) => v.endMin - v.startMin <= 12), 'short visits');
+    assert.ok(
+      visits.every((v) => v.endMin - v.startMin <= 12),
+      'short visits',
+    );
     const occupiedMinutes = visits.reduce((sum, v) => sum + v.endMin - v.startMin, 0);
     assert.ok(occupiedMinutes < 1440 / 3, 'mostly vacant');
     assert.ok(corridor.daylightLux(12 * 60) < new OfficeDayScenario({ seed: 7 }).daylightLux(12 * 60), 'dimmer than an office');
-    for (const m of [0, 60, 720, 1000]) assert.equal(corridor.isOccupied(m), visits.some((v) => m >= v.startMin && m < v.endMin));
+    for (const m of [0, 60, 720, 1000])
+      assert.equal(
+        corridor.isOccupied(m),
+        visits.some((v) => m >= v.startMin && m < v.endMin),
+      );
     const still = new StaticScenario(250);
-    for (const m of [0, 400, 800, 1300]) assert.deepEqual(still.sample(m), { minuteOfDay: m, lux: 250, cloudCover: 0, occupied: false, movement: false });
+    for (const m of [0, 400, 800, 1300])
+      assert.deepEqual(still.sample(m), { minuteOfDay: m, lux: 250, cloudCover: 0, occupied: false, movement: false });
   });
 
   it('reads USE_MOCK_DALI as the Python service did: true/1/yes/on simulate, false/0/no/off/blank do not, anything else is invalid', () => {

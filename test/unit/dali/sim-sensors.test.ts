@@ -69,7 +69,8 @@ describe('sim-config: several sensors, each with its own scenario', () => {
     assert.equal(sim.sensor, sim.sensors[0]?.sensor, 'sensor = the first one');
     const models = [new OfficeDayScenario({ seed: 3 }), new MeetingRoomScenario({ seed: 3 }), new CorridorScenario({ seed: 3 })];
     const events: DecodedEvent[] = [];
-    const typeOf = (short: number, n: number): number | undefined => sim.bus.sensors.find((s) => s.shortAddress === short)?.instanceTypes[n];
+    const typeOf = (short: number, n: number): number | undefined =>
+      sim.bus.sensors.find((s) => s.shortAddress === short)?.instanceTypes[n];
     sim.bus.on('frame', (ev: { bits: number; value: number }) => {
       if (ev.bits !== 24) return;
       const d = decodeFrame(24, ev.value, { instanceTypeOf: typeOf });
@@ -93,12 +94,28 @@ describe('sim-config: several sensors, each with its own scenario', () => {
     assert.deepEqual(disagreements, [0, 0, 0], 'every sensor shows its own scenario');
     assert.ok(differ > 10, `the three rooms differ (${differ} samples)`);
     const bySensor = (a: number): DecodedEvent[] => events.filter((e) => e.shortAddress === a);
-    assert.ok(bySensor(10).some((e) => e.illuminanceRaw !== undefined), 'office reports daylight');
-    assert.ok(bySensor(11).some((e) => e.illuminanceRaw !== undefined), 'meeting room reports daylight');
-    assert.deepEqual(bySensor(12).filter((e) => e.illuminanceRaw !== undefined), [], 'corridor: no light events');
+    assert.ok(
+      bySensor(10).some((e) => e.illuminanceRaw !== undefined),
+      'office reports daylight',
+    );
+    assert.ok(
+      bySensor(11).some((e) => e.illuminanceRaw !== undefined),
+      'meeting room reports daylight',
+    );
+    assert.deepEqual(
+      bySensor(12).filter((e) => e.illuminanceRaw !== undefined),
+      [],
+      'corridor: no light events',
+    );
     for (const a of [10, 11, 12]) {
-      assert.ok(bySensor(a).some((e) => e.occupancy?.occupied === true), `sensor ${a} reports presence`);
-      assert.ok(bySensor(a).some((e) => e.occupancy?.occupied === false), `sensor ${a} reports absence`);
+      assert.ok(
+        bySensor(a).some((e) => e.occupancy?.occupied === true),
+        `sensor ${a} reports presence`,
+      );
+      assert.ok(
+        bySensor(a).some((e) => e.occupancy?.occupied === false),
+        `sensor ${a} reports absence`,
+      );
     }
   });
 
@@ -118,15 +135,27 @@ describe('sim-config: several sensors, each with its own scenario', () => {
       startMinute: 0,
       clock: new VirtualClock(),
     });
-    assert.deepEqual(sim.sensors.map((s) => [s.seed, s.sensor.hasLightSensor]), [
-      [10, true],
-      [11, true],
-      [12, false],
-    ]);
+    assert.deepEqual(
+      sim.sensors.map((s) => [s.seed, s.sensor.hasLightSensor]),
+      [
+        [10, true],
+        [11, true],
+        [12, false],
+      ],
+    );
   });
 
   it('without sensors the single sensor and scenario work as before', () => {
-    const sim = createSimulation({ gear: [0], groups: new Map(), sensor: 10, scenario: 'corridor', speed: 1, startMinute: 0, clock: new VirtualClock(), sensors: [] });
+    const sim = createSimulation({
+      gear: [0],
+      groups: new Map(),
+      sensor: 10,
+      scenario: 'corridor',
+      speed: 1,
+      startMinute: 0,
+      clock: new VirtualClock(),
+      sensors: [],
+    });
     assert.equal(sim.sensors.length, 1);
     assert.equal(sim.sensor?.shortAddress, 10);
     assert.equal(sim.sensor?.hasLightSensor, true, 'the single sensor keeps its light instance');
@@ -141,11 +170,14 @@ describe('sim/building: the demo building', () => {
     const sim = createSimulation(demoBuildingSpec({ speed: 1, startMinute: 0, clock: new VirtualClock() }));
     assert.deepEqual(sim.inventory.shortAddresses, [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(sim.inventory.groups, { 0: [0, 1, 2, 3], 1: [4, 5], 2: [6, 7] });
-    assert.deepEqual(sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]), [
-      [10, 'office', true],
-      [11, 'meeting', true],
-      [12, 'corridor', false],
-    ]);
+    assert.deepEqual(
+      sim.sensors.map((s) => [s.sensor.shortAddress, s.scenario, s.sensor.hasLightSensor]),
+      [
+        [10, 'office', true],
+        [11, 'meeting', true],
+        [12, 'corridor', false],
+      ],
+    );
     const map = ZoneMap.parse(DEMO_BUILDING_ZONES);
     assert.deepEqual(map.zones(), ['office-1', 'meeting-1', 'corridor-1']);
     const members = new Map(Object.entries(sim.inventory.groups).map(([g, m]) => [Number(g), m]));

@@ -75,13 +75,23 @@ function naiveWindows(counted: Arrival[]): FeatureWindow[] {
       let transitions = 0;
       presence.forEach((p, i) => {
         const prev = presence[i - 1];
-        if (p.reading.ts >= start && p.reading.ts < end && prev && prev.reading.presence !== p.reading.presence && p.reading.ts - prev.reading.ts <= HOLD) {
+        if (
+          p.reading.ts >= start &&
+          p.reading.ts < end &&
+          prev &&
+          prev.reading.presence !== p.reading.presence &&
+          p.reading.ts - prev.reading.ts <= HOLD
+        ) {
           transitions += 1;
         }
       });
       const inWinPresence = presence.filter((p) => p.reading.ts >= start && p.reading.ts < end);
       const before = presence.filter((p) => p.reading.ts < start).pop();
-      const lastP = inWinPresence.length ? inWinPresence[inWinPresence.length - 1] : before && before.reading.ts + HOLD > start ? before : undefined;
+      const lastP = inWinPresence.length
+        ? inWinPresence[inWinPresence.length - 1]
+        : before && before.reading.ts + HOLD > start
+          ? before
+          : undefined;
       const d = new Date(start);
       out.push({
         zone,
@@ -187,7 +197,14 @@ describe('lib/features FeatureWindowEngine', function () {
   });
 
   describe('windows, grace and late readings', function () {
-    const reading = (ts: number, over: Partial<SensorReading> = {}): SensorReading => ({ sensorId: 's', zone: 'z', ts, lux: 100, source: 't', ...over });
+    const reading = (ts: number, over: Partial<SensorReading> = {}): SensorReading => ({
+      sensorId: 's',
+      zone: 'z',
+      ts,
+      lux: 100,
+      source: 't',
+      ...over,
+    });
 
     it('a window closes at end + grace, not before; aligned to multiples of the window', () => {
       const e = new FeatureWindowEngine({ windowMs: W, graceMs: GRACE, timeZone: 'UTC' });
@@ -238,7 +255,10 @@ describe('lib/features FeatureWindowEngine', function () {
       e.ingest({ sensorId: 's', zone: 'z', ts: T0 + 30_000, presence: true, source: 't' }, T0 + 30_000);
       e.ingest(reading(T0 + 5 * W + 1), T0 + 5 * W + 1);
       const closed = e.advance(T0 + 10 * W);
-      assert.deepEqual(closed.map((w) => w.windowStart), [T0, T0 + 5 * W]);
+      assert.deepEqual(
+        closed.map((w) => w.windowStart),
+        [T0, T0 + 5 * W],
+      );
       const first = closed[0] as FeatureWindow;
       assert.deepEqual(first.lux, { mean: null, min: null, max: null, std: null, last: null });
       assert.deepEqual(first.presence, { ratio: 1, transitions: 0, last: true, lastTs: T0 + 30_000 });
@@ -276,8 +296,14 @@ describe('lib/features FeatureWindowEngine', function () {
         e.advance(T0 + i * W);
       }
       e.advance(T0 + 6 * W);
-      assert.deepEqual(e.latest('a').map((w) => w.lux.mean), [5, 4, 3]);
-      assert.deepEqual(e.latest('b', 2).map((w) => w.lux.mean), [15, 14]);
+      assert.deepEqual(
+        e.latest('a').map((w) => w.lux.mean),
+        [5, 4, 3],
+      );
+      assert.deepEqual(
+        e.latest('b', 2).map((w) => w.lux.mean),
+        [15, 14],
+      );
       assert.deepEqual(e.latest('nope'), []);
       assert.deepEqual(e.zones().sort(), ['a', 'b']);
     });
@@ -304,10 +330,13 @@ describe('lib/features FeatureWindowEngine', function () {
       assert.equal(e.ingest({ sensorId: 's', zone: 'z', ts: T0 + W + 30_000, lux: 40, source: 't' }, now + 1).late, false);
       const [full] = e.advance(T0 + 2 * W + GRACE).filter((w) => w.zone === 'z');
       assert.deepEqual([full?.count, full?.lux.mean, full?.partial, full?.windowEnd], [2, 30, undefined, T0 + 2 * W]);
-      assert.deepEqual(e.latest('z').map((w) => [w.windowStart, w.partial ?? false]), [
-        [T0 + W, false],
-        [T0, false],
-      ]);
+      assert.deepEqual(
+        e.latest('z').map((w) => [w.windowStart, w.partial ?? false]),
+        [
+          [T0 + W, false],
+          [T0, false],
+        ],
+      );
       assert.deepEqual(e.aggregateNow(T0 + 10 * W), []);
     });
   });

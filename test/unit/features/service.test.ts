@@ -26,14 +26,18 @@ function stream(seed: number, durationMs: number): Arrival[] {
       if (rng() < 0.8) reading.lux = Math.round(rng() * 80000) / 100;
       if (rng() < 0.5 || reading.lux === undefined) reading.presence = rng() < 0.6;
       const r = rng();
-      out.push({ reading, at: ts + (r < 0.9 ? randInt(rng, 0, 3000) : r < 0.97 ? randInt(rng, 3000, 20_000) : randInt(rng, 20_000, 90_000)) });
+      out.push({
+        reading,
+        at: ts + (r < 0.9 ? randInt(rng, 0, 3000) : r < 0.97 ? randInt(rng, 3000, 20_000) : randInt(rng, 20_000, 90_000)),
+      });
     }
   }
   return out.sort((a, b) => a.at - b.at);
 }
 
 const key = (w: FeatureWindow): string => `${w.zone}@${w.windowStart}`;
-const sortWindows = (ws: FeatureWindow[]): FeatureWindow[] => [...ws].sort((a, b) => a.windowStart - b.windowStart || a.zone.localeCompare(b.zone));
+const sortWindows = (ws: FeatureWindow[]): FeatureWindow[] =>
+  [...ws].sort((a, b) => a.windowStart - b.windowStart || a.zone.localeCompare(b.zone));
 
 describe('lib/features FeatureWindowService (with a LightingStore)', function () {
   this.timeout(20_000);
@@ -70,7 +74,12 @@ describe('lib/features FeatureWindowService (with a LightingStore)', function ()
     const stored = await store.latestFeatureWindowsPerZone(1000);
     assert.deepEqual(sortWindows(stored), sortWindows(sent));
     assert.equal(new Set(sent.map(key)).size, sent.length, 'each window sent once');
-    assert.deepEqual(svc.latest('north', 2), sortWindows(sent.filter((w) => w.zone === 'north')).slice(-2).reverse());
+    assert.deepEqual(
+      svc.latest('north', 2),
+      sortWindows(sent.filter((w) => w.zone === 'north'))
+        .slice(-2)
+        .reverse(),
+    );
     await store.close();
   });
 
@@ -117,7 +126,10 @@ describe('lib/features FeatureWindowService (with a LightingStore)', function ()
     await assert.rejects(svc.ingestWeather({ ts: T0, cloudCoverPct: -1 }), /cloudCoverPct/);
     await store.flush();
     const counts = await store.counts();
-    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 0);
+    assert.equal(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      0,
+    );
     assert.equal(svc.engine.openWindowCount(), 0);
     await store.close();
   });
@@ -198,7 +210,10 @@ describe('lib/features FeatureWindowService (with a LightingStore)', function ()
     await svc.start();
     await svc.ingest({ sensorId: 's', zone: 'z', ts: T0 + 5_000, lux: 100, presence: true, source: 'http' });
     const snap = svc.aggregateNow();
-    assert.deepEqual(snap.map((w) => [w.windowEnd, w.partial]), [[T0 + 10_000, true]]);
+    assert.deepEqual(
+      snap.map((w) => [w.windowEnd, w.partial]),
+      [[T0 + 10_000, true]],
+    );
     assert.equal((await store.latestFeatureWindows('z', 1))[0]?.partial, true);
     now = T0 + 20_000;
     await svc.ingest({ sensorId: 's', zone: 'z', ts: T0 + 15_000, lux: 300, source: 'http' });
@@ -222,7 +237,9 @@ describe('lib/features FeatureWindowService (with a LightingStore)', function ()
     const [w] = svc.tick();
     await store.flush();
     assert.deepEqual(w?.weather, { ts: T0, temperatureC: 12.5, outdoorLux: 15000, source: 'unknown' });
-    const raw = await store.exclusive((db) => db.get<{ raw: string; temperature_c: number }>('SELECT raw, temperature_c FROM weather_events'));
+    const raw = await store.exclusive((db) =>
+      db.get<{ raw: string; temperature_c: number }>('SELECT raw, temperature_c FROM weather_events'),
+    );
     assert.equal(raw?.temperature_c, 12.5);
     assert.deepEqual(JSON.parse(raw?.raw ?? 'null'), { ts: T0, temperatureC: 12.5, outdoorLux: 15000, provider: 'met' });
     await store.close();

@@ -25,7 +25,17 @@ describe('lib/http admin auth', function () {
   });
 
   it('refuses a missing header, another scheme or a repeated header with 401 and says what to send', () => {
-    for (const header of [undefined, null, '', 'Basic dXNlcjpwYXNz', TOKEN, 'Bearer', `Bearer ${TOKEN} extra`, [`Bearer ${TOKEN}`, 'Bearer y'], 42]) {
+    for (const header of [
+      undefined,
+      null,
+      '',
+      'Basic dXNlcjpwYXNz',
+      TOKEN,
+      'Bearer',
+      `Bearer ${TOKEN} extra`,
+      [`Bearer ${TOKEN}`, 'Bearer y'],
+      42,
+    ]) {
       const r = check(header);
       assert.equal(r.ok, false, String(header));
       if (!r.ok) {
@@ -48,7 +58,12 @@ describe('lib/http admin auth', function () {
 
   it('never puts the configured or presented token into a message', () => {
     const presented = 'presented-token-value-123';
-    const results = [check(`Bearer ${presented}`), check(`Basic ${presented}`), check(presented), checkAdminAuth(`Bearer ${presented}`, 'short')];
+    const results = [
+      check(`Bearer ${presented}`),
+      check(`Basic ${presented}`),
+      check(presented),
+      checkAdminAuth(`Bearer ${presented}`, 'short'),
+    ];
     for (const r of results) {
       assert.equal(r.ok, false);
       if (!r.ok) {

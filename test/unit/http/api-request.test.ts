@@ -41,8 +41,12 @@ function req(overrides: Partial<ApiRequestLike> = {}): ApiRequestLike {
 }
 
 describe('lib/http api-request: validation per operation', () => {
-  const v = (op: (typeof API_OPERATIONS)[number], payload: unknown, extra: { query?: unknown; params?: unknown } = {}, options = {}): ApiResult =>
-    validateApiInput(op, { payload, ...extra }, { now: () => NOW, ...options });
+  const v = (
+    op: (typeof API_OPERATIONS)[number],
+    payload: unknown,
+    extra: { query?: unknown; params?: unknown } = {},
+    options = {},
+  ): ApiResult => validateApiInput(op, { payload, ...extra }, { now: () => NOW, ...options });
 
   it('ingest-sensor: a reading with source http by default, topic = zone, 201 and waitForCommit', () => {
     const r = accepted(v('ingest-sensor', { sensor_id: 's1', zone: 'office-1', lux: 320, presence: 1 }));
@@ -81,11 +85,22 @@ describe('lib/http api-request: validation per operation', () => {
   });
 
   it('control: a manual setpoint; overrideMinutes is the override length with manual_override, else 0', () => {
-    const on = accepted(v('control', { intensity: 55, cct: 4000, reason: 'manual tweak', manual_override: true }, {}, { overrideMinutes: 45 }));
-    assert.deepEqual(on.payload, { zone: 'default', intensity: 55, cct: 4000, reason: 'manual tweak', source: 'manual', overrideMinutes: 45 });
+    const on = accepted(
+      v('control', { intensity: 55, cct: 4000, reason: 'manual tweak', manual_override: true }, {}, { overrideMinutes: 45 }),
+    );
+    assert.deepEqual(on.payload, {
+      zone: 'default',
+      intensity: 55,
+      cct: 4000,
+      reason: 'manual tweak',
+      source: 'manual',
+      overrideMinutes: 45,
+    });
     assert.deepEqual(on.control, { manualOverride: true, overrideMinutes: 45 });
     assert.equal(on.topic, 'default');
-    const explicit = accepted(v('control', { zone: 'z', intensity: 1, cct: 2000, manualOverride: true, override_minutes: 5, fade_ms: 700 }));
+    const explicit = accepted(
+      v('control', { zone: 'z', intensity: 1, cct: 2000, manualOverride: true, override_minutes: 5, fade_ms: 700 }),
+    );
     assert.deepEqual(explicit.control, { manualOverride: true, overrideMinutes: 5 });
     assert.equal((explicit.payload as { fadeMs: number }).fadeMs, 700);
     const off = accepted(v('control', { intensity: 10, cct: 3000 }, {}, { defaultZone: 'office-2' }));
@@ -105,7 +120,10 @@ describe('lib/http api-request: validation per operation', () => {
 
   it('energy: optional calendar day and zone from the query', () => {
     assert.deepEqual(accepted(v('energy', undefined, { query: {} })).payload, {});
-    assert.deepEqual(accepted(v('energy', undefined, { query: { day: '2026-02-28', zone: 'a' } })).payload, { day: '2026-02-28', zone: 'a' });
+    assert.deepEqual(accepted(v('energy', undefined, { query: { day: '2026-02-28', zone: 'a' } })).payload, {
+      day: '2026-02-28',
+      zone: 'a',
+    });
     for (const day of ['2026-02-30', '2026-13-01', '26-01-01', 'yesterday', '1969-12-31']) {
       rejected(v('energy', undefined, { query: { day } }), 400, /^invalid energy query: day must be a calendar day YYYY-MM-DD$/);
     }
@@ -123,7 +141,8 @@ describe('lib/http api-request: validation per operation', () => {
   });
 
   it('alerts: every kind the store raises is accepted as a filter, and the error lists them all', () => {
-    for (const kind of ALERT_KINDS) assert.equal((accepted(v('alerts', undefined, { query: { kind } })).payload as { kind?: string }).kind, kind);
+    for (const kind of ALERT_KINDS)
+      assert.equal((accepted(v('alerts', undefined, { query: { kind } })).payload as { kind?: string }).kind, kind);
     const r = v('alerts', undefined, { query: { kind: 'lampfailure' } });
     rejected(r, 400, /kind must be one of/);
     for (const kind of ALERT_KINDS) assert.ok((r as ApiRejected).body.detail.includes(kind), `the message names ${kind}`);
@@ -132,7 +151,10 @@ describe('lib/http api-request: validation per operation', () => {
   it('resolve-alert: id from the path or the body, resolvedBy default api', () => {
     assert.deepEqual(accepted(v('resolve-alert', {}, { params: { id: '17' } })).payload, { id: 17, resolvedBy: 'api' });
     assert.deepEqual(accepted(v('resolve-alert', { id: 4, resolved_by: 'alice' })).payload, { id: 4, resolvedBy: 'alice' });
-    assert.deepEqual(accepted(v('resolve-alert', { id: 4, resolvedBy: 'bob' }, { params: { id: '4' } })).payload, { id: 4, resolvedBy: 'bob' });
+    assert.deepEqual(accepted(v('resolve-alert', { id: 4, resolvedBy: 'bob' }, { params: { id: '4' } })).payload, {
+      id: 4,
+      resolvedBy: 'bob',
+    });
     rejected(v('resolve-alert', {}), 400, /id is missing/);
     for (const bad of ['0', '-3', 'abc', '1.5']) rejected(v('resolve-alert', {}, { params: { id: bad } }), 400, /positive whole number/);
     rejected(v('resolve-alert', { id: 2.5 }), 400, /positive whole number/);
@@ -153,7 +175,7 @@ describe('lib/http api-request: validation per operation', () => {
       const a = accepted(v('profile', body));
       assert.deepEqual(a.payload, expected);
       assert.equal(a.topic, 'profile');
-      assert.equal(a.statusCode, undefined, 'the answer status is the store step\'s (lighting-query store-profile)');
+      assert.equal(a.statusCode, undefined, "the answer status is the store step's (lighting-query store-profile)");
     }
   });
 
@@ -177,7 +199,20 @@ describe('lib/http api-request: validation per operation', () => {
   });
 
   it('never throws, whatever the payload', () => {
-    const hostile = [undefined, null, 0, 'x', [], Buffer.from('{}'), { get zone(): string { throw new Error('boom'); } }, Object.create(null)];
+    const hostile = [
+      undefined,
+      null,
+      0,
+      'x',
+      [],
+      Buffer.from('{}'),
+      {
+        get zone(): string {
+          throw new Error('boom');
+        },
+      },
+      Object.create(null),
+    ];
     for (const op of API_OPERATIONS) {
       for (const p of hostile) {
         const g = new ApiGuard({ operation: op });
@@ -258,14 +293,22 @@ describe('lib/http api-request: ApiGuard', () => {
   it('admin without a configured token: 503 for every request, and the problem is reported', () => {
     const g = new ApiGuard({ operation: 'admin', adminToken: null });
     assert.match(g.adminProblem ?? '', /admin endpoints are disabled/);
-    const r = rejected(g.check({ req: req({ headers: { authorization: 'Bearer anything-at-all' } }), payload: {} }).result, 503, /ADMIN_TOKEN/);
+    const r = rejected(
+      g.check({ req: req({ headers: { authorization: 'Bearer anything-at-all' } }), payload: {} }).result,
+      503,
+      /ADMIN_TOKEN/,
+    );
     assert.equal(r.reason, 'disabled');
   });
 
   it('requireAdmin on another operation: auth is checked before validation; no request = refused', () => {
     const g = new ApiGuard({ operation: 'control', requireAdmin: true, adminToken: TOKEN });
     rejected(g.check({ req: req(), payload: { intensity: 1, cct: 99999 } }).result, 401);
-    rejected(g.check({ req: req({ headers: { authorization: `Bearer ${TOKEN}` } }), payload: { intensity: 1, cct: 99999 } }).result, 400, /cct/);
+    rejected(
+      g.check({ req: req({ headers: { authorization: `Bearer ${TOKEN}` } }), payload: { intensity: 1, cct: 99999 } }).result,
+      400,
+      /cct/,
+    );
     rejected(g.check({ payload: { intensity: 1, cct: 3000 } }).result, 401, /only an HTTP request/);
     assert.equal(new ApiGuard({ operation: 'control' }).adminProblem, null, 'no admin problem when not required');
     rejected(new ApiGuard({ operation: 'control', requireAdmin: true }).check({ payload: {} }).result, 503);
@@ -279,12 +322,18 @@ describe('lib/http api-request: ApiGuard', () => {
 
   it('query operations read req.query over HTTP and the payload without a request', () => {
     const g = new ApiGuard({ operation: 'telemetry' });
-    assert.deepEqual(accepted(g.check({ req: req({ method: 'GET', query: { limit: '5' } }), payload: { limit: 999 } }).result).payload, { limit: 5, offset: 0 });
+    assert.deepEqual(accepted(g.check({ req: req({ method: 'GET', query: { limit: '5' } }), payload: { limit: 999 } }).result).payload, {
+      limit: 5,
+      offset: 0,
+    });
     assert.deepEqual(accepted(g.check({ payload: { limit: 7 } }).result).payload, { limit: 7, offset: 0 });
   });
 
   it('reports method and path (without the query string) for the log', () => {
-    const out = new ApiGuard({ operation: 'health' }).check({ req: req({ method: 'get', path: undefined, originalUrl: '/healthz?token=abc' }), payload: {} });
+    const out = new ApiGuard({ operation: 'health' }).check({
+      req: req({ method: 'get', path: undefined, originalUrl: '/healthz?token=abc' }),
+      payload: {},
+    });
     assert.equal(out.method, 'GET');
     assert.equal(out.path, '/healthz');
     assert.equal(requestPath({ url: '/a/b?x=1' }), '/a/b');

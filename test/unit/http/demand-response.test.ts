@@ -15,7 +15,11 @@ describe('demand response over HTTP', () => {
   it('is an admin operation; a good body goes on with topic demand-response and until in epoch ms', () => {
     assert.ok(ADMIN_OPERATIONS.includes('demand-response'));
     const r = validateApiInput('demand-response', { payload: { level: 'shed', until: '2026-07-01T18:00:00Z' } }, { now: () => NOW });
-    assert.deepEqual(r, { ok: true, payload: { level: 'shed', until: Date.UTC(2026, 6, 1, 18), source: 'http' }, topic: 'demand-response' });
+    assert.deepEqual(r, {
+      ok: true,
+      payload: { level: 'shed', until: Date.UTC(2026, 6, 1, 18), source: 'http' },
+      topic: 'demand-response',
+    });
     const m = validateApiInput('demand-response', { payload: { level: 25, minutes: 30 } }, { now: () => NOW });
     assert.ok(m.ok && (m.payload as { until: number }).until === NOW + 30 * MIN);
     const end = validateApiInput('demand-response', { payload: { level: 0 } }, { now: () => NOW });
@@ -25,7 +29,14 @@ describe('demand response over HTTP', () => {
   });
 
   it('answers 400 with the reason for a level, until or minutes it cannot use', () => {
-    for (const payload of [{ level: 101 }, { level: 'loud' }, { until: 'soon' }, { until: '2026-07-01T15:00:00Z' }, { minutes: -5 }, [1, 2]]) {
+    for (const payload of [
+      { level: 101 },
+      { level: 'loud' },
+      { until: 'soon' },
+      { until: '2026-07-01T15:00:00Z' },
+      { minutes: -5 },
+      [1, 2],
+    ]) {
       const r = validateApiInput('demand-response', { payload }, { now: () => NOW });
       assert.equal(r.ok, false, JSON.stringify(payload));
       if (!r.ok) {

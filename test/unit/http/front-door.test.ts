@@ -43,7 +43,7 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   const post = (path: string, body: string, type = 'application/json') =>
     fetch(`${base}${path}`, { method: 'POST', body, headers: { 'Content-Type': type } });
 
-  it('parses a JSON body for the route (Node-RED\'s parsers then skip it) and gives the request an id', async () => {
+  it("parses a JSON body for the route (Node-RED's parsers then skip it) and gives the request an id", async () => {
     const r = await post('/ingest/sensor', '{"sensor_id":"s1","lux":5}');
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { body: { sensor_id: 's1', lux: 5 }, parsed: true });

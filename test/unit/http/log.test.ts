@@ -13,7 +13,13 @@ describe('lib/http structured log', function () {
     log.info('Manual override stored', { zone: 'office', minutes: 30 });
     assert.equal(lines.length, 1);
     assert.ok(!lines[0]?.line.includes('\n'));
-    assert.deepEqual(parsed()[0], { ts: '1970-01-01T00:00:00.000Z', level: 'info', msg: 'Manual override stored', zone: 'office', minutes: 30 });
+    assert.deepEqual(parsed()[0], {
+      ts: '1970-01-01T00:00:00.000Z',
+      level: 'info',
+      msg: 'Manual override stored',
+      zone: 'office',
+      minutes: 30,
+    });
   });
 
   it('masks personal and secret fields at any depth but keeps token counters', () => {
@@ -62,7 +68,11 @@ describe('lib/http structured log', function () {
     assert.deepEqual(p.err, { name: 'Error', message: 'disk full' });
     assert.equal(p.level, 'debug');
     assert.equal(p.msg, 'odd fields');
-    const broken = createLogger({ sink: () => { throw new Error('EPIPE'); } });
+    const broken = createLogger({
+      sink: () => {
+        throw new Error('EPIPE');
+      },
+    });
     assert.doesNotThrow(() => broken.error('still fine'));
   });
 
@@ -70,6 +80,9 @@ describe('lib/http structured log', function () {
     const { log, parsed } = capture('warn');
     log.info('hidden');
     log.child({ component: 'http' }).warn('Rate limit exceeded', { client: '10.0.0.1' });
-    assert.deepEqual(parsed().map((p) => [p.msg, p.component, p.client]), [['Rate limit exceeded', 'http', '10.0.0.1']]);
+    assert.deepEqual(
+      parsed().map((p) => [p.msg, p.component, p.client]),
+      [['Rate limit exceeded', 'http', '10.0.0.1']],
+    );
   });
 });

@@ -66,14 +66,21 @@ describe('HTTP API registry and OpenAPI document', () => {
     assert.ok(nodes.length >= API_ENDPOINTS.length);
     for (const { file, node, guard } of nodes) {
       const e = findEndpoint(String(node.method), String(node.url));
-      assert.ok(e, `${file}: http in ${String(node.method).toUpperCase()} ${node.url} (${node.id}) has no entry in lib/http/endpoints.ts: document it`);
+      assert.ok(
+        e,
+        `${file}: http in ${String(node.method).toUpperCase()} ${node.url} (${node.id}) has no entry in lib/http/endpoints.ts: document it`,
+      );
       assert.ok(guard, `${file}: http in ${node.url} goes through an api-guard`);
       assert.equal(guard.operation, e.operation, `${file}: the api-guard behind ${node.url} checks "${e.operation}"`);
     }
   });
 
   it('has an http in node in the main flow for every registry entry, and the front door knows each route', () => {
-    const served = new Set(httpInNodes().filter((n) => n.file === 'smart-lighting.json').map(({ node }) => `${String(node.method).toUpperCase()} ${node.url}`));
+    const served = new Set(
+      httpInNodes()
+        .filter((n) => n.file === 'smart-lighting.json')
+        .map(({ node }) => `${String(node.method).toUpperCase()} ${node.url}`),
+    );
     for (const e of API_ENDPOINTS) assert.ok(served.has(`${e.method} ${e.path}`), `${e.method} ${e.path} is served by an http in node`);
     assert.deepEqual(
       MAIN_FLOW_ROUTES.map(([m, p]) => `${m} ${p}`),
@@ -104,7 +111,11 @@ describe('HTTP API registry and OpenAPI document', () => {
         const r = op.responses[status];
         assert.ok(r, `${e.method} ${e.path} documents ${status}`);
         if (e.answers[Number(status)] === undefined) {
-          assert.deepEqual(r.content?.['application/json']?.schema, { $ref: '#/components/schemas/Detail' }, `${status} answers {"detail"}`);
+          assert.deepEqual(
+            r.content?.['application/json']?.schema,
+            { $ref: '#/components/schemas/Detail' },
+            `${status} answers {"detail"}`,
+          );
         }
       }
       assert.ok(op.responses['500'], `${e.path}: 500`);
@@ -134,12 +145,17 @@ describe('HTTP API registry and OpenAPI document', () => {
     assert.equal(detail({ error: 'x' }), false);
   });
 
-  it('has example requests that the guard accepts and the document\'s request schema allows', () => {
+  it("has example requests that the guard accepts and the document's request schema allows", () => {
     const v = ajv();
     for (const e of API_ENDPOINTS) {
-      const r = validateApiInput(e.operation, { payload: e.example.body ?? {}, query: e.example.query ?? {}, params: e.example.params ?? {} });
+      const r = validateApiInput(e.operation, {
+        payload: e.example.body ?? {},
+        query: e.example.query ?? {},
+        params: e.example.params ?? {},
+      });
       assert.ok(r.ok, `${e.path} example accepted by the guard: ${JSON.stringify(r)}`);
-      if (e.body !== undefined && e.example.body !== undefined) assert.ok(v.validate(e.body, e.example.body), `${e.path}: ${v.errorsText()}`);
+      if (e.body !== undefined && e.example.body !== undefined)
+        assert.ok(v.validate(e.body, e.example.body), `${e.path}: ${v.errorsText()}`);
       if (e.query !== undefined && e.example.query !== undefined) {
         // Query values are text; the guard coerces them as the document's parameter schemas say.
         for (const [name, value] of Object.entries(e.example.query)) {
@@ -176,14 +192,23 @@ describe('HTTP API registry and OpenAPI document', () => {
 });
 
 describe('reference field names in answers', () => {
-  it('adds the reference\'s name beside ours, in pages and records, without touching the input', () => {
+  it("adds the reference's name beside ours, in pages and records, without touching the input", () => {
     const page = { items: [{ id: 1, energySavingEstimate: 0.45, data: { sensorId: 'deep' } }], total: 1 };
     const mapped = withReferenceNames(page);
-    assert.deepEqual(mapped.items[0], { id: 1, energySavingEstimate: 0.45, energy_saving_estimate: 0.45, data: { sensorId: 'deep', sensor_id: 'deep' } });
+    assert.deepEqual(mapped.items[0], {
+      id: 1,
+      energySavingEstimate: 0.45,
+      energy_saving_estimate: 0.45,
+      data: { sensorId: 'deep', sensor_id: 'deep' },
+    });
     assert.deepEqual(page.items[0], { id: 1, energySavingEstimate: 0.45, data: { sensorId: 'deep' } }, 'input unchanged');
     const plain = { ok: true, id: 3 };
     assert.equal(withReferenceNames(plain), plain, 'nothing to add: the same object');
-    assert.deepEqual(withReferenceNames({ profileId: 'a', profile_id: 'b' }), { profileId: 'a', profile_id: 'b' }, 'a reference name given is kept');
+    assert.deepEqual(
+      withReferenceNames({ profileId: 'a', profile_id: 'b' }),
+      { profileId: 'a', profile_id: 'b' },
+      'a reference name given is kept',
+    );
     assert.equal(withReferenceNames('text'), 'text');
     assert.deepEqual(withReferenceNames([{ manualOverride: false }]), [{ manualOverride: false, manual_override: false }]);
   });
@@ -204,7 +229,11 @@ describe('reference field names in answers', () => {
       overrideMinutes: 30,
       override_minutes: 30,
     });
-    assert.deepEqual(answerBody(res, { overrideMinutes: 5 }), { overrideMinutes: 5, override_minutes: 5, manualOverride: true, manual_override: true }, 'the answer\'s own value wins');
+    assert.deepEqual(
+      answerBody(res, { overrideMinutes: 5 }),
+      { overrideMinutes: 5, override_minutes: 5, manualOverride: true, manual_override: true },
+      "the answer's own value wins",
+    );
   });
 
   it('lists both names in the answer schemas of the endpoints that carry them', () => {
@@ -218,14 +247,17 @@ describe('reference field names in answers', () => {
         assert.ok(e, endpoint);
         const status = Number(Object.keys(e.answers)[0]);
         const schema = JSON.stringify(answerSchema(doc, method, p, status));
-        assert.ok(schema.includes(`"${f.ours}"`) && schema.includes(`"${f.reference}"`), `${endpoint} answer schema has ${f.ours} and ${f.reference}`);
+        assert.ok(
+          schema.includes(`"${f.ours}"`) && schema.includes(`"${f.reference}"`),
+          `${endpoint} answer schema has ${f.ours} and ${f.reference}`,
+        );
       }
     }
   });
 });
 
 describe('README API section', () => {
-  it('has the table of the reference\'s field names, one row per REFERENCE_FIELDS entry, and names /docs and /openapi.json in the quick start', () => {
+  it("has the table of the reference's field names, one row per REFERENCE_FIELDS entry, and names /docs and /openapi.json in the quick start", () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     for (const f of REFERENCE_FIELDS) {
       const row = `| \`${f.ours}\` | \`${f.reference}\` | ${f.endpoints.map((e) => `\`${e}\``).join(', ')} |`;

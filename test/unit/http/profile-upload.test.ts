@@ -81,7 +81,10 @@ describe('lib/http/profile-upload', () => {
     });
 
     it('refuses plaintext profile fields next to or instead of the token, without quoting their values', () => {
-      const m = refused({ profile_id: 'x', encrypted_payload: SAMPLE.encrypted_payload, visual_impairment: 'low_vision' }, /unknown field "visual_impairment"/);
+      const m = refused(
+        { profile_id: 'x', encrypted_payload: SAMPLE.encrypted_payload, visual_impairment: 'low_vision' },
+        /unknown field "visual_impairment"/,
+      );
       assert.ok(!m.includes('low_vision'));
       const m2 = refused({ profile_id: 'x', encrypted_payload: { age: 38, sex: 'female' } }, /encrypted_payload must be a Fernet token/);
       assert.ok(!m2.includes('female'));
@@ -173,7 +176,11 @@ describe('lib/http/profile-upload', () => {
       hmacFlipped[hmacFlipped.length - 1] = (hmacFlipped[hmacFlipped.length - 1] as number) ^ 1;
       for (const bad of [tampered(token), hmacFlipped.toString('base64url')]) {
         assert.equal(readProfileUpload({ profile_id: 'default', encrypted_payload: bad }).ok, true, 'still shaped like a token');
-        assert.deepEqual(checkProfileDecrypts(upload({ encryptedPayload: bad }), reference), { ok: false, reason: 'decrypt', detail: CANNOT_DECRYPT_DETAIL });
+        assert.deepEqual(checkProfileDecrypts(upload({ encryptedPayload: bad }), reference), {
+          ok: false,
+          reason: 'decrypt',
+          detail: CANNOT_DECRYPT_DETAIL,
+        });
       }
     });
 

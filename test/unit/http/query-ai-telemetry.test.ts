@@ -112,7 +112,15 @@ describe('lib/http/query-ai-telemetry', function () {
 
     it('counts calls, fallbacks by reason, tokens, latency and cost', function () {
       const sum = new AiTelemetrySummer();
-      const rec = (o: Partial<{ latencyMs: number | null; promptTokens: number | null; completionTokens: number | null; fallbackReason: string | null; model: string }>) => ({
+      const rec = (
+        o: Partial<{
+          latencyMs: number | null;
+          promptTokens: number | null;
+          completionTokens: number | null;
+          fallbackReason: string | null;
+          model: string;
+        }>,
+      ) => ({
         latencyMs: o.latencyMs === undefined ? 100 : o.latencyMs,
         promptTokens: o.promptTokens === undefined ? 1000 : o.promptTokens,
         completionTokens: o.completionTokens === undefined ? 200 : o.completionTokens,
@@ -144,7 +152,10 @@ describe('lib/http/query-ai-telemetry', function () {
     });
 
     it('prices from the environment: blank, negative or text = null', function () {
-      assert.deepEqual(pricesFromEnv({ AI_PRICE_INPUT_PER_MTOK: '0.15', AI_PRICE_OUTPUT_PER_MTOK: ' 0.6 ' }), { inputPerMTok: 0.15, outputPerMTok: 0.6 });
+      assert.deepEqual(pricesFromEnv({ AI_PRICE_INPUT_PER_MTOK: '0.15', AI_PRICE_OUTPUT_PER_MTOK: ' 0.6 ' }), {
+        inputPerMTok: 0.15,
+        outputPerMTok: 0.6,
+      });
       assert.deepEqual(pricesFromEnv({}), { inputPerMTok: null, outputPerMTok: null });
       for (const bad of ['', 'abc', '-1', 'Infinity', 'NaN']) assert.equal(priceOf(bad), null, bad);
       assert.equal(priceOf(0), 0);
@@ -156,7 +167,15 @@ describe('lib/http/query-ai-telemetry', function () {
       assert.deepEqual(readAiTelemetryRequest({ day: '2026-03-10', zone: 'z' }), { ok: true, value: { day: '2026-03-10', zone: 'z' } });
       assert.deepEqual(readAiTelemetryRequest({ month: '2026-03', gateway: 'g' }), { ok: true, value: { month: '2026-03', gateway: 'g' } });
       assert.deepEqual(readAiTelemetryRequest(undefined), { ok: true, value: {} });
-      for (const q of [{ day: '2026-02-30' }, { month: '2026-13' }, { month: '2026-3' }, { day: '2026-03-10', month: '2026-03' }, { zone: '' + 'x'.repeat(101) }, { day: 5 }, 'day=x']) {
+      for (const q of [
+        { day: '2026-02-30' },
+        { month: '2026-13' },
+        { month: '2026-3' },
+        { day: '2026-03-10', month: '2026-03' },
+        { zone: '' + 'x'.repeat(101) },
+        { day: 5 },
+        'day=x',
+      ]) {
         const r = readAiTelemetryRequest(q);
         assert.equal(r.ok, false, JSON.stringify(q));
         assert.match((r as { message: string }).message, /^invalid AI telemetry query: /);
@@ -196,7 +215,9 @@ describe('lib/http/query-ai-telemetry', function () {
     it('reads the period page by page; other kinds, zones and periods are left out', async () => {
       const day = new Date(2026, 2, 10, 9).getTime();
       for (let i = 0; i < 25; i++) {
-        const row = aiTelemetryRow(call({ ts: day + i * 60_000, latencyMs: 100 + i, ...(i % 5 === 0 ? { outcome: 'fallback', fallbackReason: 'timeout' } : {}) }));
+        const row = aiTelemetryRow(
+          call({ ts: day + i * 60_000, latencyMs: 100 + i, ...(i % 5 === 0 ? { outcome: 'fallback', fallbackReason: 'timeout' } : {}) }),
+        );
         assert.ok(row);
         await store.insert('telemetry', row);
       }
@@ -227,7 +248,12 @@ describe('lib/http/query-ai-telemetry', function () {
     });
 
     it("runQuery('telemetry-ai'): env prices, 400 for bad input", async () => {
-      const a = await runQuery('telemetry-ai', store, { month: '2026-03' }, { env: { AI_PRICE_INPUT_PER_MTOK: '1', AI_PRICE_OUTPUT_PER_MTOK: '2' } });
+      const a = await runQuery(
+        'telemetry-ai',
+        store,
+        { month: '2026-03' },
+        { env: { AI_PRICE_INPUT_PER_MTOK: '1', AI_PRICE_OUTPUT_PER_MTOK: '2' } },
+      );
       assert.equal(a.statusCode, 200);
       const p = a.payload as { calls: number; cost: number; prices: unknown };
       assert.equal(p.calls, 27);
@@ -238,7 +264,11 @@ describe('lib/http/query-ai-telemetry', function () {
       assert.equal(bad.statusCode, 400);
       assert.match((bad.payload as { detail: string }).detail, /month must be YYYY-MM/);
       // /telemetry (the decisions query) lists the ai rows with their kind when asked for kind=ai; decisions otherwise.
-      await store.insert('decisions', { ts: Date.now(), zone: 'office-1', source: 'rules', intensity: 50, cct: 4000, applied: true }, { waitForCommit: true });
+      await store.insert(
+        'decisions',
+        { ts: Date.now(), zone: 'office-1', source: 'rules', intensity: 50, cct: 4000, applied: true },
+        { waitForCommit: true },
+      );
       const list = await runQuery('decisions', store, { kind: 'ai', limit: 5 });
       const items = (list.payload as { items: Array<{ kind: string; source?: string }>; total: number }).items;
       assert.equal(items.length, 5);

@@ -18,7 +18,9 @@ import { LightingStore, type DecisionRecord, type Page } from '../../../lib/stor
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 const REFERENCE_KEY = '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=';
-const SAMPLE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+const SAMPLE = JSON.parse(
+  fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8'),
+) as {
   profile_id: string;
   encrypted_payload: string;
 };
@@ -104,7 +106,8 @@ describe('lib/http/query-api', function () {
     it('resolve requests need a positive whole id; resolvedBy defaults to "api"', () => {
       assert.deepEqual(readResolveRequest({ id: '7' }), { ok: true, value: { id: 7, resolvedBy: 'api' } });
       assert.deepEqual(readResolveRequest({ id: 7, resolved_by: 'ops' }), { ok: true, value: { id: 7, resolvedBy: 'ops' } });
-      for (const p of [{}, { id: 0 }, { id: 'seven' }, { id: 1.5 }, { id: 1, resolvedBy: '' }]) assert.equal(readResolveRequest(p).ok, false);
+      for (const p of [{}, { id: 0 }, { id: 'seven' }, { id: 1.5 }, { id: 1, resolvedBy: '' }])
+        assert.equal(readResolveRequest(p).ok, false);
     });
   });
 
@@ -126,9 +129,24 @@ describe('lib/http/query-api', function () {
       assert.equal(first.statusCode, 200);
       const page = first.payload as Page<DecisionRecord>;
       assert.equal(page.total, 7);
-      assert.deepEqual(page.items.map((d) => d.msgId), ['m6', 'm5', 'm4']);
+      assert.deepEqual(
+        page.items.map((d) => d.msgId),
+        ['m6', 'm5', 'm4'],
+      );
       assert.deepEqual(Object.keys(page.items[0] as DecisionRecord).sort(), [
-        'applied', 'blockedBy', 'cct', 'energySavingEstimate', 'estimatedWatts', 'gateway', 'id', 'intensity', 'msgId', 'reason', 'source', 'ts', 'zone',
+        'applied',
+        'blockedBy',
+        'cct',
+        'energySavingEstimate',
+        'estimatedWatts',
+        'gateway',
+        'id',
+        'intensity',
+        'msgId',
+        'reason',
+        'source',
+        'ts',
+        'zone',
       ]);
       const seen = page.items.map((d) => d.msgId);
       let cursor = page.nextCursor;
@@ -139,11 +157,19 @@ describe('lib/http/query-api', function () {
       }
       assert.deepEqual(seen, ['m6', 'm5', 'm4', 'm3', 'm2', 'm1', 'm0']);
 
-      const paged = (await runQuery('decisions', store, { limit: 2, page: 2, zone: 'office' })).payload as Page<DecisionRecord> & { page: number };
+      const paged = (await runQuery('decisions', store, { limit: 2, page: 2, zone: 'office' })).payload as Page<DecisionRecord> & {
+        page: number;
+      };
       assert.deepEqual([paged.total, paged.offset, paged.page], [4, 2, 2]);
-      assert.deepEqual(paged.items.map((d) => d.msgId), ['m2', 'm0']);
+      assert.deepEqual(
+        paged.items.map((d) => d.msgId),
+        ['m2', 'm0'],
+      );
       const ai = (await runQuery('decisions', store, { source: 'ai', since: T0 + 6 * MIN })).payload as Page<DecisionRecord>;
-      assert.deepEqual(ai.items.map((d) => d.msgId), ['m6']);
+      assert.deepEqual(
+        ai.items.map((d) => d.msgId),
+        ['m6'],
+      );
     });
 
     it('answers 400 {detail} for a bad request and 503 once the store is closed', async () => {
@@ -187,9 +213,15 @@ describe('lib/http/query-api', function () {
       assert.equal((r2 as { changed?: boolean }).changed, false);
       assert.deepEqual(r2.payload, rec, 'first resolution kept');
 
-      assert.deepEqual(await runQuery('resolve-alert', store, { id: 9999 }), { statusCode: 404, payload: { detail: 'Alert 9999 not found' } });
+      assert.deepEqual(await runQuery('resolve-alert', store, { id: 9999 }), {
+        statusCode: 404,
+        payload: { detail: 'Alert 9999 not found' },
+      });
       const resolved = (await runQuery('alerts', store, { status: 'resolved' })).payload as Page<{ id: number }>;
-      assert.deepEqual(resolved.items.map((a) => a.id), [id]);
+      assert.deepEqual(
+        resolved.items.map((a) => a.id),
+        [id],
+      );
       assert.equal(((await runQuery('alerts', store, { status: 'all' })).payload as Page<unknown>).total, 2);
     });
   });
@@ -202,9 +234,15 @@ describe('lib/http/query-api', function () {
       await store.insert('feature_windows', fw('attic', T0 - 60 * MIN));
 
       const office = await latestWindows(store, 'office', 3);
-      assert.deepEqual(office.map((w) => w.windowStart), [T0 + 10 * MIN, T0 + 15 * MIN, T0 + 20 * MIN]);
+      assert.deepEqual(
+        office.map((w) => w.windowStart),
+        [T0 + 10 * MIN, T0 + 15 * MIN, T0 + 20 * MIN],
+      );
       const newest = await latestWindows(store, undefined, 3);
-      assert.deepEqual(newest.map((w) => `${w.zone}@${w.windowStart}`), [`hall@${T0 + 30 * MIN}`]);
+      assert.deepEqual(
+        newest.map((w) => `${w.zone}@${w.windowStart}`),
+        [`hall@${T0 + 30 * MIN}`],
+      );
       assert.deepEqual(await latestWindows(store, 'nowhere', 3), []);
 
       const a = await runQuery('latest-windows', store, { zone: 'office' }, { windows: 2 });
@@ -218,7 +256,10 @@ describe('lib/http/query-api', function () {
     it('answers 400 "No features available" when there is no window', async () => {
       const store = await openStore();
       assert.deepEqual(await runQuery('latest-windows', store, {}), { statusCode: 400, payload: { detail: 'No features available' } });
-      assert.deepEqual(await runQuery('latest-windows', store, { zone: 'office' }), { statusCode: 400, payload: { detail: 'No features available' } });
+      assert.deepEqual(await runQuery('latest-windows', store, { zone: 'office' }), {
+        statusCode: 400,
+        payload: { detail: 'No features available' },
+      });
       assert.equal((await runQuery('latest-windows', store, { zone: 5 })).statusCode, 400);
     });
 
@@ -256,12 +297,22 @@ describe('lib/http/query-api', function () {
 
     it('store-profile: the reference sample with FERNET_KEY is stored encrypted (committed) and answered 201 with the blob', async () => {
       const store = await openStore();
-      const a = await runQuery('store-profile', store, { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload }, { env, now: () => T0 });
+      const a = await runQuery(
+        'store-profile',
+        store,
+        { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload },
+        { env, now: () => T0 },
+      );
       assert.deepEqual(a, { statusCode: 201, payload: { ok: true, profileId: 'default', stored: true }, profile: SAMPLE });
       // Committed: another handle on the same file sees it at once.
       const other = await LightingStore.open({ path: store.path });
       open.push(other);
-      assert.deepEqual(await other.getProfile('default'), { profileId: 'default', encryptedPayload: SAMPLE.encrypted_payload, createdAt: T0, updatedAt: T0 });
+      assert.deepEqual(await other.getProfile('default'), {
+        profileId: 'default',
+        encryptedPayload: SAMPLE.encrypted_payload,
+        createdAt: T0,
+        updatedAt: T0,
+      });
       const text = JSON.stringify(await rows(store));
       for (const p of PLAINTEXT) assert.ok(!text.includes(p), `row holds ${p}`);
       assert.ok(!JSON.stringify(a).includes('low_vision'));
@@ -274,14 +325,22 @@ describe('lib/http/query-api', function () {
       const newer = encryptProfile('default', { photosensitive: true, minIntensityPct: 25 }, f);
       const a = await runQuery('store-profile', store, newer, { env, now: () => T0 + MIN });
       assert.equal(a.statusCode, 201);
-      assert.deepEqual(await store.getProfile('default'), { profileId: 'default', encryptedPayload: newer.encrypted_payload, createdAt: T0, updatedAt: T0 + MIN });
+      assert.deepEqual(await store.getProfile('default'), {
+        profileId: 'default',
+        encryptedPayload: newer.encrypted_payload,
+        createdAt: T0,
+        updatedAt: T0 + MIN,
+      });
       assert.equal((await rows(store)).length, 1);
     });
 
     it('store-profile: a wrong key or a tampered token is a 400 and nothing is stored', async () => {
       const store = await openStore();
       const wrong = await runQuery('store-profile', store, SAMPLE, { env: { FERNET_KEY: Fernet.generateKey() } });
-      assert.deepEqual(wrong, { statusCode: 400, payload: { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' } });
+      assert.deepEqual(wrong, {
+        statusCode: 400,
+        payload: { detail: 'encrypted_payload cannot be decrypted with FERNET_KEY (wrong key or tampered token)' },
+      });
       const t = SAMPLE.encrypted_payload;
       const i = Math.floor(t.length / 2);
       const tampered = { ...SAMPLE, encrypted_payload: t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1) };
@@ -291,11 +350,19 @@ describe('lib/http/query-api', function () {
 
     it('store-profile: no FERNET_KEY (or an invalid one) is a 503 and nothing is stored; a bad body a 400', async () => {
       const store = await openStore();
-      assert.deepEqual(await runQuery('store-profile', store, SAMPLE, { env: {} }), { statusCode: 503, payload: { detail: 'FERNET_KEY is not set' } });
+      assert.deepEqual(await runQuery('store-profile', store, SAMPLE, { env: {} }), {
+        statusCode: 503,
+        payload: { detail: 'FERNET_KEY is not set' },
+      });
       const invalidKey = await runQuery('store-profile', store, SAMPLE, { env: { FERNET_KEY: 'short-secret' } });
       assert.equal(invalidKey.statusCode, 503);
       assert.ok(!JSON.stringify(invalidKey).includes('short-secret'));
-      const bad = await runQuery('store-profile', store, { profile_id: 'default', encrypted_payload: '{"visual_impairment": "low_vision"}' }, { env });
+      const bad = await runQuery(
+        'store-profile',
+        store,
+        { profile_id: 'default', encrypted_payload: '{"visual_impairment": "low_vision"}' },
+        { env },
+      );
       assert.equal(bad.statusCode, 400);
       assert.match((bad.payload as { detail: string }).detail, /^invalid profile: encrypted_payload is not url-safe base64/);
       assert.equal((await runQuery('store-profile', store, undefined, { env })).statusCode, 400);
@@ -321,7 +388,11 @@ describe('lib/http/query-api', function () {
       await runQuery('store-profile', store, other, { env, now: () => T0 + MIN });
 
       const latest = await runQuery('profile', store, undefined);
-      assert.deepEqual(latest, { statusCode: 200, payload: { profileId: 'night-shift', createdAt: T0 + MIN, storedAt: T0 + MIN }, profile: other });
+      assert.deepEqual(latest, {
+        statusCode: 200,
+        payload: { profileId: 'night-shift', createdAt: T0 + MIN, storedAt: T0 + MIN },
+        profile: other,
+      });
       const byId = await runQuery('profile', store, { profileId: 'default' });
       assert.deepEqual(byId, { statusCode: 200, payload: { profileId: 'default', createdAt: T0, storedAt: T0 }, profile: SAMPLE });
       assert.deepEqual((await runQuery('profile', store, { profile_id: 'default' })).payload, byId.payload);
@@ -329,7 +400,10 @@ describe('lib/http/query-api', function () {
       await runQuery('store-profile', store, SAMPLE, { env, now: () => T0 + 2 * MIN });
       assert.equal(((await runQuery('profile', store, {})).payload as { profileId: string }).profileId, 'default');
 
-      assert.deepEqual(await runQuery('profile', store, { profileId: 'nobody' }), { statusCode: 404, payload: { detail: 'No profile stored with this profile_id' } });
+      assert.deepEqual(await runQuery('profile', store, { profileId: 'nobody' }), {
+        statusCode: 404,
+        payload: { detail: 'No profile stored with this profile_id' },
+      });
     });
 
     it('profile: a bad profileId is a 400', () => {
@@ -369,11 +443,19 @@ describe('lib/http/query-api', function () {
       const b = { state: 'running' as const, nextRun: 300, lastRun: 200, lastError: null };
       assert.deepEqual(combineSchedulerStates([a, b]), { state: 'running', nextRun: 300, lastRun: 200, lastError: null, jobs: 2 });
       const broken = { state: 'stopped' as const, nextRun: null, lastRun: null, lastError: 'invalid cron' };
-      assert.deepEqual(combineSchedulerStates([a, broken]), { state: 'stopped', nextRun: 500, lastRun: 100, lastError: 'invalid cron', jobs: 2 });
+      assert.deepEqual(combineSchedulerStates([a, broken]), {
+        state: 'stopped',
+        nextRun: 500,
+        lastRun: 100,
+        lastError: 'invalid cron',
+        jobs: 2,
+      });
     });
 
     it("reads the package's own version", () => {
-      const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+      const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as {
+        version: string;
+      };
       assert.equal(packageVersion(__dirname), pkg.version);
     });
   });

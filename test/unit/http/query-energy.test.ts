@@ -99,7 +99,10 @@ describe('lib/http/query-energy (daily energy from stored decisions)', function 
     await decide(store, rows);
     const whole = await energyForDay(store, { day: '2026-06-11' }, { fixtureWatts: 40, now: from + 48 * H });
     const paged = await energyForDay(store, { day: '2026-06-11' }, { fixtureWatts: 40, now: from + 48 * H, pageRows: 3 });
-    assert.deepEqual(paged.zones.map((z) => z.zone), ['hall', 'office']);
+    assert.deepEqual(
+      paged.zones.map((z) => z.zone),
+      ['hall', 'office'],
+    );
     for (const [i, z] of paged.zones.entries()) {
       const w = whole.zones[i];
       close(z.energyWh, w?.energyWh as number, `${z.zone} paged = one page`);
@@ -147,7 +150,11 @@ describe('lib/http/query-energy (daily energy from stored decisions)', function 
 
   it('lists no zone when the zone has no decision at all', async () => {
     const store = await openStore();
-    const r: EnergyDayReport = await energyForDay(store, { day: '2026-06-12', zone: 'nowhere' }, { fixtureWatts: 10, now: Date.UTC(2026, 5, 13) });
+    const r: EnergyDayReport = await energyForDay(
+      store,
+      { day: '2026-06-12', zone: 'nowhere' },
+      { fixtureWatts: 10, now: Date.UTC(2026, 5, 13) },
+    );
     assert.deepEqual([r.zones, r.energyWh, r.savedPct, r.meanIntensityPct], [[], null, null, null]);
   });
 

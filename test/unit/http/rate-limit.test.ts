@@ -13,7 +13,11 @@ describe('lib/http rate limiter', function () {
     const rl = new RateLimiter({ limit: 3, windowMs: 10_000, now: c.now });
     assert.deepEqual(
       [rl.hit('a'), rl.hit('a'), rl.hit('a')].map((r) => [r.allowed, r.remaining]),
-      [[true, 2], [true, 1], [true, 0]],
+      [
+        [true, 2],
+        [true, 1],
+        [true, 0],
+      ],
     );
     c.advance(2500);
     const refused = rl.hit('a');

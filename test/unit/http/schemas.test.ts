@@ -23,7 +23,10 @@ function expectBad<T>(r: Validated<T>, field: string, label: string): void {
 describe('lib/http request schemas', function () {
   describe('POST /ingest/sensor', function () {
     it('maps the reference snake_case body to the sensor reading contract', () => {
-      const r = validateIngestSensor({ sensor_id: 'lspd-1', zone: 'office', ts: '2024-03-01T12:00:00Z', lux: 312.5, presence: true }, { now });
+      const r = validateIngestSensor(
+        { sensor_id: 'lspd-1', zone: 'office', ts: '2024-03-01T12:00:00Z', lux: 312.5, presence: true },
+        { now },
+      );
       assert.deepEqual(r, {
         ok: true,
         value: { sensorId: 'lspd-1', zone: 'office', ts: Date.UTC(2024, 2, 1, 12), lux: 312.5, presence: true, source: 'http' },
@@ -91,7 +94,10 @@ describe('lib/http request schemas', function () {
 
   describe('POST /ingest/weather', function () {
     it('maps snake_case and aliases to the weather update', () => {
-      const r = validateIngestWeather({ ts: NOW - 5000, temperature_c: 21.5, cloud_cover: 40, solar_radiation_wm2: 300, outdoor_lux: 20000 }, { now });
+      const r = validateIngestWeather(
+        { ts: NOW - 5000, temperature_c: 21.5, cloud_cover: 40, solar_radiation_wm2: 300, outdoor_lux: 20000 },
+        { now },
+      );
       assert.deepEqual(r.ok && r.value, {
         ts: NOW - 5000,
         zone: null,

@@ -27,12 +27,23 @@ describe('learning/mine', () => {
       { ...c.change, maxIntensityPct: undefined },
       { kind: 'slot', days: 'weekdays', startMinute: 14 * 60, endMinute: 16 * 60, maxIntensityPct: undefined, kelvin: 3000 },
     );
-    assert.ok(c.change.kind === 'slot' && c.change.maxIntensityPct !== undefined && c.change.maxIntensityPct >= 38 && c.change.maxIntensityPct <= 44);
+    assert.ok(
+      c.change.kind === 'slot' &&
+        c.change.maxIntensityPct !== undefined &&
+        c.change.maxIntensityPct >= 38 &&
+        c.change.maxIntensityPct <= 44,
+    );
     assert.equal(c.change.kind === 'slot' && c.change.minIntensityPct, undefined, 'downward overrides give a cap, not a floor');
     assert.match(c.summary, /meeting-1, weekdays 14:00-16:00: people set \d+-\d+ % and 3000 K on 8 of the last 10 days/);
     const ids = c.evidence.filter((e) => e.table === 'manual_overrides').map((e) => e.id);
-    assert.deepEqual(ids, h.overrides.map((o) => o.id));
-    assert.ok(c.evidence.some((e) => e.table === 'decisions'), 'the automatic decision before each override is evidence too');
+    assert.deepEqual(
+      ids,
+      h.overrides.map((o) => o.id),
+    );
+    assert.ok(
+      c.evidence.some((e) => e.table === 'decisions'),
+      'the automatic decision before each override is evidence too',
+    );
   });
 
   it('needs the minimum support: 4 days of the same preference is no pattern', () => {
@@ -50,7 +61,11 @@ describe('learning/mine', () => {
       for (const perDay of [2, 4]) {
         const h = seedHistory({ zone: 'office-1', days: 14, pattern: 'random', perDay, seed });
         const found = mine(h, opts(14));
-        assert.deepEqual(found.map((c) => c.summary), [], `seed ${seed}, ${perDay}/day`);
+        assert.deepEqual(
+          found.map((c) => c.summary),
+          [],
+          `seed ${seed}, ${perDay}/day`,
+        );
       }
     }
   });

@@ -21,7 +21,11 @@ const win = (zone: string, at: number, lux: number, present = true): Record<stri
     weekday: d.getUTCDay(),
   };
 };
-const slot: ScheduleRule = ruleOf({ id: 3, zone: 'meeting-1', change: { kind: 'slot', days: 'weekdays', startMinute: 14 * 60, endMinute: 16 * 60, maxIntensityPct: 45, kelvin: 3000 } });
+const slot: ScheduleRule = ruleOf({
+  id: 3,
+  zone: 'meeting-1',
+  change: { kind: 'slot', days: 'weekdays', startMinute: 14 * 60, endMinute: 16 * 60, maxIntensityPct: 45, kelvin: 3000 },
+});
 
 describe('learning/schedule: rules in the rules controller', () => {
   it('a slot rule caps the output and sets the colour inside its slot, named in the reason; not outside it', () => {
@@ -53,10 +57,14 @@ describe('learning/schedule: rules in the rules controller', () => {
   it('target-lux and hold rules change the target and the hold', () => {
     const base = new RulesController({ targetLux: 300, holdMinutes: 15 });
     const ruled = new RulesController({ targetLux: 300, holdMinutes: 15 });
-    ruled.setSchedule(parseScheduleRules({ rules: [
-      { id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 450, fromLux: 300 },
-      { id: 'suggestion:5', zone: 'office-1', kind: 'hold', holdMinutes: 3, fromMinutes: 15 },
-    ] }));
+    ruled.setSchedule(
+      parseScheduleRules({
+        rules: [
+          { id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 450, fromLux: 300 },
+          { id: 'suggestion:5', zone: 'office-1', kind: 'hold', holdMinutes: 3, fromMinutes: 15 },
+        ],
+      }),
+    );
     const a = base.decide(win('office-1', T, 100));
     const b = ruled.decide(win('office-1', T, 100));
     assert.ok(b.setpoint.intensity > a.setpoint.intensity, `${b.setpoint.intensity} > ${a.setpoint.intensity}`);
@@ -71,7 +79,10 @@ describe('learning/schedule: rules in the rules controller', () => {
   });
 
   it('parseScheduleRules refuses bad rules with a message naming the rule', () => {
-    assert.throws(() => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'slot', days: 'weekdays', startMinute: 900, endMinute: 800 }] }), LearningInputError);
+    assert.throws(
+      () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'slot', days: 'weekdays', startMinute: 900, endMinute: 800 }] }),
+      LearningInputError,
+    );
     assert.throws(() => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'boom' }] }), /rules\[0\]: kind/);
     assert.throws(() => parseScheduleRules('nope'), /expected \{rules/);
     assert.deepEqual(parseScheduleRules({ rules: [] }), []);
@@ -81,7 +92,9 @@ describe('learning/schedule: rules in the rules controller', () => {
     const hint = aiScheduleHint(scheduleAt([slot], 'meeting-1', 14 * 60 + 30, 1));
     assert.deepEqual(hint, { maxIntensityPct: 45, kelvin: 3000 });
     assert.equal(aiScheduleHint(scheduleAt([slot], 'meeting-1', 17 * 60, 1)), undefined, 'outside the slot: no hint');
-    assert.deepEqual(sanitizeHints({ schedule: { maxIntensityPct: 45, kelvin: 3000, note: 'x', targetLux: -1 } }), { schedule: { maxIntensityPct: 45, kelvin: 3000 } });
+    assert.deepEqual(sanitizeHints({ schedule: { maxIntensityPct: 45, kelvin: 3000, note: 'x', targetLux: -1 } }), {
+      schedule: { maxIntensityPct: 45, kelvin: 3000 },
+    });
     const w = win('meeting-1', T, 50);
     const full = buildPayload([w], { schedule: hint }, { payloadCapBytes: 2048 });
     assert.deepEqual(full.payload.hints, { schedule: { maxIntensityPct: 45, kelvin: 3000 } });

@@ -59,7 +59,10 @@ describe('lib/store durability: SIGKILL mid-stream', function () {
       const db = await Db.open(file);
       try {
         const integrity = await db.all<{ integrity_check: string }>('PRAGMA integrity_check');
-        assert.deepEqual(integrity.map((r) => r.integrity_check), ['ok']);
+        assert.deepEqual(
+          integrity.map((r) => r.integrity_check),
+          ['ok'],
+        );
         const raw = await db.all<{ lux: number }>('SELECT lux FROM raw_sensor_events');
         const decisions = await db.all<{ msg_id: string }>('SELECT msg_id FROM decisions');
         const stored = new Set<number>([...raw.map((r) => r.lux), ...decisions.map((d) => Number(d.msg_id.slice(1)))]);

@@ -5,13 +5,19 @@ describe('lib/store/mask: secrets never echoed', function () {
   const SECRET = 'S3cretPw';
 
   it('masks the password of well-formed and malformed database URLs, keeping scheme, user, host and path', () => {
-    assert.equal(maskUrl(`postgresql://lights:${SECRET}@db.example:5432/lights`), `postgresql://lights:${SECRET_MASK}@db.example:5432/lights`);
+    assert.equal(
+      maskUrl(`postgresql://lights:${SECRET}@db.example:5432/lights`),
+      `postgresql://lights:${SECRET_MASK}@db.example:5432/lights`,
+    );
     assert.equal(maskUrl(`postgresql:/user:${SECRET}@db.example/lights`), `postgresql:/user:${SECRET_MASK}@db.example/lights`);
     assert.equal(maskUrl(`postgres:user:${SECRET}@db.example/lights`), `postgres:user:${SECRET_MASK}@db.example/lights`);
     assert.equal(maskUrl(`postgresql://u:p@ss:w${SECRET}@db/x`), `postgresql://u:${SECRET_MASK}@db/x`);
     assert.equal(maskUrl(`postgresql://:${SECRET}@db/x`), `postgresql://:${SECRET_MASK}@db/x`);
     assert.equal(maskUrl(`user:${SECRET}@db.example/lights`), `user:${SECRET_MASK}@db.example/lights`);
-    assert.equal(maskUrl(`postgresql://db/x?sslmode=require&password=${SECRET}`), `postgresql://db/x?sslmode=require&password=${SECRET_MASK}`);
+    assert.equal(
+      maskUrl(`postgresql://db/x?sslmode=require&password=${SECRET}`),
+      `postgresql://db/x?sslmode=require&password=${SECRET_MASK}`,
+    );
     assert.equal(maskUrl('sqlite:////var/lib/lights.db'), 'sqlite:////var/lib/lights.db');
     assert.equal(maskUrl('postgresql://user@db.example/lights'), 'postgresql://user@db.example/lights');
   });
@@ -35,6 +41,13 @@ describe('lib/store/mask: secrets never echoed', function () {
     const plain = 'SQLITE_FULL: database or disk is full at 2026-12-07T06:33:10.000Z (file /data/smart-lighting.db)';
     assert.equal(maskSecrets(plain), plain);
     assert.equal(maskSecrets(undefined), 'undefined');
-    assert.equal(maskSecrets({ toString: () => { throw new Error('x'); } }), '');
+    assert.equal(
+      maskSecrets({
+        toString: () => {
+          throw new Error('x');
+        },
+      }),
+      '',
+    );
   });
 });

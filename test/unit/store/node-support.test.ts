@@ -48,7 +48,11 @@ describe('lib/store node support', () => {
     });
 
     it('takes PostgreSQL URLs (postgresql://, postgres://, postgresql+psycopg://) with the password masked in `display`', () => {
-      const ref = resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'postgresql+psycopg://user:pass@db:5432/smart_lighting' } });
+      const ref = resolveStoreLocation({
+        setting: '',
+        userDir: USER_DIR,
+        env: { DB_URL: 'postgresql+psycopg://user:pass@db:5432/smart_lighting' },
+      });
       assert.deepEqual(ref, {
         path: 'postgresql+psycopg://user:pass@db:5432/smart_lighting',
         display: 'postgresql://user:***@db:5432/smart_lighting',
@@ -56,23 +60,35 @@ describe('lib/store node support', () => {
         from: 'DB_URL',
       });
       assert.equal(resolveStoreLocation({ setting: 'postgres://db/x', userDir: USER_DIR }).display, 'postgresql://db:5432/x');
-      assert.equal(resolveStoreLocation({ setting: ' postgresql://u@db:6000/x?sslmode=require ', userDir: USER_DIR }).display, 'postgresql://u@db:6000/x?sslmode=require');
+      assert.equal(
+        resolveStoreLocation({ setting: ' postgresql://u@db:6000/x?sslmode=require ', userDir: USER_DIR }).display,
+        'postgresql://u@db:6000/x?sslmode=require',
+      );
       assert.throws(
         () => resolveStoreLocation({ setting: 'postgresql://u:secretpw@db/x?sslmode=maybe', userDir: USER_DIR }),
         (e: Error) => e instanceof UnsupportedDatabaseError && /sslmode must be one of/.test(e.message) && !e.message.includes('secretpw'),
       );
       assert.throws(() => resolveStoreLocation({ setting: 'postgresql://u:secretpw@db', userDir: USER_DIR }), /names no database/);
-      assert.throws(() => resolveStoreLocation({ setting: 'postgresql://db/x?sslrootcert=/a', userDir: USER_DIR }), /unknown PostgreSQL URL parameter "sslrootcert"/);
+      assert.throws(
+        () => resolveStoreLocation({ setting: 'postgresql://db/x?sslrootcert=/a', userDir: USER_DIR }),
+        /unknown PostgreSQL URL parameter "sslrootcert"/,
+      );
     });
 
     it('refuses other databases and malformed URLs; sqlitePathFromUrl refuses PostgreSQL', () => {
       for (const url of ['postgresql+psycopg://user:pass@db:5432/smart_lighting', 'postgres://db/x', 'postgresql://db/x']) {
-        assert.throws(() => sqlitePathFromUrl(url, USER_DIR), (e: Error) => e instanceof UnsupportedDatabaseError && /not a SQLite file/.test(e.message));
+        assert.throws(
+          () => sqlitePathFromUrl(url, USER_DIR),
+          (e: Error) => e instanceof UnsupportedDatabaseError && /not a SQLite file/.test(e.message),
+        );
       }
       assert.throws(() => sqlitePathFromUrl('mysql://db/x', USER_DIR), /scheme "mysql" is not supported/);
       assert.throws(() => sqlitePathFromUrl('sqlite://host/x.db', USER_DIR), /no host/);
       assert.throws(() => sqlitePathFromUrl('sqlite:///%E0%A4%A.db', USER_DIR), /%-escape/);
-      assert.throws(() => resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'mysql://x/y' } }), UnsupportedDatabaseError);
+      assert.throws(
+        () => resolveStoreLocation({ setting: '', userDir: USER_DIR, env: { DB_URL: 'mysql://x/y' } }),
+        UnsupportedDatabaseError,
+      );
     });
   });
 
@@ -149,9 +165,15 @@ describe('lib/store node support', () => {
 
   describe('startPruneSchedule', () => {
     it('refuses invalid expressions and time zones with a ScheduleError in words; blank means no schedule', () => {
-      assert.equal(startPruneSchedule('  ', '', () => undefined), null);
+      assert.equal(
+        startPruneSchedule('  ', '', () => undefined),
+        null,
+      );
       for (const expr of ['every night', '61 * * * *', '* * * *', '0 0 * * * * *']) {
-        assert.throws(() => startPruneSchedule(expr, '', () => undefined), (e: Error) => e instanceof ScheduleError && e.message.includes(JSON.stringify(expr)));
+        assert.throws(
+          () => startPruneSchedule(expr, '', () => undefined),
+          (e: Error) => e instanceof ScheduleError && e.message.includes(JSON.stringify(expr)),
+        );
       }
       assert.throws(() => startPruneSchedule('0 0 * * *', 'Mars/Olympus', () => undefined), /unknown time zone "Mars\/Olympus"/);
     });

@@ -40,7 +40,11 @@ describe('lib/store/pg-url', () => {
       ['mysql://u:TopSecret1@db/x', /not a PostgreSQL URL/],
     ];
     for (const [url, re] of bad) {
-      assert.throws(() => parsePostgresUrl(url), (e: Error) => e instanceof PgUrlError && re.test(e.message) && !e.message.includes('TopSecret1'), url);
+      assert.throws(
+        () => parsePostgresUrl(url),
+        (e: Error) => e instanceof PgUrlError && re.test(e.message) && !e.message.includes('TopSecret1'),
+        url,
+      );
     }
   });
 
@@ -58,18 +62,36 @@ describe('lib/store/pg-url', () => {
 
 describe('lib/store/dialect', () => {
   it('numbers ? placeholders outside quoted text', () => {
-    assert.equal(numberPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?"), "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2");
+    assert.equal(
+      numberPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?"),
+      "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2",
+    );
   });
 
   it('translates the SQLite-only bits of the store queries', () => {
     assert.equal(pgQuery('BEGIN IMMEDIATE'), 'BEGIN');
-    assert.equal(pgQuery("SELECT id FROM alerts WHERE IFNULL(zone, '') = IFNULL(?, '')"), "SELECT id FROM alerts WHERE COALESCE(zone, '') = COALESCE($1, '')");
+    assert.equal(
+      pgQuery("SELECT id FROM alerts WHERE IFNULL(zone, '') = IFNULL(?, '')"),
+      "SELECT id FROM alerts WHERE COALESCE(zone, '') = COALESCE($1, '')",
+    );
     assert.equal(pgQuery('ON w.zone IS m.zone AND x IS NULL'), 'ON w.zone IS NOT DISTINCT FROM m.zone AND x IS NULL');
-    assert.equal(pgQuery('DELETE FROM decisions WHERE rowid IN (SELECT rowid FROM decisions WHERE ts < ? LIMIT ?)'), 'DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < $1 LIMIT $2)');
-    assert.equal(pgQuery('SELECT * FROM personal_profiles ORDER BY updated_at DESC, rowid DESC LIMIT 1'), 'SELECT * FROM personal_profiles ORDER BY updated_at DESC, ctid DESC LIMIT 1');
-    assert.equal(pgQuery('WHERE COALESCE(MIN(cleared_at, expires_at), cleared_at) < ?'), 'WHERE COALESCE(LEAST(cleared_at, expires_at), cleared_at) < $1');
+    assert.equal(
+      pgQuery('DELETE FROM decisions WHERE rowid IN (SELECT rowid FROM decisions WHERE ts < ? LIMIT ?)'),
+      'DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < $1 LIMIT $2)',
+    );
+    assert.equal(
+      pgQuery('SELECT * FROM personal_profiles ORDER BY updated_at DESC, rowid DESC LIMIT 1'),
+      'SELECT * FROM personal_profiles ORDER BY updated_at DESC, ctid DESC LIMIT 1',
+    );
+    assert.equal(
+      pgQuery('WHERE COALESCE(MIN(cleared_at, expires_at), cleared_at) < ?'),
+      'WHERE COALESCE(LEAST(cleared_at, expires_at), cleared_at) < $1',
+    );
     assert.equal(pgQuery('INSERT INTO decisions (ts) VALUES (?), (?)'), 'INSERT INTO decisions (ts) VALUES ($1), ($2) RETURNING id');
-    assert.equal(pgQuery('INSERT INTO personal_profiles (profile_id) VALUES (?)'), 'INSERT INTO personal_profiles (profile_id) VALUES ($1)');
+    assert.equal(
+      pgQuery('INSERT INTO personal_profiles (profile_id) VALUES (?)'),
+      'INSERT INTO personal_profiles (profile_id) VALUES ($1)',
+    );
     assert.equal(pgQuery('INSERT INTO schema_migrations (version) VALUES (?)'), 'INSERT INTO schema_migrations (version) VALUES ($1)');
   });
 

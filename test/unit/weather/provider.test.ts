@@ -4,14 +4,7 @@
  * a slow one (timeout, aborted), HTTP 500, garbage; the key never in an error.
  */
 import { strict as assert } from 'node:assert';
-import {
-  fetchWeather,
-  maskKey,
-  parseOpenMeteo,
-  parseOpenWeatherMap,
-  weatherUrl,
-  WeatherFetchError,
-} from '../../../lib/weather/provider';
+import { fetchWeather, maskKey, parseOpenMeteo, parseOpenWeatherMap, weatherUrl, WeatherFetchError } from '../../../lib/weather/provider';
 import { validateWeatherUpdate } from '../../../lib/contracts';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../../helpers/fake-weather-server';
 
@@ -28,7 +21,14 @@ function failsWith(kind: string): (err: unknown) => boolean {
 describe('weather providers: parsing', () => {
   it('reads Open-Meteo current conditions into the weather update POST /ingest/weather takes', () => {
     const u = parseOpenMeteo({ current: { time: NOW / 1000 - 60, temperature_2m: 7.3, cloud_cover: 88, shortwave_radiation: 41.5 } }, NOW);
-    assert.deepEqual(u, { ts: NOW - 60_000, zone: null, source: 'open-meteo', temperatureC: 7.3, cloudCoverPct: 88, solarRadiationWm2: 41.5 });
+    assert.deepEqual(u, {
+      ts: NOW - 60_000,
+      zone: null,
+      source: 'open-meteo',
+      temperatureC: 7.3,
+      cloudCoverPct: 88,
+      solarRadiationWm2: 41.5,
+    });
     assert.deepEqual(validateWeatherUpdate(u), u, 'the same shape the feature window validates');
   });
 

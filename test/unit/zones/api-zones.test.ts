@@ -18,22 +18,31 @@ function get(path: string, query: Record<string, string>): ApiRequestLike {
 describe('http/api-request: the zone map at the front door', () => {
   it('answers 404 {detail} for a reading or a control request naming a zone outside the map', () => {
     const ingest = new ApiGuard({ operation: 'ingest-sensor', zones: () => MAP });
-    const r = ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'intruder', zone: 'not-office', lux: 0, presence: true } }).result;
+    const r = ingest.check({
+      req: post('/ingest/sensor'),
+      payload: { sensor_id: 'intruder', zone: 'not-office', lux: 0, presence: true },
+    }).result;
     assert.equal(r.ok, false);
     if (r.ok) return;
     assert.equal(r.status, 404);
     assert.equal(r.body.detail, 'unknown zone "not-office": not in the zone map');
-    assert.ok(!r.body.detail.includes('office-1'), 'the answer does not list the building\'s zones');
+    assert.ok(!r.body.detail.includes('office-1'), "the answer does not list the building's zones");
 
     const control = new ApiGuard({ operation: 'control', zones: () => MAP });
     const c = control.check({ req: post('/control'), payload: { intensity: 40, cct: 5000, zone: 'meeting-2' } }).result;
     assert.equal(c.ok ? 200 : c.status, 404);
   });
 
-  it("accepts a known zone; a zone listing sensor ids refuses other ids (404)", () => {
+  it('accepts a known zone; a zone listing sensor ids refuses other ids (404)', () => {
     const ingest = new ApiGuard({ operation: 'ingest-sensor', zones: () => MAP });
-    assert.equal(ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'anything', zone: 'office-1', lux: 10 } }).result.ok, true);
-    assert.equal(ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'meeting-pir', zone: 'meeting-1', presence: true } }).result.ok, true);
+    assert.equal(
+      ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'anything', zone: 'office-1', lux: 10 } }).result.ok,
+      true,
+    );
+    assert.equal(
+      ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'meeting-pir', zone: 'meeting-1', presence: true } }).result.ok,
+      true,
+    );
     const r = ingest.check({ req: post('/ingest/sensor'), payload: { sensor_id: 'intruder', zone: 'meeting-1', presence: true } }).result;
     assert.equal(r.ok ? 201 : r.status, 404);
     if (!r.ok) assert.match(r.body.detail, /unknown sensor "intruder" for zone "meeting-1"/);

@@ -31,7 +31,10 @@ describe('zones/route: a zone reaches its own gear only', () => {
     const wrong = members({ 0: [0, 1, 2, 3], 1: [4, 5, 6] });
     assert.throws(
       () => zoneAddresses(map, 'meeting-1', wrong),
-      (e: unknown) => e instanceof ZoneRoutingError && e.code === 'sharedGear' && /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/.test(e.message),
+      (e: unknown) =>
+        e instanceof ZoneRoutingError &&
+        e.code === 'sharedGear' &&
+        /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/.test(e.message),
     );
     // ... and gear in two zones' groups.
     const both = members({ 0: [0, 1, 2, 3], 1: [3, 4, 5] });

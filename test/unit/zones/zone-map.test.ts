@@ -19,7 +19,10 @@ describe('zones/zone-map: the zone map', () => {
     assert.deepEqual(map.rulesOverrides('corridor-1'), { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 4000 });
     assert.deepEqual(map.rulesOverrides('nowhere'), {});
     assert.deepEqual(map.rulesConfig('office-1'), { targetLux: 500 }, 'fixtures are not rules settings');
-    assert.deepEqual(map.rulesConfig('corridor-1', (k) => Math.min(k, 3500)), { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 3500 });
+    assert.deepEqual(
+      map.rulesConfig('corridor-1', (k) => Math.min(k, 3500)),
+      { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 3500 },
+    );
   });
 
   it("reads the MQTT gateway's short form and the keyed form from JSON text", () => {
@@ -55,10 +58,19 @@ describe('zones/zone-map: the zone map', () => {
   });
 
   it('refuses a luminaire, a group or a sensor in two zones', () => {
-    assert.throws(() => ZoneMap.parse({ a: 'A1-3', b: 'A3' }), (e: unknown) => e instanceof ZoneMapError && /short address 3 is gear of both "a" and "b"/.test(e.message));
+    assert.throws(
+      () => ZoneMap.parse({ a: 'A1-3', b: 'A3' }),
+      (e: unknown) => e instanceof ZoneMapError && /short address 3 is gear of both "a" and "b"/.test(e.message),
+    );
     assert.throws(() => ZoneMap.parse({ a: 'G1', b: 'G1, 9' }), /group G1 is gear of both "a" and "b"/);
-    assert.throws(() => ZoneMap.parse({ a: { gear: 'G0', sensors: '10' }, b: { gear: 'G1', sensors: '10' } }), /sensor 10 is listed in both/);
-    assert.throws(() => ZoneMap.parse({ a: { gear: 'G0', sensors: 'pir' }, b: { gear: 'G1', sensors: 'pir' } }), /sensor id "pir" is listed in both/);
+    assert.throws(
+      () => ZoneMap.parse({ a: { gear: 'G0', sensors: '10' }, b: { gear: 'G1', sensors: '10' } }),
+      /sensor 10 is listed in both/,
+    );
+    assert.throws(
+      () => ZoneMap.parse({ a: { gear: 'G0', sensors: 'pir' }, b: { gear: 'G1', sensors: 'pir' } }),
+      /sensor id "pir" is listed in both/,
+    );
   });
 
   it('refuses bad entries with a message naming the zone and field', () => {
@@ -75,10 +87,20 @@ describe('zones/zone-map: the zone map', () => {
       [{ a: { gear: 'G0', warmestKelvin: 5000, coolestKelvin: 3000 } }, /warmestKelvin 5000 is above coolestKelvin 3000/],
       [{ a: { gear: 'G0', sensors: '64' } }, /sensor address 64 must be 0-63/],
       [{ a: { gear: 'G0', sensors: '10:40' } }, /sensor instance 40 must be 0-31/],
-      [[{ zone: 'a', gear: 'G0' }, { zone: 'a', gear: 'G1' }], /zone "a" is listed twice/],
+      [
+        [
+          { zone: 'a', gear: 'G0' },
+          { zone: 'a', gear: 'G1' },
+        ],
+        /zone "a" is listed twice/,
+      ],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => ZoneMap.parse(input), (e: unknown) => e instanceof ZoneMapError && message.test(e.message), `input ${JSON.stringify(input)}`);
+      assert.throws(
+        () => ZoneMap.parse(input),
+        (e: unknown) => e instanceof ZoneMapError && message.test(e.message),
+        `input ${JSON.stringify(input)}`,
+      );
     }
   });
 

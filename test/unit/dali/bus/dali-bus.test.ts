@@ -89,10 +89,7 @@ class ManualTimers {
   }
 }
 
-async function flakyRig(
-  timers: ManualTimers,
-  options: DaliBusOptions = {},
-): Promise<Rig & { iface: NotReadyAfterReconnect }> {
+async function flakyRig(timers: ManualTimers, options: DaliBusOptions = {}): Promise<Rig & { iface: NotReadyAfterReconnect }> {
   const clock = new VirtualClock({ startMs: 1_700_000_000_000, autoAdvance: true });
   const bus = new VirtualBus({ clock });
   const gear = new Map<number, VirtualGear>();
@@ -133,14 +130,8 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
     it('group and broadcast reach exactly their members', async () => {
       const { dali } = await rig();
       await dali.setpoint({ address: group(1), level: 100, mirek: 300 });
-      assert.deepEqual(
-        await Promise.all([1, 2, 3, 4].map((a) => dali.readActualLevel(a))),
-        [254, 254, 100, 100],
-      );
-      assert.deepEqual(
-        await Promise.all([1, 2, 3, 4].map((a) => dali.readColourTemperatureMirek(a))),
-        [250, 250, 300, 300],
-      );
+      assert.deepEqual(await Promise.all([1, 2, 3, 4].map((a) => dali.readActualLevel(a))), [254, 254, 100, 100]);
+      assert.deepEqual(await Promise.all([1, 2, 3, 4].map((a) => dali.readColourTemperatureMirek(a))), [250, 250, 300, 300]);
       await dali.setpoint({ address: broadcast, level: 50, mirek: 454 });
       for (const a of [1, 2, 3, 4]) {
         assert.equal(await dali.readActualLevel(a), 50);
@@ -241,7 +232,11 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
           let noisy = variant === 'foreign DTR traffic';
           const targets: GearAddress[] = [short(1), short(2), short(3), short(4), group(0), group(1), broadcast];
           const reach = (t: GearAddress): number[] =>
-            t.kind === 'short' ? [t.address] : t.kind === 'group' ? [1, 2, 3, 4].filter((a) => GEAR_GROUPS[a]?.includes(t.group)) : [1, 2, 3, 4];
+            t.kind === 'short'
+              ? [t.address]
+              : t.kind === 'group'
+                ? [1, 2, 3, 4].filter((a) => GEAR_GROUPS[a]?.includes(t.group))
+                : [1, 2, 3, 4];
           if (variant === 'foreign DTR traffic') {
             // A second master writing DTRs, enabling device types and asking colour values, about once a second.
             const noise: ForwardFrame[] = [
@@ -269,7 +264,9 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
               if (level !== undefined) e.level = level;
               if (mirek !== undefined) e.mirek = mirek;
             }
-            pending.push(dali.setpoint({ address: t, ...(level !== undefined ? { level } : {}), ...(mirek !== undefined ? { mirek } : {}) }));
+            pending.push(
+              dali.setpoint({ address: t, ...(level !== undefined ? { level } : {}), ...(mirek !== undefined ? { mirek } : {}) }),
+            );
             const wait = rng() < 0.5 ? 0 : randInt(rng, 1, 400);
             if (wait > 0) await new Promise<void>((res) => clock.setTimer(wait, res));
           }
@@ -280,7 +277,10 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
             assert.equal(await dali.readActualLevel(a), expected.get(a)?.level, `seed ${seed}: read back level of ${a}`);
             assert.equal(await dali.readColourTemperatureMirek(a), expected.get(a)?.mirek, `seed ${seed}: read back mirek of ${a}`);
           }
-          assert.ok(results.some((r) => r.superseded === true), `seed ${seed}: some setpoints coalesced`);
+          assert.ok(
+            results.some((r) => r.superseded === true),
+            `seed ${seed}: some setpoints coalesced`,
+          );
           await dali.close();
         }
       });
@@ -306,7 +306,14 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
     it('a wall panel colour change is learnt, so our next setpoint is not skipped as "already there"', async () => {
       const { dali, bus, gear } = await rig();
       await dali.setpoint({ address: short(1), level: 100, mirek: 300 });
-      for (const f of [dtr0(0x90), dtr1(0x01), enableDeviceType(8), dt8Command(short(1), Dt8Command.SET_TEMPORARY_COLOUR_TEMPERATURE), enableDeviceType(8), dt8Command(short(1), Dt8Command.ACTIVATE)]) {
+      for (const f of [
+        dtr0(0x90),
+        dtr1(0x01),
+        enableDeviceType(8),
+        dt8Command(short(1), Dt8Command.SET_TEMPORARY_COLOUR_TEMPERATURE),
+        enableDeviceType(8),
+        dt8Command(short(1), Dt8Command.ACTIVATE),
+      ]) {
         bus.inject(f);
       }
       assert.equal(gear.get(1)?.actualMirek, 400);
@@ -413,7 +420,14 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
       );
       // While we are away, someone else changes the lights (we cannot see it).
       bus.inject(dapc(broadcast, 10));
-      for (const f of [dtr0(0xc8), dtr1(0x00), enableDeviceType(8), dt8Command(broadcast, Dt8Command.SET_TEMPORARY_COLOUR_TEMPERATURE), enableDeviceType(8), dt8Command(broadcast, Dt8Command.ACTIVATE)]) {
+      for (const f of [
+        dtr0(0xc8),
+        dtr1(0x00),
+        enableDeviceType(8),
+        dt8Command(broadcast, Dt8Command.SET_TEMPORARY_COLOUR_TEMPERATURE),
+        enableDeviceType(8),
+        dt8Command(broadcast, Dt8Command.ACTIVATE),
+      ]) {
         bus.inject(f);
       }
       const before = iface.frames;
@@ -463,7 +477,10 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
       await settled(dali);
       assert.equal(iface.failed, 3);
       assert.ok(timers.delays.length >= 3, `retried ${timers.delays.length} times`);
-      assert.ok(timers.delays.every((d, i) => i === 0 || d >= (timers.delays[i - 1] as number)), `backoff grows: ${timers.delays.join(', ')}`);
+      assert.ok(
+        timers.delays.every((d, i) => i === 0 || d >= (timers.delays[i - 1] as number)),
+        `backoff grows: ${timers.delays.join(', ')}`,
+      );
       assert.deepEqual(state(gear.get(1)), { level: 150, mirek: 300 });
       assert.deepEqual(state(gear.get(3)), { level: 60, mirek: 400 });
       assert.deepEqual(state(gear.get(4)), { level: 60, mirek: 400 });

@@ -62,7 +62,10 @@ describe('bus/scheduler: BusScheduler', () => {
     const a = [dapc(s(1), 1), dapc(s(1), 2), dapc(s(1), 3)];
     const b = [dapc(s(2), 1), dapc(s(2), 2), dapc(s(2), 3)];
     await Promise.all([sched.submit(frames(...a)), sched.submit(frames(...b))]);
-    assert.deepEqual(iface.values(), [...a, ...b].map((f) => f.value));
+    assert.deepEqual(
+      iface.values(),
+      [...a, ...b].map((f) => f.value),
+    );
   });
 
   it('the first frame goes at the job priority, the inner frames at priority 1', async () => {
@@ -128,7 +131,11 @@ describe('bus/scheduler: BusScheduler', () => {
       iface.release();
       await Promise.all([running, other, routineOther, routineSame]);
       assert.deepEqual(await arrival, { superseded: true });
-      assert.deepEqual(iface.values().slice(1), [0x0a14, 0x0c1e, 0x0e28], 'the replacement runs where the arrival waited, before the routine job for A7');
+      assert.deepEqual(
+        iface.values().slice(1),
+        [0x0a14, 0x0c1e, 0x0e28],
+        'the replacement runs where the arrival waited, before the routine job for A7',
+      );
     });
 
     it('supersedes: listed keys are replaced too; after: overlapping jobs are moved up before the new one', async () => {

@@ -112,7 +112,10 @@ describe('Tridonic DALI USB (hidraw) protocol', () => {
       for (let a = 0; a < 5; a++) r.bus.answers.set((a << 9) | 0x1a0, { kind: 'answer', value: 100 + a });
       await r.iface.open();
       for (let a = 0; a < 5; a++) {
-        assert.deepEqual(await r.iface.transmit({ bits: 16, value: (a << 9) | 0x1a0, expectAnswer: true }, 3), { kind: 'answer', value: 100 + a });
+        assert.deepEqual(await r.iface.transmit({ bits: 16, value: (a << 9) | 0x1a0, expectAnswer: true }, 3), {
+          kind: 'answer',
+          value: 100 + a,
+        });
       }
       assert.deepEqual(await r.iface.transmit({ bits: 16, value: 0x0ac8 }, 2), { kind: 'none' });
       await r.iface.close();

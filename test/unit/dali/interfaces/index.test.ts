@@ -23,9 +23,15 @@ describe('interface factory', () => {
   });
 
   it('rejects configurations that can never work with a readable error', () => {
-    assert.throws(() => createInterface({ type: 'luba' }), (e: unknown) => e instanceof InterfaceConfigError && /device path/.test(e.message));
+    assert.throws(
+      () => createInterface({ type: 'luba' }),
+      (e: unknown) => e instanceof InterfaceConfigError && /device path/.test(e.message),
+    );
     assert.throws(() => createInterface({ type: 'hidraw', path: '   ' }), InterfaceConfigError);
-    assert.throws(() => createInterface({ type: 'modem' as InterfaceKind, path: '/dev/x' }), (e: unknown) => e instanceof InterfaceConfigError && /unknown interface type/.test(e.message));
+    assert.throws(
+      () => createInterface({ type: 'modem' as InterfaceKind, path: '/dev/x' }),
+      (e: unknown) => e instanceof InterfaceConfigError && /unknown interface type/.test(e.message),
+    );
     assert.throws(() => createInterface({ type: 'sci2', path: '/dev/ttyUSB0', baudRate: -1 }), InterfaceConfigError);
   });
 
@@ -33,7 +39,10 @@ describe('interface factory', () => {
     const iface = createInterface({ type: 'simulator', simulator: { timeScale: 0 } });
     assert.equal(iface.kind, 'simulator');
     await iface.open();
-    assert.deepEqual(await iface.transmit(gearCommand({ kind: 'short', address: 3 }, GearCommand.QUERY_ACTUAL_LEVEL), 3), { kind: 'answer', value: 254 });
+    assert.deepEqual(await iface.transmit(gearCommand({ kind: 'short', address: 3 }, GearCommand.QUERY_ACTUAL_LEVEL), 3), {
+      kind: 'answer',
+      value: 254,
+    });
     assert.deepEqual(await iface.transmit(gearCommand({ kind: 'short', address: 4 }, GearCommand.QUERY_ACTUAL_LEVEL), 3), { kind: 'none' });
     await iface.close();
   });
@@ -48,7 +57,10 @@ describe('listSerialPorts', () => {
     for (const n of ['ttyACM0', 'ttyUSB1', 'ttyS0', 'tty1', 'hidraw0', 'null']) fs.writeFileSync(path.join(dev, n), '');
     const sys = path.join(dir, 'sys');
     fs.mkdirSync(path.join(sys, 'hidraw0', 'device'), { recursive: true });
-    fs.writeFileSync(path.join(sys, 'hidraw0', 'device', 'uevent'), 'DRIVER=hid-generic\nHID_ID=0003:000017B5:00000020\nHID_NAME=Tridonic DALI USB\n');
+    fs.writeFileSync(
+      path.join(sys, 'hidraw0', 'device', 'uevent'),
+      'DRIVER=hid-generic\nHID_ID=0003:000017B5:00000020\nHID_NAME=Tridonic DALI USB\n',
+    );
     fs.mkdirSync(path.join(sys, 'hidraw1', 'device'), { recursive: true });
     fs.writeFileSync(path.join(sys, 'hidraw1', 'device', 'uevent'), 'HID_ID=0003:0000046D:0000C52B\nHID_NAME=Logitech Receiver\n');
   });
@@ -77,10 +89,18 @@ describe('listSerialPorts', () => {
   });
 
   it('returns the listing without a reason when it works, and gives up on a listing that hangs', async () => {
-    const ok = await listSerialPorts({ list: () => Promise.resolve([{ path: '/dev/ttyACM3', manufacturer: 'Lunatone' }]), sysHidrawDir: path.join(dir, 'none') });
+    const ok = await listSerialPorts({
+      list: () => Promise.resolve([{ path: '/dev/ttyACM3', manufacturer: 'Lunatone' }]),
+      sysHidrawDir: path.join(dir, 'none'),
+    });
     assert.equal(ok.reason, undefined);
     assert.deepEqual(ok.ports, [{ path: '/dev/ttyACM3', kind: 'serial', manufacturer: 'Lunatone' }]);
-    const hung = await listSerialPorts({ list: () => new Promise(() => undefined), timeoutMs: 30, devDir: path.join(dir, 'none'), sysHidrawDir: path.join(dir, 'none') });
+    const hung = await listSerialPorts({
+      list: () => new Promise(() => undefined),
+      timeoutMs: 30,
+      devDir: path.join(dir, 'none'),
+      sysHidrawDir: path.join(dir, 'none'),
+    });
     assert.match(hung.reason ?? '', /longer than 30 ms/);
     assert.deepEqual(hung.ports, []);
   });

@@ -21,14 +21,18 @@ import { StubBus, daliError, emulatorRig, until } from './emulator-rig';
 import { mulberry32, randBytes, randInt, pick } from '../../../helpers/prng';
 
 function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex').toUpperCase().replace(/(..)(?=.)/g, '$1 ');
+  return Buffer.from(b)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?=.)/g, '$1 ');
 }
 
 function rig(opts: { answerTimeoutMs?: number; confirmTimeoutMs?: number } = {}) {
   return emulatorRig(
     'mem-luba',
     (bus, write) => new LubaDeviceEmulator({ bus, write, wireTiming: false }),
-    (transport) => new LubaInterface({ transport, answerTimeoutMs: opts.answerTimeoutMs ?? 30, confirmTimeoutMs: opts.confirmTimeoutMs ?? 500 }),
+    (transport) =>
+      new LubaInterface({ transport, answerTimeoutMs: opts.answerTimeoutMs ?? 30, confirmTimeoutMs: opts.confirmTimeoutMs ?? 500 }),
   );
 }
 
@@ -64,11 +68,24 @@ describe('LUBA protocol', () => {
 
     it('decodes the event layout [tick, line, status, data] of the LUBA document', () => {
       // Frame received, 16 bits (status 0b10_010000), broadcast OFF 0xFF00, tick 0x1234.
-      assert.deepEqual(decodeLubaEvent([0x12, 0x34, 0x00, 0x90, 0xff, 0x00]), { type: 'received', tick: 0x1234, line: 0, bits: 16, value: 0xff00 });
+      assert.deepEqual(decodeLubaEvent([0x12, 0x34, 0x00, 0x90, 0xff, 0x00]), {
+        type: 'received',
+        tick: 0x1234,
+        line: 0,
+        bits: 16,
+        value: 0xff00,
+      });
       // Backward frame 0xFE (8 bits).
       assert.deepEqual(decodeLubaEvent([0x00, 0x01, 0x00, 0x88, 0xfe]), { type: 'received', tick: 1, line: 0, bits: 8, value: 0xfe });
       // Frame sent with transmit id 7.
-      assert.deepEqual(decodeLubaEvent([0x00, 0x02, 0x00, 0x10, 0x07, 0x0a, 0xc8]), { type: 'sent', tick: 2, line: 0, txId: 7, bits: 16, value: 0x0ac8 });
+      assert.deepEqual(decodeLubaEvent([0x00, 0x02, 0x00, 0x10, 0x07, 0x0a, 0xc8]), {
+        type: 'sent',
+        tick: 2,
+        line: 0,
+        txId: 7,
+        bits: 16,
+        value: 0x0ac8,
+      });
       // Framing error (info 63) and start/stop only (62).
       assert.equal(decodeLubaEvent([0, 0, 0, 0xbf])?.type, 'framingError');
       assert.equal(decodeLubaEvent([0, 0, 0, 0xbe])?.type, 'framingError');
@@ -159,7 +176,10 @@ describe('LUBA protocol', () => {
         assert.doesNotThrow(() => p.push(randBytes(rng, randInt(rng, 0, 40))));
         if (i % 100 === 99) {
           const got = p.push(samples[0]!);
-          assert.ok(got.some((pkt) => encodeLubaPacket(pkt.cmd, pkt.payload).equals(samples[0]!)), `round ${i}`);
+          assert.ok(
+            got.some((pkt) => encodeLubaPacket(pkt.cmd, pkt.payload).equals(samples[0]!)),
+            `round ${i}`,
+          );
         }
       }
     });

@@ -53,12 +53,23 @@ describe('SCI2 protocol', () => {
     });
 
     it('decodes every reply status of the manual', () => {
-      const pkt = (head: number, hi: number, mi: number, lo: number) => new Sci2Parser('reply').push(encodeSci2Packet({ head, hi, mi, lo }))[0]!;
+      const pkt = (head: number, hi: number, mi: number, lo: number) =>
+        new Sci2Parser('reply').push(encodeSci2Packet({ head, hi, mi, lo }))[0]!;
       assert.deepEqual(decodeSci2Reply(pkt(Sci2Status.OK, 0, 0, 0)), { type: 'ok', monitor: false });
       assert.deepEqual(decodeSci2Reply(pkt(Sci2Status.NO_ANSWER, 0, 0, 0)), { type: 'noAnswer', monitor: false });
       assert.deepEqual(decodeSci2Reply(pkt(Sci2Status.BACKWARD_FRAME, 0, 0, 0xfe)), { type: 'backward', value: 0xfe, monitor: false });
-      assert.deepEqual(decodeSci2Reply(pkt(SCI2_MONITOR_FLAG | Sci2Status.FRAME_16BIT, 0, 0xff, 0x00)), { type: 'frame', bits: 16, value: 0xff00, monitor: true });
-      assert.deepEqual(decodeSci2Reply(pkt(SCI2_MONITOR_FLAG | Sci2Status.FRAME_24BIT, 0x00, 0x0c, 0x0b)), { type: 'frame', bits: 24, value: 0x000c0b, monitor: true });
+      assert.deepEqual(decodeSci2Reply(pkt(SCI2_MONITOR_FLAG | Sci2Status.FRAME_16BIT, 0, 0xff, 0x00)), {
+        type: 'frame',
+        bits: 16,
+        value: 0xff00,
+        monitor: true,
+      });
+      assert.deepEqual(decodeSci2Reply(pkt(SCI2_MONITOR_FLAG | Sci2Status.FRAME_24BIT, 0x00, 0x0c, 0x0b)), {
+        type: 'frame',
+        bits: 24,
+        value: 0x000c0b,
+        monitor: true,
+      });
       assert.deepEqual(decodeSci2Reply(pkt(Sci2Status.ERROR, 0, 0, 2)), { type: 'error', code: 2, monitor: false });
     });
   });

@@ -20,7 +20,8 @@ describe('sim/meeting-room: MeetingRoomScenario', () => {
         assert.equal(room.isOccupied(m.startMin - 1), false);
         assert.equal(room.isOccupied(m.endMin), false);
       }
-      for (const minute of [0, 7 * 60, 18 * 60, 23 * 60]) assert.equal(room.isOccupied(minute), false, `seed ${seed}: occupied at ${minute}`);
+      for (const minute of [0, 7 * 60, 18 * 60, 23 * 60])
+        assert.equal(room.isOccupied(minute), false, `seed ${seed}: occupied at ${minute}`);
       assert.equal(room.movement(3 * 60), false, 'no movement in an empty room');
     }
   });

@@ -67,7 +67,7 @@ describe('sim/scenario: office day', () => {
     let ended = false;
     driver.on('end', () => (ended = true));
     driver.start();
-    clock.advance(24 * 60 * 60 * 1000 / 600 + 2000); // one day at 600x
+    clock.advance((24 * 60 * 60 * 1000) / 600 + 2000); // one day at 600x
     assert.ok(ended, 'the day ended');
     assert.equal(driver.isRunning, false);
     assert.equal(clock.pending, 0, 'no timer left');
@@ -75,9 +75,18 @@ describe('sim/scenario: office day', () => {
     const noon = ticks.find((t) => t.minuteOfDay === 13 * 60);
     assert.ok(noon && noon.lux > 0);
     assert.equal(sensor.illuminanceRaw, sensor.luxToRaw(ticks[ticks.length - 1]?.lux ?? -1));
-    assert.ok(events.some((e) => e.occupancy?.occupied === true), 'occupied events');
-    assert.ok(events.some((e) => e.occupancy?.occupied === false), 'vacant events');
-    assert.ok(events.some((e) => (e.illuminanceRaw ?? 0) > 0), 'light events');
+    assert.ok(
+      events.some((e) => e.occupancy?.occupied === true),
+      'occupied events',
+    );
+    assert.ok(
+      events.some((e) => e.occupancy?.occupied === false),
+      'vacant events',
+    );
+    assert.ok(
+      events.some((e) => (e.illuminanceRaw ?? 0) > 0),
+      'light events',
+    );
     assert.ok(events.every((e) => e.kind === 'event' && e.shortAddress === 4));
   });
 });

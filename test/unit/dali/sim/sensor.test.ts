@@ -1,12 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  decodeFrame,
-  deviceCommand,
-  deviceDtr0,
-  deviceDtr1Dtr0,
-  instanceCommand,
-  type DecodedEvent,
-} from '../../../../lib/dali/codec';
+import { decodeFrame, deviceCommand, deviceDtr0, deviceDtr1Dtr0, instanceCommand, type DecodedEvent } from '../../../../lib/dali/codec';
 import { DeviceCommand, InstanceCommand } from '../../../../lib/dali/opcodes';
 import { LIGHT_INSTANCE, OCCUPANCY_INSTANCE, VirtualSensor } from '../../../../lib/dali/sim/sensor';
 import { VirtualBus, VirtualClock } from '../../../../lib/dali/sim/virtual-bus';
@@ -217,14 +210,13 @@ describe('sim/sensor: virtual DALI-2 light + occupancy sensor', () => {
       assert.deepEqual(type(0), { kind: 'answer', value: 3 });
       assert.deepEqual(type(1), { kind: 'answer', value: 4 });
       assert.deepEqual(type(2), { kind: 'none' });
-      assert.deepEqual(
-        bus.handleForward(instanceCommand(me, { kind: 'all' }, InstanceCommand.QUERY_INSTANCE_TYPE)),
-        { kind: 'framingError' },
-      );
-      assert.deepEqual(
-        bus.handleForward(instanceCommand(me, { kind: 'type', instanceType: 4 }, InstanceCommand.QUERY_INSTANCE_TYPE)),
-        { kind: 'answer', value: 4 },
-      );
+      assert.deepEqual(bus.handleForward(instanceCommand(me, { kind: 'all' }, InstanceCommand.QUERY_INSTANCE_TYPE)), {
+        kind: 'framingError',
+      });
+      assert.deepEqual(bus.handleForward(instanceCommand(me, { kind: 'type', instanceType: 4 }, InstanceCommand.QUERY_INSTANCE_TYPE)), {
+        kind: 'answer',
+        value: 4,
+      });
     });
 
     it('presence only (lightSensor false): one occupancy instance, no light instance, no light events', () => {
@@ -236,10 +228,9 @@ describe('sim/sensor: virtual DALI-2 light + occupancy sensor', () => {
         bus.handleForward(instanceCommand(me, { kind: 'number', instance: n }, InstanceCommand.QUERY_INSTANCE_TYPE));
       assert.deepEqual(type(0), { kind: 'answer', value: 3 });
       assert.deepEqual(type(1), { kind: 'none' });
-      assert.deepEqual(
-        bus.handleForward(instanceCommand(me, { kind: 'type', instanceType: 4 }, InstanceCommand.QUERY_INPUT_VALUE)),
-        { kind: 'none' },
-      );
+      assert.deepEqual(bus.handleForward(instanceCommand(me, { kind: 'type', instanceType: 4 }, InstanceCommand.QUERY_INPUT_VALUE)), {
+        kind: 'none',
+      });
       sensor.setLux(800);
       assert.deepEqual(events, [], 'no light event');
       sensor.setOccupancy(true, true);
