@@ -39,7 +39,7 @@
  */
 import { type DecisionWindow as ControlWindow } from '../lib/contracts';
 import { RulesController, powerW } from '../lib/control';
-import { OfficeDayScenario } from '../lib/dali/sim/scenario';
+import { mulberry32, OfficeDayScenario } from '../lib/dali/sim/scenario';
 import { LightingStore } from '../lib/store';
 import { acceptedRules, listSuggestions, runInsights } from '../lib/insights';
 import type { ScheduleRule } from '../lib/learning/types';
@@ -62,17 +62,6 @@ const SPEC: Record<
   'meeting-1': { targetLux: 500, luxPerPct: 5.5, daylight: true, fixture: { ratedW: 36, standbyW: 0.4, count: 2 } },
   'corridor-1': { targetLux: 100, luxPerPct: 2.2, daylight: false, fixture: { ratedW: 20, standbyW: 0.4, count: 2 } },
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Week {
   overrides: number;

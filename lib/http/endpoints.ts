@@ -520,6 +520,37 @@ const BODY_ERRORS = {
   415: 'compressed body (Content-Encoding)',
 } as const;
 
+/** POST /suggestions/:id/accept and /reject: the same request and answers. */
+function decideSuggestionEndpoint(verb: 'accept' | 'reject'): Endpoint {
+  return {
+    operation: `${verb}-suggestion`,
+    id: `${verb}Suggestion`,
+    method: 'POST',
+    path: `/suggestions/:id/${verb}`,
+    tag: 'learning',
+    summary: verb === 'accept' ? 'Accept a suggestion' : 'Reject a suggestion',
+    description:
+      'Only a pending suggestion can be decided (409 otherwise). ' +
+      (verb === 'accept'
+        ? 'An accepted one becomes a schedule rule from the next decision on, before the clamps.'
+        : 'A rejected pattern is proposed again only when its evidence grows.'),
+    admin: true,
+    rateLimited: true,
+    params: { id: { type: 'integer', minimum: 1 } },
+    body: DECIDE_SUGGESTION_BODY,
+    answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
+    errors: {
+      400: 'bad id or body',
+      401: 'missing or wrong Bearer token',
+      404: 'no suggestion with this id',
+      409: 'decided already',
+      ...BODY_ERRORS,
+      ...COMMON_ERRORS,
+    },
+    example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
+  };
+}
+
 export const API_ENDPOINTS: readonly Endpoint[] = [
   {
     operation: 'ingest-sensor',
@@ -802,54 +833,8 @@ export const API_ENDPOINTS: readonly Endpoint[] = [
     errors: { 400: 'bad query', ...COMMON_ERRORS },
     example: { query: { status: 'pending' }, status: 200 },
   },
-  {
-    operation: 'accept-suggestion',
-    id: 'acceptSuggestion',
-    method: 'POST',
-    path: '/suggestions/:id/accept',
-    tag: 'learning',
-    summary: 'Accept a suggestion',
-    description:
-      'Only a pending suggestion can be decided (409 otherwise). An accepted one becomes a schedule rule from the next decision on, before the clamps.',
-    admin: true,
-    rateLimited: true,
-    params: { id: { type: 'integer', minimum: 1 } },
-    body: DECIDE_SUGGESTION_BODY,
-    answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
-    errors: {
-      400: 'bad id or body',
-      401: 'missing or wrong Bearer token',
-      404: 'no suggestion with this id',
-      409: 'decided already',
-      ...BODY_ERRORS,
-      ...COMMON_ERRORS,
-    },
-    example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
-  },
-  {
-    operation: 'reject-suggestion',
-    id: 'rejectSuggestion',
-    method: 'POST',
-    path: '/suggestions/:id/reject',
-    tag: 'learning',
-    summary: 'Reject a suggestion',
-    description:
-      'Only a pending suggestion can be decided (409 otherwise). A rejected pattern is proposed again only when its evidence grows.',
-    admin: true,
-    rateLimited: true,
-    params: { id: { type: 'integer', minimum: 1 } },
-    body: DECIDE_SUGGESTION_BODY,
-    answers: { 200: { description: 'the suggestion, decided', schema: object({ suggestion: SUGGESTION }, ['suggestion']) } },
-    errors: {
-      400: 'bad id or body',
-      401: 'missing or wrong Bearer token',
-      404: 'no suggestion with this id',
-      409: 'decided already',
-      ...BODY_ERRORS,
-      ...COMMON_ERRORS,
-    },
-    example: { params: { id: '1' }, body: { by: 'facility manager' }, status: 200 },
-  },
+  decideSuggestionEndpoint('accept'),
+  decideSuggestionEndpoint('reject'),
 ];
 
 /** The entry of method + Express path, if any. */

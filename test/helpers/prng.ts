@@ -2,19 +2,12 @@
  * Seeded PRNG for property and fuzz tests (mulberry32): same seed, same sequence,
  * so a failure reproduces. Print the seed in assertion messages.
  */
+import { mulberry32 as simMulberry32 } from '../../lib/dali/sim/scenario';
+
 export type Rng = () => number;
 
-/** Uniform floats in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform floats in [0, 1) from a 32-bit seed (the simulator's generator). */
+export const mulberry32: (seed: number) => Rng = simMulberry32;
 
 /** Integer in [min, max] inclusive. */
 export function randInt(rng: Rng, min: number, max: number): number {
