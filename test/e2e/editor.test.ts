@@ -71,6 +71,7 @@ const FLOW: Record<string, unknown>[] = [
   { id: 'e2e-alerts', type: 'lighting-alerts', store: 'e2e-store', bus: 'e2e-bus', x: 660, y: 440, wires: [[]] },
   { id: 'e2e-docs', type: 'api-docs', x: 140, y: 520, wires: [[]] },
   { id: 'e2e-weather', type: 'lighting-weather', x: 140, y: 160, wires: [['e2e-window']] },
+  { id: 'e2e-insights', type: 'lighting-insights', store: 'e2e-store', x: 400, y: 520, wires: [[], ['e2e-rules']] },
 ];
 const ID_OF: Record<string, string> = Object.fromEntries(FLOW.map((n) => [n.type as string, n.id as string]));
 
