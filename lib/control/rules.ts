@@ -70,7 +70,7 @@ import {
   resolveOccupancyConfig,
 } from './occupancy';
 import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from './types';
-import { applySlot, holdRuleOf, scheduleAt, slotNote } from '../learning/schedule';
+import { applySlot, holdNote, holdRuleOf, scheduleAt, slotNote } from '../learning/schedule';
 import type { ScheduleRule } from '../learning/types';
 
 /** Flat configuration, with the rules-fallback node's setting names. */
@@ -434,7 +434,8 @@ function decideWindow(
     if (occ.fadeMs !== undefined) fadeMs = occ.fadeMs;
   }
   parts.push(occ.reason);
-  if (sched.hold && !occ.occupied) parts.push(`schedule:${sched.hold.id} hold ${sched.hold.holdMinutes} min`);
+  // A hold rule "then off" went straight to off (scheduledConfig shortened the vacancy delay to the hold).
+  if (sched.hold && !occ.occupied) parts.push(holdNote(sched.hold, sched.hold.then === 'off' && occ.mode === 'off'));
 
   // Colour proposal.
   let cct = circ.kelvin;
@@ -509,7 +510,12 @@ function decideWindow(
 
 /**
  * The settings with the zone's schedule rules: a target-lux rule replaces the
- * daylight target, a hold rule the occupancy hold. Same object when none applies.
+ * daylight target, a hold rule the occupancy hold; a hold rule "then off"
+ * also shortens the vacancy delay to the hold, so the light goes off when the
+ * hold runs out instead of dimming to the absence level first. "Never off"
+ * still wins (the zone keeps its absence level), and so does a silent
+ * presence sensor (occupancy never switches off without a reading). Same
+ * object when none applies.
  */
 export function scheduledConfig(
   config: ResolvedRulesConfig,
@@ -521,7 +527,15 @@ export function scheduledConfig(
   return {
     ...config,
     daylight: s.targetLux ? { ...config.daylight, targetLux: s.targetLux.targetLux } : config.daylight,
-    occupancy: s.hold ? { ...config.occupancy, holdMinutes: s.hold.holdMinutes } : config.occupancy,
+    occupancy: s.hold
+      ? {
+          ...config.occupancy,
+          holdMinutes: s.hold.holdMinutes,
+          ...(s.hold.then === 'off' && !config.occupancy.neverOff
+            ? { vacancyOffMinutes: Math.min(config.occupancy.vacancyOffMinutes, s.hold.holdMinutes) }
+            : {}),
+        }
+      : config.occupancy,
   };
 }
 

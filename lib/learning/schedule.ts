@@ -7,7 +7,11 @@
  *   the output is held within [minIntensityPct, maxIntensityPct] and the
  *   colour is `kelvin` (instead of the circadian one);
  * - `target-lux`: the zone's daylight target while occupied;
- * - `hold`: the zone's occupancy hold, minutes.
+ * - `hold`: the zone's occupancy hold, minutes; with `then: "off"` the
+ *   light goes off when the hold has run out, without the absence level
+ *   (the rules controller shortens the vacancy delay to the hold; a zone set
+ *   to "never off", or one whose presence sensor is silent, keeps its
+ *   absence level).
  *
  * Each rule in effect is named in the decision's reason as
  * `schedule:<rule id> ...` (rule id "suggestion:<id>").
@@ -16,7 +20,7 @@
  * {rules}: the full active set), validated by parseScheduleRules.
  */
 import { hhmm, inDayType } from './mine';
-import { DAY_TYPES, LearningInputError, type ScheduleRule, type SlotChange, type Suggestion } from './types';
+import { AFTER_HOLD, DAY_TYPES, LearningInputError, type ScheduleRule, type SlotChange, type Suggestion } from './types';
 
 type SlotRule = Extract<ScheduleRule, { kind: 'slot' }>;
 type TargetRule = Extract<ScheduleRule, { kind: 'target-lux' }>;
@@ -84,14 +88,21 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
           targetLux: r.targetLux,
           fromLux: num(r.fromLux, 0, 100_000) ? r.fromLux : 0,
         } satisfies TargetRule;
-      case 'hold':
+      case 'hold': {
         if (!num(r.holdMinutes, 0, 1440)) throw bad('holdMinutes must be 0-1440');
-        return {
+        const out: HoldRule = {
           ...base,
           kind: 'hold',
           holdMinutes: r.holdMinutes,
           fromMinutes: num(r.fromMinutes, 0, 1440) ? r.fromMinutes : 0,
-        } satisfies HoldRule;
+        };
+        if (r.then !== undefined) {
+          if (typeof r.then !== 'string' || !(AFTER_HOLD as readonly string[]).includes(r.then))
+            throw bad(`then must be one of ${AFTER_HOLD.join(', ')} (or absent)`);
+          out.then = r.then as HoldRule['then'];
+        }
+        return out;
+      }
       default:
         throw bad('kind must be slot, target-lux or hold');
     }
@@ -130,6 +141,11 @@ export function slotNote(r: SlotRule): string {
   if (r.maxIntensityPct !== undefined) parts.push(`cap ${Math.round(r.maxIntensityPct)}%`);
   if (r.kelvin !== undefined) parts.push(`${Math.round(r.kelvin)}K`);
   return parts.join(' ');
+}
+
+/** "schedule:suggestion:5 hold 1 min then off"; `off`: whether the "then off" part is in effect. */
+export function holdNote(r: HoldRule, off: boolean): string {
+  return `schedule:${r.id} hold ${r.holdMinutes} min${off ? ' then off' : ''}`;
 }
 
 /** A slot rule on a proposal: output within its band, its colour. */

@@ -41,12 +41,22 @@ export interface TargetLuxChange {
   fromLux: number;
 }
 
+/** What the light does when a hold rule's hold has run out. */
+export type AfterHold = 'off';
+export const AFTER_HOLD: readonly AfterHold[] = ['off'];
+
 /** The zone's occupancy hold (run-on after the last presence), minutes. */
 export interface HoldChange {
   kind: 'hold';
   holdMinutes: number;
   /** The hold it replaces, minutes. */
   fromMinutes: number;
+  /**
+   * "off": when the hold has run out the light goes off at once, without the
+   * absence level (people switched it off by hand, they did not dim it).
+   * Absent: the zone's own absence level and vacancy delay follow the hold.
+   */
+  then?: AfterHold;
 }
 
 export type ScheduleChange = SlotChange | TargetLuxChange | HoldChange;

@@ -78,6 +78,36 @@ describe('learning/schedule: rules in the rules controller', () => {
     assert.match(eb.setpoint.reason, /schedule:suggestion:5 hold 3 min/);
   });
 
+  it('a hold rule "then off" switches off when the hold runs out, without the absence level; never off still wins', () => {
+    const hold = (then?: 'off'): ScheduleRule[] =>
+      parseScheduleRules({
+        rules: [{ id: 'suggestion:6', zone: 'corridor-1', kind: 'hold', holdMinutes: 1, fromMinutes: 15, ...(then ? { then } : {}) }],
+      });
+    const run = (rules: ScheduleRule[], config: Record<string, unknown> = {}): ReturnType<RulesController['decide']> => {
+      const c = new RulesController({ targetLux: 100, holdMinutes: 15, vacancyOffMinutes: 20, absenceLevelPct: 10, ...config });
+      c.setSchedule(rules);
+      c.decide(win('corridor-1', T, 20));
+      // 3 minutes after the last presence: the 1-min hold has run out, the 20-min vacancy delay has not.
+      return c.decide(win('corridor-1', T + 5 * MIN, 20, false), { now: T + 8 * MIN });
+    };
+    const off = run(hold('off'));
+    assert.equal(off.occupancy, 'off');
+    assert.equal(off.setpoint.intensity, 0, 'people switched it off by hand: off, not 10 %');
+    assert.match(off.setpoint.reason, /schedule:suggestion:6 hold 1 min then off/);
+    const dim = run(hold());
+    assert.equal(dim.occupancy, 'absence', 'a hold rule without "then off" keeps the absence level');
+    assert.equal(dim.setpoint.intensity, 10);
+    assert.doesNotMatch(dim.setpoint.reason, /then off/);
+    const never = run(hold('off'), { neverOff: true });
+    assert.equal(never.occupancy, 'absence', 'a zone that must never go dark keeps its absence level');
+    assert.equal(never.setpoint.intensity, 10);
+    assert.doesNotMatch(never.setpoint.reason, /then off/);
+    assert.throws(
+      () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'hold', holdMinutes: 1, then: 'dim' }] }),
+      /rules\[0\]: then/,
+    );
+  });
+
   it('parseScheduleRules refuses bad rules with a message naming the rule', () => {
     assert.throws(
       () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'slot', days: 'weekdays', startMinute: 900, endMinute: 800 }] }),
