@@ -25,7 +25,9 @@
  *   minLuxRise above the lux before; the change: halfway between the median
  *   lux before and after them (the least people accept lies in between; the
  *   loop keeps above its target), at most maxTargetFactor times the current
- *   target. The overrides it explains are left out of the slot pattern.
+ *   target, and `settledLux` the lux they set (median after): nobody asked
+ *   for more, so the controller aims no higher (schedule.ts). The overrides
+ *   it explains are left out of the slot pattern.
  * - `hold` (the hold is too long). Manual "off" (<= offPct) at most
  *   quickOffMinutes after the last presence and before the hold ran out; the
  *   change: a hold of the 25th percentile of those gaps, whole minutes down
@@ -332,7 +334,7 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
     supportDays: rows.length,
     confidence: round(confidence, 0.01),
     evidence,
-    change: { kind: 'target-lux', targetLux, fromLux: settings.targetLux },
+    change: { kind: 'target-lux', targetLux, fromLux: settings.targetLux, settledLux: Math.max(targetLux, round(wanted, 10)) },
   };
 }
 

@@ -39,6 +39,12 @@ export interface TargetLuxChange {
   targetLux: number;
   /** The target it replaces (for the summary), lux. */
   fromLux: number;
+  /**
+   * The lux people set themselves (median after their overrides). A loop that
+   * keeps a margin above its target aims no higher than this, while its lower
+   * edge stays at or above targetLux. Absent: the target alone.
+   */
+  settledLux?: number;
 }
 
 /** What the light does when a hold rule's hold has run out. */

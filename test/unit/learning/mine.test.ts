@@ -77,8 +77,8 @@ describe('learning/mine', () => {
     const c = found[0]!;
     assert.equal(c.kind, 'target-lux');
     assert.equal(c.supportDays, 7);
-    // Halfway between the ~320 lx people left and the ~420 lx they set.
-    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300 });
+    // Halfway between the ~320 lx people left and the ~420 lx they set; they settled at 420 lx (no more is asked for).
+    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300, settledLux: 420 });
     assert.ok(c.evidence.some((e) => e.table === 'feature_windows'));
   });
 
