@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     unit: 'rules',
     rules: on.accepted.map(
       (r) =>
-        `${r.zone} ${r.kind}${r.kind === 'slot' ? ` ${r.days} ${r.startMinute}-${r.endMinute} ${JSON.stringify({ min: r.minIntensityPct, max: r.maxIntensityPct, k: r.kelvin })}` : r.kind === 'target-lux' ? ` ${r.targetLux} lx` : ` ${r.holdMinutes} min`}`,
+        `${r.zone} ${r.kind}${r.kind === 'slot' ? ` ${r.days} ${r.startMinute}-${r.endMinute} ${JSON.stringify({ min: r.minIntensityPct, max: r.maxIntensityPct, k: r.kelvin })}` : r.kind === 'target-lux' ? ` ${r.targetLux} lx${r.settledLux !== undefined ? ` settled ${r.settledLux} lx` : ''}` : ` ${r.holdMinutes} min${r.then ? ` then ${r.then}` : ''}`}`,
     ),
   });
   line({

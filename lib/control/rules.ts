@@ -70,7 +70,7 @@ import {
   resolveOccupancyConfig,
 } from './occupancy';
 import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from './types';
-import { applySlot, holdRuleOf, scheduleAt, slotNote } from '../learning/schedule';
+import { applySlot, effectiveTargetLux, holdNote, holdRuleOf, scheduleAt, slotNote, targetNote } from '../learning/schedule';
 import type { ScheduleRule } from '../learning/types';
 
 /** Flat configuration, with the rules-fallback node's setting names. */
@@ -389,7 +389,7 @@ function decideWindow(
   let daylightLux: number | null = null;
   if (occ.occupied) {
     let target = config.daylight.targetLux;
-    if (sched.targetLux) parts.push(`schedule:${sched.targetLux.id} target ${Math.round(sched.targetLux.targetLux)} lx`);
+    if (sched.targetLux) parts.push(targetNote(sched.targetLux, target, config.daylight));
     const minLux = hints?.minLux;
     if (isFiniteNumber(minLux) && minLux > target && minLux <= 100_000) {
       target = minLux;
@@ -434,7 +434,8 @@ function decideWindow(
     if (occ.fadeMs !== undefined) fadeMs = occ.fadeMs;
   }
   parts.push(occ.reason);
-  if (sched.hold && !occ.occupied) parts.push(`schedule:${sched.hold.id} hold ${sched.hold.holdMinutes} min`);
+  // A hold rule "then off" went straight to off (scheduledConfig shortened the vacancy delay to the hold).
+  if (sched.hold && !occ.occupied) parts.push(holdNote(sched.hold, sched.hold.then === 'off' && occ.mode === 'off'));
 
   // Colour proposal.
   let cct = circ.kelvin;
@@ -509,7 +510,13 @@ function decideWindow(
 
 /**
  * The settings with the zone's schedule rules: a target-lux rule replaces the
- * daylight target, a hold rule the occupancy hold. Same object when none applies.
+ * daylight target (effectiveTargetLux: aimed no higher than the lux people
+ * set, kept at or above the rule's target), a hold rule the occupancy hold; a hold rule "then off"
+ * also shortens the vacancy delay to the hold, so the light goes off when the
+ * hold runs out instead of dimming to the absence level first. "Never off"
+ * still wins (the zone keeps its absence level), and so does a silent
+ * presence sensor (occupancy never switches off without a reading). Same
+ * object when none applies.
  */
 export function scheduledConfig(
   config: ResolvedRulesConfig,
@@ -520,8 +527,16 @@ export function scheduledConfig(
   if (!s.targetLux && !s.hold) return config;
   return {
     ...config,
-    daylight: s.targetLux ? { ...config.daylight, targetLux: s.targetLux.targetLux } : config.daylight,
-    occupancy: s.hold ? { ...config.occupancy, holdMinutes: s.hold.holdMinutes } : config.occupancy,
+    daylight: s.targetLux ? { ...config.daylight, targetLux: effectiveTargetLux(s.targetLux, config.daylight) } : config.daylight,
+    occupancy: s.hold
+      ? {
+          ...config.occupancy,
+          holdMinutes: s.hold.holdMinutes,
+          ...(s.hold.then === 'off' && !config.occupancy.neverOff
+            ? { vacancyOffMinutes: Math.min(config.occupancy.vacancyOffMinutes, s.hold.holdMinutes) }
+            : {}),
+        }
+      : config.occupancy,
   };
 }
 

@@ -25,12 +25,15 @@
  *   minLuxRise above the lux before; the change: halfway between the median
  *   lux before and after them (the least people accept lies in between; the
  *   loop keeps above its target), at most maxTargetFactor times the current
- *   target. The overrides it explains are left out of the slot pattern.
+ *   target, and `settledLux` the lux they set (median after): nobody asked
+ *   for more, so the controller aims no higher (schedule.ts). The overrides
+ *   it explains are left out of the slot pattern.
  * - `hold` (the hold is too long). Manual "off" (<= offPct) at most
  *   quickOffMinutes after the last presence and before the hold ran out; the
  *   change: a hold of the 25th percentile of those gaps, whole minutes down
- *   (at least minHoldMinutes), so the light goes before most people reach
- *   for the switch.
+ *   (at least minHoldMinutes), then off (`then: "off"`): people switched the
+ *   light off, so the light goes off before most of them reach for the
+ *   switch instead of dimming to the absence level first.
  *
  * Every pattern needs support >= minSupportDays and confidence >=
  * minConfidence. Overrides at random times with random values spread over
@@ -331,7 +334,7 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
     supportDays: rows.length,
     confidence: round(confidence, 0.01),
     evidence,
-    change: { kind: 'target-lux', targetLux, fromLux: settings.targetLux },
+    change: { kind: 'target-lux', targetLux, fromLux: settings.targetLux, settledLux: Math.max(targetLux, round(wanted, 10)) },
   };
 }
 
@@ -375,11 +378,12 @@ function mineHold(z: ZoneData, t: MiningThresholds, settings: ZoneSettings): Can
     zone: z.zone,
     kind: 'hold',
     patternKey: `${z.zone}|hold`,
-    summary: `${z.zone}: lights switched off by hand about ${Math.round(median(rows.map((r) => r.gapMin)))} min after the room emptied on ${rows.length} of the last ${eligible} days (hold ${settings.holdMinutes} min)`,
+    summary: `${z.zone}: lights switched off by hand about ${Math.round(median(rows.map((r) => r.gapMin)))} min after the room emptied on ${rows.length} of the last ${eligible} days (hold ${settings.holdMinutes} min): off ${holdMinutes} min after the last presence`,
     supportDays: rows.length,
     confidence: round(confidence, 0.01),
     evidence,
-    change: { kind: 'hold', holdMinutes, fromMinutes: settings.holdMinutes },
+    // The evidence is a manual off: off it goes, not to the absence level.
+    change: { kind: 'hold', holdMinutes, fromMinutes: settings.holdMinutes, then: 'off' },
   };
 }
 

@@ -6,8 +6,16 @@
  * - `slot`: while occupied, inside [startMinute, endMinute) on its day type,
  *   the output is held within [minIntensityPct, maxIntensityPct] and the
  *   colour is `kelvin` (instead of the circadian one);
- * - `target-lux`: the zone's daylight target while occupied;
- * - `hold`: the zone's occupancy hold, minutes.
+ * - `target-lux`: the zone's daylight target while occupied (a maintained
+ *   minimum); with `settledLux` (the lux people set themselves) a loop that
+ *   aims a margin above its target aims no higher than that, its lower edge
+ *   still at or above targetLux (effectiveTargetLux): the rule gives the
+ *   light people asked for, not more;
+ * - `hold`: the zone's occupancy hold, minutes; with `then: "off"` the
+ *   light goes off when the hold has run out, without the absence level
+ *   (the rules controller shortens the vacancy delay to the hold; a zone set
+ *   to "never off", or one whose presence sensor is silent, keeps its
+ *   absence level).
  *
  * Each rule in effect is named in the decision's reason as
  * `schedule:<rule id> ...` (rule id "suggestion:<id>").
@@ -16,7 +24,7 @@
  * {rules}: the full active set), validated by parseScheduleRules.
  */
 import { hhmm, inDayType } from './mine';
-import { DAY_TYPES, LearningInputError, type ScheduleRule, type SlotChange, type Suggestion } from './types';
+import { AFTER_HOLD, DAY_TYPES, LearningInputError, type ScheduleRule, type SlotChange, type Suggestion } from './types';
 
 type SlotRule = Extract<ScheduleRule, { kind: 'slot' }>;
 type TargetRule = Extract<ScheduleRule, { kind: 'target-lux' }>;
@@ -76,22 +84,35 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
         }
         return out;
       }
-      case 'target-lux':
+      case 'target-lux': {
         if (!num(r.targetLux, 1, 100_000)) throw bad('targetLux must be 1-100000');
-        return {
+        const out: TargetRule = {
           ...base,
           kind: 'target-lux',
           targetLux: r.targetLux,
           fromLux: num(r.fromLux, 0, 100_000) ? r.fromLux : 0,
-        } satisfies TargetRule;
-      case 'hold':
+        };
+        if (r.settledLux !== undefined) {
+          if (!num(r.settledLux, r.targetLux, 100_000)) throw bad('settledLux must be targetLux-100000');
+          out.settledLux = r.settledLux;
+        }
+        return out;
+      }
+      case 'hold': {
         if (!num(r.holdMinutes, 0, 1440)) throw bad('holdMinutes must be 0-1440');
-        return {
+        const out: HoldRule = {
           ...base,
           kind: 'hold',
           holdMinutes: r.holdMinutes,
           fromMinutes: num(r.fromMinutes, 0, 1440) ? r.fromMinutes : 0,
-        } satisfies HoldRule;
+        };
+        if (r.then !== undefined) {
+          if (typeof r.then !== 'string' || !(AFTER_HOLD as readonly string[]).includes(r.then))
+            throw bad(`then must be one of ${AFTER_HOLD.join(', ')} (or absent)`);
+          out.then = r.then as HoldRule['then'];
+        }
+        return out;
+      }
       default:
         throw bad('kind must be slot, target-lux or hold');
     }
@@ -130,6 +151,30 @@ export function slotNote(r: SlotRule): string {
   if (r.maxIntensityPct !== undefined) parts.push(`cap ${Math.round(r.maxIntensityPct)}%`);
   if (r.kelvin !== undefined) parts.push(`${Math.round(r.kelvin)}K`);
   return parts.join(' ');
+}
+
+/**
+ * The daylight target a target-lux rule gives a loop that aims at
+ * target x (1 + d) and corrects under target x (1 + d/2) when the target is
+ * a minimum (lib/control/daylight.ts, d = deadbandPct / 100): without
+ * settledLux the rule's target; with it, the highest target whose aim is not
+ * above settledLux, but never one whose lower edge falls under targetLux.
+ */
+export function effectiveTargetLux(r: TargetRule, loop: { targetIsMinimum: boolean; deadbandPct: number }): number {
+  if (r.settledLux === undefined || !loop.targetIsMinimum) return r.targetLux;
+  const d = loop.deadbandPct / 100;
+  return Math.max(r.targetLux / (1 + d / 2), Math.min(r.targetLux, r.settledLux / (1 + d)));
+}
+
+/** "schedule:suggestion:4 target 600 lx aim 640 lx" (the aim when settledLux lowers the loop's target). */
+export function targetNote(r: TargetRule, effective: number, loop: { targetIsMinimum: boolean; deadbandPct: number }): string {
+  const aim = effective < r.targetLux - 0.5 ? ` aim ${Math.round(effective * (1 + loop.deadbandPct / 100))} lx` : '';
+  return `schedule:${r.id} target ${Math.round(r.targetLux)} lx${aim}`;
+}
+
+/** "schedule:suggestion:5 hold 1 min then off"; `off`: whether the "then off" part is in effect. */
+export function holdNote(r: HoldRule, off: boolean): string {
+  return `schedule:${r.id} hold ${r.holdMinutes} min${off ? ' then off' : ''}`;
 }
 
 /** A slot rule on a proposal: output within its band, its colour. */

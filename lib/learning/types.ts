@@ -39,7 +39,17 @@ export interface TargetLuxChange {
   targetLux: number;
   /** The target it replaces (for the summary), lux. */
   fromLux: number;
+  /**
+   * The lux people set themselves (median after their overrides). A loop that
+   * keeps a margin above its target aims no higher than this, while its lower
+   * edge stays at or above targetLux. Absent: the target alone.
+   */
+  settledLux?: number;
 }
+
+/** What the light does when a hold rule's hold has run out. */
+export type AfterHold = 'off';
+export const AFTER_HOLD: readonly AfterHold[] = ['off'];
 
 /** The zone's occupancy hold (run-on after the last presence), minutes. */
 export interface HoldChange {
@@ -47,6 +57,12 @@ export interface HoldChange {
   holdMinutes: number;
   /** The hold it replaces, minutes. */
   fromMinutes: number;
+  /**
+   * "off": when the hold has run out the light goes off at once, without the
+   * absence level (people switched it off by hand, they did not dim it).
+   * Absent: the zone's own absence level and vacancy delay follow the hold.
+   */
+  then?: AfterHold;
 }
 
 export type ScheduleChange = SlotChange | TargetLuxChange | HoldChange;

@@ -77,19 +77,20 @@ describe('learning/mine', () => {
     const c = found[0]!;
     assert.equal(c.kind, 'target-lux');
     assert.equal(c.supportDays, 7);
-    // Halfway between the ~320 lx people left and the ~420 lx they set.
-    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300 });
+    // Halfway between the ~320 lx people left and the ~420 lx they set; they settled at 420 lx (no more is asked for).
+    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300, settledLux: 420 });
     assert.ok(c.evidence.some((e) => e.table === 'feature_windows'));
   });
 
-  it('manual off shortly after the room empties gives a shorter hold', () => {
+  it('manual off shortly after the room empties gives a shorter hold, then off', () => {
     const h = seedHistory({ zone: 'corridor', days: 14, pattern: 'quick-off' });
     const found = mine(h, opts(14));
     assert.equal(found.length, 1, JSON.stringify(found.map((c) => c.summary)));
     const c = found[0]!;
     assert.equal(c.kind, 'hold');
     assert.equal(c.supportDays, 10);
-    assert.deepEqual(c.change, { kind: 'hold', holdMinutes: 2, fromMinutes: 15 });
+    // People switched it off (0 %): the rule goes off too, not to the absence level.
+    assert.deepEqual(c.change, { kind: 'hold', holdMinutes: 2, fromMinutes: 15, then: 'off' });
     // Already short enough: nothing.
     assert.deepEqual(mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 2 }) })), []);
   });

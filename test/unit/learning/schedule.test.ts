@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { RulesController } from '../../../lib/control';
+import { resolveRulesConfig, scheduledConfig } from '../../../lib/control/rules';
 import { parseScheduleRules, ruleOf } from '../../../lib/learning/schedule';
 import { LearningInputError, type ScheduleRule } from '../../../lib/learning/types';
 import { aiScheduleHint, scheduleAt } from '../../../lib/learning/schedule';
@@ -76,6 +77,65 @@ describe('learning/schedule: rules in the rules controller', () => {
     assert.equal(ea.occupancy, 'hold');
     assert.equal(eb.occupancy, 'absence');
     assert.match(eb.setpoint.reason, /schedule:suggestion:5 hold 3 min/);
+  });
+
+  it('a target-lux rule with settledLux aims at the lux people set, not above, and keeps its lower edge at the target', () => {
+    const rules = parseScheduleRules({
+      rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500, settledLux: 640 }],
+    });
+    const base = resolveRulesConfig({ targetLux: 500, deadbandPct: 10 });
+    const dl = scheduledConfig(base, rules, 'office-1').daylight;
+    // The loop aims at target x 1.1 and corrects under target x 1.05 (lib/control/daylight.ts).
+    assert.ok(dl.targetLux * 1.1 <= 640 + 1e-9, `aim ${dl.targetLux * 1.1} lx is not above the 640 lx people set`);
+    assert.ok(dl.targetLux * 1.05 >= 600, `lower edge ${dl.targetLux * 1.05} lx stays at the 600 lx minimum`);
+    assert.ok(dl.targetLux < 600, 'without the margin on top of 600 lx');
+    // Without settledLux (a rule stored before): the target alone, as before.
+    const plain = parseScheduleRules({
+      rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500 }],
+    });
+    assert.equal(scheduledConfig(base, plain, 'office-1').daylight.targetLux, 600);
+    // People who set barely more than the target: the lower edge wins (never under the minimum).
+    const tight = parseScheduleRules({
+      rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500, settledLux: 600 }],
+    });
+    assert.ok(Math.abs(scheduledConfig(base, tight, 'office-1').daylight.targetLux * 1.05 - 600) < 1e-9);
+    const c = new RulesController({ targetLux: 500 });
+    c.setSchedule(rules);
+    assert.match(c.decide(win('office-1', T, 100)).setpoint.reason, /schedule:suggestion:4 target 600 lx aim 640 lx/);
+    assert.throws(
+      () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'target-lux', targetLux: 600, settledLux: 550 }] }),
+      /rules\[0\]: settledLux/,
+    );
+  });
+
+  it('a hold rule "then off" switches off when the hold runs out, without the absence level; never off still wins', () => {
+    const hold = (then?: 'off'): ScheduleRule[] =>
+      parseScheduleRules({
+        rules: [{ id: 'suggestion:6', zone: 'corridor-1', kind: 'hold', holdMinutes: 1, fromMinutes: 15, ...(then ? { then } : {}) }],
+      });
+    const run = (rules: ScheduleRule[], config: Record<string, unknown> = {}): ReturnType<RulesController['decide']> => {
+      const c = new RulesController({ targetLux: 100, holdMinutes: 15, vacancyOffMinutes: 20, absenceLevelPct: 10, ...config });
+      c.setSchedule(rules);
+      c.decide(win('corridor-1', T, 20));
+      // 3 minutes after the last presence: the 1-min hold has run out, the 20-min vacancy delay has not.
+      return c.decide(win('corridor-1', T + 5 * MIN, 20, false), { now: T + 8 * MIN });
+    };
+    const off = run(hold('off'));
+    assert.equal(off.occupancy, 'off');
+    assert.equal(off.setpoint.intensity, 0, 'people switched it off by hand: off, not 10 %');
+    assert.match(off.setpoint.reason, /schedule:suggestion:6 hold 1 min then off/);
+    const dim = run(hold());
+    assert.equal(dim.occupancy, 'absence', 'a hold rule without "then off" keeps the absence level');
+    assert.equal(dim.setpoint.intensity, 10);
+    assert.doesNotMatch(dim.setpoint.reason, /then off/);
+    const never = run(hold('off'), { neverOff: true });
+    assert.equal(never.occupancy, 'absence', 'a zone that must never go dark keeps its absence level');
+    assert.equal(never.setpoint.intensity, 10);
+    assert.doesNotMatch(never.setpoint.reason, /then off/);
+    assert.throws(
+      () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'hold', holdMinutes: 1, then: 'dim' }] }),
+      /rules\[0\]: then/,
+    );
   });
 
   it('parseScheduleRules refuses bad rules with a message naming the rule', () => {
