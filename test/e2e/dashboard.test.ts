@@ -283,18 +283,20 @@ describe('Dashboard 2 example in Chromium, with our package and @flowfuse/node-r
     const gate = await textOf('Override gate');
     assert.match(gate, /^(override \(manual\) of office-1 until |blocked \(override\): )/, `the gate holds the zone: "${gate}"`);
 
-    // The intensity chart received the manual value for the setpoint series and the gear's value, and drew them.
-    const chartMsgs = events
-      .slice(eventsBefore)
-      .filter((e) => e.name === `msg-input:${intensityChart.id}`)
-      .map((e) => e.msg as { topic?: string; payload?: unknown });
-    assert.ok(
-      chartMsgs.some((m) => m.topic === 'setpoint' && m.payload === MANUAL.intensity),
-      `intensity chart got the setpoint: ${JSON.stringify(chartMsgs)}`,
+    // The intensity chart received the manual value for the setpoint series and the gear's value, and drew them
+    // (each widget gets its own socket message: the chart's may come a moment after the read-back text's).
+    const chartMsgs = (): Array<{ topic?: string; payload?: unknown }> =>
+      events
+        .slice(eventsBefore)
+        .filter((e) => e.name === `msg-input:${intensityChart.id}`)
+        .map((e) => e.msg as { topic?: string; payload?: unknown });
+    await eventually('the intensity chart gets the setpoint', 10000, async () =>
+      chartMsgs().some((m) => m.topic === 'setpoint' && m.payload === MANUAL.intensity),
     );
-    assert.ok(
-      chartMsgs.some((m) => m.topic === 'gear (read back)' && typeof m.payload === 'number' && Math.abs(m.payload - MANUAL.intensity) <= 1),
-      'intensity chart got the gear value',
+    await eventually('the intensity chart gets the gear value', 10000, async () =>
+      chartMsgs().some(
+        (m) => m.topic === 'gear (read back)' && typeof m.payload === 'number' && Math.abs(m.payload - MANUAL.intensity) <= 1,
+      ),
     );
     const saving = events
       .slice(eventsBefore)
