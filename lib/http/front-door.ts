@@ -362,7 +362,9 @@ export class FrontDoor {
       res.send = function (this: Res, body?: unknown): Res {
         try {
           let obj: unknown = body;
-          if (typeof body === 'string' && body.length < 65536 && body.startsWith('{')) obj = JSON.parse(body) as unknown;
+          // res.json() hands its JSON text here: parsed again only when it can carry a detail.
+          if (typeof body === 'string' && body.length < 65536 && body.startsWith('{') && body.includes('"detail"'))
+            obj = JSON.parse(body) as unknown;
           if (
             typeof obj === 'object' &&
             obj !== null &&

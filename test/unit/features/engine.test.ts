@@ -360,6 +360,27 @@ describe('lib/features FeatureWindowEngine', function () {
       assert.equal(new LocalClock().timeZone, Intl.DateTimeFormat().resolvedOptions().timeZone);
     });
 
+    it('UTC, computed without Intl, agrees with Intl on every minute and weekday (before 1970 too)', () => {
+      const utc = new LocalClock('utc');
+      assert.equal(utc.timeZone, 'UTC');
+      const intl = new Intl.DateTimeFormat('en-US', {
+        timeZone: 'UTC',
+        hourCycle: 'h23',
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+      const days: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+      let seed = 7;
+      for (let i = 0; i < 2000; i++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const ts = Math.round((seed / 2147483648 - 0.3) * 4e12) + (i % 7) * 86_400_000;
+        const parts = Object.fromEntries(intl.formatToParts(ts).map((p) => [p.type, p.value]));
+        const expected = { minuteOfDay: (Number(parts.hour) % 24) * 60 + Number(parts.minute), weekday: days[parts.weekday as string] };
+        assert.deepEqual(utc.at(ts), expected, new Date(ts).toISOString());
+      }
+    });
+
     it('attaches the newest weather (zone-specific or global) not older than weatherMaxAgeMs', () => {
       const e = new FeatureWindowEngine({ windowMs: W, graceMs: 0, timeZone: 'UTC', weatherMaxAgeMs: 2 * W });
       e.setWeather({ ts: T0 - 3 * W, temperatureC: 1, source: 'w' });
