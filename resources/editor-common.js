@@ -64,7 +64,35 @@
       };
     }
 
-    return { say: say, field: field, numberIn: numberIn, numberThen: numberThen };
+    return { say: say, field: field, numberIn: numberIn, numberThen: numberThen, cron: cron, timeZone: timeZone };
+  }
+
+  /** One cron field: *, numbers, names, ranges, lists and steps (also ? L W # of extended cron, as the `cron` package reads them). */
+  var CRON_FIELD = /^[0-9A-Za-z*?,/#LW-]+$/;
+
+  /** A cron schedule of 5 or 6 fields; blank passes (the node then runs on input only). */
+  function cron(key) {
+    return function (v) {
+      var text = String(v || '').trim();
+      if (text === '') {
+        return true;
+      }
+      var fields = text.split(/\s+/);
+      var ok =
+        (fields.length === 5 || fields.length === 6) &&
+        fields.every(function (f) {
+          return CRON_FIELD.test(f);
+        });
+      return ok || say(this, key);
+    };
+  }
+
+  /** An IANA time zone name such as Europe/Berlin; blank passes (the runtime's zone). */
+  function timeZone(key) {
+    return function (v) {
+      var text = String(v || '').trim();
+      return text === '' || /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(text) || say(this, key);
+    };
   }
 
   /** Label functions of a node definition (called by the editor with the node as `this`). */

@@ -449,6 +449,11 @@ describe('editor definitions', () => {
       assert.equal(validate('retention-prune', prune, 'schedule', ''), true, 'blank = on input only');
       assert.notEqual(validate('retention-prune', prune, 'schedule', 'every night'), true);
       assert.notEqual(validate('retention-prune', prune, 'timezone', 'Berlin time'), true);
+      assert.equal(validate('retention-prune', prune, 'timezone', 'Europe/Berlin'), true);
+      const insights = loadEditor('lighting-insights').definition;
+      assert.equal(validate('lighting-insights', insights, 'schedule', '30 2 * * 1-5'), true);
+      assert.notEqual(validate('lighting-insights', insights, 'schedule', '30 2 * *'), true, 'four fields');
+      assert.notEqual(validate('lighting-insights', insights, 'timezone', 'Europe/Berlin time'), true);
       const ai = loadEditor('ai-decide').definition;
       assert.notEqual(validate('ai-decide', ai, 'payloadBatchLimit', '4'), true);
       const provider = loadEditor('ai-provider').definition;
