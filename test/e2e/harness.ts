@@ -191,6 +191,17 @@ export class NodeRedRuntime {
     await this.waitForLog(/Started flows/, 20000, before);
   }
 
+  /** Polls GET /healthz until it answers 200 with the DALI interface connected. */
+  async waitForBusConnected(timeoutMs = 30_000): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      const h = await this.request('GET', '/healthz');
+      if (h.status === 200 && (h.json as { dali?: { state?: string } }).dali?.state === 'connected') return;
+      if (Date.now() - start > timeoutMs) throw new Error(`not healthy: ${h.text}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async waitForLog(re: RegExp, timeoutMs = 10000, fromLine = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -79,13 +79,7 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
       env: { ADMIN_TOKEN, DB_URL: '', ZONES: '', TZ: 'UTC' },
       settings: NPM_START_SETTINGS,
     });
-    const t0 = Date.now();
-    for (;;) {
-      const h = await rt.request('GET', '/healthz');
-      if (h.status === 200 && (h.json as { dali?: { state?: string } }).dali?.state === 'connected') break;
-      if (Date.now() - t0 > 30_000) throw new Error(`not healthy: ${h.text}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await rt.waitForBusConnected();
   });
 
   after(async () => {

@@ -120,13 +120,7 @@ describe('zones end to end: the main flow on a simulated building over a real se
       settings: NPM_START_SETTINGS,
     });
     dbFile = path.join(rt.userDir, 'smart-lighting.db');
-    const start = Date.now();
-    for (;;) {
-      const h = await rt.request('GET', '/healthz');
-      if (h.status === 200 && (h.json as { dali?: { state?: string } }).dali?.state === 'connected') break;
-      if (Date.now() - start > 30_000) throw new Error(`not healthy: ${h.text}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await rt.waitForBusConnected();
   });
 
   after(async () => {
