@@ -27,7 +27,7 @@ import { HotPath, readHints, readWindows, type Hints } from './hot-path';
 import { circuitAlert, telemetryOf } from './report';
 import { toError } from '../shared/errors';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, shedSetpoint } from '../../lib/control/demand-response';
-import { DemandResponseHolder } from '../shared/demand-response';
+import { DemandResponseHolder, demandResponseStatus } from '../shared/demand-response';
 import { aiScheduleHint, applySlot, parseScheduleRules, scheduleAt, slotNote } from '../../lib/learning/schedule';
 import { SCHEDULE_RULES_TOPIC } from '../../lib/learning/types';
 
@@ -236,11 +236,7 @@ export = function (RED: NodeAPI): void {
       if (msg.topic === DEMAND_RESPONSE_TOPIC) {
         try {
           const event = demand.handle(msg.payload, shedPct);
-          this.status(
-            event
-              ? { fill: 'yellow', shape: 'dot', text: t('status.demandResponse', { pct: event.reductionPct, until: hhmm(event.until) }) }
-              : { fill: 'green', shape: 'ring', text: t('status.demandResponseEnd') },
-          );
+          this.status(demandResponseStatus(event, t));
           done();
         } catch (err) {
           this.status({ fill: 'red', shape: 'ring', text: t('status.invalidInput') });

@@ -34,14 +34,14 @@ import {
 import type { SensorReading, Setpoint } from '../../lib/contracts';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { ContextState } from '../shared/context-state';
-import { hhmm, idleStatus } from '../shared/status';
+import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 import { messageOf } from '../shared/errors';
 import { findZones, zoneMapOrNull } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, demandResponseReason } from '../../lib/control/demand-response';
-import { DemandResponseHolder } from '../shared/demand-response';
+import { DemandResponseHolder, demandResponseStatus } from '../shared/demand-response';
 import { parseScheduleRules } from '../../lib/learning/schedule';
 import { SCHEDULE_RULES_TOPIC } from '../../lib/learning/types';
 
@@ -217,11 +217,7 @@ export = function (RED: NodeAPI): void {
       if (msg.topic === DEMAND_RESPONSE_TOPIC && demand) {
         try {
           const event = demand.handle(msg.payload, shedPct);
-          this.status(
-            event
-              ? { fill: 'yellow', shape: 'dot', text: t('status.demandResponse', { pct: event.reductionPct, until: hhmm(event.until) }) }
-              : { fill: 'green', shape: 'ring', text: t('status.demandResponseEnd') },
-          );
+          this.status(demandResponseStatus(event, t));
           return done();
         } catch (err) {
           return fail(done, 'invalid', t('errors.invalidDemandResponse', { detail: messageOf(err) }));

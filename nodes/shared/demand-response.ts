@@ -10,9 +10,20 @@
  *   if (msg.topic === DEMAND_RESPONSE_TOPIC) event = dr.handle(msg.payload, shedPct);   // throws ControlInputError
  *   dr.close(removed);                            // in 'close'
  */
-import type { Node } from 'node-red';
+import type { Node, NodeStatus } from 'node-red';
 import { type DemandResponseEvent, isDemandResponseEnd, parseDemandResponse, restoreEvent } from '../../lib/control/demand-response';
 import { ContextState } from './context-state';
+import { hhmm } from './status';
+
+/** The status dot of a deciding node after a demand response message (texts from its catalogue: status.demandResponse, status.demandResponseEnd). */
+export function demandResponseStatus(
+  event: DemandResponseEvent | null,
+  t: (key: string, subs?: Record<string, string | number>) => string,
+): NodeStatus {
+  return event
+    ? { fill: 'yellow', shape: 'dot', text: t('status.demandResponse', { pct: event.reductionPct, until: hhmm(event.until) }) }
+    : { fill: 'green', shape: 'ring', text: t('status.demandResponseEnd') };
+}
 
 /** setTimeout's longest delay; a later end is re-armed from there. */
 const MAX_TIMER_MS = 2_147_483_647;
