@@ -24,12 +24,20 @@
  *   deadbandPct points and colour less than cctDeadbandKelvin, except
  *   switching off (to 0 %) or on (from 0 %);
  * - minimum interval: refused (blockedBy "min-interval") within minIntervalS
- *   of the last passed change;
+ *   of the last passed change, and DEFERRED: the gate keeps the zone's newest
+ *   such setpoint and releaseDue() gives it back once the interval has run
+ *   out. A decider sends a setpoint only when its decision changes, so a
+ *   refused dim-down (the room fell vacant a moment after a change) would
+ *   otherwise never reach the light;
  * - maximum step: CLAMPED, not refused: intensity moves at most maxStepPct
  *   points down toward the target and the setpoint passes with limitedBy
  *   "max-step". Refusing would leave the light where it is, the opposite of
- *   what the decider wants; a clamped step gets there over a few intervals.
+ *   what the decider wants. The rest is deferred like a min-interval refusal,
+ *   so the light gets there one step per interval by itself.
  *   Tell the decider what passed (RulesController.noteOutput).
+ * - A deferred setpoint is dropped by anything newer for its zone: another
+ *   automatic setpoint (which may be deferred in its place), a manual
+ *   setpoint or a manual change (override), or a clear.
  *   Rises are not limited unless maxStepUpPct is set: too little light is the
  *   risk (someone walked in, a cloud came), too much only costs energy, and
  *   min-interval and deadband already stop flicker.
@@ -122,6 +130,16 @@ export interface GateResult {
   override: OverrideRow | null;
   /** Overrides that expired during this call (for the store to delete). */
   expired: OverrideRow[];
+  /** Held back (min-interval) or only partly passed (max-step): the gate sends it on by itself at this time, epoch ms. */
+  deferredUntil?: number;
+}
+
+/** An automatic setpoint the gate sends on by itself when `dueAt` comes. */
+interface Deferred {
+  setpoint: Setpoint;
+  dueAt: number;
+  /** When it was first held back, epoch ms. */
+  since: number;
 }
 
 interface Applied {
@@ -225,6 +243,7 @@ export class OverrideGate {
   readonly config: OverrideGateConfig;
   private readonly overrides = new Map<string, OverrideRow>();
   private readonly applied = new Map<string, Applied>();
+  private readonly deferred = new Map<string, Deferred>();
 
   /** @throws ControlInputError for a bad setting. */
   constructor(config: Partial<OverrideGateConfig> | Record<string, unknown> = {}) {
@@ -313,9 +332,43 @@ export class OverrideGate {
     return next;
   }
 
-  /** End a zone's override now. True if there was one. */
+  /** End a zone's override now (and drop its deferred setpoint). True if there was an override. */
   clear(zone: string): boolean {
+    this.deferred.delete(zone);
     return this.overrides.delete(zone);
+  }
+
+  /** When the next deferred setpoint is due, epoch ms (null: none). */
+  nextDeferred(): number | null {
+    let next: number | null = null;
+    for (const d of this.deferred.values()) if (next === null || d.dueAt < next) next = d.dueAt;
+    return next;
+  }
+
+  /**
+   * Gate again every deferred setpoint due at `now` and return what passed
+   * (reason prefixed "gate:deferred"). A step-limited one is deferred again
+   * for its next step; one the gate refuses now stays deferred or is dropped
+   * as submit() decides.
+   */
+  releaseDue(now: number): GateResult[] {
+    const out: GateResult[] = [];
+    for (const [zone, d] of [...this.deferred]) {
+      if (d.dueAt > now) continue;
+      this.deferred.delete(zone);
+      const r = this.submit(d.setpoint, now);
+      const again = this.deferred.get(zone);
+      if (again) again.since = d.since;
+      if (!r.passed) continue;
+      r.reason = `gate:deferred ${Math.round((now - d.since) / 1000)}s, ${r.reason.replace(/^gate:/, '')}`;
+      out.push(r);
+    }
+    return out;
+  }
+
+  private defer(sp: Setpoint, dueAt: number, now: number): number {
+    this.deferred.set(sp.zone, { setpoint: sp, dueAt, since: now });
+    return dueAt;
   }
 
   /**
@@ -331,6 +384,7 @@ export class OverrideGate {
     const intensity = isFiniteNumber(opts.intensity) && opts.intensity >= 0 && opts.intensity <= 100 ? opts.intensity : null;
     const cct = isFiniteNumber(opts.cct) && opts.cct >= ACCEPTED_KELVIN_MIN && opts.cct <= ACCEPTED_KELVIN_MAX ? opts.cct : null;
     const last = this.applied.get(zone);
+    this.deferred.delete(zone);
     if (intensity !== null || cct !== null) {
       this.applied.set(zone, {
         intensity: intensity ?? last?.intensity ?? 0,
@@ -395,6 +449,8 @@ export class OverrideGate {
       return { passed: false, setpoint: null, blockedBy: 'invalid', reason: `gate:invalid ${message}`, override: null, expired };
     }
     const zone = sp.zone;
+    // The newest setpoint for a zone replaces what was deferred (it may be deferred in its place below).
+    this.deferred.delete(zone);
 
     if (sp.source === 'manual') {
       const minutes = sp.overrideMinutes ?? this.config.overrideMinutes;
@@ -443,13 +499,15 @@ export class OverrideGate {
     const intervalS = delta > 0 ? (this.config.minIntervalUpS ?? this.config.minIntervalS) : this.config.minIntervalS;
     const withinInterval = last.automatic && now - last.at < intervalS * 1000;
     if (!waking && !urgentRise && withinInterval) {
+      const deferredUntil = this.defer(sp, last.at + intervalS * 1000, now);
       return {
         passed: false,
         setpoint: null,
         blockedBy: 'min-interval',
-        reason: `gate:min-interval (${Math.round((now - last.at) / 1000)}s < ${intervalS}s)`,
+        reason: `gate:min-interval (${Math.round((now - last.at) / 1000)}s < ${intervalS}s), deferred until ${iso(deferredUntil)}`,
         override: null,
         expired,
+        deferredUntil,
       };
     }
     const limit = delta > 0 ? (this.config.maxStepUpPct ?? Infinity) : this.config.maxStepPct;
@@ -461,6 +519,8 @@ export class OverrideGate {
       };
       const r = this.pass(limited, now, `gate:max-step ${limit}% toward ${sp.intensity}%`, expired);
       r.limitedBy = 'max-step';
+      // The rest follows one step per interval (rises with maxStepUpPct: per rise interval); without an interval the decider's next setpoint takes it on.
+      if (intervalS > 0) r.deferredUntil = this.defer(sp, now + intervalS * 1000, now);
       return r;
     }
     return this.pass(sp, now, waking ? 'gate:wake' : urgentRise && withinInterval ? 'gate:urgent-rise' : 'gate:pass', expired);

@@ -9,7 +9,7 @@
 import { isFiniteNumber, isPlainObject, type Setpoint } from '../../lib/contracts';
 import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { DeadlineTimer, OverrideGate, type OverrideRow, validateSetpoint } from '../../lib/control';
+import { DeadlineTimer, type GateResult, OverrideGate, type OverrideRow, validateSetpoint } from '../../lib/control';
 import {
   gateDecisionRow,
   MemoryOverrideRepository,
@@ -100,13 +100,17 @@ export = function (RED: NodeAPI): void {
     const notifyExpired = (rows: OverrideRow[]): void => {
       for (const row of rows) this.send([null, report(expiredReport(row))]);
     };
-    /** One deadline: the next override expiry. */
-    const expiry = new DeadlineTimer<'expiry'>((_keys, now) => {
+    /** Two deadlines: the next override expiry and the next deferred setpoint. */
+    const deadlines = new DeadlineTimer<'expiry' | 'deferred'>((keys, now) => {
       notifyExpired(gate.expire(now));
+      if (keys.includes('deferred')) releaseDeferred(now);
       showStatus();
       schedule();
     });
-    const schedule = (): void => expiry.set('expiry', gate.nextExpiry());
+    const schedule = (): void => {
+      deadlines.set('expiry', gate.nextExpiry());
+      deadlines.set('deferred', gate.nextDeferred());
+    };
     const fail = (done: Done, key: string, detail: string): void => {
       view.show({ fill: 'red', shape: 'ring', text: t('status.invalid') }, true);
       done(new Error(t(`errors.${key}`, { detail })));
@@ -141,6 +145,30 @@ export = function (RED: NodeAPI): void {
         schedule();
       });
 
+    /** Records a passed setpoint and sends it on output 1 in `msg`. */
+    const sendPassed = (r: GateResult, msg: Msg, send: (m: Array<Msg | null>) => void, now: number, watts: number | null): void => {
+      const sp = r.setpoint as Setpoint;
+      persist(repo.recordDecision(gateDecisionRow(sp, now, { applied: true, estimatedWatts: watts, msgId: msg._msgid ?? null })));
+      msg.payload = sp;
+      msg.topic = sp.zone;
+      msg.gate = {
+        reason: r.reason,
+        ...(r.limitedBy ? { limitedBy: r.limitedBy } : {}),
+        ...(r.override ? { overrideUntil: r.override.expiresAt } : {}),
+        ...(r.deferredUntil !== undefined ? { deferredUntil: r.deferredUntil } : {}),
+      };
+      send([msg, null]);
+    };
+    /** Deferred setpoints whose time has come go out in new messages (the message that brought them was answered). */
+    const releaseDeferred = (now: number): void => {
+      try {
+        for (const r of gate.releaseDue(now)) sendPassed(r, { _msgid: RED.util.generateId() }, (m) => this.send(m), now, null);
+        saved.changed();
+      } catch (err) {
+        this.error(t('errors.deferred', { detail: messageOf(err) }));
+      }
+    };
+
     const onSetpoint = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done, now: number): void => {
       if (isPlainObject(msg.payload) && msg.payload.source === 'manual') {
         // A manual setpoint (and its override) the store cannot record now is refused (503), not applied and then forgotten.
@@ -164,15 +192,7 @@ export = function (RED: NodeAPI): void {
           if (r.override) storeOverride(r.override);
           else persist(repo.clear(input.zone, now));
         }
-        persist(repo.recordDecision(gateDecisionRow(r.setpoint, now, { applied: true, estimatedWatts: watts, msgId })));
-        msg.payload = r.setpoint;
-        msg.topic = r.setpoint.zone;
-        msg.gate = {
-          reason: r.reason,
-          ...(r.limitedBy ? { limitedBy: r.limitedBy } : {}),
-          ...(r.override ? { overrideUntil: r.override.expiresAt } : {}),
-        };
-        send([msg, null]);
+        sendPassed(r, msg, send, now, watts);
       } else {
         const blockedBy = r.blockedBy as string;
         persist(
@@ -186,7 +206,8 @@ export = function (RED: NodeAPI): void {
             }),
           ),
         );
-        send([null, report({ ...blockedReport(input, blockedBy, r.reason, r.override) }, msg)]);
+        const deferred = r.deferredUntil !== undefined ? { deferredUntil: r.deferredUntil } : {};
+        send([null, report({ ...blockedReport(input, blockedBy, r.reason, r.override), ...deferred }, msg)]);
       }
       showStatus();
       schedule();
@@ -254,7 +275,7 @@ export = function (RED: NodeAPI): void {
     });
 
     this.on('close', (removed: boolean, done: () => void) => {
-      expiry.clear();
+      deadlines.clear();
       saved.close(removed);
       if (removed) memoryRepositories.delete(this.id);
       let wait: NodeJS.Timeout | undefined;

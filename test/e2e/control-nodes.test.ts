@@ -67,6 +67,38 @@ const FLOW = [
     wires: [['res']],
   },
   { id: 'res', type: 'http response', z: TAB, statusCode: '', headers: {}, wires: [] },
+  // A second gate with a 1 s interval: every setpoint it passes is logged (also those it sends on by itself).
+  { id: 'in-deferred', type: 'http in', z: TAB, url: '/control/deferred', method: 'post', wires: [['gate-1s']] },
+  {
+    id: 'gate-1s',
+    type: 'override-gate',
+    z: TAB,
+    name: '',
+    store: '',
+    overrideMinutes: 30,
+    minIntervalS: 1,
+    minIntervalUpS: 1,
+    deadbandPct: 5,
+    maxStepPct: 20,
+    wires: [['log-passed'], ['res']],
+  },
+  {
+    id: 'log-passed',
+    type: 'function',
+    z: TAB,
+    func: "const log = flow.get('passed') || [];\nlog.push({ zone: msg.payload.zone, intensity: msg.payload.intensity, reason: msg.gate.reason, at: Date.now() });\nflow.set('passed', log);\nreturn msg.res ? msg : null;",
+    outputs: 1,
+    wires: [['res']],
+  },
+  { id: 'in-passed', type: 'http in', z: TAB, url: '/control/passed', method: 'get', wires: [['read-passed']] },
+  {
+    id: 'read-passed',
+    type: 'function',
+    z: TAB,
+    func: "msg.payload = flow.get('passed') || [];\nreturn msg;",
+    outputs: 1,
+    wires: [['res']],
+  },
 ];
 
 function window(zone: string, lux: number, presence = true): Record<string, unknown> {
@@ -167,6 +199,38 @@ describe(`rules-fallback -> override-gate over HTTP (${path.basename(path.dirnam
     const badSetpoint = await rt.request('POST', '/control/setpoint', { zone: 'office-1', intensity: 140, cct: 3000, source: 'manual' });
     assert.equal(badSetpoint.status, 400);
     assert.match(badSetpoint.text, /msg\.payload is not a setpoint: intensity/);
+  });
+
+  it('sends a held-back dim-down on by itself when the interval runs out, one step at a time, zone by zone', async () => {
+    const post = async (zone: string, intensity: number): Promise<void> => {
+      const res = await rt.request('POST', '/control/deferred', { zone, intensity, cct: 4000, reason: 'rules', source: 'rules' });
+      assert.equal(res.status, 200, res.text);
+    };
+    await post('room-a', 90);
+    await post('room-b', 50);
+    await post('room-a', 20); // 90 -> 20: goes as 70, then one 20-point step per second
+    await post('room-b', 40); // within the 1 s interval: held back, not dropped
+    type Logged = { zone: string; intensity: number; reason: string };
+    let log: Logged[] = [];
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      log = (await rt.request('GET', '/control/passed')).json as Logged[];
+      if (log.filter((e) => e.zone === 'room-a').length >= 5 && log.some((e) => e.zone === 'room-b' && e.intensity === 40)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const levels = (zone: string): number[] => log.filter((e) => e.zone === zone).map((e) => e.intensity);
+    assert.deepEqual(levels('room-a'), [90, 70, 50, 30, 20], JSON.stringify(log));
+    assert.deepEqual(levels('room-b'), [50, 40], JSON.stringify(log));
+    const released = log
+      .filter((e) => /^gate:deferred /.test(e.reason))
+      .map((e) => `${e.zone} ${e.intensity}`)
+      .sort();
+    // 90 -> 20 may itself come within room-a's interval (then 70 is sent on by the gate too).
+    assert.deepEqual(
+      released.filter((e) => e !== 'room-a 70'),
+      ['room-a 20', 'room-a 30', 'room-a 50', 'room-b 40'],
+      'sent on by the gate, not by a request',
+    );
   });
 
   it('logs no warning or error of its own', () => {

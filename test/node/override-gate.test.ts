@@ -374,6 +374,50 @@ describe('override-gate node', function () {
       assert.equal(((await passed.next()) as Passed).payload.intensity, 70);
     });
 
+    it('sends a setpoint refused by the minimum interval on by itself when the interval runs out, and records it as applied', async () => {
+      const g = await start({ minIntervalS: '1', maxStepPct: '100' }, { storePath: file });
+      g.receive({ payload: sp(80), _msgid: 'a-1' } as NodeMessage);
+      await passed.next();
+      const asked = Date.now();
+      g.receive({ payload: sp(10), _msgid: 'a-2' } as NodeMessage);
+      const blocked = (await reports.next()) as Report & { payload: { deferredUntil?: number } };
+      assert.equal(blocked.payload.blockedBy, 'min-interval');
+      assert.ok((blocked.payload.deferredUntil ?? 0) > asked, 'the report says when it goes on');
+      assert.equal(passed.pending, 0, 'nothing passes within the interval');
+      const released = (await passed.next()) as Passed;
+      assert.ok(Date.now() >= (blocked.payload.deferredUntil ?? Infinity), 'not before its time');
+      assert.equal(released.payload.intensity, 10, 'the decider sent 10 % once; the gate did not drop it');
+      assert.equal(released.topic, 'office-1');
+      assert.match(released.gate.reason, /^gate:deferred \d+s, pass$/);
+      assert.notEqual(released._msgid, 'a-2', 'a new message: the one that brought it was answered');
+      const reader = await LightingStore.open({ path: file });
+      try {
+        const page = await eventually(async () => {
+          const p = await reader.decisions({ zone: 'office-1' });
+          return p.total >= 3 ? p : null;
+        }, 'three decisions are committed');
+        assert.deepEqual(page.items.map((d) => [d.intensity, d.applied, d.blockedBy ?? null]).sort(), [
+          [10, false, 'min-interval'],
+          [10, true, null],
+          [80, true, null],
+        ]);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('drops the deferred setpoint when a person sets the light within the interval', async () => {
+      const g = await start({ minIntervalS: '1', maxStepPct: '100' });
+      g.receive({ payload: sp(80) });
+      await passed.next();
+      g.receive({ payload: sp(10) });
+      await reports.next();
+      g.receive({ payload: sp(60, 'manual') });
+      assert.equal(((await passed.next()) as Passed).payload.intensity, 60);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(passed.pending, 0, 'the held-back 10 % does not undo the person');
+    });
+
     it('records passed and blocked setpoints as decisions, and a clear ends the stored override', async () => {
       const g = await start({}, { storePath: file });
       g.receive({ payload: sp(30, 'manual'), _msgid: 'm-1' } as NodeMessage);

@@ -135,6 +135,85 @@ describe('control/override: manual overrides and anti-flicker gate', () => {
     assert.equal(g.submit(auto(30), T + 60_000).passed, true);
   });
 
+  it('defers a setpoint refused by the minimum interval and releases it when the interval has run out', () => {
+    const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 100 });
+    g.submit(auto(80), T);
+    const r = g.submit(auto(10), T + 20_000);
+    assert.equal(r.blockedBy, 'min-interval');
+    assert.equal(r.deferredUntil, T + 60_000);
+    assert.match(r.reason, /deferred until 2024-03-04T09:01:00.000Z/);
+    assert.equal(g.nextDeferred(), T + 60_000);
+    assert.deepEqual(g.releaseDue(T + 59_999), [], 'not before its time');
+    const [released, ...more] = g.releaseDue(T + 60_000);
+    assert.equal(more.length, 0);
+    assert.equal(released?.setpoint?.intensity, 10, 'the vacant room dims although the decider never sends 10 % again');
+    assert.match(released?.reason ?? '', /^gate:deferred 40s, pass$/);
+    assert.equal(g.lastApplied('office')?.intensity, 10);
+    assert.equal(g.nextDeferred(), null);
+    assert.deepEqual(g.releaseDue(T + 10 * MIN), [], 'released once');
+  });
+
+  it('drops a deferred setpoint for anything newer in its zone, and keeps zones apart', () => {
+    const newer = new OverrideGate({ minIntervalS: 60, maxStepPct: 100 });
+    newer.submit(auto(80), T);
+    newer.submit(auto(10), T + 10_000);
+    assert.equal(newer.submit(auto(40), T + 20_000).deferredUntil, T + 60_000, 'the newest wish is deferred instead');
+    assert.deepEqual(
+      newer.releaseDue(T + 60_000).map((r) => r.setpoint?.intensity),
+      [40],
+    );
+    const deadband = new OverrideGate({ minIntervalS: 60, maxStepPct: 100 });
+    deadband.submit(auto(80), T);
+    deadband.submit(auto(10), T + 10_000);
+    assert.equal(deadband.submit(auto(78), T + 20_000).blockedBy, 'deadband', 'the decider wants the level as it is now');
+    assert.equal(deadband.nextDeferred(), null);
+    const manualSetpoint = new OverrideGate({ minIntervalS: 60 });
+    manualSetpoint.submit(auto(80), T);
+    manualSetpoint.submit(auto(10), T + 10_000);
+    manualSetpoint.submit(manual(60), T + 20_000);
+    assert.equal(manualSetpoint.nextDeferred(), null, 'a person set the light');
+    const bus = new OverrideGate({ minIntervalS: 60 });
+    bus.submit(auto(80), T);
+    bus.submit(auto(10), T + 10_000);
+    bus.noteManualChange('office', T + 20_000, { intensity: 60, minutes: 0 });
+    assert.deepEqual(bus.releaseDue(T + 2 * MIN), [], 'a change seen on the bus drops it, even without an override');
+    const cleared = new OverrideGate({ minIntervalS: 60 });
+    cleared.submit(auto(80), T);
+    cleared.submit(auto(10), T + 10_000);
+    cleared.clear('office');
+    assert.equal(cleared.nextDeferred(), null);
+    const zones = new OverrideGate({ minIntervalS: 60, maxStepPct: 100 });
+    zones.submit(auto(80), T);
+    zones.submit(auto(80, 4000, 'hall'), T);
+    zones.submit(auto(10), T + 10_000);
+    zones.submit(auto(5, 4000, 'hall'), T + 30_000);
+    assert.deepEqual(
+      zones.releaseDue(T + 60_000).map((r) => [r.setpoint?.zone, r.setpoint?.intensity]),
+      [
+        ['office', 10],
+        ['hall', 5],
+      ],
+      'each zone releases its own setpoint, none crosses to another zone',
+    );
+  });
+
+  it('takes a step-limited reduction on to its target one step per interval by itself', () => {
+    const g = new OverrideGate({ minIntervalS: 60, maxStepPct: 20 });
+    g.submit(auto(90), T);
+    const first = g.submit(auto(20), T + MIN);
+    assert.equal(first.setpoint?.intensity, 70);
+    assert.equal(first.deferredUntil, T + 2 * MIN);
+    const levels: number[] = [];
+    for (let now = T + 2 * MIN; now <= T + 10 * MIN; now += MIN)
+      for (const r of g.releaseDue(now)) levels.push(r.setpoint?.intensity ?? -1);
+    assert.deepEqual(levels, [50, 30, 20]);
+    assert.equal(g.nextDeferred(), null, 'nothing left once at the target');
+    const noInterval = new OverrideGate({ minIntervalS: 0, minIntervalUpS: 0, maxStepPct: 20 });
+    noInterval.submit(auto(90), T);
+    assert.equal(noInterval.submit(auto(20), T + 1000).setpoint?.intensity, 70);
+    assert.equal(noInterval.nextDeferred(), null, 'without an interval the decider sends the next step');
+  });
+
   it('clamps big automatic steps toward the target (limitedBy max-step) instead of refusing', () => {
     const g = new OverrideGate({ maxStepPct: 20 });
     g.submit(auto(90), T);
