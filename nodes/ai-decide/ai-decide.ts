@@ -16,7 +16,7 @@ import {
 } from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
-import { findZones, zoneMapOrNull } from '../shared/zones';
+import { findZones, zoneMapOrNull, zoneMapUnusable } from '../shared/zones';
 import { applyClamps, type ClampContext, RulesController } from '../../lib/control';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
@@ -118,7 +118,9 @@ export = function (RED: NodeAPI): void {
       () => rules.toJSON(),
       (err) => this.warn(t('errors.context', { detail: err.message })),
     );
-    saved.load((value) => rules.restore(value));
+    // An unusable zone map admits no zone: the saved state waits, untouched, for a deploy with a usable map.
+    if (zoneMapUnusable(findZones(RED, config.zones))) saved.park();
+    else saved.load((value) => rules.restore(value));
     // Demand response: the AI's answers and the rules (the fallback) are capped alike while an event runs.
     const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);
     const demand = new DemandResponseHolder(

@@ -38,7 +38,7 @@ import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 import { messageOf } from '../shared/errors';
-import { findZones, zoneMapOrNull } from '../shared/zones';
+import { findZones, zoneMapOrNull, zoneMapUnusable } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, demandResponseReason } from '../../lib/control/demand-response';
 import { DemandResponseHolder, demandResponseStatus } from '../shared/demand-response';
@@ -170,10 +170,13 @@ export = function (RED: NodeAPI): void {
           (err) => this.warn(t('errors.context', { detail: err.message })),
         )
       : null;
-    saved?.load((value) => {
-      const now = Date.now();
-      for (const zone of ctl?.restore(value) ?? []) checks.set(zone, now);
-    });
+    // An unusable zone map admits no zone: the saved state waits, untouched, for a deploy with a usable map.
+    if (zoneMapUnusable(findZones(RED, config.zones))) saved?.park();
+    else
+      saved?.load((value) => {
+        const now = Date.now();
+        for (const zone of ctl?.restore(value) ?? []) checks.set(zone, now);
+      });
 
     // Demand response: every zone is decided again at once when an event starts or ends.
     const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);

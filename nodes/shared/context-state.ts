@@ -13,7 +13,9 @@
  * synchronously when the store allows it, else through the callback form (an
  * async-only store). changed() schedules one context write `delayMs` later,
  * so a burst of decisions costs one write; close() writes what is pending.
- * A deleted node's state is dropped. A store error is reported once through
+ * A deleted node's state is dropped. park() instead of load() keeps the saved
+ * value as it is, for a node that cannot use it now (its zone map is
+ * unusable) and must not overwrite it with an empty state. A store error is reported once through
  * onError (once more after a success) and never thrown into the node; a
  * failed write (disk full) is retried with backoff (delayMs doubling, at most
  * RETRY_MAX_MS) until it succeeds, and close() writes it once more.
@@ -42,6 +44,8 @@ export class ContextState {
   private unsaved = false;
   private reported = false;
   private closed = false;
+  /** park(): the saved value, kept as it is for the node's next instance. */
+  private parked: { value: unknown } | null = null;
 
   /**
    * @param node the node whose context holds the state
@@ -96,9 +100,26 @@ export class ContextState {
     use(value);
   }
 
+  /**
+   * Reads the saved value and keeps it as it is instead of handing it to the
+   * node: writes and the hand-over at close give back that value, whatever the
+   * node's state becomes. For a node that cannot use its state now (an
+   * unusable zone map admits no zone), so a later deploy with a usable map
+   * still finds it.
+   */
+  park(): void {
+    this.load((value) => {
+      this.parked = { value };
+    });
+  }
+
+  private current(): unknown {
+    return this.parked ? this.parked.value : this.snapshot();
+  }
+
   /** The state changed: write it once within delayMs. */
   changed(): void {
-    if (this.closed || this.timer !== null) return;
+    if (this.closed || this.timer !== null || this.parked) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.write();
@@ -115,7 +136,7 @@ export class ContextState {
       this.scheduleRetry();
     };
     try {
-      this.ctx().set(this.key, this.snapshot(), (err?: Error) => {
+      this.ctx().set(this.key, this.current(), (err?: Error) => {
         if (err) failed(err);
         else {
           this.unsaved = false;
@@ -159,7 +180,7 @@ export class ContextState {
     if (removed) handover.delete(this.slot);
     else {
       try {
-        handover.set(this.slot, this.snapshot());
+        handover.set(this.slot, this.current());
       } catch (err) {
         this.fail(err);
       }

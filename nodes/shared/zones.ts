@@ -44,6 +44,22 @@ export function zoneMapOrNull(zones: { map: () => ZoneMap } | null): ZoneMap | n
 }
 
 /**
+ * True when a zone map is selected but cannot be used now. Nodes then keep
+ * their saved per-zone state as it is (ContextState.park) instead of
+ * filtering it against a map that admits nothing: fixing the map and
+ * deploying again finds the state where it was.
+ */
+export function zoneMapUnusable(zones: { map: () => ZoneMap } | null): boolean {
+  if (!zones) return false;
+  try {
+    zones.map();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Why a message may not go on, or null: its payload names a zone (a string
  * `zone`) that the zone map does not have, or the map cannot be used.
  * Messages without a zone (a clear-all, an aggregate request) pass.

@@ -72,6 +72,20 @@ describe('nodes/shared/context-state', () => {
     assert.equal(got, undefined, 'removed: nothing handed over');
   });
 
+  it('park() keeps the saved value as it is: no write of the empty state, and the next instance gets the saved value', async () => {
+    const store: FakeStore = { values: new Map([['k', { zones: ['office-1'] }]]), writes: 0 };
+    const parked = new ContextState(fakeNode('a', store), 'k', () => ({ zones: [] }), assert.fail, 5);
+    parked.park();
+    parked.changed();
+    await tick(20);
+    assert.equal(store.writes, 0, 'nothing written while parked');
+    parked.close(false);
+    let handed: unknown;
+    new ContextState(fakeNode('a', store), 'k', () => null, assert.fail).load((v) => (handed = v));
+    assert.deepEqual(handed, { zones: ['office-1'] });
+    assert.deepEqual(store.values.get('k'), { zones: ['office-1'] });
+  });
+
   it('reads through the callback when the store is asynchronous only', async () => {
     const store: FakeStore = { values: new Map([['k', [{ zone: 'z' }]]]), writes: 0, asyncOnly: true };
     const cs = new ContextState(fakeNode('b', store), 'k', () => [], assert.fail);

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
+import lightingZones from '../../nodes/lighting-zones/lighting-zones';
 import { RulesController } from '../../lib/control';
 import { Fernet } from '../../lib/crypto';
 import { asNodeSet, helper, latestStatus, message, MessageQueue, nodeById, redeploy, registerCatalogues, ROOT } from './helpers';
@@ -341,6 +342,42 @@ describe('rules-fallback node', function () {
       assert.equal(absence.decision.trigger, 'timer');
       assert.equal(absence.decision.occupancy, 'absence');
       assert.equal(absence.payload.intensity, 10);
+    });
+
+    it('keeps the saved state through a deploy with an unusable zone map, and resumes it when the map is mended', async () => {
+      const zonesNode = asNodeSet('lighting-zones', lightingZones);
+      const withZones = (zones: unknown[]): FlowNodeDef[] => [
+        ...flow({ zones: 'zones1' }),
+        { id: 'zones1', type: 'lighting-zones', name: 'zones', source: 'table', zones },
+      ];
+      const good = [
+        { zone: 'office-1', gear: 'G0' },
+        { zone: 'hall', gear: 'G1' },
+      ];
+      await helper.load([node, zonesNode], withZones(good));
+      inbox = new MessageQueue('out');
+      errors = new MessageQueue('err');
+      const t0 = Date.now() - 3 * 60_000;
+      nodeById('n1').receive({ payload: windowAt(t0) });
+      assert.equal(((await inbox.next()) as Out).decision.occupancy, 'occupied');
+      // An edit that makes the map unusable (two zones on one group): every zone is refused...
+      await redeploy(
+        withZones([
+          { zone: 'office-1', gear: 'G0' },
+          { zone: 'hall', gear: 'G0' },
+        ]),
+        'full',
+      );
+      inbox = new MessageQueue('out');
+      errors = new MessageQueue('err');
+      nodeById('n1').receive({ payload: vacantWindow(t0 + 30_000) });
+      assert.match((await nextError()).text, /zone map|not in the zone map|unknown zone/);
+      // ...and mending it finds the occupied room's hold where it was.
+      await redeploy(withZones(good), 'full');
+      inbox = new MessageQueue('out');
+      nodeById('n1').receive({ payload: vacantWindow(t0 + 60_000) });
+      const out = (await inbox.next()) as Out;
+      assert.equal(out.decision.occupancy, 'hold', 'without the kept state the room would drop to the absence level');
     });
 
     it('forgets the state when the node is deleted and added again under a new id', async () => {
