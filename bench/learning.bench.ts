@@ -51,6 +51,8 @@ const START = Date.UTC(2026, 10, 2);
 const WEEKS = 4;
 const OVERRIDE_MIN = 30;
 const AUTO_ACCEPT = 0.6;
+/** An automatic step of at least this many points is visible (as bench/office-day.bench.ts counts them). */
+const VISIBLE_STEP_PCT = 7;
 
 type Zone = 'office-1' | 'meeting-1' | 'corridor-1';
 const ZONES: Zone[] = ['office-1', 'meeting-1', 'corridor-1'];
@@ -69,6 +71,11 @@ interface Week {
   energyByZone: Record<string, number>;
   belowTargetMin: number;
   energyWh: number;
+  /** Occupied minutes and the sum of their lux, per zone (mean occupied lux: where the energy goes). */
+  occupiedMinByZone: Record<string, number>;
+  occupiedLuxByZone: Record<string, number>;
+  /** Automatic output steps of at least VISIBLE_STEP_PCT per zone (a narrower band must not make the loop hunt). */
+  visibleStepsByZone: Record<string, number>;
 }
 
 interface ZoneState {
@@ -105,7 +112,16 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
   try {
     let dayIndex = 0;
     for (let w = 0; w < WEEKS; w++) {
-      const week: Week = { overrides: 0, byZone: {}, energyByZone: {}, belowTargetMin: 0, energyWh: 0 };
+      const week: Week = {
+        overrides: 0,
+        byZone: {},
+        energyByZone: {},
+        belowTargetMin: 0,
+        energyWh: 0,
+        occupiedMinByZone: {},
+        occupiedLuxByZone: {},
+        visibleStepsByZone: {},
+      };
       for (let wd = 0; wd < 7; wd++) {
         const dayStart = START + (w * 7 + wd) * DAY;
         const weekday = new Date(dayStart).getUTCDay();
@@ -149,6 +165,8 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
             const d = c.decide(window);
             const manual = t < s.overrideUntil || s.offByHand;
             if (!manual) {
+              if (Math.abs(d.setpoint.intensity - s.pct) >= VISIBLE_STEP_PCT)
+                week.visibleStepsByZone[z] = (week.visibleStepsByZone[z] ?? 0) + 1;
               s.pct = d.setpoint.intensity;
               s.cct = d.setpoint.cct;
             } else c.noteOutput(z, s.pct, t, 0, s.cct);
@@ -217,6 +235,10 @@ async function runArm(learning: boolean, occupants: Occupants): Promise<{ weeks:
             }
             const finalLux = daylight + s.pct * spec.luxPerPct;
             if (present && z !== 'corridor-1' && finalLux < spec.targetLux) week.belowTargetMin += 1;
+            if (present) {
+              week.occupiedMinByZone[z] = (week.occupiedMinByZone[z] ?? 0) + 1;
+              week.occupiedLuxByZone[z] = (week.occupiedLuxByZone[z] ?? 0) + finalLux;
+            }
             week.energyWh += powerW(s.pct, spec.fixture) / 60;
             week.energyByZone[z] = (week.energyByZone[z] ?? 0) + powerW(s.pct, spec.fixture) / 60;
           }
@@ -270,6 +292,11 @@ async function main(): Promise<void> {
         overridesByZone: wk.byZone,
         belowTargetMinutes: wk.belowTargetMin,
         energyWh: r3(wk.energyWh),
+        energyWhByZone: Object.fromEntries(ZONES.map((z) => [z, r3(wk.energyByZone[z] ?? 0)])),
+        visibleStepsByZone: Object.fromEntries(ZONES.map((z) => [z, wk.visibleStepsByZone[z] ?? 0])),
+        meanOccupiedLuxByZone: Object.fromEntries(
+          ZONES.map((z) => [z, Math.round((wk.occupiedLuxByZone[z] ?? 0) / Math.max(1, wk.occupiedMinByZone[z] ?? 0))]),
+        ),
       });
     }
   }
