@@ -70,7 +70,7 @@ import {
   resolveOccupancyConfig,
 } from './occupancy';
 import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from './types';
-import { applySlot, effectiveTargetLux, holdNote, holdRuleOf, scheduleAt, slotNote, targetNote } from '../learning/schedule';
+import { applySlot, holdNote, holdRuleOf, scheduleAt, slotNote, targetLoop, targetNote } from '../learning/schedule';
 import type { ScheduleRule } from '../learning/types';
 
 /** Flat configuration, with the rules-fallback node's setting names. */
@@ -389,7 +389,7 @@ function decideWindow(
   let daylightLux: number | null = null;
   if (occ.occupied) {
     let target = config.daylight.targetLux;
-    if (sched.targetLux) parts.push(targetNote(sched.targetLux, target, config.daylight));
+    if (sched.targetLux) parts.push(targetNote(sched.targetLux, config.daylight));
     const minLux = hints?.minLux;
     if (isFiniteNumber(minLux) && minLux > target && minLux <= 100_000) {
       target = minLux;
@@ -510,8 +510,8 @@ function decideWindow(
 
 /**
  * The settings with the zone's schedule rules: a target-lux rule replaces the
- * daylight target (effectiveTargetLux: aimed no higher than the lux people
- * set, kept at or above the rule's target), a hold rule the occupancy hold; a hold rule "then off"
+ * daylight target and deadband (targetLoop: the band's lower edge at the
+ * least lux people accept, its width in lux the zone's own), a hold rule the occupancy hold; a hold rule "then off"
  * also shortens the vacancy delay to the hold, so the light goes off when the
  * hold runs out instead of dimming to the absence level first. "Never off"
  * still wins (the zone keeps its absence level), and so does a silent
@@ -527,7 +527,7 @@ export function scheduledConfig(
   if (!s.targetLux && !s.hold) return config;
   return {
     ...config,
-    daylight: s.targetLux ? { ...config.daylight, targetLux: effectiveTargetLux(s.targetLux, config.daylight) } : config.daylight,
+    daylight: s.targetLux ? { ...config.daylight, ...targetLoop(s.targetLux, config.daylight) } : config.daylight,
     occupancy: s.hold
       ? {
           ...config.occupancy,

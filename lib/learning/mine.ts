@@ -20,14 +20,25 @@
  *   agreeing override. A colour-only override (output within 2 % of the
  *   automatic one, colour at least minKelvinShiftK away) agrees on its colour alone.
  * - `target-lux` (the target is too low), mined first. Upward overrides (at
- *   least minUpwardPct over the automatic level just before), with the lux of the window before them agreeing (coefficient
- *   of variation <= maxLuxSpread) and the lux after them too, at least
- *   minLuxRise above the lux before; the change: halfway between the median
- *   lux before and after them (the least people accept lies in between; the
- *   loop keeps above its target), at most maxTargetFactor times the current
- *   target, and `settledLux` the lux they set (median after): nobody asked
- *   for more, so the controller aims no higher (schedule.ts). The overrides
- *   it explains are left out of the slot pattern.
+ *   least minUpwardPct over the automatic level just before), with the lux of
+ *   the window before them agreeing (coefficient of variation <=
+ *   maxLuxSpread) and the lux after them too, at least minLuxRise above the
+ *   lux before. The change: the least light people accept, not the level
+ *   they overshoot to. Every lux at which somebody still turned the light up
+ *   is too little, so the least accepted lies above the highest of them (a
+ *   lower bound); the lux they sat under for a quiet stretch (10 min under
+ *   the controller's light, no override in it or just after) was enough, so
+ *   it lies at or below the lowest such stretch's highest lux (an upper
+ *   bound, quietLuxCeiling). The target is the lower bound rounded up to
+ *   10 lx, never above the upper bound (a turn-up at a lux people sat under
+ *   elsewhere without complaint does not count: a task that once needed
+ *   more), at most maxTargetFactor times the current target. It was halfway
+ *   between the lux before and after, which lit the room above what people
+ *   asked for whenever they overshot; if the estimate is too low they turn
+ *   the light up again and the next mining sees a higher lower bound.
+ *   `settledLux` is the lux they set (median after); a rule with it moves
+ *   the loop's band to start at the target (schedule.ts targetLoop). The
+ *   overrides it explains are left out of the slot pattern.
  * - `hold` (the hold is too long). Manual "off" (<= offPct) at most
  *   quickOffMinutes after the last presence and before the hold ran out; the
  *   change: a hold of the 25th percentile of those gaps, whole minutes down
@@ -62,6 +73,12 @@ const PRECEDING_DECISION_MS = 60 * MIN_MS;
 const LUX_BEFORE_MS = 10 * MIN_MS;
 /** Window after an upward override: starts at most this long after it, ms. */
 const LUX_AFTER_MS = 15 * MIN_MS;
+/** A quiet stretch (people sat under the light without complaint) lasts at least this long, ms. */
+const QUIET_STRETCH_MS = 10 * MIN_MS;
+/** ... and no override comes this soon after it (a complaint that took a moment), ms. */
+const QUIET_AFTER_MS = 5 * MIN_MS;
+/** Windows of a stretch are back to back: at most this gap between them, ms. */
+const STRETCH_GAP_MS = MIN_MS;
 /** Two rows of one manual change (a manual_overrides row and its decision): same zone, this close, same intensity. */
 const SAME_CHANGE_MS = 2_000;
 
@@ -277,6 +294,50 @@ function windowNear(windows: readonly WindowSample[], ts: number, side: 'before'
   return null;
 }
 
+/**
+ * The lowest lux people sat under without complaint: over every quiet stretch
+ * of the zone (at least QUIET_STRETCH_MS of back-to-back occupied windows
+ * with a lux reading, no override in it nor QUIET_AFTER_MS after it, and no
+ * automatic decision in it blocked: the light was the controller's, not the
+ * one somebody set by hand and would not set again while it holds), the
+ * highest lux of the stretch; the lowest of those. Null without such a
+ * stretch. An upper bound of the least light they accept.
+ */
+function quietLuxCeiling(z: ZoneData): number | null {
+  const ws = z.windows;
+  const overrides = z.overrides.map((o) => o.ts);
+  const blocked = z.decisions.filter((d) => !d.applied).map((d) => d.ts);
+  // Both sorted by time: is there one in [from, to]?
+  const anyIn = (sorted: readonly number[], from: number, to: number): boolean => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((sorted[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < sorted.length && (sorted[lo] as number) <= to;
+  };
+  const usable = (w: WindowSample): boolean => (w.presenceRatio ?? 0) > 0 && w.luxMean !== null;
+  let best: number | null = null;
+  for (let i = 0; i < ws.length; i++) {
+    const first = ws[i] as WindowSample;
+    if (!usable(first)) continue;
+    let max = first.luxMean as number;
+    let end = first.windowEnd;
+    for (let j = i + 1; end - first.windowStart < QUIET_STRETCH_MS && j < ws.length; j++) {
+      const w = ws[j] as WindowSample;
+      if (!usable(w) || w.windowStart - end > STRETCH_GAP_MS) break;
+      max = Math.max(max, w.luxMean as number);
+      end = Math.max(end, w.windowEnd);
+    }
+    if (end - first.windowStart < QUIET_STRETCH_MS) continue;
+    if (anyIn(overrides, first.windowStart, end + QUIET_AFTER_MS) || anyIn(blocked, first.windowStart, end)) continue;
+    if (best === null || max < best) best = max;
+  }
+  return best;
+}
+
 function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings, explained: Set<OverrideEvent>): Candidate | null {
   const eligible = z.activeDays.size;
   if (eligible < t.minSupportDays) return null;
@@ -305,8 +366,18 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
   if (postMean <= 0 || postSd / postMean > t.maxLuxSpread) return null;
   const wanted = median(post);
   if (wanted < median(pre) * (1 + t.minLuxRise)) return null;
-  // The least people accept lies between the lux they left and the lux they set: halfway (the loop keeps above its target).
-  const targetLux = Math.min(round((median(pre) + wanted) / 2, 10), Math.floor(settings.targetLux * t.maxTargetFactor));
+  // The least light people accept (see the file comment): above every lux they still turned the light up at, up to the
+  // lowest lux they sat under for a quiet stretch. A turn-up at a lux they sat under elsewhere without complaint says
+  // nothing about the least they accept (a task that once needed more), so it does not lift the estimate.
+  const accepted = quietLuxCeiling(z);
+  const complained = pre.filter((lux) => accepted === null || lux < accepted);
+  if (complained.length === 0) return null;
+  const least = Math.ceil(Math.max(...complained) / 10) * 10;
+  const targetLux = Math.min(
+    least,
+    accepted === null ? least : Math.floor(accepted / 10) * 10,
+    Math.floor(settings.targetLux * t.maxTargetFactor),
+  );
   if (targetLux < settings.targetLux * 1.05) return null;
   for (const r of rows) explained.add(r.o);
   const evidence: EvidenceRow[] = [];
@@ -330,7 +401,7 @@ function mineTargetLux(z: ZoneData, t: MiningThresholds, settings: ZoneSettings,
     zone: z.zone,
     kind: 'target-lux',
     patternKey: `${z.zone}|target-lux`,
-    summary: `${z.zone}: people turned the light up when it was about ${round(median(pre), 10)} lx (target ${settings.targetLux} lx) on ${rows.length} of the last ${eligible} days; they settled near ${round(wanted, 10)} lx`,
+    summary: `${z.zone}: people turned the light up when it was about ${round(median(pre), 10)} lx, at most ${Math.round(Math.max(...complained))} lx (target ${settings.targetLux} lx) on ${rows.length} of the last ${eligible} days${accepted !== null ? `, sat under ${Math.round(accepted)} lx without complaint` : ''}; they settled near ${round(wanted, 10)} lx`,
     supportDays: rows.length,
     confidence: round(confidence, 0.01),
     evidence,

@@ -77,9 +77,51 @@ describe('learning/mine', () => {
     const c = found[0]!;
     assert.equal(c.kind, 'target-lux');
     assert.equal(c.supportDays, 7);
-    // Halfway between the ~320 lx people left and the ~420 lx they set; they settled at 420 lx (no more is asked for).
-    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 370, fromLux: 300, settledLux: 420 });
+    // The least light people accept: above the highest lux they still turned the light up at (310-330 lx), rounded up
+    // to 10 lx; not halfway to the ~420 lx they overshot to (370 lx, the estimator before). They settled at 420 lx.
+    const highestTurnUp = Math.max(
+      ...h.overrides.map((o) => h.windows.find((w) => w.windowEnd <= o.ts && w.windowEnd > o.ts - 5 * 60_000)?.luxMean ?? 0),
+    );
+    assert.ok(highestTurnUp > 320 && highestTurnUp <= 330, String(highestTurnUp));
+    assert.deepEqual(c.change, { kind: 'target-lux', targetLux: 330, fromLux: 300, settledLux: 420 });
     assert.ok(c.evidence.some((e) => e.table === 'feature_windows'));
+    assert.match(c.summary, /at most \d+ lx .*sat under \d+ lx without complaint/);
+  });
+
+  it('a turn-up at a lux people sat under elsewhere without complaint does not lift the target', () => {
+    const h = seedHistory({ zone: 'office-1', days: 14, pattern: 'dark', hitDays: 7 });
+    // On the first day somebody turned the light up at 470 lx (and set 560 lx): on the other days people sat under
+    // about 420 lx for half an hour after their own turn-up without touching it again.
+    const first = h.overrides[0]!;
+    for (const w of h.windows) {
+      if (w.windowEnd <= first.ts && w.windowEnd > first.ts - 15 * 60_000) w.luxMean = 470;
+      if (w.windowStart > first.ts && w.windowStart < first.ts + 30 * 60_000) w.luxMean = 560;
+    }
+    const c = mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 15 }) }))[0]!;
+    assert.equal(c.kind, 'target-lux');
+    assert.equal(c.supportDays, 7);
+    // Still the least the other six days call for: not lifted by the 470 lx turn-up, nor halfway (370 lx, as before).
+    assert.equal(c.change.kind === 'target-lux' && c.change.targetLux, 330);
+  });
+
+  it('the light somebody set by hand (decisions blocked) is not a lux people accepted', () => {
+    const h = seedHistory({ zone: 'office-1', days: 14, pattern: 'dark', hitDays: 7 });
+    // A day without turn-ups: 10:00-10:30 at 300 lx under a manual override (the automatic decisions blocked).
+    const day = SEED_MONDAY + 11 * DAY; // a Friday after the seven hit days
+    const at = (m: number): number => day + m * 60_000;
+    for (const w of h.windows) if (w.windowStart >= at(600) && w.windowStart < at(630)) w.luxMean = 300;
+    let id = 10_000;
+    for (let m = 600; m < 630; m += 1)
+      h.decisions.push({ id: ++id, zone: 'office-1', ts: at(m), intensity: 40, cct: 5000, applied: false });
+    const c = mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 15 }) }))[0];
+    assert.equal(c?.kind, 'target-lux');
+    assert.equal(c?.change.kind === 'target-lux' && c.change.targetLux, 330);
+    // The same 300 lx under the controller's own light is a lux people sat under without complaint: no higher target.
+    for (const d of h.decisions) d.applied = true;
+    assert.deepEqual(
+      mine(h, opts(14, { settingsOf: () => ({ targetLux: 300, holdMinutes: 15 }) })).filter((x) => x.kind === 'target-lux'),
+      [],
+    );
   });
 
   it('manual off shortly after the room empties gives a shorter hold, then off', () => {

@@ -79,33 +79,63 @@ describe('learning/schedule: rules in the rules controller', () => {
     assert.match(eb.setpoint.reason, /schedule:suggestion:5 hold 3 min/);
   });
 
-  it('a target-lux rule with settledLux aims at the lux people set, not above, and keeps its lower edge at the target', () => {
+  it("a target-lux rule with settledLux puts the band's lower edge at the target, with the zone's own band width in lux", () => {
     const rules = parseScheduleRules({
       rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500, settledLux: 640 }],
     });
     const base = resolveRulesConfig({ targetLux: 500, deadbandPct: 10 });
     const dl = scheduledConfig(base, rules, 'office-1').daylight;
-    // The loop aims at target x 1.1 and corrects under target x 1.05 (lib/control/daylight.ts).
-    assert.ok(dl.targetLux * 1.1 <= 640 + 1e-9, `aim ${dl.targetLux * 1.1} lx is not above the 640 lx people set`);
-    assert.ok(dl.targetLux * 1.05 >= 600, `lower edge ${dl.targetLux * 1.05} lx stays at the 600 lx minimum`);
-    assert.ok(dl.targetLux < 600, 'without the margin on top of 600 lx');
-    // Without settledLux (a rule stored before): the target alone, as before.
+    // The loop corrects under target x (1 + d/2), aims at target x (1 + d), dims above target x (1 + 2d) (lib/control/daylight.ts).
+    const d = dl.deadbandPct / 100;
+    const low = dl.targetLux * (1 + d / 2);
+    const aim = dl.targetLux * (1 + d);
+    const high = dl.targetLux * (1 + 2 * d);
+    assert.ok(Math.abs(low - 600) < 1e-9, `lower edge ${low} lx is the 600 lx people accept at least`);
+    // The zone's own band at 500 lx, 10 %: 525..600 lx, 75 lx wide; the rule's band is as wide, not 10 % of 600 lx (90 lx).
+    assert.ok(Math.abs(high - 675) < 1e-9, `upper edge ${high} lx: 600 + the zone's 75 lx`);
+    assert.ok(Math.abs(aim - 625) < 1e-9, `aim ${aim} lx`);
+    // Without settledLux (a rule stored before): the target and the zone's deadband, as before.
     const plain = parseScheduleRules({
       rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500 }],
     });
-    assert.equal(scheduledConfig(base, plain, 'office-1').daylight.targetLux, 600);
-    // People who set barely more than the target: the lower edge wins (never under the minimum).
-    const tight = parseScheduleRules({
-      rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500, settledLux: 600 }],
-    });
-    assert.ok(Math.abs(scheduledConfig(base, tight, 'office-1').daylight.targetLux * 1.05 - 600) < 1e-9);
+    const p = scheduledConfig(base, plain, 'office-1').daylight;
+    assert.deepEqual([p.targetLux, p.deadbandPct], [600, 10]);
+    // A zone whose target is a midpoint keeps its deadband around the rule's target.
+    const mid = scheduledConfig(
+      resolveRulesConfig({ targetLux: 500, deadbandPct: 10, targetIsMinimum: false }),
+      rules,
+      'office-1',
+    ).daylight;
+    assert.deepEqual([mid.targetLux, mid.deadbandPct], [600, 10]);
     const c = new RulesController({ targetLux: 500 });
     c.setSchedule(rules);
-    assert.match(c.decide(win('office-1', T, 100)).setpoint.reason, /schedule:suggestion:4 target 600 lx aim 640 lx/);
+    assert.match(c.decide(win('office-1', T, 100)).setpoint.reason, /schedule:suggestion:4 target 600 lx aim 625 lx/);
     assert.throws(
       () => parseScheduleRules({ rules: [{ id: 'x', zone: 'z', kind: 'target-lux', targetLux: 600, settledLux: 550 }] }),
       /rules\[0\]: settledLux/,
     );
+  });
+
+  it('daylight harvesting still dims under a raised target: above the band it steps down, in bright daylight to the floor', () => {
+    const rules = parseScheduleRules({
+      rules: [{ id: 'suggestion:4', zone: 'office-1', kind: 'target-lux', targetLux: 600, fromLux: 500, settledLux: 630 }],
+    });
+    const c = new RulesController({ targetLux: 500, luxPerPct: 5 });
+    c.setSchedule(rules);
+    // Arrival in a dim room: up to the aim (625 lx with 5 lx/%: 125 % capped at 100 %, so start with some daylight).
+    const first = c.decide(win('office-1', T, 300));
+    const startPct = first.setpoint.intensity;
+    assert.ok(startPct > 50, String(startPct));
+    // Daylight rose: 680 lx is above the rule's band (600..675 lx). The band of the zone's deadband scaled to the
+    // rule (601..687 lx, the rule before) held it there: more light than anyone asked for.
+    const next = c.decide(win('office-1', T + 5 * MIN, 680), { now: T + 10 * MIN });
+    assert.ok(next.setpoint.intensity < startPct, `${next.setpoint.intensity} < ${startPct}`);
+    assert.match(next.setpoint.reason, /daylight:step-down/);
+    // Bright daylight for a while: down to the floor (10 %), step by step.
+    let pct = next.setpoint.intensity;
+    for (let i = 2; i < 20; i++)
+      pct = c.decide(win('office-1', T + i * 5 * MIN, 900 + pct * 5), { now: T + (i + 1) * 5 * MIN }).setpoint.intensity;
+    assert.equal(pct, 10);
   });
 
   it('a hold rule "then off" switches off when the hold runs out, without the absence level; never off still wins', () => {
