@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LightingStore, MIGRATIONS, latestVersion } from '../../../lib/store';
+import { DAY_MS, LightingStore, MIGRATIONS, latestVersion, prune } from '../../../lib/store';
 import {
   acceptedRules,
   answerDecide,
@@ -293,5 +293,50 @@ for (const engine of STORE_ENGINES)
         );
         assert.equal((await listSuggestions(s, { status: 'superseded' }))[0]?.id, first.id);
       });
+    });
+
+    it('retention (overrideDays): accepted never pruned; pending by newest evidence; rejected and superseded by decided_at', async () => {
+      const s = await openStore();
+      const now = 400 * DAY_MS;
+      const cutoff = now - 30 * DAY_MS;
+      const mk = async (key: string, evidenceTs: number[]): Promise<number> =>
+        (await saveCandidates(s, [{ ...holdCandidate(5, evidenceTs), zone: key, patternKey: `${key}|hold` }], 1)).created[0]!.id;
+      const pendingOld = await mk('pending-old', [cutoff - 10, cutoff - 1]);
+      const pendingAt = await mk('pending-at', [cutoff - 10, cutoff]);
+      const acceptedOld = await mk('accepted-old', [1]);
+      await decideSuggestion(s, acceptedOld, 'accepted', 'api', 2);
+      const rejectedOld = await mk('rejected-old', [now]);
+      await decideSuggestion(s, rejectedOld, 'rejected', 'api', cutoff - 1);
+      const rejectedNew = await mk('rejected-new', [1]);
+      await decideSuggestion(s, rejectedNew, 'rejected', 'api', cutoff);
+      // A superseded rule: its revision accepted before the cutoff (supersedes it then); a recent one stays.
+      const ruleA = await mk('sup', [1]);
+      await decideSuggestion(s, ruleA, 'accepted', 'api', 2);
+      const revA = (
+        await saveCandidates(s, [], 3, 2, [{ ...holdCandidate(5, [5]), zone: 'sup', patternKey: 'sup|hold', supersedes: ruleA }])
+      ).created[0]!.id;
+      await decideSuggestion(s, revA, 'accepted', 'api', cutoff - 1);
+      const revB = (
+        await saveCandidates(s, [], 4, 2, [{ ...holdCandidate(5, [6]), zone: 'sup', patternKey: 'sup|hold', supersedes: revA }])
+      ).created[0]!.id;
+      await decideSuggestion(s, revB, 'accepted', 'api', cutoff + 1);
+      const report = await prune(s, { now });
+      assert.equal(report.tables.suggestions.days, 30);
+      assert.equal(report.tables.suggestions.cutoff, cutoff);
+      assert.equal(report.tables.suggestions.deleted, 3);
+      const left = new Map((await listSuggestions(s, { limit: 100 })).map((x) => [x.id, x.status]));
+      assert.deepEqual(
+        [...left.entries()].sort((a, b) => a[0] - b[0]),
+        [
+          [pendingAt, 'pending'],
+          [acceptedOld, 'accepted'],
+          [rejectedNew, 'rejected'],
+          [revA, 'superseded'],
+          [revB, 'accepted'],
+        ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+      );
+      assert.ok(!left.has(pendingOld) && !left.has(rejectedOld) && !left.has(ruleA));
+      const none = await prune(s, { now: now + 1000 * DAY_MS, overrideDays: null });
+      assert.equal(none.tables.suggestions.deleted, 0, 'null keeps suggestions too');
     });
   });
