@@ -405,7 +405,11 @@ const DEMAND_RESPONSE_ANSWER = object(
 const SUGGESTIONS_QUERY = {
   type: 'object',
   properties: {
-    status: { type: 'string', enum: ['pending', 'accepted', 'rejected', 'all'], description: 'default: every status' },
+    status: {
+      type: 'string',
+      enum: [...SUGGESTION_STATUSES, 'all'],
+      description: 'default: every status; superseded: accepted ones a revision replaced',
+    },
     zone: { type: 'string', maxLength: 200 },
     limit: { type: 'integer', minimum: 1, maximum: 1000 },
   },
@@ -428,6 +432,7 @@ const SUGGESTION = {
     'decided_at',
     'decided_by',
     'pattern_key',
+    'supersedes',
   ],
   properties: {
     id: { type: 'integer', minimum: 1 },
@@ -456,6 +461,10 @@ const SUGGESTION = {
     decided_at: { anyOf: [ms, { type: 'null' }] },
     decided_by: nullableString,
     pattern_key: { type: 'string' },
+    supersedes: {
+      anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }],
+      description: 'a revision: the id of the accepted suggestion (the rule in force) it replaces when accepted',
+    },
   },
 } as const;
 const DECIDE_SUGGESTION_BODY = {
@@ -532,8 +541,9 @@ function decideSuggestionEndpoint(verb: 'accept' | 'reject'): Endpoint {
     description:
       'Only a pending suggestion can be decided (409 otherwise). ' +
       (verb === 'accept'
-        ? 'An accepted one becomes a schedule rule from the next decision on, before the clamps.'
-        : 'A rejected pattern is proposed again only when its evidence grows.'),
+        ? 'An accepted one becomes a schedule rule from the next decision on, before the clamps; ' +
+          'accepting a revision (supersedes set) marks the rule it names superseded in the same step.'
+        : 'A rejected pattern is proposed again only when its evidence grows; rejecting a revision leaves the rule in force.'),
     admin: true,
     rateLimited: true,
     params: { id: { type: 'integer', minimum: 1 } },

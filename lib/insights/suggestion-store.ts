@@ -1,11 +1,17 @@
 /**
  * The learning layer's SQL on a LightingStore (SQLite or PostgreSQL; the
  * store translates the dialect): the history the miner reads, and the
- * `suggestions` table (migration 5) with its life cycle
+ * `suggestions` table (migrations 5 and 6) with its life cycle
  *
  *   pending --accept--> accepted (a schedule rule from then on)
  *           --reject--> rejected (not proposed again unless its support
  *                                 grows by reproposeGrowthDays)
+ *   accepted --a revision of it is accepted--> superseded
+ *
+ * A revision is a pending suggestion whose `supersedes` names the accepted
+ * one of its pattern (the rule in force): accepting it supersedes that one in
+ * the same transaction; rejecting it leaves the rule in force, and it comes
+ * back only when its support grows, as any rejected pattern.
  *
  * Rows are those of the store's gateway only. Every call flushes the store's
  * queued rows first (read-your-writes) and runs in the store's lock.
@@ -110,64 +116,131 @@ function fromRow(r: SqlRow): Suggestion {
     decided_at: r.decided_at === null || r.decided_at === undefined ? null : Number(r.decided_at),
     decided_by: r.decided_by === null || r.decided_by === undefined ? null : String(r.decided_by),
     pattern_key: String(r.pattern_key),
+    supersedes: r.supersedes === null || r.supersedes === undefined ? null : Number(r.supersedes),
   };
 }
 
+/** Time of the newest evidence row, epoch ms (null without evidence: the row's updated_at stands in). */
+function newestEvidence(evidence: readonly EvidenceRow[]): number | null {
+  let max: number | null = null;
+  for (const e of evidence) if (Number.isFinite(e.ts) && (max === null || e.ts > max)) max = e.ts;
+  return max;
+}
+
+/** Why a mined candidate was not stored. */
+export type SkipReason = 'accepted' | 'rejected';
+
 export interface SaveReport {
-  /** Suggestions created by this run. */
+  /** Suggestions created by this run (revisions included). */
   created: Suggestion[];
   /** Pending suggestions whose support, evidence or change this run refreshed. */
   updated: number;
-  /** Candidates left out: the pattern is accepted already, or was rejected and has not grown enough. */
-  skipped: Array<{ patternKey: string; why: 'accepted' | 'rejected' }>;
+  /** Candidates left out: the pattern is accepted already (and did not move), or was rejected and has not grown enough. */
+  skipped: Array<{ patternKey: string; why: SkipReason }>;
 }
+
+/** A candidate that would replace the accepted suggestion `supersedes` (the rule in force of its pattern). */
+export type RevisionCandidate = Candidate & { supersedes: number };
 
 /**
  * Stores mined candidates: a pattern with a pending suggestion refreshes it;
- * one accepted already is skipped; one rejected is proposed again (a new row)
- * only when its support is at least `growthDays` above the rejected one's.
+ * one accepted already is skipped (its drift comes as a revision); one
+ * rejected is proposed again (a new row) only when its support is at least
+ * `growthDays` above the rejected one's. Revisions follow the same rules
+ * among the revisions of their rule in force: a pending one is refreshed, a
+ * rejected one comes back only when its support grew; a revision of a rule
+ * that is no longer in force is dropped.
  */
 export async function saveCandidates(
   store: LightingStore,
   candidates: readonly Candidate[],
   now: number,
   growthDays = DEFAULT_THRESHOLDS.reproposeGrowthDays,
+  revisions: readonly RevisionCandidate[] = [],
 ): Promise<SaveReport> {
   const g = store.gateway;
   const report: SaveReport = { created: [], updated: 0, skipped: [] };
-  if (candidates.length === 0) return report;
+  if (candidates.length === 0 && revisions.length === 0) return report;
   return withDb(store, async (db) => {
+    /** Refreshes `latest` when pending; true when the candidate is done with (refreshed or skipped). */
+    const refreshOrSkip = async (c: Candidate, latest: SqlRow | undefined): Promise<boolean> => {
+      if (latest && latest.status === 'pending') {
+        const evidence = c.evidence.slice(-MAX_EVIDENCE_ROWS);
+        await db.run(
+          'UPDATE suggestions SET updated_at = ?, summary = ?, support_days = ?, confidence = ?, evidence = ?, change_json = ?, evidence_ts = ? WHERE id = ?',
+          [
+            now,
+            c.summary,
+            c.supportDays,
+            c.confidence,
+            JSON.stringify(evidence),
+            JSON.stringify(c.change),
+            newestEvidence(evidence),
+            Number(latest.id),
+          ],
+        );
+        report.updated += 1;
+        return true;
+      }
+      if (latest && latest.status === 'rejected' && c.supportDays < Number(latest.support_days) + growthDays) {
+        report.skipped.push({ patternKey: c.patternKey, why: 'rejected' });
+        return true;
+      }
+      return false;
+    };
+    const insert = async (c: Candidate, supersedes: number | null): Promise<void> => {
+      const evidence = c.evidence.slice(-MAX_EVIDENCE_ROWS);
+      const info = await db.run(
+        'INSERT INTO suggestions (created_at, updated_at, zone, kind, pattern_key, summary, status, support_days, confidence, evidence, change_json, gateway, supersedes, evidence_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          now,
+          now,
+          c.zone,
+          c.kind,
+          c.patternKey,
+          c.summary,
+          'pending',
+          c.supportDays,
+          c.confidence,
+          JSON.stringify(evidence),
+          JSON.stringify(c.change),
+          g,
+          supersedes,
+          newestEvidence(evidence),
+        ],
+      );
+      const row = await db.get('SELECT * FROM suggestions WHERE id = ?', [info.lastID]);
+      if (row) report.created.push(fromRow(row));
+    };
     await db.run('BEGIN IMMEDIATE');
     try {
       for (const c of candidates) {
-        const latest = await db.get('SELECT * FROM suggestions WHERE gateway = ? AND pattern_key = ? ORDER BY id DESC LIMIT 1', [
+        const inForce = await db.get("SELECT id FROM suggestions WHERE gateway = ? AND pattern_key = ? AND status = 'accepted' LIMIT 1", [
           g,
           c.patternKey,
         ]);
-        const evidence = JSON.stringify(c.evidence.slice(-MAX_EVIDENCE_ROWS));
-        const change = JSON.stringify(c.change);
-        if (latest && latest.status === 'pending') {
-          await db.run(
-            'UPDATE suggestions SET updated_at = ?, summary = ?, support_days = ?, confidence = ?, evidence = ?, change_json = ? WHERE id = ?',
-            [now, c.summary, c.supportDays, c.confidence, evidence, change, Number(latest.id)],
-          );
-          report.updated += 1;
-          continue;
-        }
-        if (latest && latest.status === 'accepted') {
+        if (inForce) {
           report.skipped.push({ patternKey: c.patternKey, why: 'accepted' });
           continue;
         }
-        if (latest && latest.status === 'rejected' && c.supportDays < Number(latest.support_days) + growthDays) {
-          report.skipped.push({ patternKey: c.patternKey, why: 'rejected' });
-          continue;
-        }
-        const info = await db.run(
-          'INSERT INTO suggestions (created_at, updated_at, zone, kind, pattern_key, summary, status, support_days, confidence, evidence, change_json, gateway) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [now, now, c.zone, c.kind, c.patternKey, c.summary, 'pending', c.supportDays, c.confidence, evidence, change, g],
+        const latest = await db.get(
+          'SELECT * FROM suggestions WHERE gateway = ? AND pattern_key = ? AND supersedes IS NULL ORDER BY id DESC LIMIT 1',
+          [g, c.patternKey],
         );
-        const row = await db.get('SELECT * FROM suggestions WHERE id = ?', [info.lastID]);
-        if (row) report.created.push(fromRow(row));
+        if (!(await refreshOrSkip(c, latest))) await insert(c, null);
+      }
+      for (const r of revisions) {
+        const { supersedes, ...c } = r;
+        const inForce = await db.get(
+          "SELECT id FROM suggestions WHERE id = ? AND gateway = ? AND pattern_key = ? AND status = 'accepted'",
+          [supersedes, g, c.patternKey],
+        );
+        if (!inForce) continue;
+        const latest = await db.get('SELECT * FROM suggestions WHERE gateway = ? AND supersedes = ? ORDER BY id DESC LIMIT 1', [
+          g,
+          supersedes,
+        ]);
+        if (!(await refreshOrSkip(c, latest))) await insert(c, supersedes);
       }
       await db.run('COMMIT');
       return report;
@@ -211,7 +284,12 @@ export type DecideResult =
   | { outcome: 'conflict'; suggestion: Suggestion }
   | { outcome: 'decided'; suggestion: Suggestion };
 
-/** Accepts or rejects a pending suggestion; one already decided is a conflict (nothing changes). */
+/**
+ * Accepts or rejects a pending suggestion; one already decided is a conflict
+ * (nothing changes). Accepting one supersedes, in the same transaction, the
+ * suggestion of its pattern in force (the one a revision names, and any other
+ * accepted one of the same pattern): one rule per pattern is in force.
+ */
 export async function decideSuggestion(
   store: LightingStore,
   id: number,
@@ -222,16 +300,56 @@ export async function decideSuggestion(
   if (!Number.isSafeInteger(id) || id < 1) return { outcome: 'not-found' };
   const g = store.gateway;
   return withDb(store, async (db) => {
-    const info = await db.run(
-      "UPDATE suggestions SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND gateway = ? AND status = 'pending'",
-      [status, at, by, id, g],
-    );
-    const row = await db.get('SELECT * FROM suggestions WHERE id = ? AND gateway = ?', [id, g]);
-    if (!row) return { outcome: 'not-found' as const };
-    return info.changes > 0
-      ? { outcome: 'decided' as const, suggestion: fromRow(row) }
-      : { outcome: 'conflict' as const, suggestion: fromRow(row) };
+    await db.run('BEGIN IMMEDIATE');
+    try {
+      const info = await db.run(
+        "UPDATE suggestions SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND gateway = ? AND status = 'pending'",
+        [status, at, by, id, g],
+      );
+      const row = await db.get('SELECT * FROM suggestions WHERE id = ? AND gateway = ?', [id, g]);
+      if (row && info.changes > 0 && status === 'accepted') {
+        await db.run(
+          "UPDATE suggestions SET status = 'superseded', decided_at = ?, decided_by = ? WHERE gateway = ? AND status = 'accepted' AND id <> ? AND (pattern_key = ? OR id = ?)",
+          [at, by, g, id, String(row.pattern_key), row.supersedes === null || row.supersedes === undefined ? -1 : Number(row.supersedes)],
+        );
+      }
+      await db.run('COMMIT');
+      if (!row) return { outcome: 'not-found' as const };
+      return info.changes > 0
+        ? { outcome: 'decided' as const, suggestion: fromRow(row) }
+        : { outcome: 'conflict' as const, suggestion: fromRow(row) };
+    } catch (err) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   });
+}
+
+/** An accepted suggestion as the drift check needs it: its rule and when it was accepted. */
+export interface RuleInForce {
+  id: number;
+  zone: string;
+  patternKey: string;
+  change: ScheduleChange;
+  /** Epoch ms of the acceptance: only evidence newer than this can revise it. */
+  acceptedAt: number;
+}
+
+/** The accepted suggestions of the store's gateway, oldest first. */
+export async function rulesInForce(store: LightingStore): Promise<RuleInForce[]> {
+  const rows = await withDb(store, (db) =>
+    db.all(
+      "SELECT id, zone, pattern_key, change_json, decided_at, updated_at FROM suggestions WHERE gateway = ? AND status = 'accepted' ORDER BY id",
+      [store.gateway],
+    ),
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    zone: String(r.zone),
+    patternKey: String(r.pattern_key),
+    change: JSON.parse(String(r.change_json)) as ScheduleChange,
+    acceptedAt: Number(r.decided_at ?? r.updated_at),
+  }));
 }
 
 /** The schedule rules of every accepted suggestion, oldest first (a later rule of the same kind wins). */

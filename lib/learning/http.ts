@@ -2,7 +2,7 @@
  * Request validation of the suggestions API (api-guard operations
  * `suggestions`, `accept-suggestion`, `reject-suggestion`):
  *
- *   GET  /suggestions?status=pending|accepted|rejected&zone=...&limit=1-1000
+ *   GET  /suggestions?status=pending|accepted|rejected|superseded|all&zone=...&limit=1-1000
  *   POST /suggestions/:id/accept   body: empty or {"by": "name"}   (admin token)
  *   POST /suggestions/:id/reject   body: empty or {"by": "name"}   (admin token)
  *

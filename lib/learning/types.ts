@@ -10,8 +10,13 @@
 export type SuggestionKind = 'slot' | 'target-lux' | 'hold';
 export const SUGGESTION_KINDS: readonly SuggestionKind[] = ['slot', 'target-lux', 'hold'];
 
-export type SuggestionStatus = 'pending' | 'accepted' | 'rejected';
-export const SUGGESTION_STATUSES: readonly SuggestionStatus[] = ['pending', 'accepted', 'rejected'];
+/**
+ * pending -> accepted (a schedule rule) | rejected; an accepted one becomes
+ * `superseded` when a revision of it (a suggestion whose `supersedes` names
+ * it) is accepted.
+ */
+export type SuggestionStatus = 'pending' | 'accepted' | 'rejected' | 'superseded';
+export const SUGGESTION_STATUSES: readonly SuggestionStatus[] = ['pending', 'accepted', 'rejected', 'superseded'];
 
 /** Which local days a time-slot rule covers: Monday-Friday, Saturday-Sunday, or every day. */
 export type DayType = 'weekdays' | 'weekend' | 'daily';
@@ -94,12 +99,18 @@ export interface Suggestion {
   created_at: number;
   /** Epoch ms of the last mining run that saw it. */
   updated_at: number;
-  /** Epoch ms of accept / reject, else null. */
+  /** Epoch ms of accept / reject; of a superseded one, when its revision was accepted; else null. */
   decided_at: number | null;
   /** Who decided ("api", "auto", a name), else null. */
   decided_by: string | null;
   /** Identity of the pattern (zone, kind, slot): a rejected key is proposed again only when its support grows. */
   pattern_key: string;
+  /**
+   * A revision: the id of the accepted suggestion (the rule in force) it
+   * would replace when accepted; null for a first proposal. The id may name
+   * a row the retention has pruned since.
+   */
+  supersedes: number | null;
 }
 
 /** A mined pattern before it is stored. */

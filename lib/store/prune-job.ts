@@ -119,6 +119,8 @@ const PRUNED: readonly PrunedTable[] = [
   'decisions',
   'telemetry',
   'manual_overrides',
+  'alerts',
+  'suggestions',
 ];
 
 export function toRunReport(r: PruneReport, trigger: PruneTrigger): PruneRunReport {

@@ -12,6 +12,13 @@
  * deleted when they were resolved before the cutoff; an active alert is never
  * pruned. personal_profiles are never pruned.
  *
+ * Suggestions (lib/insights) go with the overrides they are mined from
+ * (overrideDays): an accepted one (a rule in force) is never pruned; a
+ * pending one when its newest evidence row is older than the cutoff (the
+ * overrides it rests on are gone by then); a rejected or superseded one when
+ * it was decided (decided_at) before the cutoff. Once a rejection is pruned,
+ * the pattern is proposed again only if new evidence shows it.
+ *
  * Each batch is one DELETE of at most batchRows rows picked by rowid through
  * the time index, run while holding the store's lock; between batches the lock
  * is released and the event loop gets a turn (setImmediate), so queued writes
@@ -50,13 +57,16 @@ export type PrunedTable =
   | 'decisions'
   | 'telemetry'
   | 'manual_overrides'
-  | 'alerts';
+  | 'alerts'
+  | 'suggestions';
 
 interface PruneTarget {
   table: PrunedTable;
   days: keyof RetentionDays;
   /** SQL expression of the row's time (fixed text, no input). */
   time: string;
+  /** Which rows of the table the target prunes at all (fixed SQL, no input); default all. */
+  where?: string;
 }
 
 const TARGETS: readonly PruneTarget[] = [
@@ -69,6 +79,9 @@ const TARGETS: readonly PruneTarget[] = [
   { table: 'manual_overrides', days: 'overrideDays', time: 'COALESCE(MIN(cleared_at, expires_at), cleared_at, expires_at)' },
   // Active alerts (resolved_at NULL) never match.
   { table: 'alerts', days: 'alertDays', time: 'resolved_at' },
+  // Accepted suggestions (rules in force) never match; a pending one by its newest evidence (NULL: its last refresh).
+  { table: 'suggestions', days: 'overrideDays', time: 'COALESCE(evidence_ts, updated_at)', where: "status = 'pending'" },
+  { table: 'suggestions', days: 'overrideDays', time: 'decided_at', where: "status IN ('rejected', 'superseded')" },
 ];
 
 export interface PruneOptions extends Partial<RetentionDays> {
@@ -160,13 +173,14 @@ export async function prune(store: LightingStore, options: PruneOptions = {}): P
   try {
     for (const target of TARGETS) {
       const d = days[target.days];
-      const entry: TablePruneReport = { days: d, cutoff: null, deleted: 0, batches: 0 };
+      // A table with several targets (suggestions) has one entry: the same days, the rows of each added up.
+      const entry: TablePruneReport = report.tables[target.table] ?? { days: d, cutoff: null, deleted: 0, batches: 0 };
       report.tables[target.table] = entry;
       if (d === null) continue;
       const cutoff = Math.floor(now - d * DAY_MS);
       entry.cutoff = cutoff;
       const sql = `DELETE FROM ${target.table} WHERE rowid IN
-                   (SELECT rowid FROM ${target.table} WHERE ${target.time} < ? LIMIT ?)`;
+                   (SELECT rowid FROM ${target.table} WHERE ${target.where !== undefined ? `${target.where} AND ` : ''}${target.time} < ? LIMIT ?)`;
       for (;;) {
         if (store.stopping || options.signal?.aborted === true) {
           report.aborted = true;

@@ -83,6 +83,24 @@ const FEATURE_COLUMNS_V3 = [
   'partial',
 ].join(', ');
 
+const SUGGESTION_COLUMNS_V5 = [
+  'id',
+  'created_at',
+  'updated_at',
+  'zone',
+  'kind',
+  'pattern_key',
+  'summary',
+  'status',
+  'support_days',
+  'confidence',
+  'evidence',
+  'change_json',
+  'decided_at',
+  'decided_by',
+  'gateway',
+].join(', ');
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -286,6 +304,45 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       'CREATE INDEX suggestions_gateway_status ON suggestions (gateway, status, zone)',
       'CREATE INDEX suggestions_gateway_key ON suggestions (gateway, pattern_key)',
+    ],
+  },
+  {
+    version: 6,
+    name: 'suggestions: revisions of accepted ones (supersedes, status superseded) and the time of the newest evidence',
+    statements: [
+      // The status CHECK gains 'superseded': SQLite cannot change a CHECK in place, so the table is rebuilt (as in migration 4).
+      `CREATE TABLE suggestions_v6 (
+        id INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        zone TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        pattern_key TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected', 'superseded')),
+        support_days INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        evidence TEXT NOT NULL CHECK (json_valid(evidence)),
+        change_json TEXT NOT NULL CHECK (json_valid(change_json)),
+        decided_at INTEGER,
+        decided_by TEXT,
+        gateway TEXT NOT NULL DEFAULT '',
+        supersedes INTEGER,
+        evidence_ts INTEGER
+      )`,
+      // evidence_ts: the newest evidence row's time (retention of pending suggestions); NULL reads as updated_at.
+      `/* sqlite */ INSERT INTO suggestions_v6 (${SUGGESTION_COLUMNS_V5}, evidence_ts)
+        SELECT ${SUGGESTION_COLUMNS_V5}, (SELECT MAX(json_extract(e.value, '$.ts')) FROM json_each(suggestions.evidence) AS e)
+        FROM suggestions`,
+      `/* postgres */ INSERT INTO suggestions_v6 (${SUGGESTION_COLUMNS_V5}, evidence_ts)
+        SELECT ${SUGGESTION_COLUMNS_V5}, (SELECT MAX((e.value ->> 'ts')::double precision)::bigint FROM json_array_elements(suggestions.evidence::json) AS e)
+        FROM suggestions`,
+      'DROP TABLE suggestions',
+      'ALTER TABLE suggestions_v6 RENAME TO suggestions',
+      'CREATE INDEX suggestions_gateway_status ON suggestions (gateway, status, zone)',
+      'CREATE INDEX suggestions_gateway_key ON suggestions (gateway, pattern_key)',
+      'CREATE INDEX suggestions_gateway_supersedes ON suggestions (gateway, supersedes) WHERE supersedes IS NOT NULL',
+      "/* postgres */ SELECT setval(pg_get_serial_sequence('suggestions', 'id'), COALESCE((SELECT MAX(id) FROM suggestions), 0) + 1, false)",
     ],
   },
 ];

@@ -8,6 +8,14 @@
  * token) accepts it, and the next decision in that slot (someone enters the
  * meeting room) follows it: the level read back from the simulated gear is
  * within the accepted band, the stored decision names the rule.
+ *
+ * Then drift: the rule is made four weeks old (its decided_at moved back) and
+ * four weeks of history in which people set 58-64 % are written; "mine now"
+ * proposes a revision with `supersedes` naming the rule, it is accepted over
+ * HTTP (the old rule listed as superseded), and the next decision (a cloud:
+ * the meeting sensor's lux drops) follows the new rule, read back from the
+ * simulated gear. Last, retention-prune (an inject added to the flow) deletes
+ * the superseded rule once it was decided longer ago than the retention.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -35,6 +43,12 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
   let rt: NodeRedRuntime;
   let dir: string;
   let dbFile: string;
+  let start: number;
+  let dayType: 'weekdays' | 'weekend';
+  let slotMinute: number;
+  /** The suggestion accepted by the first test, and its cap. */
+  let first: Suggestion | undefined;
+  let firstCap = 100;
 
   before(async function () {
     skipWithoutSocat(this);
@@ -43,22 +57,15 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     sim = await SimProcess.start(['--protocol', 'luba', '--port', pair.dev, '--building', '--scenario', 'none', '--frame-times']);
     const installDir = process.env.E2E_INSTALL_DIR;
     const userDir = fs.mkdtempSync(installDir ? path.join(installDir, '..', 'ud-learning-') : path.join(os.tmpdir(), 'ud-learning-'));
-    // 27 days of history of today's day type (weekdays or weekend), overrides 5 min into this UTC hour.
+    // Four weeks of history of today's day type (weekdays or weekend) that ended four weeks ago, overrides 5 min into this UTC hour.
     const now = new Date();
-    const weekend = now.getUTCDay() === 0 || now.getUTCDay() === 6;
-    const start = Math.floor(now.getTime() / DAY) * DAY - 27 * DAY;
+    dayType = now.getUTCDay() === 0 || now.getUTCDay() === 6 ? 'weekend' : 'weekdays';
+    slotMinute = now.getUTCHours() * 60 + 5;
+    start = Math.floor(now.getTime() / DAY) * DAY - 55 * DAY;
     dbFile = path.join(userDir, 'smart-lighting.db');
     const store = await LightingStore.open({ path: dbFile });
     try {
-      const h = seedHistory({
-        zone: 'meeting-1',
-        start,
-        days: 27,
-        pattern: 'slot',
-        dayType: weekend ? 'weekend' : 'weekdays',
-        slotMinute: now.getUTCHours() * 60 + 5,
-      });
-      await writeHistory(store, h);
+      await writeHistory(store, seedHistory({ zone: 'meeting-1', start, days: 28, pattern: 'slot', dayType, slotMinute }));
     } finally {
       await store.close();
     }
@@ -70,9 +77,21 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
         : n.id === 'sl-diag-tick'
           ? { ...n, once: false, repeat: '' }
           : n.id === 'sl-insights'
-            ? { ...n, lookbackDays: 28, timezone: 'UTC' }
+            ? { ...n, lookbackDays: 56, timezone: 'UTC' }
             : n,
     );
+    // A way to start the nightly prune now (the inject node's own admin endpoint, as "mine now").
+    const prune = flows.find((n) => n.id === 'sl-prune') as Record<string, unknown>;
+    flows.push({
+      id: 'e2e-prune-now',
+      type: 'inject',
+      z: prune.z,
+      name: 'prune now',
+      props: [],
+      repeat: '',
+      once: false,
+      wires: [['sl-prune']],
+    });
     rt = await NodeRedRuntime.start({
       userDir,
       flows,
@@ -157,6 +176,117 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
       `gear levels ${JSON.stringify(levels)}`,
     );
     assert.ok((levels[4] as number) <= percentToArcLevel(cap));
+    assert.deepEqual(rt.ourProblems([/\[warn\]/]), []);
+    first = s;
+    firstCap = cap;
+  });
+
+  it('drift: people now set 58-64 %; a revision naming the rule is mined, accepted over HTTP, the gear follows it; the superseded rule is pruned later', async () => {
+    const rule = first;
+    if (rule === undefined) throw new Error('needs the accepted suggestion of the first test');
+    // Time passes: the rule was accepted four weeks ago, and since then people set 58-64 % in its slot.
+    const acceptedAt = start + 28 * DAY - 1;
+    const store = await LightingStore.open({ path: dbFile });
+    try {
+      await store.exclusive((db) => db.run('UPDATE suggestions SET decided_at = ? WHERE id = ?', [acceptedAt, rule.id]));
+      await writeHistory(
+        store,
+        seedHistory({
+          zone: 'meeting-1',
+          start: start + 28 * DAY,
+          days: 27,
+          pattern: 'slot',
+          dayType,
+          slotMinute,
+          slotIntensity: 58,
+          seed: 2,
+        }),
+      );
+    } finally {
+      await store.close();
+    }
+    assert.equal((await rt.request('POST', '/inject/sl-insights-mine')).status, 200);
+    let revision: Suggestion | undefined;
+    for (let i = 0; i < 50 && revision === undefined; i++) {
+      const r = await rt.request('GET', '/suggestions?status=pending&zone=meeting-1');
+      assert.equal(r.status, 200, r.text);
+      revision = (r.json as { suggestions: Suggestion[] }).suggestions[0];
+      if (revision === undefined) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(revision, 'a pending revision');
+    assert.equal(revision.supersedes, rule.id, JSON.stringify(revision));
+    assert.equal(revision.pattern_key, rule.pattern_key);
+    assert.ok(
+      revision.evidence.every((e) => e.ts > acceptedAt),
+      'only evidence newer than the acceptance',
+    );
+    assert.match(revision.summary, new RegExp(`revises suggestion:${rule.id} in force`));
+    const newCap = revision.change.kind === 'slot' ? (revision.change.maxIntensityPct ?? 0) : 0;
+    assert.ok(newCap >= 58 && newCap <= 64, JSON.stringify(revision.change));
+    assert.ok(revision.change.kind === 'slot' && revision.change.kelvin === 3000, JSON.stringify(revision.change));
+
+    // Accepted over HTTP: the revision is the rule, the old one superseded.
+    const ok = await rt.request('POST', `/suggestions/${revision.id}/accept`, { by: 'e2e' }, bearer);
+    assert.equal(ok.status, 200, ok.text);
+    const superseded = await rt.request('GET', '/suggestions?status=superseded');
+    assert.deepEqual(
+      (superseded.json as { suggestions: Suggestion[] }).suggestions.map((x) => x.id),
+      [rule.id],
+    );
+    const accepted = await rt.request('GET', '/suggestions?status=accepted');
+    assert.deepEqual(
+      (accepted.json as { suggestions: Suggestion[] }).suggestions.map((x) => x.id),
+      [revision.id],
+    );
+
+    // A cloud over the meeting room: the lux fast path raises the light, now up to the new cap. Past the gate's interval for rises first.
+    const last = await query<{ ts: number }>(dbFile, "SELECT MAX(ts) AS ts FROM decisions WHERE zone = 'meeting-1' AND applied = 1");
+    const wait = (last[0]?.ts ?? 0) + 31_000 - Date.now();
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    const cloudAt = Date.now();
+    sim.send('lux 5 11');
+    let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      rows = await query(
+        dbFile,
+        "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts",
+        [cloudAt],
+      );
+      if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(rows.length > 0, 'a decision for meeting-1 after the cloud');
+    const d = rows[0] as { intensity: number; cct: number; reason: string };
+    assert.match(d.reason, new RegExp(`schedule:suggestion:${revision.id} `), d.reason);
+    assert.doesNotMatch(d.reason, new RegExp(`schedule:suggestion:${rule.id} `), 'the superseded rule is not in force');
+    assert.ok(d.intensity > firstCap && d.intensity <= newCap, `${firstCap} < ${d.intensity} <= ${newCap}`);
+    let levels: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      levels = await sim.levels(8);
+      if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(d.intensity))) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual(
+      MEETING_GEAR.map((a) => levels[a]),
+      MEETING_GEAR.map(() => percentToArcLevel(d.intensity)),
+      `gear levels ${JSON.stringify(levels)}`,
+    );
+
+    // Retention: the superseded rule, replaced more than 30 days ago, goes; the rule in force stays.
+    const prunedBefore = Date.now() - 31 * DAY;
+    const again = await LightingStore.open({ path: dbFile });
+    try {
+      await again.exclusive((db) => db.run('UPDATE suggestions SET decided_at = ? WHERE id = ?', [prunedBefore, rule.id]));
+    } finally {
+      await again.close();
+    }
+    assert.equal((await rt.request('POST', '/inject/e2e-prune-now')).status, 200);
+    let left: Array<{ id: number; status: string }> = [];
+    for (let i = 0; i < 100; i++) {
+      left = await query(dbFile, "SELECT id, status FROM suggestions WHERE zone = 'meeting-1' ORDER BY id");
+      if (!left.some((x) => x.id === rule.id)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual(left, [{ id: revision.id, status: 'accepted' }]);
     assert.deepEqual(rt.ourProblems([/\[warn\]/]), []);
   });
 });

@@ -20,7 +20,7 @@ export interface SeedOptions {
   /** Calendar days (weekends have no occupancy). */
   days: number;
   /**
-   * 'slot': on `hitDays` of the weekdays people set 38-44 % 3000 K around 14:05;
+   * 'slot': on `hitDays` of the weekdays people set 38-44 % (slotIntensity) 3000 K around 14:05;
    * 'random': overrides at random times with random values (seeded), `perDay` a day;
    * 'quick-off': the light is switched off 2 min after people leave at 17:00;
    * 'dark': people turn the light up at 10:00 when the lux is about 320.
@@ -34,6 +34,8 @@ export interface SeedOptions {
   dayType?: 'weekdays' | 'weekend';
   /** 'slot': minute of day of the overrides (default 14:05); they land within 10 min after it. */
   slotMinute?: number;
+  /** 'slot': lowest output people set (default 38); they set it to 6 % points more. */
+  slotIntensity?: number;
 }
 
 /** The history of a seed, ids numbered per table from 1. */
@@ -77,7 +79,11 @@ export function seedHistory(o: SeedOptions): History {
     weekdayIndex += 1;
     if (!hit) continue;
     if (o.pattern === 'slot')
-      manual(day + ((o.slotMinute ?? 14 * 60 + 5) + randInt(rng, 0, 10)) * MIN, 38 + randInt(rng, 0, 6), 3000 + randInt(rng, -100, 100));
+      manual(
+        day + ((o.slotMinute ?? 14 * 60 + 5) + randInt(rng, 0, 10)) * MIN,
+        (o.slotIntensity ?? 38) + randInt(rng, 0, 6),
+        3000 + randInt(rng, -100, 100),
+      );
     else if (o.pattern === 'dark') manual(day + (darkAt + 1) * MIN, 82 + randInt(rng, 0, 15), 5000);
     else if (o.pattern === 'quick-off') manual(day + (17 * 60 + 2) * MIN, 0, null);
     else {

@@ -4,7 +4,10 @@
  * listed, accepted (the rules leave on output 2 and a wired rules-fallback
  * follows them at its next decision), a second accept is a 409, an unknown id
  * a 404, a bad query a 400; accepted rules are sent again after a restart of
- * the flow; an invalid schedule is a red status, not a crash.
+ * the flow; an invalid schedule is a red status, not a crash. Drift: a rule
+ * accepted two weeks ago whose people now set more is revised (a pending
+ * suggestion with `supersedes`), and accepting the revision sends the new
+ * rule set without the old rule, which is listed as superseded.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -15,7 +18,7 @@ import lightingStore from '../../nodes/lighting-store/lighting-store';
 import lightingInsights from '../../nodes/lighting-insights/lighting-insights';
 import rulesFallback from '../../nodes/rules-fallback/rules-fallback';
 import { LightingStore } from '../../lib/store/store';
-import type { InsightsReport } from '../../lib/insights';
+import { decideSuggestion, runInsights, type InsightsReport } from '../../lib/insights';
 import type { ScheduleRule, Suggestion } from '../../lib/learning';
 import { seedHistory, writeHistory } from '../helpers/learning-seed';
 import { asNodeSet, helper, latestStatus, message, nodeById, registerCatalogues, TAB } from './helpers';
@@ -175,6 +178,53 @@ describe('lighting-insights node', function () {
     const again = collect<NodeMessage & { payload: { rules: ScheduleRule[] } }>('h2');
     const first = await waitFor('rules at start', () => again[0]);
     assert.equal(first.payload.rules.length, 1);
+  });
+
+  it('drift: mines a revision of the rule accepted two weeks ago, accepting it over the API message replaces the rule on output 2', async () => {
+    // Weeks 1-2: people set 38-44 %, mined and accepted at the end of them (the rule in force); weeks 3-4: they set 58-64 %.
+    const early = start - 14 * DAY;
+    const store = await LightingStore.open({ path: file });
+    let ruleId = 0;
+    try {
+      await writeHistory(store, seedHistory({ zone: 'meeting-1', start: early, days: 14, pattern: 'slot' }));
+      const first = await runInsights(store, { timeZone: 'UTC', settingsOf: () => ({ targetLux: 500, holdMinutes: 15 }) }, start);
+      ruleId = first.created[0]!.id;
+      assert.equal((await decideSuggestion(store, ruleId, 'accepted', 'facility', start)).outcome, 'decided');
+      await writeHistory(store, seedHistory({ zone: 'meeting-1', start, days: 13, pattern: 'slot', slotIntensity: 58, seed: 2 }));
+    } finally {
+      await store.close();
+    }
+    await load(flow(file));
+    const n1 = nodeById('n1');
+    const answers = collect<Answer>('h1');
+    const rules = collect<NodeMessage & { payload: { rules: ScheduleRule[] } }>('h2');
+    assert.deepEqual(
+      (await waitFor('rules at start', () => rules[0])).payload.rules.map((r) => r.id),
+      [`suggestion:${ruleId}`],
+    );
+
+    n1.receive({ payload: 'go' });
+    const report = (await waitFor('report', () => answers[0])).payload as InsightsReport;
+    assert.equal(report.revisions.length, 1, JSON.stringify(report));
+    const rev = report.created[0]!;
+    assert.equal(rev.supersedes, ruleId);
+    assert.equal(rev.status, 'pending');
+    await waitFor('pending status', () => latestStatus(n1).text?.startsWith(message('lighting-insights', 'status.pending', { n: 1 })));
+
+    n1.receive({ topic: 'accept-suggestion', payload: { id: rev.id } });
+    assert.equal((await waitFor('accept', () => answers[1])).statusCode, 200);
+    const sent = await waitFor('rules after accept', () => rules[1]);
+    assert.deepEqual(
+      sent.payload.rules.map((r) => r.id),
+      [`suggestion:${rev.id}`],
+    );
+    n1.receive({ topic: 'suggestions', payload: { status: 'superseded' } });
+    const list = await waitFor('superseded list', () => answers[2]);
+    assert.equal(list.statusCode, 200);
+    assert.deepEqual(
+      (list.payload as { suggestions: Suggestion[] }).suggestions.map((x) => x.id),
+      [ruleId],
+    );
   });
 
   it('an invalid schedule is a red status and a logged error, and input still mines', async () => {

@@ -13,6 +13,9 @@ import type { Node } from 'node-red';
 import { LightingStore } from '../../lib/store/store';
 import { DAY_MS } from '../../lib/store/retention';
 import type { PruneRunReport } from '../../lib/store/prune-job';
+import { decideSuggestion, saveCandidates } from '../../lib/insights';
+import type { Candidate } from '../../lib/learning';
+import { query } from '../helpers/sqlite-query';
 import {
   TAB,
   callsOf,
@@ -98,7 +101,41 @@ async function seed(file: string, now: number): Promise<void> {
       await store.insert('decisions', { ts: at(180), zone: tag, source: 'rules', intensity: 50, applied: true });
       await store.insert('telemetry', { ts: at(180), kind: tag });
       await store.insert('manual_overrides', { zone: tag, startedAt: at(30) - DAY_MS, clearedAt: at(30), source: 'wall' });
+      // Suggestions go with the overrides (30 days): a pending one by its newest evidence, a rejected one by when it was decided.
+      const cand = (key: string, evidenceTs: number): Candidate => ({
+        zone: key,
+        kind: 'hold',
+        patternKey: `${key}|hold`,
+        summary: key,
+        supportDays: 5,
+        confidence: 0.7,
+        evidence: [{ table: 'manual_overrides', id: 1, ts: evidenceTs, note: 'off' }],
+        change: { kind: 'hold', holdMinutes: 3, fromMinutes: 15 },
+      });
+      await saveCandidates(store, [cand(`pending-${tag}`, at(30))], now);
+      const rejected = (await saveCandidates(store, [cand(`rejected-${tag}`, now)], now)).created[0]!;
+      await decideSuggestion(store, rejected.id, 'rejected', 'test', at(30));
     }
+    // In force however old its evidence: never pruned.
+    const accepted = (
+      await saveCandidates(
+        store,
+        [
+          {
+            zone: 'accepted',
+            kind: 'hold',
+            patternKey: 'accepted|hold',
+            summary: 'accepted',
+            supportDays: 5,
+            confidence: 0.7,
+            evidence: [{ table: 'manual_overrides', id: 1, ts: now - 400 * DAY_MS, note: 'off' }],
+            change: { kind: 'hold', holdMinutes: 3, fromMinutes: 15 },
+          },
+        ],
+        now - 400 * DAY_MS,
+      )
+    ).created[0]!;
+    await decideSuggestion(store, accepted.id, 'accepted', 'test', now - 400 * DAY_MS);
     // Still in force although it began long ago: never pruned.
     await store.insert('manual_overrides', { zone: 'active', startedAt: now - 400 * DAY_MS, expiresAt: null, source: 'wall' });
   } finally {
@@ -141,8 +178,10 @@ describe('retention-prune node', function () {
       decisions: 1,
       telemetry: 1,
       manual_overrides: 1,
+      alerts: 0,
+      suggestions: 2,
     });
-    assert.equal(r.payload.total, 6);
+    assert.equal(r.payload.total, 8);
     assert.equal(r.payload.trigger, 'msg');
     assert.equal(r.payload.aborted, false);
     assert.equal(r.payload.vacuumedPages, 0);
@@ -150,13 +189,19 @@ describe('retention-prune node', function () {
     assert.equal(r.payload.cutoffs.feature_windows, Math.floor(r.payload.now - 90 * DAY_MS));
     assert.ok(r.payload.durationMs >= r.payload.longestBatchMs && r.payload.longestBatchMs > 0);
     assert.equal(lastStatus(n1)?.fill, 'green');
-    assert.match(String(lastStatus(n1)?.text), /^6 rows deleted at \d\d:\d\d; /);
+    assert.match(String(lastStatus(n1)?.text), /^8 rows deleted at \d\d:\d\d; /);
 
     await helper.unload();
     for (const table of ['raw_sensor_events', 'weather_events', 'feature_windows', 'decisions', 'telemetry']) {
       assert.equal(await count(file, table), 1, table);
     }
     assert.equal(await count(file, 'manual_overrides'), 2, 'the recent and the active override');
+    assert.deepEqual(
+      (await query<{ zone: string; status: string }>(file, 'SELECT zone, status FROM suggestions ORDER BY zone')).map(
+        (x) => `${x.zone} ${x.status}`,
+      ),
+      ['accepted accepted', 'pending-new pending', 'rejected-new rejected'],
+    );
   });
 
   it('refuses a message while a prune is running (done(err), not queued)', async () => {
