@@ -63,9 +63,9 @@ const WARMUP = 300;
 const CONCURRENCY = [1, 16] as const;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-/** CPU time (user + system) of a process so far, ms (from /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU time (user + system) so far, ms (from /proc; clock ticks of 10 ms): of a process, or of its main thread (JavaScript). */
+function cpuMs(pid: number, mainThread = false): number {
+  const stat = fs.readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
@@ -113,14 +113,22 @@ async function main(): Promise<void> {
 
     for (const c of CONCURRENCY) {
       // ROUNDS interleaved rounds of [echo, ingest]: each figure the median of its rounds, the ratio the median of per-round ratios.
-      const rounds: Array<{ base: LoadResult; e: LoadResult; cpuEcho: number; cpuIngest: number }> = [];
+      const rounds: Array<{ base: LoadResult; e: LoadResult; cpuEcho: number; cpuIngest: number; mainEcho: number; mainIngest: number }> =
+        [];
       for (let round = 0; round < ROUNDS; round++) {
-        const c0 = cpuMs(pid);
+        const [c0, m0] = [cpuMs(pid), cpuMs(pid, true)];
         const base = await echo(c, PER_LEVEL);
-        const c1 = cpuMs(pid);
+        const [c1, m1] = [cpuMs(pid), cpuMs(pid, true)];
         const e = await ingest(c, PER_LEVEL);
-        const c2 = cpuMs(pid);
-        rounds.push({ base, e, cpuEcho: (c1 - c0) / base.requests, cpuIngest: (c2 - c1) / e.requests });
+        const [c2, m2] = [cpuMs(pid), cpuMs(pid, true)];
+        rounds.push({
+          base,
+          e,
+          cpuEcho: (c1 - c0) / base.requests,
+          cpuIngest: (c2 - c1) / e.requests,
+          mainEcho: (m1 - m0) / base.requests,
+          mainIngest: (m2 - m1) / e.requests,
+        });
       }
       const mid = <T>(pick: (r: (typeof rounds)[number]) => T, key: (v: T) => number): T => {
         const sorted = [...rounds].sort((x, y) => key(pick(x)) - key(pick(y)));
@@ -185,6 +193,24 @@ async function main(): Promise<void> {
             ),
           ),
           note: 'Node-RED process CPU (user+system, every thread) per request: what a shared machine disturbs least',
+        },
+      );
+      emit(
+        `ingest_sensor_c${c}_main_thread_cpu_per_request`,
+        mid(
+          (r) => r.mainIngest,
+          (v) => v,
+        ),
+        'ms',
+        {
+          concurrency: c,
+          baselineEchoMs: r2(
+            mid(
+              (r) => r.mainEcho,
+              (v) => v,
+            ),
+          ),
+          note: 'CPU of the Node-RED main thread (all JavaScript: HTTP, flow, nodes) per request; the rest of the process CPU is SQLite and V8 helper threads',
         },
       );
     }
