@@ -230,7 +230,7 @@ export class FrontDoor {
     const forget = (): void => {
       this.#inFlight.delete(res);
     };
-    res.once('finish', forget);
+    // 'close' follows 'finish' too (Node.js >= 20), so one listener covers both ends.
     res.once('close', forget);
     const started = Date.now();
     const refuse = (status: number, detail: string, reason: string, headers: Record<string, string> = {}): void => {

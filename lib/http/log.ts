@@ -47,9 +47,18 @@ const MAX_ITEMS = 100;
 const SECRET_KEY =
   /profile|password|passwd|secret|cookie|authorization|encrypted_?payload|credential|(token|api_?key|fernet_?key|private_?key)$/i;
 
+/** isSensitiveKey's answers for the field names seen so far (a log line has the same few names each time). */
+const sensitiveKeys = new Map<string, boolean>();
+const MAX_CACHED_KEYS = 512;
+
 /** true when a field of this name is masked in logs. */
 export function isSensitiveKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let sensitive = sensitiveKeys.get(key);
+  if (sensitive === undefined) {
+    sensitive = SECRET_KEY.test(key);
+    if (sensitiveKeys.size < MAX_CACHED_KEYS) sensitiveKeys.set(key, sensitive);
+  }
+  return sensitive;
 }
 
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/=]+/gi;
@@ -114,8 +123,49 @@ export function maskFields(value: unknown, depth = 0, seen: WeakSet<object> = ne
   }
 }
 
+/** Any "bearer" in a string: it may carry a token (maskString then looks closer). */
+const BEARER_WORD = /bearer/i;
+
+/** A field value maskFields would return as it is: a finite number, a boolean, null, a short string with no "Bearer". */
+function writtenAsIs(v: unknown): boolean {
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v);
+    case 'boolean':
+      return true;
+    case 'string':
+      return v.length <= MAX_STRING && !BEARER_WORD.test(v);
+    default:
+      return v === null;
+  }
+}
+
+/**
+ * The line of formatLogLine for flat fields that need no masking (every
+ * request log line): no copy through maskFields. null when a field needs it.
+ */
+function flatLine(level: LogLevel, msg: string, fields: LogFields, ts: string): string | null {
+  const out: Record<string, unknown> = { ts, level, msg: maskString(String(msg)) };
+  let n = 0;
+  for (const key in fields) {
+    if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
+    const v = fields[key];
+    if (++n > MAX_KEYS || key === '__proto__' || isSensitiveKey(key) || !writtenAsIs(v)) return null;
+    if (key !== 'ts' && key !== 'level' && key !== 'msg') out[key] = v;
+  }
+  return JSON.stringify(out);
+}
+
 /** One log line (no newline): {"ts": ISO, "level", "msg", ...masked fields}. Never throws. */
 export function formatLogLine(level: LogLevel, msg: string, fields: LogFields | undefined, nowMs: number): string {
+  if (fields !== undefined && Number.isFinite(nowMs)) {
+    try {
+      const line = flatLine(level, msg, fields, new Date(nowMs).toISOString());
+      if (line !== null) return line;
+    } catch {
+      // an odd object (a throwing getter): the careful path below
+    }
+  }
   const masked = fields === undefined ? {} : maskFields(fields);
   const extra =
     typeof masked === 'object' && masked !== null && !Array.isArray(masked) ? (masked as Record<string, unknown>) : { fields: masked };

@@ -232,6 +232,8 @@ export interface WriterStats {
   committedRows: number;
   failedRows: number;
   transactions: number;
+  /** SQLite: statements the writer ran (each one round trip through the binding's thread pool): INSERTs, BEGIN, COMMIT, ROLLBACK. */
+  statements: number;
   lastFlushError: string | null;
 }
 
@@ -258,6 +260,13 @@ class Mutex {
 }
 
 const QUEUED_ACK: InsertAck = Object.freeze({ committed: false, id: null });
+
+/**
+ * Batches of up to this many rows of one table are written by one INSERT of
+ * exactly their size (prepared once per size and connection: at most this
+ * many more statements per table).
+ */
+const EXACT_INSERT_ROWS = 64;
 
 function clampInt(name: string, v: number | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -326,7 +335,7 @@ class StoreCore {
   /** Highest seq of a queued row with a waiter: a waiter is queued while it is >= the head's seq. */
   lastWaiterSeq = 0;
   running: Promise<void> | null = null;
-  stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, lastFlushError: null };
+  stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, statements: 0, lastFlushError: null };
 
   private constructor(
     key: string,
@@ -545,13 +554,18 @@ class StoreCore {
   }
 
   /**
-   * Rows per INSERT for `n` rows of `table`, largest first: a statement of
-   * exactly flushMaxRows rows (what a writer under load writes each
-   * transaction: one round trip through the binding), else powers of two, all
-   * within SQLite's 32 766 parameters and MAX_ROWS_PER_INSERT.
+   * Rows per INSERT for `n` rows of `table`, largest first: up to
+   * EXACT_INSERT_ROWS rows one statement of exactly `n` rows (what group
+   * commits under concurrent waiters write), a statement of exactly
+   * flushMaxRows rows (what a writer under load writes each transaction: one
+   * round trip through the binding), else powers of two, all within SQLite's
+   * 32 766 parameters and MAX_ROWS_PER_INSERT.
    */
   chunkPlan(table: TableName, n: number): number[] {
     const limit = rowsPerInsert(writerFor(table, this.schemaVersion).columns.length);
+    // A group commit's few rows: one INSERT of exactly their number, which then runs alone in autocommit
+    // (one round trip instead of BEGIN, an INSERT per power of two, COMMIT).
+    if (n <= EXACT_INSERT_ROWS && n <= limit) return [n];
     const full = this.options.flushMaxRows <= limit ? this.options.flushMaxRows : 0;
     const plan: number[] = [];
     let left = n;
@@ -619,6 +633,7 @@ class StoreCore {
     const own = statements === 1;
     if (!own) {
       try {
+        this.stats.statements += 1;
         await (await db.cached('BEGIN IMMEDIATE')).run();
       } catch (err) {
         return { ok: false, rowErrors: new Map(), error: err as Error, ambiguous: false };
@@ -652,6 +667,7 @@ class StoreCore {
             const p = (batch[i] as QueuedRow).params;
             for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
           }
+          this.stats.statements += 1;
           (this.stmts.get(`${table}:${k}`) as Stmt).runCb(params, (err, info) => {
             if (err) {
               for (const i of chunk) rowErrors.set(i, err);
@@ -672,7 +688,9 @@ class StoreCore {
     });
     // BEGIN, COMMIT and ROLLBACK are prepared once per connection (Database#run prepares, runs and finalizes: three round trips).
     const rollback = async (): Promise<void> => {
-      if (!own) await (await db.cached('ROLLBACK')).run().catch(() => undefined);
+      if (own) return;
+      this.stats.statements += 1;
+      await (await db.cached('ROLLBACK')).run().catch(() => undefined);
     };
     if (rowErrors.size > 0) {
       await rollback();
@@ -681,6 +699,7 @@ class StoreCore {
     }
     if (own) return { ok: true, ids };
     try {
+      this.stats.statements += 1;
       await (await db.cached('COMMIT')).run();
       return { ok: true, ids };
     } catch (err) {

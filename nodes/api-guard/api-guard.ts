@@ -80,7 +80,7 @@ function readSettings(read: SettingsReader): ApiGuardSettings {
 interface RawRes {
   statusCode: number;
   writableFinished?: boolean;
-  once(event: 'finish' | 'close', fn: () => void): void;
+  once(event: 'close', fn: () => void): void;
 }
 
 function rawResponse(res: unknown): RawRes | null {
@@ -190,10 +190,8 @@ export = function (RED: NodeAPI): void {
         };
         if (raw === null) write(r.ok ? (r.statusCode ?? 200) : r.status);
         else if (raw.writableFinished === true) write(raw.statusCode);
-        else {
-          raw.once('finish', () => write(raw.statusCode));
-          raw.once('close', () => write(raw.writableFinished === true ? raw.statusCode : null));
-        }
+        // 'close' comes after 'finish' when the answer went out, alone when the connection dropped first.
+        else raw.once('close', () => write(raw.writableFinished === true ? raw.statusCode : null));
       }
       scheduleStatus();
       if (r.ok) {

@@ -398,6 +398,7 @@ describe('api-guard node', function () {
       method: string,
       url: string,
       credentials: Record<string, string> = {},
+      answered = true,
     ): Promise<void> {
       let httpNode: http.RequestListener | null = null;
       const capture: NodeInitializer = (RED: NodeAPI) => {
@@ -408,7 +409,7 @@ describe('api-guard node', function () {
       const flow: FlowNodeDef[] = [
         { id: 'f1', type: 'tab', label: 'test' },
         { id: 'in', type: 'http in', z: 'f1', name: '', url, method, upload: false, swaggerDoc: '', wires: [['g']] },
-        guardDef('g', config, [['ok'], ['resp']]),
+        guardDef('g', config, [answered ? ['ok'] : [], ['resp']]),
         { id: 'ok', type: 'http response', z: 'f1', name: '', statusCode: '', headers: {}, wires: [] },
         { id: 'resp', type: 'http response', z: 'f1', name: '', statusCode: '', headers: {}, wires: [] },
       ];
@@ -443,6 +444,38 @@ describe('api-guard node', function () {
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
       assert.match(((await limited.json()) as { detail: string }).detail, /^Too many requests/);
+    });
+
+    it('logs the status sent once the answer is out, and "aborted" (status null) when the client left before any answer', async () => {
+      const lines = await captureLog(async () => {
+        await startHttp({ operation: 'ingest-sensor', rateLimit: '0', logRequests: true }, 'post', '/ingest/sensor');
+        assert.equal((await post('/ingest/sensor', { sensor_id: 's1', zone: 'office-1', lux: 300 })).status, 201);
+        assert.equal((await post('/ingest/sensor', { sensor_id: 's1' })).status, 400);
+        await helper.unload();
+        await new Promise<void>((resolve) => (server as http.Server).close(() => resolve()));
+        server = null;
+        // Nothing answers accepted requests here: the client gives up.
+        await startHttp({ operation: 'ingest-sensor', rateLimit: '0', logRequests: true }, 'post', '/ingest/sensor', {}, false);
+        const gaveUp = new AbortController();
+        const pending = fetch(`${base}/ingest/sensor`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sensor_id: 's2', zone: 'office-1', lux: 1 }),
+          signal: gaveUp.signal,
+        }).catch(() => 'aborted');
+        await sleep(100);
+        gaveUp.abort();
+        assert.equal(await pending, 'aborted');
+        await sleep(100);
+      });
+      assert.deepEqual(
+        lines.map((l) => [l.msg, l.outcome, l.status]),
+        [
+          ['api request', 'accepted', 201],
+          ['api request rejected', 'rejected', 400],
+          ['api request aborted', 'aborted', null],
+        ],
+      );
     });
 
     it('GET query and path parameters: telemetry and resolve-alert over HTTP', async () => {

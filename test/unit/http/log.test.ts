@@ -51,6 +51,19 @@ describe('lib/http structured log', function () {
     });
   });
 
+  it('a flat line (the request log line) keeps field order and still masks secret names; undefined is null as in nested fields', () => {
+    const line = formatLogLine(
+      'info',
+      'api request',
+      { requestId: 'r-1', status: 201, ok: true, adminToken: 'abc', gone: undefined, level: 'x' },
+      0,
+    );
+    assert.equal(
+      line,
+      '{"ts":"1970-01-01T00:00:00.000Z","level":"info","msg":"api request","requestId":"r-1","status":201,"ok":true,"adminToken":"***","gone":null}',
+    );
+  });
+
   it('masks a Bearer token inside free text and the message', () => {
     const line = formatLogLine('warn', 'rejected Bearer abc.def-123', { header: 'Bearer abc.def-123' }, 0);
     assert.ok(!line.includes('abc.def-123'), line);

@@ -464,6 +464,29 @@ for (const engine of STORE_ENGINES)
         assert.equal(b.writerStats().committedRows, 40);
       });
 
+      itSqlite(
+        'a group commit of up to 64 rows is one INSERT in autocommit (one statement); larger batches BEGIN, chunk and COMMIT',
+        async () => {
+          const s = await openStore(file(), { flushIntervalMs: 10_000 });
+          const row = (i: number): Promise<{ id: number | null }> =>
+            s.insert('raw_sensor_events', { sensorId: `s${i}`, zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true });
+          const few = await Promise.all(Array.from({ length: 5 }, (_, i) => row(i)));
+          assert.equal(s.writerStats().transactions, 1);
+          assert.equal(s.writerStats().statements, 1, 'five waiters: one INSERT of five rows, no BEGIN or COMMIT');
+          const ids = few.map((a) => a.id as number);
+          assert.deepEqual(
+            ids,
+            Array.from({ length: 5 }, (_, i) => (ids[0] as number) + i),
+            'consecutive ids in arrival order',
+          );
+          await Promise.all(Array.from({ length: 100 }, (_, i) => row(100 + i)));
+          // 100 rows: BEGIN, INSERTs of 64, 32 and 4 rows, COMMIT.
+          assert.equal(s.writerStats().statements - 1, 5);
+          const n = await s.exclusive((db) => db.get<{ n: number }>('SELECT count(*) AS n FROM raw_sensor_events'));
+          assert.equal(n?.n, 105);
+        },
+      );
+
       it('waiters arriving while a transaction runs share the next one', async () => {
         const s = await openStore(file(), { flushIntervalMs: 10_000 });
         const row = (i: number): Promise<unknown> =>
