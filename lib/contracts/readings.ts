@@ -75,8 +75,59 @@ export function optionalNumber(what: string, field: string, v: unknown, min: num
 /**
  * Checks the sensor reading contract and returns a clean copy (only the
  * contract's fields). Throws ReadingValidationError naming the field.
+ *
+ * This is on every reading's path (feature-window, the HTTP API, the store),
+ * so a valid reading is checked in one function: the same checks in the same
+ * order as validateSensorReadingStepwise, without a call per field, with the copy
+ * built by one object literal per shape. At the first check that fails, the
+ * reading goes to validateSensorReadingStepwise, which throws the error naming the
+ * field; the unit tests compare the two on fuzzed input.
  */
 export function validateSensorReading(input: unknown): SensorReading {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || Buffer.isBuffer(input)) {
+    return validateSensorReadingStepwise(input);
+  }
+  const o = input as Record<string, unknown>;
+  const zone = o.zone;
+  if (!isId(zone)) return validateSensorReadingStepwise(input);
+  const sensorId = o.sensorId;
+  if (!isId(sensorId)) return validateSensorReadingStepwise(input);
+  const source = o.source;
+  if (!isId(source)) return validateSensorReadingStepwise(input);
+  const ts = o.ts;
+  // NaN fails both comparisons; the range excludes the infinities.
+  if (typeof ts !== 'number' || !(ts >= 0 && ts <= MAX_TS)) return validateSensorReadingStepwise(input);
+  const lux = o.lux;
+  const hasLux = lux !== undefined && lux !== null;
+  if (hasLux && (typeof lux !== 'number' || !(lux >= 0 && lux < Infinity))) return validateSensorReadingStepwise(input);
+  const presence = o.presence;
+  const hasPresence = presence !== undefined && presence !== null;
+  if (hasPresence ? typeof presence !== 'boolean' : !hasLux) return validateSensorReadingStepwise(input);
+  // One literal per shape (the fields in the same order as ever): no property added after creation.
+  if (!hasPresence) return { sensorId, zone, ts, source, lux: lux as number };
+  if (!hasLux) return { sensorId, zone, ts, source, presence: presence as boolean };
+  return { sensorId, zone, ts, source, lux: lux as number, presence: presence as boolean };
+}
+
+/**
+ * Whether requireId accepts `v`, without building an error: a string of 1 to
+ * MAX_ID_LENGTH characters that is not all white space. A first character
+ * that is printable ASCII other than space settles "not blank" without trim().
+ */
+function isId(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const n = v.length;
+  if (n === 0 || n > MAX_ID_LENGTH) return false;
+  const c = v.charCodeAt(0);
+  return (c > 32 && c < 127) || v.trim() !== '';
+}
+
+/**
+ * The checks of validateSensorReading one field at a time, each with its own
+ * error: throws the ReadingValidationError for the first field that fails
+ * (and returns the clean copy if none does).
+ */
+export function validateSensorReadingStepwise(input: unknown): SensorReading {
   const what = 'invalid sensor reading';
   if (!isPlainObject(input)) {
     throw new ReadingValidationError('payload', `${what}: expected an object, got ${describeValue(input)}`);
