@@ -58,12 +58,16 @@ export interface IngestResult {
   late: boolean;
 }
 
-interface OpenWindow {
-  start: number;
-  end: number;
-  count: number;
-  lux: LuxAccumulator;
-  presence: PresenceTrack;
+class OpenWindow {
+  readonly start: number;
+  readonly end: number;
+  count = 0;
+  readonly lux = new LuxAccumulator();
+  readonly presence = new PresenceTrack();
+  constructor(start: number, end: number) {
+    this.start = start;
+    this.end = end;
+  }
 }
 
 interface ZoneState {
@@ -75,10 +79,13 @@ interface ZoneState {
   carry: PresenceSample | null;
   /** Newest first, at most keepWindows; may hold snapshots (partial) of open windows. */
   history: FeatureWindow[];
+  /** The open window the zone's last counted reading went to (most readings go to the same one), or null. */
+  recent: OpenWindow | null;
 }
 
 function checkNow(now: number): void {
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new RangeError(`now must be epoch ms, got ${String(now)}`);
+  // now - now is 0 for a finite number only (NaN for NaN and the infinities).
+  if (typeof now !== 'number' || now - now !== 0) throw new RangeError(`now must be epoch ms, got ${String(now)}`);
 }
 
 function positiveInt(name: string, v: number | undefined, fallback: number, min: number): number {
@@ -129,18 +136,23 @@ export class FeatureWindowEngine {
   ingest(input: unknown, now: number): IngestResult {
     checkNow(now);
     const reading = validateSensorReading(input);
-    if (reading.ts > now + this.maxFutureMs) {
-      throw new ReadingValidationError(
-        'ts',
-        `invalid sensor reading: ts ${reading.ts} is ${reading.ts - now} ms ahead of now (allowed ${this.maxFutureMs} ms); check the clock or the unit (epoch ms)`,
-      );
-    }
-    const start = this.windowStartOf(reading.ts);
-    const end = start + this.windowMs;
-    const zs = this.#zoneFor(reading.zone);
-    const late = reading.ts < zs.closedUntil || now >= end + this.graceMs;
+    const ts = reading.ts;
+    if (ts > now + this.maxFutureMs) this.#refuseFuture(ts, now);
+    const windowMs = this.windowMs;
+    const start = Math.floor(ts / windowMs) * windowMs;
+    const end = start + windowMs;
+    const zone = reading.zone;
+    const zs = this.#zones.get(zone) ?? this.#addZone(zone);
+    const late = ts < zs.closedUntil || now >= end + this.graceMs;
     if (!late) this.#count(zs, reading, start);
-    return { reading, zone: reading.zone, windowStart: start, windowEnd: end, late };
+    return { reading, zone, windowStart: start, windowEnd: end, late };
+  }
+
+  #refuseFuture(ts: number, now: number): never {
+    throw new ReadingValidationError(
+      'ts',
+      `invalid sensor reading: ts ${ts} is ${ts - now} ms ahead of now (allowed ${this.maxFutureMs} ms); check the clock or the unit (epoch ms)`,
+    );
   }
 
   /**
@@ -260,28 +272,37 @@ export class FeatureWindowEngine {
   }
 
   #zoneFor(zone: string): ZoneState {
-    let zs = this.#zones.get(zone);
-    if (zs === undefined) {
-      if (this.#zones.size >= this.maxZones) {
-        throw new ReadingValidationError('zone', `too many zones (limit ${this.maxZones}): refusing new zone ${JSON.stringify(zone)}`);
-      }
-      zs = { zone, open: new Map(), closedUntil: -Infinity, carry: null, history: [] };
-      this.#zones.set(zone, zs);
+    return this.#zones.get(zone) ?? this.#addZone(zone);
+  }
+
+  #addZone(zone: string): ZoneState {
+    if (this.#zones.size >= this.maxZones) {
+      throw new ReadingValidationError('zone', `too many zones (limit ${this.maxZones}): refusing new zone ${JSON.stringify(zone)}`);
     }
+    const zs: ZoneState = { zone, open: new Map(), closedUntil: -Infinity, carry: null, history: [], recent: null };
+    this.#zones.set(zone, zs);
     return zs;
   }
 
   #count(zs: ZoneState, reading: SensorReading, start: number): void {
-    let w = zs.open.get(start);
-    if (w === undefined) {
-      w = { start, end: start + this.windowMs, count: 0, lux: new LuxAccumulator(), presence: new PresenceTrack() };
-      zs.open.set(start, w);
-      const deadline = w.end + this.graceMs;
-      if (deadline < this.#nextDeadline) this.#nextDeadline = deadline;
+    let w = zs.recent;
+    if (w === null || w.start !== start) {
+      w = zs.open.get(start) ?? this.#openWindow(zs, start);
+      zs.recent = w;
     }
     w.count += 1;
-    if (reading.lux !== undefined) w.lux.add(reading.lux, reading.ts);
-    if (reading.presence !== undefined) w.presence.add(reading.ts, reading.presence);
+    const lux = reading.lux;
+    if (lux !== undefined) w.lux.add(lux, reading.ts);
+    const presence = reading.presence;
+    if (presence !== undefined) w.presence.add(reading.ts, presence);
+  }
+
+  #openWindow(zs: ZoneState, start: number): OpenWindow {
+    const w = new OpenWindow(start, start + this.windowMs);
+    zs.open.set(start, w);
+    const deadline = w.end + this.graceMs;
+    if (deadline < this.#nextDeadline) this.#nextDeadline = deadline;
+    return w;
   }
 
   /** Latest presence reading before `start`: the carried state or an earlier open window's last reading. */
@@ -298,6 +319,7 @@ export class FeatureWindowEngine {
   #close(zs: ZoneState, w: OpenWindow): FeatureWindow {
     const window = this.#build(zs, w, w.end, zs.carry, false);
     zs.open.delete(w.start);
+    if (zs.recent === w) zs.recent = null;
     if (w.end > zs.closedUntil) zs.closedUntil = w.end;
     const last = w.presence.lastSample();
     if (last !== null && (zs.carry === null || last.ts >= zs.carry.ts)) zs.carry = last;
