@@ -124,32 +124,38 @@ export function summarisePresence(
   let covered = 0;
   let occupied = 0;
   let transitions = 0;
-  let state: PresenceSample | null = carry !== null && carry.ts < start ? carry : null;
+  // The known state (last observation carried forward): a reading's time and value; no object per reading.
+  let known = carry !== null && carry.ts < start;
+  let stateTs = known ? (carry as PresenceSample).ts : 0;
+  let stateValue = known ? (carry as PresenceSample).value : false;
   let cursor = start;
 
-  const span = (until: number): void => {
-    if (state === null) return;
-    const segEnd = Math.min(until, state.ts + holdMs, end);
-    if (segEnd > cursor) {
-      covered += segEnd - cursor;
-      if (state.value) occupied += segEnd - cursor;
+  const tsList = track.ts;
+  const valueList = track.value;
+  const n = tsList.length;
+  for (let i = 0; i <= n; i++) {
+    // Span of the known state up to the next reading (or to `end` after the last one), at most holdMs.
+    const until = i < n ? (tsList[i] as number) : end;
+    if (known) {
+      const segEnd = Math.min(until, stateTs + holdMs, end);
+      if (segEnd > cursor) {
+        covered += segEnd - cursor;
+        if (stateValue) occupied += segEnd - cursor;
+      }
     }
-  };
-
-  const n = track.ts.length;
-  for (let i = 0; i < n; i++) {
-    const ts = track.ts[i] as number;
-    const value = track.value[i] as boolean;
-    span(ts);
-    if (state !== null && state.value !== value && ts - state.ts <= holdMs) transitions += 1;
-    state = { ts, value };
-    if (ts > cursor) cursor = ts;
+    if (i === n) break;
+    const value = valueList[i] as boolean;
+    if (known && stateValue !== value && until - stateTs <= holdMs) transitions += 1;
+    known = true;
+    stateTs = until;
+    stateValue = value;
+    if (until > cursor) cursor = until;
   }
-  span(end);
 
   // Without readings in the window, the carried state counts only if it was still held at `start`.
-  const carried = state !== null && state.ts + holdMs > start ? state : null;
-  const lastKnown = n > 0 ? { ts: track.ts[n - 1] as number, value: track.value[n - 1] as boolean } : carried;
+  let lastKnown: PresenceSample | null = null;
+  if (n > 0) lastKnown = { ts: tsList[n - 1] as number, value: valueList[n - 1] as boolean };
+  else if (known && stateTs + holdMs > start) lastKnown = { ts: stateTs, value: stateValue };
   let ratio: number | null = null;
   if (covered > 0) ratio = occupied / covered;
   else if (n > 0 && lastKnown !== null) ratio = lastKnown.value ? 1 : 0;
