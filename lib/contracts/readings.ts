@@ -5,6 +5,7 @@
  * contract's fields) or throws ReadingValidationError naming the field,
  * whatever the input (numbers, strings, null, arrays, objects).
  */
+import { Buffer } from 'node:buffer';
 import { MAX_ID_LENGTH, MAX_LUX, MAX_TS } from './limits';
 import { describeValue, isPlainObject } from './values';
 
@@ -84,6 +85,7 @@ export function optionalNumber(what: string, field: string, v: unknown, min: num
  * field; the unit tests compare the two on fuzzed input.
  */
 export function validateSensorReading(input: unknown): SensorReading {
+  // Buffer imported from node:buffer: the global Buffer is a getter, called on every use.
   if (typeof input !== 'object' || input === null || Array.isArray(input) || Buffer.isBuffer(input)) {
     return validateSensorReadingStepwise(input);
   }
