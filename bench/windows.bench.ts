@@ -47,6 +47,8 @@ const ZONES = 20;
 const WINDOW_MS = 300_000;
 const T0 = 1_760_000_100_000 - (1_760_000_100_000 % WINDOW_MS);
 const STEP_MS = 50;
+/** Longest arrival delay of an out-of-order reading, ms. */
+const MAX_DELAY_MS = 30_000;
 const EVENTS_GOAL = 1_000_000;
 const SPEEDUP_GOAL = 2;
 const COLD_CHILD = process.env.WINDOWS_BENCH_COLD_CHILD === '1';
@@ -69,9 +71,19 @@ function generate(n: number): Arrival[] {
     const reading: SensorReading = { sensorId: `s${i % ZONES}`, zone: `zone-${i % ZONES}`, ts, source: 'dali' };
     if (rng() < 0.9) reading.lux = Math.round(rng() * 100_000) / 100;
     if (rng() < 0.5 || reading.lux === undefined) reading.presence = rng() < 0.5;
-    out[i] = { reading, at: rng() < 0.1 ? ts + Math.floor(rng() * 30_000) : ts };
+    out[i] = { reading, at: rng() < 0.1 ? ts + Math.floor(rng() * MAX_DELAY_MS) : ts };
   }
   return out.sort((a, b) => a.at - b.at);
+}
+
+/** A number that differs when two runs are not fed the same readings in the same order. */
+function fingerprint(data: Arrival[]): number {
+  let f = 0;
+  for (let i = 0; i < data.length; i++) {
+    const { reading: r, at } = data[i] as Arrival;
+    f = (f * 31 + at - r.ts + (r.lux ?? -1) + (r.presence === undefined ? 7 : r.presence ? 3 : 5) + (i % 997)) % 1e12;
+  }
+  return f;
 }
 
 function engineRun(data: Arrival[]): { ms: number; windows: number } {
@@ -116,21 +128,27 @@ async function rescanRun(dir: string, data: Arrival[]): Promise<{ ms: number; wi
 
 /** The engine's first run in a fresh process on the baseline's readings (prints {ms, windows}). */
 function coldChildRun(): void {
-  const data = generate(EVENTS).slice(0, BASELINE_EVENTS);
-  // The 1M generated readings are garbage now: collected before the clock starts (the baseline's
-  // inserts are not timed either), so the run measures the engine, not the generator's GC debt.
+  // The first BASELINE_EVENTS arrivals of the full stream come from its first
+  // BASELINE_EVENTS + MAX_DELAY_MS / STEP_MS readings (a later one arrives after all of them;
+  // the generator draws each reading's numbers in turn): the same readings as the baseline's
+  // without generating the rest, whose garbage V8 would still be sweeping during the run.
+  const needed = Math.min(EVENTS, BASELINE_EVENTS + MAX_DELAY_MS / STEP_MS + 1);
+  const data = generate(needed).slice(0, BASELINE_EVENTS);
+  const fed = fingerprint(data);
+  // The generator's leftovers are collected before the clock starts (the baseline's inserts are
+  // not timed either), so the run measures the engine, not the generator's GC debt.
   (globalThis as { gc?: () => void }).gc?.();
   const r = engineRun(data);
-  process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...r, fed })}\n`);
 }
 
-function coldRunInChild(): { ms: number; windows: number } {
+function coldRunInChild(): { ms: number; windows: number; fed: number } {
   const res = spawnSync(process.execPath, ['--expose-gc', __filename, String(EVENTS), String(BASELINE_EVENTS)], {
     env: { ...process.env, WINDOWS_BENCH_COLD_CHILD: '1' },
     encoding: 'utf8',
   });
   if (res.status !== 0) throw new Error(`cold child run failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim()) as { ms: number; windows: number };
+  return JSON.parse(res.stdout.trim()) as { ms: number; windows: number; fed: number };
 }
 
 async function main(): Promise<void> {
@@ -162,7 +180,8 @@ async function main(): Promise<void> {
     const warm = engineRun(baseline);
     // Median of COLD_RUNS fresh processes: one cold run is noisy on a shared machine.
     const colds = Array.from({ length: COLD_RUNS }, () => coldRunInChild()).sort((a, b) => a.ms - b.ms);
-    const cold = colds[colds.length >> 1] as { ms: number; windows: number };
+    const cold = colds[colds.length >> 1] as { ms: number; windows: number; fed: number };
+    if (colds.some((c) => c.fed !== fingerprint(baseline))) throw new Error('the cold runs were not fed the baseline readings');
     const r = await rescanRun(dir, baseline);
     emit('rescan_baseline_events_per_s', (BASELINE_EVENTS / r.ms) * 1000, 'events/s', {
       events: BASELINE_EVENTS,
