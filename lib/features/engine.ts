@@ -141,7 +141,7 @@ export class FeatureWindowEngine {
    * malformed reading or one more than maxFutureMs ahead of `now`.
    */
   ingest(input: unknown, now: number): IngestResult {
-    checkNow(now);
+    if (typeof now !== 'number' || now - now !== 0) checkNow(now);
     const reading = validateSensorReading(input);
     const ts = reading.ts;
     if (ts > now + this.maxFutureMs) this.#refuseFuture(ts, now);
@@ -151,7 +151,7 @@ export class FeatureWindowEngine {
     const zone = reading.zone;
     const zs = this.#zones.get(zone) ?? this.#addZone(zone);
     const late = ts < zs.closedUntil || now >= end + this.graceMs;
-    if (!late) this.#count(zs, reading, start);
+    if (!late) this.#count(zs, start, ts, reading.lux, reading.presence);
     return { reading, zone, windowStart: start, windowEnd: end, late };
   }
 
@@ -170,7 +170,7 @@ export class FeatureWindowEngine {
   replay(reading: SensorReading): boolean {
     const zs = this.#zoneFor(reading.zone);
     if (reading.ts < zs.closedUntil) return false;
-    this.#count(zs, reading, this.windowStartOf(reading.ts));
+    this.#count(zs, this.windowStartOf(reading.ts), reading.ts, reading.lux, reading.presence);
     return true;
   }
 
@@ -291,17 +291,16 @@ export class FeatureWindowEngine {
     return zs;
   }
 
-  #count(zs: ZoneState, reading: SensorReading, start: number): void {
+  /** Counts a reading of `zs` (time `ts`) in the window starting at `start`. */
+  #count(zs: ZoneState, start: number, ts: number, lux: number | undefined, presence: boolean | undefined): void {
     let w = zs.recent;
     if (w === null || w.start !== start) {
       w = zs.open.get(start) ?? this.#openWindow(zs, start);
       zs.recent = w;
     }
     w.count += 1;
-    const lux = reading.lux;
-    if (lux !== undefined) w.lux.add(lux, reading.ts);
-    const presence = reading.presence;
-    if (presence !== undefined) w.presence.add(reading.ts, presence);
+    if (lux !== undefined) w.lux.add(lux, ts);
+    if (presence !== undefined) w.presence.add(ts, presence);
   }
 
   #openWindow(zs: ZoneState, start: number): OpenWindow {
