@@ -137,7 +137,11 @@ export function summarisePresence(
     // Span of the known state up to the next reading (or to `end` after the last one), at most holdMs.
     const until = i < n ? (tsList[i] as number) : end;
     if (known) {
-      const segEnd = Math.min(until, stateTs + holdMs, end);
+      // min(until, stateTs + holdMs, end), without a call per reading.
+      let segEnd = until;
+      const held = stateTs + holdMs;
+      if (held < segEnd) segEnd = held;
+      if (end < segEnd) segEnd = end;
       if (segEnd > cursor) {
         covered += segEnd - cursor;
         if (stateValue) occupied += segEnd - cursor;
