@@ -374,6 +374,12 @@ export class FeatureWindowEngine {
   /** Puts `w` into the zone's hot path (replacing a window with the same start), newest first, trimmed. */
   #remember(zs: ZoneState, w: FeatureWindow): void {
     const h = zs.history;
+    // The usual case, a window newer than all kept: first in line, no search or sort.
+    if (h.length === 0 || w.windowStart > (h[0] as FeatureWindow).windowStart) {
+      h.unshift(w);
+      if (h.length > this.keepWindows) h.length = this.keepWindows;
+      return;
+    }
     const i = h.findIndex((x) => x.windowStart === w.windowStart);
     if (i >= 0) h[i] = w;
     else h.push(w);
