@@ -120,9 +120,24 @@ describe('lib/contracts/readings: validateSensorReading', () => {
     );
   });
 
-  it('refuses an array or a Buffer even when it carries every field', () => {
+  it('accepts an object of any other prototype (a class instance, no prototype) like a literal', () => {
+    class Reading {
+      sensorId = 's';
+      zone = 'z';
+      ts = 5;
+      source = 'dali';
+      lux = 1;
+    }
+    const bare = Object.assign(Object.create(null) as object, new Reading());
+    for (const input of [new Reading(), bare]) {
+      assert.deepStrictEqual(validateSensorReading(input), { sensorId: 's', zone: 'z', ts: 5, source: 'dali', lux: 1 });
+    }
+  });
+
+  it('refuses an array or a Buffer (or what inherits from one) even when it carries every field', () => {
     const fields = { sensorId: 's', zone: 'z', ts: 5, source: 'dali', lux: 1 };
-    for (const input of [Object.assign([], fields), Object.assign(Buffer.from('x'), fields)]) {
+    const bufferLike = Object.assign(Object.create(Buffer.prototype) as object, fields);
+    for (const input of [Object.assign([], fields), Object.assign(Buffer.from('x'), fields), bufferLike]) {
       assert.throws(
         () => validateSensorReading(input),
         (err: unknown) => err instanceof ReadingValidationError && err.field === 'payload',
