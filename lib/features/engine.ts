@@ -70,13 +70,21 @@ class OpenWindow {
   }
 }
 
+/**
+ * The carried presence state before any presence reading: a state that is never
+ * held (its time is -Infinity), so summarisePresence counts nothing from it, as
+ * from null. An object rather than null so that the code reading the carried
+ * state sees the same shape from the first window on (V8 optimises it once).
+ */
+const NOTHING_CARRIED: PresenceSample = { ts: -Infinity, value: false };
+
 class ZoneState {
   readonly zone: string;
   readonly open = new Map<number, OpenWindow>();
   /** End of the latest closed (complete) window; readings before it are late. */
   closedUntil = Number.NaN;
   /** Latest presence reading of the closed windows (carried into the next window). */
-  carry: PresenceSample | null = null;
+  carry: PresenceSample = NOTHING_CARRIED;
   /** Newest first, at most keepWindows; may hold snapshots (partial) of open windows. */
   readonly history: FeatureWindow[] = [];
   /** The open window the zone's last counted reading went to (most readings go to the same one), or null. */
@@ -266,7 +274,7 @@ export class FeatureWindowEngine {
       const zs = this.#zoneFor(w.zone);
       if (w.windowEnd > zs.closedUntil) zs.closedUntil = w.windowEnd;
       const p = w.presence;
-      if (p.last !== null && p.lastTs !== null && p.lastTs !== undefined && (zs.carry === null || p.lastTs >= zs.carry.ts)) {
+      if (p.last !== null && p.lastTs !== null && p.lastTs !== undefined && p.lastTs >= zs.carry.ts) {
         zs.carry = { ts: p.lastTs, value: p.last };
       }
       this.#remember(zs, w);
@@ -312,12 +320,12 @@ export class FeatureWindowEngine {
   }
 
   /** Latest presence reading before `start`: the carried state or an earlier open window's last reading. */
-  #carryFor(zs: ZoneState, start: number): PresenceSample | null {
+  #carryFor(zs: ZoneState, start: number): PresenceSample {
     let carry = zs.carry;
     for (const w of zs.open.values()) {
       if (w.start >= start) continue;
       const last = w.presence.lastSample();
-      if (last !== null && (carry === null || last.ts >= carry.ts)) carry = last;
+      if (last !== null && last.ts >= carry.ts) carry = last;
     }
     return carry;
   }
@@ -328,12 +336,12 @@ export class FeatureWindowEngine {
     if (zs.recent === w) zs.recent = null;
     if (w.end > zs.closedUntil) zs.closedUntil = w.end;
     const last = w.presence.lastSample();
-    if (last !== null && (zs.carry === null || last.ts >= zs.carry.ts)) zs.carry = last;
+    if (last !== null && last.ts >= zs.carry.ts) zs.carry = last;
     this.#remember(zs, window);
     return window;
   }
 
-  #build(zs: ZoneState, w: OpenWindow, end: number, carry: PresenceSample | null, partial: boolean): FeatureWindow {
+  #build(zs: ZoneState, w: OpenWindow, end: number, carry: PresenceSample, partial: boolean): FeatureWindow {
     const lux = w.lux;
     const hasLux = lux.n > 0;
     const presence = summarisePresence(w.presence, carry, w.start, end, this.presenceHoldMs);
