@@ -199,7 +199,8 @@ export class FeatureWindowEngine {
     let next = Infinity;
     for (const zs of this.#zones.values()) {
       if (zs.open.size === 0) continue;
-      const starts = [...zs.open.keys()].sort((a, b) => a - b);
+      // Oldest first (a close carries its presence state into the next); usually one is open.
+      const starts = zs.open.size === 1 ? zs.open.keys() : [...zs.open.keys()].sort((a, b) => a - b);
       for (const start of starts) {
         const w = zs.open.get(start) as OpenWindow;
         const deadline = w.end + this.graceMs;
@@ -369,6 +370,7 @@ export class FeatureWindowEngine {
   }
 
   #weatherFor(zone: string, at: number): WeatherSnapshot | undefined {
+    if (this.#weather.size === 0) return undefined;
     let best: WeatherUpdate | undefined;
     for (const candidate of [this.#weather.get(zone), this.#weather.get(null)]) {
       if (candidate === undefined || at - candidate.ts > this.weatherMaxAgeMs) continue;
