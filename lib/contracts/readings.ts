@@ -85,7 +85,9 @@ export function optionalNumber(what: string, field: string, v: unknown, min: num
  * field; the unit tests compare the two on fuzzed input.
  */
 export function validateSensorReading(input: unknown): SensorReading {
-  if (typeof input !== 'object' || input === null || Array.isArray(input) || isBufferUnlessPlain(input)) {
+  // `instanceof Buffer` is Buffer.isBuffer's own test, without the call (Buffer is imported from
+  // node:buffer: the global Buffer is a getter, called on every use).
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || input instanceof Buffer) {
     return validateSensorReadingStepwise(input);
   }
   const o = input as Record<string, unknown>;
@@ -108,16 +110,6 @@ export function validateSensorReading(input: unknown): SensorReading {
   if (!hasPresence) return { sensorId, zone, ts, source, lux: lux as number };
   if (!hasLux) return { sensorId, zone, ts, source, presence: presence as boolean };
   return { sensorId, zone, ts, source, lux: lux as number, presence: presence as boolean };
-}
-
-/**
- * Buffer.isBuffer(v) for an object, skipped for an object literal's prototype
- * (no Buffer has it): the check walks the prototype chain, a cost on every
- * reading until V8 optimises the caller. Buffer is imported from node:buffer
- * because the global Buffer is a getter, called on every use.
- */
-function isBufferUnlessPlain(v: object): boolean {
-  return Object.getPrototypeOf(v) !== Object.prototype && Buffer.isBuffer(v);
 }
 
 /**
