@@ -56,8 +56,9 @@ export interface PresenceSample {
 /**
  * Presence readings of one open window, kept sorted by ts (stable: equal ts
  * keep arrival order, so the later arrival is the newer state). In-order
- * arrival is an O(1) push; an out-of-order reading is inserted by binary
- * search. Size is bounded by the presence readings of one window.
+ * arrival is an O(1) push; an out-of-order reading moves the later ones up
+ * one place from the end (usually a few: readings arrive nearly in order),
+ * with no array allocated. Size is bounded by the presence readings of one window.
  */
 export class PresenceTrack {
   readonly ts: number[] = [];
@@ -68,22 +69,19 @@ export class PresenceTrack {
   }
 
   add(ts: number, value: boolean): void {
-    const n = this.ts.length;
-    if (n === 0 || ts >= (this.ts[n - 1] as number)) {
-      this.ts.push(ts);
-      this.value.push(value);
-      return;
+    const tsList = this.ts;
+    const valueList = this.value;
+    let i = tsList.length;
+    tsList.push(ts);
+    valueList.push(value);
+    // Out of order: shift the readings with a later ts up by one; one with an equal ts stays before.
+    while (i > 0 && (tsList[i - 1] as number) > ts) {
+      tsList[i] = tsList[i - 1] as number;
+      valueList[i] = valueList[i - 1] as boolean;
+      i -= 1;
     }
-    // First index with ts > new ts (upper bound) keeps equal-ts arrival order.
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.ts[mid] as number) <= ts) lo = mid + 1;
-      else hi = mid;
-    }
-    this.ts.splice(lo, 0, ts);
-    this.value.splice(lo, 0, value);
+    tsList[i] = ts;
+    valueList[i] = value;
   }
 
   lastSample(): PresenceSample | null {
