@@ -17,18 +17,40 @@
  * stay as engine_same_events_per_s_warm and speedup_vs_rescan_warm.
  * Goals: engine_events_per_s >= 1 000 000 events/s cold; speedup_vs_rescan >= 2x cold.
  *
- * Where a cold run's time goes (200 000 readings, CPU profile of the child and
- * the same run repeated in one process): the first run takes ~100 ms, the
- * third ~37 ms on the same readings, so about 60 % of the cold figure is V8
- * warming up (interpreter and baseline code before the optimising tiers);
- * of the cold run's samples, validation (the checks and the clean copy of
- * each reading) is ~20 %, counting into the window ~20 %, the zone lookup
- * ~10 %. The first Intl.DateTimeFormat of a process costs ~12 ms of ICU
- * set-up (measured alone): a UTC engine (this bench) now needs none, an
- * engine in another zone pays it once, at construction; that is within this
- * bench's run-to-run noise on a shared machine. The rescan baseline is native
- * code with nothing to warm, so the 2x cold goal is not met; the warm figure
- * (speedup_vs_rescan_warm) was 1.7x to 3.3x in six runs.
+ * Where a cold run's time goes (200 000 readings; CPU profiles of the child,
+ * the tier of each hot function sampled with --allow-natives-syntax, and
+ * --trace-opt/--trace-deopt): the first ~1 500 readings run in the
+ * interpreter and baseline code (~0.8 us each), ingest() is then compiled by
+ * the optimising tier on a background thread and installed after ~4 000 to
+ * 6 000 readings; from there a reading costs ~0.13 us. What was removed from
+ * the cold path (each found in a trace, same answers bit for bit, pinned by
+ * the engine's transcript test):
+ * - the global Buffer is a getter: Buffer.isBuffer() in the validator called
+ *   it for every reading, even in optimised code (now imported from node:buffer,
+ *   and `instanceof Buffer` without the call);
+ * - the first window close wrote a zone's closedUntil for the first time, and
+ *   V8, which had taken the field for a constant, discarded the optimised
+ *   ingest() (one more compile, thousands more readings in baseline code);
+ *   the second close did the same to summarisePresence (carried state null
+ *   until then);
+ * - validation called a function per field and built the copy by adding
+ *   properties; now one function, one object literal per shape;
+ * - the child generated the full 1M readings to keep 200 000: V8 was still
+ *   sweeping the rest during the timed run; it now generates only the
+ *   readings the baseline uses (checked by fingerprint).
+ * Before this work (same machine, interleaved runs): cold 112-133 ms,
+ * speedup_vs_rescan 0.79x (Node 20), 1.40x (Node 22); after: cold 72-77 ms,
+ * 1.34x (Node 20), 63-75 ms, 1.56x (Node 22), median of 3 runs each, the
+ * machine shared with other jobs (load 3 to 5 on 2 cores). Of those 60-80 ms
+ * the engine's thread is on a CPU for ~42-50 ms (the same cold run in a
+ * harness reading /proc/thread-self/schedstat, +-4 ms); the rest it waits
+ * for a core, shared with the other jobs and with V8's own
+ * background compiler and GC threads. The re-scan is native code with
+ * nothing to warm, so the 2x cold goal is still not met on this machine
+ * (not measured on an idle one). The warm figure (speedup_vs_rescan_warm) is
+ * 2.4x (Node 20) and 3.5x (Node 22). The first Intl.DateTimeFormat of a
+ * process costs ~12 ms of ICU set-up: a UTC engine (this bench) needs none,
+ * an engine in another zone pays it once, at construction.
  *
  * Run: node dist/bench/windows.bench.js [events=1000000] [baselineEvents=200000]
  */
