@@ -199,8 +199,17 @@ export class FeatureWindowEngine {
     let next = Infinity;
     for (const zs of this.#zones.values()) {
       if (zs.open.size === 0) continue;
-      // Oldest first (a close carries its presence state into the next); usually one is open.
-      const starts = zs.open.size === 1 ? zs.open.keys() : [...zs.open.keys()].sort((a, b) => a - b);
+      // Oldest first (a close carries its presence state into the next). Windows open in time
+      // order unless a late reading opens an older one: sorted only then.
+      let starts: Iterable<number> = zs.open.keys();
+      let previous = -Infinity;
+      for (const start of zs.open.keys()) {
+        if (start < previous) {
+          starts = [...zs.open.keys()].sort((a, b) => a - b);
+          break;
+        }
+        previous = start;
+      }
       for (const start of starts) {
         const w = zs.open.get(start) as OpenWindow;
         const deadline = w.end + this.graceMs;
