@@ -22,7 +22,8 @@
  * --trace-opt/--trace-deopt): the first ~1 500 readings run in the
  * interpreter and baseline code (~0.8 us each), ingest() is then compiled by
  * the optimising tier on a background thread and installed after ~4 000 to
- * 6 000 readings; from there a reading costs ~0.13 us. What was removed from
+ * 14 000 readings (as soon as that thread gets a core); from there a reading
+ * costs ~0.13 us. What was removed from
  * the cold path (each found in a trace, same answers bit for bit, pinned by
  * the engine's transcript test):
  * - the global Buffer is a getter: Buffer.isBuffer() in the validator called
@@ -38,19 +39,21 @@
  * - the child generated the full 1M readings to keep 200 000: V8 was still
  *   sweeping the rest during the timed run; it now generates only the
  *   readings the baseline uses (checked by fingerprint).
- * Before this work (same machine, interleaved runs): cold 112-133 ms,
- * speedup_vs_rescan 0.79x (Node 20), 1.40x (Node 22); after: cold 72-77 ms,
- * 1.34x (Node 20), 63-75 ms, 1.56x (Node 22), median of 3 runs each, the
- * machine shared with other jobs (load 3 to 5 on 2 cores). Of those 60-80 ms
- * the engine's thread is on a CPU for ~42-50 ms (the same cold run in a
- * harness reading /proc/thread-self/schedstat, +-4 ms); the rest it waits
- * for a core, shared with the other jobs and with V8's own
- * background compiler and GC threads. The re-scan is native code with
- * nothing to warm, so the 2x cold goal is still not met on this machine
- * (not measured on an idle one). The warm figure (speedup_vs_rescan_warm) is
- * 2.4x (Node 20) and 3.5x (Node 22). The first Intl.DateTimeFormat of a
- * process costs ~12 ms of ICU set-up: a UTC engine (this bench) needs none,
- * an engine in another zone pays it once, at construction.
+ * Before and after this work, on this machine shared with other jobs, three
+ * sets of 3 bench runs each, before and after interleaved (median of each set):
+ * speedup_vs_rescan Node 20 0.79 / 1.08 / 0.95x -> 1.34 / 2.03 / 1.77x,
+ * Node 22 1.40 / 1.22 / 1.73x -> 1.56 / 1.99 / 2.01x (re-scan 90-140 ms,
+ * cold run 105-125 ms -> 55-75 ms on Node 20, 45-75 ms on Node 22); the
+ * warm ratio 1.9-3.0x -> 2.4-4.1x (Node 20), 2.4-2.8x -> 3.2-3.8x (Node 22).
+ * The lower figures come from the busier sets (load 3 to 5 on 2 cores): the
+ * engine's thread is then on a CPU for ~42-50 ms of a 60-80 ms cold run (the
+ * same run in a harness reading /proc/thread-self/schedstat, +-4 ms) and
+ * waits for a core the rest of the time, shared with the other jobs and with
+ * V8's background compiler and GC threads, while the re-scan is native code
+ * with nothing to warm. So the 2x cold goal is about reached in the quieter
+ * sets (2.03x, 1.99x, 2.01x) and missed in the busier ones. The first Intl.DateTimeFormat of a process costs ~12 ms of ICU
+ * set-up: a UTC engine (this bench) needs none, an engine in another zone
+ * pays it once, at construction.
  *
  * Run: node dist/bench/windows.bench.js [events=1000000] [baselineEvents=200000]
  */
