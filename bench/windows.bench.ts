@@ -51,7 +51,10 @@
  * waits for a core the rest of the time, shared with the other jobs and with
  * V8's background compiler and GC threads, while the re-scan is native code
  * with nothing to warm. So the 2x cold goal is about reached in the quieter
- * sets (2.03x, 1.99x, 2.01x) and missed in the busier ones. The first Intl.DateTimeFormat of a process costs ~12 ms of ICU
+ * sets (2.03x, 1.99x, 2.01x) and missed in the busier ones. With the ids
+ * checked inline (the last change), a quiet set (load < 1.5): Node 20 cold
+ * 49-55 ms, 1.82x (runs 1.77-2.24x); Node 22 55-61 ms, 2.32x (1.78-2.45x);
+ * before, in the same set, 1.13x and 1.58x. The first Intl.DateTimeFormat of a process costs ~12 ms of ICU
  * set-up: a UTC engine (this bench) needs none, an engine in another zone
  * pays it once, at construction.
  *
