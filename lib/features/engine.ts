@@ -58,27 +58,49 @@ export interface IngestResult {
   late: boolean;
 }
 
-interface OpenWindow {
-  start: number;
-  end: number;
-  count: number;
-  lux: LuxAccumulator;
-  presence: PresenceTrack;
+class OpenWindow {
+  readonly start: number;
+  readonly end: number;
+  count = 0;
+  readonly lux = new LuxAccumulator();
+  readonly presence = new PresenceTrack();
+  constructor(start: number, end: number) {
+    this.start = start;
+    this.end = end;
+  }
 }
 
-interface ZoneState {
-  zone: string;
-  open: Map<number, OpenWindow>;
+/**
+ * The carried presence state before any presence reading: a state that is never
+ * held (its time is -Infinity), so summarisePresence counts nothing from it, as
+ * from null. An object rather than null so that the code reading the carried
+ * state sees the same shape from the first window on (V8 optimises it once).
+ */
+const NOTHING_CARRIED: PresenceSample = { ts: -Infinity, value: false };
+
+class ZoneState {
+  readonly zone: string;
+  readonly open = new Map<number, OpenWindow>();
   /** End of the latest closed (complete) window; readings before it are late. */
-  closedUntil: number;
+  closedUntil = Number.NaN;
   /** Latest presence reading of the closed windows (carried into the next window). */
-  carry: PresenceSample | null;
+  carry: PresenceSample = NOTHING_CARRIED;
   /** Newest first, at most keepWindows; may hold snapshots (partial) of open windows. */
-  history: FeatureWindow[];
+  readonly history: FeatureWindow[] = [];
+  /** The open window the zone's last counted reading went to (most readings go to the same one), or null. */
+  recent: OpenWindow | null = null;
+
+  constructor(zone: string) {
+    this.zone = zone;
+    // Stored twice on purpose: V8 takes a field written only once for a constant, and the
+    // first window close (the first change) would then throw away ingest()'s optimised code.
+    this.closedUntil = -Infinity;
+  }
 }
 
 function checkNow(now: number): void {
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new RangeError(`now must be epoch ms, got ${String(now)}`);
+  // now - now is 0 for a finite number only (NaN for NaN and the infinities).
+  if (typeof now !== 'number' || now - now !== 0) throw new RangeError(`now must be epoch ms, got ${String(now)}`);
 }
 
 function positiveInt(name: string, v: number | undefined, fallback: number, min: number): number {
@@ -127,20 +149,25 @@ export class FeatureWindowEngine {
    * malformed reading or one more than maxFutureMs ahead of `now`.
    */
   ingest(input: unknown, now: number): IngestResult {
-    checkNow(now);
+    if (typeof now !== 'number' || now - now !== 0) checkNow(now);
     const reading = validateSensorReading(input);
-    if (reading.ts > now + this.maxFutureMs) {
-      throw new ReadingValidationError(
-        'ts',
-        `invalid sensor reading: ts ${reading.ts} is ${reading.ts - now} ms ahead of now (allowed ${this.maxFutureMs} ms); check the clock or the unit (epoch ms)`,
-      );
-    }
-    const start = this.windowStartOf(reading.ts);
-    const end = start + this.windowMs;
-    const zs = this.#zoneFor(reading.zone);
-    const late = reading.ts < zs.closedUntil || now >= end + this.graceMs;
-    if (!late) this.#count(zs, reading, start);
-    return { reading, zone: reading.zone, windowStart: start, windowEnd: end, late };
+    const ts = reading.ts;
+    if (ts > now + this.maxFutureMs) this.#refuseFuture(ts, now);
+    const windowMs = this.windowMs;
+    const start = Math.floor(ts / windowMs) * windowMs;
+    const end = start + windowMs;
+    const zone = reading.zone;
+    const zs = this.#zones.get(zone) ?? this.#addZone(zone);
+    const late = ts < zs.closedUntil || now >= end + this.graceMs;
+    if (!late) this.#count(zs, start, ts, reading.lux, reading.presence);
+    return { reading, zone, windowStart: start, windowEnd: end, late };
+  }
+
+  #refuseFuture(ts: number, now: number): never {
+    throw new ReadingValidationError(
+      'ts',
+      `invalid sensor reading: ts ${ts} is ${ts - now} ms ahead of now (allowed ${this.maxFutureMs} ms); check the clock or the unit (epoch ms)`,
+    );
   }
 
   /**
@@ -151,7 +178,7 @@ export class FeatureWindowEngine {
   replay(reading: SensorReading): boolean {
     const zs = this.#zoneFor(reading.zone);
     if (reading.ts < zs.closedUntil) return false;
-    this.#count(zs, reading, this.windowStartOf(reading.ts));
+    this.#count(zs, this.windowStartOf(reading.ts), reading.ts, reading.lux, reading.presence);
     return true;
   }
 
@@ -172,7 +199,17 @@ export class FeatureWindowEngine {
     let next = Infinity;
     for (const zs of this.#zones.values()) {
       if (zs.open.size === 0) continue;
-      const starts = [...zs.open.keys()].sort((a, b) => a - b);
+      // Oldest first (a close carries its presence state into the next). Windows open in time
+      // order unless a late reading opens an older one: sorted only then.
+      let starts: Iterable<number> = zs.open.keys();
+      let previous = -Infinity;
+      for (const start of zs.open.keys()) {
+        if (start < previous) {
+          starts = [...zs.open.keys()].sort((a, b) => a - b);
+          break;
+        }
+        previous = start;
+      }
       for (const start of starts) {
         const w = zs.open.get(start) as OpenWindow;
         const deadline = w.end + this.graceMs;
@@ -247,7 +284,7 @@ export class FeatureWindowEngine {
       const zs = this.#zoneFor(w.zone);
       if (w.windowEnd > zs.closedUntil) zs.closedUntil = w.windowEnd;
       const p = w.presence;
-      if (p.last !== null && p.lastTs !== null && p.lastTs !== undefined && (zs.carry === null || p.lastTs >= zs.carry.ts)) {
+      if (p.last !== null && p.lastTs !== null && p.lastTs !== undefined && p.lastTs >= zs.carry.ts) {
         zs.carry = { ts: p.lastTs, value: p.last };
       }
       this.#remember(zs, w);
@@ -260,37 +297,45 @@ export class FeatureWindowEngine {
   }
 
   #zoneFor(zone: string): ZoneState {
-    let zs = this.#zones.get(zone);
-    if (zs === undefined) {
-      if (this.#zones.size >= this.maxZones) {
-        throw new ReadingValidationError('zone', `too many zones (limit ${this.maxZones}): refusing new zone ${JSON.stringify(zone)}`);
-      }
-      zs = { zone, open: new Map(), closedUntil: -Infinity, carry: null, history: [] };
-      this.#zones.set(zone, zs);
+    return this.#zones.get(zone) ?? this.#addZone(zone);
+  }
+
+  #addZone(zone: string): ZoneState {
+    if (this.#zones.size >= this.maxZones) {
+      throw new ReadingValidationError('zone', `too many zones (limit ${this.maxZones}): refusing new zone ${JSON.stringify(zone)}`);
     }
+    const zs = new ZoneState(zone);
+    this.#zones.set(zone, zs);
     return zs;
   }
 
-  #count(zs: ZoneState, reading: SensorReading, start: number): void {
-    let w = zs.open.get(start);
-    if (w === undefined) {
-      w = { start, end: start + this.windowMs, count: 0, lux: new LuxAccumulator(), presence: new PresenceTrack() };
-      zs.open.set(start, w);
-      const deadline = w.end + this.graceMs;
-      if (deadline < this.#nextDeadline) this.#nextDeadline = deadline;
+  /** Counts a reading of `zs` (time `ts`) in the window starting at `start`. */
+  #count(zs: ZoneState, start: number, ts: number, lux: number | undefined, presence: boolean | undefined): void {
+    let w = zs.recent;
+    if (w === null || w.start !== start) {
+      w = zs.open.get(start) ?? this.#openWindow(zs, start);
+      zs.recent = w;
     }
     w.count += 1;
-    if (reading.lux !== undefined) w.lux.add(reading.lux, reading.ts);
-    if (reading.presence !== undefined) w.presence.add(reading.ts, reading.presence);
+    if (lux !== undefined) w.lux.add(lux, ts);
+    if (presence !== undefined) w.presence.add(ts, presence);
+  }
+
+  #openWindow(zs: ZoneState, start: number): OpenWindow {
+    const w = new OpenWindow(start, start + this.windowMs);
+    zs.open.set(start, w);
+    const deadline = w.end + this.graceMs;
+    if (deadline < this.#nextDeadline) this.#nextDeadline = deadline;
+    return w;
   }
 
   /** Latest presence reading before `start`: the carried state or an earlier open window's last reading. */
-  #carryFor(zs: ZoneState, start: number): PresenceSample | null {
+  #carryFor(zs: ZoneState, start: number): PresenceSample {
     let carry = zs.carry;
     for (const w of zs.open.values()) {
       if (w.start >= start) continue;
       const last = w.presence.lastSample();
-      if (last !== null && (carry === null || last.ts >= carry.ts)) carry = last;
+      if (last !== null && last.ts >= carry.ts) carry = last;
     }
     return carry;
   }
@@ -298,14 +343,15 @@ export class FeatureWindowEngine {
   #close(zs: ZoneState, w: OpenWindow): FeatureWindow {
     const window = this.#build(zs, w, w.end, zs.carry, false);
     zs.open.delete(w.start);
+    if (zs.recent === w) zs.recent = null;
     if (w.end > zs.closedUntil) zs.closedUntil = w.end;
     const last = w.presence.lastSample();
-    if (last !== null && (zs.carry === null || last.ts >= zs.carry.ts)) zs.carry = last;
+    if (last !== null && last.ts >= zs.carry.ts) zs.carry = last;
     this.#remember(zs, window);
     return window;
   }
 
-  #build(zs: ZoneState, w: OpenWindow, end: number, carry: PresenceSample | null, partial: boolean): FeatureWindow {
+  #build(zs: ZoneState, w: OpenWindow, end: number, carry: PresenceSample, partial: boolean): FeatureWindow {
     const lux = w.lux;
     const hasLux = lux.n > 0;
     const presence = summarisePresence(w.presence, carry, w.start, end, this.presenceHoldMs);
@@ -333,6 +379,7 @@ export class FeatureWindowEngine {
   }
 
   #weatherFor(zone: string, at: number): WeatherSnapshot | undefined {
+    if (this.#weather.size === 0) return undefined;
     let best: WeatherUpdate | undefined;
     for (const candidate of [this.#weather.get(zone), this.#weather.get(null)]) {
       if (candidate === undefined || at - candidate.ts > this.weatherMaxAgeMs) continue;
@@ -346,6 +393,12 @@ export class FeatureWindowEngine {
   /** Puts `w` into the zone's hot path (replacing a window with the same start), newest first, trimmed. */
   #remember(zs: ZoneState, w: FeatureWindow): void {
     const h = zs.history;
+    // The usual case, a window newer than all kept: first in line, no search or sort.
+    if (h.length === 0 || w.windowStart > (h[0] as FeatureWindow).windowStart) {
+      h.unshift(w);
+      if (h.length > this.keepWindows) h.length = this.keepWindows;
+      return;
+    }
     const i = h.findIndex((x) => x.windowStart === w.windowStart);
     if (i >= 0) h[i] = w;
     else h.push(w);

@@ -56,8 +56,9 @@ export interface PresenceSample {
 /**
  * Presence readings of one open window, kept sorted by ts (stable: equal ts
  * keep arrival order, so the later arrival is the newer state). In-order
- * arrival is an O(1) push; an out-of-order reading is inserted by binary
- * search. Size is bounded by the presence readings of one window.
+ * arrival is an O(1) push; an out-of-order reading moves the later ones up
+ * one place from the end (usually a few: readings arrive nearly in order),
+ * with no array allocated. Size is bounded by the presence readings of one window.
  */
 export class PresenceTrack {
   readonly ts: number[] = [];
@@ -68,22 +69,19 @@ export class PresenceTrack {
   }
 
   add(ts: number, value: boolean): void {
-    const n = this.ts.length;
-    if (n === 0 || ts >= (this.ts[n - 1] as number)) {
-      this.ts.push(ts);
-      this.value.push(value);
-      return;
+    const tsList = this.ts;
+    const valueList = this.value;
+    let i = tsList.length;
+    tsList.push(ts);
+    valueList.push(value);
+    // Out of order: shift the readings with a later ts up by one; one with an equal ts stays before.
+    while (i > 0 && (tsList[i - 1] as number) > ts) {
+      tsList[i] = tsList[i - 1] as number;
+      valueList[i] = valueList[i - 1] as boolean;
+      i -= 1;
     }
-    // First index with ts > new ts (upper bound) keeps equal-ts arrival order.
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.ts[mid] as number) <= ts) lo = mid + 1;
-      else hi = mid;
-    }
-    this.ts.splice(lo, 0, ts);
-    this.value.splice(lo, 0, value);
+    tsList[i] = ts;
+    valueList[i] = value;
   }
 
   lastSample(): PresenceSample | null {
@@ -124,32 +122,42 @@ export function summarisePresence(
   let covered = 0;
   let occupied = 0;
   let transitions = 0;
-  let state: PresenceSample | null = carry !== null && carry.ts < start ? carry : null;
+  // The known state (last observation carried forward): a reading's time and value; no object per reading.
+  let known = carry !== null && carry.ts < start;
+  let stateTs = known ? (carry as PresenceSample).ts : 0;
+  let stateValue = known ? (carry as PresenceSample).value : false;
   let cursor = start;
 
-  const span = (until: number): void => {
-    if (state === null) return;
-    const segEnd = Math.min(until, state.ts + holdMs, end);
-    if (segEnd > cursor) {
-      covered += segEnd - cursor;
-      if (state.value) occupied += segEnd - cursor;
+  const tsList = track.ts;
+  const valueList = track.value;
+  const n = tsList.length;
+  for (let i = 0; i <= n; i++) {
+    // Span of the known state up to the next reading (or to `end` after the last one), at most holdMs.
+    const until = i < n ? (tsList[i] as number) : end;
+    if (known) {
+      // min(until, stateTs + holdMs, end), without a call per reading.
+      let segEnd = until;
+      const held = stateTs + holdMs;
+      if (held < segEnd) segEnd = held;
+      if (end < segEnd) segEnd = end;
+      if (segEnd > cursor) {
+        covered += segEnd - cursor;
+        if (stateValue) occupied += segEnd - cursor;
+      }
     }
-  };
-
-  const n = track.ts.length;
-  for (let i = 0; i < n; i++) {
-    const ts = track.ts[i] as number;
-    const value = track.value[i] as boolean;
-    span(ts);
-    if (state !== null && state.value !== value && ts - state.ts <= holdMs) transitions += 1;
-    state = { ts, value };
-    if (ts > cursor) cursor = ts;
+    if (i === n) break;
+    const value = valueList[i] as boolean;
+    if (known && stateValue !== value && until - stateTs <= holdMs) transitions += 1;
+    known = true;
+    stateTs = until;
+    stateValue = value;
+    if (until > cursor) cursor = until;
   }
-  span(end);
 
   // Without readings in the window, the carried state counts only if it was still held at `start`.
-  const carried = state !== null && state.ts + holdMs > start ? state : null;
-  const lastKnown = n > 0 ? { ts: track.ts[n - 1] as number, value: track.value[n - 1] as boolean } : carried;
+  let lastKnown: PresenceSample | null = null;
+  if (n > 0) lastKnown = { ts: tsList[n - 1] as number, value: valueList[n - 1] as boolean };
+  else if (known && stateTs + holdMs > start) lastKnown = { ts: stateTs, value: stateValue };
   let ratio: number | null = null;
   if (covered > 0) ratio = occupied / covered;
   else if (n > 0 && lastKnown !== null) ratio = lastKnown.value ? 1 : 0;

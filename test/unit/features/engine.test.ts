@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mulberry32, randInt, type Rng } from '../../helpers/prng';
 import { ReadingValidationError, type FeatureWindow, type SensorReading } from '../../../lib/contracts';
 import { FeatureWindowEngine, LocalClock } from '../../../lib/features';
+import { featureTranscript, transcriptHash } from '../../helpers/feature-transcript';
 
 const T0 = 1_760_000_000_000 - (1_760_000_000_000 % 60_000); // a window boundary
 const W = 60_000;
@@ -177,6 +178,32 @@ describe('lib/features FeatureWindowEngine', function () {
         assert.ok(late > 0 && late < stream.length / 5, `seed ${seed}: some but not many late (${late})`);
         emitted.sort((x, y) => x.windowStart - y.windowStart || x.zone.localeCompare(y.zone));
         assertSameWindows(emitted, naiveWindows(counted), seed);
+      });
+    }
+
+    // SHA-256 of each seed's transcript (every ingest result or error, closed windows, snapshots,
+    // replays, weather, a restored engine; doubles written exactly) as the engine gave it before
+    // its hot path was reworked for cold runs: the rework changed no answer, bit for bit.
+    const pinned: Array<[number, string]> = [
+      [1, 'a0c593654fe6d124a97f8f4db3e8f50074e12f3d27b01f63693194c926b0bef4'],
+      [2, '41bb640fec6dab3b172373090454a979b3d2da739bdbe8519e688529eea0a143'],
+      [3, 'b4a38b8dd35792939329eddd608b69f8b9da441a9458d1423e9a18af903692bc'],
+    ];
+    for (const [seed, hash] of pinned) {
+      it(`seed ${seed}: the same answers, errors and windows, bit for bit, as before the hot path was reworked`, () => {
+        const lines = featureTranscript((options) => new FeatureWindowEngine(options), seed);
+        // The stream reaches every path: counted, late, refused, closed, snapshots, restore.
+        for (const kind of ['ingest', 'error', 'advance', 'aggregateNow', 'replay', 'weather', 'restored']) {
+          assert.ok(
+            lines.some((l) => l.startsWith(`${kind} `)),
+            `seed ${seed}: ${kind} in the transcript`,
+          );
+        }
+        assert.ok(
+          lines.some((l) => l.startsWith('ingest ') && l.includes('"late":true')),
+          `seed ${seed}: late readings`,
+        );
+        assert.equal(transcriptHash(lines), hash);
       });
     }
 
