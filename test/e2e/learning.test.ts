@@ -36,6 +36,25 @@ const DAY = 86_400_000;
 /** Gear of meeting-1 (group 1) in the simulated building. */
 const MEETING_GEAR = [4, 5];
 
+/** The first applied rules decision for meeting-1 at or after `since`, waited for up to 10 s. */
+async function firstRulesDecision(
+  dbFile: string,
+  since: number,
+  what: string,
+): Promise<{ intensity: number; cct: number; reason: string }> {
+  let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
+  for (let i = 0; i < 100 && rows.length === 0; i++) {
+    rows = await query(
+      dbFile,
+      "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts",
+      [since],
+    );
+    if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(rows.length > 0, what);
+  return rows[0] as { intensity: number; cct: number; reason: string };
+}
+
 describe('learning from overrides end to end: seeded store -> mined -> GET /suggestions -> accepted over HTTP -> the gear follows', function () {
   this.timeout(120_000);
   let pair: PtyPair | undefined;
@@ -149,17 +168,7 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     await new Promise((r) => setTimeout(r, 1500));
     const acceptedAt = Date.now();
     sim.send('occupied 11');
-    let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
-    for (let i = 0; i < 100 && rows.length === 0; i++) {
-      rows = await query(
-        dbFile,
-        "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts",
-        [acceptedAt],
-      );
-      if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.ok(rows.length > 0, 'a decision for meeting-1 after the arrival');
-    const d = rows[0] as { intensity: number; cct: number; reason: string };
+    const d = await firstRulesDecision(dbFile, acceptedAt, 'a decision for meeting-1 after the arrival');
     assert.match(d.reason, new RegExp(`schedule:suggestion:${s.id} `), d.reason);
     assert.ok(d.intensity <= cap, `${d.intensity} <= ${cap}`);
     assert.ok(Math.abs(d.cct - 3000) < 30, String(d.cct));
@@ -245,17 +254,7 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     const cloudAt = Date.now();
     sim.send('lux 5 11');
-    let rows: Array<{ intensity: number; cct: number; reason: string }> = [];
-    for (let i = 0; i < 100 && rows.length === 0; i++) {
-      rows = await query(
-        dbFile,
-        "SELECT intensity, cct, reason FROM decisions WHERE zone = 'meeting-1' AND source = 'rules' AND applied = 1 AND ts >= ? ORDER BY ts",
-        [cloudAt],
-      );
-      if (rows.length === 0) await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.ok(rows.length > 0, 'a decision for meeting-1 after the cloud');
-    const d = rows[0] as { intensity: number; cct: number; reason: string };
+    const d = await firstRulesDecision(dbFile, cloudAt, 'a decision for meeting-1 after the cloud');
     assert.match(d.reason, new RegExp(`schedule:suggestion:${revision.id} `), d.reason);
     assert.doesNotMatch(d.reason, new RegExp(`schedule:suggestion:${rule.id} `), 'the superseded rule is not in force');
     assert.ok(d.intensity > firstCap && d.intensity <= newCap, `${firstCap} < ${d.intensity} <= ${newCap}`);
