@@ -354,10 +354,7 @@ export async function rulesInForce(store: LightingStore): Promise<RuleInForce[]>
 
 /** The schedule rules of every accepted suggestion, oldest first (a later rule of the same kind wins). */
 export async function acceptedRules(store: LightingStore): Promise<ScheduleRule[]> {
-  const rows = await withDb(store, (db) =>
-    db.all("SELECT id, zone, change_json FROM suggestions WHERE gateway = ? AND status = 'accepted' ORDER BY id", [store.gateway]),
-  );
-  return rows.map((r) => ruleOf({ id: Number(r.id), zone: String(r.zone), change: JSON.parse(String(r.change_json)) as ScheduleChange }));
+  return (await rulesInForce(store)).map((r) => ruleOf({ id: r.id, zone: r.zone, change: r.change }));
 }
 
 /** Pending suggestions of the store's gateway. */
