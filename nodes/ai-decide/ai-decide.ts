@@ -16,7 +16,7 @@ import {
 } from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { AiDecider, type AiDecision, type AiLogger, type CircuitChange, makeRedactor } from '../../lib/ai';
-import { findZones, zoneMapOrNull, zoneMapUnusable } from '../shared/zones';
+import { findZones, loadZoneState, zoneMapOrNull } from '../shared/zones';
 import { applyClamps, type ClampContext, RulesController } from '../../lib/control';
 import { ProfileSource } from '../../lib/control/profile-source';
 import { findAiProvider } from '../shared/ai-provider';
@@ -78,7 +78,8 @@ export = function (RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string => RED._(`ai-decide.${key}`, subs);
 
     const inKelvin = (k: number): number => Math.min(s.maxKelvin, Math.max(s.minKelvin, k));
-    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
+    const zones = findZones(RED, config.zones);
+    const zoneMap = zoneMapOrNull(zones);
     const zoneOptions = zoneMap
       ? {
           allowZone: (zone: string) => zoneMap.has(zone),
@@ -118,9 +119,7 @@ export = function (RED: NodeAPI): void {
       () => rules.toJSON(),
       (err) => this.warn(t('errors.context', { detail: err.message })),
     );
-    // An unusable zone map admits no zone: the saved state waits, untouched, for a deploy with a usable map.
-    if (zoneMapUnusable(findZones(RED, config.zones))) saved.park();
-    else saved.load((value) => rules.restore(value));
+    loadZoneState(saved, zones, (value) => rules.restore(value));
     // Demand response: the AI's answers and the rules (the fallback) are capped alike while an event runs.
     const shedPct = read.number('shedPct', DEFAULT_SHED_PCT, 1, 100);
     const demand = new DemandResponseHolder(

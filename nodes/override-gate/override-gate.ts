@@ -7,7 +7,7 @@
  * configured, else memory kept per node id (survives a redeploy).
  */
 import { isFiniteNumber, isPlainObject, type Setpoint } from '../../lib/contracts';
-import { findZones, zoneMapOrNull, zoneMapUnusable, zoneRefusal } from '../shared/zones';
+import { findZones, loadZoneState, zoneMapOrNull, zoneRefusal } from '../shared/zones';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { DeadlineTimer, type GateResult, OverrideGate, type OverrideRow, validateSetpoint } from '../../lib/control';
 import {
@@ -66,15 +66,13 @@ export = function (RED: NodeAPI): void {
       (err) => this.warn(t('errors.context', { detail: err.message })),
     );
     // With a zone map, the last levels of zones no longer in it are dropped.
-    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
-    // An unusable zone map admits no zone: the saved levels wait, untouched, for a deploy with a usable map.
-    if (zoneMapUnusable(findZones(RED, config.zones))) saved.park();
-    else
-      saved.load((value) =>
-        gate.restoreApplied(
-          zoneMap && Array.isArray(value) ? value.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : value,
-        ),
-      );
+    const zones = findZones(RED, config.zones);
+    const zoneMap = zoneMapOrNull(zones);
+    loadZoneState(saved, zones, (value) =>
+      gate.restoreApplied(
+        zoneMap && Array.isArray(value) ? value.filter((r: unknown) => zoneMap.has((r as { zone?: unknown } | null)?.zone)) : value,
+      ),
+    );
     const memory = memoryRepositories.get(this.id) ?? new MemoryOverrideRepository();
     let repo: OverrideRepository = memory;
     let loaded = false;
@@ -259,7 +257,6 @@ export = function (RED: NodeAPI): void {
       done();
     };
 
-    const zones = findZones(RED, config.zones);
     this.on('input', (msg, send, done) => {
       // A clear may name its zone as a plain string payload.
       const payload = (msg as Msg).payload;

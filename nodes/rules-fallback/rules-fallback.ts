@@ -38,7 +38,7 @@ import { idleStatus } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { looksLikeReading, parseApplied, parseReading, readRulesSettings, type RulesFallbackSettings } from './rules-io';
 import { messageOf } from '../shared/errors';
-import { findZones, zoneMapOrNull, zoneMapUnusable } from '../shared/zones';
+import { findZones, loadZoneState, zoneMapOrNull } from '../shared/zones';
 import { LocalClock } from '../../lib/features/local-time';
 import { DEFAULT_SHED_PCT, DEMAND_RESPONSE_TOPIC, demandResponseReason } from '../../lib/control/demand-response';
 import { DemandResponseHolder, demandResponseStatus } from '../shared/demand-response';
@@ -62,7 +62,8 @@ export = function (RED: NodeAPI): void {
     this.settings = readRulesSettings(read, (name, value) => this.warn(t('errors.invalidSetting', { name, value, fallback: '-' })));
     const s = this.settings;
 
-    const zoneMap = zoneMapOrNull(findZones(RED, config.zones));
+    const zones = findZones(RED, config.zones);
+    const zoneMap = zoneMapOrNull(zones);
     const localClock = new LocalClock();
     let ctl: RulesController | null = null;
     let configError = '';
@@ -170,10 +171,8 @@ export = function (RED: NodeAPI): void {
           (err) => this.warn(t('errors.context', { detail: err.message })),
         )
       : null;
-    // An unusable zone map admits no zone: the saved state waits, untouched, for a deploy with a usable map.
-    if (zoneMapUnusable(findZones(RED, config.zones))) saved?.park();
-    else
-      saved?.load((value) => {
+    if (saved)
+      loadZoneState(saved, zones, (value) => {
         const now = Date.now();
         for (const zone of ctl?.restore(value) ?? []) checks.set(zone, now);
       });

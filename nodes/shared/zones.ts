@@ -6,6 +6,7 @@
  */
 import type { Node, NodeAPI } from 'node-red';
 import { ZoneMap, ZoneMapError } from '../../lib/zones/zone-map';
+import type { ContextState } from './context-state';
 
 export interface LightingZonesNode extends Node {
   /** The map in force; throws ZoneMapError when the configured map cannot be used. */
@@ -43,13 +44,8 @@ export function zoneMapOrNull(zones: { map: () => ZoneMap } | null): ZoneMap | n
   }
 }
 
-/**
- * True when a zone map is selected but cannot be used now. Nodes then keep
- * their saved per-zone state as it is (ContextState.park) instead of
- * filtering it against a map that admits nothing: fixing the map and
- * deploying again finds the state where it was.
- */
-export function zoneMapUnusable(zones: { map: () => ZoneMap } | null): boolean {
+/** True when a zone map is selected but cannot be used now. */
+function zoneMapUnusable(zones: { map: () => ZoneMap } | null): boolean {
   if (!zones) return false;
   try {
     zones.map();
@@ -57,6 +53,17 @@ export function zoneMapUnusable(zones: { map: () => ZoneMap } | null): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Hands a node's saved per-zone state to `use`. While the selected zone map
+ * cannot be used (it admits no zone), the state is parked instead
+ * (ContextState.park): kept as it is rather than filtered to nothing and
+ * saved so, and a deploy with the mended map finds it where it was.
+ */
+export function loadZoneState(saved: ContextState, zones: { map: () => ZoneMap } | null, use: (value: unknown) => void): void {
+  if (zoneMapUnusable(zones)) saved.park();
+  else saved.load(use);
 }
 
 /**
