@@ -60,6 +60,8 @@ export type QueryKind = (typeof QUERY_KINDS)[number];
 
 /** The store operations the queries use (LightingStore implements them). */
 export interface QueryStore {
+  /** The store's gateway: what the report reads (the other queries take a gateway filter from the request). */
+  readonly gateway: string;
   decisions(q: PageQuery & { source?: SetpointSource }): Promise<Page<DecisionRecord>>;
   telemetry(q: PageQuery & { kind?: string }): Promise<Page<TelemetryRecord>>;
   alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind }): Promise<Page<AlertRecord>>;

@@ -117,7 +117,8 @@ interface ZoneAcc {
   firstIntensity: number | null;
 }
 
-async function levelBefore(
+/** The last applied intensity of a zone before `before` (null: none within `pages` pages). */
+export async function levelBefore(
   store: DecisionPages,
   zone: string,
   before: number,

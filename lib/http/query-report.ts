@@ -21,13 +21,15 @@ import { type AlertKind, type FeatureWindow, MAX_ID_LENGTH, type SetpointSource 
 import type { AlertRecord, DecisionRecord, TelemetryRecord } from '../store/rows';
 import type { Page, PageQuery } from '../store/store';
 import { AI_TELEMETRY_KIND } from './query-ai-telemetry';
-import { localDay, localDayBounds } from './query-energy';
+import { levelBefore, localDay, localDayBounds } from './query-energy';
 
 export const REPORT_PERIODS = ['day', 'week'] as const;
 export type ReportPeriod = (typeof REPORT_PERIODS)[number];
 
 /** The store operations a report reads (LightingStore implements them). */
 export interface ReportStore {
+  /** Every row the report reads is this gateway's (a site database may hold several). */
+  readonly gateway: string;
   decisions(q: PageQuery & { source?: DecisionSource }): Promise<Page<DecisionRecord>>;
   telemetry(q: PageQuery & { kind?: string }): Promise<Page<TelemetryRecord>>;
   alerts(q: PageQuery & { status?: 'active' | 'resolved' | 'all'; kind?: AlertKind }): Promise<Page<AlertRecord>>;
@@ -175,6 +177,7 @@ export function reportBuckets(period: ReportPeriod, day: string): ReportBucket[]
 /** Every row of a paged table in [since, until) for a zone, oldest first (bounded by MAX_PAGES). */
 async function allRows<T extends { ts: number }>(
   fetch: (q: PageQuery) => Promise<Page<T>>,
+  gateway: string,
   zone: string,
   since: number,
   until: number,
@@ -182,7 +185,7 @@ async function allRows<T extends { ts: number }>(
   const rows: T[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < MAX_PAGES && until > since; i++) {
-    const q: PageQuery = { zone, since, until, limit: PAGE_ROWS };
+    const q: PageQuery = { gateway, zone, since, until, limit: PAGE_ROWS };
     if (cursor !== undefined) q.cursor = cursor;
     const page = await fetch(q);
     rows.push(...page.items);
@@ -190,20 +193,6 @@ async function allRows<T extends { ts: number }>(
     cursor = page.nextCursor;
   }
   return rows.reverse();
-}
-
-async function levelBefore(store: ReportStore, zone: string, before: number): Promise<number | null> {
-  let cursor: string | undefined;
-  for (let i = 0; i < 10; i++) {
-    const q: PageQuery = { zone, until: before, limit: PAGE_ROWS };
-    if (cursor !== undefined) q.cursor = cursor;
-    const page = await store.decisions(q);
-    const found = page.items.find((d) => d.applied);
-    if (found) return found.intensity;
-    if (page.nextCursor === null) return null;
-    cursor = page.nextCursor;
-  }
-  return null;
 }
 
 function inBucket(buckets: ReportBucket[], ts: number): ReportBucket | undefined {
@@ -217,7 +206,7 @@ async function zoneReport(store: ReportStore, z: ReportZone, template: ReportBuc
   const to = Math.min(periodEnd, now);
   for (const b of buckets) b.to = Math.max(b.from, Math.min(b.to, now));
 
-  const decisions = await allRows((q) => store.decisions(q), z.zone, from, to);
+  const decisions = await allRows((q) => store.decisions(q), store.gateway, z.zone, from, to);
   for (const d of decisions) {
     const b = inBucket(buckets, d.ts);
     if (!b) continue;
@@ -229,7 +218,7 @@ async function zoneReport(store: ReportStore, z: ReportZone, template: ReportBuc
 
   // Energy: the applied levels as a step function over [from, to).
   const applied = decisions.filter((d) => d.applied);
-  let level = await levelBefore(store, z.zone, from);
+  let level = await levelBefore(store, z.zone, from, PAGE_ROWS, 10, store.gateway);
   const assumedInitial = level === null && applied.length > 0;
   if (level === null && applied.length > 0) level = (applied[0] as DecisionRecord).intensity;
   const steps: Array<{ at: number; level: number | null }> = [{ at: from, level }];
@@ -275,13 +264,13 @@ async function zoneReport(store: ReportStore, z: ReportZone, template: ReportBuc
   }
   for (const [b, acc] of luxAcc) b.luxWhileOccupied = acc.w > 0 ? acc.sum / acc.w : null;
 
-  for (const t of await allRows((q) => store.telemetry({ ...q, kind: AI_TELEMETRY_KIND }), z.zone, from, to)) {
+  for (const t of await allRows((q) => store.telemetry({ ...q, kind: AI_TELEMETRY_KIND }), store.gateway, z.zone, from, to)) {
     const b = inBucket(buckets, t.ts);
     if (!b) continue;
     b.aiCalls++;
     if (t.fallbackReason !== null && t.fallbackReason !== '') b.fallbacks++;
   }
-  for (const a of await allRows((q) => store.alerts({ ...q, status: 'all' }), z.zone, from, to)) {
+  for (const a of await allRows((q) => store.alerts({ ...q, status: 'all' }), store.gateway, z.zone, from, to)) {
     const b = inBucket(buckets, a.ts);
     if (b) b.alerts++;
   }

@@ -57,7 +57,15 @@ for (const engine of STORE_ENGINES)
     const from = (localDayBounds(DAY) as { from: number }).from;
 
     beforeEach(async () => {
-      store = await LightingStore.open({ path: target.next() });
+      const where = target.next();
+      store = await LightingStore.open({ path: where });
+      // Another gateway's rows in the same site database, same zone name: none may enter this gateway's report.
+      const other = await LightingStore.open({ path: where, gateway: 'site-b' });
+      const row = { zone: 'office-1', source: 'rules', cct: 4000, applied: true } as const;
+      await other.insert('decisions', { ...row, ts: from - H, intensity: 90 });
+      await other.insert('decisions', { ...row, ts: from + 10 * H + 1_800_000, intensity: 100 });
+      await other.raiseAlert({ ts: from + 11 * H, zone: 'office-1', kind: 'sensorStale', message: 'a sensor of site b' });
+      await other.close();
       const d = (ts: number, over: Partial<DecisionRow>): Promise<unknown> =>
         store.insert('decisions', { ts, zone: 'office-1', source: 'rules', intensity: 50, cct: 4000, applied: true, ...over });
       await d(from - 2 * H, { intensity: 20 }); // the evening before: holds until 08:00
