@@ -54,19 +54,26 @@ function map(value: unknown, depth: number): unknown {
     return changed ? out : value;
   }
   if (!isPlainObject(value)) return value;
-  let changed = false;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
+  // The copy is made at the first key that changes (most objects of an answer have none: no copy for them).
+  let out: Record<string, unknown> | null = null;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = value[key];
     const m = map(v, depth + 1);
-    if (m !== v) changed = true;
-    out[key] = m;
     const ref = REFERENCE_NAME.get(key);
-    if (ref !== undefined && v !== undefined && !Object.prototype.hasOwnProperty.call(value, ref)) {
-      out[ref] = m;
-      changed = true;
+    const add = ref !== undefined && v !== undefined && !Object.prototype.hasOwnProperty.call(value, ref);
+    if (out === null) {
+      if (m === v && !add) continue;
+      out = {};
+      for (const before in value) {
+        if (before === key) break;
+        if (Object.prototype.hasOwnProperty.call(value, before)) out[before] = value[before];
+      }
     }
+    out[key] = m;
+    if (add) out[ref as string] = m;
   }
-  return changed ? out : value;
+  return out ?? value;
 }
 
 /**
