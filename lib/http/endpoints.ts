@@ -14,7 +14,14 @@
  * Answer schemas are JSON Schema 2020-12 (OpenAPI 3.1); the reference
  * service's field names are added beside ours from ./reference-names.
  */
-import { ALERT_KINDS, ALERT_SEVERITIES, MAX_ID_LENGTH, SETPOINT_SOURCES as DECISION_SOURCES } from '../contracts';
+import {
+  ALERT_KINDS,
+  ALERT_SEVERITIES,
+  COMMAND_KELVIN_MAX,
+  COMMAND_KELVIN_MIN,
+  MAX_ID_LENGTH,
+  SETPOINT_SOURCES as DECISION_SOURCES,
+} from '../contracts';
 import { MAX_PROFILE_ID_LENGTH } from '../crypto';
 import { SUGGESTION_KINDS, SUGGESTION_STATUSES } from '../learning/types';
 import type { ApiOperation } from './api-request';
@@ -107,7 +114,12 @@ export const ANSWER_SCHEMAS: Record<string, JsonSchema> = {
     {
       zone: { type: 'string' },
       intensity: { type: 'number', minimum: 0, maximum: 100, description: 'percent of full output' },
-      cct: { type: ['number', 'null'], minimum: 1800, maximum: 6500, description: 'correlated colour temperature, kelvin' },
+      cct: {
+        type: ['number', 'null'],
+        minimum: COMMAND_KELVIN_MIN,
+        maximum: COMMAND_KELVIN_MAX,
+        description: 'correlated colour temperature, kelvin',
+      },
       reason: { type: 'string', description: 'every rule that fired, or the AI reason' },
       source: { type: 'string', enum: [...DECISION_SOURCES] },
       fadeMs: { type: 'integer', minimum: 0 },

@@ -16,6 +16,7 @@
  * Rows are those of the store's gateway only. Every call flushes the store's
  * queued rows first (read-your-writes) and runs in the store's lock.
  */
+import { isFiniteNumber, isPlainObject } from '../contracts';
 import type { LightingStore } from '../store/store';
 import type { SqlRow } from '../store/sqlite';
 import type { SqlDb } from '../store/engine';
@@ -38,8 +39,7 @@ export const MAX_EVIDENCE_ROWS = 60;
 /** Most history rows read per table and mining run. */
 export const MAX_HISTORY_ROWS = 200_000;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const numOrNull = (v: unknown): number | null => (isFiniteNumber(v) ? v : null);
 
 async function withDb<T>(store: LightingStore, fn: (db: SqlDb) => Promise<T>): Promise<T> {
   await store.flush();
@@ -70,7 +70,7 @@ export async function readHistory(store: LightingStore, since: number, until: nu
       } catch {
         sp = null;
       }
-      const intensity = isObj(sp) ? numOrNull(sp.intensity) : null;
+      const intensity = isPlainObject(sp) ? numOrNull(sp.intensity) : null;
       if (intensity === null) continue;
       h.overrides.push({
         table: 'manual_overrides',
@@ -78,7 +78,7 @@ export async function readHistory(store: LightingStore, since: number, until: nu
         zone: String(r.zone),
         ts: Number(r.started_at),
         intensity,
-        cct: isObj(sp) ? numOrNull(sp.cct) : null,
+        cct: isPlainObject(sp) ? numOrNull(sp.cct) : null,
       });
     }
     for (const r of decisions) {

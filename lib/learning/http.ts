@@ -8,6 +8,7 @@
  *
  * Each returns {ok: true, value} or {ok: false, message} (a 400); never throws.
  */
+import { isPlainObject } from '../contracts';
 import { SUGGESTION_STATUSES, type SuggestionStatus } from './types';
 
 export interface SuggestionsRequest {
@@ -25,13 +26,12 @@ export interface DecideSuggestionRequest {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (isObj(v) && Object.keys(v).length === 0);
+const empty = (v: unknown): boolean => v === undefined || v === null || v === '' || (isPlainObject(v) && Object.keys(v).length === 0);
 
 export function validateSuggestionsQuery(query: unknown): Checked<SuggestionsRequest> {
   const what = 'invalid suggestions query';
   if (empty(query)) return { ok: true, value: {} };
-  if (!isObj(query)) return { ok: false, message: `${what}: expected query parameters` };
+  if (!isPlainObject(query)) return { ok: false, message: `${what}: expected query parameters` };
   const out: SuggestionsRequest = {};
   const { status, zone, limit } = query;
   if (status !== undefined && status !== '' && status !== 'all') {
@@ -58,12 +58,12 @@ export function validateDecideSuggestion(
   params: unknown,
 ): Checked<DecideSuggestionRequest> {
   const what = `invalid ${decision === 'accepted' ? 'accept' : 'reject'}-suggestion request`;
-  if (!empty(body) && !isObj(body)) return { ok: false, message: `${what}: the body must be a JSON object or empty` };
-  const raw = isObj(params) ? params.id : undefined;
+  if (!empty(body) && !isPlainObject(body)) return { ok: false, message: `${what}: the body must be a JSON object or empty` };
+  const raw = isPlainObject(params) ? params.id : undefined;
   if (raw === undefined || raw === '') return { ok: false, message: `${what}: id is missing (the suggestion id in the path)` };
   const id = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,16}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isSafeInteger(id) || id < 1) return { ok: false, message: `${what}: id must be a positive whole number` };
-  const by = isObj(body) ? body.by : undefined;
+  const by = isPlainObject(body) ? body.by : undefined;
   if (by !== undefined && by !== null && (typeof by !== 'string' || by.trim() === '' || by.length > 200)) {
     return { ok: false, message: `${what}: by must be a non-empty string of at most 200 characters` };
   }

@@ -23,6 +23,7 @@
  * Rules reach the controllers as a message (topic "schedule-rules", payload
  * {rules}: the full active set), validated by parseScheduleRules.
  */
+import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, isPlainObject } from '../contracts';
 import { hhmm, inDayType } from './mine';
 import { AFTER_HOLD, DAY_TYPES, LearningInputError, type ScheduleRule, type SlotChange, type Suggestion } from './types';
 
@@ -33,7 +34,6 @@ type HoldRule = Extract<ScheduleRule, { kind: 'hold' }>;
 /** Most rules one message may carry. */
 export const MAX_SCHEDULE_RULES = 500;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
 
 /** The rule an accepted suggestion becomes. */
@@ -46,12 +46,12 @@ export function ruleOf(s: Pick<Suggestion, 'id' | 'zone' | 'change'>): ScheduleR
  * @throws LearningInputError naming the first bad rule.
  */
 export function parseScheduleRules(payload: unknown): ScheduleRule[] {
-  const list = isObj(payload) ? payload.rules : payload;
+  const list = isPlainObject(payload) ? payload.rules : payload;
   if (!Array.isArray(list)) throw new LearningInputError('schedule rules: expected {rules: [...]}');
   if (list.length > MAX_SCHEDULE_RULES) throw new LearningInputError(`schedule rules: at most ${MAX_SCHEDULE_RULES} rules`);
   return list.map((r: unknown, i) => {
     const bad = (why: string): LearningInputError => new LearningInputError(`schedule rules[${i}]: ${why}`);
-    if (!isObj(r)) throw bad('must be an object');
+    if (!isPlainObject(r)) throw bad('must be an object');
     if (typeof r.id !== 'string' || r.id === '' || r.id.length > 64) throw bad('id must be a string of 1-64 characters');
     if (typeof r.zone !== 'string' || r.zone === '' || r.zone.length > 200) throw bad('zone must be a string of 1-200 characters');
     const base = { id: r.id, zone: r.zone };
@@ -79,7 +79,8 @@ export function parseScheduleRules(payload: unknown): ScheduleRule[] {
         if (out.minIntensityPct !== undefined && out.maxIntensityPct !== undefined && out.minIntensityPct > out.maxIntensityPct)
           throw bad('minIntensityPct above maxIntensityPct');
         if (r.kelvin !== undefined) {
-          if (!num(r.kelvin, 1000, 20000)) throw bad('kelvin must be 1000-20000');
+          if (!num(r.kelvin, ACCEPTED_KELVIN_MIN, ACCEPTED_KELVIN_MAX))
+            throw bad(`kelvin must be ${ACCEPTED_KELVIN_MIN}-${ACCEPTED_KELVIN_MAX}`);
           out.kelvin = r.kelvin;
         }
         return out;
