@@ -8,6 +8,7 @@
  * OpenAPI 3.1 schemas are JSON Schema 2020-12: a client can validate an
  * answer with answerSchema(doc, ...) and any 2020-12 validator.
  */
+import { escapeHtml } from './html';
 import * as fs from 'fs';
 import * as path from 'path';
 import { API_ENDPOINTS, ANSWER_SCHEMAS, type Endpoint, type JsonSchema } from './endpoints';
@@ -168,7 +169,6 @@ export function docsAsset(name: string): { body: Buffer; type: string } | null {
   return { body, type };
 }
 
-const htmlText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** JSON for inside a <script>: no "</script>" can end it early. */
 const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 
@@ -178,8 +178,8 @@ const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u0
  * nothing but its own assets and the document.
  */
 export function docsPage(options: { title?: string; assetBase: string; specUrl: string }): string {
-  const title = htmlText(options.title ?? DEFAULT_TITLE);
-  const base = htmlText(options.assetBase.replace(/\/?$/, '/'));
+  const title = escapeHtml(options.title ?? DEFAULT_TITLE);
+  const base = escapeHtml(options.assetBase.replace(/\/?$/, '/'));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

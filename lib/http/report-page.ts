@@ -11,6 +11,7 @@
  * Every chart carries `data-chart` and each drawn bar `data-value`, so a
  * test (or a script) can read what the page shows.
  */
+import { escapeHtml } from './html';
 import type { Report, ReportBucket, ZoneReport } from './query-report';
 
 export const REPORT_COLOURS = {
@@ -29,10 +30,6 @@ export const REPORT_COLOURS = {
 const W = 640;
 const H = 220;
 const PAD = { left: 52, right: 12, top: 28, bottom: 34 };
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 
@@ -54,7 +51,7 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
   const slot = plotW / n;
   const barW = Math.max(2, slot * 0.7);
   const parts: string[] = [];
-  parts.push(`<text x="${PAD.left}" y="18" class="t">${esc(title)}${unit ? ` (${esc(unit)})` : ''}</text>`);
+  parts.push(`<text x="${PAD.left}" y="18" class="t">${escapeHtml(title)}${unit ? ` (${escapeHtml(unit)})` : ''}</text>`);
   for (let k = 0; k <= 4; k++) {
     const v = (max / 1.1) * (k / 4);
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="g"/>`);
@@ -65,7 +62,7 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
     if (i % every !== 0) return;
     const x = PAD.left + slot * i + slot / 2;
     parts.push(
-      `<text x="${x.toFixed(1)}" y="${H - PAD.bottom + 14}" class="a" text-anchor="middle">${esc(l.length > 5 ? l.slice(5) : l)}</text>`,
+      `<text x="${x.toFixed(1)}" y="${H - PAD.bottom + 14}" class="a" text-anchor="middle">${escapeHtml(l.length > 5 ? l.slice(5) : l)}</text>`,
     );
   });
   labels.forEach((_, i) => {
@@ -77,7 +74,7 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
       const top = y(base + v);
       const h = y(base) - top;
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.colour}" data-series="${esc(s.name)}" data-value="${fmt(v)}"><title>${esc(`${labels[i]} ${s.name}: ${fmt(v)}`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.colour}" data-series="${escapeHtml(s.name)}" data-value="${fmt(v)}"><title>${escapeHtml(`${labels[i]} ${s.name}: ${fmt(v)}`)}</title></rect>`,
       );
       base += v;
     }
@@ -88,17 +85,17 @@ function barChart(id: string, title: string, unit: string, labels: string[], bar
       .filter((p): p is string => p !== null);
     if (pts.length === 0) continue;
     parts.push(
-      `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="6 3" data-series="${esc(s.name)}"/>`,
+      `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="6 3" data-series="${escapeHtml(s.name)}"/>`,
     );
   }
   const legend = [...bars, ...lines]
     .map(
       (s, i) =>
-        `<rect x="${W - PAD.right - 120}" y="${8 + i * 13}" width="10" height="8" fill="${s.colour}"/><text x="${W - PAD.right - 106}" y="${15 + i * 13}" class="a">${esc(s.name)}</text>`,
+        `<rect x="${W - PAD.right - 120}" y="${8 + i * 13}" width="10" height="8" fill="${s.colour}"/><text x="${W - PAD.right - 106}" y="${15 + i * 13}" class="a">${escapeHtml(s.name)}</text>`,
     )
     .join('');
   const drawn = bars.reduce((t, s) => t + s.values.filter((v) => v !== null && v > 0).length, 0);
-  return `<svg id="${esc(id)}" data-chart="${esc(title)}" data-bars="${drawn}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${parts.join('')}${legend}</svg>`;
+  return `<svg id="${escapeHtml(id)}" data-chart="${escapeHtml(title)}" data-bars="${drawn}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}${legend}</svg>`;
 }
 
 function zoneSection(z: ZoneReport, idx: number): string {
@@ -120,9 +117,9 @@ function zoneSection(z: ZoneReport, idx: number): string {
     `alerts ${t.alerts}`,
   ];
   const unit = z.fixtureWatts !== null ? 'Wh' : '';
-  return `<section class="zone" data-zone="${esc(z.zone)}">
-<h2>${esc(z.label ?? z.zone)} <small>${esc(z.zone)}</small></h2>
-<ul>${summary.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>${z.assumedInitial ? '<p class="note">The level before the first decision of the period is not known: it was taken as that decision\'s.</p>' : ''}
+  return `<section class="zone" data-zone="${escapeHtml(z.zone)}">
+<h2>${escapeHtml(z.label ?? z.zone)} <small>${escapeHtml(z.zone)}</small></h2>
+<ul>${summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>${z.assumedInitial ? '<p class="note">The level before the first decision of the period is not known: it was taken as that decision\'s.</p>' : ''}
 <div class="charts">
 ${barChart(`z${idx}-energy`, 'Energy used vs 100 % baseline', unit, labels, [{ name: 'used', colour: C.energy, values: pick((x) => x.energyWh) }], [{ name: 'baseline', colour: C.baseline, values: pick((x) => x.baselineWh) }])}
 ${barChart(`z${idx}-lux`, 'Lux while occupied vs target', 'lx', labels, [{ name: 'lux', colour: C.lux, values: pick((x) => x.luxWhileOccupied) }], z.targetLux !== null ? [{ name: 'target', colour: C.target, values: b.map(() => z.targetLux) }] : [])}
@@ -159,7 +156,7 @@ export function renderReportHtml(report: Report, links: Array<{ label: string; h
   const title = `Lighting report: ${report.period === 'day' ? report.day : `week to ${report.day}`}`;
   const when = new Date(report.generatedAt).toISOString().replace('T', ' ').slice(0, 16);
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#f4f6f8}
@@ -169,9 +166,9 @@ h1{font-size:20px}h2{font-size:17px;margin:4px 0}small{color:#777;font-weight:no
 .t{font-size:13px;font-weight:600}.a{font-size:10px;fill:#555}.g{stroke:#e3e3e8;stroke-width:1}
 ul{margin:4px 0 8px;padding-left:18px;font-size:13px}.note{font-size:12px;color:#a15c00}nav a{margin-right:10px}
 </style></head><body>
-<h1>${esc(title)}</h1>
-<p>Generated ${esc(when)} UTC from the lighting store. Times are the gateway's local time.</p>
-${links.length > 0 ? `<nav>${links.map((l) => `<a href="${esc(l.href)}">${esc(l.label)}</a>`).join('')}</nav>` : ''}
+<h1>${escapeHtml(title)}</h1>
+<p>Generated ${escapeHtml(when)} UTC from the lighting store. Times are the gateway's local time.</p>
+${links.length > 0 ? `<nav>${links.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join('')}</nav>` : ''}
 ${report.zones.length === 0 ? '<p>No zone to report.</p>' : report.zones.map(zoneSection).join('\n')}
 </body></html>
 `;
