@@ -55,6 +55,22 @@ async function firstRulesDecision(
   return rows[0] as { intensity: number; cct: number; reason: string };
 }
 
+/** The simulated gear's levels once both meeting-room luminaires are at `intensity` (waited for up to 5 s; asserted). */
+async function meetingGearAt(sim: SimProcess, intensity: number): Promise<number[]> {
+  let levels: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    levels = await sim.levels(8);
+    if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(intensity))) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(
+    MEETING_GEAR.map((a) => levels[a]),
+    MEETING_GEAR.map(() => percentToArcLevel(intensity)),
+    `gear levels ${JSON.stringify(levels)}`,
+  );
+  return levels;
+}
+
 describe('learning from overrides end to end: seeded store -> mined -> GET /suggestions -> accepted over HTTP -> the gear follows', function () {
   this.timeout(120_000);
   let pair: PtyPair | undefined;
@@ -173,17 +189,7 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     assert.ok(d.intensity <= cap, `${d.intensity} <= ${cap}`);
     assert.ok(Math.abs(d.cct - 3000) < 30, String(d.cct));
     // Read back from the simulated gear: both luminaires of the meeting room at the decided level.
-    let levels: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      levels = await sim.levels(8);
-      if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(d.intensity))) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.deepEqual(
-      MEETING_GEAR.map((a) => levels[a]),
-      MEETING_GEAR.map(() => percentToArcLevel(d.intensity)),
-      `gear levels ${JSON.stringify(levels)}`,
-    );
+    const levels = await meetingGearAt(sim, d.intensity);
     assert.ok((levels[4] as number) <= percentToArcLevel(cap));
     assert.deepEqual(rt.ourProblems([/\[warn\]/]), []);
     first = s;
@@ -258,17 +264,7 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
     assert.match(d.reason, new RegExp(`schedule:suggestion:${revision.id} `), d.reason);
     assert.doesNotMatch(d.reason, new RegExp(`schedule:suggestion:${rule.id} `), 'the superseded rule is not in force');
     assert.ok(d.intensity > firstCap && d.intensity <= newCap, `${firstCap} < ${d.intensity} <= ${newCap}`);
-    let levels: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      levels = await sim.levels(8);
-      if (MEETING_GEAR.every((a) => levels[a] === percentToArcLevel(d.intensity))) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.deepEqual(
-      MEETING_GEAR.map((a) => levels[a]),
-      MEETING_GEAR.map(() => percentToArcLevel(d.intensity)),
-      `gear levels ${JSON.stringify(levels)}`,
-    );
+    await meetingGearAt(sim, d.intensity);
 
     // Retention: the superseded rule, replaced more than 30 days ago, goes; the rule in force stays.
     const prunedBefore = Date.now() - 31 * DAY;
