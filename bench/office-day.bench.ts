@@ -9,12 +9,21 @@
  * (the controller is configured with 5 lx/%, 10 % off, as in real life);
  * fades are linear. Power: 8 luminaires x 36 W, 0.4 W standby.
  *
- * Fast paths (controller "rules"): every reading goes to
- * RulesController.onPresence as rules-fallback does with readings (presence
- * fast path for arrivals, lux fast path for clouds while occupied), plus the
- * presence sensor's own event at each arrival (a DALI-2 occupancy sensor,
- * IEC 62386-303, reports "occupied" on the movement, not on a poll);
- * fast-path setpoints pass the same gate at once. Controller "rules-polled"
+ * Fast paths (controller "rules"): every reading goes where rules-fallback
+ * sends it: with presence to RulesController.onPresence (presence fast path
+ * for arrivals), without presence to onLux (lux fast path for clouds while
+ * the zone is occupied or in its hold), plus the presence sensor's own event
+ * at each arrival (a DALI-2 occupancy sensor, IEC 62386-303, reports
+ * "occupied" on the movement, not on a poll). As in the flow, a fast-path
+ * decision reaches the gate only when it changes the output (rules-fallback
+ * sends only then), and setpoints the gate's minimum interval held back, or
+ * the rest of a step-limited reduction, go out when the interval runs out
+ * (override-gate's timer). Until 2026-12 the bench gave every fast-path
+ * decision to the gate, sent readings without presence to onPresence (which
+ * ignores them) and never released a deferred setpoint; the office room's
+ * "rules" energy saving was 84.9 % then, 82.6 % now (visible changes 3.18 ->
+ * 3.54 per hour): the lux fast path in the hold after people leave raises the
+ * light on clouds as the node does. Controller "rules-polled"
  * gets only the 30-s readings (a sensor that is merely polled), and
  * "rules-windows" no fast path at all (windows only, as before).
  *
@@ -203,8 +212,9 @@ function runDay(kind: Kind, room: Room): DayResult {
   /** A reading or presence event through the fast path and the gate, as rules-fallback + override-gate do. */
   const fastPath = (t: number, present: boolean, lux: number | null): void => {
     const t0 = performance.now();
-    const d = rules.onPresence(zone, t, present, { lux });
-    if (!d) return;
+    const d = present ? rules.onPresence(zone, t, true, { lux }) : lux !== null ? rules.onLux(zone, t, lux) : null;
+    // rules-fallback sends a fast-path decision only when it changes the output.
+    if (!d || !d.changed) return;
     const g = gate.submit(d.setpoint, t);
     decideNs += (performance.now() - t0) * 1e6;
     decisions++;
@@ -215,6 +225,22 @@ function runDay(kind: Kind, room: Room): DayResult {
       apply(g.setpoint.intensity, g.setpoint.cct, t, g.setpoint.fadeMs ?? 0, present);
     }
     rules.noteOutput(zone, intensity, t, g.passed ? (g.setpoint?.fadeMs ?? 0) : 0, cct);
+  };
+
+  /**
+   * override-gate's timer: setpoints its minimum interval held back (or the rest of a
+   * step-limited reduction) go out at the moment the interval runs out, before
+   * anything that happens at `t` or later.
+   */
+  const release = (t: number): void => {
+    for (let due = gate.nextDeferred(); due !== null && due <= t; due = gate.nextDeferred()) {
+      for (const g of gate.releaseDue(due)) {
+        if (!g.setpoint) continue;
+        if (overrideStarted && due < overrideEnd) overrideViolations++;
+        apply(g.setpoint.intensity, g.setpoint.cct, due, g.setpoint.fadeMs ?? 0, scenario.isOccupied((due - DAY0) / MIN));
+        rules.noteOutput(zone, intensity, due, g.setpoint.fadeMs ?? 0, cct);
+      }
+    }
   };
 
   let occupiedHalves = 0;
@@ -254,6 +280,7 @@ function runDay(kind: Kind, room: Room): DayResult {
     for (const ev of events) {
       const minute = ev.minute;
       const t = DAY0 + Math.round(minute * MIN);
+      if (isRules) release(t);
       if (!ev.reading) {
         // An arrival is presence by definition (isOccupied(startMin) can round just under startMin).
         fastPath(t, true, null);
@@ -293,6 +320,7 @@ function runDay(kind: Kind, room: Room): DayResult {
     }
 
     const tEnd = DAY0 + (m + 1) * MIN;
+    if (isRules) release(tEnd);
     for (const w of engine.advance(tEnd)) {
       const occupiedAtEnd = scenario.isOccupied(m + 1);
       if (kind === 'naive') {
