@@ -70,7 +70,7 @@ import {
   resolveOccupancyConfig,
 } from './occupancy';
 import { checkZone, type ControlHints, ControlInputError, round1, validateFeatureWindow } from './types';
-import { applySlot, holdNote, holdRuleOf, scheduleAt, slotNote, targetLoop, targetNote } from '../learning/schedule';
+import { applySlot, holdNote, holdRuleOf, scheduleAt, slotNote, targetLoop, targetNote, type ZoneSchedule } from '../learning/schedule';
 import type { ScheduleRule } from '../learning/types';
 
 /** Flat configuration, with the rules-fallback node's setting names. */
@@ -367,7 +367,7 @@ function decideWindow(
 
   // Accepted schedule rules of the zone in effect now: target lux and hold change the settings.
   const sched = scheduleAt(ctx.schedule, w.zone, localMinute, localWeekday);
-  const config = scheduledConfig(baseConfig, ctx.schedule, w.zone);
+  const config = withSchedule(baseConfig, sched);
 
   // Colour and cap.
   const circ = circadianAt(localMinute, now, config.circadian);
@@ -523,7 +523,11 @@ export function scheduledConfig(
   rules: readonly ScheduleRule[] | undefined,
   zone: string,
 ): ResolvedRulesConfig {
-  const s = scheduleAt(rules, zone, -1, -1);
+  return withSchedule(config, scheduleAt(rules, zone, -1, -1));
+}
+
+/** scheduledConfig with the zone's rules already looked up (target lux and hold do not depend on the time). */
+function withSchedule(config: ResolvedRulesConfig, s: Pick<ZoneSchedule, 'targetLux' | 'hold'>): ResolvedRulesConfig {
   if (!s.targetLux && !s.hold) return config;
   return {
     ...config,
