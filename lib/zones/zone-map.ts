@@ -70,6 +70,11 @@ export interface ZoneSpec {
   readonly fixtureCount?: number;
 }
 
+/** The rated power of all the zone's luminaires, W (fixtureWatts x fixtureCount, one luminaire without a count); undefined without fixtureWatts. */
+export function zoneRatedWatts(spec: Pick<ZoneSpec, 'fixtureWatts' | 'fixtureCount'>): number | undefined {
+  return spec.fixtureWatts === undefined ? undefined : spec.fixtureWatts * (spec.fixtureCount ?? 1);
+}
+
 /** Per-zone rules settings from the map (undefined fields keep the node's). */
 export interface ZoneRulesOverrides {
   targetLux?: number;

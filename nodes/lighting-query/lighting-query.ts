@@ -26,6 +26,7 @@ import { hhmm, idleStatus, shortText, StatusView, type OwnerStatusListener } fro
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { toError } from '../shared/errors';
 import { findZones, zoneMapOrNull } from '../shared/zones';
+import { zoneRatedWatts } from '../../lib/zones/zone-map';
 import type { ReportZone } from '../../lib/http/query-report';
 
 interface LightingQuerySettings {
@@ -70,7 +71,7 @@ export = function (RED: NodeAPI): void {
     /** report: a zone's target and luminaires from the zone map (wattage: the node's setting when the map has none). */
     const reportZone = (zone: string): ReportZone => {
       const spec = zoneMapOrNull(zones)?.get(zone);
-      const watts = spec?.fixtureWatts !== undefined ? spec.fixtureWatts * (spec.fixtureCount ?? 1) : s.fixtureWatts;
+      const watts = (spec ? zoneRatedWatts(spec) : undefined) ?? s.fixtureWatts;
       return { zone, ...(spec?.label !== undefined ? { label: spec.label } : {}), targetLux: spec?.targetLux ?? null, fixtureWatts: watts };
     };
     const version = packageVersion(__dirname);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ZoneMap, ZoneMapError } from '../../../lib/zones/zone-map';
+import { ZoneMap, ZoneMapError, zoneRatedWatts, type ZoneSpec } from '../../../lib/zones/zone-map';
 
 const BUILDING = [
   { zone: 'office-1', gear: 'G0', sensors: '10', targetLux: 500, fixtureWatts: 36, fixtureCount: 4 },
@@ -19,6 +19,9 @@ describe('zones/zone-map: the zone map', () => {
     assert.deepEqual(map.rulesOverrides('corridor-1'), { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 4000 });
     assert.deepEqual(map.rulesOverrides('nowhere'), {});
     assert.deepEqual(map.rulesConfig('office-1'), { targetLux: 500 }, 'fixtures are not rules settings');
+    assert.equal(zoneRatedWatts(map.get('office-1') as ZoneSpec), 144, '4 luminaires of 36 W');
+    assert.equal(zoneRatedWatts({ fixtureWatts: 20 }), 20, 'one luminaire without a count');
+    assert.equal(zoneRatedWatts(map.get('corridor-1') as ZoneSpec), undefined, 'no wattage in the map');
     assert.deepEqual(
       map.rulesConfig('corridor-1', (k) => Math.min(k, 3500)),
       { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 3500 },
