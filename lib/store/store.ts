@@ -63,6 +63,7 @@ import {
 import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, migrate, type Migration, type TableName } from './schema';
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
+import { jsonBulkInsertSql, jsonBulkRows } from './json-bulk';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -579,13 +580,14 @@ class StoreCore {
     return plan;
   }
 
-  /** The INSERT of `k` rows into `table` on this connection, prepared on first use. */
-  async stmt(table: TableName, k: number): Promise<Stmt> {
+  /** The INSERT of `k` rows (or 'json': any number, json-bulk.ts) into `table` on this connection, prepared on first use. */
+  async stmt(table: TableName, k: number | 'json'): Promise<Stmt> {
     const key = `${table}:${k}`;
     let st = this.stmts.get(key);
     if (st === undefined) {
       const db = this.db;
-      st = await db.prepare(insertSql(writerFor(table, this.schemaVersion), k));
+      const writer = writerFor(table, this.schemaVersion);
+      st = await db.prepare(k === 'json' ? jsonBulkInsertSql(writer, writer.jsonBulk?.realColumns ?? []) : insertSql(writer, k));
       // A reconnect while preparing replaced the map: this statement belongs to the old connection.
       if (this.db !== db) {
         await st.finalize();
@@ -596,10 +598,22 @@ class StoreCore {
     return st;
   }
 
+  /** The rows of `table` at `indices` as one json_each INSERT's text, or null (no such path for the table, or a value it would not keep). */
+  jsonRows(table: TableName, batch: readonly QueuedRow[], indices: readonly number[]): string | null {
+    const writer = writerFor(table, this.schemaVersion);
+    if (writer.jsonBulk === undefined) return null;
+    const real = writer.columns.map((c) => writer.jsonBulk?.realColumns.includes(c) === true);
+    return jsonBulkRows(
+      indices.map((i) => (batch[i] as QueuedRow).params),
+      real,
+    );
+  }
+
   /**
    * One transaction writing `batch`: rows grouped per table (arrival order kept
-   * within a table), in multi-row INSERTs (chunkPlan), or one row per
-   * INSERT when `perRow` (to find the row that fails). Rolls back on any error.
+   * within a table), a table with a JSON path (raw_sensor_events) in one
+   * json_each INSERT, the others in multi-row INSERTs (chunkPlan), or one row
+   * per INSERT when `perRow` (to find the row that fails). Rolls back on any error.
    */
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
@@ -615,9 +629,18 @@ class StoreCore {
     const byTable = indicesByTable(batch);
     // Each table's chunks, and their statements prepared (once per size and connection) before the transaction opens.
     const plans = new Map<TableName, number[]>();
+    // Tables whose rows go as one JSON text through one json_each INSERT (json-bulk.ts): the text, built before BEGIN.
+    const texts = new Map<TableName, string>();
     try {
       for (const [table, indices] of byTable) {
         const single = perRow || WRITERS[table].conflict !== undefined;
+        const text = single || indices.length < 2 ? null : this.jsonRows(table, batch, indices);
+        if (text !== null) {
+          await this.stmt(table, 'json');
+          texts.set(table, text);
+          plans.set(table, [indices.length]);
+          continue;
+        }
         const plan = single ? new Array<number>(indices.length).fill(1) : this.chunkPlan(table, indices.length);
         for (const k of new Set(plan)) await this.stmt(table, k);
         plans.set(table, plan);
@@ -662,13 +685,17 @@ class StoreCore {
           }
           const k = plan[step] as number;
           const chunk = indices.slice(at, at + k);
+          const text = texts.get(table);
           const params: SqlValue[] = [];
-          for (const i of chunk) {
-            const p = (batch[i] as QueuedRow).params;
-            for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
+          if (text !== undefined) params.push(text);
+          else {
+            for (const i of chunk) {
+              const p = (batch[i] as QueuedRow).params;
+              for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
+            }
           }
           this.stats.statements += 1;
-          (this.stmts.get(`${table}:${k}`) as Stmt).runCb(params, (err, info) => {
+          (this.stmts.get(`${table}:${text !== undefined ? 'json' : k}`) as Stmt).runCb(params, (err, info) => {
             if (err) {
               for (const i of chunk) rowErrors.set(i, err);
               if (chunk.length > 1) ambiguous = true;

@@ -465,7 +465,7 @@ for (const engine of STORE_ENGINES)
       });
 
       itSqlite(
-        'a group commit of up to 64 rows is one INSERT in autocommit (one statement); larger batches BEGIN, chunk and COMMIT',
+        'a group commit of up to 64 rows is one INSERT in autocommit (one statement); larger batches BEGIN, chunk and COMMIT, raw events one json_each INSERT',
         async () => {
           const s = await openStore(file(), { flushIntervalMs: 10_000 });
           const row = (i: number): Promise<{ id: number | null }> =>
@@ -480,10 +480,14 @@ for (const engine of STORE_ENGINES)
             'consecutive ids in arrival order',
           );
           await Promise.all(Array.from({ length: 100 }, (_, i) => row(100 + i)));
-          // 100 rows: BEGIN, INSERTs of 64, 32 and 4 rows, COMMIT.
-          assert.equal(s.writerStats().statements - 1, 5);
+          // 100 raw events: one INSERT ... SELECT FROM json_each(?) of any size, in autocommit.
+          assert.equal(s.writerStats().statements - 1, 1);
           const n = await s.exclusive((db) => db.get<{ n: number }>('SELECT count(*) AS n FROM raw_sensor_events'));
           assert.equal(n?.n, 105);
+          // 100 telemetry rows (no JSON path): BEGIN, INSERTs of 64, 32 and 4 rows, COMMIT.
+          await Promise.all(Array.from({ length: 100 }, (_, i) => s.insert('telemetry', { ts: i, kind: 'k' }, { waitForCommit: true })));
+          assert.equal(s.writerStats().statements - 2, 5);
+          assert.equal((await s.counts()).telemetry, 100);
         },
       );
 
