@@ -508,16 +508,23 @@ for (const engine of STORE_ENGINES)
         assert.equal(s.writerStats().transactions, 2, 'one for the first waiter, one for all that came during it');
       });
 
-      it('writes one transaction per flushMaxRows rows when the queue fills', async () => {
+      it('starts a transaction as soon as flushMaxRows rows are queued; a backlog goes in larger ones (SQLite: 4 000 rows)', async () => {
         const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 100 });
         const acks: Array<Promise<unknown>> = [];
-        for (let i = 0; i < 1000; i++) {
+        for (let i = 0; i < 10_000; i++) {
           acks.push(s.insert('raw_sensor_events', { sensorId: 's', zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true }));
         }
         await Promise.all(acks);
         const stats = s.writerStats();
-        assert.equal(stats.committedRows, 1000);
-        assert.equal(stats.transactions, 10);
+        assert.equal(stats.committedRows, 10_000);
+        // The 100th row starts the first transaction; the 9 900 queued meanwhile follow as 4 000 + 4 000 + 1 900
+        // (PostgreSQL keeps flushMaxRows per transaction).
+        assert.equal(stats.transactions, engine === 'sqlite' ? 4 : 100);
+        const ts = await s.exclusive((db) => db.all<{ ts: number }>('SELECT ts FROM raw_sensor_events ORDER BY id'));
+        assert.deepEqual(
+          ts.map((r) => r.ts),
+          Array.from({ length: 10_000 }, (_, i) => i),
+        );
       });
 
       it('ids of rows written together are their own rowids', async () => {
