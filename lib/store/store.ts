@@ -799,7 +799,7 @@ class StoreCore {
       this.stats.transactions += 1;
       this.stats.committedRows += rows.length;
       const ids = attempt.ids;
-      rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null }));
+      this.acknowledge(() => rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null })));
     } else {
       const error = attempt.error;
       const rowErrors = attempt.rowErrors;
@@ -808,7 +808,36 @@ class StoreCore {
         failed.push({ row, index: index >= 0 ? index : i, error: rowErrors.get(i) ?? error });
       });
     }
-    if (failed.length > 0) this.reportFailures(failed, batch.length);
+    if (failed.length > 0) {
+      // Waiters of earlier committed batches hear first.
+      this.drainAcks();
+      this.reportFailures(failed, batch.length);
+    }
+  }
+
+  /** Acknowledgements of committed batches not yet given (acknowledge), oldest first. */
+  readonly #acks: Array<() => void> = [];
+  #acking: NodeJS.Immediate | null = null;
+
+  /**
+   * Resolves the waiters of a committed batch. SQLite with more rows queued
+   * (sustained load): on the next turn of the event loop, so the writer first
+   * hands the next batch to the binding's worker thread and the waiters' own
+   * work (an HTTP answer, the next readings) runs while that batch is written,
+   * instead of before it. Acknowledged still means committed; batches are
+   * acknowledged in the order they committed.
+   */
+  acknowledge(ack: () => void): void {
+    this.#acks.push(ack);
+    if (this.queue.length > 0 && this.db.engine === 'sqlite') {
+      this.#acking ??= setImmediate(() => this.drainAcks());
+    } else this.drainAcks();
+  }
+
+  drainAcks(): void {
+    if (this.#acking !== null) clearImmediate(this.#acking);
+    this.#acking = null;
+    for (let ack = this.#acks.shift(); ack !== undefined; ack = this.#acks.shift()) ack();
   }
 
   private reportFailures(failed: Array<{ row: QueuedRow; index: number; error: Error }>, batchSize: number): void {
@@ -1026,6 +1055,7 @@ class StoreCore {
       );
     }
     await this.flush();
+    this.drainAcks();
     // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
     if (this.key !== ':memory:' && this.monitor !== null) {
       await this.checking;

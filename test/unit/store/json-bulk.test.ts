@@ -189,6 +189,50 @@ describe('lib/store json-bulk: a raw-event batch as one json_each INSERT', funct
     }
   });
 
+  it('under sustained load every acknowledgement follows its commit, in arrival order, and a failed batch fails only its own rows', async () => {
+    const s = await LightingStore.open({ path: file(), flushIntervalMs: 60_000, flushMaxRows: 50, monitorIntervalMs: 0 });
+    try {
+      await s.exclusive((db) =>
+        db.run(
+          `CREATE TRIGGER poison BEFORE INSERT ON raw_sensor_events WHEN NEW.source = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`,
+        ),
+      );
+      const order: number[] = [];
+      const early: number[] = [];
+      const results: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 3000; i++) {
+        const p = s.insert(
+          'raw_sensor_events',
+          { sensorId: 's', zone: 'z', ts: i, lux: i / 3, source: i === 1700 ? 'poison' : 'ok' },
+          { waitForCommit: true },
+        );
+        results.push(
+          p.then(() => {
+            order.push(i);
+            // Rows committed so far (the counter moves when COMMIT returned): this row's must be among them.
+            if (s.writerStats().committedRows < order.length) early.push(i);
+          }),
+        );
+        // Producers keep the writer busy: the next rows arrive while earlier batches are written and acknowledged.
+        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+      }
+      const settled = await Promise.allSettled(results);
+      assert.deepEqual(early, [], 'no acknowledgement before its commit');
+      assert.deepEqual(
+        settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : [])),
+        [1700],
+      );
+      assert.deepEqual(
+        order,
+        Array.from({ length: 3000 }, (_, i) => i).filter((i) => i !== 1700),
+        'acknowledged in arrival order',
+      );
+      assert.equal((await s.counts()).raw_sensor_events, 2999);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('jsonBulkRows refuses what JSON would not give back identically', () => {
     const real = [false, true];
     assert.equal(jsonBulkRows([['a', 1]], real), '[["a",1,0]]');
