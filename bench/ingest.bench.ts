@@ -10,39 +10,74 @@
  *   awaited: "acknowledged means committed" (the HTTP API's path). Headline.
  * References measured in the same run, on a real file in WAL mode with
  * synchronous=NORMAL and the store's schema (same table, same indexes):
- * - sqlite_limit_multirow_insert (the physical limit here): the same rows,
- *   their parameters prepared beforehand, written by the same binding (sqlite3)
- *   as one prepared INSERT of 4 000 rows (32 000 parameters, near SQLite's
- *   32 766) per transaction, nothing else;
+ * - sqlite_limit_multirow_insert (the issue's definition of the limit): the
+ *   same rows, their parameters prepared beforehand, written by the same
+ *   binding (sqlite3) as one prepared INSERT of 4 000 rows (32 000
+ *   parameters, near SQLite's 32 766) per transaction, nothing else;
+ * - sqlite_limit_json_each_insert (a second physical shape): the same
+ *   prepared rows, each 4 000 encoded into one JSON text (timed) and written
+ *   as one INSERT ... SELECT FROM json_each(?) per transaction. The most
+ *   SQLite takes here is the better of the two (fraction_of_best_physical_reference);
  * - naive_one_transaction_per_event_wal_normal: the same engine, then one
  *   INSERT per reading in its own transaction (autocommit), awaited before the
  *   next (and once more with SQLite's defaults: rollback journal, FULL).
- * BENCH_ROUNDS (default 3) rounds of [naive WAL, limit, full path, acked],
- * interleaved; each figure is the median of its rounds, each ratio the median
- * of the per-round ratios. cpuUsPerEvent: process CPU (main thread + the
- * binding's worker threads) per event, the figure that a shared machine
- * disturbs least.
+ * BENCH_ROUNDS (default 3) rounds of [naive WAL, limit, json_each, full path,
+ * acked], interleaved; each figure is the median of its rounds, each ratio
+ * the median of the per-round ratios. cpuUsPerEvent: process CPU (main
+ * thread + the binding's worker threads) per event, the figure that a shared
+ * machine disturbs least.
  *
- * Goals: the acked full path >= 70 % of the SQLite limit and >= 20x the naive
- * WAL writer; >= 20 000 events/s on 2 cores.
+ * Goals: the acked full path >= 70 % of the SQLite limit (the multi-row
+ * definition; also printed against the better reference) and >= 20x the
+ * naive WAL writer; >= 20 000 events/s on 2 cores. When the 20x is out of
+ * reach the line says why: the limit itself is only limitOverNaive times the
+ * naive writer on this machine (17.6x on a quiet one, 11-13x on a loaded one).
  *
- * Where the time went (node --cpu-prof on the full path, 200 000 readings,
- * before the changes of this bench's commit): CPU per event 17-21 us against
- * the limit's 5.3 us. The binding's run() (converting each parameter to a C
- * value on the main thread, plus a fixed cost per run) 16 % of the main
- * thread with 64-row INSERTs (7-10 runs per 500-row transaction), GC 9-14 %
- * (three copies of each reading: the engine's validated copy, the service's
- * spread with `late`, the store's second validation of the same reading),
- * service.ingest's spreads 9 %, the second validateSensorReading 3.5 %; the
- * statement shape (4 indexes on raw_sensor_events) and the thread hop cost the
- * same in the limit. Changes: one INSERT of exactly flushMaxRows rows per
- * transaction under load (statements up to 512 rows, prepared on first use of
- * a size), the validated reading handed to the store as it is
- * (CheckedRawEvent: one validation, no spread). After: 8.5 us per event
- * acked, 9.6 us queued, against the limit's 4.75 us (median of 3 rounds on a
- * shared, loaded machine). What is left is the window engine and validation
- * (one copy of each reading), the promise per reading and the binding's
- * per-parameter conversion on the main thread, which the limit pays too.
+ * History. Before: CPU per event 17-21 us against the limit's 5.3 us; one
+ * INSERT of exactly flushMaxRows rows per transaction and one validation per
+ * reading brought it to 8.5 us acked (see git history of this file); the
+ * binding's per-parameter conversion on the main thread, then the insert on
+ * its worker, never overlapped (main thread idle half the time).
+ * This change (issue 19 item 1), three levers, each measured:
+ * 1. A raw-event batch is ONE INSERT ... SELECT FROM json_each(?) with the
+ *    rows as one JSON text (lib/store/json-bulk.ts): one native stringify on
+ *    the main thread, parsing and inserting on the worker. Exact: lux travels
+ *    as mantissa and binary exponent (SQLite's decimal parsing returns about
+ *    1 in 2 000 doubles of 11-16 digits one unit in the last place off),
+ *    texts with a lone surrogate take the bound-parameter path. Same run (5
+ *    rounds, loaded machine): CPU per event about equal (json_each 4.9-5.1
+ *    us with its encoding timed, multi-row 4.6-4.9), but the main thread's
+ *    part falls from 3.7 to 1.1 us per event (mainThreadUsPerEvent): the
+ *    rest runs on the worker, where it overlaps the next readings. One
+ *    round trip per batch whatever its size.
+ * 2. Overlap: with rows still queued, a committed batch's waiters are
+ *    resolved on the next turn of the event loop, after the next batch went
+ *    to the worker. The worker's idle time between two batches of the acked
+ *    run fell from about 1.1 ms to 0.5 ms per batch (instrumented, 196
+ *    batches: 225 ms -> 100 ms in total).
+ * 3. Larger transactions under sustained load: SQLite writes a backlog in
+ *    transactions of up to 4 000 rows (a flush still starts at flushMaxRows):
+ *    the queued variant went from 401 to 51 transactions for 200 000
+ *    readings and from 0.50-0.63x to 0.71-0.86x of the limit. The acked
+ *    variant keeps about 510 rows per transaction: at most 1 024 readings
+ *    are in flight, so no more can be waiting.
+ * Result (medians of 3-5 rounds, on the 2-core machine shared with three
+ * other jobs: the lead re-measures on a quiet one): acked 0.57-0.60x of the
+ * multi-row limit (0.52x before, same machine and hour), queued 0.71-0.86x
+ * (0.63x before); acked 8.4-8.6 us CPU per event against the limit's 4.6;
+ * 6.9-7.9x the naive WAL writer, the limit itself being 12-16x it.
+ * Where the time goes now (node --cpu-prof, acked, 200 000 readings, share
+ * of the main thread's busy time; the machine was shared, so shares, not
+ * absolute times): garbage collection about 35 % (each reading's promises,
+ * validated copy, queued row and parameter array live until its commit, so
+ * they survive a scavenge), the binding's run() 12-15 % (handing the JSON
+ * text and the window rows over), store.insert 7 %, service.ingest 7 %,
+ * jsonBulkRows 5 %, validation 5 %. On the worker: SQLite inserting into
+ * the table and its 3 indexes, which costs about 1 us more per row in
+ * 500-row transactions than in 4 000-row ones (the json_each INSERT alone:
+ * 5.2 against 4.2 us CPU per row). Acked stays below 0.7x of the limit because its
+ * transactions are 8x smaller than the limit's and its main thread does
+ * about 3 us of JavaScript per reading besides.
  *
  * PostgreSQL (when its server binaries are installed; PG_BIN to point at them):
  * a throwaway cluster (fsync on, the defaults otherwise) in a temporary
@@ -62,7 +97,8 @@ import * as os from 'os';
 import * as path from 'path';
 import type { SensorReading } from '../lib/contracts';
 import { FeatureWindowEngine, FeatureWindowService } from '../lib/features';
-import { Db, LightingStore } from '../lib/store';
+import { Db, LightingStore, WRITERS } from '../lib/store';
+import { jsonBulkInsertSql, jsonBulkRows } from '../lib/store/json-bulk';
 import type { SqlValue, Stmt } from '../lib/store/sqlite';
 import { PgDb } from '../lib/store/pg';
 import { NodeRedRuntime } from '../test/e2e/harness';
@@ -103,6 +139,8 @@ function readings(n: number, seed: number): SensorReading[] {
 interface Rate {
   perS: number;
   cpuUsPerEvent: number;
+  /** References: time the main thread spends handing the rows to the binding (encoding + run()'s synchronous part). */
+  mainThreadUsPerEvent?: number;
 }
 
 function rate(n: number, t0: number, c0: NodeJS.CpuUsage): Rate {
@@ -136,16 +174,67 @@ async function sqliteLimit(dir: string, data: SensorReading[], round: number): P
   const tail = data.length % ROWS === 0 ? null : await db.prepare(sql(data.length % ROWS));
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  let mainMs = 0;
   for (const params of chunks) {
     await db.run('BEGIN IMMEDIATE');
-    await (params.length === ROWS * 8 ? full : (tail as Stmt)).run(params);
+    const t = performance.now();
+    const run = (params.length === ROWS * 8 ? full : (tail as Stmt)).run(params);
+    mainMs += performance.now() - t;
+    await run;
     await db.run('COMMIT');
   }
-  const r = rate(data.length, t0, c0);
+  const r: Rate = { ...rate(data.length, t0, c0), mainThreadUsPerEvent: (mainMs * 1000) / data.length };
   const n = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events');
   if (n?.n !== data.length) throw new Error(`limit: stored ${String(n?.n)} of ${data.length}`);
   await full.finalize();
   await tail?.finalize();
+  await db.close();
+  return r;
+}
+
+/**
+ * The second physical reference: the same rows, their parameters prepared
+ * beforehand as for the limit, each 4 000 turned into one JSON text (the
+ * store's encoding, json-bulk.ts: exact REAL values; timed, as the limit's
+ * binding converts its parameters inside the timed run()) and written by the
+ * same binding as one INSERT ... SELECT FROM json_each(?) per transaction,
+ * nothing else.
+ */
+async function sqliteJsonEach(dir: string, data: SensorReading[], round: number): Promise<Rate> {
+  const file = path.join(dir, `json-${round}.sqlite`);
+  await (await LightingStore.open({ path: file })).close();
+  const db = await Db.open(file);
+  await db.get('PRAGMA journal_mode = WAL');
+  await db.run('PRAGMA synchronous = NORMAL');
+  await db.run('PRAGMA wal_autocheckpoint = 256');
+  const ROWS = 4000;
+  const writer = WRITERS.raw_sensor_events;
+  const realColumns = writer.jsonBulk?.realColumns ?? [];
+  const real = writer.columns.map((c) => realColumns.includes(c));
+  const chunks: SqlValue[][][] = [];
+  for (let at = 0; at < data.length; at += ROWS) {
+    chunks.push(
+      data.slice(at, at + ROWS).map((r): SqlValue[] => [r.sensorId, r.zone, r.ts, r.lux ?? null, r.presence ? 1 : 0, r.source, 0, '']),
+    );
+  }
+  const insert = await db.prepare(jsonBulkInsertSql(writer, realColumns));
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let mainMs = 0;
+  for (const rows of chunks) {
+    await db.run('BEGIN IMMEDIATE');
+    const t = performance.now();
+    const text = jsonBulkRows(rows, real);
+    if (text === null) throw new Error('json_each reference: rows not representable');
+    const run = insert.run([text]);
+    mainMs += performance.now() - t;
+    await run;
+    await db.run('COMMIT');
+  }
+  const r: Rate = { ...rate(data.length, t0, c0), mainThreadUsPerEvent: (mainMs * 1000) / data.length };
+  const n = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events');
+  if (n?.n !== data.length) throw new Error(`json_each reference: stored ${String(n?.n)} of ${data.length}`);
+  await insert.finalize();
   await db.close();
   return r;
 }
@@ -389,19 +478,23 @@ async function sqlite(): Promise<void> {
     const rounds: Array<{
       naive: number;
       limit: Rate;
+      json: Rate;
       full: Rate & { windows: number; transactions: number };
       acked: Rate & { transactions: number };
     }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const n = await naive(dir, naiveData, true, round);
       const limit = await sqliteLimit(dir, data, round);
+      const json = await sqliteJsonEach(dir, data, round);
       const full = await batched(dir, data);
       const acked = await batchedAcked(dir, data, round);
-      rounds.push({ naive: n, limit, full, acked });
+      rounds.push({ naive: n, limit, json, full, acked });
       for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true });
     }
     const naiveWal = median(rounds.map((r) => r.naive));
     const limit = median(rounds.map((r) => r.limit.perS));
+    const jsonEach = median(rounds.map((r) => r.json.perS));
+    const best = (r: (typeof rounds)[number]): number => Math.max(r.limit.perS, r.json.perS);
     const full = median(rounds.map((r) => r.full.perS));
     const acked = median(rounds.map((r) => r.acked.perS));
     const cpu = (pick: (r: (typeof rounds)[number]) => Rate): number => round(median(rounds.map((r) => pick(r).cpuUsPerEvent)));
@@ -414,6 +507,16 @@ async function sqlite(): Promise<void> {
       events: EVENTS,
       rowsPerInsertAndTransaction: 4000,
       cpuUsPerEvent: cpu((r) => r.limit),
+      mainThreadUsPerEvent: round(median(rounds.map((r) => r.limit.mainThreadUsPerEvent ?? 0))),
+      pragmas: 'journal_mode=WAL synchronous=NORMAL',
+      ...env,
+    });
+    emit('sqlite_limit_json_each_insert', jsonEach, 'events/s', {
+      events: EVENTS,
+      rowsPerInsertAndTransaction: 4000,
+      cpuUsPerEvent: cpu((r) => r.json),
+      mainThreadUsPerEvent: round(median(rounds.map((r) => r.json.mainThreadUsPerEvent ?? 0))),
+      baselineLimit: round(limit),
       pragmas: 'journal_mode=WAL synchronous=NORMAL',
       ...env,
     });
@@ -435,6 +538,8 @@ async function sqlite(): Promise<void> {
     const ofLimit = median(rounds.map((r) => r.acked.perS / r.limit.perS));
     const ofLimitQueued = median(rounds.map((r) => r.full.perS / r.limit.perS));
     const vsNaive = median(rounds.map((r) => r.acked.perS / r.naive));
+    const limitVsNaive = median(rounds.map((r) => r.limit.perS / r.naive));
+    const ofBest = median(rounds.map((r) => r.acked.perS / best(r)));
     emit('fraction_of_sqlite_limit', ofLimit, 'x', {
       variant: 'acked',
       goal: 0.7,
@@ -449,8 +554,30 @@ async function sqlite(): Promise<void> {
       baselineLimit: round(limit),
       perS: round(full),
     });
+    emit('fraction_of_best_physical_reference', ofBest, 'x', {
+      variant: 'acked',
+      reference: 'the better of sqlite_limit_multirow_insert and sqlite_limit_json_each_insert, per round',
+      goal: 0.7,
+      met: ofBest >= 0.7,
+      baselineBest: round(median(rounds.map(best))),
+      perS: round(acked),
+    });
     emit('speedup_vs_naive_sqlite_defaults', acked / naiveDefault, 'x', { variant: 'acked', goal: 20, met: acked / naiveDefault >= 20 });
-    emit('speedup_vs_naive_wal_normal', vsNaive, 'x', { variant: 'acked', goal: 20, met: vsNaive >= 20, baselineNaive: round(naiveWal) });
+    emit('speedup_vs_naive_wal_normal', vsNaive, 'x', {
+      variant: 'acked',
+      goal: 20,
+      met: vsNaive >= 20,
+      baselineNaive: round(naiveWal),
+      limitOverNaive: round(limitVsNaive),
+      ...(vsNaive >= 20
+        ? {}
+        : {
+            why:
+              limitVsNaive < 20
+                ? `the SQLite limit itself is only ${round(limitVsNaive)}x the naive WAL writer here: 20x would need the full path above the limit`
+                : `the full path is ${round(ofLimit)}x the limit`,
+          }),
+    });
     emit('target_20000_events_per_s', acked, 'events/s', { variant: 'acked', goal: 20_000, met: acked >= 20_000 });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -411,6 +411,11 @@ export interface TableWriter {
   conflict?: string;
   /** Validates a row and returns its parameters in `columns` order. Throws RowValidationError. */
   params(row: unknown): SqlValue[];
+  /**
+   * SQLite: batches of this table are written as one json_each INSERT (json-bulk.ts); these
+   * REAL columns travel as mantissa and exponent so that every value comes back bit for bit.
+   */
+  jsonBulk?: { realColumns: readonly string[] };
 }
 
 /**
@@ -434,6 +439,7 @@ export const WRITERS: Readonly<Record<TableName, TableWriter>> = {
     table: 'raw_sensor_events',
     columns: ['sensor_id', 'zone', 'ts', 'lux', 'presence', 'source', 'late', 'gateway'],
     params: rawParams,
+    jsonBulk: { realColumns: ['lux'] },
   },
   weather_events: {
     table: 'weather_events',

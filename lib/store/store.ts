@@ -63,6 +63,7 @@ import {
 import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, migrate, type Migration, type TableName } from './schema';
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
+import { jsonBulkInsertSql, jsonBulkRows } from './json-bulk';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -90,7 +91,7 @@ export interface LightingStoreOptions {
   busyTimeoutMs?: number;
   /** Queued rows are written together at this interval, ms. Default 200. */
   flushIntervalMs?: number;
-  /** ... or as soon as this many rows are queued; also the largest transaction. Default 500. */
+  /** ... or as soon as this many rows are queued; also the largest transaction on PostgreSQL (SQLite: at least 4 000, see batchRows). Default 500. */
   flushMaxRows?: number;
   /** A row queued with waitForCommit starts a flush this much later (coalescing waiters), ms. Default 0 = the next turn of the event loop. */
   commitDelayMs?: number;
@@ -267,6 +268,13 @@ const QUEUED_ACK: InsertAck = Object.freeze({ committed: false, id: null });
  * many more statements per table).
  */
 const EXACT_INSERT_ROWS = 64;
+
+/**
+ * SQLite: a backlog is written up to this many rows per transaction (see
+ * batchRows), the size of the limit measured in bench/ingest (4 000 rows, a
+ * lock held for about 20 ms on a loaded 2-core machine).
+ */
+const BACKLOG_TRANSACTION_ROWS = 4000;
 
 function clampInt(name: string, v: number | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -521,7 +529,7 @@ class StoreCore {
       while (this.queue.length > 0) {
         const head = this.queue[0] as QueuedRow;
         if (head.seq > untilSeq && this.queue.length < this.options.flushMaxRows) break;
-        const batch = this.queue.splice(0, this.options.flushMaxRows);
+        const batch = this.queue.splice(0, this.batchRows());
         this.stats.queuedRows = this.queue.length;
         await this.lock.run(() => this.writeBatch(batch));
         if (this.down !== null) break;
@@ -532,6 +540,17 @@ class StoreCore {
         this.running = null;
         this.schedule();
       });
+  }
+
+  /**
+   * Most rows of one transaction: flushMaxRows, and for SQLite at least
+   * BACKLOG_TRANSACTION_ROWS. A flush still starts as soon as flushMaxRows rows
+   * are queued; rows that queued up meanwhile (a writer behind under sustained
+   * load) go together in fewer, larger transactions, each commit rewriting
+   * the last pages of the table and its indexes once for more rows.
+   */
+  batchRows(): number {
+    return this.db.engine === 'sqlite' ? Math.max(this.options.flushMaxRows, BACKLOG_TRANSACTION_ROWS) : this.options.flushMaxRows;
   }
 
   /** Resolves when every row queued before the call has been written (or failed). */
@@ -579,13 +598,14 @@ class StoreCore {
     return plan;
   }
 
-  /** The INSERT of `k` rows into `table` on this connection, prepared on first use. */
-  async stmt(table: TableName, k: number): Promise<Stmt> {
+  /** The INSERT of `k` rows (or 'json': any number, json-bulk.ts) into `table` on this connection, prepared on first use. */
+  async stmt(table: TableName, k: number | 'json'): Promise<Stmt> {
     const key = `${table}:${k}`;
     let st = this.stmts.get(key);
     if (st === undefined) {
       const db = this.db;
-      st = await db.prepare(insertSql(writerFor(table, this.schemaVersion), k));
+      const writer = writerFor(table, this.schemaVersion);
+      st = await db.prepare(k === 'json' ? jsonBulkInsertSql(writer, writer.jsonBulk?.realColumns ?? []) : insertSql(writer, k));
       // A reconnect while preparing replaced the map: this statement belongs to the old connection.
       if (this.db !== db) {
         await st.finalize();
@@ -596,10 +616,22 @@ class StoreCore {
     return st;
   }
 
+  /** The rows of `table` at `indices` as one json_each INSERT's text, or null (no such path for the table, or a value it would not keep). */
+  jsonRows(table: TableName, batch: readonly QueuedRow[], indices: readonly number[]): string | null {
+    const writer = writerFor(table, this.schemaVersion);
+    if (writer.jsonBulk === undefined) return null;
+    const real = writer.columns.map((c) => writer.jsonBulk?.realColumns.includes(c) === true);
+    return jsonBulkRows(
+      indices.map((i) => (batch[i] as QueuedRow).params),
+      real,
+    );
+  }
+
   /**
    * One transaction writing `batch`: rows grouped per table (arrival order kept
-   * within a table), in multi-row INSERTs (chunkPlan), or one row per
-   * INSERT when `perRow` (to find the row that fails). Rolls back on any error.
+   * within a table), a table with a JSON path (raw_sensor_events) in one
+   * json_each INSERT, the others in multi-row INSERTs (chunkPlan), or one row
+   * per INSERT when `perRow` (to find the row that fails). Rolls back on any error.
    */
   private async tryBatch(batch: readonly QueuedRow[], perRow: boolean): Promise<BatchOutcome> {
     const db = this.db;
@@ -615,9 +647,18 @@ class StoreCore {
     const byTable = indicesByTable(batch);
     // Each table's chunks, and their statements prepared (once per size and connection) before the transaction opens.
     const plans = new Map<TableName, number[]>();
+    // Tables whose rows go as one JSON text through one json_each INSERT (json-bulk.ts): the text, built before BEGIN.
+    const texts = new Map<TableName, string>();
     try {
       for (const [table, indices] of byTable) {
         const single = perRow || WRITERS[table].conflict !== undefined;
+        const text = single || indices.length < 2 ? null : this.jsonRows(table, batch, indices);
+        if (text !== null) {
+          await this.stmt(table, 'json');
+          texts.set(table, text);
+          plans.set(table, [indices.length]);
+          continue;
+        }
         const plan = single ? new Array<number>(indices.length).fill(1) : this.chunkPlan(table, indices.length);
         for (const k of new Set(plan)) await this.stmt(table, k);
         plans.set(table, plan);
@@ -662,13 +703,17 @@ class StoreCore {
           }
           const k = plan[step] as number;
           const chunk = indices.slice(at, at + k);
+          const text = texts.get(table);
           const params: SqlValue[] = [];
-          for (const i of chunk) {
-            const p = (batch[i] as QueuedRow).params;
-            for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
+          if (text !== undefined) params.push(text);
+          else {
+            for (const i of chunk) {
+              const p = (batch[i] as QueuedRow).params;
+              for (let j = 0; j < p.length; j++) params.push(p[j] as SqlValue);
+            }
           }
           this.stats.statements += 1;
-          (this.stmts.get(`${table}:${k}`) as Stmt).runCb(params, (err, info) => {
+          (this.stmts.get(`${table}:${text !== undefined ? 'json' : k}`) as Stmt).runCb(params, (err, info) => {
             if (err) {
               for (const i of chunk) rowErrors.set(i, err);
               if (chunk.length > 1) ambiguous = true;
@@ -754,7 +799,7 @@ class StoreCore {
       this.stats.transactions += 1;
       this.stats.committedRows += rows.length;
       const ids = attempt.ids;
-      rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null }));
+      this.acknowledge(() => rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null })));
     } else {
       const error = attempt.error;
       const rowErrors = attempt.rowErrors;
@@ -763,7 +808,36 @@ class StoreCore {
         failed.push({ row, index: index >= 0 ? index : i, error: rowErrors.get(i) ?? error });
       });
     }
-    if (failed.length > 0) this.reportFailures(failed, batch.length);
+    if (failed.length > 0) {
+      // Waiters of earlier committed batches hear first.
+      this.drainAcks();
+      this.reportFailures(failed, batch.length);
+    }
+  }
+
+  /** Acknowledgements of committed batches not yet given (acknowledge), oldest first. */
+  readonly #acks: Array<() => void> = [];
+  #acking: NodeJS.Immediate | null = null;
+
+  /**
+   * Resolves the waiters of a committed batch. SQLite with more rows queued
+   * (sustained load): on the next turn of the event loop, so the writer first
+   * hands the next batch to the binding's worker thread and the waiters' own
+   * work (an HTTP answer, the next readings) runs while that batch is written,
+   * instead of before it. Acknowledged still means committed; batches are
+   * acknowledged in the order they committed.
+   */
+  acknowledge(ack: () => void): void {
+    this.#acks.push(ack);
+    if (this.queue.length > 0 && this.db.engine === 'sqlite') {
+      this.#acking ??= setImmediate(() => this.drainAcks());
+    } else this.drainAcks();
+  }
+
+  drainAcks(): void {
+    if (this.#acking !== null) clearImmediate(this.#acking);
+    this.#acking = null;
+    for (let ack = this.#acks.shift(); ack !== undefined; ack = this.#acks.shift()) ack();
   }
 
   private reportFailures(failed: Array<{ row: QueuedRow; index: number; error: Error }>, batchSize: number): void {
@@ -981,6 +1055,7 @@ class StoreCore {
       );
     }
     await this.flush();
+    this.drainAcks();
     // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
     if (this.key !== ':memory:' && this.monitor !== null) {
       await this.checking;

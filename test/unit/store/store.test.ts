@@ -465,7 +465,7 @@ for (const engine of STORE_ENGINES)
       });
 
       itSqlite(
-        'a group commit of up to 64 rows is one INSERT in autocommit (one statement); larger batches BEGIN, chunk and COMMIT',
+        'a group commit of up to 64 rows is one INSERT in autocommit (one statement); larger batches BEGIN, chunk and COMMIT, raw events one json_each INSERT',
         async () => {
           const s = await openStore(file(), { flushIntervalMs: 10_000 });
           const row = (i: number): Promise<{ id: number | null }> =>
@@ -480,10 +480,14 @@ for (const engine of STORE_ENGINES)
             'consecutive ids in arrival order',
           );
           await Promise.all(Array.from({ length: 100 }, (_, i) => row(100 + i)));
-          // 100 rows: BEGIN, INSERTs of 64, 32 and 4 rows, COMMIT.
-          assert.equal(s.writerStats().statements - 1, 5);
+          // 100 raw events: one INSERT ... SELECT FROM json_each(?) of any size, in autocommit.
+          assert.equal(s.writerStats().statements - 1, 1);
           const n = await s.exclusive((db) => db.get<{ n: number }>('SELECT count(*) AS n FROM raw_sensor_events'));
           assert.equal(n?.n, 105);
+          // 100 telemetry rows (no JSON path): BEGIN, INSERTs of 64, 32 and 4 rows, COMMIT.
+          await Promise.all(Array.from({ length: 100 }, (_, i) => s.insert('telemetry', { ts: i, kind: 'k' }, { waitForCommit: true })));
+          assert.equal(s.writerStats().statements - 2, 5);
+          assert.equal((await s.counts()).telemetry, 100);
         },
       );
 
@@ -504,16 +508,23 @@ for (const engine of STORE_ENGINES)
         assert.equal(s.writerStats().transactions, 2, 'one for the first waiter, one for all that came during it');
       });
 
-      it('writes one transaction per flushMaxRows rows when the queue fills', async () => {
+      it('starts a transaction as soon as flushMaxRows rows are queued; a backlog goes in larger ones (SQLite: 4 000 rows)', async () => {
         const s = await openStore(file(), { flushIntervalMs: 60_000, flushMaxRows: 100 });
         const acks: Array<Promise<unknown>> = [];
-        for (let i = 0; i < 1000; i++) {
+        for (let i = 0; i < 10_000; i++) {
           acks.push(s.insert('raw_sensor_events', { sensorId: 's', zone: 'z', ts: i, lux: i, source: 'test' }, { waitForCommit: true }));
         }
         await Promise.all(acks);
         const stats = s.writerStats();
-        assert.equal(stats.committedRows, 1000);
-        assert.equal(stats.transactions, 10);
+        assert.equal(stats.committedRows, 10_000);
+        // The 100th row starts the first transaction; the 9 900 queued meanwhile follow as 4 000 + 4 000 + 1 900
+        // (PostgreSQL keeps flushMaxRows per transaction).
+        assert.equal(stats.transactions, engine === 'sqlite' ? 4 : 100);
+        const ts = await s.exclusive((db) => db.all<{ ts: number }>('SELECT ts FROM raw_sensor_events ORDER BY id'));
+        assert.deepEqual(
+          ts.map((r) => r.ts),
+          Array.from({ length: 10_000 }, (_, i) => i),
+        );
       });
 
       it('ids of rows written together are their own rowids', async () => {
