@@ -61,7 +61,8 @@
  *   for ingest (SQLite on the binding's thread pool, V8's helpers).
  * - An ingest is 17 node deliveries (echo 1): 9 on the answer's path
  *   (api-guard, link out/in to the window, feature-window, "answer",
- *   "HTTP request?", link out/in back, http response), 4 for the live push,
+ *   "HTTP request?" (a function node since, see below), link out/in back,
+ *   http response), 4 for the live push,
  *   4 for the rules. A delivery itself is cheap: eight more change nodes in
  *   front of the echo's answer did not move its main-thread CPU (0.24 ms,
  *   resolution ~0.003 ms), so the "23 % in message delivery" above is the
@@ -96,6 +97,43 @@
  * 0.67x in two runs). What is left is the acknowledgement itself (the
  * reading validated, stored through the thread pool, answered after the
  * commit) and the flow's own nodes; the guarantees stay.
+ *
+ * Measured a third time (issue 19, HTTP ingest item, later session): two
+ * runtimes side by side, the flow or code before and after, their rounds
+ * interleaved, main-thread CPU per request the median of 5-6 rounds (the
+ * machine shared, load average 4-7; throughput ratios still swing 0.5-0.9
+ * between rounds, the CPU figures within about 0.03 ms).
+ * - The acknowledgement's "HTTP request?" filter was a core switch node. A
+ *   switch takes one message per turn of the event loop (it queues them and
+ *   goes on with setImmediate), so at 16 in flight the answers left one turn
+ *   at a time, the requests that followed came in spread out, and the store's
+ *   group commits shared fewer rows: 0.34-0.36 SQLite statements per request
+ *   (counted at the binding), 0.15-0.17 with the switch replaced by a
+ *   one-line function node (the same test of msg.res). Main thread per
+ *   ingest at 16 0.60 -> 0.45 ms (echo 0.245), p99 57 -> 31 ms; in a busier
+ *   run 0.685 -> 0.52 (echo 0.32). At 1, no difference beyond the noise (0.71
+ *   and 0.82 ms, each way in different runs).
+ * - The request log line: formatting took 7.6 us, 5.4 of them in merging the
+ *   logger's base fields with the line's through two object spreads; written
+ *   field by field now, 2.2 us (same text).
+ * - Tried and not kept (no difference beyond the noise): one clone fewer at
+ *   api-guard's fan-out (live push and rules fed from one "without req/res"
+ *   change), the msg.res filter in front of the "answer" change. Validation
+ *   downstream (feature window, rules) costs about 1 us a reading: kept, a
+ *   node must check what any wire brings.
+ * - Left, ingest minus echo, ~0.18-0.2 ms per request at 16: the live push
+ *   0.025-0.04 ms and the rules 0.03-0.04 ms beside each reading (each removed
+ *   alone), the request log line ~0.02 ms with its write, and ~0.12 ms that
+ *   is the acknowledgement itself: the body read and validated, the feature
+ *   window, the INSERT through the binding's run() (parameters bound on the
+ *   main thread), the answer's eight hops back to the http response node,
+ *   and the garbage of those objects.
+ * So 0.8x at 16 (main thread ~0.30 ms against echo's 0.24-0.25) stays out of
+ * reach on this design: without the live push, the rules and the log line
+ * the ingest was still 0.40 ms against echo 0.285 in the same run. Getting
+ * there would cost a user the live readings on /ws/live, the at-once reaction
+ * of the rules to someone arriving, and the request log, and would still
+ * leave the store's commit on the path: not done.
  *
  * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
  */

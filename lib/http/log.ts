@@ -142,25 +142,44 @@ function writtenAsIs(v: unknown): boolean {
 
 /**
  * The line of formatLogLine for flat fields that need no masking (every
- * request log line): no copy through maskFields. null when a field needs it.
+ * request log line): no copy through maskFields. `parts` are read in order,
+ * a later part's field replacing an earlier one's as an object spread would
+ * (a logger's base fields, then the line's own), without building the merged
+ * object. null when a field needs masking or there are too many.
  */
-function flatLine(level: LogLevel, msg: string, fields: LogFields, ts: string): string | null {
+function flatLine(level: LogLevel, msg: string, parts: ReadonlyArray<LogFields | undefined>, ts: string): string | null {
   const out: Record<string, unknown> = { ts, level, msg: maskString(String(msg)) };
   let n = 0;
-  for (const key in fields) {
-    if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
-    const v = fields[key];
-    if (++n > MAX_KEYS || key === '__proto__' || isSensitiveKey(key) || !writtenAsIs(v)) return null;
-    if (key !== 'ts' && key !== 'level' && key !== 'msg') out[key] = v;
+  for (const fields of parts) {
+    if (fields === undefined) continue;
+    for (const key in fields) {
+      if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
+      const v = fields[key];
+      if (++n > MAX_KEYS || key === '__proto__' || isSensitiveKey(key) || !writtenAsIs(v)) return null;
+      if (key !== 'ts' && key !== 'level' && key !== 'msg') out[key] = v;
+    }
   }
   return JSON.stringify(out);
+}
+
+/** formatLogLine of `{...base, ...fields}`; the merged object is built only when a field needs masking. */
+function formatMerged(level: LogLevel, msg: string, base: LogFields, fields: LogFields | undefined, nowMs: number): string {
+  if (Number.isFinite(nowMs)) {
+    try {
+      const line = flatLine(level, msg, [base, fields], new Date(nowMs).toISOString());
+      if (line !== null) return line;
+    } catch {
+      // an odd object (a throwing getter): the careful path of formatLogLine
+    }
+  }
+  return formatLogLine(level, msg, { ...base, ...(fields ?? {}) }, nowMs);
 }
 
 /** One log line (no newline): {"ts": ISO, "level", "msg", ...masked fields}. Never throws. */
 export function formatLogLine(level: LogLevel, msg: string, fields: LogFields | undefined, nowMs: number): string {
   if (fields !== undefined && Number.isFinite(nowMs)) {
     try {
-      const line = flatLine(level, msg, fields, new Date(nowMs).toISOString());
+      const line = flatLine(level, msg, [fields], new Date(nowMs).toISOString());
       if (line !== null) return line;
     } catch {
       // an odd object (a throwing getter): the careful path below
@@ -190,7 +209,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LOG_LEVELS.indexOf(level) < min) return;
     try {
-      sink(formatLogLine(level, msg, { ...base, ...(fields ?? {}) }, now()), level);
+      sink(formatMerged(level, msg, base, fields, now()), level);
     } catch {
       // A failing sink (closed pipe) must not take the caller down.
     }

@@ -163,30 +163,27 @@ export = function (RED: NodeAPI): void {
       const route = (msg.req as { route?: { path?: unknown } } | undefined)?.route?.path;
       if (door !== null && outcome.method !== null && typeof route === 'string') door.learn(outcome.method, route);
       if (log !== null && outcome.method !== null) {
-        const base = {
-          requestId: requestIdOf(msg.req) ?? msg._msgid,
-          method: outcome.method,
-          path: outcome.path,
-          client: outcome.client,
-        };
+        const requestId = requestIdOf(msg.req) ?? msg._msgid;
+        const { method, path, client } = outcome;
         const raw = rawResponse(msg.res);
         let logged = false;
         /** One line with the status sent (the guard's own answer, or what the flow answered later). */
         const write = (status: number | null): void => {
           if (logged) return;
           logged = true;
-          const fields: Record<string, unknown> = { ...base, status, ms: Date.now() - started };
+          const fields: Record<string, unknown> = { requestId, method, path, client, status, ms: Date.now() - started };
           if (!r.ok) fields.reason = r.reason;
-          const detail = answerOf(raw).detail;
-          if (status === null) {
-            log.warn('api request aborted', { ...fields, outcome: 'aborted' });
-          } else if (status >= 500) {
-            log.error('api request failed', { ...fields, outcome: 'failed', ...(detail !== undefined ? { detail } : {}) });
-          } else if (status >= 400) {
-            log.warn('api request rejected', { ...fields, outcome: 'rejected', ...(detail !== undefined ? { detail } : {}) });
-          } else {
-            log.info('api request', { ...fields, outcome: 'accepted' });
+          if (status !== null && status < 400) {
+            fields.outcome = 'accepted';
+            log.info('api request', fields);
+            return;
           }
+          fields.outcome = status === null ? 'aborted' : status >= 500 ? 'failed' : 'rejected';
+          const detail = status === null ? undefined : answerOf(raw).detail;
+          if (detail !== undefined) fields.detail = detail;
+          if (status === null) log.warn('api request aborted', fields);
+          else if (status >= 500) log.error('api request failed', fields);
+          else log.warn('api request rejected', fields);
         };
         if (raw === null) write(r.ok ? (r.statusCode ?? 200) : r.status);
         else if (raw.writableFinished === true) write(raw.statusCode);

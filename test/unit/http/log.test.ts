@@ -22,6 +22,30 @@ describe('lib/http structured log', function () {
     });
   });
 
+  it("a logger's base fields come first and a line's own field of the same name replaces them, as one merged object would", () => {
+    const lines: string[] = [];
+    const base = { component: 'api-guard', operation: 'ingest-sensor', outcome: 'base' };
+    const log = createLogger({ now: () => 0, base, sink: (line) => lines.push(line) });
+    const fields = { requestId: 'r-1', status: 201, outcome: 'accepted', level: 'not-this', apiKey: 'sk-1' };
+    log.info('api request', { requestId: 'r-1', status: 201, outcome: 'accepted' });
+    log.info('api request', fields);
+    assert.equal(lines[0], formatLogLine('info', 'api request', { ...base, requestId: 'r-1', status: 201, outcome: 'accepted' }, 0));
+    assert.deepEqual(Object.keys(JSON.parse(lines[0] as string) as object), [
+      'ts',
+      'level',
+      'msg',
+      'component',
+      'operation',
+      'outcome',
+      'requestId',
+      'status',
+    ]);
+    // A field that needs masking takes the careful path: same line as for the merged object.
+    assert.equal(lines[1], formatLogLine('info', 'api request', { ...base, ...fields }, 0));
+    assert.equal((JSON.parse(lines[1] as string) as Record<string, unknown>).apiKey, MASK);
+    assert.equal((JSON.parse(lines[1] as string) as Record<string, unknown>).level, 'info');
+  });
+
   it('masks personal and secret fields at any depth but keeps token counters', () => {
     const out = maskFields({
       profile: { name: 'Ada', minLux: 500 },
