@@ -20,8 +20,16 @@
 // legs one after the other, output straight to the terminal. The Node 22 and
 // Node-RED 5 install (first run only, kept in .cache/) happens while our
 // package is packed and installed.
+//
+// `--install-only` packs and installs (and gets Node 22 / Node-RED 5), then
+// stops: `npm test` runs it beside the unit tests, where compiling sqlite3 for
+// the install (about a minute of one core) overlaps their waits. The install
+// is kept with the SHA-256 of its tarball and used again only for a tarball
+// with the same bytes (npm pack fixes the times in the archive); any change to
+// the package installs afresh.
 'use strict';
 const { spawn, spawnSync } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
@@ -96,6 +104,12 @@ async function packAndInstall() {
   log(`packed ${info.filename}: ${info.entryCount} files, ${info.size} bytes (${Date.now() - t0} ms)`);
 
   const installDir = path.join(cache, 'e2e-install');
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
+  const marker = path.join(installDir, '.installed-from-sha256');
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === sha) {
+    log(`the fresh user directory already holds an install of this very tarball (sha256 ${sha.slice(0, 12)})`);
+    return { tgz, installDir };
+  }
   fs.rmSync(installDir, { recursive: true, force: true });
   fs.mkdirSync(installDir, { recursive: true });
   fs.writeFileSync(path.join(installDir, 'package.json'), JSON.stringify({ name: 'e2e-user-dir', private: true }, null, 2));
@@ -103,6 +117,7 @@ async function packAndInstall() {
   await runLogged(...npm(['install', '--no-audit', '--no-fund', '--omit=dev', tgz]), path.join(artifacts, 'npm-install-tgz.log'), {
     cwd: installDir,
   });
+  fs.writeFileSync(marker, sha);
   log(`installed the tarball into a fresh user directory in ${Date.now() - t1} ms`);
   return { tgz, installDir };
 }
@@ -141,6 +156,10 @@ async function main() {
   const nr5 = !only || only === 'nr5' ? ensureNodeRed5() : undefined;
   nr5?.catch(() => undefined); // awaited below; not an unhandled rejection while the pack runs
   const { tgz, installDir } = await packAndInstall();
+  if (process.argv.includes('--install-only')) {
+    await nr5;
+    return;
+  }
   const legs = [];
   if (!only || only === 'nr4') {
     legs.push({
