@@ -35,6 +35,12 @@ const bearer = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const DAY = 86_400_000;
 /** Gear of meeting-1 (group 1) in the simulated building. */
 const MEETING_GEAR = [4, 5];
+/**
+ * The rules' hold-off before a rise and the gate's interval for rises in this test's copy of the flow (shipped:
+ * 30 s each). The drift test waits them out before the cloud, and the rules' interval between two fast-path
+ * decisions (as shipped); which rule the next decision follows does not depend on their length.
+ */
+const RISE_AFTER_S = 5;
 
 /** The first applied rules decision for meeting-1 at or after `since`, waited for up to 10 s. */
 async function firstRulesDecision(
@@ -84,6 +90,8 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
   /** The suggestion accepted by the first test, and its cap. */
   let first: Suggestion | undefined;
   let firstCap = 100;
+  /** The rules node's least time between two fast-path decisions of a zone, ms (as in the shipped flow). */
+  let fastPathMinIntervalMs = 0;
 
   before(async function () {
     skipWithoutSocat(this);
@@ -113,8 +121,13 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
           ? { ...n, once: false, repeat: '' }
           : n.id === 'sl-insights'
             ? { ...n, lookbackDays: 56, timezone: 'UTC' }
-            : n,
+            : n.id === 'sl-rules'
+              ? { ...n, holdOffUpMs: RISE_AFTER_S * 1000 }
+              : n.id === 'sl-gate'
+                ? { ...n, minIntervalUpS: RISE_AFTER_S }
+                : n,
     );
+    fastPathMinIntervalMs = Number((flows.find((n) => n.id === 'sl-rules') as Record<string, unknown>).fastPathMinIntervalMs);
     // A way to start the nightly prune now (the inject node's own admin endpoint, as "mine now").
     const prune = flows.find((n) => n.id === 'sl-prune') as Record<string, unknown>;
     flows.push({
@@ -254,9 +267,10 @@ describe('learning from overrides end to end: seeded store -> mined -> GET /sugg
       [revision.id],
     );
 
-    // A cloud over the meeting room: the lux fast path raises the light, now up to the new cap. Past the gate's interval for rises first.
+    // A cloud over the meeting room: the lux fast path raises the light, now up to the new cap. Past the rules' hold-off,
+    // the gate's interval for rises and the rules' interval between fast-path decisions (the arrival was one) first.
     const last = await query<{ ts: number }>(dbFile, "SELECT MAX(ts) AS ts FROM decisions WHERE zone = 'meeting-1' AND applied = 1");
-    const wait = (last[0]?.ts ?? 0) + 31_000 - Date.now();
+    const wait = (last[0]?.ts ?? 0) + Math.max(RISE_AFTER_S * 1000, fastPathMinIntervalMs) + 1000 - Date.now();
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     const cloudAt = Date.now();
     sim.send('lux 5 11');

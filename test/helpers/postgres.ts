@@ -62,16 +62,51 @@ export interface PgCluster {
   remove(): void;
 }
 
-const live = new Set<PgCluster>();
-process.on('exit', () => {
-  for (const c of live) {
+/** Clusters not removed yet, each with its discard at process exit. */
+const live = new Map<PgCluster, () => void>();
+function discardAll(): void {
+  for (const [cluster, discard] of live) {
+    live.delete(cluster);
     try {
-      c.remove();
+      discard();
     } catch {
       // best effort at exit
     }
   }
+}
+process.on('exit', discardAll);
+// A parallel mocha worker that has not exited a second after it was told to gets SIGTERM:
+// the clusters go first, then the process ends as SIGTERM would have ended it.
+process.once('SIGTERM', () => {
+  discardAll();
+  process.exit(143);
 });
+
+/** Blocks the thread for `ms` (only in the synchronous exit handler). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Quick end of a cluster at process exit: a parallel mocha worker is killed about
+ * a second after it was told to exit, too soon for pg_ctl's checkpoint and wait.
+ * SIGQUIT is PostgreSQL's immediate shutdown (nothing is kept, so nothing to flush);
+ * once the postmaster is gone the directory is deleted.
+ */
+function discardNow(data: string, dir: string): void {
+  const pidFile = path.join(data, 'postmaster.pid');
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+      // The postmaster deletes its pid file as it exits (the process may linger as a zombie where nothing reaps it).
+      for (let i = 0; i < 100 && fs.existsSync(pidFile); i++) sleepSync(10);
+    } catch {
+      // exited already
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+}
 
 function runAs(
   uid: number | undefined,
@@ -198,7 +233,10 @@ export async function startPostgres(options: { password?: string; database?: str
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  live.add(cluster);
+  live.set(cluster, () => {
+    if (running) discardNow(data, dir);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  });
   try {
     cluster.start();
     psql(`CREATE DATABASE ${database}`);

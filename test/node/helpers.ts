@@ -10,14 +10,10 @@ import helper from 'node-red-node-test-helper';
 import type { FlowNodeDef, NodeInitializer } from 'node-red-node-test-helper';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { i18n } from '@node-red/util';
-import { clearHandover } from '../../nodes/shared/context-state';
 
 helper.init(require.resolve('node-red'));
 
-// Every test loads its own flow, often with the same node ids: state a closed
-// node hands to its next instance (nodes/shared/context-state) must not leak
-// from one test into the next. A root hook, so it runs after each file's own.
-afterEach(() => clearHandover());
+// State a closed node hands to its next instance is cleared after every test by the root hook in ./root-hooks.
 
 export { helper };
 export const PACKAGE = '@smart-lighting-dali/node-red-smart-lighting-dali';
