@@ -1,0 +1,156 @@
+/**
+ * Sends each zone's setpoint to its gear, and holds it while the bus does
+ * not yet know which gear the zone's groups reach.
+ *
+ * A group send is made only when the membership of every group of the map
+ * is known (lib/dali/group-membership: learned from the gear after each
+ * connect, kept while nothing can have changed it) and checked
+ * (./route zoneRoute: a group holding gear that another zone reaches too
+ * is sent to by short address, without that gear, which the result lists
+ * as `excluded`).
+ * Until then a setpoint for a zone with groups is held, not sent and not
+ * dropped:
+ * - one per zone, the newest wins: an older held setpoint ends at once as
+ *   `{ ..., superseded: true, held: true, frames: 0 }` (it was never sent);
+ * - when the membership becomes known, every held setpoint is routed again,
+ *   in the order they arrived: sent to the zone's addresses, or refused as
+ *   any other (a group that turned out to hold another zone's gear);
+ * - closing rejects what is held (nothing is sent after a close).
+ * Zones addressed by short addresses only are never held: a short address
+ * reaches one gear, whatever the groups.
+ */
+import type { Setpoint } from '../contracts';
+import type { ApplyOptions, Dt8Output, Dt8Result } from '../dali/dt8-output';
+import { DaliInterfaceError } from '../dali/types';
+import { formatGearAddress } from '../dali/address-spec';
+import { applyToZone, zoneRoute, ZoneRoutingError, type ZoneRoute } from './route';
+import type { ZoneMap } from './zone-map';
+
+/** What the sender needs to know of the bus's groups (lib/dali/group-membership GroupMembership fits). */
+export interface MembershipWatch {
+  readonly known: boolean;
+  members(group: number): { shorts: readonly number[]; complete: boolean };
+  on(event: 'state', listener: () => void): unknown;
+  off(event: 'state', listener: () => void): unknown;
+}
+
+/** A held setpoint that a newer one for its zone replaced before it could be sent. */
+export interface HeldSuperseded {
+  readonly zone: string;
+  readonly source: Setpoint['source'];
+  readonly reason: string;
+  readonly intensity: number;
+  readonly cct: number;
+  readonly superseded: true;
+  readonly held: true;
+  readonly frames: 0;
+  readonly busTimeMs: 0;
+}
+
+/** Gear left out of a zone's send because another zone reaches it too: `{address: "A4", group: "G0", zones}`. */
+export interface ExcludedGearReport {
+  readonly address: string;
+  readonly group: string;
+  readonly zones: readonly string[];
+}
+
+export type ZoneSendResult = (Dt8Result & { readonly excluded?: readonly ExcludedGearReport[] }) | HeldSuperseded;
+
+interface Held {
+  readonly setpoint: Setpoint;
+  readonly signal: AbortSignal | undefined;
+  readonly options: ApplyOptions;
+  readonly resolve: (r: ZoneSendResult) => void;
+  readonly reject: (e: unknown) => void;
+  readonly onAbort: () => void;
+}
+
+export class ZoneSender {
+  private readonly held = new Map<string, Held>();
+  private closed = false;
+  private readonly onState = (): void => {
+    if (this.watch?.known === true) this.flush();
+  };
+
+  constructor(
+    private readonly map: () => ZoneMap,
+    private readonly output: Dt8Output,
+    private readonly watch: MembershipWatch | null,
+    /** Told whenever the number of held setpoints changes. */
+    private readonly changed: (held: number) => void = () => undefined,
+  ) {
+    watch?.on('state', this.onState);
+  }
+
+  /** Setpoints waiting for the group membership. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Sends (or holds) a validated setpoint; rejects with ZoneRoutingError / ZoneMapError / bus errors. */
+  send(setpoint: Setpoint, signal?: AbortSignal, options: ApplyOptions = {}): Promise<ZoneSendResult> {
+    if (this.closed) return Promise.reject(new DaliInterfaceError('dali-dt8-out closed', 'closed'));
+    const watch = this.watch;
+    let route: ZoneRoute;
+    try {
+      route = zoneRoute(this.map(), setpoint.zone, watch ? (g) => watch.members(g) : undefined);
+    } catch (err) {
+      if (watch && err instanceof ZoneRoutingError && err.code === 'membershipUnknown') return this.hold(setpoint, signal, options);
+      return Promise.reject(err);
+    }
+    const sent = applyToZone(this.output, setpoint, route.addresses, signal, options);
+    if (route.excluded.length === 0) return sent;
+    const excluded = route.excluded.map((e) => ({
+      address: formatGearAddress({ kind: 'short', address: e.short }),
+      group: formatGearAddress({ kind: 'group', group: e.group }),
+      zones: e.zones,
+    }));
+    return sent.then((r) => ({ ...r, excluded }));
+  }
+
+  /** Rejects every held setpoint (nothing more is sent) and stops listening. */
+  close(): void {
+    this.closed = true;
+    this.watch?.off('state', this.onState);
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const h of held) {
+      h.signal?.removeEventListener('abort', h.onAbort);
+      h.reject(new DaliInterfaceError('dali-dt8-out closed before the group membership was known', 'closed'));
+    }
+    if (held.length > 0) this.changed(0);
+  }
+
+  private hold(setpoint: Setpoint, signal: AbortSignal | undefined, options: ApplyOptions): Promise<ZoneSendResult> {
+    const prev = this.held.get(setpoint.zone);
+    if (prev) {
+      this.held.delete(setpoint.zone);
+      prev.signal?.removeEventListener('abort', prev.onAbort);
+      const { zone, source, reason, intensity, cct } = prev.setpoint;
+      prev.resolve({ zone, source, reason, intensity, cct, superseded: true, held: true, frames: 0, busTimeMs: 0 });
+    }
+    return new Promise<ZoneSendResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.held.get(setpoint.zone)?.setpoint !== setpoint) return;
+        this.held.delete(setpoint.zone);
+        this.changed(this.held.size);
+        reject(new DaliInterfaceError('aborted', 'closed'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.held.set(setpoint.zone, { setpoint, signal, options, resolve, reject, onAbort });
+      this.changed(this.held.size);
+    });
+  }
+
+  /** The membership is known: every held setpoint is routed again, oldest first. */
+  private flush(): void {
+    if (this.held.size === 0) return;
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const h of held) {
+      h.signal?.removeEventListener('abort', h.onAbort);
+      this.send(h.setpoint, h.signal, h.options).then(h.resolve, h.reject);
+    }
+    this.changed(this.held.size);
+  }
+}
