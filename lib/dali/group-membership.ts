@@ -5,7 +5,8 @@
  * `scanGroupMembership(bus)` asks every short address 0..63 QUERY GROUPS
  * 0-7 (an answer: gear is there; no answer: nobody has that address), and
  * each gear that answered QUERY GROUPS 8-15: 64 + n queries, about 3 s on a
- * bus of 8 gear, 3.5 s on 64. It refuses to guess: a garbled answer (two
+ * bus of 8 gear, 3.5 s on 64 at wire timing (more through an interface's
+ * own round trip: about 4 s for 8 gear on LUBA). It refuses to guess: a garbled answer (two
  * gear on one short address, or noise) is asked again, and when it stays
  * garbled or a present gear stops answering, the scan fails
  * (GroupScanError) and the bus learns nothing. A successful scan tells the
@@ -29,7 +30,12 @@
  * - `members(group)` is the membership the bus holds while `known`, and
  *   "not known" otherwise, whatever the bus remembers.
  *
- * Events: 'state' (MembershipState) on every change.
+ * - while nothing is known, the running scan's gear read so far
+ *   (`partialGear()`, event 'gear'): each entry is sure for its gear, so a
+ *   waiting setpoint may go to it by short address (lib/zones/zone-sender);
+ *   this scan goes at priority 2 (setpoints wait for it), a periodic one at 3.
+ *
+ * Events: 'state' (MembershipState) on every change; 'gear' (short, groups).
  *
  * One GroupMembership per session (`groupMembershipOf(session)`), shared
  * by its users; it works only while at least one user holds it (`use`).
@@ -56,6 +62,9 @@ export class GroupScanError extends Error {
 const GARBLED_RETRIES = 2;
 const SCAN_PRIORITY: Priority = 3;
 
+/** Short addresses asked in one transaction (about 0.25 s of bus time when nobody answers). */
+const SCAN_BATCH = 4;
+
 async function ask(bus: DaliBus, short: number, opcode: number, priority: Priority): Promise<BackwardResult> {
   let r: BackwardResult = { kind: 'none' };
   for (let attempt = 0; attempt <= GARBLED_RETRIES; attempt++) {
@@ -65,30 +74,62 @@ async function ask(bus: DaliBus, short: number, opcode: number, priority: Priori
   return r;
 }
 
+/** One query to each of `shorts` in one transaction; a garbled answer is asked again on its own. */
+async function askEach(bus: DaliBus, shorts: readonly number[], opcode: number, priority: Priority): Promise<BackwardResult[]> {
+  if (shorts.length === 0) return [];
+  const results = await bus.send(
+    shorts.map((s) => gearCommand({ kind: 'short', address: s }, opcode)),
+    { priority },
+  );
+  return Promise.all(
+    shorts.map((s, i) => {
+      const r = results[i] ?? { kind: 'none' };
+      return r.kind === 'framingError' ? ask(bus, s, opcode, priority) : r;
+    }),
+  );
+}
+
 /**
  * Every gear's groups (see the module comment). Tells the bus the membership
- * of all 16 groups when `teach` (default true).
+ * of all 16 groups when `teach` (default true). Asks four short addresses per
+ * transaction, so that other work waiting for the bus (a sensor's setup after
+ * a restart) does not stretch the scan.
  * @throws GroupScanError when an answer cannot be trusted; DaliInterfaceError when the interface fails.
  */
 export async function scanGroupMembership(
   bus: DaliBus,
-  options: { priority?: Priority; teach?: boolean; aborted?: () => boolean } = {},
+  options: {
+    priority?: Priority;
+    teach?: boolean;
+    aborted?: () => boolean;
+    /** Told of each gear as soon as its groups are read (before the scan is complete). */
+    onGear?: (short: number, groups: readonly number[]) => void;
+  } = {},
 ): Promise<GroupScan> {
   const priority = options.priority ?? SCAN_PRIORITY;
   const gear = new Map<number, number[]>();
-  for (let s = 0; s < 64; s++) {
+  for (let first = 0; first < 64; first += SCAN_BATCH) {
     if (options.aborted?.()) throw new GroupScanError('scan abandoned');
-    const lo = await ask(bus, s, GearCommand.QUERY_GROUPS_0_7, priority);
-    if (lo.kind === 'none') continue;
-    if (lo.kind === 'framingError')
-      throw new GroupScanError(`A${s}: QUERY GROUPS answered garbled ${GARBLED_RETRIES + 1} times (two gear on one short address?)`);
-    const hi = await ask(bus, s, GearCommand.QUERY_GROUPS_8_15, priority);
-    if (hi.kind !== 'answer')
-      throw new GroupScanError(`A${s}: QUERY GROUPS 8-15 ${hi.kind === 'none' ? 'not answered' : 'answered garbled'}`);
-    const mask = (hi.value << 8) | lo.value;
-    const groups: number[] = [];
-    for (let g = 0; g < 16; g++) if ((mask & (1 << g)) !== 0) groups.push(g);
-    gear.set(s, groups);
+    const batch = Array.from({ length: SCAN_BATCH }, (_, i) => first + i);
+    const lo = await askEach(bus, batch, GearCommand.QUERY_GROUPS_0_7, priority);
+    const present: number[] = [];
+    batch.forEach((s, i) => {
+      const r = lo[i] as BackwardResult;
+      if (r.kind === 'framingError')
+        throw new GroupScanError(`A${s}: QUERY GROUPS answered garbled ${GARBLED_RETRIES + 1} times (two gear on one short address?)`);
+      if (r.kind === 'answer') present.push(s);
+    });
+    const hi = await askEach(bus, present, GearCommand.QUERY_GROUPS_8_15, priority);
+    present.forEach((s, i) => {
+      const h = hi[i] as BackwardResult;
+      if (h.kind !== 'answer')
+        throw new GroupScanError(`A${s}: QUERY GROUPS 8-15 ${h.kind === 'none' ? 'not answered' : 'answered garbled'}`);
+      const mask = (h.value << 8) | (lo[batch.indexOf(s)] as { value: number }).value;
+      const groups: number[] = [];
+      for (let g = 0; g < 16; g++) if ((mask & (1 << g)) !== 0) groups.push(g);
+      gear.set(s, groups);
+      options.onGear?.(s, groups);
+    });
   }
   const groups = new Map<number, number[]>();
   for (let g = 0; g < 16; g++)
@@ -115,6 +156,12 @@ export function changesMembership(ev: DaliBusFrameEvent): boolean {
   }
   if (d.kind === 'special') return d.opcode === SpecialCommand.INITIALISE || d.opcode === SpecialCommand.PROGRAM_SHORT_ADDRESS;
   return false;
+}
+
+/** What GroupMembership passes its scan: the priority to ask at, and where each gear read goes. */
+export interface ScanProgress {
+  readonly priority: Priority;
+  readonly onGear: (short: number, groups: readonly number[]) => void;
 }
 
 export type MembershipState =
@@ -149,7 +196,7 @@ export interface GroupMembershipOptions {
   /** Wait after the last membership-changing frame of another master before scanning (default 2 s). */
   readonly quietMs?: number;
   /** Scan (tests pass their own). */
-  readonly scan?: (bus: DaliBus, aborted: () => boolean) => Promise<GroupScan>;
+  readonly scan?: (bus: DaliBus, aborted: () => boolean, progress: ScanProgress) => Promise<GroupScan>;
   readonly now?: () => number;
 }
 
@@ -167,7 +214,9 @@ export class GroupMembership extends EventEmitter {
   private readonly maxRetryMs: number;
   private readonly rescanMs: number;
   private readonly quietMs: number;
-  private readonly scanFn: (bus: DaliBus, aborted: () => boolean) => Promise<GroupScan>;
+  private readonly scanFn: (bus: DaliBus, aborted: () => boolean, progress: ScanProgress) => Promise<GroupScan>;
+  /** Gear read by the scan running while nothing is known: short -> groups. */
+  private readonly partial = new Map<number, readonly number[]>();
   private readonly now: () => number;
 
   private readonly onConnected = (): void => {
@@ -177,6 +226,7 @@ export class GroupMembership extends EventEmitter {
   private readonly onStatus = (s: { kind: string }): void => {
     if (!DOWN.has(s.kind) || this.current.kind === 'waiting') return;
     this.generation++;
+    this.partial.clear();
     this.clearTimer();
     this.set({ kind: 'waiting' });
   };
@@ -197,7 +247,9 @@ export class GroupMembership extends EventEmitter {
     this.maxRetryMs = Math.max(this.retryMs, options.maxRetryMs ?? 60_000);
     this.rescanMs = Math.max(0, options.rescanMs ?? 15 * 60_000);
     this.quietMs = Math.max(0, options.quietMs ?? 2000);
-    this.scanFn = options.scan ?? ((bus, aborted) => scanGroupMembership(bus, { aborted }));
+    this.scanFn =
+      options.scan ??
+      ((bus, aborted, progress) => scanGroupMembership(bus, { aborted, priority: progress.priority, onGear: progress.onGear }));
     this.now = options.now ?? Date.now;
   }
 
@@ -215,6 +267,16 @@ export class GroupMembership extends EventEmitter {
     const bus = this.source.bus;
     if (!this.known || !bus) return { shorts: [], complete: false };
     return bus.members({ kind: 'group', group });
+  }
+
+  /**
+   * Gear whose groups the scan running now has read (short -> groups), while
+   * the membership as a whole is not known: each entry is sure for that gear
+   * (a send to its short address reaches it alone), the list is not complete.
+   * Event 'gear' (short, groups) for each new entry.
+   */
+  partialGear(): ReadonlyMap<number, readonly number[]> {
+    return this.known ? new Map() : this.partial;
   }
 
   /**
@@ -262,6 +324,7 @@ export class GroupMembership extends EventEmitter {
 
   private invalidate(): void {
     this.generation++;
+    this.partial.clear();
     if (this.current.kind === 'known') this.set({ kind: 'scanning' });
   }
 
@@ -291,11 +354,19 @@ export class GroupMembership extends EventEmitter {
       this.schedule(Math.max(50, this.quietMs));
       return;
     }
-    if (this.current.kind !== 'known') this.set({ kind: 'scanning' });
+    const urgent = this.current.kind !== 'known';
+    if (urgent) this.set({ kind: 'scanning' });
     const gen = this.generation;
     this.scanning = true;
+    this.partial.clear();
     const stale = (): boolean => gen !== this.generation || this.users === 0;
-    this.scanFn(bus, stale).then(
+    const onGear = (short: number, groups: readonly number[]): void => {
+      if (stale() || this.known) return;
+      this.partial.set(short, groups);
+      this.emit('gear', short, groups);
+    };
+    // While nothing is known, setpoints wait for this scan: it goes at their priority (2), not behind routine work.
+    this.scanFn(bus, stale, { priority: urgent ? 2 : SCAN_PRIORITY, onGear }).then(
       (scan) => {
         this.scanning = false;
         if (stale()) return;
