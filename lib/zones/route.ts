@@ -19,7 +19,9 @@
  * map are fixed. A zone's own short addresses are always its own (the map
  * lets no two zones list one).
  *
- * `zoneAddresses(...)` is the same, addresses only.
+ * `zoneAddresses(...)` is the same, addresses only. `confirmedOwnShorts`
+ * gives, while the groups are still being learned, the gear already known
+ * to be the zone's alone.
  *
  * `diagnoseZones(output, plans)` gives one diagnostics report per zone.
  *
@@ -123,6 +125,33 @@ export function zoneRoute(
     );
   }
   return { addresses, excluded };
+}
+
+/**
+ * While the membership is still being learned: the short addresses that are
+ * surely the zone's own and no other zone's, from the gear read so far
+ * (`gear`: short -> all its groups): the zone's own short addresses, and gear
+ * in one of the zone's groups and in no group of another zone (nor listed by
+ * another zone). A send to these by short address reaches them alone.
+ */
+export function confirmedOwnShorts(map: ZoneMap, zone: string, gear: ReadonlyMap<number, readonly number[]>): number[] {
+  const spec = map.get(zone);
+  if (!spec) return [];
+  const out = new Set<number>(spec.gear.shorts);
+  for (const [short, groups] of gear) {
+    if (!groups.some((g) => spec.gear.groups.includes(g))) continue;
+    const owner = map.ownerOf({ kind: 'short', address: short });
+    if (owner !== undefined && owner !== zone) continue;
+    if (
+      groups.some((g) => {
+        const o = map.ownerOf({ kind: 'group', group: g });
+        return o !== undefined && o !== zone;
+      })
+    )
+      continue;
+    out.add(short);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** The addresses of `zoneRoute`. */

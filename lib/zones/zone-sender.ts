@@ -10,6 +10,8 @@
  * as `excluded`).
  * Until then a setpoint for a zone with groups is held, not sent and not
  * dropped:
+ * - meanwhile, gear the running scan has already shown to be the zone's
+ *   alone gets it at once by short address (listed as `early` in the result);
  * - one per zone, the newest wins: an older held setpoint ends at once as
  *   `{ ..., superseded: true, held: true, frames: 0 }` (it was never sent);
  * - when the membership becomes known, every held setpoint is routed again,
@@ -23,15 +25,18 @@ import type { Setpoint } from '../contracts';
 import type { ApplyOptions, Dt8Output, Dt8Result } from '../dali/dt8-output';
 import { DaliInterfaceError } from '../dali/types';
 import { formatGearAddress } from '../dali/address-spec';
-import { applyToZone, zoneRoute, ZoneRoutingError, type ZoneRoute } from './route';
+import type { GearAddress } from '../dali/types';
+import { applyToZone, confirmedOwnShorts, zoneRoute, ZoneRoutingError, type ZoneRoute } from './route';
 import type { ZoneMap } from './zone-map';
 
 /** What the sender needs to know of the bus's groups (lib/dali/group-membership GroupMembership fits). */
 export interface MembershipWatch {
   readonly known: boolean;
   members(group: number): { shorts: readonly number[]; complete: boolean };
-  on(event: 'state', listener: () => void): unknown;
-  off(event: 'state', listener: () => void): unknown;
+  /** Gear read so far while not known: short -> all its groups. */
+  partialGear(): ReadonlyMap<number, readonly number[]>;
+  on(event: 'state' | 'gear', listener: () => void): unknown;
+  off(event: 'state' | 'gear', listener: () => void): unknown;
 }
 
 /** A held setpoint that a newer one for its zone replaced before it could be sent. */
@@ -54,7 +59,9 @@ export interface ExcludedGearReport {
   readonly zones: readonly string[];
 }
 
-export type ZoneSendResult = (Dt8Result & { readonly excluded?: readonly ExcludedGearReport[] }) | HeldSuperseded;
+export type ZoneSendResult =
+  | (Dt8Result & { readonly excluded?: readonly ExcludedGearReport[]; readonly early?: readonly string[] })
+  | HeldSuperseded;
 
 interface Held {
   readonly setpoint: Setpoint;
@@ -63,6 +70,8 @@ interface Held {
   readonly resolve: (r: ZoneSendResult) => void;
   readonly reject: (e: unknown) => void;
   readonly onAbort: () => void;
+  /** Short addresses this setpoint already went to while held. */
+  readonly early: Set<number>;
 }
 
 export class ZoneSender {
@@ -70,6 +79,9 @@ export class ZoneSender {
   private closed = false;
   private readonly onState = (): void => {
     if (this.watch?.known === true) this.flush();
+  };
+  private readonly onGear = (): void => {
+    for (const h of this.held.values()) this.sendEarly(h);
   };
 
   constructor(
@@ -80,6 +92,7 @@ export class ZoneSender {
     private readonly changed: (held: number) => void = () => undefined,
   ) {
     watch?.on('state', this.onState);
+    watch?.on('gear', this.onGear);
   }
 
   /** Setpoints waiting for the group membership. */
@@ -112,6 +125,7 @@ export class ZoneSender {
   close(): void {
     this.closed = true;
     this.watch?.off('state', this.onState);
+    this.watch?.off('gear', this.onGear);
     const held = [...this.held.values()];
     this.held.clear();
     for (const h of held) {
@@ -137,9 +151,33 @@ export class ZoneSender {
         reject(new DaliInterfaceError('aborted', 'closed'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.held.set(setpoint.zone, { setpoint, signal, options, resolve, reject, onAbort });
+      const h: Held = { setpoint, signal, options, resolve, reject, onAbort, early: new Set() };
+      this.held.set(setpoint.zone, h);
       this.changed(this.held.size);
+      this.sendEarly(h);
     });
+  }
+
+  /**
+   * While held: the gear the running scan has shown to be the zone's alone
+   * gets the setpoint at once by short address (each once per setpoint), so
+   * the first arrival after a start need not wait for the whole scan. The
+   * complete send follows when the membership is known.
+   */
+  private sendEarly(h: Held): void {
+    const watch = this.watch;
+    if (!watch || this.closed) return;
+    let shorts: number[];
+    try {
+      shorts = confirmedOwnShorts(this.map(), h.setpoint.zone, watch.partialGear()).filter((a) => !h.early.has(a));
+    } catch {
+      return; // an unusable map: the final routing refuses it
+    }
+    if (shorts.length === 0) return;
+    for (const a of shorts) h.early.add(a);
+    const addresses = shorts.map((address): GearAddress => ({ kind: 'short', address }));
+    // Best effort: a failure here shows in the complete send that follows.
+    applyToZone(this.output, h.setpoint, addresses, h.signal, h.options).catch(() => undefined);
   }
 
   /** The membership is known: every held setpoint is routed again, oldest first. */
@@ -149,7 +187,8 @@ export class ZoneSender {
     this.held.clear();
     for (const h of held) {
       h.signal?.removeEventListener('abort', h.onAbort);
-      this.send(h.setpoint, h.signal, h.options).then(h.resolve, h.reject);
+      const early = [...h.early].sort((a, b) => a - b).map((address) => formatGearAddress({ kind: 'short', address }));
+      this.send(h.setpoint, h.signal, h.options).then((r) => h.resolve(early.length > 0 && !('held' in r) ? { ...r, early } : r), h.reject);
     }
     this.changed(this.held.size);
   }

@@ -94,6 +94,7 @@ describe('zones/zone-sender: no group send before the bus knows who is in the gr
     assert.ok(!('held' in result));
     assert.equal((result as { address: string }).address, 'A0,A1,A2,A3');
     assert.deepEqual((result as { excluded?: unknown }).excluded, [{ address: 'A4', group: 'G0', zones: ['meeting'] }]);
+    assert.deepEqual((result as { early?: unknown }).early, ['A0', 'A1', 'A2', 'A3'], 'each sent as soon as the scan had read it');
     // The meeting room leaves its shared luminaire out too (two zones reach it: neither drives it).
     const meeting = await r.sender.send(setpoint('meeting', 70));
     assert.equal((meeting as { address: string }).address, 'A5');
@@ -129,18 +130,56 @@ describe('zones/zone-sender: no group send before the bus knows who is in the gr
     await r.stop();
   });
 
-  it('a scan that fails keeps group sends held (never an unchecked group send); closing rejects what is held', async () => {
+  it('a scan that fails keeps group sends held (never an unchecked group send), the gear it did read gets the setpoint; closing rejects what is held', async () => {
     const r = rig({ duplicate: true });
     r.session.acquire('user');
     const sent = r.sender.send(setpoint('office', 50));
     await waitFor(() => r.membership.state.kind === 'failed', 'the scan failed');
     await new Promise((res) => setTimeout(res, 100)); // a few retries
     assert.equal(r.sender.heldCount, 1);
-    assert.deepEqual(r.groupFrames, []);
-    assert.equal(r.level(0), 254);
+    assert.deepEqual(r.groupFrames, [], 'no group send');
+    // The gear the failing scan did read before A7 (A0-3: G0 alone) got the setpoint by short address.
+    assert.deepEqual([0, 1, 2, 3].map(r.level), Array(4).fill(percentToArcLevel(50)));
     await r.stop();
     await assert.rejects(sent, /closed before the group membership was known/);
-    assert.equal(r.level(0), 254, 'nothing sent after the close');
+    assert.deepEqual(r.groupFrames, [], 'nothing sent to the group after the close');
+  });
+
+  it("while the scan runs, gear already read as the zone's alone gets the setpoint by short address; never gear another zone reaches", async () => {
+    // A scan that stops after A5 until released: the office (A0-3) is read, the rest of the bus is not.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((res) => (release = res));
+    const r = rig({
+      misplaced: true,
+      scan: {
+        scan: async (bus, aborted, progress) => {
+          const partial = await scanGroupMembership(bus, {
+            aborted,
+            priority: progress.priority,
+            teach: false,
+            onGear: (s, g) => s <= 5 && progress.onGear(s, g),
+          });
+          await gate;
+          for (const [g, m] of partial.groups) bus.setGroupMembers(g, m);
+          return partial;
+        },
+      },
+    });
+    r.session.acquire('user');
+    const office = r.sender.send(setpoint('office', 30));
+    const meeting = r.sender.send(setpoint('meeting', 80));
+    await waitFor(() => r.level(0) === percentToArcLevel(30), 'the office by short address');
+    await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual([0, 1, 2, 3].map(r.level), Array(4).fill(percentToArcLevel(30)));
+    assert.equal(r.level(5), percentToArcLevel(80), "A5 is the meeting room's alone");
+    assert.equal(r.level(4), 254, 'A4 (in both G0 and G1) gets neither zone early');
+    assert.deepEqual(r.groupFrames, []);
+    assert.equal(r.sender.heldCount, 2, 'both still held: the scan is not complete');
+    release();
+    assert.equal(((await office) as { address: string }).address, 'A0,A1,A2,A3');
+    assert.equal(((await meeting) as { address: string }).address, 'A5');
+    assert.equal(r.level(4), 254);
+    await r.stop();
   });
 
   it('unplugged after the groups were known: held again until they are learned anew', async () => {
