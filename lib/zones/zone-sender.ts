@@ -17,6 +17,10 @@
  * - when the membership becomes known, every held setpoint is routed again,
  *   in the order they arrived: sent to the zone's addresses, or refused as
  *   any other (a group that turned out to hold another zone's gear);
+ * - a setpoint held longer than `maxHoldMs` (default 60 s: the interface is
+ *   gone, or every scan fails) ends with a ZoneRoutingError
+ *   `membershipUnknown` and is not sent later (an HTTP caller gets its
+ *   answer; the next decision brings a new setpoint);
  * - closing rejects what is held (nothing is sent after a close).
  * Zones addressed by short addresses only are never held: a short address
  * reaches one gear, whatever the groups.
@@ -72,7 +76,12 @@ interface Held {
   readonly onAbort: () => void;
   /** Short addresses this setpoint already went to while held. */
   readonly early: Set<number>;
+  /** Ends the wait after `maxHoldMs`. */
+  timer?: NodeJS.Timeout;
 }
+
+/** Longest a setpoint is held (default 60 s): then its message ends with an error, nothing more is sent for it. */
+export const DEFAULT_MAX_HOLD_MS = 60_000;
 
 export class ZoneSender {
   private readonly held = new Map<string, Held>();
@@ -90,6 +99,7 @@ export class ZoneSender {
     private readonly watch: MembershipWatch | null,
     /** Told whenever the number of held setpoints changes. */
     private readonly changed: (held: number) => void = () => undefined,
+    private readonly maxHoldMs: number = DEFAULT_MAX_HOLD_MS,
   ) {
     watch?.on('state', this.onState);
     watch?.on('gear', this.onGear);
@@ -130,6 +140,7 @@ export class ZoneSender {
     this.held.clear();
     for (const h of held) {
       h.signal?.removeEventListener('abort', h.onAbort);
+      if (h.timer) clearTimeout(h.timer);
       h.reject(new DaliInterfaceError('dali-dt8-out closed before the group membership was known', 'closed'));
     }
     if (held.length > 0) this.changed(0);
@@ -140,6 +151,7 @@ export class ZoneSender {
     if (prev) {
       this.held.delete(setpoint.zone);
       prev.signal?.removeEventListener('abort', prev.onAbort);
+      if (prev.timer) clearTimeout(prev.timer);
       const { zone, source, reason, intensity, cct } = prev.setpoint;
       prev.resolve({ zone, source, reason, intensity, cct, superseded: true, held: true, frames: 0, busTimeMs: 0 });
     }
@@ -147,11 +159,25 @@ export class ZoneSender {
       const onAbort = (): void => {
         if (this.held.get(setpoint.zone)?.setpoint !== setpoint) return;
         this.held.delete(setpoint.zone);
+        if (h.timer) clearTimeout(h.timer);
         this.changed(this.held.size);
         reject(new DaliInterfaceError('aborted', 'closed'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const h: Held = { setpoint, signal, options, resolve, reject, onAbort, early: new Set() };
+      h.timer = setTimeout(() => {
+        if (this.held.get(setpoint.zone) !== h) return;
+        this.held.delete(setpoint.zone);
+        signal?.removeEventListener('abort', onAbort);
+        this.changed(this.held.size);
+        reject(
+          new ZoneRoutingError(
+            'membershipUnknown',
+            `the DALI group membership is still not known after ${Math.round(this.maxHoldMs / 1000)} s: zone ${JSON.stringify(setpoint.zone.slice(0, 64))} was not sent to its group${h.early.size > 0 ? ` (only to ${[...h.early].map((a) => `A${a}`).join(',')}, known to be its own)` : ''}`,
+          ),
+        );
+      }, this.maxHoldMs);
+      h.timer.unref?.();
       this.held.set(setpoint.zone, h);
       this.changed(this.held.size);
       this.sendEarly(h);
@@ -187,6 +213,7 @@ export class ZoneSender {
     this.held.clear();
     for (const h of held) {
       h.signal?.removeEventListener('abort', h.onAbort);
+      if (h.timer) clearTimeout(h.timer);
       const early = [...h.early].sort((a, b) => a - b).map((address) => formatGearAddress({ kind: 'short', address }));
       this.send(h.setpoint, h.signal, h.options).then((r) => h.resolve(early.length > 0 && !('held' in r) ? { ...r, early } : r), h.reject);
     }

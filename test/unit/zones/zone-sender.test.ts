@@ -34,7 +34,9 @@ async function waitFor(ok: () => boolean, what: string, ms = 3000): Promise<void
  * A bus on "real" hardware (no inventory) that is the simulator: office A0-3 in G0, meeting room A4-5 in G1,
  * corridor A6-7 in G2; `misplaced`: A4 (a meeting-room luminaire) also in G0.
  */
-function rig(options: { misplaced?: boolean; duplicate?: boolean; scan?: ConstructorParameters<typeof GroupMembership>[1] } = {}) {
+function rig(
+  options: { misplaced?: boolean; duplicate?: boolean; scan?: ConstructorParameters<typeof GroupMembership>[1]; maxHoldMs?: number } = {},
+) {
   const bus = new VirtualBus();
   for (let a = 0; a < 8; a++) {
     const groups = a < 4 ? [0] : a < 6 ? [1] : [2];
@@ -69,6 +71,7 @@ function rig(options: { misplaced?: boolean; duplicate?: boolean; scan?: Constru
     output,
     membership,
     (n) => held.push(n),
+    options.maxHoldMs,
   );
   const level = (a: number): number | undefined => bus.gearAt(a)?.snapshot().actualLevel;
   const stop = async (): Promise<void> => {
@@ -196,6 +199,31 @@ describe('zones/zone-sender: no group send before the bus knows who is in the gr
     assert.equal((result as { address: string }).address, 'G1');
     assert.equal(scans, 2, 'learned again after the reconnect');
     assert.deepEqual([4, 5].map(r.level), [percentToArcLevel(80), percentToArcLevel(80)]);
+    await r.stop();
+  });
+
+  it('a setpoint held too long (every scan fails) ends with an error and is never sent later', async () => {
+    let fail = true;
+    const r = rig({
+      maxHoldMs: 150,
+      scan: {
+        retryMs: 20,
+        scan: (bus, aborted) => (fail ? Promise.reject(new GroupScanError('A3 did not answer')) : scanGroupMembership(bus, { aborted })),
+      },
+    });
+    r.session.acquire('user');
+    await assert.rejects(
+      r.sender.send(setpoint('meeting', 90)),
+      (e: unknown) =>
+        e instanceof ZoneRoutingError &&
+        e.code === 'membershipUnknown' &&
+        /still not known after 0 s: zone "meeting" was not sent to its group/.test(e.message),
+    );
+    assert.equal(r.sender.heldCount, 0);
+    fail = false;
+    await waitFor(() => r.membership.known, 'known at last');
+    await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual([4, 5].map(r.level), [254, 254], 'the expired setpoint was not sent when the groups became known');
     await r.stop();
   });
 
