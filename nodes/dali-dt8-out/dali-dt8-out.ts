@@ -114,7 +114,8 @@ export = function (RED: NodeAPI): void {
       if (!membership || closing) return;
       const st = membership.state;
       const held = sender?.heldCount ?? 0;
-      if (st.kind === 'known' || st.kind === 'idle') {
+      // While the interface is away its own status (red: disconnected, port in use...) says why.
+      if (st.kind === 'known' || st.kind === 'idle' || st.kind === 'waiting') {
         if (showingMembership) view.clear();
         showingMembership = false;
         return;
@@ -136,6 +137,7 @@ export = function (RED: NodeAPI): void {
     /** One warning per zone and set of gear left out (lib/zones/route): the commissioning fault stays visible in the log. */
     const warned = new Map<string, string>();
     const warnExcluded = (r: ZoneSendResult): ZoneSendResult => {
+      if ('held' in r) return r;
       const excluded = 'excluded' in r ? r.excluded : undefined;
       const key = excluded?.map((e) => `${e.address}@${e.group}`).join(',') ?? '';
       if (warned.get(r.zone) === key) return r;
