@@ -4,10 +4,11 @@
  * - `GearDirectory.members(bus, address)`: the short addresses a short,
  *   group or broadcast address reaches. Known membership (inventory,
  *   commissioning) is used as is; otherwise the bus is scanned once
- *   (QUERY CONTROL GEAR PRESENT to 0..63, then QUERY GROUPS of each gear
- *   found, about 3 s), the complete group membership is handed to the
- *   DaliBus (its planner can then use group and broadcast frames) and kept
- *   until `forget()` (call it after a reconnect).
+ *   (./group-membership scanGroupMembership: QUERY GROUPS of 0..63, about
+ *   3 s; a garbled answer fails the scan rather than guess), the complete
+ *   group membership is handed to the DaliBus (its planner can then use
+ *   group and broadcast frames) and kept until `forget()` (call it after a
+ *   reconnect).
  * - `diagnoseGear(bus, short)`: QUERY STATUS (bits by name), QUERY LAMP
  *   FAILURE, device types, and for DT8 gear colour type features, colour
  *   status, gear features (automatic activation), Tc limits, actual level
@@ -18,13 +19,14 @@ import type { DaliBus, GearStatus, TcLimitsReading } from './bus/dali-bus';
 import { dt8Command, enableDeviceType, gearCommand } from './codec';
 import { arcLevelToPercent, type DimmingCurve } from './curve';
 import { formatGearAddress } from './address-spec';
+import { scanGroupMembership } from './group-membership';
 import { DEVICE_TYPE_COLOUR, Dt8Command, GearCommand } from './opcodes';
 import type { BackwardResult, GearAddress, Priority } from './types';
 
 const QUERY_PRIORITY: Priority = 3;
 
 export class GearDirectory {
-  private scan: Promise<Map<number, number[]>> | null = null;
+  private scan: Promise<ReadonlyMap<number, readonly number[]>> | null = null;
 
   /** Forgets the scan (the bus may have changed while disconnected). */
   forget(): void {
@@ -43,9 +45,9 @@ export class GearDirectory {
     return shorts.filter((s) => found.get(s)?.includes(address.group) === true);
   }
 
-  private discover(bus: DaliBus): Promise<Map<number, number[]>> {
+  private discover(bus: DaliBus): Promise<ReadonlyMap<number, readonly number[]>> {
     if (!this.scan) {
-      const scan = scanBus(bus);
+      const scan = scanGroupMembership(bus, { priority: QUERY_PRIORITY }).then((r) => r.gear);
       this.scan = scan;
       scan.catch(() => {
         if (this.scan === scan) this.scan = null;
@@ -53,26 +55,6 @@ export class GearDirectory {
     }
     return this.scan;
   }
-}
-
-/** Short address -> groups of every gear that answers. Tells the DaliBus the complete group membership. */
-async function scanBus(bus: DaliBus): Promise<Map<number, number[]>> {
-  const found = new Map<number, number[]>();
-  for (let s = 0; s < 64; s++) {
-    const r = await bus.query(gearCommand({ kind: 'short', address: s }, GearCommand.QUERY_CONTROL_GEAR_PRESENT), {
-      priority: QUERY_PRIORITY,
-    });
-    if (r.kind === 'none') continue;
-    const groups = await bus.readGroups(s, { priority: QUERY_PRIORITY });
-    found.set(s, groups ?? []);
-  }
-  for (let g = 0; g < 16; g++) {
-    bus.setGroupMembers(
-      g,
-      [...found].filter(([, groups]) => groups.includes(g)).map(([s]) => s),
-    );
-  }
-  return found;
 }
 
 export interface ColourTypeFeatures {

@@ -1,12 +1,27 @@
 /**
  * Routing a zone's setpoint to its gear, and nowhere else.
  *
- * `zoneAddresses(map, zone, members)` gives the addresses of the zone's gear
- * (its groups, then its short addresses). It refuses (ZoneRoutingError):
+ * `zoneRoute(map, zone, members)` gives the addresses of the zone's gear
+ * (its groups, then its short addresses) and the gear it leaves out.
+ * It refuses (ZoneRoutingError):
  * - a zone that is not in the map (never a default address);
- * - a group of the zone whose membership, as the bus knows it, contains gear
- *   of another zone (a luminaire added to the wrong group at
- *   commissioning would otherwise follow the wrong room).
+ * - with `requireKnown` (the default when `members` is given), a zone with
+ *   groups while the membership of any group of the map is not known
+ *   (code `membershipUnknown`): an unchecked group send is never made. The
+ *   caller holds the setpoint until the bus has learned the groups
+ *   (./zone-sender);
+ * - a zone none of whose gear is its own (code `sharedGear`).
+ * A group of the zone whose membership, as the bus knows it, contains gear
+ * that another zone reaches too (a luminaire of room B added to room A's
+ * group at commissioning) is not sent to as a group: its other members are
+ * sent to by short address, and the shared gear is left out (`excluded`):
+ * no zone drives a luminaire that two zones reach until the groups or the
+ * map are fixed. A zone's own short addresses are always its own (the map
+ * lets no two zones list one).
+ *
+ * `zoneAddresses(...)` is the same, addresses only. `confirmedOwnShorts`
+ * gives, while the groups are still being learned, the gear already known
+ * to be the zone's alone.
  *
  * `diagnoseZones(output, plans)` gives one diagnostics report per zone.
  *
@@ -24,7 +39,7 @@ import type { ZoneMap } from './zone-map';
 export class ZoneRoutingError extends Error {
   override readonly name = 'ZoneRoutingError';
   constructor(
-    readonly code: 'unknownZone' | 'sharedGear',
+    readonly code: 'unknownZone' | 'sharedGear' | 'membershipUnknown',
     message: string,
   ) {
     super(message);
@@ -34,36 +49,119 @@ export class ZoneRoutingError extends Error {
 /** Group membership as the bus knows it: the shorts and whether that list is complete. */
 export type GroupMembers = (group: number) => { shorts: readonly number[]; complete: boolean };
 
+/** Gear a zone's groups reach that another zone reaches too: left out of the zone's sends. */
+export interface ExcludedGear {
+  /** Short address. */
+  readonly short: number;
+  /** The zone's group that reaches it. */
+  readonly group: number;
+  /** The other zones that reach it. */
+  readonly zones: readonly string[];
+}
+
+export interface ZoneRoute {
+  readonly addresses: GearAddress[];
+  readonly excluded: ExcludedGear[];
+}
+
 function quote(zone: string): string {
   return JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone);
 }
 
-export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers): GearAddress[] {
+export function zoneRoute(
+  map: ZoneMap,
+  zone: string,
+  members?: GroupMembers,
+  options: { readonly requireKnown?: boolean } = {},
+): ZoneRoute {
   const spec = map.get(zone);
   if (!spec) throw new ZoneRoutingError('unknownZone', `unknown zone ${quote(zone)}: not in the zone map, nothing was sent`);
-  if (members) {
-    // Only membership the bus knows for sure: an unknown group lists every known gear.
-    const known = new Map<number, readonly number[]>();
-    for (let g = 0; g <= 15; g++) {
-      const m = members(g);
-      if (m.complete) known.set(g, m.shorts);
-    }
-    // Every luminaire this zone reaches must be reached by no other zone (checked both ways, so a
-    // luminaire in two zones' groups stops both, whatever the order of the map).
-    const mine = new Set(map.shortsOf(zone, known));
+  if (!members || spec.gear.groups.length === 0) return { addresses: map.addressesOf(zone), excluded: [] };
+  if (options.requireKnown !== false) {
+    // Gear of this zone's groups may sit in any other zone's group too: every group of the map must be known.
     for (const other of map.specs()) {
-      if (other.zone === zone) continue;
-      const shared = map.shortsOf(other.zone, known).find((a) => mine.has(a));
-      if (shared !== undefined) {
-        const via = spec.gear.groups.find((g) => known.get(g)?.includes(shared));
+      const unknown = other.gear.groups.find((g) => !members(g).complete);
+      if (unknown !== undefined)
         throw new ZoneRoutingError(
-          'sharedGear',
-          `${via !== undefined ? `group G${via} of ` : ''}zone ${quote(zone)} reaches A${shared}, gear of zone ${quote(other.zone)} too: nothing was sent (fix the group or the zone map)`,
+          'membershipUnknown',
+          `the members of group G${unknown} are not known yet: zone ${quote(zone)} is not sent to its group until the bus has learned them`,
         );
-      }
     }
   }
-  return map.addressesOf(zone);
+  // Only membership the bus knows for sure: an unknown group (diagnostics only) is no evidence of sharing.
+  const known = new Map<number, readonly number[]>();
+  for (let g = 0; g <= 15; g++) {
+    const m = members(g);
+    if (m.complete) known.set(g, m.shorts);
+  }
+  const reachedBy = new Map<number, string[]>();
+  for (const other of map.specs()) {
+    if (other.zone === zone) continue;
+    for (const a of map.shortsOf(other.zone, known)) reachedBy.set(a, [...(reachedBy.get(a) ?? []), other.zone]);
+  }
+  const addresses: GearAddress[] = [];
+  const viaShort = new Set<number>();
+  const excluded: ExcludedGear[] = [];
+  for (const group of spec.gear.groups) {
+    const m = known.get(group);
+    const shared = m?.filter((a) => reachedBy.has(a)) ?? [];
+    if (!m || shared.length === 0) {
+      addresses.push({ kind: 'group', group });
+      continue;
+    }
+    for (const a of m) {
+      const zones = reachedBy.get(a);
+      if (zones) excluded.push({ short: a, group, zones });
+      else viaShort.add(a);
+    }
+  }
+  for (const a of spec.gear.shorts) viaShort.add(a);
+  for (const a of [...viaShort].sort((x, y) => x - y)) addresses.push({ kind: 'short', address: a });
+  if (addresses.length === 0) {
+    const first = excluded[0];
+    throw new ZoneRoutingError(
+      'sharedGear',
+      `every luminaire of zone ${quote(zone)} is reached by another zone too${first ? ` (group G${first.group} holds A${first.short}, gear of zone ${quote(first.zones[0] ?? '')})` : ''}: nothing was sent (fix the group or the zone map)`,
+    );
+  }
+  return { addresses, excluded };
+}
+
+/**
+ * While the membership is still being learned: the short addresses that are
+ * surely the zone's own and no other zone's, from the gear read so far
+ * (`gear`: short -> all its groups): the zone's own short addresses, and gear
+ * in one of the zone's groups and in no group of another zone (nor listed by
+ * another zone). A send to these by short address reaches them alone.
+ */
+export function confirmedOwnShorts(map: ZoneMap, zone: string, gear: ReadonlyMap<number, readonly number[]>): number[] {
+  const spec = map.get(zone);
+  if (!spec) return [];
+  const out = new Set<number>(spec.gear.shorts);
+  for (const [short, groups] of gear) {
+    if (!groups.some((g) => spec.gear.groups.includes(g))) continue;
+    const owner = map.ownerOf({ kind: 'short', address: short });
+    if (owner !== undefined && owner !== zone) continue;
+    if (
+      groups.some((g) => {
+        const o = map.ownerOf({ kind: 'group', group: g });
+        return o !== undefined && o !== zone;
+      })
+    )
+      continue;
+    out.add(short);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The addresses of `zoneRoute`. */
+export function zoneAddresses(
+  map: ZoneMap,
+  zone: string,
+  members?: GroupMembers,
+  options: { readonly requireKnown?: boolean } = {},
+): GearAddress[] {
+  return zoneRoute(map, zone, members, options).addresses;
 }
 
 /** Applies one setpoint to every address of a zone, one after another; one merged result. */

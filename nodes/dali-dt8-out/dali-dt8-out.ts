@@ -8,8 +8,12 @@
  *
  * With a zone map (`zones`, a lighting-zones config node) the setpoint's
  * zone chooses the gear (lib/zones/route): a zone outside the map, or whose
- * group holds gear of another zone, is refused with nothing sent. Without
- * one, the configured address is used (single-zone flows).
+ * group holds gear of another zone, is refused with nothing sent. When the
+ * map uses groups, the bus's group membership is learned from the gear
+ * (lib/dali/group-membership, shared by every node on the bus) and a zone's
+ * group send waits for it (lib/zones/zone-sender: held, newest per zone);
+ * the status says so. Without a map, the configured address is used
+ * (single-zone flows).
  */
 import { ACCEPTED_KELVIN_MAX, ACCEPTED_KELVIN_MIN, COMMAND_KELVIN_MAX, COMMAND_KELVIN_MIN } from '../../lib/contracts';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
@@ -22,8 +26,10 @@ import { findOwner, type DaliBusNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { findZones } from '../shared/zones';
-import { applyToZone, diagnoseZones, zoneAddresses, ZoneRoutingError } from '../../lib/zones/route';
+import { diagnoseZones, zoneAddresses, ZoneRoutingError } from '../../lib/zones/route';
 import { ZoneMapError } from '../../lib/zones/zone-map';
+import { ZoneSender, type ZoneSendResult } from '../../lib/zones/zone-sender';
+import { groupMembershipOf, type MembershipState } from '../../lib/dali/group-membership';
 
 type DimmingCurve = 'logarithmic' | 'linear';
 type TcLimitsFrom = 'config' | 'gear';
@@ -89,6 +95,73 @@ export = function (RED: NodeAPI): void {
     const aborter = new AbortController();
     let closing = false;
 
+    // A zone map with groups: learn the bus's group membership before any group send (lib/zones/zone-sender).
+    let mapUsesGroups = false;
+    try {
+      mapUsesGroups =
+        zones
+          ?.map()
+          .specs()
+          .some((z) => z.gear.groups.length > 0) === true;
+    } catch {
+      mapUsesGroups = false; // an unusable map refuses every zone anyway
+    }
+    const membership = owner && zones && mapUsesGroups ? groupMembershipOf(owner.session) : null;
+    const sender = zones && output ? new ZoneSender(zones.map, output, membership, () => showMembership()) : null;
+    /** The membership wait as this node's own status (sticky), or back to the owner's once known. */
+    let showingMembership = false;
+    const showMembership = (): void => {
+      if (!membership || closing) return;
+      const st = membership.state;
+      const held = sender?.heldCount ?? 0;
+      // While the interface is away its own status (red: disconnected, port in use...) says why.
+      if (st.kind === 'known' || st.kind === 'idle' || st.kind === 'waiting') {
+        if (showingMembership) view.clear();
+        showingMembership = false;
+        return;
+      }
+      showingMembership = true;
+      if (st.kind === 'failed') {
+        view.show(
+          {
+            fill: 'red',
+            shape: 'ring',
+            text: RED._('dali-dt8-out.status.groupsFailed', { held, seconds: Math.round(st.retryInMs / 1000) }),
+          },
+          true,
+        );
+      } else {
+        view.show({ fill: 'yellow', shape: 'ring', text: RED._('dali-dt8-out.status.groupsLearning', { held }) }, true);
+      }
+    };
+    /** One warning per zone and set of gear left out (lib/zones/route): the commissioning fault stays visible in the log. */
+    const warned = new Map<string, string>();
+    const warnExcluded = (r: ZoneSendResult): ZoneSendResult => {
+      if ('held' in r) return r;
+      const excluded = 'excluded' in r ? r.excluded : undefined;
+      const key = excluded?.map((e) => `${e.address}@${e.group}`).join(',') ?? '';
+      if (warned.get(r.zone) === key) return r;
+      warned.set(r.zone, key);
+      if (excluded && excluded.length > 0)
+        this.warn(
+          RED._('dali-dt8-out.errors.excluded', {
+            zone: r.zone,
+            gear: excluded.map((e) => `${e.address} (${e.group}, ${e.zones.join(', ')})`).join('; '),
+          }),
+        );
+      return r;
+    };
+    let lastMembership: MembershipState['kind'] = 'idle';
+    const onMembership = (st: MembershipState): void => {
+      if (st.kind === 'failed' && lastMembership !== 'failed') this.warn(RED._('dali-dt8-out.errors.groupScan', { message: st.error }));
+      else if (st.kind === 'known' && lastMembership === 'failed') this.log(RED._('dali-dt8-out.log.groupsKnown', { gear: st.gear }));
+      lastMembership = st.kind;
+      showMembership();
+    };
+    membership?.on('state', onMembership);
+    const releaseMembership = membership?.use({ refresh: true });
+    showMembership();
+
     /** The catalogue message for an error of ours, the bus's, or anything else. */
     const describe = (err: unknown): string => {
       if (err instanceof DaliInputError) return RED._(`dali-dt8-out.errors.${err.code}`, { ...err.params });
@@ -114,6 +187,7 @@ export = function (RED: NodeAPI): void {
     this.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       const fail = (err: unknown, status: 'invalid' | 'busError'): void => {
         if (closing) return done();
+        showingMembership = false;
         view.show({ fill: 'red', shape: 'ring', text: RED._(`dali-dt8-out.status.${status}`) });
         done(new Error(describe(err)));
       };
@@ -123,6 +197,8 @@ export = function (RED: NodeAPI): void {
         work.then(
           (result) => {
             view.clear();
+            showingMembership = false;
+            showMembership();
             msg.payload = result;
             send(msg);
             done();
@@ -139,7 +215,8 @@ export = function (RED: NodeAPI): void {
           const list = typeof asked === 'string' && asked !== '' ? [asked] : map.zones();
           const bus = owner?.session.bus;
           const members = bus ? (g: number) => bus.members({ kind: 'group', group: g }) : undefined;
-          const plans = list.map((zone) => ({ zone, addresses: zoneAddresses(map, zone, members) }));
+          // Diagnostics only ask each gear by short address: they need not wait for the groups.
+          const plans = list.map((zone) => ({ zone, addresses: zoneAddresses(map, zone, members, { requireKnown: false }) }));
           diagnoseZones(output, plans, aborter.signal).then(
             (reports) => {
               view.clear();
@@ -151,10 +228,8 @@ export = function (RED: NodeAPI): void {
           return;
         }
         const options = { routine: setpoint !== null && isRoutine(setpoint, msg) };
-        if (zones && setpoint) {
-          const bus = owner?.session.bus;
-          const addresses = zoneAddresses(zones.map(), setpoint.zone, bus ? (g) => bus.members({ kind: 'group', group: g }) : undefined);
-          answer(applyToZone(output, setpoint, addresses, aborter.signal, options));
+        if (sender && setpoint) {
+          answer(sender.send(setpoint, aborter.signal, options).then(warnExcluded));
           return;
         }
         resolveAddress(msg, (err, address) => {
@@ -169,6 +244,9 @@ export = function (RED: NodeAPI): void {
     this.on('close', (removed: boolean, done: () => void) => {
       closing = true;
       aborter.abort();
+      sender?.close();
+      membership?.off('state', onMembership);
+      releaseMembership?.();
       owner?.session.off('frame', onFrame);
       owner?.session.off('connected', onConnected);
       if (owner) owner.deregister(this, done, removed);

@@ -3,14 +3,29 @@
  * G0 = A0-3, meeting G1 = A4-5, corridor A6-7): each zone's setpoint
  * reaches only its own gear (read back from the virtual gear), an unknown
  * zone or a broken zone map sends nothing, a group holding another zone's
- * gear is refused, diagnostics come per zone, and lsd-sensor-in takes its
- * zone from the map.
+ * gear is sent around (its other members by short address), a setpoint
+ * before the groups are known is held and then sent, diagnostics come per
+ * zone, and lsd-sensor-in takes its zone from the map.
  */
 import { strict as assert } from 'node:assert';
 import type { FlowNodeDef } from 'node-red-node-test-helper';
 import type { Dt8Result } from '../../lib/dali/dt8-output';
+import { decodeFrame } from '../../lib/dali/codec';
 import { percentToArcLevel } from '../../lib/dali/curve';
-import { dt8OutNode, helper, Inbox, initCatalogues, load, nodeById, simBus, simulation, TAB, waitFor } from './dali-node-helpers';
+import {
+  countFrames,
+  dt8OutNode,
+  helper,
+  Inbox,
+  initCatalogues,
+  load,
+  nodeById,
+  simBus,
+  simulation,
+  statuses,
+  TAB,
+  waitFor,
+} from './dali-node-helpers';
 
 const ZONES = [
   { zone: 'office-1', gear: 'G0', sensors: '10' },
@@ -73,19 +88,48 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     assert.deepEqual(levels(), before);
   });
 
-  it("refuses a zone whose group the bus knows to hold another zone's gear", async () => {
+  it("a group holding another zone's gear: sent to the zone's own gear by short address, the other zone's luminaire left out and warned of", async () => {
     // A6 (corridor) was commissioned into G1 (meeting room) by mistake.
     await load(flow(ZONES, { simGroups: '0:0-3; 1:4-6' }));
-    const errors = new Inbox('h2');
+    const results = new Inbox('h1');
     await waitFor(() => simulation().iface.state === 'connected', 'the simulator');
     const before = levels();
+    const groupFrames = countFrames(simulation());
     nodeById('out').receive({ payload: sp('meeting-1', 5) });
-    const err = await errors.next('the error');
-    assert.match(
-      String((err.error as { message: string }).message),
-      /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/,
+    const r = (await results.next('the result')).payload as Dt8Result & { excluded?: unknown };
+    groupFrames.stop();
+    assert.equal(r.address, 'A4,A5');
+    assert.deepEqual(r.excluded, [{ address: 'A6', group: 'G1', zones: ['corridor-1'] }]);
+    const l5 = percentToArcLevel(5);
+    assert.deepEqual(levels(), [...before.slice(0, 4), l5, l5, ...before.slice(6)], 'the corridor luminaire in G1 kept its level');
+    const toG1 = groupFrames.frames.filter((f) => {
+      if (f.frame.bits !== 16) return false;
+      const d = decodeFrame(16, f.frame.value);
+      const address = 'address' in d ? d.address : undefined;
+      return address?.kind === 'group' && 'group' in address && address.group === 1;
+    });
+    assert.equal(toG1.length, 0, 'not one frame to G1');
+    const spy = nodeById('out').warn as unknown as { getCalls(): { args: unknown[] }[] };
+    assert.ok(
+      spy.getCalls().some((c) => /Zone meeting-1 was sent to by short address without A6 \(G1, corridor-1\)/.test(String(c.args[0]))),
+      'warned of the gear left out',
     );
-    assert.deepEqual(levels(), before, 'nothing changed');
+  });
+
+  it('a setpoint right after the deploy is held while the groups are learned (status says so), then sent to the group', async () => {
+    await load(flow());
+    const results = new Inbox('h1');
+    // No waiting for the bus: the very first message.
+    nodeById('out').receive({ payload: sp('office-1', 45) });
+    await waitFor(
+      () =>
+        statuses(nodeById('out')).some((st) => st.fill === 'yellow' && /learning the DALI groups: 1 zone\(s\) held/.test(String(st.text))),
+      'the learning status',
+    );
+    const r = (await results.next('the office result', 10000)).payload as Dt8Result;
+    assert.equal(r.address, 'G0');
+    const l45 = percentToArcLevel(45);
+    assert.deepEqual(levels().slice(0, 4), [l45, l45, l45, l45]);
   });
 
   it('a zone map that cannot be used refuses every setpoint (fail closed)', async () => {

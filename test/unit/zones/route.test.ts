@@ -1,20 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { ZoneMap } from '../../../lib/zones/zone-map';
-import { zoneAddresses, ZoneRoutingError, type GroupMembers } from '../../../lib/zones/route';
+import { zoneAddresses, zoneRoute, ZoneRoutingError, type GroupMembers } from '../../../lib/zones/route';
+import type { GearAddress } from '../../../lib/dali/types';
 
 const members =
   (groups: Record<number, number[]>, complete = true): GroupMembers =>
   (g) => ({ shorts: groups[g] ?? [], complete });
+const short = (address: number): GearAddress => ({ kind: 'short', address });
 
 describe('zones/route: a zone reaches its own gear only', () => {
   const map = ZoneMap.parse({ 'office-1': 'G0', 'meeting-1': 'G1', 'corridor-1': 'A6-7' });
 
   it("gives a zone's addresses: its groups, then its short addresses", () => {
     assert.deepEqual(zoneAddresses(map, 'office-1'), [{ kind: 'group', group: 0 }]);
-    assert.deepEqual(zoneAddresses(map, 'corridor-1'), [
-      { kind: 'short', address: 6 },
-      { kind: 'short', address: 7 },
-    ]);
+    assert.deepEqual(zoneAddresses(map, 'corridor-1'), [short(6), short(7)]);
   });
 
   it('refuses a zone that is not in the map (never a default address)', () => {
@@ -24,32 +23,49 @@ describe('zones/route: a zone reaches its own gear only', () => {
     );
   });
 
-  it("refuses a zone whose group holds another zone's gear, as the bus knows the groups", () => {
+  it("sends around gear that another zone reaches too: the group's other members by short address, the shared gear left out", () => {
     const ok = members({ 0: [0, 1, 2, 3], 1: [4, 5] });
-    assert.deepEqual(zoneAddresses(map, 'meeting-1', ok), [{ kind: 'group', group: 1 }]);
-    // A6 (the corridor's) was commissioned into G1 by mistake: a meeting-room setpoint would light the corridor.
+    assert.deepEqual(zoneRoute(map, 'meeting-1', ok), { addresses: [{ kind: 'group', group: 1 }], excluded: [] });
+    // A6 (the corridor's) was commissioned into G1 by mistake: a G1 send would light the corridor.
     const wrong = members({ 0: [0, 1, 2, 3], 1: [4, 5, 6] });
+    assert.deepEqual(zoneRoute(map, 'meeting-1', wrong), {
+      addresses: [short(4), short(5)],
+      excluded: [{ short: 6, group: 1, zones: ['corridor-1'] }],
+    });
+    assert.deepEqual(zoneAddresses(map, 'corridor-1', wrong), [short(6), short(7)], "the corridor's own short addresses stay its own");
+    // A luminaire in two zones' groups: neither zone drives it, whatever the map's order.
+    const both = members({ 0: [0, 1, 2, 3], 1: [3, 4, 5] });
+    assert.deepEqual(zoneAddresses(map, 'meeting-1', both), [short(4), short(5)]);
+    assert.deepEqual(zoneAddresses(map, 'office-1', both), [short(0), short(1), short(2)]);
+    assert.deepEqual(zoneRoute(map, 'office-1', both).excluded, [{ short: 3, group: 0, zones: ['meeting-1'] }]);
+    const two = ZoneMap.parse({ a: 'G0', b: 'G1' });
+    const overlap = members({ 0: [0, 1, 9], 1: [2, 3, 9] });
+    assert.deepEqual(zoneAddresses(two, 'a', overlap), [short(0), short(1)]);
+    assert.deepEqual(zoneAddresses(two, 'b', overlap), [short(2), short(3)]);
+  });
+
+  it('refuses a zone none of whose gear is its own alone', () => {
+    const two = ZoneMap.parse({ a: 'G0', b: 'G1' });
     assert.throws(
-      () => zoneAddresses(map, 'meeting-1', wrong),
+      () => zoneAddresses(two, 'a', members({ 0: [9], 1: [2, 9] })),
       (e: unknown) =>
         e instanceof ZoneRoutingError &&
         e.code === 'sharedGear' &&
-        /group G1 of zone "meeting-1" reaches A6, gear of zone "corridor-1" too/.test(e.message),
+        /every luminaire of zone "a" is reached by another zone too \(group G0 holds A9, gear of zone "b"\)/.test(e.message),
     );
-    // ... and gear in two zones' groups.
-    const both = members({ 0: [0, 1, 2, 3], 1: [3, 4, 5] });
-    assert.throws(() => zoneAddresses(map, 'meeting-1', both), /reaches A3, gear of zone "office-1" too/);
-    assert.deepEqual(zoneAddresses(map, 'corridor-1', both).length, 2, 'a zone addressed by short addresses is not affected');
-    // A luminaire no zone lists, in both zones' groups: both are refused, whatever the map's order.
-    const two = ZoneMap.parse({ a: 'G0', b: 'G1' });
-    const overlap = members({ 0: [0, 1, 9], 1: [2, 3, 9] });
-    assert.throws(() => zoneAddresses(two, 'a', overlap), /zone "a" reaches A9, gear of zone "b" too/);
-    assert.throws(() => zoneAddresses(two, 'b', overlap), /zone "b" reaches A9, gear of zone "a" too/);
   });
 
-  it('does not guess: a group whose membership the bus does not know is not refused', () => {
-    // An unknown group lists every known gear (incomplete): that is no evidence of sharing.
+  it('never sends to a group whose membership is not known: membershipUnknown (the caller holds the setpoint)', () => {
     const unknown = members({ 1: [0, 1, 2, 3, 4, 5, 6, 7] }, false);
-    assert.deepEqual(zoneAddresses(map, 'meeting-1', unknown), [{ kind: 'group', group: 1 }]);
+    assert.throws(
+      () => zoneAddresses(map, 'meeting-1', unknown),
+      (e: unknown) => e instanceof ZoneRoutingError && e.code === 'membershipUnknown' && /group G0 are not known yet/.test(e.message),
+    );
+    // One unknown group of another zone is enough: gear of this zone's group may sit in it.
+    const half = (g: number) => (g === 0 ? { shorts: [0, 1, 2, 3], complete: false } : { shorts: g === 1 ? [4, 5] : [], complete: true });
+    assert.throws(() => zoneAddresses(map, 'meeting-1', half), /group G0 are not known yet/);
+    // A zone of short addresses only is never held; diagnostics (requireKnown false) do not wait either.
+    assert.deepEqual(zoneAddresses(map, 'corridor-1', unknown), [short(6), short(7)]);
+    assert.deepEqual(zoneAddresses(map, 'meeting-1', unknown, { requireKnown: false }), [{ kind: 'group', group: 1 }]);
   });
 });

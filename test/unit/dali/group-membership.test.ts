@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { PortRegistry } from '../../../lib/dali/bus-registry';
+import { BusSession } from '../../../lib/dali/bus-session';
+import { DaliBus } from '../../../lib/dali/bus/dali-bus';
+import { gearCommand } from '../../../lib/dali/codec';
+import { GroupMembership, GroupScanError, scanGroupMembership, type MembershipState } from '../../../lib/dali/group-membership';
+import { SimulatorInterface } from '../../../lib/dali/interfaces/simulator';
+import { GearCommand } from '../../../lib/dali/opcodes';
+import { VirtualBus } from '../../../lib/dali/sim/virtual-bus';
+
+/** The demo building's gear, with A4 (the meeting room's) also put into G0 at commissioning. */
+function building(extra: (bus: VirtualBus) => void = () => undefined): VirtualBus {
+  const bus = new VirtualBus();
+  for (let a = 0; a < 8; a++) bus.addGear({ shortAddress: a, groups: a < 4 ? [0] : a === 4 ? [0, 1] : a < 6 ? [1] : [2] });
+  extra(bus);
+  return bus;
+}
+
+async function waitFor(ok: () => boolean, what: string, ms = 3000): Promise<void> {
+  const start = Date.now();
+  while (!ok()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A session on "real" hardware (no inventory: the bus knows nothing of the groups) that is the simulator. */
+function session(bus: VirtualBus): { s: BusSession; ifaces: SimulatorInterface[] } {
+  const ifaces: SimulatorInterface[] = [];
+  const s = new BusSession({
+    owner: 'b',
+    label: 'bus',
+    interface: { type: 'luba', path: '/dev/ttyDALI-membership' },
+    registry: new PortRegistry(),
+    factory: () => {
+      const iface = new SimulatorInterface(bus, { timeScale: 0 });
+      ifaces.push(iface);
+      return iface;
+    },
+  });
+  return { s, ifaces };
+}
+
+describe('dali/group-membership: the groups learned from the gear, trusted only while nothing can have changed them', () => {
+  describe('scanGroupMembership', () => {
+    it('finds every gear and its groups and teaches the bus all 16 groups', async () => {
+      const iface = new SimulatorInterface(building(), { timeScale: 0 });
+      const dali = new DaliBus(iface);
+      await dali.start();
+      assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false, 'nothing known before');
+      const scan = await scanGroupMembership(dali);
+      assert.equal(scan.gear.size, 8);
+      assert.deepEqual(scan.gear.get(4), [0, 1]);
+      assert.deepEqual(dali.members({ kind: 'group', group: 0 }), { shorts: [0, 1, 2, 3, 4], complete: true });
+      assert.deepEqual(dali.members({ kind: 'group', group: 1 }), { shorts: [4, 5], complete: true });
+      assert.deepEqual(dali.members({ kind: 'group', group: 9 }), { shorts: [], complete: true });
+      await dali.close();
+    });
+
+    it('does not guess: two gear on one short address fail the scan and the bus learns nothing', async () => {
+      const bus = building((b) => b.addGear({ shortAddress: 3, groups: [5] }));
+      const dali = new DaliBus(new SimulatorInterface(bus, { timeScale: 0 }));
+      await dali.start();
+      await assert.rejects(
+        scanGroupMembership(dali),
+        (e: unknown) => e instanceof GroupScanError && /A3: QUERY GROUPS answered garbled/.test(e.message),
+      );
+      assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false);
+      await dali.close();
+    });
+
+    it('asks a garbled answer again (one collision is not a duplicate address)', async () => {
+      const bus = building();
+      const dali = new DaliBus(new SimulatorInterface(bus, { timeScale: 0 }));
+      await dali.start();
+      bus.corruptNext(1);
+      const scan = await scanGroupMembership(dali);
+      assert.equal(scan.gear.size, 8);
+      await dali.close();
+    });
+  });
+
+  describe('GroupMembership on a bus session', () => {
+    it('learns at connect; forgets when unplugged and learns again when the interface is back', async () => {
+      const { s, ifaces } = session(building());
+      const m = new GroupMembership(s, { rescanMs: 0 });
+      const states: MembershipState['kind'][] = [];
+      m.on('state', (st: MembershipState) => states.push(st.kind));
+      const release = m.use();
+      assert.equal(m.known, false);
+      assert.equal(m.members(0).complete, false);
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      assert.deepEqual(m.members(0), { shorts: [0, 1, 2, 3, 4], complete: true });
+      assert.deepEqual(states, ['waiting', 'scanning', 'known']);
+      ifaces[0]?.disconnect();
+      await waitFor(() => m.state.kind === 'waiting', 'waiting');
+      assert.equal(m.members(0).complete, false, 'not trusted while unplugged, whatever the bus remembers');
+      ifaces[0]?.reconnect();
+      await waitFor(() => m.known, 'known again');
+      assert.deepEqual(states.slice(3), ['waiting', 'scanning', 'known']);
+      release();
+      assert.equal(m.state.kind, 'idle');
+      await s.close();
+    });
+
+    it("another master's ADD TO GROUP: not trusted at once, learned again after the quiet time (the new member is seen)", async () => {
+      const bus = building();
+      const { s } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 0, quietMs: 30 });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      // A commissioning tool adds A6 (the corridor's) to G1: send-twice.
+      const add = gearCommand({ kind: 'short', address: 6 }, GearCommand.ADD_TO_GROUP + 1);
+      bus.inject(add);
+      bus.inject(add);
+      await waitFor(() => !m.known, 'not trusted');
+      await waitFor(() => m.known, 'learned again');
+      assert.deepEqual(m.members(1).shorts, [4, 5, 6]);
+      release();
+      await s.close();
+    });
+
+    it('a failed scan says why (two gear on A7), is retried by itself, and holds nothing as known meanwhile', async () => {
+      const bus = building((b) => b.addGear({ shortAddress: 7, groups: [3] }));
+      const { s } = session(bus);
+      const m = new GroupMembership(s, {
+        rescanMs: 0,
+        retryMs: 20,
+        scan: (dali, aborted) => scanGroupMembership(dali, { aborted }),
+      });
+      const failures: string[] = [];
+      m.on('state', (st: MembershipState) => {
+        if (st.kind === 'failed') failures.push(`${st.error} / ${st.retryInMs}`);
+      });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => failures.length >= 2, 'two failures');
+      assert.match(failures[0] ?? '', /A7: QUERY GROUPS answered garbled .* \/ 20$/);
+      assert.match(failures[1] ?? '', / \/ 40$/, 'the wait doubles');
+      assert.equal(m.known, false);
+      assert.equal(m.members(0).complete, false);
+      release();
+      await s.close();
+    });
+
+    it('after failures, a scan that succeeds makes the membership known', async () => {
+      const { s } = session(building());
+      let attempts = 0;
+      const m = new GroupMembership(s, {
+        rescanMs: 0,
+        retryMs: 10,
+        scan: (dali, aborted) =>
+          ++attempts <= 2 ? Promise.reject(new GroupScanError('A3 did not answer')) : scanGroupMembership(dali, { aborted }),
+      });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => m.known, 'known after two failures');
+      assert.equal(attempts, 3);
+      assert.deepEqual(m.members(0).shorts, [0, 1, 2, 3, 4]);
+      release();
+      await s.close();
+    });
+
+    it('gear that appears later is found by the periodic rescan', async () => {
+      const bus = building();
+      const { s } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 50 });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      assert.deepEqual(m.members(2).shorts, [6, 7]);
+      bus.addGear({ shortAddress: 20, groups: [2] }); // powered up, grouped elsewhere; no frame of ours sees it
+      await waitFor(() => m.members(2).shorts.includes(20), 'the new gear in G2');
+      assert.equal(m.known, true, 'a periodic rescan keeps what is known while it runs');
+      release();
+      await s.close();
+    });
+  });
+});
