@@ -149,17 +149,22 @@ function rate(n: number, t0: number, c0: NodeJS.CpuUsage): Rate {
   return { perS: (n / ms) * 1000, cpuUsPerEvent: (cpu.user + cpu.system) / n };
 }
 
-/**
- * The physical limit: the store's schema, then the same rows (parameters
- * prepared beforehand) as one prepared 4 000-row INSERT per transaction.
- */
-async function sqliteLimit(dir: string, data: SensorReading[], round: number): Promise<Rate> {
-  const file = path.join(dir, `limit-${round}.sqlite`);
+/** A file with the store's schema (migrated by the store), opened by a plain connection in WAL mode, synchronous=NORMAL, as the store runs it. */
+async function referenceDb(file: string): Promise<Db> {
   await (await LightingStore.open({ path: file })).close();
   const db = await Db.open(file);
   await db.get('PRAGMA journal_mode = WAL');
   await db.run('PRAGMA synchronous = NORMAL');
   await db.run('PRAGMA wal_autocheckpoint = 256');
+  return db;
+}
+
+/**
+ * The physical limit: the store's schema, then the same rows (parameters
+ * prepared beforehand) as one prepared 4 000-row INSERT per transaction.
+ */
+async function sqliteLimit(dir: string, data: SensorReading[], round: number): Promise<Rate> {
+  const db = await referenceDb(path.join(dir, `limit-${round}.sqlite`));
   const ROWS = 4000;
   const one = '(?, ?, ?, ?, ?, ?, ?, ?)';
   const sql = (n: number): string =>
@@ -201,12 +206,7 @@ async function sqliteLimit(dir: string, data: SensorReading[], round: number): P
  * nothing else.
  */
 async function sqliteJsonEach(dir: string, data: SensorReading[], round: number): Promise<Rate> {
-  const file = path.join(dir, `json-${round}.sqlite`);
-  await (await LightingStore.open({ path: file })).close();
-  const db = await Db.open(file);
-  await db.get('PRAGMA journal_mode = WAL');
-  await db.run('PRAGMA synchronous = NORMAL');
-  await db.run('PRAGMA wal_autocheckpoint = 256');
+  const db = await referenceDb(path.join(dir, `json-${round}.sqlite`));
   const ROWS = 4000;
   const writer = WRITERS.raw_sensor_events;
   const realColumns = writer.jsonBulk?.realColumns ?? [];
