@@ -231,6 +231,7 @@ export class GroupMembership extends EventEmitter {
     if (!DOWN.has(s.kind) || this.current.kind === 'waiting') return;
     this.generation++;
     this.partial.clear();
+    this.source.bus?.forgetGroups();
     this.clearTimer();
     this.set({ kind: 'waiting' });
   };
@@ -326,9 +327,11 @@ export class GroupMembership extends EventEmitter {
     }
   }
 
+  /** What was learned can no longer be trusted: the bus forgets it too (its planner must not merge sends into a stale group). */
   private invalidate(): void {
     this.generation++;
     this.partial.clear();
+    this.source.bus?.forgetGroups();
     if (this.current.kind === 'known') this.set({ kind: 'scanning' });
   }
 

@@ -276,6 +276,15 @@ export class DaliBus extends EventEmitter {
     this.gear.setGroupMembers(group, members);
   }
 
+  /**
+   * Forgets the group membership learned (it may have changed unseen): a
+   * group the inventory does not declare reaches "not known" gear until
+   * setGroupMembers tells it again.
+   */
+  forgetGroups(): void {
+    this.gear.forgetGroups();
+  }
+
   /** Forgets level/colour knowledge (all, or one short address): the next setpoint sends everything. */
   forget(short?: number): void {
     this.gear.forget(short);
@@ -555,8 +564,9 @@ export class DaliBus extends EventEmitter {
   }
 
   private onReconnected(): void {
-    // Anything may have happened on the bus meanwhile.
+    // Anything may have happened on the bus meanwhile, the groups too: a group is re-applied only once known again.
     this.gear.forget();
+    this.gear.forgetGroups();
     this.setpoints.dropDtrCarry();
     this.decoder.reset();
     this.gear.forgetDtr();

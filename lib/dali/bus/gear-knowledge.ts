@@ -84,6 +84,8 @@ export class GearKnowledge {
   private readonly gear = new Map<number, MutableGear>();
   /** Known complete group membership. */
   private readonly groupMembers = new Map<number, Set<number>>();
+  /** Group membership the inventory declares: what forgetGroups() goes back to. */
+  private readonly declaredGroups = new Map<number, readonly number[]>();
   /** True when the inventory lists every gear on the bus. */
   readonly inventoryComplete: boolean;
   /** DTR0/DTR1 as last put on the bus (by us or others), to read a foreign SET TEMPORARY COLOUR TEMPERATURE. */
@@ -101,7 +103,10 @@ export class GearKnowledge {
         groups instanceof Map
           ? [...(groups as ReadonlyMap<number, readonly number[]>).entries()]
           : Object.entries(groups as Readonly<Record<number, readonly number[]>>).map(([g, m]) => [Number(g), m]);
-      for (const [g, members] of pairs) this.setGroupMembers(g, members);
+      for (const [g, members] of pairs) {
+        this.setGroupMembers(g, members);
+        this.declaredGroups.set(g, [...members]);
+      }
     }
     this.inventoryComplete = inventory?.complete === true && this.gear.size > 0;
   }
@@ -197,6 +202,16 @@ export class GearKnowledge {
       this.entry(m);
     }
     this.groupMembers.set(group, set);
+  }
+
+  /**
+   * Forgets the group membership learned since construction (scans,
+   * commissioning): back to what the inventory declares (the installer's
+   * word, e.g. a simulated bus), every other group reaches "not known" gear.
+   */
+  forgetGroups(): void {
+    this.groupMembers.clear();
+    for (const [g, members] of this.declaredGroups) this.groupMembers.set(g, new Set(members));
   }
 
   /** QUERY GROUPS of one short address: updates the groups whose membership is known; returns the groups. */

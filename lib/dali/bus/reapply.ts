@@ -1,7 +1,8 @@
 /**
  * Re-apply after a reconnect: DaliBus remembers the last setpoint per
  * address, and when the interface comes back after a disconnect sends it once
- * more (minus levels a foreign master changed since). A re-apply that fails
+ * more (minus levels a foreign master changed since; groups and broadcasts
+ * only when the gear they reach is known for sure). A re-apply that fails
  * (the device is often not ready for the first frames after 'connected') is
  * tried again with exponential backoff until it is on the bus; it is dropped
  * when a newer setpoint for that address is given meanwhile (latest wins),
@@ -81,11 +82,17 @@ export class ReconnectReapply {
     }
   }
 
-  /** Starts one re-apply per remembered address (after cancelling any still running). */
+  /**
+   * Starts one re-apply per remembered address (after cancelling any still
+   * running). A group or broadcast whose gear is not known for sure is not
+   * re-sent: it might reach gear that was regrouped or added while the
+   * interface was away (another zone's); the next setpoint for it is sent as usual.
+   */
   start(): void {
     this.cancel();
     const loops: ReapplyLoop[] = [];
     for (const [key, request] of this.lastSetpoints) {
+      if (request.address.kind !== 'short' && !this.knowledge.members(request.address).complete) continue;
       const loop: ReapplyLoop = { key, address: request.address, dropLevel: false, dropMirek: false, stopped: false, timer: undefined };
       this.loops.set(key, loop);
       loops.push(loop);

@@ -7,6 +7,9 @@ import { GroupMembership, GroupScanError, scanGroupMembership, type MembershipSt
 import { SimulatorInterface } from '../../../lib/dali/interfaces/simulator';
 import { GearCommand } from '../../../lib/dali/opcodes';
 import { VirtualBus } from '../../../lib/dali/sim/virtual-bus';
+import { Dt8Output } from '../../../lib/dali/dt8-output';
+import { ZoneMap } from '../../../lib/zones/zone-map';
+import { ZoneSender } from '../../../lib/zones/zone-sender';
 
 /** The demo building's gear, with A4 (the meeting room's) also put into G0 at commissioning. */
 function building(extra: (bus: VirtualBus) => void = () => undefined): VirtualBus {
@@ -101,6 +104,72 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       assert.deepEqual(states.slice(3), ['waiting', 'scanning', 'known']);
       release();
       assert.equal(m.state.kind, 'idle');
+      await s.close();
+    });
+
+    it('after a reconnect no group frame goes out before the groups are learned again (gear regrouped while unplugged stays untouched)', async () => {
+      const bus = new VirtualBus();
+      for (let a = 0; a < 4; a++) bus.addGear({ shortAddress: a, groups: [0] });
+      bus.addGear({ shortAddress: 4, groups: [1] });
+      const { s, ifaces } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 0 });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      const map = ZoneMap.parse({ office: { gear: 'G0' }, meeting: { gear: 'A4' } });
+      const out = new Dt8Output(() => s.bus, {
+        fadeMs: 0,
+        curve: 'logarithmic',
+        warmestKelvin: 2700,
+        coolestKelvin: 6500,
+        tcLimitsFrom: 'config',
+        verify: false,
+      });
+      const zones = new ZoneSender(() => map, out, m);
+      const sent = await zones.send({ zone: 'office', intensity: 80, cct: 4000, reason: 'test', source: 'manual' });
+      assert.equal('address' in sent ? sent.address : '', 'G0');
+      const a4Before = bus.gearAt(4)?.snapshot().actualLevel;
+      const groupFramesWhileUnknown: number[] = [];
+      bus.on('forward', (ev: { frame: { value: number } }) => {
+        const a = (ev.frame.value >> 8) & 0xff;
+        if ((a & 0x80) !== 0 && a < 0xfc && !m.known) groupFramesWhileUnknown.push(a);
+      });
+      ifaces[0]?.disconnect();
+      await waitFor(() => m.state.kind === 'waiting', 'waiting');
+      // Meanwhile a commissioning tool puts A4 (the meeting room's) into G0: we cannot see it.
+      const add = gearCommand({ kind: 'short', address: 4 }, GearCommand.ADD_TO_GROUP + 0);
+      bus.handleForward(add);
+      bus.handleForward(add);
+      ifaces[0]?.reconnect();
+      await waitFor(() => m.known, 'known again');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(groupFramesWhileUnknown, [], 'no group frame before the membership was learned again');
+      assert.equal(bus.gearAt(4)?.snapshot().actualLevel, a4Before, "the meeting room's luminaire kept its level");
+      assert.deepEqual(m.members(0).shorts, [0, 1, 2, 3, 4]);
+      zones.close();
+      release();
+      await s.close();
+    });
+
+    it('while the membership is not known the bus does not keep the old groups either (its planner cannot merge sends into a stale group)', async () => {
+      const bus = building();
+      const { s, ifaces } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 0, quietMs: 60_000 });
+      const release = m.use();
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      ifaces[0]?.disconnect();
+      await waitFor(() => m.state.kind === 'waiting', 'waiting');
+      assert.equal(s.bus?.members({ kind: 'group', group: 0 }).complete, false, 'G0 unknown to the bus while unplugged');
+      ifaces[0]?.reconnect();
+      await waitFor(() => m.known, 'known again');
+      assert.equal(s.bus?.members({ kind: 'group', group: 1 }).complete, true);
+      const add = gearCommand({ kind: 'short', address: 6 }, GearCommand.ADD_TO_GROUP + 1);
+      bus.inject(add);
+      bus.inject(add);
+      await waitFor(() => !m.known, 'not trusted');
+      assert.equal(s.bus?.members({ kind: 'group', group: 1 }).complete, false, 'G1 unknown to the bus after a foreign ADD TO GROUP');
+      release();
       await s.close();
     });
 
