@@ -61,6 +61,8 @@ export class GroupScanError extends Error {
 /** Times a garbled answer is asked again before the scan gives up. */
 const GARBLED_RETRIES = 2;
 const SCAN_PRIORITY: Priority = 3;
+/** Times an expected gear that did not answer is asked again before it counts as not there. */
+const SILENT_RETRIES = 2;
 
 /**
  * Short addresses asked in one transaction (about 0.13 s on LUBA when nobody answers): enough to keep
@@ -106,16 +108,28 @@ export async function scanGroupMembership(
     priority?: Priority;
     teach?: boolean;
     aborted?: () => boolean;
+    /**
+     * Short addresses that should be there (the zone map lists them, the bus
+     * has seen them): one that does not answer is asked again before the scan
+     * takes it as "no gear here" (one lost backward frame must not hide a gear).
+     * The bus's known short addresses are always included.
+     */
+    expected?: Iterable<number>;
     /** Told of each gear as soon as its groups are read (before the scan is complete). */
     onGear?: (short: number, groups: readonly number[]) => void;
   } = {},
 ): Promise<GroupScan> {
   const priority = options.priority ?? SCAN_PRIORITY;
+  const expected = new Set<number>([...(options.expected ?? []), ...bus.knownShortAddresses()]);
   const gear = new Map<number, number[]>();
   for (let first = 0; first < 64; first += SCAN_BATCH) {
     if (options.aborted?.()) throw new GroupScanError('scan abandoned');
     const batch = Array.from({ length: SCAN_BATCH }, (_, i) => first + i);
     const lo = await askEach(bus, batch, GearCommand.QUERY_GROUPS_0_7, priority);
+    for (const [i, s] of batch.entries()) {
+      for (let again = 0; again < SILENT_RETRIES && lo[i]?.kind === 'none' && expected.has(s); again++)
+        lo[i] = await ask(bus, s, GearCommand.QUERY_GROUPS_0_7, priority);
+    }
     const present: number[] = [];
     batch.forEach((s, i) => {
       const r = lo[i] as BackwardResult;
@@ -166,6 +180,8 @@ export function changesMembership(ev: DaliBusFrameEvent): boolean {
 export interface ScanProgress {
   readonly priority: Priority;
   readonly onGear: (short: number, groups: readonly number[]) => void;
+  /** Short addresses the users expect to answer (their zone maps list them). */
+  readonly expected: readonly number[];
 }
 
 export type MembershipState =
@@ -214,11 +230,15 @@ export class GroupMembership extends EventEmitter {
   private scanning = false;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Each user's expected short addresses. */
+  private readonly expectedBy = new Set<readonly number[]>();
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
   private readonly rescanMs: number;
   private readonly quietMs: number;
   private readonly scanFn: (bus: DaliBus, aborted: () => boolean, progress: ScanProgress) => Promise<GroupScan>;
+  /** Short addresses that answered the scan that made the membership known. */
+  private answeredShorts: ReadonlySet<number> = new Set();
   /** Gear read by the scan running while nothing is known: short -> groups. */
   private readonly partial = new Map<number, readonly number[]>();
   private readonly now: () => number;
@@ -254,7 +274,8 @@ export class GroupMembership extends EventEmitter {
     this.quietMs = Math.max(0, options.quietMs ?? 2000);
     this.scanFn =
       options.scan ??
-      ((bus, aborted, progress) => scanGroupMembership(bus, { aborted, priority: progress.priority, onGear: progress.onGear }));
+      ((bus, aborted, progress) =>
+        scanGroupMembership(bus, { aborted, priority: progress.priority, onGear: progress.onGear, expected: progress.expected }));
     this.now = options.now ?? Date.now;
   }
 
@@ -274,6 +295,11 @@ export class GroupMembership extends EventEmitter {
     return bus.members({ kind: 'group', group });
   }
 
+  /** While known: the short addresses that answered the scan (gear present); otherwise null. */
+  answered(): ReadonlySet<number> | null {
+    return this.known ? this.answeredShorts : null;
+  }
+
   /**
    * Gear whose groups the scan running now has read (short -> groups), while
    * the membership as a whole is not known: each entry is sure for that gear
@@ -286,10 +312,14 @@ export class GroupMembership extends EventEmitter {
 
   /**
    * Holds the membership watch; the first user starts it. With `refresh`,
-   * what is known is learned again (a changed zone map). Returns the release.
+   * what is known is learned again (a changed zone map). `expected`: short
+   * addresses this user's zone map lists (asked again by every scan when
+   * silent). Returns the release.
    */
-  use(options: { refresh?: boolean } = {}): () => void {
+  use(options: { refresh?: boolean; expected?: readonly number[] } = {}): () => void {
     this.users++;
+    const expected = [...(options.expected ?? [])];
+    this.expectedBy.add(expected);
     if (this.users === 1) {
       this.source.on('connected', this.onConnected);
       this.source.on('status', this.onStatus);
@@ -305,6 +335,7 @@ export class GroupMembership extends EventEmitter {
       if (released) return;
       released = true;
       this.users--;
+      this.expectedBy.delete(expected);
       if (this.users > 0) return;
       this.source.off('connected', this.onConnected);
       this.source.off('status', this.onStatus);
@@ -373,11 +404,13 @@ export class GroupMembership extends EventEmitter {
       this.emit('gear', short, groups);
     };
     // While nothing is known, setpoints wait for this scan: it goes at their priority (2), not behind routine work.
-    this.scanFn(bus, stale, { priority: urgent ? 2 : SCAN_PRIORITY, onGear }).then(
+    const expected = [...new Set([...this.expectedBy].flat())];
+    this.scanFn(bus, stale, { priority: urgent ? 2 : SCAN_PRIORITY, onGear, expected }).then(
       (scan) => {
         this.scanning = false;
         if (stale()) return;
         this.failures = 0;
+        this.answeredShorts = new Set(scan.gear.keys());
         this.set({ kind: 'known', at: this.now(), gear: scan.gear.size });
         if (this.rescanMs > 0) this.schedule(this.rescanMs);
       },

@@ -16,8 +16,11 @@
  * group at commissioning) is not sent to as a group: its other members are
  * sent to by short address, and the shared gear is left out (`excluded`):
  * no zone drives a luminaire that two zones reach until the groups or the
- * map are fixed. A zone's own short addresses are always its own (the map
- * lets no two zones list one).
+ * map are fixed. With `answered` (the short addresses that answered the
+ * scan), a short address another zone lists that did not answer may sit in
+ * any group (its answer was lost, or it was off): then no group of the zone
+ * is sent to as a group, only its known members by short address. A zone's
+ * own short addresses are always its own (the map lets no two zones list one).
  *
  * `zoneAddresses(...)` is the same, addresses only. `confirmedOwnShorts`
  * gives, while the groups are still being learned, the gear already known
@@ -64,16 +67,18 @@ export interface ZoneRoute {
   readonly excluded: ExcludedGear[];
 }
 
+interface RouteOptions {
+  /** Refuse a zone with groups while any group of the map is not known (default true). */
+  readonly requireKnown?: boolean;
+  /** Short addresses that answered the membership scan: another zone's gear missing from it may be in any group. */
+  readonly answered?: ReadonlySet<number>;
+}
+
 function quote(zone: string): string {
   return JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone);
 }
 
-export function zoneRoute(
-  map: ZoneMap,
-  zone: string,
-  members?: GroupMembers,
-  options: { readonly requireKnown?: boolean } = {},
-): ZoneRoute {
+export function zoneRoute(map: ZoneMap, zone: string, members?: GroupMembers, options: RouteOptions = {}): ZoneRoute {
   const spec = map.get(zone);
   if (!spec) throw new ZoneRoutingError('unknownZone', `unknown zone ${quote(zone)}: not in the zone map, nothing was sent`);
   if (!members || spec.gear.groups.length === 0) return { addresses: map.addressesOf(zone), excluded: [] };
@@ -99,13 +104,17 @@ export function zoneRoute(
     if (other.zone === zone) continue;
     for (const a of map.shortsOf(other.zone, known)) reachedBy.set(a, [...(reachedBy.get(a) ?? []), other.zone]);
   }
+  // Gear another zone lists that did not answer the scan: its groups are unknown, any group of ours may hold it.
+  const answered = options.answered;
+  const unaccounted =
+    answered !== undefined && map.specs().some((other) => other.zone !== zone && other.gear.shorts.some((a) => !answered.has(a)));
   const addresses: GearAddress[] = [];
   const viaShort = new Set<number>();
   const excluded: ExcludedGear[] = [];
   for (const group of spec.gear.groups) {
     const m = known.get(group);
     const shared = m?.filter((a) => reachedBy.has(a)) ?? [];
-    if (!m || shared.length === 0) {
+    if (!m || (shared.length === 0 && !unaccounted)) {
       addresses.push({ kind: 'group', group });
       continue;
     }
@@ -155,12 +164,7 @@ export function confirmedOwnShorts(map: ZoneMap, zone: string, gear: ReadonlyMap
 }
 
 /** The addresses of `zoneRoute`. */
-export function zoneAddresses(
-  map: ZoneMap,
-  zone: string,
-  members?: GroupMembers,
-  options: { readonly requireKnown?: boolean } = {},
-): GearAddress[] {
+export function zoneAddresses(map: ZoneMap, zone: string, members?: GroupMembers, options: RouteOptions = {}): GearAddress[] {
   return zoneRoute(map, zone, members, options).addresses;
 }
 

@@ -39,6 +39,8 @@ export interface MembershipWatch {
   members(group: number): { shorts: readonly number[]; complete: boolean };
   /** Gear read so far while not known: short -> all its groups. */
   partialGear(): ReadonlyMap<number, readonly number[]>;
+  /** While known: the short addresses that answered the scan (gear present); null otherwise. */
+  answered?(): ReadonlySet<number> | null;
   on(event: 'state' | 'gear', listener: () => void): unknown;
   off(event: 'state' | 'gear', listener: () => void): unknown;
 }
@@ -116,7 +118,8 @@ export class ZoneSender {
     const watch = this.watch;
     let route: ZoneRoute;
     try {
-      route = zoneRoute(this.map(), setpoint.zone, watch ? (g) => watch.members(g) : undefined);
+      const answered = watch?.answered?.() ?? undefined;
+      route = zoneRoute(this.map(), setpoint.zone, watch ? (g) => watch.members(g) : undefined, answered ? { answered } : {});
     } catch (err) {
       if (watch && err instanceof ZoneRoutingError && err.code === 'membershipUnknown') return this.hold(setpoint, signal, options);
       return Promise.reject(err);

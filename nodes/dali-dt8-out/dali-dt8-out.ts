@@ -97,12 +97,12 @@ export = function (RED: NodeAPI): void {
 
     // A zone map with groups: learn the bus's group membership before any group send (lib/zones/zone-sender).
     let mapUsesGroups = false;
+    /** Short addresses the map lists: the scan asks them again when silent (one lost answer is not "no gear"). */
+    let mapShorts: number[] = [];
     try {
-      mapUsesGroups =
-        zones
-          ?.map()
-          .specs()
-          .some((z) => z.gear.groups.length > 0) === true;
+      const specs = zones?.map().specs() ?? [];
+      mapUsesGroups = specs.some((z) => z.gear.groups.length > 0);
+      mapShorts = specs.flatMap((z) => z.gear.shorts);
     } catch {
       mapUsesGroups = false; // an unusable map refuses every zone anyway
     }
@@ -159,7 +159,7 @@ export = function (RED: NodeAPI): void {
       showMembership();
     };
     membership?.on('state', onMembership);
-    const releaseMembership = membership?.use({ refresh: true });
+    const releaseMembership = membership?.use({ refresh: true, expected: mapShorts });
     showMembership();
 
     /** The catalogue message for an error of ours, the bus's, or anything else. */

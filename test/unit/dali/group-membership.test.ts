@@ -173,6 +173,63 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       await s.close();
     });
 
+    it("one lost answer of a gear the zone map lists is asked again, not taken as 'no gear here' (a group send would reach it)", async () => {
+      const bus = new VirtualBus();
+      for (let a = 0; a < 4; a++) bus.addGear({ shortAddress: a, groups: [0] });
+      bus.addGear({ shortAddress: 4, groups: [0, 1] }); // the meeting room's luminaire, wrongly also in G0
+      const query = gearCommand({ kind: 'short', address: 4 }, GearCommand.QUERY_GROUPS_0_7);
+      const answer = bus.handleForward.bind(bus);
+      let dropped = 0;
+      bus.handleForward = (f) => {
+        const r = answer(f);
+        if (f.bits === 16 && f.value === query.value && dropped === 0) {
+          dropped++;
+          return { kind: 'none' };
+        }
+        return r;
+      };
+      const { s } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 0 });
+      const release = m.use({ expected: [4] });
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      assert.equal(dropped, 1);
+      assert.deepEqual(m.members(0).shorts, [0, 1, 2, 3, 4], 'A4 found in G0');
+      release();
+      await s.close();
+    });
+
+    it("a zone-map gear that never answers: the other zones' groups go by short address, never as a group", async () => {
+      const bus = new VirtualBus();
+      for (let a = 0; a < 4; a++) bus.addGear({ shortAddress: a, groups: [0] });
+      bus.addGear({ shortAddress: 4, groups: [0, 1] });
+      const query = gearCommand({ kind: 'short', address: 4 }, GearCommand.QUERY_GROUPS_0_7);
+      const answer = bus.handleForward.bind(bus);
+      bus.handleForward = (f) => (f.bits === 16 && f.value === query.value ? (answer(f), { kind: 'none' }) : answer(f));
+      const { s } = session(bus);
+      const m = new GroupMembership(s, { rescanMs: 0 });
+      const release = m.use({ expected: [4] });
+      s.acquire('user');
+      await waitFor(() => m.known, 'known');
+      const map = ZoneMap.parse({ office: { gear: 'G0' }, meeting: { gear: 'A4' } });
+      const out = new Dt8Output(() => s.bus, {
+        fadeMs: 0,
+        curve: 'logarithmic',
+        warmestKelvin: 2700,
+        coolestKelvin: 6500,
+        tcLimitsFrom: 'config',
+        verify: false,
+      });
+      const zones = new ZoneSender(() => map, out, m);
+      const a4Before = bus.gearAt(4)?.snapshot().actualLevel;
+      const sent = await zones.send({ zone: 'office', intensity: 10, cct: 4000, reason: 'test', source: 'manual' });
+      assert.equal('address' in sent ? sent.address : '', 'A0,A1,A2,A3');
+      assert.equal(bus.gearAt(4)?.snapshot().actualLevel, a4Before, "the meeting room's luminaire is untouched");
+      zones.close();
+      release();
+      await s.close();
+    });
+
     it("another master's ADD TO GROUP: not trusted at once, learned again after the quiet time (the new member is seen)", async () => {
       const bus = building();
       const { s } = session(bus);

@@ -16,6 +16,19 @@ describe('zones/route: a zone reaches its own gear only', () => {
     assert.deepEqual(zoneAddresses(map, 'corridor-1'), [short(6), short(7)]);
   });
 
+  it("another zone's luminaire that did not answer the scan may be in any group: the zone's groups go by short address", () => {
+    const known = members({ 0: [0, 1, 2, 3], 1: [4, 5] });
+    // A6 (the corridor's) answered; all of the corridor's gear answered: G0 is sent as a group.
+    assert.deepEqual(zoneAddresses(map, 'office-1', known, { answered: new Set([0, 1, 2, 3, 4, 5, 6, 7]) }), [{ kind: 'group', group: 0 }]);
+    // A7 did not answer (its answer was lost, or it was off): it may be in G0 for all we know.
+    assert.deepEqual(zoneAddresses(map, 'office-1', known, { answered: new Set([0, 1, 2, 3, 4, 5, 6]) }), [
+      short(0),
+      short(1),
+      short(2),
+      short(3),
+    ]);
+  });
+
   it('refuses a zone that is not in the map (never a default address)', () => {
     assert.throws(
       () => zoneAddresses(map, 'not-office'),
