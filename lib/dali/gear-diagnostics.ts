@@ -5,10 +5,11 @@
  *   group or broadcast address reaches. Known membership (inventory,
  *   commissioning) is used as is; otherwise the bus is scanned once
  *   (./group-membership scanGroupMembership: QUERY GROUPS of 0..63, about
- *   3 s; a garbled answer fails the scan rather than guess), the complete
- *   group membership is handed to the DaliBus (its planner can then use
- *   group and broadcast frames) and kept until `forget()` (call it after a
- *   reconnect).
+ *   3 s; a garbled answer fails the scan rather than guess), and kept for
+ *   diagnostics until `forget()` (call it after a reconnect). It is not
+ *   handed to the DaliBus: a scan that ends after the groups changed would
+ *   teach it stale membership (./group-membership GroupMembership does that,
+ *   dropping a scan that went out of date).
  * - `diagnoseGear(bus, short)`: QUERY STATUS (bits by name), QUERY LAMP
  *   FAILURE, device types, and for DT8 gear colour type features, colour
  *   status, gear features (automatic activation), Tc limits, actual level
@@ -47,7 +48,8 @@ export class GearDirectory {
 
   private discover(bus: DaliBus): Promise<ReadonlyMap<number, readonly number[]>> {
     if (!this.scan) {
-      const scan = scanGroupMembership(bus, { priority: QUERY_PRIORITY }).then((r) => r.gear);
+      // Kept for diagnostics only: the bus learns groups from GroupMembership alone, which knows when a scan is out of date.
+      const scan = scanGroupMembership(bus, { priority: QUERY_PRIORITY, teach: false }).then((r) => r.gear);
       this.scan = scan;
       scan.catch(() => {
         if (this.scan === scan) this.scan = null;

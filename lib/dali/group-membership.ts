@@ -155,6 +155,8 @@ export async function scanGroupMembership(
       g,
       [...gear].filter(([, gs]) => gs.includes(g)).map(([s]) => s),
     );
+  // Abandoned during the last batch: what was read may be out of date already, the bus must not learn it.
+  if (options.aborted?.()) throw new GroupScanError('scan abandoned');
   if (options.teach !== false) for (const [g, members] of groups) bus.setGroupMembers(g, members);
   return { gear, groups };
 }

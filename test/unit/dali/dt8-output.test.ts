@@ -231,7 +231,8 @@ describe('dt8-output: from setpoints to DT8 frames', () => {
         r.readback?.map((g) => [g.address, g.level]),
         [['A2', 254]],
       );
-      assert.deepEqual(dali.members({ kind: 'group', group: 0 }), { shorts: [0, 1], complete: true }, 'the scan taught the bus');
+      // Read-back only: the bus learns groups from GroupMembership, which drops scans that went out of date.
+      assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false, 'the scan did not teach the bus');
       const report = await out.diagnose({ kind: 'broadcast' });
       assert.deepEqual(
         report.gear.map((g) => [g.address, g.present]),

@@ -3,6 +3,7 @@ import { PortRegistry } from '../../../lib/dali/bus-registry';
 import { BusSession } from '../../../lib/dali/bus-session';
 import { DaliBus } from '../../../lib/dali/bus/dali-bus';
 import { gearCommand } from '../../../lib/dali/codec';
+import { GearDirectory } from '../../../lib/dali/gear-diagnostics';
 import { GroupMembership, GroupScanError, scanGroupMembership, type MembershipState } from '../../../lib/dali/group-membership';
 import { SimulatorInterface } from '../../../lib/dali/interfaces/simulator';
 import { GearCommand } from '../../../lib/dali/opcodes';
@@ -79,6 +80,30 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       bus.corruptNext(1);
       const scan = await scanGroupMembership(dali);
       assert.equal(scan.gear.size, 8);
+      await dali.close();
+    });
+  });
+
+  describe('scans that must not teach the bus', () => {
+    it('a scan abandoned during its last batch teaches nothing (what it read may be out of date)', async () => {
+      const bus = building((b) => b.addGear({ shortAddress: 63, groups: [5] }));
+      const dali = new DaliBus(new SimulatorInterface(bus, { timeScale: 0 }));
+      await dali.start();
+      let abandoned = false;
+      await assert.rejects(
+        scanGroupMembership(dali, { aborted: () => abandoned, onGear: (short) => (abandoned ||= short === 63) }),
+        (e: unknown) => e instanceof GroupScanError && /abandoned/.test(e.message),
+      );
+      assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false, 'the bus learned nothing');
+      await dali.close();
+    });
+
+    it("the diagnostics' own scan does not teach the bus (only GroupMembership, which drops out-of-date scans, does)", async () => {
+      const dali = new DaliBus(new SimulatorInterface(building(), { timeScale: 0 }));
+      await dali.start();
+      const directory = new GearDirectory();
+      assert.deepEqual(await directory.members(dali, { kind: 'group', group: 0 }), [0, 1, 2, 3, 4]);
+      assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false);
       await dali.close();
     });
   });
