@@ -71,9 +71,16 @@ const SILENT_RETRIES = 2;
  */
 const SCAN_BATCH = 2;
 
-async function ask(bus: DaliBus, short: number, opcode: number, priority: Priority): Promise<BackwardResult> {
+/** Asks up to `attempts` times while the answer is garbled. */
+async function ask(
+  bus: DaliBus,
+  short: number,
+  opcode: number,
+  priority: Priority,
+  attempts = GARBLED_RETRIES + 1,
+): Promise<BackwardResult> {
   let r: BackwardResult = { kind: 'none' };
-  for (let attempt = 0; attempt <= GARBLED_RETRIES; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     r = await bus.query(gearCommand({ kind: 'short', address: short }, opcode), { priority });
     if (r.kind !== 'framingError') return r;
   }
@@ -90,7 +97,7 @@ async function askEach(bus: DaliBus, shorts: readonly number[], opcode: number, 
   return Promise.all(
     shorts.map((s, i) => {
       const r = results[i] ?? { kind: 'none' };
-      return r.kind === 'framingError' ? ask(bus, s, opcode, priority) : r;
+      return r.kind === 'framingError' ? ask(bus, s, opcode, priority, GARBLED_RETRIES) : r;
     }),
   );
 }
@@ -134,7 +141,9 @@ export async function scanGroupMembership(
     batch.forEach((s, i) => {
       const r = lo[i] as BackwardResult;
       if (r.kind === 'framingError')
-        throw new GroupScanError(`A${s}: QUERY GROUPS answered garbled ${GARBLED_RETRIES + 1} times (two gear on one short address?)`);
+        throw new GroupScanError(
+          `A${s}: QUERY GROUPS answered garbled ${GARBLED_RETRIES + 1} times, each repeated by the bus (two gear on one short address?)`,
+        );
       if (r.kind === 'answer') present.push(s);
     });
     const hi = await askEach(bus, present, GearCommand.QUERY_GROUPS_8_15, priority);
@@ -320,6 +329,7 @@ export class GroupMembership extends EventEmitter {
    */
   use(options: { refresh?: boolean; expected?: readonly number[] } = {}): () => void {
     this.users++;
+    if (this.users === 1) this.failures = 0; // a fresh start (a redeploy) retries soon, not after the last spell's longest wait
     const expected = [...(options.expected ?? [])];
     this.expectedBy.add(expected);
     if (this.users === 1) {

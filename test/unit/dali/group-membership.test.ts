@@ -65,10 +65,16 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       const bus = building((b) => b.addGear({ shortAddress: 3, groups: [5] }));
       const dali = new DaliBus(new SimulatorInterface(bus, { timeScale: 0 }));
       await dali.start();
+      const query = gearCommand({ kind: 'short', address: 3 }, GearCommand.QUERY_GROUPS_0_7);
+      let asked = 0;
+      bus.on('forward', (ev: { frame: { value: number } }) => {
+        if (ev.frame.value === query.value) asked++;
+      });
       await assert.rejects(
         scanGroupMembership(dali),
-        (e: unknown) => e instanceof GroupScanError && /A3: QUERY GROUPS answered garbled/.test(e.message),
+        (e: unknown) => e instanceof GroupScanError && /A3: QUERY GROUPS answered garbled 3 times/.test(e.message),
       );
+      assert.equal(asked, 9, 'asked once, then again twice, as the error says; the bus repeats each garbled query twice itself');
       assert.equal(dali.members({ kind: 'group', group: 0 }).complete, false);
       await dali.close();
     });
@@ -292,6 +298,25 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       assert.match(failures[1] ?? '', / \/ 40$/, 'the wait doubles');
       assert.equal(m.known, false);
       assert.equal(m.members(0).complete, false);
+      release();
+      await s.close();
+    });
+
+    it("a fresh start (redeploy) retries a failed scan after the first wait again, not the last spell's longest", async () => {
+      const { s } = session(building());
+      const m = new GroupMembership(s, { rescanMs: 0, retryMs: 20, scan: () => Promise.reject(new GroupScanError('A3 did not answer')) });
+      const waits: number[] = [];
+      m.on('state', (st: MembershipState) => {
+        if (st.kind === 'failed') waits.push(st.retryInMs);
+      });
+      let release = m.use();
+      s.acquire('user');
+      await waitFor(() => waits.length >= 3, 'three failures');
+      release();
+      waits.length = 0;
+      release = m.use();
+      await waitFor(() => waits.length >= 1, 'a failure after the restart');
+      assert.equal(waits[0], 20);
       release();
       await s.close();
     });
