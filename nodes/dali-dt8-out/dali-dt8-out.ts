@@ -214,7 +214,12 @@ export = function (RED: NodeAPI): void {
           const asked = (msg.payload as { zone?: unknown } | null)?.zone;
           const list = typeof asked === 'string' && asked !== '' ? [asked] : map.zones();
           const bus = owner?.session.bus;
-          const members = bus ? (g: number) => bus.members({ kind: 'group', group: g }) : undefined;
+          // Only membership known for sure (learned, not out of date); an unknown group is diagnosed as a group address.
+          const members = membership
+            ? (g: number) => membership.members(g)
+            : bus
+              ? (g: number) => bus.members({ kind: 'group', group: g })
+              : undefined;
           // Diagnostics only ask each gear by short address: they need not wait for the groups.
           const plans = list.map((zone) => ({ zone, addresses: zoneAddresses(map, zone, members, { requireKnown: false }) }));
           diagnoseZones(output, plans, aborter.signal).then(
