@@ -35,7 +35,8 @@
  *   waiting setpoint may go to it by short address (lib/zones/zone-sender);
  *   this scan goes at priority 2 (setpoints wait for it), a periodic one at 3.
  *
- * Events: 'state' (MembershipState) on every change; 'gear' (short, groups).
+ * Events: 'state' (MembershipState) on every change; 'gear' (short, groups);
+ * 'maps' (count) when the number of different zone maps of the users changes.
  *
  * One GroupMembership per session (`groupMembershipOf(session)`), shared
  * by its users; it works only while at least one user holds it (`use`).
@@ -241,6 +242,9 @@ export class GroupMembership extends EventEmitter {
   private scanning = false;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Each user's zone map (a key that differs when the maps differ). */
+  private readonly mapKeys = new Map<object, string>();
+  private mapCount = 0;
   /** Each user's expected short addresses. */
   private readonly expectedBy = new Set<readonly number[]>();
   private readonly retryMs: number;
@@ -327,8 +331,11 @@ export class GroupMembership extends EventEmitter {
    * addresses this user's zone map lists (asked again by every scan when
    * silent). Returns the release.
    */
-  use(options: { refresh?: boolean; expected?: readonly number[] } = {}): () => void {
+  use(options: { refresh?: boolean; expected?: readonly number[]; mapKey?: string } = {}): () => void {
     this.users++;
+    const token = {};
+    if (options.mapKey !== undefined) this.mapKeys.set(token, options.mapKey);
+    this.mapsChanged();
     if (this.users === 1) this.failures = 0; // a fresh start (a redeploy) retries soon, not after the last spell's longest wait
     const expected = [...(options.expected ?? [])];
     this.expectedBy.add(expected);
@@ -348,6 +355,8 @@ export class GroupMembership extends EventEmitter {
       released = true;
       this.users--;
       this.expectedBy.delete(expected);
+      this.mapKeys.delete(token);
+      this.mapsChanged();
       if (this.users > 0) return;
       this.source.off('connected', this.onConnected);
       this.source.off('status', this.onStatus);
@@ -356,6 +365,22 @@ export class GroupMembership extends EventEmitter {
       this.clearTimer();
       this.set({ kind: 'idle' });
     };
+  }
+
+  /**
+   * How many different zone maps the users route with. More than one is a
+   * misconfiguration: each routes against its own map only, so one map's
+   * group may reach gear the other map gives to another zone.
+   */
+  get zoneMaps(): number {
+    return this.mapCount;
+  }
+
+  private mapsChanged(): void {
+    const n = new Set(this.mapKeys.values()).size;
+    if (n === this.mapCount) return;
+    this.mapCount = n;
+    this.emit('maps', n);
   }
 
   /** Scans now if the bus is connected, else waits for it. */

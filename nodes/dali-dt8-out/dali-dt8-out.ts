@@ -99,10 +99,13 @@ export = function (RED: NodeAPI): void {
     let mapUsesGroups = false;
     /** Short addresses the map lists: the scan asks them again when silent (one lost answer is not "no gear"). */
     let mapShorts: number[] = [];
+    /** Equal for equal maps: two dt8-out nodes on one bus must route with the same map. */
+    let mapKey = '';
     try {
       const specs = zones?.map().specs() ?? [];
       mapUsesGroups = specs.some((z) => z.gear.groups.length > 0);
       mapShorts = specs.flatMap((z) => z.gear.shorts);
+      mapKey = JSON.stringify(specs.map((z) => [z.zone, z.gear.groups, z.gear.shorts]));
     } catch {
       mapUsesGroups = false; // an unusable map refuses every zone anyway
     }
@@ -112,6 +115,11 @@ export = function (RED: NodeAPI): void {
     let showingMembership = false;
     const showMembership = (): void => {
       if (!membership || closing) return;
+      if (membership.zoneMaps > 1) {
+        showingMembership = true;
+        view.show({ fill: 'red', shape: 'ring', text: RED._('dali-dt8-out.status.zoneMaps', { maps: membership.zoneMaps }) }, true);
+        return;
+      }
       const st = membership.state;
       const held = sender?.heldCount ?? 0;
       // While the interface is away its own status (red: disconnected, port in use...) says why.
@@ -158,8 +166,16 @@ export = function (RED: NodeAPI): void {
       lastMembership = st.kind;
       showMembership();
     };
+    let warnedMaps = false;
+    const onMaps = (n: number): void => {
+      if (n > 1 && !warnedMaps) this.warn(RED._('dali-dt8-out.errors.zoneMaps', { maps: n }));
+      warnedMaps = n > 1;
+      showMembership();
+    };
     membership?.on('state', onMembership);
-    const releaseMembership = membership?.use({ refresh: true, expected: mapShorts });
+    membership?.on('maps', onMaps);
+    const releaseMembership = membership?.use({ refresh: true, expected: mapShorts, mapKey });
+    if (membership) onMaps(membership.zoneMaps);
     showMembership();
 
     /** The catalogue message for an error of ours, the bus's, or anything else. */
@@ -251,6 +267,7 @@ export = function (RED: NodeAPI): void {
       aborter.abort();
       sender?.close();
       membership?.off('state', onMembership);
+      membership?.off('maps', onMaps);
       releaseMembership?.();
       owner?.session.off('frame', onFrame);
       owner?.session.off('connected', onConnected);

@@ -132,6 +132,26 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     assert.deepEqual(levels().slice(0, 4), [l45, l45, l45, l45]);
   });
 
+  it('two dali-dt8-out nodes on one bus with different zone maps: both show a red ring and warn (one map per bus)', async () => {
+    const other = [{ zone: 'office-1', gear: 'G0, A4' }];
+    await load([
+      ...flow(),
+      { id: 'zones2', type: 'lighting-zones', name: 'other zones', source: 'table', zones: other },
+      dt8OutNode('out2', 'bus1', { address: 'BC', zones: 'zones2', wires: [] }),
+    ]);
+    for (const id of ['out', 'out2']) {
+      await waitFor(
+        () => statuses(nodeById(id)).some((st) => st.fill === 'red' && /2 different zone maps on this DALI bus/.test(String(st.text))),
+        `the red ring of ${id}`,
+      );
+      const spy = nodeById(id).warn as unknown as { getCalls(): { args: unknown[] }[] };
+      assert.ok(
+        spy.getCalls().some((c) => /route with different zone maps/.test(String(c.args[0]))),
+        `${id} warned`,
+      );
+    }
+  });
+
   it('a zone map that cannot be used refuses every setpoint (fail closed)', async () => {
     await load(
       flow([

@@ -321,6 +321,24 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       await s.close();
     });
 
+    it('counts the different zone maps of its users (two maps on one bus is a misconfiguration the nodes report)', async () => {
+      const { s } = session(building());
+      const m = new GroupMembership(s, { rescanMs: 0 });
+      const told: number[] = [];
+      m.on('maps', (n: number) => told.push(n));
+      const a = m.use({ mapKey: 'office=G0' });
+      const b = m.use({ mapKey: 'office=G0' });
+      assert.equal(m.zoneMaps, 1, 'the same map twice is fine');
+      const c = m.use({ mapKey: 'office=G0,A4' });
+      assert.equal(m.zoneMaps, 2);
+      c();
+      assert.equal(m.zoneMaps, 1);
+      assert.deepEqual(told, [1, 2, 1]);
+      a();
+      b();
+      await s.close();
+    });
+
     it('after failures, a scan that succeeds makes the membership known', async () => {
       const { s } = session(building());
       let attempts = 0;
