@@ -29,6 +29,18 @@ async function waitFor(ok: () => boolean, what: string, ms = 3000): Promise<void
 }
 
 /** A session on "real" hardware (no inventory: the bus knows nothing of the groups) that is the simulator. */
+/** A DT8 output on the session's bus: no fade, no read-back. */
+function output(s: BusSession): Dt8Output {
+  return new Dt8Output(() => s.bus, {
+    fadeMs: 0,
+    curve: 'logarithmic',
+    warmestKelvin: 2700,
+    coolestKelvin: 6500,
+    tcLimitsFrom: 'config',
+    verify: false,
+  });
+}
+
 function session(bus: VirtualBus): { s: BusSession; ifaces: SimulatorInterface[] } {
   const ifaces: SimulatorInterface[] = [];
   const s = new BusSession({
@@ -148,14 +160,7 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       s.acquire('user');
       await waitFor(() => m.known, 'known');
       const map = ZoneMap.parse({ office: { gear: 'G0' }, meeting: { gear: 'A4' } });
-      const out = new Dt8Output(() => s.bus, {
-        fadeMs: 0,
-        curve: 'logarithmic',
-        warmestKelvin: 2700,
-        coolestKelvin: 6500,
-        tcLimitsFrom: 'config',
-        verify: false,
-      });
+      const out = output(s);
       const zones = new ZoneSender(() => map, out, m);
       const sent = await zones.send({ zone: 'office', intensity: 80, cct: 4000, reason: 'test', source: 'manual' });
       assert.equal('address' in sent ? sent.address : '', 'G0');
@@ -243,14 +248,7 @@ describe('dali/group-membership: the groups learned from the gear, trusted only 
       s.acquire('user');
       await waitFor(() => m.known, 'known');
       const map = ZoneMap.parse({ office: { gear: 'G0' }, meeting: { gear: 'A4' } });
-      const out = new Dt8Output(() => s.bus, {
-        fadeMs: 0,
-        curve: 'logarithmic',
-        warmestKelvin: 2700,
-        coolestKelvin: 6500,
-        tcLimitsFrom: 'config',
-        verify: false,
-      });
+      const out = output(s);
       const zones = new ZoneSender(() => map, out, m);
       const a4Before = bus.gearAt(4)?.snapshot().actualLevel;
       const sent = await zones.send({ zone: 'office', intensity: 10, cct: 4000, reason: 'test', source: 'manual' });
