@@ -42,7 +42,7 @@ import type { ZoneMap } from './zone-map';
 export class ZoneRoutingError extends Error {
   override readonly name = 'ZoneRoutingError';
   constructor(
-    readonly code: 'unknownZone' | 'sharedGear' | 'membershipUnknown',
+    readonly code: 'unknownZone' | 'sharedGear' | 'membershipUnknown' | 'zoneMaps',
     message: string,
   ) {
     super(message);

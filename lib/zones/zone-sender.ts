@@ -41,6 +41,8 @@ export interface MembershipWatch {
   partialGear(): ReadonlyMap<number, readonly number[]>;
   /** While known: the short addresses that answered the scan (gear present); null otherwise. */
   answered?(): ReadonlySet<number> | null;
+  /** How many different zone maps route on this bus (more than one: no map can check a group send). */
+  readonly zoneMaps?: number;
   on(event: 'state' | 'gear', listener: () => void): unknown;
   off(event: 'state' | 'gear', listener: () => void): unknown;
 }
@@ -124,6 +126,15 @@ export class ZoneSender {
       if (watch && err instanceof ZoneRoutingError && err.code === 'membershipUnknown') return this.hold(setpoint, signal, options);
       return Promise.reject(err);
     }
+    // Another map on this bus may give this group's gear to a zone this map does not know: fail closed.
+    const maps = watch?.zoneMaps ?? 1;
+    if (maps > 1 && route.addresses.some((a) => a.kind !== 'short'))
+      return Promise.reject(
+        new ZoneRoutingError(
+          'zoneMaps',
+          `${maps} different zone maps route on this DALI bus: zone ${JSON.stringify(setpoint.zone.slice(0, 64))} uses a group that no single map can check, nothing was sent (use one zone map per bus)`,
+        ),
+      );
     const sent = applyToZone(this.output, setpoint, route.addresses, signal, options);
     if (route.excluded.length === 0) return sent;
     const excluded = route.excluded.map((e) => ({
@@ -195,7 +206,7 @@ export class ZoneSender {
    */
   private sendEarly(h: Held): void {
     const watch = this.watch;
-    if (!watch || this.closed) return;
+    if (!watch || this.closed || (watch.zoneMaps ?? 1) > 1) return;
     let shorts: number[];
     try {
       shorts = confirmedOwnShorts(this.map(), h.setpoint.zone, watch.partialGear()).filter((a) => !h.early.has(a));

@@ -132,7 +132,7 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     assert.deepEqual(levels().slice(0, 4), [l45, l45, l45, l45]);
   });
 
-  it('two dali-dt8-out nodes on one bus with different zone maps: both show a red ring and warn (one map per bus)', async () => {
+  it('two dali-dt8-out nodes on one bus with different zone maps: both show a red ring, warn, and refuse group zones (one map per bus)', async () => {
     const other = [{ zone: 'office-1', gear: 'G0, A4' }];
     await load([
       ...flow(),
@@ -150,6 +150,24 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
         `${id} warned`,
       );
     }
+    // Neither map can check a group against the other map's zones: no group send at all.
+    const errors = new Inbox('h2');
+    const results = new Inbox('h1');
+    await waitFor(() => simulation().iface.state === 'connected', 'the simulator');
+    const before = levels();
+    nodeById('out').receive({ payload: sp('office-1', 5) });
+    const err = await errors.next('the refusal', 15000);
+    assert.match(
+      String((err.error as { message: string }).message),
+      /2 different zone maps route on this DALI bus: zone "office-1" uses a group/,
+    );
+    assert.deepEqual(levels(), before, 'nothing sent');
+    // A zone named by short addresses only still goes.
+    nodeById('out').receive({ payload: sp('corridor-1', 30) });
+    const r = (await results.next('the corridor result', 15000)).payload as Dt8Result;
+    assert.equal(r.address, 'A6,A7');
+    const l30 = percentToArcLevel(30);
+    assert.deepEqual(levels(), [...before.slice(0, 6), l30, l30]);
   });
 
   it('a zone map that cannot be used refuses every setpoint (fail closed)', async () => {
