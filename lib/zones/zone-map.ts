@@ -314,6 +314,20 @@ export class ZoneMap {
     return [...this.#zones.values()];
   }
 
+  /**
+   * What group routing needs from the map: whether any zone names a group,
+   * every short address a zone lists, and a key equal for maps that route
+   * the same (zones and their gear).
+   */
+  routing(): { usesGroups: boolean; listedShorts: number[]; key: string } {
+    const specs = this.specs();
+    return {
+      usesGroups: specs.some((z) => z.gear.groups.length > 0),
+      listedShorts: specs.flatMap((z) => z.gear.shorts),
+      key: JSON.stringify(specs.map((z) => [z.zone, z.gear.groups, z.gear.shorts])),
+    };
+  }
+
   /** The zone a DALI-2 input device instance belongs to (an instance entry wins over the device entry). */
   zoneOfSensor(address: number, instance?: number): string | undefined {
     if (instance !== undefined) {

@@ -102,10 +102,10 @@ export = function (RED: NodeAPI): void {
     /** Equal for equal maps: two dt8-out nodes on one bus must route with the same map. */
     let mapKey = '';
     try {
-      const specs = zones?.map().specs() ?? [];
-      mapUsesGroups = specs.some((z) => z.gear.groups.length > 0);
-      mapShorts = specs.flatMap((z) => z.gear.shorts);
-      mapKey = JSON.stringify(specs.map((z) => [z.zone, z.gear.groups, z.gear.shorts]));
+      const routing = zones?.map().routing();
+      mapUsesGroups = routing?.usesGroups ?? false;
+      mapShorts = routing?.listedShorts ?? [];
+      mapKey = routing?.key ?? '';
     } catch {
       mapUsesGroups = false; // an unusable map refuses every zone anyway
     }

@@ -22,6 +22,12 @@ describe('zones/zone-map: the zone map', () => {
     assert.equal(zoneRatedWatts(map.get('office-1') as ZoneSpec), 144, '4 luminaires of 36 W');
     assert.equal(zoneRatedWatts({ fixtureWatts: 20 }), 20, 'one luminaire without a count');
     assert.equal(zoneRatedWatts(map.get('corridor-1') as ZoneSpec), undefined, 'no wattage in the map');
+    const routing = map.routing();
+    assert.equal(routing.usesGroups, true);
+    assert.ok(routing.listedShorts.includes(6) && routing.listedShorts.includes(7), 'the corridor lists A6-7');
+    assert.equal(ZoneMap.parse(BUILDING).routing().key, routing.key, 'equal maps, equal key');
+    assert.notEqual(ZoneMap.parse('{"office-1": "G0"}').routing().key, routing.key);
+    assert.equal(ZoneMap.parse('{"a": "A1, A2"}').routing().usesGroups, false);
     assert.deepEqual(
       map.rulesConfig('corridor-1', (k) => Math.min(k, 3500)),
       { targetLux: 100, warmestKelvin: 2700, coolestKelvin: 3500 },
