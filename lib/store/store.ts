@@ -64,6 +64,7 @@ import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, mi
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
 import { jsonBulkInsertSql, jsonBulkRows } from './json-bulk';
+import { BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -235,6 +236,8 @@ export interface WriterStats {
   transactions: number;
   /** SQLite: statements the writer ran (each one round trip through the binding's thread pool): INSERTs, BEGIN, COMMIT, ROLLBACK. */
   statements: number;
+  /** SQLite: WAL checkpoints run by the second connection off the writer's path (wal-checkpointer.ts). */
+  checkpoints: number;
   lastFlushError: string | null;
 }
 
@@ -343,7 +346,17 @@ class StoreCore {
   /** Highest seq of a queued row with a waiter: a waiter is queued while it is >= the head's seq. */
   lastWaiterSeq = 0;
   running: Promise<void> | null = null;
-  stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, statements: 0, lastFlushError: null };
+  stats: WriterStats = {
+    queuedRows: 0,
+    committedRows: 0,
+    failedRows: 0,
+    transactions: 0,
+    statements: 0,
+    checkpoints: 0,
+    lastFlushError: null,
+  };
+  /** SQLite file: the second connection that checkpoints the WAL after commits (null: the writer does it itself). */
+  checkpointer: WalCheckpointer | null = null;
 
   private constructor(
     key: string,
@@ -375,6 +388,7 @@ class StoreCore {
     const core = new StoreCore(key, db, options, stmts, version, migrations);
     core.createdFile = key !== ':memory:' && !existed;
     if (key !== ':memory:') {
+      await core.attachCheckpointer();
       core.identity = await fileIdentity(key);
       core.walIdentity = await fileIdentity(`${key}-wal`);
       await core.check();
@@ -408,10 +422,12 @@ class StoreCore {
       }
       // Values below are from validated options (enum / integers), never from input.
       await db.run(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      // A small WAL: checkpoint every 256 pages (1 MiB at 4 KiB pages, SQLite's default is 1000)
-      // and truncate the WAL file to at most 1 MiB after a checkpoint, so a small volume is
-      // not filled by the log itself; the monitor also runs wal_checkpoint(TRUNCATE).
-      await db.run('PRAGMA wal_autocheckpoint = 256');
+      // A small WAL: the writer checkpoints every WRITER_CHECKPOINT_PAGES pages (1 MiB at 4 KiB pages,
+      // SQLite's default is 1000) until a background connection takes that over (attachCheckpointer,
+      // the writer's threshold then a backstop), and the WAL file is cut to at most 1 MiB when it
+      // starts over, so a small volume is not filled by the log itself; the monitor also runs
+      // wal_checkpoint(TRUNCATE).
+      await db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
       await db.run('PRAGMA journal_size_limit = 1048576');
       const report = await migrate(db, migrations);
       // A WAL left large by an earlier run (or another tool) is written back and cut now, not at the next checkpoint.
@@ -798,6 +814,7 @@ class StoreCore {
       }
       this.stats.transactions += 1;
       this.stats.committedRows += rows.length;
+      this.checkpointer?.nudge();
       const ids = attempt.ids;
       this.acknowledge(() => rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null })));
     } else {
@@ -979,6 +996,7 @@ class StoreCore {
       let saved: string | null = null;
       if (why === 'gone') {
         if (!fs.existsSync(dir)) return null; // wait for the folder to be back
+        await this.detachCheckpointer();
         const tmp = path.join(dir, `.${path.basename(this.key)}.recovering-${process.pid}-${stamp}`);
         try {
           await this.db.run('VACUUM INTO ?', [tmp]);
@@ -994,6 +1012,7 @@ class StoreCore {
           fs.renameSync(tmp, saved);
         } else fs.renameSync(tmp, this.key);
       } else if (why === 'replaced') {
+        await this.detachCheckpointer();
         saved = `${this.key}.orphaned-${stamp}`;
         await this.db.run('VACUUM INTO ?', [saved]);
         await this.disconnect();
@@ -1005,6 +1024,7 @@ class StoreCore {
       this.db = db;
       this.stmts = stmts;
       this.schemaVersion = version;
+      await this.attachCheckpointer();
       this.identity = await fileIdentity(this.key);
       this.walIdentity = await fileIdentity(`${this.key}-wal`);
       this.readOnlyConnection = false;
@@ -1036,8 +1056,31 @@ class StoreCore {
     fs.rmSync(`${this.key}-shm`, { force: true });
   }
 
+  /**
+   * Opens the background checkpoint connection for the file (caller holds the
+   * lock, or nothing else runs yet) and moves the writer's own automatic
+   * checkpoint to the backstop threshold; without one the writer keeps
+   * checkpointing every WRITER_CHECKPOINT_PAGES itself.
+   */
+  async attachCheckpointer(): Promise<void> {
+    await this.detachCheckpointer();
+    this.checkpointer = await WalCheckpointer.open(this.key, { synchronous: this.options.synchronous });
+    const pages = this.checkpointer === null ? WRITER_CHECKPOINT_PAGES : BACKSTOP_PAGES;
+    await this.db.run(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => undefined);
+  }
+
+  /** Closes the background checkpoint connection (before the writer's, which then closes last and cleans up the WAL). */
+  async detachCheckpointer(): Promise<void> {
+    const c = this.checkpointer;
+    this.checkpointer = null;
+    if (c === null) return;
+    this.stats.checkpoints += c.stats.runs;
+    await c.close();
+  }
+
   /** Finalizes the statements and closes the connection (caller holds the lock). */
   private async disconnect(): Promise<void> {
+    await this.detachCheckpointer();
     for (const stmt of this.stmts.values()) await stmt.finalize();
     this.stmts = new Map();
     await this.db.close();
@@ -1067,6 +1110,7 @@ class StoreCore {
     await this.checking;
     this.clearTimer();
     await this.lock.run(async () => {
+      await this.detachCheckpointer();
       for (const stmt of this.stmts.values()) await stmt.finalize();
       await this.db.close();
     });
@@ -1289,7 +1333,8 @@ export class LightingStore extends EventEmitter {
 
   /** Writer counters (shared by all handles of the file). */
   writerStats(): WriterStats {
-    return { ...this.#core.stats, queuedRows: this.#core.queue.length };
+    const core = this.#core;
+    return { ...core.stats, queuedRows: core.queue.length, checkpoints: core.stats.checkpoints + (core.checkpointer?.stats.runs ?? 0) };
   }
 
   /**

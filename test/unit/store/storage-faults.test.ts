@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowService } from '../../../lib/features';
 import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
+import { BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from '../../../lib/store/wal-checkpointer';
 
 /**
  * The store's own account of its storage: a deleted, replaced or
@@ -130,12 +131,82 @@ describe('lib/store storage faults', function () {
     assert.equal((await again.counts()).raw_sensor_events, 30);
   });
 
-  it('keeps the WAL small: autocheckpoint at 256 pages, journal_size_limit 1 MiB', async () => {
-    const s = await open(path.join(root, `d${++n}`));
+  it('keeps the WAL small with checkpoints on a second connection, and starts it over once they catch up', async () => {
+    const dir = path.join(root, `d${++n}`);
+    const s = await open(dir);
+    const wal = path.join(dir, 'lights.db-wal');
+    // 40 000 rows in 400 commits (a few hundred pages each): far more than the WAL may hold.
+    let biggest = 0;
+    for (let at = 0; at < 40_000; at += 100) {
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = at; i < at + 100; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
+      await Promise.all(acks);
+      biggest = Math.max(biggest, fs.statSync(wal).size);
+    }
+    assert.ok(s.writerStats().checkpoints > 0, 'the background connection checkpointed');
+    // The writer's own threshold (BACKSTOP_PAGES) bounds it when commits never let the checkpoints catch up.
+    assert.ok(biggest <= 2 * BACKSTOP_PAGES * 4096, `WAL reached ${biggest} bytes`);
+    // Quiet a moment: a checkpoint that copied everything lets the next commit start the WAL over, cut to 1 MiB.
+    await new Promise((r) => setTimeout(r, 120));
+    await writeAcked(s, 40_000, 1);
+    await new Promise((r) => setTimeout(r, 120));
+    await writeAcked(s, 40_001, 1);
+    assert.ok(fs.statSync(wal).size <= 1024 * 1024, `WAL is ${fs.statSync(wal).size} bytes after a quiet moment`);
     const pragmas = await s.exclusive(async (db) => ({
       auto: (await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))?.wal_autocheckpoint,
       limit: (await db.get<{ journal_size_limit: number }>('PRAGMA journal_size_limit'))?.journal_size_limit,
     }));
-    assert.deepEqual(pragmas, { auto: 256, limit: 1048576 });
+    assert.deepEqual(pragmas, { auto: BACKSTOP_PAGES, limit: 1048576 });
+    await s.close();
+    assert.equal(fs.existsSync(wal), false, 'the writer closed last: the WAL was written back and removed');
+    const again = await open(dir);
+    assert.equal((await again.counts()).raw_sensor_events, 40_002);
+  });
+
+  it('without the checkpoint connection the writer checkpoints itself every 256 pages', async () => {
+    const open2 = WalCheckpointer.open;
+    WalCheckpointer.open = () => Promise.resolve(null);
+    let s: LightingStore;
+    try {
+      s = await open(path.join(root, `d${++n}`));
+    } finally {
+      WalCheckpointer.open = open2;
+    }
+    const auto = await s.exclusive(
+      async (db) => (await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))?.wal_autocheckpoint,
+    );
+    assert.equal(auto, WRITER_CHECKPOINT_PAGES);
+    await writeAcked(s, 0, 200);
+    assert.equal(s.writerStats().checkpoints, 0);
+    assert.equal((await s.counts()).raw_sensor_events, 200);
+  });
+
+  it('the checkpoint connection follows the file through a recovery and never holds the deleted one', async () => {
+    const dir = path.join(root, `d${++n}`);
+    const s = await open(dir);
+    await writeAcked(s, 0, 500);
+    fs.rmSync(path.join(dir, 'lights.db'));
+    await s.checkStorage();
+    assert.equal(s.storageFault, null);
+    const before = s.writerStats().checkpoints;
+    const acks: Array<Promise<unknown>> = [];
+    for (let i = 500; i < 3_000; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
+    await Promise.all(acks);
+    await new Promise((r) => setTimeout(r, 80));
+    await writeAcked(s, 3_000, 1);
+    assert.ok(s.writerStats().checkpoints > before, 'checkpoints go on after the recovery');
+    // No descriptor of this process still points at a deleted lights.db (the old checkpoint connection is closed).
+    const stale = fs
+      .readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((target) => target.startsWith(path.join(dir, 'lights.db')) && target.endsWith('(deleted)'));
+    assert.deepEqual(stale, []);
+    assert.equal((await s.counts()).raw_sensor_events, 3_001);
   });
 });
