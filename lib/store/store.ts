@@ -64,7 +64,7 @@ import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, mi
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
 import { jsonBulkInsertSql, jsonBulkRows } from './json-bulk';
-import { BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer';
+import { BACKSTOP_BYTES, BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -785,6 +785,7 @@ class StoreCore {
       );
       return;
     }
+    await this.backstop();
     let attempt = await this.tryBatch(batch, false);
     if (!attempt.ok && attempt.rowErrors.size === 0 && this.db instanceof PgDb && isConnectionError(attempt.error)) {
       this.requeue(batch, attempt.error);
@@ -1076,6 +1077,27 @@ class StoreCore {
     if (c === null) return;
     this.stats.checkpoints += c.stats.runs;
     await c.close();
+  }
+
+  /**
+   * The WAL's bound while the background connection checkpoints (caller holds
+   * the lock): once the `-wal` file has reached BACKSTOP_BYTES, the writer
+   * waits for a running background checkpoint and copies the rest itself
+   * before it writes on (see wal-checkpointer.ts), so the next transaction
+   * starts the WAL over. A failed checkpoint is left to the next batch.
+   */
+  async backstop(): Promise<void> {
+    const c = this.checkpointer;
+    if (c === null) return;
+    let size = 0;
+    try {
+      size = fs.statSync(`${this.key}-wal`).size;
+    } catch {
+      return;
+    }
+    if (size < BACKSTOP_BYTES) return;
+    const db = this.db;
+    await c.pause(() => db.get('PRAGMA wal_checkpoint(PASSIVE)')).catch(() => undefined);
   }
 
   /** Finalizes the statements and closes the connection (caller holds the lock). */

@@ -17,6 +17,14 @@
  * threshold (BACKSTOP_PAGES): under a load that keeps the WAL from ever being
  * caught up, the writer checkpoints itself once the WAL reaches it (the
  * frames the background connection already copied are not copied again).
+ * That automatic checkpoint is PASSIVE and gives up while a background one
+ * holds the checkpoint lock, and meanwhile commits keep adding frames: on
+ * slow storage (each run fsyncs twice) the WAL went far past the backstop
+ * (60 MiB with 80 ms fsyncs). So the writer also checks the WAL file before a
+ * batch and, once it is BACKSTOP_BYTES or more, checkpoints through pause():
+ * it waits for the running background checkpoint, starts none meanwhile, and
+ * copies everything itself before writing on, so the WAL starts over at the
+ * next transaction.
  *
  * Durability is unchanged: a commit is acknowledged when its frames are in the
  * WAL, as before; a checkpoint only moves committed pages into the main file.
@@ -29,6 +37,8 @@ import { Db } from './sqlite';
 export const BACKSTOP_PAGES = 1024;
 /** The writer's threshold without a background connection (a 1 MiB WAL at 4 KiB pages). */
 export const WRITER_CHECKPOINT_PAGES = 256;
+/** WAL file size at which the writer checkpoints before its next batch (BACKSTOP_PAGES of 4 KiB). */
+export const BACKSTOP_BYTES = BACKSTOP_PAGES * 4096;
 
 export interface CheckpointStats {
   /** Checkpoints run by the background connection. */
@@ -46,6 +56,8 @@ export class WalCheckpointer {
   #lastAt = 0;
   #dirty = false;
   #closed = false;
+  /** pause() calls in progress: no checkpoint starts here meanwhile. */
+  #paused = 0;
 
   private constructor(db: Db, minIntervalMs: number) {
     this.#db = db;
@@ -84,7 +96,7 @@ export class WalCheckpointer {
    */
   nudge(): void {
     if (this.#closed) return;
-    if (this.#running !== null) {
+    if (this.#running !== null || this.#paused > 0) {
       this.#dirty = true;
       return;
     }
@@ -109,6 +121,20 @@ export class WalCheckpointer {
       this.stats.lastError = null;
     } catch (err) {
       this.stats.lastError = (err as Error).message;
+    }
+  }
+
+  /**
+   * Runs `fn` (the writer's own checkpoint) once a running background
+   * checkpoint has finished, starting none until it has settled.
+   */
+  async pause<T>(fn: () => Promise<T>): Promise<T> {
+    this.#paused += 1;
+    try {
+      while (this.#running !== null) await this.#running;
+      return await fn();
+    } finally {
+      this.#paused -= 1;
     }
   }
 

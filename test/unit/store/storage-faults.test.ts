@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowService } from '../../../lib/features';
 import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
-import { BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from '../../../lib/store/wal-checkpointer';
+import { BACKSTOP_BYTES, BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from '../../../lib/store/wal-checkpointer';
 
 /**
  * The store's own account of its storage: a deleted, replaced or
@@ -161,6 +161,45 @@ describe('lib/store storage faults', function () {
     assert.equal(fs.existsSync(wal), false, 'the writer closed last: the WAL was written back and removed');
     const again = await open(dir);
     assert.equal((await again.counts()).raw_sensor_events, 40_002);
+  });
+
+  it('writes on past the backstop only after a long background checkpoint ended and the writer checkpointed', async () => {
+    // A background checkpoint that takes long (slow storage: it fsyncs twice) holds the checkpoint lock, and
+    // the writer's automatic one gives up meanwhile: writing on, the WAL grew far past the backstop (60 MiB with
+    // 80 ms fsyncs). Here a run() that stays pending stands for that checkpoint (it holds no SQLite lock).
+    const dir = path.join(root, `d${++n}`);
+    const s = await open(dir);
+    const wal = path.join(dir, 'lights.db-wal');
+    const run = WalCheckpointer.prototype.run;
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    WalCheckpointer.prototype.run = () => slow;
+    let biggest = 0;
+    let written = 0;
+    const writes = (async () => {
+      for (let at = 0; at < 20_000; at += 100) {
+        const acks: Array<Promise<unknown>> = [];
+        for (let i = at; i < at + 100; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
+        await Promise.all(acks);
+        written = at + 100;
+        biggest = Math.max(biggest, fs.statSync(wal).size);
+      }
+    })();
+    try {
+      while (written < 20_000 && biggest < BACKSTOP_BYTES) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 100));
+      const held = written;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(written < 20_000, 'the writer stopped at the backstop');
+      assert.equal(written, held, 'no commit while the background checkpoint ran with the WAL at the backstop');
+    } finally {
+      WalCheckpointer.prototype.run = run;
+      release();
+    }
+    await writes;
+    // The writer checkpointed itself once the background one ended: the WAL started over and never went far past.
+    assert.ok(biggest <= BACKSTOP_BYTES + 1024 * 1024, `WAL reached ${biggest} bytes`);
+    assert.equal((await s.counts()).raw_sensor_events, 20_000);
   });
 
   it('without the checkpoint connection the writer checkpoints itself every 256 pages', async () => {
