@@ -384,12 +384,12 @@ class StoreCore {
     if (url !== undefined) return StoreCore.createPg(key, url, password, options, migrations);
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
     const existed = key !== ':memory:' && fs.existsSync(key);
-    const { db, stmts, version } = await StoreCore.connect(key, options, migrations);
+    const { db, stmts, version, identity } = await StoreCore.connect(key, options, migrations);
     const core = new StoreCore(key, db, options, stmts, version, migrations);
     core.createdFile = key !== ':memory:' && !existed;
     if (key !== ':memory:') {
+      core.identity = identity;
       await core.attachCheckpointer();
-      core.identity = await fileIdentity(key);
       core.walIdentity = await fileIdentity(`${key}-wal`);
       await core.check();
       if (core.fileFault?.kind === 'read-only') core.readOnlyConnection = true;
@@ -409,8 +409,14 @@ class StoreCore {
     key: string,
     options: EffectiveStoreOptions,
     migrations: readonly Migration[],
-  ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number }> {
+  ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number; identity: FileIdentity | null }> {
+    // The file the connection has open: the one at the path just before and just after the open. When
+    // they differ (replaced meanwhile) the earlier one is kept, so the monitor sees a replaced file and
+    // adopts the one at the path (a copy of what the connection holds is saved beside it), never missing it.
+    const before = key === ':memory:' ? null : await fileIdentity(key);
     const db = await SqliteDb.open(key);
+    const opened = key === ':memory:' ? null : await fileIdentity(key);
+    const identity = before !== null && !sameIdentity(before, opened) ? before : opened;
     try {
       db.setBusyTimeout(options.busyTimeoutMs);
       // auto_vacuum only takes effect before the first table is created.
@@ -435,7 +441,7 @@ class StoreCore {
       // The single-row INSERTs now; multi-row ones when a batch first needs their size (see chunkSizes).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) stmts.set(`${table}:1`, await db.prepare(insertSql(writerFor(table, report.to), 1)));
-      return { db, stmts, version: report.to };
+      return { db, stmts, version: report.to, identity };
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof SchemaVersionError) throw err;
@@ -1021,12 +1027,12 @@ class StoreCore {
       } else {
         await this.disconnect();
       }
-      const { db, stmts, version } = await StoreCore.connect(this.key, this.options, this.migrations);
+      const { db, stmts, version, identity } = await StoreCore.connect(this.key, this.options, this.migrations);
       this.db = db;
       this.stmts = stmts;
       this.schemaVersion = version;
+      this.identity = identity;
       await this.attachCheckpointer();
-      this.identity = await fileIdentity(this.key);
       this.walIdentity = await fileIdentity(`${this.key}-wal`);
       this.readOnlyConnection = false;
       this.recoveryError = null;
@@ -1065,7 +1071,21 @@ class StoreCore {
    */
   async attachCheckpointer(): Promise<void> {
     await this.detachCheckpointer();
-    this.checkpointer = await WalCheckpointer.open(this.key, { synchronous: this.options.synchronous });
+    // Only on the file the writer has open (this.identity, set before): the second connection opens the
+    // path, and one on a file put there since would copy the writer's WAL frames (same -wal and -shm
+    // names) into that other file, corrupting it. Replaced before or during its open: none until the
+    // monitor has adopted the file at the path (recover() attaches again).
+    const expected = this.identity;
+    const before = await fileIdentity(this.key);
+    let c =
+      expected !== null && sameIdentity(before, expected)
+        ? await WalCheckpointer.open(this.key, { synchronous: this.options.synchronous })
+        : null;
+    if (c !== null && !sameIdentity(await fileIdentity(this.key), expected)) {
+      await c.close();
+      c = null;
+    }
+    this.checkpointer = c;
     const pages = this.checkpointer === null ? WRITER_CHECKPOINT_PAGES : BACKSTOP_PAGES;
     await this.db.run(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => undefined);
   }
@@ -1166,6 +1186,10 @@ interface RegistryEntry {
 
 const registry = new Map<string, RegistryEntry>();
 const closing = new Map<string, Promise<void>>();
+
+function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
+}
 
 function cursorOf(ts: number, id: number): string {
   return `${ts}.${id}`;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowService } from '../../../lib/features';
-import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
+import { Db, LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
 import { BACKSTOP_BYTES, BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from '../../../lib/store/wal-checkpointer';
 
 /**
@@ -200,6 +200,65 @@ describe('lib/store storage faults', function () {
     // The writer checkpointed itself once the background one ended: the WAL started over and never went far past.
     assert.ok(biggest <= BACKSTOP_BYTES + 1024 * 1024, `WAL reached ${biggest} bytes`);
     assert.equal((await s.counts()).raw_sensor_events, 20_000);
+  });
+
+  it('a file replaced while the store opens gets no checkpoint connection: the WAL of the writer never goes into it', async () => {
+    const other = path.join(root, `d${++n}`);
+    const b = await open(other);
+    // Another layout than ours (more rows, other values), so pages of one make no sense in the other.
+    await Promise.all(
+      Array.from({ length: 2_000 }, (_, i) =>
+        b.insert('raw_sensor_events', { ...reading(i), lux: 1_000_000 + i, sensorId: `other-${i}` }, { waitForCommit: true }),
+      ),
+    );
+    await b.close();
+    const dir = path.join(root, `d${++n}`);
+    const file = path.join(dir, 'lights.db');
+    const s0 = await open(dir);
+    await writeAcked(s0, 0, 100);
+    await s0.close();
+    // The other file is moved in after the writer opened the path and before the checkpoint connection does.
+    const open2 = WalCheckpointer.open;
+    WalCheckpointer.open = (f, o) => {
+      WalCheckpointer.open = open2;
+      fs.copyFileSync(path.join(other, 'lights.db'), `${file}.tmp`);
+      fs.renameSync(`${file}.tmp`, file);
+      return open2(f, o);
+    };
+    let s: LightingStore;
+    try {
+      s = await open(dir);
+    } finally {
+      WalCheckpointer.open = open2;
+    }
+    const acks: Array<Promise<unknown>> = [];
+    for (let i = 100; i < 3_000; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
+    await Promise.all(acks);
+    await new Promise((r) => setTimeout(r, 80));
+    await writeAcked(s, 3_000, 1);
+    await s.checkStorage();
+    assert.equal(s.storageFault, null);
+    await s.close();
+    // Every file is sound, every acknowledged row is in one of them (the replaced one saved beside the path), and
+    // the file moved in was not overwritten with pages of ours.
+    const ours = new Set<number>();
+    const theirs = new Set<number>();
+    for (const name of fs.readdirSync(dir).filter((f) => f.startsWith('lights.db') && !/-(wal|shm)$/.test(f))) {
+      const db = await Db.open(path.join(dir, name), { readOnly: true });
+      try {
+        const integrity = await db.all<{ integrity_check: string }>('PRAGMA integrity_check');
+        assert.deepEqual(
+          integrity.map((r) => r.integrity_check),
+          ['ok'],
+          name,
+        );
+        for (const r of await db.all<{ lux: number }>('SELECT lux FROM raw_sensor_events')) (r.lux < 1_000_000 ? ours : theirs).add(r.lux);
+      } finally {
+        await db.close();
+      }
+    }
+    assert.equal(ours.size, 3_001);
+    assert.equal(theirs.size, 2_000, 'the file moved in keeps its rows');
   });
 
   it('without the checkpoint connection the writer checkpoints itself every 256 pages', async () => {
