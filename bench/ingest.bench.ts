@@ -99,7 +99,6 @@ import type { SensorReading } from '../lib/contracts';
 import { FeatureWindowEngine, FeatureWindowService } from '../lib/features';
 import { Db, LightingStore, WRITERS } from '../lib/store';
 import { jsonBulkInsertSql, jsonBulkRows } from '../lib/store/json-bulk';
-import { BACKSTOP_PAGES, WalCheckpointer } from '../lib/store/wal-checkpointer';
 import type { SqlValue, Stmt } from '../lib/store/sqlite';
 import { PgDb } from '../lib/store/pg';
 import { NodeRedRuntime } from '../test/e2e/harness';
@@ -164,13 +163,8 @@ async function referenceDb(file: string): Promise<Db> {
  * The physical limit: the store's schema, then the same rows (parameters
  * prepared beforehand) as one prepared 4 000-row INSERT per transaction.
  */
-async function sqliteLimit(dir: string, data: SensorReading[], round: number, background = false): Promise<Rate> {
-  const file = path.join(dir, `limit-${background ? 'bg-' : ''}${round}.sqlite`);
-  const db = await referenceDb(file);
-  // The store's way (wal-checkpointer.ts): checkpoints on a second connection after commits, the writer's own as a backstop.
-  const checkpointer = background ? await WalCheckpointer.open(file, { synchronous: 'NORMAL' }) : null;
-  if (background && checkpointer === null) throw new Error('limit: no checkpoint connection');
-  if (checkpointer !== null) await db.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+async function sqliteLimit(dir: string, data: SensorReading[], round: number): Promise<Rate> {
+  const db = await referenceDb(path.join(dir, `limit-${round}.sqlite`));
   const ROWS = 4000;
   const one = '(?, ?, ?, ?, ?, ?, ?, ?)';
   const sql = (n: number): string =>
@@ -193,10 +187,8 @@ async function sqliteLimit(dir: string, data: SensorReading[], round: number, ba
     mainMs += performance.now() - t;
     await run;
     await db.run('COMMIT');
-    checkpointer?.nudge();
   }
   const r: Rate = { ...rate(data.length, t0, c0), mainThreadUsPerEvent: (mainMs * 1000) / data.length };
-  await checkpointer?.close();
   const n = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM raw_sensor_events');
   if (n?.n !== data.length) throw new Error(`limit: stored ${String(n?.n)} of ${data.length}`);
   await full.finalize();
@@ -486,7 +478,6 @@ async function sqlite(): Promise<void> {
     const rounds: Array<{
       naive: number;
       limit: Rate;
-      limitBg: Rate;
       json: Rate;
       full: Rate & { windows: number; transactions: number };
       acked: Rate & { transactions: number };
@@ -494,18 +485,16 @@ async function sqlite(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const n = await naive(dir, naiveData, true, round);
       const limit = await sqliteLimit(dir, data, round);
-      const limitBg = await sqliteLimit(dir, data, round, true);
       const json = await sqliteJsonEach(dir, data, round);
       const full = await batched(dir, data);
       const acked = await batchedAcked(dir, data, round);
-      rounds.push({ naive: n, limit, limitBg, json, full, acked });
+      rounds.push({ naive: n, limit, json, full, acked });
       for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true });
     }
     const naiveWal = median(rounds.map((r) => r.naive));
     const limit = median(rounds.map((r) => r.limit.perS));
     const jsonEach = median(rounds.map((r) => r.json.perS));
-    const limitBg = median(rounds.map((r) => r.limitBg.perS));
-    const best = (r: (typeof rounds)[number]): number => Math.max(r.limit.perS, r.limitBg.perS, r.json.perS);
+    const best = (r: (typeof rounds)[number]): number => Math.max(r.limit.perS, r.json.perS);
     const full = median(rounds.map((r) => r.full.perS));
     const acked = median(rounds.map((r) => r.acked.perS));
     const cpu = (pick: (r: (typeof rounds)[number]) => Rate): number => round(median(rounds.map((r) => pick(r).cpuUsPerEvent)));
@@ -520,14 +509,6 @@ async function sqlite(): Promise<void> {
       cpuUsPerEvent: cpu((r) => r.limit),
       mainThreadUsPerEvent: round(median(rounds.map((r) => r.limit.mainThreadUsPerEvent ?? 0))),
       pragmas: 'journal_mode=WAL synchronous=NORMAL',
-      ...env,
-    });
-    emit('sqlite_limit_multirow_insert_background_checkpoint', limitBg, 'events/s', {
-      events: EVENTS,
-      rowsPerInsertAndTransaction: 4000,
-      cpuUsPerEvent: cpu((r) => r.limitBg),
-      baselineLimit: round(limit),
-      pragmas: `journal_mode=WAL synchronous=NORMAL wal_autocheckpoint=${BACKSTOP_PAGES}, PASSIVE checkpoints on a second connection after commits (as the store)`,
       ...env,
     });
     emit('sqlite_limit_json_each_insert', jsonEach, 'events/s', {
@@ -575,7 +556,7 @@ async function sqlite(): Promise<void> {
     });
     emit('fraction_of_best_physical_reference', ofBest, 'x', {
       variant: 'acked',
-      reference: 'the best of sqlite_limit_multirow_insert, its background-checkpoint variant and sqlite_limit_json_each_insert, per round',
+      reference: 'the better of sqlite_limit_multirow_insert and sqlite_limit_json_each_insert, per round',
       goal: 0.7,
       met: ofBest >= 0.7,
       baselineBest: round(median(rounds.map(best))),

@@ -83,13 +83,9 @@ export class Db {
     this.raw = raw;
   }
 
-  /** Opens (creating unless readOnly or mustExist) and switches the connection to serialized mode. */
-  static open(file: string, options: { readOnly?: boolean; mustExist?: boolean } = {}): Promise<Db> {
-    const mode = options.readOnly
-      ? sqlite3.OPEN_READONLY
-      : options.mustExist
-        ? sqlite3.OPEN_READWRITE
-        : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+  /** Opens (creating unless readOnly) and switches the connection to serialized mode. */
+  static open(file: string, options: { readOnly?: boolean } = {}): Promise<Db> {
+    const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
       const raw = new sqlite3.Database(file, mode, (err: Error | null) => {
         if (err) {

@@ -64,7 +64,6 @@ import { GATEWAY_TABLES, MIGRATIONS, SchemaVersionError, TABLES, isTableName, mi
 import { Db as SqliteDb, sqliteCode, type SqlRow, type SqlValue } from './sqlite';
 import { indicesByTable, type SqlDb as Db, type SqlStmt as Stmt } from './engine';
 import { jsonBulkInsertSql, jsonBulkRows } from './json-bulk';
-import { BACKSTOP_BYTES, BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer';
 import { PgDb, isConnectionError, migratePg, pgTryBatch } from './pg';
 import { isPostgresUrl, parsePostgresUrl } from './pg-url';
 import { maskSecrets } from './mask';
@@ -236,8 +235,6 @@ export interface WriterStats {
   transactions: number;
   /** SQLite: statements the writer ran (each one round trip through the binding's thread pool): INSERTs, BEGIN, COMMIT, ROLLBACK. */
   statements: number;
-  /** SQLite: WAL checkpoints run by the second connection off the writer's path (wal-checkpointer.ts). */
-  checkpoints: number;
   lastFlushError: string | null;
 }
 
@@ -346,17 +343,7 @@ class StoreCore {
   /** Highest seq of a queued row with a waiter: a waiter is queued while it is >= the head's seq. */
   lastWaiterSeq = 0;
   running: Promise<void> | null = null;
-  stats: WriterStats = {
-    queuedRows: 0,
-    committedRows: 0,
-    failedRows: 0,
-    transactions: 0,
-    statements: 0,
-    checkpoints: 0,
-    lastFlushError: null,
-  };
-  /** SQLite file: the second connection that checkpoints the WAL after commits (null: the writer does it itself). */
-  checkpointer: WalCheckpointer | null = null;
+  stats: WriterStats = { queuedRows: 0, committedRows: 0, failedRows: 0, transactions: 0, statements: 0, lastFlushError: null };
 
   private constructor(
     key: string,
@@ -384,12 +371,11 @@ class StoreCore {
     if (url !== undefined) return StoreCore.createPg(key, url, password, options, migrations);
     if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
     const existed = key !== ':memory:' && fs.existsSync(key);
-    const { db, stmts, version, identity } = await StoreCore.connect(key, options, migrations);
+    const { db, stmts, version } = await StoreCore.connect(key, options, migrations);
     const core = new StoreCore(key, db, options, stmts, version, migrations);
     core.createdFile = key !== ':memory:' && !existed;
     if (key !== ':memory:') {
-      core.identity = identity;
-      await core.attachCheckpointer();
+      core.identity = await fileIdentity(key);
       core.walIdentity = await fileIdentity(`${key}-wal`);
       await core.check();
       if (core.fileFault?.kind === 'read-only') core.readOnlyConnection = true;
@@ -409,14 +395,8 @@ class StoreCore {
     key: string,
     options: EffectiveStoreOptions,
     migrations: readonly Migration[],
-  ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number; identity: FileIdentity | null }> {
-    // The file the connection has open: the one at the path just before and just after the open. When
-    // they differ (replaced meanwhile) the earlier one is kept, so the monitor sees a replaced file and
-    // adopts the one at the path (a copy of what the connection holds is saved beside it), never missing it.
-    const before = key === ':memory:' ? null : await fileIdentity(key);
+  ): Promise<{ db: Db; stmts: Map<string, Stmt>; version: number }> {
     const db = await SqliteDb.open(key);
-    const opened = key === ':memory:' ? null : await fileIdentity(key);
-    const identity = before !== null && !sameIdentity(before, opened) ? before : opened;
     try {
       db.setBusyTimeout(options.busyTimeoutMs);
       // auto_vacuum only takes effect before the first table is created.
@@ -428,12 +408,10 @@ class StoreCore {
       }
       // Values below are from validated options (enum / integers), never from input.
       await db.run(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      // A small WAL: the writer checkpoints every WRITER_CHECKPOINT_PAGES pages (1 MiB at 4 KiB pages,
-      // SQLite's default is 1000) until a background connection takes that over (attachCheckpointer,
-      // the writer's threshold then a backstop), and the WAL file is cut to at most 1 MiB when it
-      // starts over, so a small volume is not filled by the log itself; the monitor also runs
-      // wal_checkpoint(TRUNCATE).
-      await db.run(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+      // A small WAL: checkpoint every 256 pages (1 MiB at 4 KiB pages, SQLite's default is 1000)
+      // and truncate the WAL file to at most 1 MiB after a checkpoint, so a small volume is
+      // not filled by the log itself; the monitor also runs wal_checkpoint(TRUNCATE).
+      await db.run('PRAGMA wal_autocheckpoint = 256');
       await db.run('PRAGMA journal_size_limit = 1048576');
       const report = await migrate(db, migrations);
       // A WAL left large by an earlier run (or another tool) is written back and cut now, not at the next checkpoint.
@@ -441,7 +419,7 @@ class StoreCore {
       // The single-row INSERTs now; multi-row ones when a batch first needs their size (see chunkSizes).
       const stmts = new Map<string, Stmt>();
       for (const table of TABLES) stmts.set(`${table}:1`, await db.prepare(insertSql(writerFor(table, report.to), 1)));
-      return { db, stmts, version: report.to, identity };
+      return { db, stmts, version: report.to };
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof SchemaVersionError) throw err;
@@ -791,7 +769,6 @@ class StoreCore {
       );
       return;
     }
-    await this.backstop();
     let attempt = await this.tryBatch(batch, false);
     if (!attempt.ok && attempt.rowErrors.size === 0 && this.db instanceof PgDb && isConnectionError(attempt.error)) {
       this.requeue(batch, attempt.error);
@@ -821,7 +798,6 @@ class StoreCore {
       }
       this.stats.transactions += 1;
       this.stats.committedRows += rows.length;
-      this.checkpointer?.nudge();
       const ids = attempt.ids;
       this.acknowledge(() => rows.forEach((row, i) => row.resolve?.({ committed: true, id: ids[i] ?? null })));
     } else {
@@ -1003,7 +979,6 @@ class StoreCore {
       let saved: string | null = null;
       if (why === 'gone') {
         if (!fs.existsSync(dir)) return null; // wait for the folder to be back
-        await this.detachCheckpointer();
         const tmp = path.join(dir, `.${path.basename(this.key)}.recovering-${process.pid}-${stamp}`);
         try {
           await this.db.run('VACUUM INTO ?', [tmp]);
@@ -1019,7 +994,6 @@ class StoreCore {
           fs.renameSync(tmp, saved);
         } else fs.renameSync(tmp, this.key);
       } else if (why === 'replaced') {
-        await this.detachCheckpointer();
         saved = `${this.key}.orphaned-${stamp}`;
         await this.db.run('VACUUM INTO ?', [saved]);
         await this.disconnect();
@@ -1027,12 +1001,11 @@ class StoreCore {
       } else {
         await this.disconnect();
       }
-      const { db, stmts, version, identity } = await StoreCore.connect(this.key, this.options, this.migrations);
+      const { db, stmts, version } = await StoreCore.connect(this.key, this.options, this.migrations);
       this.db = db;
       this.stmts = stmts;
       this.schemaVersion = version;
-      this.identity = identity;
-      await this.attachCheckpointer();
+      this.identity = await fileIdentity(this.key);
       this.walIdentity = await fileIdentity(`${this.key}-wal`);
       this.readOnlyConnection = false;
       this.recoveryError = null;
@@ -1063,66 +1036,8 @@ class StoreCore {
     fs.rmSync(`${this.key}-shm`, { force: true });
   }
 
-  /**
-   * Opens the background checkpoint connection for the file (caller holds the
-   * lock, or nothing else runs yet) and moves the writer's own automatic
-   * checkpoint to the backstop threshold; without one the writer keeps
-   * checkpointing every WRITER_CHECKPOINT_PAGES itself.
-   */
-  async attachCheckpointer(): Promise<void> {
-    await this.detachCheckpointer();
-    // Only on the file the writer has open (this.identity, set before): the second connection opens the
-    // path, and one on a file put there since would copy the writer's WAL frames (same -wal and -shm
-    // names) into that other file, corrupting it. Replaced before or during its open: none until the
-    // monitor has adopted the file at the path (recover() attaches again).
-    const expected = this.identity;
-    const before = await fileIdentity(this.key);
-    let c =
-      expected !== null && sameIdentity(before, expected)
-        ? await WalCheckpointer.open(this.key, { synchronous: this.options.synchronous })
-        : null;
-    if (c !== null && !sameIdentity(await fileIdentity(this.key), expected)) {
-      await c.close();
-      c = null;
-    }
-    this.checkpointer = c;
-    const pages = this.checkpointer === null ? WRITER_CHECKPOINT_PAGES : BACKSTOP_PAGES;
-    await this.db.run(`PRAGMA wal_autocheckpoint = ${pages}`).catch(() => undefined);
-  }
-
-  /** Closes the background checkpoint connection (before the writer's, which then closes last and cleans up the WAL). */
-  async detachCheckpointer(): Promise<void> {
-    const c = this.checkpointer;
-    this.checkpointer = null;
-    if (c === null) return;
-    this.stats.checkpoints += c.stats.runs;
-    await c.close();
-  }
-
-  /**
-   * The WAL's bound while the background connection checkpoints (caller holds
-   * the lock): once the `-wal` file has reached BACKSTOP_BYTES, the writer
-   * waits for a running background checkpoint and copies the rest itself
-   * before it writes on (see wal-checkpointer.ts), so the next transaction
-   * starts the WAL over. A failed checkpoint is left to the next batch.
-   */
-  async backstop(): Promise<void> {
-    const c = this.checkpointer;
-    if (c === null) return;
-    let size = 0;
-    try {
-      size = fs.statSync(`${this.key}-wal`).size;
-    } catch {
-      return;
-    }
-    if (size < BACKSTOP_BYTES) return;
-    const db = this.db;
-    await c.pause(() => db.get('PRAGMA wal_checkpoint(PASSIVE)')).catch(() => undefined);
-  }
-
   /** Finalizes the statements and closes the connection (caller holds the lock). */
   private async disconnect(): Promise<void> {
-    await this.detachCheckpointer();
     for (const stmt of this.stmts.values()) await stmt.finalize();
     this.stmts = new Map();
     await this.db.close();
@@ -1152,7 +1067,6 @@ class StoreCore {
     await this.checking;
     this.clearTimer();
     await this.lock.run(async () => {
-      await this.detachCheckpointer();
       for (const stmt of this.stmts.values()) await stmt.finalize();
       await this.db.close();
     });
@@ -1186,10 +1100,6 @@ interface RegistryEntry {
 
 const registry = new Map<string, RegistryEntry>();
 const closing = new Map<string, Promise<void>>();
-
-function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
-  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
-}
 
 function cursorOf(ts: number, id: number): string {
   return `${ts}.${id}`;
@@ -1379,8 +1289,7 @@ export class LightingStore extends EventEmitter {
 
   /** Writer counters (shared by all handles of the file). */
   writerStats(): WriterStats {
-    const core = this.#core;
-    return { ...core.stats, queuedRows: core.queue.length, checkpoints: core.stats.checkpoints + (core.checkpointer?.stats.runs ?? 0) };
+    return { ...this.#core.stats, queuedRows: this.#core.queue.length };
   }
 
   /**

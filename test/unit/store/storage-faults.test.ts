@@ -3,8 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowService } from '../../../lib/features';
-import { Db, LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
-import { BACKSTOP_BYTES, BACKSTOP_PAGES, WRITER_CHECKPOINT_PAGES, WalCheckpointer } from '../../../lib/store/wal-checkpointer';
+import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
 
 /**
  * The store's own account of its storage: a deleted, replaced or
@@ -131,180 +130,12 @@ describe('lib/store storage faults', function () {
     assert.equal((await again.counts()).raw_sensor_events, 30);
   });
 
-  it('keeps the WAL small with checkpoints on a second connection, and starts it over once they catch up', async () => {
-    const dir = path.join(root, `d${++n}`);
-    const s = await open(dir);
-    const wal = path.join(dir, 'lights.db-wal');
-    // 40 000 rows in 400 commits (a few hundred pages each): far more than the WAL may hold.
-    let biggest = 0;
-    for (let at = 0; at < 40_000; at += 100) {
-      const acks: Array<Promise<unknown>> = [];
-      for (let i = at; i < at + 100; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
-      await Promise.all(acks);
-      biggest = Math.max(biggest, fs.statSync(wal).size);
-    }
-    assert.ok(s.writerStats().checkpoints > 0, 'the background connection checkpointed');
-    // The writer's own threshold (BACKSTOP_PAGES) bounds it when commits never let the checkpoints catch up.
-    assert.ok(biggest <= 2 * BACKSTOP_PAGES * 4096, `WAL reached ${biggest} bytes`);
-    // Quiet a moment: a checkpoint that copied everything lets the next commit start the WAL over, cut to 1 MiB.
-    await new Promise((r) => setTimeout(r, 120));
-    await writeAcked(s, 40_000, 1);
-    await new Promise((r) => setTimeout(r, 120));
-    await writeAcked(s, 40_001, 1);
-    assert.ok(fs.statSync(wal).size <= 1024 * 1024, `WAL is ${fs.statSync(wal).size} bytes after a quiet moment`);
+  it('keeps the WAL small: autocheckpoint at 256 pages, journal_size_limit 1 MiB', async () => {
+    const s = await open(path.join(root, `d${++n}`));
     const pragmas = await s.exclusive(async (db) => ({
       auto: (await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))?.wal_autocheckpoint,
       limit: (await db.get<{ journal_size_limit: number }>('PRAGMA journal_size_limit'))?.journal_size_limit,
     }));
-    assert.deepEqual(pragmas, { auto: BACKSTOP_PAGES, limit: 1048576 });
-    await s.close();
-    assert.equal(fs.existsSync(wal), false, 'the writer closed last: the WAL was written back and removed');
-    const again = await open(dir);
-    assert.equal((await again.counts()).raw_sensor_events, 40_002);
-  });
-
-  it('writes on past the backstop only after a long background checkpoint ended and the writer checkpointed', async () => {
-    // A background checkpoint that takes long (slow storage: it fsyncs twice) holds the checkpoint lock, and
-    // the writer's automatic one gives up meanwhile: writing on, the WAL grew far past the backstop (60 MiB with
-    // 80 ms fsyncs). Here a run() that stays pending stands for that checkpoint (it holds no SQLite lock).
-    const dir = path.join(root, `d${++n}`);
-    const s = await open(dir);
-    const wal = path.join(dir, 'lights.db-wal');
-    const run = WalCheckpointer.prototype.run;
-    let release: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (release = r));
-    WalCheckpointer.prototype.run = () => slow;
-    let biggest = 0;
-    let written = 0;
-    const writes = (async () => {
-      for (let at = 0; at < 20_000; at += 100) {
-        const acks: Array<Promise<unknown>> = [];
-        for (let i = at; i < at + 100; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
-        await Promise.all(acks);
-        written = at + 100;
-        biggest = Math.max(biggest, fs.statSync(wal).size);
-      }
-    })();
-    try {
-      while (written < 20_000 && biggest < BACKSTOP_BYTES) await new Promise((r) => setTimeout(r, 5));
-      await new Promise((r) => setTimeout(r, 100));
-      const held = written;
-      await new Promise((r) => setTimeout(r, 200));
-      assert.ok(written < 20_000, 'the writer stopped at the backstop');
-      assert.equal(written, held, 'no commit while the background checkpoint ran with the WAL at the backstop');
-    } finally {
-      WalCheckpointer.prototype.run = run;
-      release();
-    }
-    await writes;
-    // The writer checkpointed itself once the background one ended: the WAL started over and never went far past.
-    assert.ok(biggest <= BACKSTOP_BYTES + 1024 * 1024, `WAL reached ${biggest} bytes`);
-    assert.equal((await s.counts()).raw_sensor_events, 20_000);
-  });
-
-  it('a file replaced while the store opens gets no checkpoint connection: the WAL of the writer never goes into it', async () => {
-    const other = path.join(root, `d${++n}`);
-    const b = await open(other);
-    // Another layout than ours (more rows, other values), so pages of one make no sense in the other.
-    await Promise.all(
-      Array.from({ length: 2_000 }, (_, i) =>
-        b.insert('raw_sensor_events', { ...reading(i), lux: 1_000_000 + i, sensorId: `other-${i}` }, { waitForCommit: true }),
-      ),
-    );
-    await b.close();
-    const dir = path.join(root, `d${++n}`);
-    const file = path.join(dir, 'lights.db');
-    const s0 = await open(dir);
-    await writeAcked(s0, 0, 100);
-    await s0.close();
-    // The other file is moved in after the writer opened the path and before the checkpoint connection does.
-    const open2 = WalCheckpointer.open;
-    WalCheckpointer.open = (f, o) => {
-      WalCheckpointer.open = open2;
-      fs.copyFileSync(path.join(other, 'lights.db'), `${file}.tmp`);
-      fs.renameSync(`${file}.tmp`, file);
-      return open2(f, o);
-    };
-    let s: LightingStore;
-    try {
-      s = await open(dir);
-    } finally {
-      WalCheckpointer.open = open2;
-    }
-    const acks: Array<Promise<unknown>> = [];
-    for (let i = 100; i < 3_000; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
-    await Promise.all(acks);
-    await new Promise((r) => setTimeout(r, 80));
-    await writeAcked(s, 3_000, 1);
-    await s.checkStorage();
-    assert.equal(s.storageFault, null);
-    await s.close();
-    // Every file is sound, every acknowledged row is in one of them (the replaced one saved beside the path), and
-    // the file moved in was not overwritten with pages of ours.
-    const ours = new Set<number>();
-    const theirs = new Set<number>();
-    for (const name of fs.readdirSync(dir).filter((f) => f.startsWith('lights.db') && !/-(wal|shm)$/.test(f))) {
-      const db = await Db.open(path.join(dir, name), { readOnly: true });
-      try {
-        const integrity = await db.all<{ integrity_check: string }>('PRAGMA integrity_check');
-        assert.deepEqual(
-          integrity.map((r) => r.integrity_check),
-          ['ok'],
-          name,
-        );
-        for (const r of await db.all<{ lux: number }>('SELECT lux FROM raw_sensor_events')) (r.lux < 1_000_000 ? ours : theirs).add(r.lux);
-      } finally {
-        await db.close();
-      }
-    }
-    assert.equal(ours.size, 3_001);
-    assert.equal(theirs.size, 2_000, 'the file moved in keeps its rows');
-  });
-
-  it('without the checkpoint connection the writer checkpoints itself every 256 pages', async () => {
-    const open2 = WalCheckpointer.open;
-    WalCheckpointer.open = () => Promise.resolve(null);
-    let s: LightingStore;
-    try {
-      s = await open(path.join(root, `d${++n}`));
-    } finally {
-      WalCheckpointer.open = open2;
-    }
-    const auto = await s.exclusive(
-      async (db) => (await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))?.wal_autocheckpoint,
-    );
-    assert.equal(auto, WRITER_CHECKPOINT_PAGES);
-    await writeAcked(s, 0, 200);
-    assert.equal(s.writerStats().checkpoints, 0);
-    assert.equal((await s.counts()).raw_sensor_events, 200);
-  });
-
-  it('the checkpoint connection follows the file through a recovery and never holds the deleted one', async () => {
-    const dir = path.join(root, `d${++n}`);
-    const s = await open(dir);
-    await writeAcked(s, 0, 500);
-    fs.rmSync(path.join(dir, 'lights.db'));
-    await s.checkStorage();
-    assert.equal(s.storageFault, null);
-    const before = s.writerStats().checkpoints;
-    const acks: Array<Promise<unknown>> = [];
-    for (let i = 500; i < 3_000; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
-    await Promise.all(acks);
-    await new Promise((r) => setTimeout(r, 80));
-    await writeAcked(s, 3_000, 1);
-    assert.ok(s.writerStats().checkpoints > before, 'checkpoints go on after the recovery');
-    // No descriptor of this process still points at a deleted lights.db (the old checkpoint connection is closed).
-    const stale = fs
-      .readdirSync('/proc/self/fd')
-      .map((fd) => {
-        try {
-          return fs.readlinkSync(`/proc/self/fd/${fd}`);
-        } catch {
-          return '';
-        }
-      })
-      .filter((target) => target.startsWith(path.join(dir, 'lights.db')) && target.endsWith('(deleted)'));
-    assert.deepEqual(stale, []);
-    assert.equal((await s.counts()).raw_sensor_events, 3_001);
+    assert.deepEqual(pragmas, { auto: 256, limit: 1048576 });
   });
 });
