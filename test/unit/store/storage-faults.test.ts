@@ -3,7 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FeatureWindowService } from '../../../lib/features';
-import { LightingStore, StorageUnavailableError, STORAGE_UNAVAILABLE, type StorageFault } from '../../../lib/store';
+import {
+  LightingStore,
+  StorageUnavailableError,
+  STORAGE_UNAVAILABLE,
+  WAL_CHECKPOINT_PAGES,
+  WAL_SIZE_LIMIT_BYTES,
+  type StorageFault,
+} from '../../../lib/store';
 
 /**
  * The store's own account of its storage: a deleted, replaced or
@@ -130,12 +137,28 @@ describe('lib/store storage faults', function () {
     assert.equal((await again.counts()).raw_sensor_events, 30);
   });
 
-  it('keeps the WAL small: autocheckpoint at 256 pages, journal_size_limit 1 MiB', async () => {
-    const s = await open(path.join(root, `d${++n}`));
+  it('keeps the WAL small: checkpoints every 1 024 pages, the file cut back to 4 MiB, under sustained acked writes', async () => {
+    const dir = path.join(root, `d${++n}`);
+    const s = await open(dir);
     const pragmas = await s.exclusive(async (db) => ({
       auto: (await db.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))?.wal_autocheckpoint,
       limit: (await db.get<{ journal_size_limit: number }>('PRAGMA journal_size_limit'))?.journal_size_limit,
     }));
-    assert.deepEqual(pragmas, { auto: 256, limit: 1048576 });
+    assert.deepEqual(pragmas, { auto: WAL_CHECKPOINT_PAGES, limit: WAL_SIZE_LIMIT_BYTES });
+    // 60 000 rows in 600 commits: several times what the WAL may hold.
+    const wal = path.join(dir, 'lights.db-wal');
+    let biggest = 0;
+    for (let at = 0; at < 60_000; at += 100) {
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = at; i < at + 100; i++) acks.push(s.insert('raw_sensor_events', reading(i), { waitForCommit: true }));
+      await Promise.all(acks);
+      biggest = Math.max(biggest, fs.statSync(wal).size);
+    }
+    // A checkpoint runs after the commit that crosses the threshold: one small transaction over it at most.
+    assert.ok(biggest <= WAL_SIZE_LIMIT_BYTES + 256 * 1024, `the WAL reached ${biggest} bytes`);
+    assert.ok(biggest > WAL_SIZE_LIMIT_BYTES / 2, `the WAL was used (${biggest} bytes)`);
+    await s.close();
+    assert.equal(fs.existsSync(wal), false, 'written back and removed at close');
+    assert.equal((await (await open(dir)).counts()).raw_sensor_events, 60_000);
   });
 });
