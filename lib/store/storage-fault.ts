@@ -99,6 +99,43 @@ export async function fileIdentity(file: string): Promise<FileIdentity | null> {
   }
 }
 
+/** The files SQLite keeps beside a database in WAL mode: the log and the shared-memory index. */
+const SIDECARS = ['-wal', '-shm'] as const;
+
+/**
+ * SQLite creates a database's `-wal` and `-shm` with the database file's mode:
+ * opened while the file was read-only (0444), they stay read-only after the
+ * file is made writable again, and every write then fails as "read-only"
+ * although the file is not. This gives such a sidecar the database file's mode,
+ * as SQLite gives a new one, when the database file and its folder are
+ * writable and this process's user owns the sidecar (it created it). Returns
+ * the sidecars changed. Never throws.
+ */
+export async function adoptSidecarModes(file: string): Promise<string[]> {
+  const changed: string[] = [];
+  try {
+    await fs.promises.access(file, fs.constants.W_OK);
+    await fs.promises.access(path.dirname(file), fs.constants.W_OK);
+    const mode = (await fs.promises.stat(file)).mode & 0o777;
+    const uid = process.getuid?.();
+    for (const suffix of SIDECARS) {
+      const sidecar = `${file}${suffix}`;
+      const st = await fs.promises.stat(sidecar).catch(() => null);
+      if (st === null || st.uid !== uid || (st.mode & 0o777) === mode) continue;
+      const writable = await fs.promises.access(sidecar, fs.constants.W_OK).then(
+        () => true,
+        () => false,
+      );
+      if (writable) continue;
+      await fs.promises.chmod(sidecar, mode);
+      changed.push(path.basename(sidecar));
+    }
+  } catch {
+    // not writable, or changed meanwhile: the next round looks again
+  }
+  return changed;
+}
+
 /**
  * The file fault at `file` for a connection opened on `identity`: gone,
  * replaced, read-only, or null when the path is the open, writable file.
@@ -142,6 +179,20 @@ export async function checkFile(file: string, identity: FileIdentity | null, now
       since: now,
       code,
     };
+  }
+  for (const suffix of SIDECARS) {
+    try {
+      await fs.promises.access(`${file}${suffix}`, fs.constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      if (code === 'ENOENT') continue;
+      return {
+        kind: 'read-only',
+        message: `${path.basename(file)}${suffix}, SQLite's file beside the database, is read-only for this process (${code}): give it the database file's owner and mode`,
+        since: now,
+        code,
+      };
+    }
   }
   return null;
 }

@@ -70,6 +70,7 @@ import { maskSecrets } from './mask';
 import {
   FAULT_ORDER,
   StorageUnavailableError,
+  adoptSidecarModes,
   checkFile,
   fileIdentity,
   formatBytes,
@@ -932,9 +933,12 @@ class StoreCore {
     this.checking = (async () => {
       if (this.closed || this.key === ':memory:') return;
       const now = Date.now();
-      const file = await checkFile(this.key, this.identity, now);
+      let file = await checkFile(this.key, this.identity, now);
+      // A -wal/-shm left read-only from when the file was (SQLite gave them its mode then): given the file's mode now.
+      if (file?.kind === 'read-only' && (await adoptSidecarModes(this.key)).length > 0)
+        file = await checkFile(this.key, this.identity, now);
       if (file === null) this.walIdentity = await fileIdentity(`${this.key}-wal`);
-      this.fileFault = file === null ? null : this.fileFault?.kind === file.kind ? this.fileFault : file;
+      this.fileFault = file === null ? null : this.fileFault?.kind === file.kind ? { ...file, since: this.fileFault.since } : file;
       this.space = await freeSpace(path.dirname(this.key), this.options.minFreeBytes);
       if (this.space !== null && this.space.freeBytes < this.space.thresholdBytes) {
         const message = `low disk space: ${formatBytes(this.space.freeBytes)} free (threshold ${formatBytes(this.space.thresholdBytes)})`;

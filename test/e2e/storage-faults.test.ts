@@ -283,6 +283,66 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     assert.equal(overrides[0]?.n, 1, 'only the accepted override is stored');
   });
 
+  it('a 0444 database file made writable again by chmod: the -wal and -shm SQLite created 0444 with it are given its mode, health says which file while it lasts, writes resume', async function () {
+    const root = process.getuid?.() === 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-ro2-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.chmodSync(dir, 0o755);
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir);
+    const dbFile = path.join(dataDir, 'smart-lighting.db');
+    const seed = await LightingStore.open({ path: dbFile, monitorIntervalMs: 0 });
+    await seed.close();
+    const nobody = 65534;
+    // The file belongs to the user Node-RED runs as (nobody when these tests run as root), mode 0444.
+    if (root) {
+      fs.chownSync(dataDir, nobody, nobody);
+      fs.chownSync(dbFile, nobody, nobody);
+    }
+    fs.chmodSync(dbFile, 0o444);
+    const rt = await startMain(dbFile, root ? { uid: nobody, gid: nobody } : {});
+    cleanups.push(() => rt.stopAndClean(true));
+    await until('health degraded', async () => {
+      const x = await health(rt);
+      return x.status === 503 && /read-only/.test(x.database) ? x : null;
+    });
+    const ingest = new Ingest(rt);
+    assertJsonDetail(await ingest.one(), 503, /storage unavailable: .*read-only/);
+    // What SQLite did: the shared-memory file it needs for WAL mode, created with the database's mode.
+    assert.equal(fs.statSync(`${dbFile}-shm`).mode & 0o777, 0o444, 'SQLite created the -shm read-only');
+
+    // The operator makes the database writable again, and only the database.
+    fs.chmodSync(dbFile, 0o644);
+    await until('ingest accepted again', async () => (await ingest.one()).status === 201);
+    assert.equal((await health(rt)).status, 200);
+    assert.equal(fs.statSync(`${dbFile}-shm`).mode & 0o777, 0o644, 'the -shm was given the database file mode');
+    await ingest.many(5);
+    assert.equal(ingest.acked.size >= 6, true);
+
+    if (root) {
+      // A -shm this process does not own is not touched: health names it until someone fixes it.
+      await rt.stopAndClean(false);
+      fs.chmodSync(dbFile, 0o444);
+      const rt2 = await startMain(dbFile, { uid: nobody, gid: nobody });
+      cleanups.push(() => rt2.stopAndClean(true));
+      await until('health degraded', async () => (await health(rt2)).status === 503);
+      fs.chownSync(`${dbFile}-shm`, 0, 0);
+      fs.chmodSync(`${dbFile}-shm`, 0o444);
+      fs.chmodSync(dbFile, 0o644);
+      const h = await until('health names the -shm', async () => {
+        const x = await health(rt2);
+        return x.status === 503 && /smart-lighting\.db-shm/.test(x.database) ? x : null;
+      });
+      assert.match(h.database, /read-only for this process/);
+      assert.equal(fs.statSync(`${dbFile}-shm`).uid, 0, 'left as it was');
+      fs.chownSync(`${dbFile}-shm`, nobody, nobody);
+      const again = new Ingest(rt2);
+      await until("ingest accepted once the -shm is the runtime user's", async () => (await again.one()).status === 201);
+    }
+    const stored = await storedLux(dbFile);
+    for (const lux of ingest.acked) assert.ok(stored.has(lux), `acknowledged reading ${lux} is stored`);
+  });
+
   it('deleted database file: rebuilt within seconds from the open connection (alert raised); deleted folder: writes refused until it is back; nothing acknowledged lost', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-del-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
