@@ -135,6 +135,23 @@
  * of the rules to someone arriving, and the request log, and would still
  * leave the store's commit on the path: not done.
  *
+ * Measured a fourth time (issue 19, a later session), at concurrency 1 (goal
+ * 0.6x, the ratio 0.51-0.59 in five runs on a quiet machine, its rounds
+ * 0.46-0.66 within one run). An ingest takes 1.2-1.3 ms against echo's
+ * 0.6; the Node-RED main thread's CPU is ~0.95 ms against 0.45-0.55, so the
+ * gap is JavaScript, not waiting. CPU profiles of 4 000 requests each way
+ * (sampled at 100 us; ingest minus echo per request, inflated by the
+ * profiler): the binding's run() 67 us, the "HTTP request?" function node
+ * 34+9 us (a function node runs its code in a vm context on every message:
+ * a switch would avoid it but queues one message per turn at 16), the
+ * request log line's write to the stdout pipe 22 us, GC 38 us, and the
+ * same HTTP parsing and response code that echo runs (parserOnIncoming,
+ * IncomingMessage and ServerResponse set-up) 3-4x slower per call than in
+ * the echo run: with the flow's work between two requests, the CPU's
+ * caches no longer hold it. No single piece is a tenth of the gap. The
+ * store's WAL checkpoints moved from every 256 to every 1 024 pages in
+ * the same session (bench/ingest): no change here beyond the noise.
+ *
  * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
  */
 import * as crypto from 'node:crypto';
