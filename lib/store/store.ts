@@ -1070,8 +1070,9 @@ class StoreCore {
     }
     await this.flush();
     this.drainAcks();
-    // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes.
-    if (this.key !== ':memory:' && this.monitor !== null) {
+    // A file deleted since the last check is rebuilt before the connection (and with it the unlinked data) goes,
+    // with the monitor off (monitorIntervalMs 0) too: this is the last moment those rows can be saved.
+    if (this.db.engine === 'sqlite' && this.key !== ':memory:') {
       await this.checking;
       await this.check();
     }
