@@ -44,6 +44,13 @@ const DR_ZONE = 'dr-1';
 const TAG = 'demand-response:shed 15% (cap 85%)';
 /** The gates' interval for rises in the test copies (the shipped flows: 30 s); an event lasts longer than it. */
 const GATE_RISE_S = 5;
+/**
+ * The rules' clock schedule for these tests: 4 000 K and no intensity cap all
+ * day. The default clock schedule caps the output from 19:00 (the evening
+ * ramp; "Night cap" only applies with colour by sun), so the uncapped 100 %
+ * these tests wait for never came in the evening.
+ */
+const FLAT_SCHEDULE = JSON.stringify([{ minute: 0, kelvin: 4000, maxIntensityPct: 100, label: 'test' }]);
 /** How long the demand response events of these tests last, minutes (18 s: the capped setpoint comes first, then the rise at until). */
 const EVENT_MINUTES = 0.3;
 
@@ -140,12 +147,12 @@ describe('weather source and demand response in the main flow', function () {
     srv = await startFakeWeatherServer();
     srv.temperatureC = 6.5;
     const flows = shippedFlow('smart-lighting.json');
-    // A spare group of simulated gear for the test zone; read back at the gear; no night cap.
+    // A spare group of simulated gear for the test zone; read back at the gear; no cap at any hour.
     const bus = byId(flows, 'sl-bus');
     bus.simGear = '0-9';
     bus.simGroups = `${String(bus.simGroups)}; 3:8-9`;
     byId(flows, 'sl-out').verify = true;
-    byId(flows, 'sl-rules').nightMaxIntensityPct = 100;
+    byId(flows, 'sl-rules').keyframes = FLAT_SCHEDULE;
     byId(flows, 'sl-gate').minIntervalUpS = GATE_RISE_S;
     const zones = (byId(flows, 'sl-zones').zones as object[]).concat([
       { zone: DR_ZONE, gear: 'G3', sensors: 'dr-pir', fixtureWatts: 36, fixtureCount: 2 },
@@ -426,8 +433,8 @@ describe('demand response in the MQTT gateway', function () {
     });
     await client.subscribeAsync('site/#', { qos: 1 });
     const flow = shippedFlow('mqtt-gateway.json');
-    // No night cap, so the check does not depend on the hour.
-    byId(flow, 'mqgw-rules').nightMaxIntensityPct = 100;
+    // No cap at any hour, so the check does not depend on the hour.
+    byId(flow, 'mqgw-rules').keyframes = FLAT_SCHEDULE;
     byId(flow, 'mqgw-gate').minIntervalUpS = GATE_RISE_S;
     const installDir = process.env.E2E_INSTALL_DIR;
     rt = await NodeRedRuntime.start({
