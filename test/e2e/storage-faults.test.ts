@@ -113,6 +113,15 @@ async function startMain(dbFile: string, more: { env?: Record<string, string>; u
 describe('storage and input faults on a real runtime (issue #14)', function () {
   this.timeout(120000);
   const cleanups: Array<() => void | Promise<void>> = [];
+  /** A data folder in a fresh temporary directory that others may enter (removed after the test), and the database path in it. */
+  function dataFolder(prefix: string): { dataDir: string; dbFile: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.chmodSync(dir, 0o755);
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir);
+    return { dataDir, dbFile: path.join(dataDir, 'smart-lighting.db') };
+  }
   afterEach(async () => {
     while (cleanups.length > 0) {
       try {
@@ -223,12 +232,7 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
 
   it('read-only database file: /healthz 503 from the start, ingest and /control refused with 503, recovery once writable', async function () {
     const root = process.getuid?.() === 0;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-ro-'));
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.chmodSync(dir, 0o755);
-    const dataDir = path.join(dir, 'data');
-    fs.mkdirSync(dataDir);
-    const dbFile = path.join(dataDir, 'smart-lighting.db');
+    const { dataDir, dbFile } = dataFolder('slai-ro-');
     const seed = await LightingStore.open({ path: dbFile, monitorIntervalMs: 0 });
     await seed.insert(
       'raw_sensor_events',
@@ -285,12 +289,7 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
 
   it('a 0444 database file made writable again by chmod: the -wal and -shm SQLite created 0444 with it are given its mode, health says which file while it lasts, writes resume', async function () {
     const root = process.getuid?.() === 0;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-ro2-'));
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.chmodSync(dir, 0o755);
-    const dataDir = path.join(dir, 'data');
-    fs.mkdirSync(dataDir);
-    const dbFile = path.join(dataDir, 'smart-lighting.db');
+    const { dataDir, dbFile } = dataFolder('slai-ro2-');
     const seed = await LightingStore.open({ path: dbFile, monitorIntervalMs: 0 });
     await seed.close();
     const nobody = 65534;

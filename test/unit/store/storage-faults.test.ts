@@ -124,31 +124,23 @@ describe('lib/store storage faults', function () {
     assert.equal((await orphan.counts()).raw_sensor_events, 12, 'the old rows are in the saved file');
   });
 
-  it('a file deleted just before shutdown is rebuilt at close, so a restart finds every acknowledged row', async () => {
-    const dir = path.join(root, `d${++n}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, 'lights.db');
-    const s = await LightingStore.open({ path: file, monitorIntervalMs: 3_600_000, minFreeBytes: 0 });
-    await writeAcked(s, 0, 30);
-    fs.rmSync(file);
-    await s.close();
-    const again = await open(dir);
-    assert.equal(again.createdFile, false, 'not a new empty database');
-    assert.equal((await again.counts()).raw_sensor_events, 30);
-  });
-
-  it('with the monitor off, a file deleted before shutdown is still rebuilt at close: no acknowledged row lost', async () => {
-    const dir = path.join(root, `d${++n}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, 'lights.db');
-    const s = await LightingStore.open({ path: file, monitorIntervalMs: 0, minFreeBytes: 0 });
-    await writeAcked(s, 0, 25);
-    fs.rmSync(file);
-    await s.close();
-    const again = await open(dir);
-    assert.equal(again.createdFile, false, 'not a new empty database');
-    assert.equal((await again.counts()).raw_sensor_events, 25);
-  });
+  for (const [monitor, monitorIntervalMs] of [
+    ['an hourly monitor that has not looked yet', 3_600_000],
+    ['the monitor off', 0],
+  ] as const) {
+    it(`a file deleted just before shutdown is rebuilt at close (${monitor}), so a restart finds every acknowledged row`, async () => {
+      const dir = path.join(root, `d${++n}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, 'lights.db');
+      const s = await LightingStore.open({ path: file, monitorIntervalMs, minFreeBytes: 0 });
+      await writeAcked(s, 0, 30);
+      fs.rmSync(file);
+      await s.close();
+      const again = await open(dir);
+      assert.equal(again.createdFile, false, 'not a new empty database');
+      assert.equal((await again.counts()).raw_sensor_events, 30);
+    });
+  }
 
   it('keeps the WAL small: checkpoints every 1 024 pages, the file cut back to 4 MiB, under sustained acked writes', async () => {
     const dir = path.join(root, `d${++n}`);
