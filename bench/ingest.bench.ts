@@ -131,7 +131,7 @@ import { PgDb } from '../lib/store/pg';
 import { NodeRedRuntime } from '../test/e2e/harness';
 import { findPgBin, startPostgres, type PgCluster } from '../test/helpers/postgres';
 import { mulberry32 } from '../test/helpers/prng';
-import { runLoad, summarise } from './http-load';
+import { percentile, runLoad, summarise } from './http-load';
 import { benchFlows, ingestLoad, reading, type IngestTally } from './main-flow-rig';
 
 const EVENTS = Number(process.argv[2] ?? 200_000);
@@ -307,14 +307,16 @@ async function oneAtATime(dir: string, data: SensorReading[], round: number, bef
     if (!ack.committed) throw new Error('one at a time: not committed');
   }
   await store.close();
-  ms.sort((a, b) => a - b);
-  const at = (q: number): number => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] as number;
+  const { mean, p50, p99, max } = summarise(ms);
   return {
-    mean: ms.reduce((a, b) => a + b, 0) / ms.length,
-    p50: at(0.5),
-    p99: at(0.99),
-    p999: at(0.999),
-    max: ms[ms.length - 1] as number,
+    mean,
+    p50,
+    p99,
+    p999: percentile(
+      [...ms].sort((a, b) => a - b),
+      99.9,
+    ),
+    max,
   };
 }
 
