@@ -159,10 +159,35 @@ export = function (RED: NodeAPI): void {
         );
       return r;
     };
+    /**
+     * Gear the zone map lists that did not answer the last complete scan (missing, unpowered or broken):
+     * nobody knows its groups, so the other zones' groups go by short address (lib/zones/route). One
+     * warning per set of silent gear, and a log line once all of it answers again.
+     */
+    let silentGear = '';
+    const checkSilentGear = (): void => {
+      const answered = membership?.answered();
+      if (!answered || !zones) return;
+      let silent: string[];
+      try {
+        silent = zones
+          .map()
+          .specs()
+          .flatMap((spec) => spec.gear.shorts.filter((a) => !answered.has(a)).map((a) => `A${a} (${spec.zone})`));
+      } catch {
+        return; // an unusable map refuses every zone anyway
+      }
+      const key = silent.join(', ');
+      if (key === silentGear) return;
+      if (key !== '') this.warn(RED._('dali-dt8-out.errors.silentGear', { gear: key }));
+      else this.log(RED._('dali-dt8-out.log.silentGearBack', { gear: silentGear }));
+      silentGear = key;
+    };
     let lastMembership: MembershipState['kind'] = 'idle';
     const onMembership = (st: MembershipState): void => {
       if (st.kind === 'failed' && lastMembership !== 'failed') this.warn(RED._('dali-dt8-out.errors.groupScan', { message: st.error }));
       else if (st.kind === 'known' && lastMembership === 'failed') this.log(RED._('dali-dt8-out.log.groupsKnown', { gear: st.gear }));
+      if (st.kind === 'known') checkSilentGear();
       lastMembership = st.kind;
       showMembership();
     };

@@ -116,6 +116,27 @@ describe('zones: dali-dt8-out and lsd-sensor-in with a zone map', function () {
     );
   });
 
+  it("gear another zone lists that does not answer the scan: warned of by name, and this zone's group goes by short address", async () => {
+    // The corridor lists A8, which is not on the bus (missing or broken): its groups are unknown, it may be in G1.
+    await load(flow([ZONES[0], ZONES[1], { zone: 'corridor-1', gear: 'A6-8' }]));
+    const results = new Inbox('h1');
+    await waitFor(() => simulation().iface.state === 'connected', 'the simulator');
+    const spy = nodeById('out').warn as unknown as { getCalls(): { args: unknown[] }[] };
+    const silentWarnings = (): string[] =>
+      spy
+        .getCalls()
+        .map((c) => String(c.args[0]))
+        .filter((m) => /did not answer the DALI group scan/.test(m));
+    await waitFor(() => silentWarnings().length > 0, 'the warning');
+    assert.match(silentWarnings()[0] as string, /: A8 \(corridor-1\)\. Missing, unpowered or broken\?/);
+    nodeById('out').receive({ payload: sp('meeting-1', 5) });
+    const r = (await results.next('the result')).payload as Dt8Result;
+    assert.equal(r.address, 'A4,A5', 'by short address, not to G1');
+    const l5 = percentToArcLevel(5);
+    assert.deepEqual(levels().slice(4, 6), [l5, l5]);
+    assert.equal(silentWarnings().length, 1, 'warned once');
+  });
+
   it('a setpoint right after the deploy is held while the groups are learned (status says so), then sent to the group', async () => {
     await load(flow());
     const results = new Inbox('h1');
