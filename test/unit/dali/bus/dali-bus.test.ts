@@ -443,6 +443,59 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
       await dali.close();
     });
 
+    it('a group whose membership was learned (a scan) is re-applied once it is learned again after the reconnect, if unchanged', async () => {
+      // A real bus: the inventory declares no groups, the group membership scan tells them.
+      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
+      dali.setGroupMembers(1, [3, 4]);
+      await dali.setpoint({ address: group(1), level: 60 });
+      iface.disconnect();
+      bus.inject(dapc(broadcast, 10)); // meanwhile, unseen
+      iface.reconnect();
+      await settled(dali);
+      assert.equal(gear.get(3)?.actualLevel, 10, 'not before the groups are known again');
+      assert.equal(dali.members(group(1)).complete, false);
+      dali.setGroupMembers(1, [3, 4]); // the scan after the reconnect
+      await settled(dali);
+      assert.equal(gear.get(3)?.actualLevel, 60);
+      assert.equal(gear.get(4)?.actualLevel, 60);
+      assert.equal(gear.get(1)?.actualLevel, 10, 'gear outside the group untouched');
+      await dali.close();
+    });
+
+    it('a group regrouped while the interface was away is not re-applied: the gear added to it (another zone) keeps its level', async () => {
+      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
+      dali.setGroupMembers(1, [3, 4]);
+      await dali.setpoint({ address: group(1), level: 60 });
+      iface.disconnect();
+      bus.inject(dapc(broadcast, 10));
+      iface.reconnect();
+      await settled(dali);
+      dali.setGroupMembers(1, [1, 3, 4]); // the scan finds A1 in group 1 now
+      await settled(dali);
+      assert.deepEqual(
+        [1, 3, 4].map((a) => gear.get(a)?.actualLevel),
+        [10, 10, 10],
+        'nothing sent to G1',
+      );
+      await dali.close();
+    });
+
+    it('a group re-apply waiting for the membership gives way to a newer setpoint', async () => {
+      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
+      dali.setGroupMembers(1, [3, 4]);
+      await dali.setpoint({ address: group(1), level: 60 });
+      iface.disconnect();
+      bus.inject(dapc(broadcast, 10));
+      iface.reconnect();
+      await settled(dali);
+      await dali.setpoint({ address: short(3), level: 200 }); // newer, while the groups are learned
+      dali.setGroupMembers(1, [3, 4]);
+      await settled(dali);
+      assert.equal(gear.get(3)?.actualLevel, 200, 'the newer setpoint stands');
+      assert.equal(gear.get(4)?.actualLevel, 10, 'the older group level is not restored over unknown reach');
+      await dali.close();
+    });
+
     it('a level a wall panel set after our setpoint is not overridden by the re-apply', async () => {
       const { dali, iface, bus, gear } = await rig();
       await dali.setpoint({ address: short(2), level: 100, mirek: 300 });
