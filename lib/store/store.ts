@@ -974,6 +974,8 @@ class StoreCore {
 
   /** Why the last recovery attempt failed (kept for health), else null. */
   recoveryError: string | null = null;
+  /** A recovery closed the connection and could not open the file at the path yet: nothing to read or write through. */
+  connectionClosed = false;
 
   /**
    * Swaps the connection, under the lock:
@@ -991,7 +993,10 @@ class StoreCore {
       const dir = path.dirname(this.key);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       let saved: string | null = null;
-      if (why === 'gone') {
+      if (this.connectionClosed) {
+        // An earlier attempt saved the old database (or rebuilt it at the path) and closed its connection,
+        // then could not open the file at the path (a torn copy, say): only the open is tried again.
+      } else if (why === 'gone') {
         if (!fs.existsSync(dir)) return null; // wait for the folder to be back
         const tmp = path.join(dir, `.${path.basename(this.key)}.recovering-${process.pid}-${stamp}`);
         try {
@@ -1002,6 +1007,7 @@ class StoreCore {
         }
         await this.disconnect();
         await this.dropOwnWal();
+        this.connectionClosed = true;
         if (fs.existsSync(this.key)) {
           // Someone put a file back meanwhile: keep theirs, keep ours beside it.
           saved = `${this.key}.orphaned-${stamp}`;
@@ -1012,10 +1018,13 @@ class StoreCore {
         await this.db.run('VACUUM INTO ?', [saved]);
         await this.disconnect();
         await this.dropOwnWal();
+        this.connectionClosed = true;
       } else {
         await this.disconnect();
+        this.connectionClosed = true;
       }
       const { db, stmts, version } = await StoreCore.connect(this.key, this.options, this.migrations);
+      this.connectionClosed = false;
       this.db = db;
       this.stmts = stmts;
       this.schemaVersion = version;
@@ -1082,6 +1091,7 @@ class StoreCore {
     await this.checking;
     this.clearTimer();
     await this.lock.run(async () => {
+      if (this.connectionClosed) return;
       for (const stmt of this.stmts.values()) await stmt.finalize();
       await this.db.close();
     });
@@ -1316,7 +1326,18 @@ export class LightingStore extends EventEmitter {
    */
   exclusive<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     if (this.#closed || this.#core.closed) return Promise.reject(new StoreClosedError('the lighting store is closed'));
-    return this.#core.lock.run(() => fn(this.#core.db));
+    const core = this.#core;
+    return core.lock.run(() => {
+      if (core.connectionClosed)
+        throw (
+          core.refusal() ??
+          new StorageUnavailableError(
+            `storage unavailable: the database file could not be opened (${core.recoveryError ?? 'no reason given'}); retry later`,
+            'connection-closed',
+          )
+        );
+      return fn(core.db);
+    });
   }
 
   /** @internal retention.ts: one prune per database at a time. */
@@ -1729,7 +1750,10 @@ export class LightingStore extends EventEmitter {
     } catch (err) {
       return {
         ok: false,
-        database: fault?.message ?? maskSecrets((err as Error).message),
+        database:
+          fault !== null && core.recoveryError !== null
+            ? `${fault.message}; could not be adopted: ${core.recoveryError}`
+            : (fault?.message ?? maskSecrets((err as Error).message)),
         latencyMs: performance.now() - t0,
         journalMode: 'unknown',
         ...base,

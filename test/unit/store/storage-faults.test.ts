@@ -124,6 +124,40 @@ describe('lib/store storage faults', function () {
     assert.equal((await orphan.counts()).raw_sensor_events, 12, 'the old rows are in the saved file');
   });
 
+  it('a torn copy put at the path is refused with its reason in health (no SQLITE_MISUSE); a good file put there later is adopted by itself', async () => {
+    const dir = path.join(root, `d${++n}`);
+    const s = await open(dir);
+    await writeAcked(s, 0, 12);
+    const file = path.join(dir, 'lights.db');
+    // Half a database: a copy taken while it was being written, cut short.
+    const good = fs.readFileSync(file);
+    const torn = path.join(root, `torn${n}`);
+    fs.writeFileSync(torn, Buffer.concat([good.subarray(0, 100), Buffer.alloc(4096, 0x5a)]));
+    fs.renameSync(torn, file);
+    const recovered: Array<{ why: string; saved: string | null }> = [];
+    s.on('recovered', (r) => recovered.push(r));
+    await s.checkStorage();
+    await s.checkStorage(); // a second round: the old connection is gone by now
+    assert.equal(recovered.length, 0, 'not adopted');
+    const saved = fs.readdirSync(dir).filter((f) => f.startsWith('lights.db.orphaned-'));
+    assert.equal(saved.length, 1, 'the old rows saved beside it once');
+    const health = await s.healthCheck();
+    assert.equal(health.ok, false);
+    assert.match(health.database, /could not be adopted: cannot open the lighting store .*lights\.db: /);
+    assert.doesNotMatch(health.database, /MISUSE|closed/i);
+    await assert.rejects(s.insert('raw_sensor_events', reading(50), { waitForCommit: true }), StorageUnavailableError);
+    await assert.rejects(s.counts(), StorageUnavailableError, 'reads say so too');
+    // Someone puts the saved file back: adopted by itself, every acknowledged row there.
+    fs.copyFileSync(path.join(dir, saved[0] as string), path.join(root, `back${n}`));
+    fs.renameSync(path.join(root, `back${n}`), file);
+    await s.checkStorage();
+    assert.equal(recovered.length, 1);
+    assert.equal(s.storageFault, null);
+    assert.equal((await s.healthCheck()).ok, true);
+    await writeAcked(s, 12, 3);
+    assert.equal((await s.counts()).raw_sensor_events, 15);
+  });
+
   for (const [monitor, monitorIntervalMs] of [
     ['an hourly monitor that has not looked yet', 3_600_000],
     ['the monitor off', 0],
