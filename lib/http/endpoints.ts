@@ -230,7 +230,10 @@ const ENERGY_REPORT = object(
     to: ms,
     hours: { type: 'number' },
     complete: { type: 'boolean', description: 'false while the day is not over' },
-    fixtureWatts: { ...nullableNumber, description: 'rated power of a zone at 100 %, W (null: Wh fields null)' },
+    fixtureWatts: {
+      ...nullableNumber,
+      description: 'rated power at 100 %, W, of a zone the zone map gives none for (null: its Wh fields null)',
+    },
     decisions: { type: 'integer', minimum: 0 },
     ...ENERGY_TOTALS,
     zones: {
@@ -238,6 +241,7 @@ const ENERGY_REPORT = object(
       items: object(
         {
           zone: { type: 'string' },
+          fixtureWatts: { ...nullableNumber, description: "rated power of this zone at 100 %, W: the zone map's, else the node's" },
           rows: { type: 'integer' },
           ...ENERGY_TOTALS,
           meanSavingEstimate: nullableNumber,

@@ -87,7 +87,7 @@ export interface QueryOptions {
    * AI_PRICE_INPUT_PER_MTOK / AI_PRICE_OUTPUT_PER_MTOK of `env` at each request.
    */
   prices?: Partial<AiPrices>;
-  /** report: what is known of a zone (zone map: target lux, wattage of all its luminaires); default: the node's fixtureWatts, no target. */
+  /** report and energy: what is known of a zone (zone map: target lux, wattage of all its luminaires); default: the node's fixtureWatts, no target. */
   reportZone?: (zone: string) => ReportZone;
   /** report without a zone: the zones to report (default: every zone with a feature window). */
   reportZones?: () => string[];
@@ -356,7 +356,11 @@ async function answer(kind: Exclude<QueryKind, 'health'>, store: QueryStore, pay
     case 'energy': {
       const r = readEnergyRequest(payload, now);
       if (!r.ok) return bad(r.message);
-      const report: EnergyDayReport = await energyForDay(store, r.value, { fixtureWatts: options.fixtureWatts ?? null, now });
+      const report: EnergyDayReport = await energyForDay(store, r.value, {
+        fixtureWatts: options.fixtureWatts ?? null,
+        now,
+        ...(options.reportZone ? { zoneWatts: (zone: string) => options.reportZone?.(zone).fixtureWatts } : {}),
+      });
       return ok({ ...report, demandResponse: await demandResponseSummary(store, report.from, report.to, r.value.gateway) });
     }
     case 'latest-windows': {

@@ -34,6 +34,8 @@ export interface EnergyDayRequest {
 
 export interface EnergyZoneReport {
   zone: string;
+  /** Input power of this zone's luminaires at 100 %, W (the zone map's, else the node's setting); null = not set. */
+  fixtureWatts: number | null;
   /** Applied decisions of the zone in the period. */
   rows: number;
   /** Wh (null without fixtureWatts). */
@@ -60,15 +62,15 @@ export interface EnergyDayReport {
   hours: number;
   /** false while the day is not over (today). */
   complete: boolean;
-  /** Input power of a zone's luminaires at 100 %, W; null = not set (Wh fields are null). */
+  /** Input power at 100 %, W, of a zone the zone map gives none for; null = not set (its Wh fields are null). */
   fixtureWatts: number | null;
   /** Decision rows of the period read (applied or not). */
   decisions: number;
-  /** Sums over `zones` (null without fixtureWatts, or without zones). */
+  /** Sums over `zones` (null when a zone has no fixtureWatts, or without zones). */
   energyWh: number | null;
   baselineWh: number | null;
   savedWh: number | null;
-  /** Over all zones; null without zones. */
+  /** Over all zones (of the summed Wh when every zone has a wattage, else the mean of the zones'); null without zones. */
   savedPct: number | null;
   /** Mean of the zones' means; null without zones. */
   meanIntensityPct: number | null;
@@ -77,6 +79,8 @@ export interface EnergyDayReport {
 
 export interface EnergyDayOptions {
   fixtureWatts: number | null;
+  /** A zone's input power at 100 %, W (the zone map's rated watts); null or absent: fixtureWatts. */
+  zoneWatts?: (zone: string) => number | null | undefined;
   /** Clock, epoch ms. Default Date.now. */
   now?: number;
   /** Decisions per page. Default 1000. */
@@ -107,6 +111,9 @@ export function localDayBounds(day: string): { from: number; to: number } | null
 
 interface ZoneAcc {
   zone: string;
+  /** Input power at 100 %, W; null = not set. */
+  watts: number | null;
+  fixture: FixturePower;
   rows: number;
   energyWh: number;
   /** Integral of output over time, percent x hours. */
@@ -149,13 +156,21 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
   const to = Math.max(from, Math.min(bounds.to, now));
   const pageRows = options.pageRows ?? 1000;
   const priorPages = options.priorPages ?? 10;
-  const watts = options.fixtureWatts;
-  const fixture: FixturePower = { ratedW: watts ?? 1, standbyW: 0 };
   const zones = new Map<string, ZoneAcc>();
   const acc = (zone: string): ZoneAcc => {
     let a = zones.get(zone);
     if (a === undefined) {
-      a = { zone, rows: 0, energyWh: 0, pctHours: 0, segStart: to, firstIntensity: null };
+      const watts = options.zoneWatts?.(zone) ?? options.fixtureWatts;
+      a = {
+        zone,
+        watts,
+        fixture: { ratedW: watts ?? 1, standbyW: 0 },
+        rows: 0,
+        energyWh: 0,
+        pctHours: 0,
+        segStart: to,
+        firstIntensity: null,
+      };
       zones.set(zone, a);
     }
     return a;
@@ -182,7 +197,7 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
         const a = acc(zone);
         const oldest = newestFirst[newestFirst.length - 1] as DecisionRecord;
         // Oldest first: at equal ts the later (higher id) decision is the one in force.
-        const s = summarizeEnergy([...newestFirst].reverse(), { from: oldest.ts, to: a.segStart, fixture });
+        const s = summarizeEnergy([...newestFirst].reverse(), { from: oldest.ts, to: a.segStart, fixture: a.fixture });
         a.energyWh += s.energyWh;
         a.pctHours += s.meanIntensityPct * s.hours;
         a.rows += newestFirst.length;
@@ -206,13 +221,15 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
         level = a.firstIntensity;
       }
       const h = (a.segStart - from) / 3_600_000;
-      a.energyWh += powerW(level, fixture) * h;
+      a.energyWh += powerW(level, a.fixture) * h;
       a.pctHours += level * h;
     }
-    const baselineWh = powerW(100, fixture) * hours;
+    const watts = a.watts;
+    const baselineWh = powerW(100, a.fixture) * hours;
     const mean = hours > 0 ? a.pctHours / hours : (a.firstIntensity ?? 0);
     out.push({
       zone: a.zone,
+      fixtureWatts: watts,
       rows: a.rows,
       energyWh: watts === null ? null : a.energyWh,
       baselineWh: watts === null ? null : baselineWh,
@@ -224,8 +241,8 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
     });
   }
 
-  const sum = (f: (z: EnergyZoneReport) => number | null): number | null =>
-    out.length === 0 || watts === null ? null : out.reduce((t, z) => t + (f(z) ?? 0), 0);
+  const allWatts = out.length > 0 && out.every((z) => z.fixtureWatts !== null);
+  const sum = (f: (z: EnergyZoneReport) => number | null): number | null => (allWatts ? out.reduce((t, z) => t + (f(z) ?? 0), 0) : null);
   const energyWh = sum((z) => z.energyWh);
   const baselineWh = sum((z) => z.baselineWh);
   return {
@@ -235,12 +252,17 @@ export async function energyForDay(store: DecisionPages, req: EnergyDayRequest, 
     to,
     hours,
     complete: to >= bounds.to,
-    fixtureWatts: watts,
+    fixtureWatts: options.fixtureWatts,
     decisions: read,
     energyWh,
     baselineWh,
     savedWh: energyWh === null || baselineWh === null ? null : baselineWh - energyWh,
-    savedPct: out.length === 0 ? null : out.reduce((t, z) => t + z.savedPct, 0) / out.length,
+    savedPct:
+      out.length === 0
+        ? null
+        : energyWh !== null && baselineWh !== null && baselineWh > 0
+          ? ((baselineWh - energyWh) / baselineWh) * 100
+          : out.reduce((t, z) => t + z.savedPct, 0) / out.length,
     meanIntensityPct: out.length === 0 ? null : out.reduce((t, z) => t + z.meanIntensityPct, 0) / out.length,
     zones: out,
   };

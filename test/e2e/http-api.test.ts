@@ -320,11 +320,30 @@ for (const engine of ENGINES)
       assert.equal(bad.status, 400, bad.text);
     });
 
-    it('GET /telemetry/energy sums the day from the decisions', async () => {
+    it('GET /telemetry/energy sums the day from the decisions, each zone at its wattage from the zone map (as /report)', async () => {
       const r = await rt.request('GET', '/telemetry/energy');
       assert.equal(r.status, 200, r.text);
-      const s = r.json as Record<string, unknown>;
-      assert.ok(typeof s === 'object' && s !== null, r.text);
+      const s = r.json as {
+        hours: number;
+        baselineWh: number | null;
+        zones: Array<{ zone: string; fixtureWatts: number | null; baselineWh: number | null }>;
+      };
+      assert.ok(s.zones.length > 0, r.text);
+      const report = await rt.request('GET', '/report?period=day&format=json');
+      assert.equal(report.status, 200, report.text);
+      const watts = new Map(
+        (report.json as { zones: Array<{ zone: string; fixtureWatts: number | null }> }).zones.map((z) => [z.zone, z.fixtureWatts]),
+      );
+      let baseline = 0;
+      for (const z of s.zones) {
+        assert.equal(z.fixtureWatts, watts.get(z.zone), `${z.zone}: the wattage /report uses`);
+        assert.ok(
+          z.fixtureWatts !== null && z.baselineWh !== null && Math.abs(z.baselineWh - z.fixtureWatts * s.hours) < 1e-6,
+          JSON.stringify(z),
+        );
+        baseline += z.baselineWh;
+      }
+      assert.ok(s.baselineWh !== null && Math.abs(s.baselineWh - baseline) < 1e-6, "the total is the zones' sum");
       const bad = await rt.request('GET', '/telemetry/energy?day=yesterday');
       assert.equal(bad.status, 400, bad.text);
     });

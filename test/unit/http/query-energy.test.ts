@@ -148,6 +148,32 @@ describe('lib/http/query-energy (daily energy from stored decisions)', function 
     close(r.savedPct, 100 - 48, 'savedPct');
   });
 
+  it("takes each zone's wattage from the zone map (zoneWatts), the node's only for zones the map gives none; totals and savedPct weigh the zones by it", async () => {
+    const store = await openStore();
+    const { from, to } = localDayBounds('2026-06-12') as { from: number; to: number };
+    await decide(store, [
+      { ts: from, intensity: 50, zone: 'office' },
+      { ts: from, intensity: 100, zone: 'corridor' },
+    ]);
+    const mapped: Record<string, number> = { office: 144, corridor: 40 };
+    const r = await energyForDay(store, { day: '2026-06-12' }, { fixtureWatts: 10, zoneWatts: (z) => mapped[z], now: to + H });
+    const byZone = new Map(r.zones.map((z) => [z.zone, z]));
+    assert.equal(byZone.get('office')?.fixtureWatts, 144);
+    assert.equal(byZone.get('corridor')?.fixtureWatts, 40);
+    close(byZone.get('office')?.baselineWh ?? null, 144 * 24, 'office baseline');
+    close(byZone.get('corridor')?.baselineWh ?? null, 40 * 24, 'corridor baseline');
+    close(r.baselineWh, (144 + 40) * 24, 'total baseline');
+    const used = (byZone.get('office')?.energyWh ?? 0) + (byZone.get('corridor')?.energyWh ?? 0);
+    close(r.energyWh, used, 'total energy');
+    close(r.savedPct, ((184 * 24 - used) / (184 * 24)) * 100, 'savedPct of the summed Wh');
+    // A zone the map gives no wattage: the node's setting.
+    const other = await energyForDay(store, { day: '2026-06-12' }, { fixtureWatts: 10, zoneWatts: () => null, now: to + H });
+    assert.deepEqual(
+      other.zones.map((z) => z.fixtureWatts),
+      [10, 10],
+    );
+  });
+
   it('lists no zone when the zone has no decision at all', async () => {
     const store = await openStore();
     const r: EnergyDayReport = await energyForDay(
