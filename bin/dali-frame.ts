@@ -535,6 +535,8 @@ interface GearScan {
   shortAddress: number;
   addressConflict: boolean;
   deviceTypes: number[];
+  /** Groups 0-15 the gear is in (QUERY GROUPS 0-7 and 8-15); absent when it did not answer both. */
+  groups?: number[];
   actualLevel?: number;
   dt8?: {
     autoActivation?: boolean;
@@ -570,6 +572,8 @@ export async function scanGear(bus: DaliBus, progress?: Out): Promise<GearScan[]
       addressConflict: present.kind === 'framingError',
       deviceTypes: (await bus.queryDeviceTypes(a)) ?? [],
     };
+    const groups = g.addressConflict ? null : await bus.readGroups(a);
+    if (groups !== null) g.groups = groups;
     const level = await bus.readActualLevel(a);
     if (level !== null) g.actualLevel = level;
     if (g.deviceTypes.includes(DEVICE_TYPE_COLOUR)) {
@@ -642,6 +646,7 @@ export async function runScan(f: Flags, out: Out, err: Out): Promise<void> {
         `gear short ${g.shortAddress}${g.addressConflict ? ' (ADDRESS CONFLICT: several gear answer)' : ''}`,
         `device types ${types}`,
       ];
+      if (g.groups !== undefined) parts.push(g.groups.length > 0 ? `groups ${g.groups.map((n) => `G${n}`).join(' ')}` : 'no groups');
       if (g.actualLevel !== undefined) parts.push(`level ${g.actualLevel}`);
       if (g.dt8) {
         const d = g.dt8;

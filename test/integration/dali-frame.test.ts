@@ -126,12 +126,16 @@ describe('dali-frame (installer tool)', function () {
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('scan lists the gear with device type 8 and the colour temperature limits', async () => {
+    it('scan lists the gear with device type 8, its groups and the colour temperature limits', async () => {
       const pair = await startPtyPair(dir, { dev: 'scan-dev', app: 'scan-app' });
       const sim = track(
-        spawn(process.execPath, [SIM, '--protocol', 'luba', '--port', pair.dev, '--gear', '2,5', '--sensor', 'none', '--quiet'], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-        }),
+        spawn(
+          process.execPath,
+          [SIM, '--protocol', 'luba', '--port', pair.dev, '--gear', '2,5', '--groups', '0:2; 3:2,5; 15:5', '--sensor', 'none', '--quiet'],
+          {
+            stdio: ['pipe', 'pipe', 'pipe'],
+          },
+        ),
       );
       await lines(sim, 'stdout').waitFor(/ready$/);
       const scan = track(
@@ -148,12 +152,21 @@ describe('dali-frame (installer tool)', function () {
         gear: Array<{
           shortAddress: number;
           deviceTypes: number[];
+          groups?: number[];
           dt8?: { coolestKelvin?: number; warmestKelvin?: number; tcCapable?: boolean };
         }>;
       };
       assert.deepEqual(
         result.gear.map((g) => g.shortAddress),
         [2, 5],
+      );
+      assert.deepEqual(
+        result.gear.map((g) => g.groups),
+        [
+          [0, 3],
+          [3, 15],
+        ],
+        'the groups each gear answered (QUERY GROUPS 0-7 and 8-15)',
       );
       for (const g of result.gear) {
         assert.deepEqual(g.deviceTypes, [8]);
