@@ -128,7 +128,8 @@ export = function (RED: NodeAPI): void {
             })
             .catch((err: unknown) => this.error(t('errors.write', { message: maskSecrets(messageOf(err)) })));
         });
-        if (store.createdFile) this.log(t('log.created', { file: path.basename(store.path) }));
+        // The whole path: "points elsewhere than before" (README, Troubleshooting) is what it tells apart (SQLite only).
+        if (store.createdFile) this.log(t('log.created', { file: path.resolve(store.path) }));
         if (store.storageFault !== null) onFault(store.storageFault, null);
         // PostgreSQL: red while the server is unreachable (rows stay queued), green again when it answers.
         let probe: NodeJS.Timeout | null = null;
