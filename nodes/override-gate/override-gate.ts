@@ -119,6 +119,41 @@ export = function (RED: NodeAPI): void {
 
     /** The store's storage fault now (null without a store). */
     let faultOf = (): StorageFault | null => null;
+    /**
+     * A database that could not be opened at the start (a server still down, a folder not writable yet) is
+     * tried again with backoff (1 s doubling to 30 s) until it opens: then the overrides kept in memory
+     * meanwhile are stored, and every decision and override from then on.
+     */
+    let reopenTimer: NodeJS.Timeout | null = null;
+    let reopenMs = 1000;
+    let closed = false;
+    const reopenLater = (): void => {
+      if (closed || reopenTimer !== null) return;
+      reopenTimer = setTimeout(() => {
+        reopenTimer = null;
+        void reopen();
+      }, reopenMs);
+      reopenMs = Math.min(reopenMs * 2, 30_000);
+    };
+    const reopen = async (): Promise<void> => {
+      let store: Awaited<ReturnType<typeof storeFromOwner>>;
+      try {
+        store = await storeFromOwner(this.store);
+      } catch {
+        reopenLater();
+        return;
+      }
+      if (closed || !store || repo !== memory) return;
+      const stored = new StoreOverrideRepository(store, this.settings.recordDecisions);
+      faultOf = () => (store as { storageFault?: StorageFault | null }).storageFault ?? null;
+      const kept = await memory.load(Date.now());
+      repo = stored;
+      memoryRepositories.delete(this.id);
+      for (const row of kept) storeOverride(row);
+      this.log(t('log.storeOpen', { count: kept.length }));
+      if (gate.toJSON().length === 0) view.show({ fill: 'green', shape: 'dot', text: t('status.none') }, true);
+      showStatus();
+    };
     const ready = (async () => {
       if (this.store) {
         try {
@@ -128,6 +163,7 @@ export = function (RED: NodeAPI): void {
           else this.warn(t('errors.noDatabase'));
         } catch (err) {
           this.error(t('errors.storeOpen', { detail: messageOf(err) }));
+          reopenLater();
         }
       }
       if (repo === memory) memoryRepositories.set(this.id, memory);
@@ -275,6 +311,9 @@ export = function (RED: NodeAPI): void {
     });
 
     this.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
+      if (reopenTimer !== null) clearTimeout(reopenTimer);
+      reopenTimer = null;
       deadlines.clear();
       saved.close(removed);
       if (removed) memoryRepositories.delete(this.id);

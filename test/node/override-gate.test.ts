@@ -25,12 +25,22 @@ void _fits;
 
 const gateNode = asNodeSet('override-gate', overrideGate);
 
-/** A lighting-store config node as the store helper will provide it: register/deregister and getStore(). */
+/**
+ * A lighting-store config node as the store helper will provide it: register/deregister and getStore(),
+ * which, as the real node's lease (lib/store/lease.ts), opens on first use and tries again after a failed open.
+ */
 const storeNode: NodeInitializer = (RED: NodeAPI) => {
   function StubStore(this: Node, config: { id: string; path: string }): void {
     RED.nodes.createNode(this, config as never);
     const users: Record<string, Node> = {};
-    const opening = LightingStore.open({ path: config.path, flushIntervalMs: 20 });
+    let opening: Promise<LightingStore> | null = null;
+    const getStore = (): Promise<LightingStore> => {
+      const p = (opening ??= LightingStore.open({ path: config.path, flushIntervalMs: 20 }));
+      p.catch(() => {
+        if (opening === p) opening = null;
+      });
+      return p;
+    };
     Object.assign(this, {
       users,
       register: (u: Node) => (users[u.id] = u),
@@ -38,9 +48,10 @@ const storeNode: NodeInitializer = (RED: NodeAPI) => {
         delete users[u.id];
         done();
       },
-      getStore: () => opening,
+      getStore,
     });
     this.on('close', (done: () => void) => {
+      if (opening === null) return done();
       void opening.then((s) => s.close()).then(done, done);
     });
   }
@@ -117,8 +128,8 @@ function sp(intensity: number, source: Setpoint['source'] = 'rules', extra: Part
 }
 
 /** Waits (bounded) until `check` holds; for state written asynchronously (the database). */
-async function eventually<T>(check: () => Promise<T | null>, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+async function eventually<T>(check: () => Promise<T | null>, what: string, timeoutMs = 5000): Promise<T> {
+  for (let i = 0; i < timeoutMs / 25; i++) {
     const v = await check();
     if (v !== null) return v;
     await new Promise((r) => setTimeout(r, 25));
@@ -372,6 +383,37 @@ describe('override-gate node', function () {
       assert.equal(expired.payload.kind, 'overrideExpired');
       g2.receive({ payload: sp(70) });
       assert.equal(((await passed.next()) as Passed).payload.intensity, 70);
+    });
+
+    it('a database that cannot be opened at the start is tried again: once it opens, the override kept in memory and the decisions after are stored', async () => {
+      // The database's folder cannot be made: a plain file sits where it should be.
+      const blocker = path.join(dir, 'data');
+      fs.writeFileSync(blocker, 'not a folder');
+      const late = path.join(blocker, 'lights.db');
+      const g = await start({}, { storePath: late });
+      g.receive({ topic: 'manualChange', payload: { zone: 'office-1', intensity: 25, cct: 3000, overrideMinutes: 30 } });
+      const started = (await reports.next()) as Report;
+      assert.equal(started.payload.kind, 'overrideStarted');
+      fs.rmSync(blocker); // the folder can be made now: the gate's next attempt opens it (1-2 s)
+      await eventually(async () => (fs.existsSync(late) ? true : null), 'the database opened by itself', 8000);
+      const reader = await LightingStore.open({ path: late });
+      try {
+        const rows = await eventually(async () => {
+          const r = await reader.activeOverrides(Date.now());
+          return r.length > 0 ? r : null;
+        }, 'the override kept in memory is stored');
+        assert.equal(rows[0]?.expiresAt, started.payload.overrideUntil);
+        g.receive({ payload: sp(70), _msgid: 'after-1' } as NodeMessage);
+        assert.equal(((await reports.next()) as Report).payload.blockedBy, 'override', 'the override still holds');
+        const page = await eventually(async () => {
+          const p = await reader.decisions({ zone: 'office-1' });
+          return p.total >= 1 ? p : null;
+        }, 'the decision after is recorded');
+        assert.equal(page.items[0]?.msgId, 'after-1');
+        assert.equal(page.items[0]?.blockedBy, 'override');
+      } finally {
+        await reader.close();
+      }
     });
 
     it('sends a setpoint refused by the minimum interval on by itself when the interval runs out, and records it as applied', async () => {
