@@ -954,6 +954,8 @@ class StoreCore {
         if (this.fileFault?.kind === 'file-gone') await this.recover('gone');
         else if (this.fileFault?.kind === 'file-replaced') await this.recover('replaced');
         else if (this.fileFault === null && this.readOnlyConnection) await this.recover('writable');
+        // A good file at the path again after an open that failed, with the old file's identity (its inode reused).
+        else if (this.fileFault === null && this.connectionClosed) await this.recover('replaced');
       } catch (err) {
         this.recoveryError = maskSecrets((err as Error).message);
       }
