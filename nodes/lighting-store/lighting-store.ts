@@ -15,6 +15,8 @@
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { LightingStore, type StorageFault } from '../../lib/store/store';
+import { SchemaVersionError } from '../../lib/store/schema';
+import { StorageUnavailableError } from '../../lib/store/storage-fault';
 import { StoreLease, type LeaseState } from '../../lib/store/lease';
 import { resolveStoreLocation, UnsupportedDatabaseError } from '../../lib/store/settings';
 import { maskSecrets } from '../../lib/store/mask';
@@ -94,8 +96,12 @@ export = function (RED: NodeAPI): void {
             ...(password !== undefined ? { password } : {}),
           });
         } catch (err) {
-          // The reason names the path, which may come from a mistyped URL holding a password.
-          throw new Error(maskSecrets(messageOf(err)), { cause: err });
+          // The reason names the path, which may come from a mistyped URL holding a password. A database
+          // that cannot be opened now (a server down, a folder not writable) is a 503 to an HTTP client,
+          // with Retry-After, as any storage fault: the lease tries again at the next use.
+          const message = maskSecrets(messageOf(err));
+          if (err instanceof SchemaVersionError) throw new Error(message, { cause: err });
+          throw new StorageUnavailableError(`storage unavailable: ${message}; retry later`, 'cannot-open', err);
         }
         store.on('flushError', (err) => this.error(t('errors.write', { message: maskSecrets(err.message) })));
         const onFault = (now: StorageFault | null, before: StorageFault | null): void => {

@@ -122,6 +122,31 @@ describe('lighting-store node', function () {
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
+  it('a database that cannot be opened now is a storage fault (STORAGE_UNAVAILABLE, retry later) and is opened at a later use once it can be', async () => {
+    const blocker = path.join(dir, 'data');
+    fs.writeFileSync(blocker, 'not a folder'); // the database's folder cannot be made
+    const file = path.join(blocker, 'lights.db');
+    await load([
+      TAB,
+      storeConfig('s1', file),
+      user('u1', 's1'),
+      { id: 'c1', type: 'catch', z: 'f1', scope: ['u1'], uncaught: false, wires: [['h2']] },
+      HELPER,
+      { id: 'h2', type: 'helper', z: 'f1', wires: [] },
+    ]);
+    const caught = collect<{ error: { message: string; code?: string } }>('h2');
+    nodeById('u1').receive({ payload: { ts: 1, kind: 'x' } });
+    await waitFor('caught error', () => caught[0]);
+    assert.equal(caught[0].error.code, 'STORAGE_UNAVAILABLE', 'an HTTP caller gets 503 + Retry-After (the main flow maps this code)');
+    assert.match(caught[0].error.message, /^(StorageUnavailableError: )?storage unavailable: .*EEXIST.*; retry later$/);
+    fs.rmSync(blocker);
+    const acks = collect<Ack>('h1');
+    nodeById('u1').receive({ payload: { ts: 2, kind: 'x' }, waitForCommit: true } as never);
+    await waitFor('ack', () => acks[0]);
+    assert.equal(acks[0].payload.committed, true);
+    assert.equal(await count(file, 'telemetry'), 1);
+  });
+
   it("takes a PostgreSQL DB_URL (the reference's postgresql+psycopg:// form); an unreachable server is a red status without the password", async () => {
     helper.settings({ userDir: dir });
     process.env.DB_URL = 'postgresql+psycopg://user:Sup3rS3cret@127.0.0.1:1/smart_lighting';
