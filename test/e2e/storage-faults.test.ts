@@ -380,6 +380,56 @@ describe('storage and input faults on a real runtime (issue #14)', function () {
     assert.equal(stored.size, ingest.acked.size, 'and nothing that was refused');
   });
 
+  it('a database that cannot be opened at the start: ingest 503 + Retry-After while it lasts; once it can, readings are stored and the stored profile (an accessibility floor) is applied without a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-late-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // The database as it will be: a low-vision profile (30 % floor) stored in it.
+    const ready = path.join(dir, 'ready.db');
+    const blob = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'fernet', 'reference-personal.json'), 'utf8')) as {
+      profile_id: string;
+      encrypted_payload: string;
+    };
+    const seed = await LightingStore.open({ path: ready, monitorIntervalMs: 0 });
+    await seed.insert(
+      'personal_profiles',
+      { profileId: blob.profile_id, encryptedPayload: blob.encrypted_payload },
+      { waitForCommit: true },
+    );
+    await seed.close();
+    // At the start its folder cannot be made (a file is in the way: a volume not mounted yet, say).
+    const dataDir = path.join(dir, 'data');
+    fs.writeFileSync(dataDir, 'not a folder');
+    const dbFile = path.join(dataDir, 'smart-lighting.db');
+    const admin = 'late-database-admin-token';
+    const rt = await startMain(dbFile, { env: { ADMIN_TOKEN: admin, FERNET_KEY: '3hWrYIogeMKAoBFoQVoM23bzb1bqGTGSQhZWWSWxMgI=' } });
+    cleanups.push(() => rt.stopAndClean(true));
+    const bright = { sensor_id: '12', zone: 'corridor-1', lux: 5000, presence: true };
+    const refused = await rt.request('POST', '/ingest/sensor', bright);
+    assertJsonDetail(refused, 503, /storage unavailable: /);
+    assert.equal(refused.headers.get('retry-after'), '5');
+
+    // The stored profile's first read at the start (1 s after it) failed too.
+    await rt.waitForLog(/lighting-query.*Lighting store unavailable/, 10000);
+    fs.rmSync(dataDir);
+    fs.mkdirSync(dataDir);
+    fs.copyFileSync(ready, dbFile);
+    await until('ingest accepted', async () => (await rt.request('POST', '/ingest/sensor', bright)).status === 201);
+    const bearer = { Authorization: `Bearer ${admin}` };
+    // The profile is read again every 30 s: the low-vision floor applies to a bright, occupied corridor.
+    const predicted = await until(
+      'the profile floor applied',
+      async () => {
+        assert.equal((await rt.request('POST', '/ingest/sensor', bright)).status, 201);
+        assert.equal((await rt.request('POST', '/admin/aggregate-now', undefined, bearer)).status, 200);
+        const p = await rt.request('POST', '/predict', { zone: 'corridor-1' });
+        assert.equal(p.status, 200, p.text);
+        return (p.json as { intensity: number }).intensity === 30 ? p : null;
+      },
+      45_000,
+    );
+    assert.match((predicted.json as { reason: string }).reason, /profile/);
+  });
+
   it('bad bodies, out-of-range times and requests while the flows are stopped get JSON {"detail"} 4xx/503, each logged with the status sent', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-http-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
