@@ -82,7 +82,7 @@ export function createAdminAuth(configuredToken: string | null | undefined): (au
       return unauthorized('invalid Authorization header: send exactly one "Authorization: Bearer <admin token>"');
     }
     const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!m) return unauthorized('invalid Authorization header: the Bearer scheme is required ("Authorization: Bearer <admin token>")');
+    if (!m) return unauthorized('invalid Authorization header: the scheme must be "Bearer" ("Authorization: Bearer <admin token>")');
     const presented = digest(m[1] as string);
     if (!timingSafeEqual(presented, expected)) return unauthorized('invalid admin token');
     return { ok: true };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { checkAdminAuth, createAdminAuth, resolveAdminToken } from '../../../lib/http/admin-auth';
+import { maskSecrets } from '../../../lib/store/mask';
 
 const TOKEN = 'super-secret-admin-token';
 
@@ -41,6 +42,7 @@ describe('lib/http admin auth', function () {
       if (!r.ok) {
         assert.equal(r.status, 401);
         assert.match(r.message, /Authorization/);
+        assert.equal(maskSecrets(r.message), r.message, `the message survives the log's masking unchanged: ${r.message}`);
       }
     }
   });
