@@ -184,6 +184,11 @@ export class FrontDoor {
     return this.#routes.some((r) => r.method === m && r.re.test(path));
   }
 
+  /** The methods the API serves at `path` (none: not an API path). */
+  methodsAt(path: string): string[] {
+    return [...new Set(this.#routes.filter((r) => r.re.test(path)).map((r) => r.method))].sort();
+  }
+
   /** Flows stopped: every API request still waiting whose route is gone gets 503. */
   flowsStopped(): void {
     for (const [res, { method, path }] of [...this.#inFlight]) {
@@ -218,6 +223,14 @@ export class FrontDoor {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     if (!this.isApi(method, path)) {
+      // An API path asked with a method it does not take (PUT /control): 405 JSON naming the methods, not
+      // Node-RED's 404 HTML page, unless a flow of the user's serves that method there. OPTIONS is CORS's.
+      const allowed = method === 'OPTIONS' ? [] : this.methodsAt(path);
+      if (allowed.length > 0 && !this.#options.routeServes(method, path)) {
+        req.resume();
+        this.#answer(res, 405, `${method} is not served at ${path}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+        return;
+      }
       next();
       return;
     }

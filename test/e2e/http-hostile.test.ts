@@ -166,6 +166,22 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     assert.deepEqual(await counts(dbFile), before, 'nothing was stored from any of it');
   });
 
+  it('answers an API path asked with a method it does not take with 405 JSON naming the methods (not HTML), storing nothing', async () => {
+    const before = await counts(dbFile);
+    for (const [method, url, allow] of [
+      ['PUT', '/ingest/sensor', 'POST'],
+      ['DELETE', '/control', 'POST'],
+      ['GET', '/ingest/sensor', 'POST'],
+      ['PATCH', '/alerts', 'GET'],
+    ] as const) {
+      const r = await rt.request(method, url, method === 'GET' ? undefined : '{"sensor_id":"x"}', { 'Content-Type': 'application/json' });
+      assert.equal(r.status, 405, `${method} ${url}: ${r.text.slice(0, 200)}`);
+      assert.equal(r.headers.get('allow'), allow);
+      assert.match(String((r.json as { detail?: unknown } | undefined)?.detail), new RegExp(`^${method} is not served at `));
+    }
+    assert.deepEqual(await counts(dbFile), before, 'nothing stored');
+  });
+
   it('answers bad query strings with 4xx', async () => {
     for (const url of BAD_QUERIES) {
       const status = await ask(`GET ${url.slice(0, 60)}`, 'GET', url);

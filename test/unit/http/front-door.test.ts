@@ -84,6 +84,20 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
     assert.equal(resolve.status, 503, 'route parameters match');
   });
 
+  it('answers an API path asked with a method it does not take with 405 JSON and Allow, unless a route serves that method there', async () => {
+    serving = false;
+    const r = await fetch(`${base}/ingest/sensor`, { method: 'PUT', body: '{}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'POST');
+    assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    assert.match(((await r.json()) as { detail: string }).detail, /^PUT is not served at \/ingest\/sensor: use POST$/);
+    const g = await fetch(`${base}/control`);
+    assert.equal(g.status, 405, 'GET /control');
+    serving = true; // a flow of the user's serves it: passed on
+    assert.equal((await fetch(`${base}/control`)).status, 200);
+    assert.equal((await fetch(`${base}/not-ours`, { method: 'PUT' })).status, 200, 'not an API path: passed on');
+  });
+
   it('answers 503 to a request still in flight when the flows stop and its route is gone', async () => {
     const reached = new Promise<void>((r) => (arrived = r));
     const pending = post('/predict', '{}');
