@@ -45,6 +45,8 @@ export interface OverrideRepository {
   clear(zone: string | null, at: number): Promise<void>;
   /** Record a gate decision (passed or blocked); a no-op where there is nowhere to record. */
   recordDecision(row: GateDecisionRow): Promise<void>;
+  /** The decision recorded for message `msgId` of `zone` since `since` was not sent to the gear after all: not applied. */
+  markNotSent(msgId: string, zone: string, detail: string, since: number): Promise<void>;
   /** Resolves when every write issued so far has settled. */
   flush(): Promise<void>;
   /** "memory" or "store". */
@@ -70,6 +72,8 @@ export interface OverrideStore {
     options?: { waitForCommit?: boolean },
   ): Promise<unknown>;
   insert(table: 'decisions', row: GateDecisionRow, options?: { waitForCommit?: boolean }): Promise<unknown>;
+  /** A recorded decision whose setpoint then failed on the bus: marked not applied (LightingStore). */
+  markDecisionNotSent?(msgId: string, zone: string, detail: string, since: number): Promise<boolean>;
 }
 
 /** Runs async jobs one after another, in call order. */
@@ -109,6 +113,10 @@ export class MemoryOverrideRepository implements OverrideRepository {
 
   async recordDecision(_row: GateDecisionRow): Promise<void> {
     // Nowhere to record without a database.
+  }
+
+  async markNotSent(_msgId: string, _zone: string, _detail: string, _since: number): Promise<void> {
+    // Nothing recorded without a database.
   }
 
   async flush(): Promise<void> {
@@ -180,6 +188,14 @@ export class StoreOverrideRepository implements OverrideRepository {
     if (!this.recordDecisions) return Promise.resolve();
     return this.queue.run(async () => {
       await this.store.insert('decisions', { ...row, reason: row.reason.slice(0, 4000) });
+    });
+  }
+
+  markNotSent(msgId: string, zone: string, detail: string, since: number): Promise<void> {
+    if (!this.recordDecisions || this.store.markDecisionNotSent === undefined) return Promise.resolve();
+    const mark = this.store.markDecisionNotSent.bind(this.store);
+    return this.queue.run(async () => {
+      await mark(msgId, zone, detail, since);
     });
   }
 

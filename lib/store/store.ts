@@ -1717,6 +1717,31 @@ export class LightingStore extends EventEmitter {
     });
   }
 
+  /**
+   * A decision the gate recorded as applied whose setpoint then failed on its
+   * way to the gear (interface unplugged, bus error): marked not applied
+   * (`blocked_by` 'not-sent', the failure appended to its reason), so the
+   * telemetry and the energy figures do not count it. Only this gateway's
+   * row of `zone` with `msgId`, written at or after `since` (epoch ms).
+   * Resolves whether a row changed.
+   */
+  async markDecisionNotSent(msgId: string, zone: string, detail: string, since: number): Promise<boolean> {
+    if (typeof msgId !== 'string' || msgId === '' || msgId.length > 200)
+      throw new RangeError('markDecisionNotSent: msgId must be a short string');
+    if (typeof zone !== 'string' || zone === '') throw new RangeError('markDecisionNotSent: zone must be a non-empty string');
+    const from = optionalTime('since', since) ?? 0;
+    const note = `; not sent: ${String(detail).slice(0, 300)}`;
+    return this.#read(
+      async (db) =>
+        (
+          await db.run(
+            "UPDATE decisions SET applied = 0, blocked_by = 'not-sent', reason = reason || ? WHERE gateway = ? AND zone = ? AND ts >= ? AND msg_id = ? AND applied = 1",
+            [note, this.#gateway, zone, from, msgId],
+          )
+        ).changes > 0,
+    );
+  }
+
   /** SELECT 1 (and PRAGMA quick_check when asked). Never rejects. */
   async healthCheck(options: { quickCheck?: boolean } = {}): Promise<HealthReport> {
     const t0 = performance.now();

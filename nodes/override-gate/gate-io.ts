@@ -48,12 +48,12 @@ export function readGateSettings(read: SettingsReader): OverrideGateSettings {
 }
 
 /** `stale` and `recovered` (sensor health from lsd-sensor-in output 2) are accepted and ignored. */
-export type GateCommand = 'stale' | 'recovered' | 'clear' | 'manualChange' | 'observed' | 'setpoint';
+export type GateCommand = 'stale' | 'recovered' | 'clear' | 'manualChange' | 'observed' | 'notSent' | 'setpoint';
 
 /** What an input message asks for: msg.topic, else msg.payload.kind (lsd-sensor-in output 2), else a setpoint. */
 export function commandOf(topic: unknown, payload: unknown): GateCommand {
   const kind = isPlainObject(payload) ? payload.kind : undefined;
-  for (const c of ['stale', 'recovered', 'clear', 'manualChange', 'observed'] as const) if (topic === c || kind === c) return c;
+  for (const c of ['stale', 'recovered', 'clear', 'manualChange', 'observed', 'notSent'] as const) if (topic === c || kind === c) return c;
   return 'setpoint';
 }
 

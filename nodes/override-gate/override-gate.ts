@@ -46,6 +46,8 @@ type Done = (err?: Error) => void;
 /** Overrides of gates without a database, by node id: a redeploy keeps them, removing the node drops them. */
 const memoryRepositories = new Map<string, MemoryOverrideRepository>();
 const CLOSE_WAIT_MS = 5000;
+/** A failed setpoint's decision is looked for among those recorded this long before the failure (a bus send ends within a minute). */
+const NOT_SENT_WINDOW_MS = 10 * 60_000;
 
 export = function (RED: NodeAPI): void {
   function OverrideGateNode(this: OverrideGateNode, config: NodeConfig): void {
@@ -251,11 +253,45 @@ export = function (RED: NodeAPI): void {
       done();
     };
 
+    /**
+     * A setpoint this gate passed failed on its way to the gear (msg.payload: that setpoint with `error`;
+     * msg._msgid: its message's): its decision is marked not applied, and a manual setpoint's override ends,
+     * since it holds a level the zone never got (a client that saw the failure does not hold the room).
+     */
+    const onNotSent = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done, now: number): void => {
+      const p = isPlainObject(msg.payload) ? msg.payload : {};
+      if (typeof p.zone !== 'string' || p.zone === '') return fail(done, 'invalidNotSent', 'payload.zone must be the zone of the setpoint');
+      const zone = p.zone;
+      const detail = typeof p.error === 'string' && p.error !== '' ? p.error : 'not sent';
+      const held = gate.toJSON().find((r) => r.zone === zone);
+      const same = (a: unknown, b: number | null): boolean =>
+        isFiniteNumber(a) && b !== null ? Math.abs(a - b) < 1e-9 : a == null && b === null;
+      let cleared = false;
+      if (
+        p.source === 'manual' &&
+        held !== undefined &&
+        held.source === 'manual' &&
+        same(p.intensity, held.intensity) &&
+        same(p.cct, held.cct)
+      ) {
+        gate.clear(zone);
+        persist(repo.clear(zone, now));
+        cleared = true;
+      }
+      if (typeof msg._msgid === 'string' && msg._msgid !== '')
+        persist(repo.markNotSent(msg._msgid, zone, detail, now - NOT_SENT_WINDOW_MS));
+      send([null, report({ kind: 'notSent', zone, overrideCleared: cleared, reason: detail.slice(0, 300) }, msg)]);
+      showStatus();
+      schedule();
+      done();
+    };
+
     const handle = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done): void => {
       const now = Date.now();
       const command = commandOf(msg.topic, msg.payload);
       if (command === 'stale' || command === 'recovered') return done();
       if (command === 'setpoint') return onSetpoint(msg, send, done, now);
+      if (command === 'notSent') return onNotSent(msg, send, done, now);
       if (command === 'clear') {
         let zone: string | null;
         try {

@@ -26,6 +26,18 @@ import { percentToArcLevel } from '../../lib/dali/curve';
 import { NodeRedRuntime, NPM_START_SETTINGS, PROJECT_ROOT } from './harness';
 import { killAll, skipWithoutSocat, startPtyPair, type PtyPair } from '../helpers/socat';
 import { SimProcess, type FrameTime } from '../helpers/dali-sim-process';
+import { query } from '../helpers/sqlite-query';
+
+/** Polls `check` (every 200 ms, at most 15 s) until it returns something. */
+async function until<T>(check: () => Promise<T | null>, what: string): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const v = await check();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 const ADMIN_TOKEN = 'zones-groups-e2e-admin-token';
 const OFFICE = [0, 1, 2, 3];
@@ -63,7 +75,7 @@ interface Site {
 }
 
 /** One bus (dali-sim with `simArgs`) and the main flow on it, started together. */
-async function startSite(simArgs: string[]): Promise<Site> {
+async function startSite(simArgs: string[], env: Record<string, string> = {}): Promise<Site> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-zones-groups-'));
   const app = path.join(dir, 'app');
   let pair: PtyPair | undefined;
@@ -94,7 +106,7 @@ async function startSite(simArgs: string[]): Promise<Site> {
     rt = await NodeRedRuntime.start({
       ...(userDir ? { userDir } : {}),
       flows: mainFlow(app),
-      env: { ADMIN_TOKEN, DB_URL: '', ZONES: '' },
+      env: { ADMIN_TOKEN, DB_URL: '', ZONES: '', ...env },
       settings: NPM_START_SETTINGS,
     });
     const started = rt;
@@ -273,6 +285,49 @@ describe('zones and DALI groups end to end: no group send before Node-RED has le
       assert.equal(r.status, 200, r.text);
       assert.equal((r.json as { address: string }).address, 'A0,A1,A2,A3');
       assert.equal((await sim.levels(8))[4], 254);
+    });
+  });
+
+  describe('a setpoint that cannot reach the gear (the interface unplugged)', () => {
+    let site: Site | undefined;
+
+    before(async function () {
+      skipWithoutSocat(this);
+      // The corridor by short addresses: its setpoint fails at once when the interface is gone (no group to learn first).
+      const zones = [
+        { zone: 'office-1', gear: 'G0', sensors: '10' },
+        { zone: 'meeting-1', gear: 'G1', sensors: '11' },
+        { zone: 'corridor-1', gear: 'A6-7', sensors: '12' },
+      ];
+      site = await startSite(['--building'], { ZONES: JSON.stringify(zones) });
+    });
+
+    after(async () => {
+      await site?.stop();
+    });
+
+    it('POST /control fails (500) and holds nothing: its decision is recorded as not applied, and no override holds the zone', async () => {
+      const s = site as Site;
+      await s.unplug();
+      const r = await s.rt.request('POST', '/control', { intensity: 42, cct: 3000, zone: 'corridor-1', manual_override: true });
+      assert.equal(r.status, 500, r.text);
+      const db = path.join(s.rt.userDir, 'smart-lighting.db');
+      const decided = await until(async () => {
+        const rows = await query<{ applied: number; blocked_by: string | null; reason: string }>(
+          db,
+          "SELECT applied, blocked_by, reason FROM decisions WHERE zone = 'corridor-1' AND source = 'manual'",
+        );
+        return rows.length === 1 && rows[0]?.applied === 0 ? rows : null;
+      }, 'the manual decision marked not applied');
+      assert.equal(decided[0]?.blocked_by, 'not-sent');
+      assert.match(decided[0]?.reason ?? '', /; not sent: /);
+      const open = await query<{ n: number }>(
+        db,
+        "SELECT COUNT(*) AS n FROM manual_overrides WHERE zone = 'corridor-1' AND cleared_at IS NULL",
+      );
+      assert.equal(open[0]?.n, 0, 'no override holds the corridor');
+      const live = await s.rt.request('GET', '/telemetry?zone=corridor-1&source=manual');
+      assert.equal((live.json as { items: Array<{ applied: boolean }> }).items[0]?.applied, false, '/telemetry says so too');
     });
   });
 });

@@ -490,5 +490,42 @@ describe('override-gate node', function () {
         await reader.close();
       }
     });
+
+    it('a passed setpoint that was not sent to the gear (notSent): its decision is marked not applied, a manual one ends its override', async () => {
+      const g = await start({}, { storePath: file });
+      g.receive({ payload: sp(80, 'rules'), _msgid: 'auto-1' } as NodeMessage);
+      await passed.next();
+      g.receive({ payload: sp(42, 'manual'), _msgid: 'manual-1' } as NodeMessage);
+      await passed.next();
+      // The luminaire node failed it (the interface unplugged): the flow's catch tells the gate.
+      g.receive({
+        topic: 'notSent',
+        payload: { ...sp(42, 'manual'), error: 'simulator interface not connected' },
+        _msgid: 'manual-1',
+      } as NodeMessage);
+      const report = (await reports.next()) as Report & { payload: { overrideCleared?: boolean } };
+      assert.equal(report.payload.kind, 'notSent');
+      assert.equal(report.payload.overrideCleared, true);
+      g.receive({ payload: sp(60, 'rules'), _msgid: 'auto-2' } as NodeMessage);
+      assert.equal(((await passed.next()) as Passed).payload.intensity, 60, 'the zone is not held by the setpoint that never arrived');
+      const reader = await LightingStore.open({ path: file });
+      try {
+        const page = await eventually(async () => {
+          const p = await reader.decisions({ zone: 'office-1' });
+          return p.items.some((d) => d.msgId === 'manual-1' && !d.applied) && p.total >= 3 ? p : null;
+        }, 'the decision is marked not applied');
+        const byMsg = new Map(page.items.map((d) => [d.msgId, d]));
+        assert.equal(byMsg.get('manual-1')?.blockedBy, 'not-sent');
+        assert.match(byMsg.get('manual-1')?.reason ?? '', /; not sent: simulator interface not connected$/);
+        assert.equal(byMsg.get('auto-1')?.applied, true, 'the other decisions untouched');
+        assert.equal(byMsg.get('auto-2')?.applied, true);
+        assert.deepEqual(await reader.activeOverrides(Date.now()), [], 'no override stored');
+      } finally {
+        await reader.close();
+      }
+      // An automatic setpoint that was not sent: only its decision; a zone without an override stays so.
+      g.receive({ topic: 'notSent', payload: { ...sp(60, 'rules'), error: 'bus error' }, _msgid: 'auto-2' } as NodeMessage);
+      assert.equal(((await reports.next()) as Report & { payload: { overrideCleared?: boolean } }).payload.overrideCleared, false);
+    });
   });
 });

@@ -672,6 +672,23 @@ for (const engine of STORE_ENGINES)
         assert.deepEqual(alertTotals, [1, 1, 1]);
       });
 
+      it('markDecisionNotSent: the decision of one message of one zone (this gateway, since a time) is marked not applied, once', async () => {
+        const s = await openStore(file());
+        await s.insert('decisions', decision(1000, { zone: 'a', msgId: 'm1' }));
+        await s.insert('decisions', decision(1000, { zone: 'b', msgId: 'm1' }));
+        await s.insert('decisions', decision(500, { zone: 'a', msgId: 'old' }));
+        assert.equal(await s.markDecisionNotSent('m1', 'a', 'interface not connected', 900), true);
+        assert.equal(await s.markDecisionNotSent('m1', 'a', 'again', 900), false, 'already marked');
+        assert.equal(await s.markDecisionNotSent('old', 'a', 'too old', 900), false, 'written before `since`');
+        const rows = (await s.decisions({ limit: 10 })).items;
+        const a = rows.find((d) => d.zone === 'a' && d.msgId === 'm1');
+        assert.equal(a?.applied, false);
+        assert.equal(a?.blockedBy, 'not-sent');
+        assert.match(a?.reason ?? '', /; not sent: interface not connected$/);
+        assert.equal(rows.find((d) => d.zone === 'b')?.applied, true, "another zone's row of the same message untouched");
+        assert.equal(rows.find((d) => d.msgId === 'old')?.applied, true);
+      });
+
       it('decisions: newest first, total, offset and cursor pages, filters', async () => {
         const s = await openStore(file());
         for (let i = 0; i < 25; i++) {
