@@ -40,6 +40,9 @@ interface LightingAlertsNode extends Node, OwnerStatusListener {
   bus: DaliBusNode | null;
 }
 
+/** While the store fails, its count is asked again this often (the status recovers by itself). */
+const STORE_RETRY_MS = 5000;
+
 export = function (RED: NodeAPI): void {
   function LightingAlerts(this: LightingAlertsNode, config: NodeConfig): void {
     RED.nodes.createNode(this, config);
@@ -67,14 +70,28 @@ export = function (RED: NodeAPI): void {
       if (status.fill === 'red') problems += 1;
       if (!closed) view.show(status, true);
     };
-    const storeFailed = (err: unknown): void =>
+    /**
+     * A store failure shows red; the count is asked again every STORE_RETRY_MS until it answers, so the
+     * status turns green by itself once the database is back, with or without alerts in between.
+     */
+    let storeDown = false;
+    let storeRetry: NodeJS.Timeout | null = null;
+    const storeFailed = (err: unknown): void => {
+      storeDown = true;
       show({ fill: 'red', shape: 'ring', text: shortText(t('status.storeError', { message: messageOf(err) })) });
+      if (storeRetry === null && !closed)
+        storeRetry = setTimeout(() => {
+          storeRetry = null;
+          if (!closed) refreshCount();
+        }, STORE_RETRY_MS);
+    };
 
     const book = storeOwner ? new AlertBook(() => storeOwner.getStore()) : null;
     const refreshCount = (): void => {
       const at = problems;
       book?.activeCount().then(
         (n) => {
+          storeDown = false;
           if (problems === at) show({ fill: 'green', shape: 'dot', text: t('status.active', { n }) });
         },
         (err: unknown) => {
@@ -148,7 +165,10 @@ export = function (RED: NodeAPI): void {
           .getStore()
           .then((store) => store.insert('telemetry', telemetry))
           .then(
-            () => done(),
+            () => {
+              if (storeDown) refreshCount();
+              done();
+            },
             (err: unknown) => fail(err, err instanceof RowValidationError ? 'invalid' : 'storeError'),
           );
         return;
@@ -174,6 +194,8 @@ export = function (RED: NodeAPI): void {
 
     this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
+      if (storeRetry !== null) clearTimeout(storeRetry);
+      storeRetry = null;
       watch?.stop();
       busOwner?.session.off('status', onBusStatus);
       const leaveStore = (): void => (storeOwner ? storeOwner.deregister(this, done, removed) : done());

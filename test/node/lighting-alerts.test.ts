@@ -345,6 +345,17 @@ describe('lighting-alerts node', function () {
     assert.equal((await rows(file)).length, 0);
   });
 
+  it('a store that cannot be opened shows red, and green again by itself once it can (no alert needed in between)', async () => {
+    const blocker = path.join(dir, 'data');
+    fs.writeFileSync(blocker, 'not a folder'); // the database's folder cannot be made
+    await load(flow(path.join(blocker, 'alerts.db')));
+    const al = nodeById('al');
+    await waitFor('red store status', () => lastStatus(al)?.fill === 'red' && /^store: /.test(String(lastStatus(al)?.text)));
+    fs.rmSync(blocker);
+    await waitFor('green again', () => lastStatus(al)?.fill === 'green', 12000);
+    assert.equal(lastStatus(al)?.text, message('lighting-alerts', 'status.active', { n: 0 }));
+  });
+
   it('without a store: not configured, and every message is refused', async () => {
     await load([
       TAB,
