@@ -115,7 +115,14 @@ if (fs.existsSync(demoFlow) && (!fs.existsSync(flowFile) || process.env.KEEP_FLO
   if (dashboardDir && !process.env.DEMO_FLOW && fs.existsSync(dashboardFlow)) {
     nodes.push(...JSON.parse(fs.readFileSync(dashboardFlow, 'utf8')));
   }
-  fs.writeFileSync(flowFile, JSON.stringify(nodes, null, 2));
+  const text = JSON.stringify(nodes, null, 2);
+  // Edits made in the editor since the last start are not lost without a word: kept beside it.
+  if (fs.existsSync(flowFile) && fs.readFileSync(flowFile, 'utf8') !== text) {
+    const kept = `${flowFile}.bak`;
+    fs.copyFileSync(flowFile, kept);
+    console.log(`flows.json differed from the demo flow (edited in the editor?): kept as ${kept}; KEEP_FLOWS=1 npm start keeps your edits`);
+  }
+  fs.writeFileSync(flowFile, text);
 }
 
 const settingsFile = path.join(userDir, 'settings.js');

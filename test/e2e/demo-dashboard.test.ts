@@ -33,6 +33,8 @@ const MANUAL = { zone: 'meeting-1', intensity: 37, cct: 3300, minutes: 5 };
 const ALIVE_WITHIN_MS = 120_000;
 const MIN_SERIES_PIXELS = 8;
 
+const EDITED_FLOW = JSON.stringify([{ id: 'my-tab', type: 'tab', label: 'my edit' }]);
+
 describe('npm start: the dashboard of the demo building at any hour (demo clock), in Chromium', function () {
   let child: ChildProcess | undefined;
   let userDir = '';
@@ -64,6 +66,8 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     requireChromium(this);
     const { nodeBin, nodeRedDir } = runtimeDescription();
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slai-demo-'));
+    // A flow edited in the editor since the last start: npm start replaces it with the demo, keeping it beside.
+    fs.writeFileSync(path.join(userDir, 'flows.json'), EDITED_FLOW);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env: NodeJS.ProcessEnv = {
@@ -113,6 +117,19 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
       if (process.env.E2E_KEEP_LOGS) fs.writeFileSync(path.join(userDir, 'start.log'), log.join('\n'));
       else fs.rmSync(userDir, { recursive: true, force: true });
     }
+  });
+
+  it("keeps a flows.json edited since the last start as flows.json.bak (and says so) before it puts the demo's in place", () => {
+    assert.equal(fs.readFileSync(path.join(userDir, 'flows.json.bak'), 'utf8'), EDITED_FLOW);
+    assert.ok(
+      log.some((l) => /flows\.json differed from the demo flow .*kept as .*flows\.json\.bak/.test(l)),
+      'a line in the log',
+    );
+    const now = JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')) as Array<{ id: string }>;
+    assert.ok(
+      now.some((n) => n.id === 'sl-tab'),
+      "the demo's flow in place",
+    );
   });
 
   it('starts with the demo clock at 08:55 although the wall clock says 03:xx, and with the dashboard', () => {
