@@ -174,6 +174,12 @@ const isEmptyBody = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || (isPlainObject(v) && Object.keys(v).length === 0) || (Buffer.isBuffer(v) && v.length === 0);
 
 /** A text field of at most 200 characters, trimmed; undefined when absent. */
+/** `s` with each lone UTF-16 surrogate replaced by U+FFFD (what SQLite stores for it). */
+function wellFormed(s: string): string {
+  const w = s as unknown as { isWellFormed(): boolean; toWellFormed(): string };
+  return w.isWellFormed() ? s : w.toWellFormed();
+}
+
 function text(what: string, field: string, v: unknown): { ok: true; value: string | undefined } | ApiRejected {
   if (v === undefined || v === null) return { ok: true, value: undefined };
   if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_TEXT) {
@@ -311,13 +317,21 @@ export function validateApiInput(
     case 'ingest-sensor': {
       const r = validateIngestSensor(input.payload, ingest);
       if (!r.ok) return invalid(r.message);
+      // A lone UTF-16 surrogate cannot be stored as it is (SQLite keeps U+FFFD in its place): the reading
+      // goes on, and the answer echoes it, as it will be stored.
+      const reading = {
+        ...r.value,
+        sensorId: wellFormed(r.value.sensorId),
+        zone: wellFormed(r.value.zone),
+        source: wellFormed(r.value.source),
+      };
       return {
         ok: true,
-        payload: r.value,
-        topic: r.value.zone,
+        payload: reading,
+        topic: reading.zone,
         statusCode: 201,
         waitForCommit: true,
-        answerFields: { sensorId: r.value.sensorId },
+        answerFields: { sensorId: reading.sensorId },
       };
     }
     case 'ingest-weather': {

@@ -56,6 +56,14 @@ describe('lib/http api-request: validation per operation', () => {
     assert.equal(r.waitForCommit, true);
   });
 
+  it('ingest-sensor: a lone UTF-16 surrogate in an id goes on (and is echoed) as U+FFFD, as SQLite will store it', () => {
+    const r = accepted(v('ingest-sensor', { sensor_id: 'sur\ud800x', zone: 'office-1', lux: 1 }));
+    assert.equal((r.payload as { sensorId: string }).sensorId, 'sur\ufffdx');
+    assert.deepEqual(r.answerFields, { sensorId: 'sur\ufffdx' });
+    const pair = accepted(v('ingest-sensor', { sensor_id: 'ok\ud83d\ude00', zone: 'office-1', lux: 1 }));
+    assert.equal((pair.payload as { sensorId: string }).sensorId, 'ok\ud83d\ude00', 'a surrogate pair is kept');
+  });
+
   it('ingest-sensor: the default zone fills a body without zone; without one the zone is required', () => {
     assert.equal(accepted(v('ingest-sensor', { sensorId: 's1', lux: 5 }, {}, { defaultZone: 'hall' })).topic, 'hall');
     rejected(v('ingest-sensor', { sensorId: 's1', lux: 5 }), 400, /zone is missing/);
