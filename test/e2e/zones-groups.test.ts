@@ -125,6 +125,20 @@ async function startSite(simArgs: string[], env: Record<string, string> = {}): P
   }
 }
 
+/** The office's luminaires at `pct` %, every other one still at its power-on level (254). */
+function officeOnlyAt(levels: number[], pct: number): void {
+  assert.deepEqual(
+    OFFICE.map((a) => levels[a]),
+    OFFICE.map(() => percentToArcLevel(pct)),
+    `the office's luminaires at ${pct} %`,
+  );
+  assert.deepEqual(
+    [4, 5, 6, 7].map((a) => levels[a]),
+    [254, 254, 254, 254],
+    'the other zones untouched',
+  );
+}
+
 /** The index of the scan's last question (QUERY GROUPS 0-7 to A63), or -1. */
 const scanEnd = (frames: readonly FrameTime[]): number =>
   frames.findIndex((f) => forwardTo(f, 'short', 63) && f.value?.toUpperCase() === '7FC0');
@@ -224,16 +238,7 @@ describe('zones and DALI groups end to end: no group send before Node-RED has le
       const end = scanEnd(sim.frames);
       const firstG0 = sim.frames.findIndex((f) => forwardTo(f, 'group', 0));
       assert.ok(end >= 0 && firstG0 > end, `the group send after the scan (scan end ${end}, first G0 frame ${firstG0})`);
-      const levels = await sim.levels(8);
-      assert.deepEqual(
-        OFFICE.map((a) => levels[a]),
-        OFFICE.map(() => percentToArcLevel(55)),
-      );
-      assert.deepEqual(
-        [4, 5, 6, 7].map((a) => levels[a]),
-        [254, 254, 254, 254],
-        'the other zones untouched',
-      );
+      officeOnlyAt(await sim.levels(8), 55);
     });
 
     it("unplugged and plugged in again (the gear back at power-on): once the groups are learned again, the office's G0 setpoint comes back, after the new scan", async () => {
@@ -251,16 +256,7 @@ describe('zones and DALI groups end to end: no group send before Node-RED has le
         await new Promise((r) => setTimeout(r, 200));
         levels = await sim.levels(8);
       }
-      assert.deepEqual(
-        OFFICE.map((a) => levels[a]),
-        OFFICE.map(() => percentToArcLevel(55)),
-        "the office's luminaires at their last setpoint again",
-      );
-      assert.deepEqual(
-        [4, 5, 6, 7].map((a) => levels[a]),
-        [254, 254, 254, 254],
-        'the other zones untouched',
-      );
+      officeOnlyAt(levels, 55);
     });
 
     it('plugged in again with a meeting-room luminaire (A4) put into G0 meanwhile: G0 is not re-applied, A4 keeps its level', async () => {

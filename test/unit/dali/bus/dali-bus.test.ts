@@ -409,6 +409,21 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
   });
 
   describe('disconnect and reconnect', () => {
+    /**
+     * A real bus (the inventory declares no groups; the membership scan tells G1 = A3, A4): G1 at 60, then
+     * the interface goes, a broadcast to 10 happens unseen, and it comes back. The groups are unknown again.
+     */
+    async function groupSetpointThenReconnect(): Promise<Rig> {
+      const r = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
+      r.dali.setGroupMembers(1, [3, 4]);
+      await r.dali.setpoint({ address: group(1), level: 60 });
+      r.iface.disconnect();
+      r.bus.inject(dapc(broadcast, 10));
+      r.iface.reconnect();
+      await settled(r.dali);
+      return r;
+    }
+
     it('re-applies the last setpoint per address once after a reconnect', async () => {
       const { dali, iface, bus, gear } = await rig();
       await dali.setpoint({ address: short(1), level: 100, mirek: 300 });
@@ -445,13 +460,7 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
 
     it('a group whose membership was learned (a scan) is re-applied once it is learned again after the reconnect, if unchanged', async () => {
       // A real bus: the inventory declares no groups, the group membership scan tells them.
-      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
-      dali.setGroupMembers(1, [3, 4]);
-      await dali.setpoint({ address: group(1), level: 60 });
-      iface.disconnect();
-      bus.inject(dapc(broadcast, 10)); // meanwhile, unseen
-      iface.reconnect();
-      await settled(dali);
+      const { dali, gear } = await groupSetpointThenReconnect();
       assert.equal(gear.get(3)?.actualLevel, 10, 'not before the groups are known again');
       assert.equal(dali.members(group(1)).complete, false);
       dali.setGroupMembers(1, [3, 4]); // the scan after the reconnect
@@ -463,13 +472,7 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
     });
 
     it('a group regrouped while the interface was away is not re-applied: the gear added to it (another zone) keeps its level', async () => {
-      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
-      dali.setGroupMembers(1, [3, 4]);
-      await dali.setpoint({ address: group(1), level: 60 });
-      iface.disconnect();
-      bus.inject(dapc(broadcast, 10));
-      iface.reconnect();
-      await settled(dali);
+      const { dali, gear } = await groupSetpointThenReconnect();
       dali.setGroupMembers(1, [1, 3, 4]); // the scan finds A1 in group 1 now
       await settled(dali);
       assert.deepEqual(
@@ -481,13 +484,7 @@ describe('bus/dali-bus: DaliBus over the simulator', () => {
     });
 
     it('a group re-apply waiting for the membership gives way to a newer setpoint', async () => {
-      const { dali, iface, bus, gear } = await rig({ inventory: { shortAddresses: [1, 2, 3, 4], complete: true } });
-      dali.setGroupMembers(1, [3, 4]);
-      await dali.setpoint({ address: group(1), level: 60 });
-      iface.disconnect();
-      bus.inject(dapc(broadcast, 10));
-      iface.reconnect();
-      await settled(dali);
+      const { dali, gear } = await groupSetpointThenReconnect();
       await dali.setpoint({ address: short(3), level: 200 }); // newer, while the groups are learned
       dali.setGroupMembers(1, [3, 4]);
       await settled(dali);
