@@ -274,8 +274,6 @@ export class DaliBus extends EventEmitter {
   /** Declares the complete membership of a group (from commissioning). */
   setGroupMembers(group: number, members: readonly number[]): void {
     this.gear.setGroupMembers(group, members);
-    // After a reconnect: a group's last setpoint waits for this (lib/dali/bus/reapply.ts).
-    this.reapply.membershipLearned();
   }
 
   /**

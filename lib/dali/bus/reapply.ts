@@ -2,13 +2,7 @@
  * Re-apply after a reconnect: DaliBus remembers the last setpoint per
  * address, and when the interface comes back after a disconnect sends it once
  * more (minus levels a foreign master changed since; groups and broadcasts
- * only when the gear they reach is known for sure). A group whose membership
- * was known when its setpoint was sent, and is not known at the reconnect
- * (learned group membership is forgotten then: it may have changed while the
- * interface was away), waits for the membership to be learned again
- * (membershipLearned) and is re-applied only if the group reaches exactly the
- * gear it reached when sent: gear regrouped meanwhile (another zone's) never
- * gets it, and the zone's next setpoint is routed anew. A re-apply that fails
+ * only when the gear they reach is known for sure). A re-apply that fails
  * (the device is often not ready for the first frames after 'connected') is
  * tried again with exponential backoff until it is on the bus; it is dropped
  * when a newer setpoint for that address is given meanwhile (latest wins),
@@ -48,10 +42,6 @@ export class ReconnectReapply {
   private readonly lastSetpoints = new Map<string, SetpointRequest>();
   /** Re-applies after the last reconnect that are not on the bus yet, per address key. */
   private readonly loops = new Map<string, ReapplyLoop>();
-  /** Group or broadcast setpoints: the gear (sorted short addresses) the last one reached when sent, if known then. */
-  private readonly reachAtSend = new Map<string, string>();
-  /** Re-applies after the last reconnect waiting for their group's membership to be learned again, per address key. */
-  private readonly deferred = new Map<string, ReapplyLoop>();
 
   constructor(
     private readonly knowledge: GearKnowledge,
@@ -76,12 +66,7 @@ export class ReconnectReapply {
       ...(level !== undefined ? { level } : {}),
       ...(mirek !== undefined ? { mirek } : {}),
     });
-    if (request.address.kind !== 'short') {
-      const reach = this.knowledge.members(request.address);
-      if (reach.complete) this.reachAtSend.set(key, reach.shorts.join(','));
-      else this.reachAtSend.delete(key);
-    }
-    for (const loop of [...this.loops.values(), ...this.deferred.values()]) {
+    for (const loop of this.loops.values()) {
       if (!this.knowledge.overlaps(request.address, loop.address)) continue;
       if (request.level !== undefined) loop.dropLevel = true;
       if (request.mirek !== undefined) loop.dropMirek = true;
@@ -100,55 +85,29 @@ export class ReconnectReapply {
   /**
    * Starts one re-apply per remembered address (after cancelling any still
    * running). A group or broadcast whose gear is not known for sure is not
-   * re-sent now: it might reach gear that was regrouped or added while the
-   * interface was away (another zone's). If its gear was known when it was
-   * sent, it waits for membershipLearned(); otherwise the next setpoint for
-   * it is sent as usual.
+   * re-sent: it might reach gear that was regrouped or added while the
+   * interface was away (another zone's); the next setpoint for it is sent as usual.
    */
   start(): void {
     this.cancel();
     const loops: ReapplyLoop[] = [];
     for (const [key, request] of this.lastSetpoints) {
+      if (request.address.kind !== 'short' && !this.knowledge.members(request.address).complete) continue;
       const loop: ReapplyLoop = { key, address: request.address, dropLevel: false, dropMirek: false, stopped: false, timer: undefined };
-      if (request.address.kind !== 'short' && !this.knowledge.members(request.address).complete) {
-        if (this.reachAtSend.has(key)) this.deferred.set(key, loop);
-        continue;
-      }
       this.loops.set(key, loop);
       loops.push(loop);
     }
     for (const loop of loops) this.attempt(loop, 0);
   }
 
-  /**
-   * Group membership was learned (a scan told the bus): each deferred group
-   * or broadcast whose gear is known now is re-applied if that is the gear
-   * its setpoint reached when sent, else dropped (the next setpoint is routed
-   * anew). Returns the address keys re-applied.
-   */
-  membershipLearned(): string[] {
-    const started: string[] = [];
-    for (const [key, loop] of [...this.deferred]) {
-      const reach = this.knowledge.members(loop.address);
-      if (!reach.complete) continue;
-      this.deferred.delete(key);
-      if (reach.shorts.join(',') !== this.reachAtSend.get(key)) continue;
-      this.loops.set(key, loop);
-      started.push(key);
-      this.attempt(loop, 0);
-    }
-    return started;
-  }
-
-  /** Stops every re-apply (and every one waiting for the membership) and cancels its backoff timer. */
+  /** Stops every re-apply and cancels its backoff timer. */
   cancel(): void {
-    for (const loop of [...this.loops.values(), ...this.deferred.values()]) {
+    for (const loop of this.loops.values()) {
       loop.stopped = true;
       loop.timer?.cancel();
       loop.timer = undefined;
     }
     this.loops.clear();
-    this.deferred.clear();
   }
 
   private end(loop: ReapplyLoop): void {
