@@ -902,8 +902,15 @@ class StoreCore {
   /** The error refused writes get now (file gone, replaced, read-only), else null. */
   refusal(): StorageUnavailableError | null {
     const f = this.fileFault;
-    if (f === null || !refusesWrites(f.kind)) return null;
-    return new StorageUnavailableError(`storage unavailable: ${f.message}; retry later`, f.kind);
+    if (f !== null && refusesWrites(f.kind)) return new StorageUnavailableError(`storage unavailable: ${f.message}; retry later`, f.kind);
+    if (this.connectionClosed) {
+      // The file at the path looks right (its inode reused, say) but could not be opened: nothing to write through.
+      return new StorageUnavailableError(
+        `storage unavailable: the database file could not be opened (${this.recoveryError ?? 'no reason given'}); retry later`,
+        'connection-closed',
+      );
+    }
+    return null;
   }
 
   /** The most serious fault in force, or null. */
@@ -1330,14 +1337,8 @@ export class LightingStore extends EventEmitter {
     if (this.#closed || this.#core.closed) return Promise.reject(new StoreClosedError('the lighting store is closed'));
     const core = this.#core;
     return core.lock.run(() => {
-      if (core.connectionClosed)
-        throw (
-          core.refusal() ??
-          new StorageUnavailableError(
-            `storage unavailable: the database file could not be opened (${core.recoveryError ?? 'no reason given'}); retry later`,
-            'connection-closed',
-          )
-        );
+      const refused = core.connectionClosed ? core.refusal() : null;
+      if (refused !== null) throw refused;
       return fn(core.db);
     });
   }
