@@ -333,6 +333,11 @@ export class OverrideGate {
   }
 
   /** End a zone's override now (and drop its deferred setpoint). True if there was an override. */
+  /** Forgets the level last passed for `zone` (it never reached the gear): its next setpoint passes as the first. */
+  forgetApplied(zone: string): void {
+    this.applied.delete(zone);
+  }
+
   clear(zone: string): boolean {
     this.deferred.delete(zone);
     return this.overrides.delete(zone);

@@ -148,7 +148,12 @@ export = function (RED: NodeAPI): void {
       if (closed || !store || repo !== memory) return;
       const stored = new StoreOverrideRepository(store, this.settings.recordDecisions);
       faultOf = () => (store as { storageFault?: StorageFault | null }).storageFault ?? null;
-      const kept = await memory.load(Date.now());
+      const now = Date.now();
+      // Overrides stored before (a hold set before a power cut) count from now on, beside those kept in memory.
+      const rows = await stored.load(now).catch(() => []);
+      gate.loadRows(zoneMap ? rows.filter((r) => zoneMap.has(r.zone)) : rows, now);
+      schedule();
+      const kept = await memory.load(now);
       repo = stored;
       memoryRepositories.delete(this.id);
       for (const row of kept) storeOverride(row);
@@ -266,6 +271,7 @@ export = function (RED: NodeAPI): void {
       const held = gate.toJSON().find((r) => r.zone === zone);
       const same = (a: unknown, b: number | null): boolean =>
         isFiniteNumber(a) && b !== null ? Math.abs(a - b) < 1e-9 : a == null && b === null;
+      gate.forgetApplied(zone); // the level it holds for the zone never arrived: the next setpoint passes as the first
       let cleared = false;
       if (
         p.source === 'manual' &&

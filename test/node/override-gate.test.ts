@@ -390,16 +390,33 @@ describe('override-gate node', function () {
       const blocker = path.join(dir, 'data');
       fs.writeFileSync(blocker, 'not a folder');
       const late = path.join(blocker, 'lights.db');
+      // The database as it will be: a hold on the meeting room stored before (say, before a power cut).
+      const before = path.join(dir, 'before.db');
+      const seed = await LightingStore.open({ path: before });
+      await seed.insert(
+        'manual_overrides',
+        {
+          zone: 'meeting-1',
+          startedAt: Date.now() - 60_000,
+          expiresAt: Date.now() + 30 * 60_000,
+          source: 'manual',
+          setpoint: { intensity: 20, cct: 3000, reason: 'held' },
+        },
+        { waitForCommit: true },
+      );
+      await seed.close();
       const g = await start({}, { storePath: late });
       g.receive({ topic: 'manualChange', payload: { zone: 'office-1', intensity: 25, cct: 3000, overrideMinutes: 30 } });
       const started = (await reports.next()) as Report;
       assert.equal(started.payload.kind, 'overrideStarted');
       fs.rmSync(blocker); // the folder can be made now: the gate's next attempt opens it (1-2 s)
+      fs.mkdirSync(blocker);
+      fs.copyFileSync(before, late);
       await eventually(async () => (fs.existsSync(late) ? true : null), 'the database opened by itself', 8000);
       const reader = await LightingStore.open({ path: late });
       try {
         const rows = await eventually(async () => {
-          const r = await reader.activeOverrides(Date.now());
+          const r = (await reader.activeOverrides(Date.now())).filter((o) => o.zone === 'office-1');
           return r.length > 0 ? r : null;
         }, 'the override kept in memory is stored');
         assert.equal(rows[0]?.expiresAt, started.payload.overrideUntil);
@@ -414,6 +431,8 @@ describe('override-gate node', function () {
       } finally {
         await reader.close();
       }
+      g.receive({ payload: sp(70, 'rules', { zone: 'meeting-1' }) });
+      assert.equal(((await reports.next()) as Report).payload.blockedBy, 'override', 'the hold stored before counts too');
     });
 
     it('sends a setpoint refused by the minimum interval on by itself when the interval runs out, and records it as applied', async () => {
@@ -526,6 +545,9 @@ describe('override-gate node', function () {
       // An automatic setpoint that was not sent: only its decision; a zone without an override stays so.
       g.receive({ topic: 'notSent', payload: { ...sp(60, 'rules'), error: 'bus error' }, _msgid: 'auto-2' } as NodeMessage);
       assert.equal(((await reports.next()) as Report & { payload: { overrideCleared?: boolean } }).payload.overrideCleared, false);
+      // 60 % never arrived: 61 % is not "within the deadband of what the zone has", it goes (as the zone's first).
+      g.receive({ payload: sp(61, 'rules') });
+      assert.equal(((await passed.next()) as Passed).payload.intensity, 61);
     });
   });
 });
