@@ -118,7 +118,7 @@ if (fs.existsSync(demoFlow) && (!fs.existsSync(flowFile) || process.env.KEEP_FLO
   const text = JSON.stringify(nodes, null, 2);
   // Edits made in the editor since the last start are not lost without a word: kept beside it.
   if (fs.existsSync(flowFile) && fs.readFileSync(flowFile, 'utf8') !== text) {
-    const kept = `${flowFile}.bak`;
+    const kept = `${flowFile}.${new Date().toISOString().replace(/[:.]/g, '-')}.bak`;
     fs.copyFileSync(flowFile, kept);
     console.log(`flows.json differed from the demo flow (edited in the editor?): kept as ${kept}; KEEP_FLOWS=1 npm start keeps your edits`);
   }

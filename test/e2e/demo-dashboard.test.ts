@@ -119,10 +119,12 @@ describe('npm start: the dashboard of the demo building at any hour (demo clock)
     }
   });
 
-  it("keeps a flows.json edited since the last start as flows.json.bak (and says so) before it puts the demo's in place", () => {
-    assert.equal(fs.readFileSync(path.join(userDir, 'flows.json.bak'), 'utf8'), EDITED_FLOW);
+  it("keeps a flows.json edited since the last start as flows.json.<time>.bak (and says so) before it puts the demo's in place", () => {
+    const kept = fs.readdirSync(userDir).filter((f) => /^flows\.json\.\d{4}-.*\.bak$/.test(f));
+    assert.equal(kept.length, 1, fs.readdirSync(userDir).join(', '));
+    assert.equal(fs.readFileSync(path.join(userDir, kept[0] as string), 'utf8'), EDITED_FLOW);
     assert.ok(
-      log.some((l) => /flows\.json differed from the demo flow .*kept as .*flows\.json\.bak/.test(l)),
+      log.some((l) => /flows\.json differed from the demo flow .*kept as .*flows\.json\..*\.bak/.test(l)),
       'a line in the log',
     );
     const now = JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')) as Array<{ id: string }>;
