@@ -510,6 +510,37 @@ describe('override-gate node', function () {
       }
     });
 
+    it('notSent ends only the override its own message started, and brings back the one it replaced', async () => {
+      const g = await start({}, { storePath: file });
+      g.receive({ payload: sp(30, 'manual'), _msgid: 'm-a' } as NodeMessage);
+      await passed.next();
+      g.receive({ payload: sp(80, 'rules') });
+      const first = (await reports.next()) as Report;
+      assert.equal(first.payload.blockedBy, 'override');
+      g.receive({ payload: sp(42, 'manual'), _msgid: 'm-b' } as NodeMessage);
+      await passed.next();
+      g.receive({ topic: 'notSent', payload: { ...sp(42, 'manual'), error: 'bus error' }, _msgid: 'm-b' } as NodeMessage);
+      const r = (await reports.next()) as Report & { payload: { overrideCleared?: boolean; overrideRestored?: boolean } };
+      assert.deepEqual([r.payload.overrideCleared, r.payload.overrideRestored], [true, true]);
+      g.receive({ payload: sp(80, 'rules') });
+      const again = (await reports.next()) as Report;
+      assert.equal(again.payload.blockedBy, 'override', 'the 30 % hold that did arrive holds again');
+      assert.equal(again.payload.overrideUntil, first.payload.overrideUntil, 'with its own end');
+      // A late failure report of an older message ends nothing.
+      g.receive({ topic: 'notSent', payload: { ...sp(30, 'manual'), error: 'late' }, _msgid: 'm-old' } as NodeMessage);
+      assert.equal(((await reports.next()) as Report & { payload: { overrideCleared?: boolean } }).payload.overrideCleared, false);
+      const reader = await LightingStore.open({ path: file });
+      try {
+        const rows = await eventually(async () => {
+          const o = await reader.activeOverrides(Date.now());
+          return o.length === 1 && o[0]?.expiresAt === first.payload.overrideUntil ? o : null;
+        }, 'the restored hold stored');
+        assert.deepEqual(rows[0]?.setpoint, { intensity: 30, cct: 4000, reason: 'manual test' });
+      } finally {
+        await reader.close();
+      }
+    });
+
     it('a passed setpoint that was not sent to the gear (notSent): its decision is marked not applied, a manual one ends its override', async () => {
       const g = await start({}, { storePath: file });
       g.receive({ payload: sp(80, 'rules'), _msgid: 'auto-1' } as NodeMessage);
