@@ -130,6 +130,8 @@ export = function (RED: NodeAPI): void {
       }
     };
 
+    /** The 5xx a message without msg.res (a poll, say) last ended with: the same one again only sets the status. */
+    let lastPolledFailure = '';
     this.on('input', (msg: Msg, send, done) => {
       answer(msg).then(
         (a) => {
@@ -139,6 +141,7 @@ export = function (RED: NodeAPI): void {
           if ('profile' in a && a.profile !== undefined) msg.profile = a.profile;
           if ('contentType' in a && a.contentType !== undefined) msg.headers = { ...(msg.headers ?? {}), 'content-type': a.contentType };
           if (a.statusCode < 400 || s.query === 'health') {
+            if (msg.res === undefined) lastPolledFailure = '';
             send([msg, null]);
             const degraded = a.statusCode >= 300;
             show({
@@ -156,7 +159,12 @@ export = function (RED: NodeAPI): void {
           if (msg.res !== undefined || notFound) {
             if (a.statusCode >= 500) this.error(detail);
             done();
-          } else done(new Error(detail));
+          } else if (a.statusCode >= 500 && detail === lastPolledFailure) {
+            done(); // a repeated poll during the same outage: once in the log is enough, the status says it still lasts
+          } else {
+            if (a.statusCode >= 500) lastPolledFailure = detail;
+            done(new Error(detail));
+          }
         },
         (err: unknown) => done(toError(err)),
       );

@@ -316,6 +316,22 @@ describe('lighting-query node', function () {
     assert.match(m.payload.detail, /^Lighting store unavailable: /);
   });
 
+  it('a query polled without msg.res during one outage ends in an error once (catch, log), not at every poll', async () => {
+    const blocker = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(blocker, 'x');
+    await load(flow(path.join(blocker, 'query.db'), 'decisions'));
+    const no = collect<Answer<{ detail: string }>>('no');
+    const caught = collect<{ error: { message: string } }>('caught');
+    for (let i = 0; i < 3; i++) {
+      nodeById('q1').receive({ payload: {} });
+      await waitFor(`answer ${i + 1}`, () => no[i]);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(caught.length, 1, 'one error for the outage');
+    assert.match(caught[0]?.error.message ?? '', /Lighting store unavailable/);
+    assert.equal(lastStatus(nodeById('q1'))?.fill, 'red', 'the status still says so');
+  });
+
   it("energy: today's summary from the stored decisions with the node's rated power", async () => {
     const now = Date.now();
     const midnight = new Date(now).setHours(0, 0, 0, 0);
