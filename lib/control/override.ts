@@ -243,6 +243,8 @@ export class OverrideGate {
   readonly config: OverrideGateConfig;
   private readonly overrides = new Map<string, OverrideRow>();
   private readonly applied = new Map<string, Applied>();
+  /** Per zone: the message whose manual setpoint started the override in force (that very row), and the override it replaced. */
+  private readonly manualStarts = new Map<string, { msgId: string; row: OverrideRow; replaced: OverrideRow | null }>();
   private readonly deferred = new Map<string, Deferred>();
 
   /** @throws ControlInputError for a bad setting. */
@@ -332,12 +334,29 @@ export class OverrideGate {
     return next;
   }
 
-  /** End a zone's override now (and drop its deferred setpoint). True if there was an override. */
-  /** Forgets the level last passed for `zone` (it never reached the gear): its next setpoint passes as the first. */
-  forgetApplied(zone: string): void {
+  /**
+   * The setpoint of message `msgId` for `zone` did not reach the gear (the
+   * interface unplugged, a bus error): the level last passed for the zone is
+   * forgotten (its next setpoint passes as the first), and if that message's
+   * manual setpoint started the override still in force, the override ends
+   * and the one it replaced, if still running at `now`, comes back. A request
+   * that failed holds nothing; a later override (another message, a change on
+   * the bus) is left alone.
+   */
+  notSent(zone: string, msgId: string | null, now: number): { cleared: boolean; restored: OverrideRow | null } {
     this.applied.delete(zone);
+    const start = this.manualStarts.get(zone);
+    if (start === undefined || msgId === null || start.msgId !== msgId || this.overrides.get(zone) !== start.row) {
+      return { cleared: false, restored: null };
+    }
+    this.manualStarts.delete(zone);
+    this.clear(zone);
+    const back = start.replaced !== null && start.replaced.expiresAt > now ? start.replaced : null;
+    if (back !== null) this.overrides.set(zone, { ...back });
+    return { cleared: true, restored: back === null ? null : { ...back } };
   }
 
+  /** End a zone's override now (and drop its deferred setpoint). True if there was an override. */
   clear(zone: string): boolean {
     this.deferred.delete(zone);
     return this.overrides.delete(zone);
@@ -443,7 +462,7 @@ export class OverrideGate {
    * Gate one setpoint at `now` (epoch ms). Never throws: an invalid setpoint
    * is refused with blockedBy "invalid".
    */
-  submit(input: unknown, now: number): GateResult {
+  submit(input: unknown, now: number, msgId: string | null = null): GateResult {
     const expired = isFiniteNumber(now) ? this.expire(now) : [];
     let sp: Setpoint;
     try {
@@ -459,6 +478,7 @@ export class OverrideGate {
 
     if (sp.source === 'manual') {
       const minutes = sp.overrideMinutes ?? this.config.overrideMinutes;
+      const replaced = this.overrides.get(zone) ?? null;
       const row = this.noteManualChange(zone, now, {
         intensity: sp.intensity,
         cct: sp.cct,
@@ -466,6 +486,10 @@ export class OverrideGate {
         reason: sp.reason || 'manual setpoint',
         source: 'manual',
       });
+      // Which message started this override, and what it replaced (notSent).
+      const started = this.overrides.get(zone);
+      if (row !== null && started !== undefined && msgId !== null) this.manualStarts.set(zone, { msgId, row: started, replaced });
+      else this.manualStarts.delete(zone);
       const reason = row ? `gate:manual override until ${iso(row.expiresAt)}` : 'gate:manual (no override)';
       return { passed: true, setpoint: sp, reason, override: row, expired };
     }

@@ -223,9 +223,7 @@ export = function (RED: NodeAPI): void {
           return;
         }
       }
-      const zoneAsked = isPlainObject(msg.payload) && typeof msg.payload.zone === 'string' ? msg.payload.zone : null;
-      const replaced = zoneAsked === null ? null : (gate.toJSON().find((o) => o.zone === zoneAsked) ?? null);
-      const r = gate.submit(msg.payload, now);
+      const r = gate.submit(msg.payload, now, typeof msg._msgid === 'string' && msg._msgid !== '' ? msg._msgid : null);
       notifyExpired(r.expired);
       if (r.blockedBy === 'invalid') return fail(done, 'invalidSetpoint', r.reason.replace(/^gate:invalid /, ''));
       const energy = isPlainObject(msg.energy) ? msg.energy : {};
@@ -237,8 +235,6 @@ export = function (RED: NodeAPI): void {
         if (input.source === 'manual') {
           if (r.override) storeOverride(r.override);
           else persist(repo.clear(input.zone, now));
-          if (r.override && msgId !== null) manualStarts.set(input.zone, { msgId, replaced });
-          else manualStarts.delete(input.zone);
         }
         sendPassed(r, msg, send, now, watts);
       } else {
@@ -262,50 +258,27 @@ export = function (RED: NodeAPI): void {
       done();
     };
 
-    /** Per zone: the message whose manual setpoint started the override in force, and the override it replaced. */
-    const manualStarts = new Map<string, { msgId: string; replaced: OverrideRow | null }>();
     /**
      * A setpoint this gate passed failed on its way to the gear (msg.payload: that setpoint with `error`;
-     * msg._msgid: its message's): its decision is marked not applied, and a manual setpoint's override ends,
-     * since it holds a level the zone never got (a client that saw the failure does not hold the room).
+     * msg._msgid: its message's): its decision is marked not applied, and the gate forgets it
+     * (lib/control/override.ts notSent: a manual setpoint's own override ends, the one it replaced comes back).
      */
     const onNotSent = (msg: Msg, send: (m: Array<Msg | null>) => void, done: Done, now: number): void => {
       const p = isPlainObject(msg.payload) ? msg.payload : {};
       if (typeof p.zone !== 'string' || p.zone === '') return fail(done, 'invalidNotSent', 'payload.zone must be the zone of the setpoint');
       const zone = p.zone;
       const detail = typeof p.error === 'string' && p.error !== '' ? p.error : 'not sent';
-      const held = gate.toJSON().find((r) => r.zone === zone);
-      const same = (a: unknown, b: number | null): boolean =>
-        isFiniteNumber(a) && b !== null ? Math.abs(a - b) < 1e-9 : a == null && b === null;
-      gate.forgetApplied(zone); // the level it holds for the zone never arrived: the next setpoint passes as the first
-      // Only the override this very message started ends; the one it replaced (still running) comes back.
-      const start = manualStarts.get(zone);
-      let cleared = false;
-      let restored = false;
-      if (
-        p.source === 'manual' &&
-        start !== undefined &&
-        start.msgId === msg._msgid &&
-        held !== undefined &&
-        held.source === 'manual' &&
-        same(p.intensity, held.intensity) &&
-        same(p.cct, held.cct)
-      ) {
-        manualStarts.delete(zone);
-        gate.clear(zone);
-        const back = start.replaced !== null && start.replaced.expiresAt > now ? start.replaced : null;
-        if (back !== null) {
-          gate.loadRows([back], now);
-          storeOverride(back);
-          restored = true;
-        } else persist(repo.clear(zone, now));
-        cleared = true;
-      }
-      if (typeof msg._msgid === 'string' && msg._msgid !== '')
-        persist(repo.markNotSent(msg._msgid, zone, detail, now - NOT_SENT_WINDOW_MS));
+      const msgId = typeof msg._msgid === 'string' && msg._msgid !== '' ? msg._msgid : null;
+      const r = gate.notSent(zone, msgId, now);
+      if (r.restored !== null) storeOverride(r.restored);
+      else if (r.cleared) persist(repo.clear(zone, now));
+      if (msgId !== null) persist(repo.markNotSent(msgId, zone, detail, now - NOT_SENT_WINDOW_MS));
       send([
         null,
-        report({ kind: 'notSent', zone, overrideCleared: cleared, overrideRestored: restored, reason: detail.slice(0, 300) }, msg),
+        report(
+          { kind: 'notSent', zone, overrideCleared: r.cleared, overrideRestored: r.restored !== null, reason: detail.slice(0, 300) },
+          msg,
+        ),
       ]);
       showStatus();
       schedule();

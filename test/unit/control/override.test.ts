@@ -277,6 +277,32 @@ describe('control/override: manual overrides and anti-flicker gate', () => {
     assert.throws(() => new OverrideGate({ minIntervalUpS: -1 }), ControlInputError);
   });
 
+  it('notSent: ends only the override its own message started, brings back the one it replaced, and forgets the level', () => {
+    const g = new OverrideGate({});
+    const first = g.submit(manual(30), T, 'm-a').override;
+    g.submit(manual(42), T + MIN, 'm-b');
+    assert.deepEqual(g.notSent('office', 'm-old', T + 2 * MIN), { cleared: false, restored: null }, 'another message: nothing');
+    const r = g.notSent('office', 'm-b', T + 2 * MIN);
+    assert.equal(r.cleared, true);
+    assert.deepEqual(r.restored, first);
+    assert.equal(g.submit(auto(80), T + 3 * MIN).blockedBy, 'override', 'the 30 % hold holds again');
+    assert.deepEqual(
+      g.notSent('office', 'm-a', T + 3 * MIN),
+      { cleared: false, restored: null },
+      'a restored hold is not its message any more',
+    );
+    // A change on the bus after the manual setpoint: that override is not the message's to end.
+    const h = new OverrideGate({});
+    h.submit(manual(50), T, 'm-c');
+    h.noteManualChange('office', T + MIN, { intensity: 50 });
+    assert.equal(h.notSent('office', 'm-c', T + 2 * MIN).cleared, false);
+    // The level that never arrived is forgotten: the next automatic setpoint passes as the first.
+    const k = new OverrideGate({ overrideMinutes: 0 });
+    k.submit(auto(60), T, 'auto-1');
+    k.notSent('office', 'auto-1', T + MIN);
+    assert.match(k.submit(auto(61), T + MIN + 1000).reason, /first/);
+  });
+
   it('never throws: invalid setpoints are refused with blockedBy invalid', () => {
     const g = new OverrideGate({});
     for (const bad of [null, 5, 'x', { zone: 'a' }, { ...auto(50), intensity: NaN }, { ...auto(50), source: 'robot' }]) {
