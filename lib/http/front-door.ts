@@ -127,6 +127,12 @@ export function stripPaths(text: string): string {
   );
 }
 
+/** true when one of `routes` takes `method` (HEAD as GET). */
+function servesMethod(routes: ReadonlyArray<{ method: string }>, method: string): boolean {
+  const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+  return routes.some((r) => r.method === m);
+}
+
 function toRegExp(route: string): RegExp {
   const esc = route
     .split('/')
@@ -180,13 +186,12 @@ export class FrontDoor {
 
   /** true when method+path is one of the API's. */
   isApi(method: string, path: string): boolean {
-    const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
-    return this.#routes.some((r) => r.method === m && r.re.test(path));
+    return servesMethod(this.#routesAt(path), method);
   }
 
-  /** The methods the API serves at `path` (none: not an API path). */
-  methodsAt(path: string): string[] {
-    return [...new Set(this.#routes.filter((r) => r.re.test(path)).map((r) => r.method))].sort();
+  /** The API's routes whose path matches `path` (each route's pattern tested once). */
+  #routesAt(path: string): Array<{ method: string }> {
+    return this.#routes.filter((r) => r.re.test(path));
   }
 
   /** Flows stopped: every API request still waiting whose route is gone gets 503. */
@@ -222,10 +227,11 @@ export class FrontDoor {
       path = path.slice(mount.length) || '/';
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!this.isApi(method, path)) {
+    const routes = this.#routesAt(path);
+    if (!servesMethod(routes, method)) {
       // An API path asked with a method it does not take (PUT /control): 405 JSON naming the methods, not
       // Node-RED's 404 HTML page, unless a flow of the user's serves that method there. OPTIONS is CORS's.
-      const allowed = method === 'OPTIONS' ? [] : this.methodsAt(path);
+      const allowed = method === 'OPTIONS' ? [] : [...new Set(routes.map((r) => r.method))].sort();
       if (allowed.length > 0 && !this.#options.routeServes(method, path)) {
         req.resume();
         this.#answer(res, 405, `${method} is not served at ${path}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
