@@ -78,6 +78,15 @@ function quote(zone: string): string {
   return JSON.stringify(zone.length > 64 ? `${zone.slice(0, 64)}...` : zone);
 }
 
+/**
+ * Short addresses the map lists that did not answer the membership scan
+ * (missing, unpowered or broken gear), with the zone that lists each: their
+ * groups are unknown, so any group may hold them.
+ */
+export function silentListedGear(map: ZoneMap, answered: ReadonlySet<number>): Array<{ short: number; zone: string }> {
+  return map.specs().flatMap((spec) => spec.gear.shorts.filter((a) => !answered.has(a)).map((short) => ({ short, zone: spec.zone })));
+}
+
 export function zoneRoute(map: ZoneMap, zone: string, members?: GroupMembers, options: RouteOptions = {}): ZoneRoute {
   const spec = map.get(zone);
   if (!spec) throw new ZoneRoutingError('unknownZone', `unknown zone ${quote(zone)}: not in the zone map, nothing was sent`);
@@ -106,8 +115,7 @@ export function zoneRoute(map: ZoneMap, zone: string, members?: GroupMembers, op
   }
   // Gear another zone lists that did not answer the scan: its groups are unknown, any group of ours may hold it.
   const answered = options.answered;
-  const unaccounted =
-    answered !== undefined && map.specs().some((other) => other.zone !== zone && other.gear.shorts.some((a) => !answered.has(a)));
+  const unaccounted = answered !== undefined && silentListedGear(map, answered).some((g) => g.zone !== zone);
   const addresses: GearAddress[] = [];
   const viaShort = new Set<number>();
   const excluded: ExcludedGear[] = [];

@@ -26,7 +26,7 @@ import { findOwner, type DaliBusNode } from '../shared/owners';
 import { idleStatus, StatusView, type OwnerStatusListener } from '../shared/status';
 import { SettingsReader, type NodeConfig } from '../shared/settings';
 import { findZones } from '../shared/zones';
-import { diagnoseZones, zoneAddresses, ZoneRoutingError } from '../../lib/zones/route';
+import { diagnoseZones, silentListedGear, zoneAddresses, ZoneRoutingError } from '../../lib/zones/route';
 import { ZoneMapError } from '../../lib/zones/zone-map';
 import { ZoneSender, type ZoneSendResult } from '../../lib/zones/zone-sender';
 import { groupMembershipOf, type MembershipState } from '../../lib/dali/group-membership';
@@ -170,10 +170,7 @@ export = function (RED: NodeAPI): void {
       if (!answered || !zones) return;
       let silent: string[];
       try {
-        silent = zones
-          .map()
-          .specs()
-          .flatMap((spec) => spec.gear.shorts.filter((a) => !answered.has(a)).map((a) => `A${a} (${spec.zone})`));
+        silent = silentListedGear(zones.map(), answered).map((g) => `A${g.short} (${g.zone})`);
       } catch {
         return; // an unusable map refuses every zone anyway
       }
