@@ -53,7 +53,6 @@ export type Req = IncomingMessage & {
   body?: unknown;
   _body?: boolean;
   route?: { path?: unknown };
-  [REQUEST_ID]?: string;
 };
 export type Res = ServerResponse & {
   status?: (code: number) => Res;
@@ -62,13 +61,18 @@ export type Res = ServerResponse & {
   jsonp?: (body?: unknown) => Res;
   sendStatus?: (code: number) => Res;
   [ANSWER]?: Answer;
-  [ANSWER_FIELDS]?: Record<string, unknown>;
 };
 type Next = (err?: unknown) => void;
 
-const REQUEST_ID = Symbol.for('smart-lighting-dali.requestId');
 const ANSWER = Symbol.for('smart-lighting-dali.answer');
-const ANSWER_FIELDS = Symbol.for('smart-lighting-dali.answerFields');
+/**
+ * The id the front door gave each request, and the fields an api-guard asked
+ * a response's answer to echo. Kept beside the objects, not on them: a
+ * property added to Node.js's request and response objects (many shapes,
+ * Express changes their prototype) costs a slow store on every request.
+ */
+const requestIds = new WeakMap<object, string>();
+const answerFields = new WeakMap<object, Record<string, unknown>>();
 
 /** What was sent: status (also on res.statusCode) and the {"detail"} when there was one. */
 export interface Answer {
@@ -77,7 +81,7 @@ export interface Answer {
 
 /** The request id given to `req` by the front door (undefined if it did not see the request). */
 export function requestIdOf(req: unknown): string | undefined {
-  return typeof req === 'object' && req !== null ? (req as Req)[REQUEST_ID] : undefined;
+  return typeof req === 'object' && req !== null ? requestIds.get(req) : undefined;
 }
 
 /** The detail of the answer sent on `res`, when it had one. */
@@ -93,13 +97,13 @@ export function answerOf(res: unknown): Answer {
  */
 export function addAnswerFields(res: unknown, fields: Record<string, unknown>): void {
   if (typeof res !== 'object' || res === null) return;
-  const r = res as Res;
-  r[ANSWER_FIELDS] = { ...(r[ANSWER_FIELDS] ?? {}), ...fields };
+  const before = answerFields.get(res);
+  answerFields.set(res, before === undefined ? { ...fields } : { ...before, ...fields });
 }
 
 /** A successful answer's body as sent: the echoed fields added, the reference's names beside ours. */
 export function answerBody(res: unknown, body: unknown): unknown {
-  const extra = typeof res === 'object' && res !== null ? (res as Res)[ANSWER_FIELDS] : undefined;
+  const extra = typeof res === 'object' && res !== null ? answerFields.get(res) : undefined;
   let out = body;
   if (extra !== undefined && typeof body === 'object' && body !== null && !Array.isArray(body) && !Buffer.isBuffer(body)) {
     out = { ...body };
@@ -126,6 +130,29 @@ export function stripPaths(text: string): string {
     (_m, pre: string, _dir: string, base: string) => `${pre}…/${base}`,
   );
 }
+
+/** A URL of plain characters: its path is the text before "?" as it is (no escapes, dot segments or "//" to resolve). */
+const PLAIN_URL = /^\/(?!\/)[\w\-~!$&'()*+,;=:@./]*(?:\?[^#]*)?$/;
+
+/**
+ * The decoded path of a request's URL (what `new URL(url).pathname`, decoded,
+ * gives), or null when it cannot be decoded. A plain URL, as every client of
+ * the API sends, is read without building a URL object.
+ */
+export function urlPath(url: string): string | null {
+  if (PLAIN_URL.test(url)) {
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (!path.includes('/.')) return path;
+  }
+  try {
+    return decodeURIComponent(new URL(url, 'http://x').pathname);
+  } catch {
+    return null;
+  }
+}
+
+const ASCII = /^[\x20-\x7e]*$/;
 
 /** true when one of `routes` takes `method` (HEAD as GET). */
 function servesMethod(routes: ReadonlyArray<{ method: string }>, method: string): boolean {
@@ -167,8 +194,13 @@ export interface FrontDoorOptions {
 
 export class FrontDoor {
   readonly #routes: Route[] = [];
+  /** The routes without parameters, by their path in lower case; the others. */
+  readonly #byPath = new Map<string, Route[]>();
+  readonly #withParams: Route[] = [];
   readonly #inFlight = new Map<Res, { method: string; path: string }>();
   #options: FrontDoorOptions;
+  /** send/json/jsonp/sendStatus are overridden on the app's response prototype (installOn), not per response. */
+  #installed = false;
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
@@ -181,7 +213,16 @@ export class FrontDoor {
     const m = method.toUpperCase();
     if (this.#routes.some((r) => r.method === m && r.path === path)) return;
     if (this.#routes.length >= 200) return;
-    this.#routes.push({ method: m, path, re: toRegExp(path) });
+    const route: Route = { method: m, path, re: toRegExp(path) };
+    this.#routes.push(route);
+    if (path.split('/').some((part) => part.startsWith(':')) || !ASCII.test(path)) {
+      this.#withParams.push(route);
+      return;
+    }
+    const key = path.toLowerCase();
+    const same = this.#byPath.get(key);
+    if (same === undefined) this.#byPath.set(key, [route]);
+    else same.push(route);
   }
 
   /** true when method+path is one of the API's. */
@@ -190,8 +231,17 @@ export class FrontDoor {
   }
 
   /** The API's routes whose path matches `path` (each route's pattern tested once). */
-  #routesAt(path: string): Array<{ method: string }> {
-    return this.#routes.filter((r) => r.re.test(path));
+  #routesAt(path: string): Route[] {
+    // An ASCII path first looks up the routes without parameters by their lower-case text (one trailing
+    // slash allowed, as in toRegExp), then tests only the patterns with parameters; other paths test
+    // every pattern (the case folding of a pattern's "i" flag is not toLowerCase's outside ASCII).
+    if (!ASCII.test(path)) return this.#routes.filter((r) => r.re.test(path));
+    const lower = path.toLowerCase();
+    let found = this.#byPath.get(lower);
+    if (found === undefined && lower.length > 1 && lower.endsWith('/')) found = this.#byPath.get(lower.slice(0, -1));
+    const out = found === undefined ? [] : [...found];
+    for (const r of this.#withParams) if (r.re.test(path)) out.push(r);
+    return out;
   }
 
   /** Flows stopped: every API request still waiting whose route is gone gets 503. */
@@ -207,17 +257,16 @@ export class FrontDoor {
 
   /** The middleware (req, res, next). */
   readonly handle = (req: Req, res: Res, next: Next): void => {
-    if (req[REQUEST_ID] !== undefined) {
+    if (requestIds.has(req)) {
       next(); // already seen (installed in front of the editor's app and the HTTP node app)
       return;
     }
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.originalUrl ?? req.url ?? '/', 'http://x').pathname);
-    } catch {
+    const path0 = urlPath(req.originalUrl ?? req.url ?? '/');
+    if (path0 === null) {
       next();
       return;
     }
+    let path = path0;
     const mount = (this.#options.mountPath ?? '/').replace(/\/+$/, '');
     if (mount !== '') {
       if (path !== mount && !path.startsWith(`${mount}/`)) {
@@ -242,9 +291,9 @@ export class FrontDoor {
     }
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    req[REQUEST_ID] = id;
+    requestIds.set(req, id);
     if (!res.headersSent) res.setHeader('X-Request-Id', id);
-    this.#wrap(res);
+    if (!this.#installed) this.#wrap(res);
     this.#inFlight.set(res, { method, path });
     const forget = (): void => {
       this.#inFlight.delete(res);
@@ -335,7 +384,7 @@ export class FrontDoor {
         tooLarge();
         return;
       }
-      const text = Buffer.concat(chunks, size).toString('utf8');
+      const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)).toString('utf8');
       if (kind === 'json') {
         if (text.trim() === '') {
           req.body = {};
@@ -374,61 +423,96 @@ export class FrontDoor {
     res.end(body);
   }
 
-  /** res.send records the detail (paths stripped from 5xx); res.sendStatus answers JSON. */
-  #wrap(res: Res): void {
-    const send = res.send;
+  /**
+   * Express's documented way to override its response API: `proto` is the
+   * HTTP node app's `app.response`, the prototype of every response its
+   * routes answer. Its send/json/jsonp/sendStatus then act as #wrap's on the
+   * API's requests in flight and pass every other response through as they
+   * were; handle() no longer gives each API response four functions of its
+   * own (four closures and a new object shape per request).
+   */
+  installOn(proto: Res): void {
+    if (this.#installed) return;
+    const inFlight = this.#inFlight;
+    const send = proto.send;
     if (typeof send === 'function') {
-      res.send = function (this: Res, body?: unknown): Res {
-        try {
-          let obj: unknown = body;
-          // res.json() hands its JSON text here: parsed again only when it can carry a detail.
-          if (typeof body === 'string' && body.length < 65536 && body.startsWith('{') && body.includes('"detail"'))
-            obj = JSON.parse(body) as unknown;
-          if (
-            typeof obj === 'object' &&
-            obj !== null &&
-            !Buffer.isBuffer(obj) &&
-            typeof (obj as { detail?: unknown }).detail === 'string'
-          ) {
-            let detail = maskSecrets((obj as { detail: string }).detail);
-            if (res.statusCode >= 500) detail = stripPaths(detail);
-            res[ANSWER] = { detail };
-            if (detail !== (obj as { detail: string }).detail) {
-              const fixed = { ...(obj as Record<string, unknown>), detail };
-              body = typeof body === 'string' ? JSON.stringify(fixed) : fixed;
-            }
-          }
-        } catch {
-          // not JSON: sent as it is
-        }
-        return send.call(this, body);
+      proto.send = function (this: Res, body?: unknown): Res {
+        return inFlight.has(this) ? apiSend(this, send, body) : send.call(this, body);
       };
     }
     for (const name of ['json', 'jsonp'] as const) {
-      const original = res[name];
+      const original = proto[name] as Json | undefined;
       if (typeof original !== 'function') continue;
-      res[name] = function (this: Res, ...args: unknown[]): Res {
-        if (args.length === 1 && this.statusCode < 400) {
-          try {
-            args[0] = answerBody(this, args[0]);
-          } catch {
-            // sent as it is
-          }
-        }
-        return (original as (...a: unknown[]) => Res).apply(this, args);
+      proto[name] = function (this: Res, ...args: unknown[]): Res {
+        return inFlight.has(this) ? apiJson(this, original, args) : original.apply(this, args);
       };
     }
-    if (typeof res.sendStatus === 'function') {
-      res.sendStatus = function (this: Res, code: number): Res {
-        const detail = code >= 500 ? 'internal error: see the Node-RED log' : `HTTP ${code}`;
-        this.statusCode = code;
-        this.setHeader('Content-Type', 'application/json; charset=utf-8');
-        this[ANSWER] = { detail };
-        this.end(JSON.stringify({ detail }));
-        return this;
+    const sendStatus = proto.sendStatus;
+    if (typeof sendStatus === 'function') {
+      proto.sendStatus = function (this: Res, code: number): Res {
+        return inFlight.has(this) ? apiSendStatus(this, code) : sendStatus.call(this, code);
       };
+    }
+    this.#installed = true;
+  }
+
+  /** The same as installOn, for one response (an app without a response prototype: tests, other servers). */
+  #wrap(res: Res): void {
+    const send = res.send;
+    if (typeof send === 'function') res.send = (body?: unknown): Res => apiSend(res, send, body);
+    for (const name of ['json', 'jsonp'] as const) {
+      const original = res[name] as Json | undefined;
+      if (typeof original === 'function') res[name] = (...args: unknown[]): Res => apiJson(res, original, args);
+    }
+    if (typeof res.sendStatus === 'function') res.sendStatus = (code: number): Res => apiSendStatus(res, code);
+  }
+}
+
+type Send = (this: Res, body?: unknown) => Res;
+type Json = (this: Res, ...args: unknown[]) => Res;
+
+/** An API response's res.send: the detail recorded on the response, secrets masked, absolute paths stripped from 5xx. */
+function apiSend(res: Res, send: Send, body?: unknown): Res {
+  try {
+    let obj: unknown = body;
+    // res.json() hands its JSON text here: parsed again only when it can carry a detail.
+    if (typeof body === 'string' && body.length < 65536 && body.startsWith('{') && body.includes('"detail"'))
+      obj = JSON.parse(body) as unknown;
+    if (typeof obj === 'object' && obj !== null && !Buffer.isBuffer(obj) && typeof (obj as { detail?: unknown }).detail === 'string') {
+      let detail = maskSecrets((obj as { detail: string }).detail);
+      if (res.statusCode >= 500) detail = stripPaths(detail);
+      res[ANSWER] = { detail };
+      if (detail !== (obj as { detail: string }).detail) {
+        const fixed = { ...(obj as Record<string, unknown>), detail };
+        body = typeof body === 'string' ? JSON.stringify(fixed) : fixed;
+      }
+    }
+  } catch {
+    // not JSON: sent as it is
+  }
+  return send.call(res, body);
+}
+
+/** An API response's res.json / res.jsonp: a successful object answer gets the echoed fields and the reference's names. */
+function apiJson(res: Res, original: Json, args: unknown[]): Res {
+  if (args.length === 1 && res.statusCode < 400) {
+    try {
+      args[0] = answerBody(res, args[0]);
+    } catch {
+      // sent as it is
     }
   }
+  return original.apply(res, args);
+}
+
+/** An API response's res.sendStatus: JSON {"detail"}, not Express's plain text. */
+function apiSendStatus(res: Res, code: number): Res {
+  const detail = code >= 500 ? 'internal error: see the Node-RED log' : `HTTP ${code}`;
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res[ANSWER] = { detail };
+  res.end(JSON.stringify({ detail }));
+  return res;
 }
 
 /**

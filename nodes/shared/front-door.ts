@@ -5,7 +5,7 @@
  * nodes add.
  */
 import type { NodeAPI } from 'node-red';
-import { FrontDoor, expressServes, parseByteLimit } from '../../lib/http/front-door';
+import { FrontDoor, expressServes, parseByteLimit, type Res } from '../../lib/http/front-door';
 import { createLogger } from '../../lib/http/log';
 
 const doors = new WeakMap<object, FrontDoor>();
@@ -61,6 +61,9 @@ export function frontDoor(RED: NodeAPI): FrontDoor | null {
     log,
   });
   doors.set(app, door);
+  // Express's documented override of its response API: the prototype of every response of this app.
+  const proto = (app as { response?: unknown }).response;
+  if (typeof proto === 'object' && proto !== null) door.installOn(proto as Res);
   // Added at module load, before the flows start: ahead of every route the http-in nodes add.
   app.use(door.handle);
   // The editor's app sits in front of the HTTP node app when both are at "/" and parses every

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FrontDoor, parseByteLimit, stripPaths, type Req, type Res } from '../../../lib/http/front-door';
+import { FrontDoor, parseByteLimit, stripPaths, urlPath, type Req, type Res } from '../../../lib/http/front-door';
+import { API_ENDPOINTS } from '../../../lib/http/endpoints';
 
 describe('lib/http front door: every API answer is JSON {"detail"}', function () {
   let server: http.Server;
@@ -120,5 +121,131 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
       stripPaths('cannot open SQLite database /var/lib/node-red/smart-lighting.db: SQLITE_CANTOPEN'),
       'cannot open SQLite database …/smart-lighting.db: SQLITE_CANTOPEN',
     );
+  });
+
+  it("reads a request's path as the URL parser does, plain URLs without it", () => {
+    const reference = (url: string): string | null => {
+      try {
+        return decodeURIComponent(new URL(url, 'http://x').pathname);
+      } catch {
+        return null;
+      }
+    };
+    const urls = [
+      '/ingest/sensor',
+      '/ingest/sensor?x=1&y=/./z',
+      '/ingest/sensor/',
+      '/telemetry?limit=50#frag',
+      '/a/./b',
+      '/a/../ingest/sensor',
+      '/.',
+      '/..',
+      '//ingest/sensor',
+      '/a//b',
+      '/%69ngest/sensor',
+      '/%E0%A4%A',
+      '/a b',
+      '/a"b',
+      '/a\\b',
+      '/alerts/17/resolve',
+      "/x:y@z!$&'()*+,;=~-_.",
+      '/ümlaut',
+      '/a?b#c?d',
+      '/',
+      '',
+      '?q',
+    ];
+    // and random URLs over the characters that matter
+    const alphabet = ['/', '.', '?', '#', '%', '2', 'e', 'a', ' ', '\\', ':', '@', '~', 'ü', '"', "'"];
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      let u = '/';
+      const len = rand(12);
+      for (let j = 0; j < len; j++) u += alphabet[rand(alphabet.length)];
+      urls.push(u);
+    }
+    for (const url of urls) assert.equal(urlPath(url), reference(url), JSON.stringify(url));
+  });
+
+  it("finds a path's routes by their text as their patterns would: any case, one trailing slash, parameters", () => {
+    const d = new FrontDoor({ maxBodyBytes: 1024, maxBodyText: '1kb', routeServes: () => true });
+    d.learn('GET', '/Custom/Thing');
+    d.learn('PUT', '/custom/thing');
+    d.learn('post', '/zones/:zone/hold');
+    for (const e of API_ENDPOINTS) {
+      assert.equal(d.isApi(e.method, e.path.replace(/:\w+/g, 'x1')), true, `${e.method} ${e.path}`);
+      assert.equal(d.isApi(e.method, `${e.path.replace(/:\w+/g, 'x1').toUpperCase()}/`), true, `${e.method} ${e.path} upper case, slash`);
+      assert.equal(d.isApi(e.method, `${e.path.replace(/:\w+/g, 'x1')}//`), false, `${e.method} ${e.path} two slashes`);
+      assert.equal(d.isApi(e.method, `${e.path.replace(/:\w+/g, 'x1')}x`), false, `${e.method} ${e.path} longer`);
+    }
+    assert.equal(d.isApi('GET', '/custom/THING/'), true);
+    assert.equal(d.isApi('PUT', '/CUSTOM/thing'), true);
+    assert.equal(d.isApi('DELETE', '/custom/thing'), false);
+    assert.equal(d.isApi('POST', '/zones/office-1/hold'), true);
+    assert.equal(d.isApi('POST', '/zones/office-1/hold/more'), false);
+    assert.equal(d.isApi('POST', '/zones//hold'), false);
+    assert.equal(d.isApi('GET', '/custom/t\u212Aing'), false, 'the Kelvin sign is no k for a pattern');
+  });
+
+  it("overrides the response API on an app's response prototype: API answers as per response, every other answer untouched", async () => {
+    // An Express-like app: its responses' prototype holds send/json/sendStatus.
+    const proto = Object.create(http.ServerResponse.prototype) as Res;
+    proto.send = function (this: Res, body?: unknown): Res {
+      this.setHeader('Content-Type', 'application/json');
+      this.end(typeof body === 'string' ? body : JSON.stringify(body));
+      return this;
+    };
+    proto.json = function (this: Res, body?: unknown): Res {
+      return (this.send as (b: unknown) => Res)(JSON.stringify(body));
+    };
+    proto.sendStatus = function (this: Res, code: number): Res {
+      this.statusCode = code;
+      this.end(String(code));
+      return this;
+    };
+    const d = new FrontDoor({ maxBodyBytes: 1024, maxBodyText: '1kb', routeServes: () => true });
+    d.installOn(proto);
+    const app = http.createServer((req, res) => {
+      Object.setPrototypeOf(res, proto);
+      d.handle(req as Req, res as Res, () => {
+        const r = res as Res;
+        assert.equal(Object.prototype.hasOwnProperty.call(r, 'send'), false, 'no function of its own');
+        if (req.url?.startsWith('/predict')) {
+          r.statusCode = 500;
+          (r.json as (b: unknown) => Res)({ detail: 'failed at /var/lib/x/y.db with key sk-abcdefghijklmnopqrstuvwx' });
+        } else if (req.url?.startsWith('/control')) (r.sendStatus as (c: number) => Res)(404);
+        else if (req.url === '/healthz') (r.json as (b: unknown) => Res)({ status: 'ok' });
+        else {
+          r.statusCode = 500;
+          (r.json as (b: unknown) => Res)({ detail: 'mine at /var/lib/x/y.db' });
+        }
+      });
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    try {
+      const api = (await (
+        await fetch(`${at}/predict`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })
+      ).json()) as {
+        detail: string;
+      };
+      assert.equal(api.detail.includes('/var/lib/x'), false, api.detail);
+      assert.equal(api.detail.includes('abcdefghijklmnop'), false, api.detail);
+      assert.match(api.detail, /…\/y\.db/);
+      const status = await fetch(`${at}/control`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } });
+      assert.equal(status.status, 404);
+      assert.deepEqual(await status.json(), { detail: 'HTTP 404' });
+      const healthz = (await (await fetch(`${at}/healthz`)).json()) as Record<string, unknown>;
+      assert.equal(healthz.status, 'ok');
+      const other = await fetch(`${at}/not-ours`);
+      assert.equal(other.status, 500);
+      assert.deepEqual(await other.json(), { detail: 'mine at /var/lib/x/y.db' }, 'not an API answer: as the route sent it');
+    } finally {
+      await new Promise<void>((r) => app.close(() => r()));
+    }
   });
 });
