@@ -4,7 +4,8 @@
  * lib/features: streaming statistics, grace for late readings, restore and
  * replay from the lighting store at start). Output 1: windows; output 2: an
  * acknowledgement per stored message ({id, committed}; with
- * msg.waitForCommit only after the commit). The hot path is readable by other
+ * msg.waitForCommit only after the commit), or (acks "http") only per
+ * message that came with an HTTP request to answer. The hot path is readable by other
  * nodes through `node.latest(zone, n)`.
  */
 import { findZones, zoneMapOrNull, zoneRefusal } from '../shared/zones';
@@ -22,6 +23,8 @@ interface FeatureWindowSettings {
   keepWindows: number;
   /** How long after a window ends late readings are still accepted into it. */
   graceS: number;
+  /** Output 2 gets an acknowledgement of every stored message, or only of those that came with an HTTP request (msg.res). */
+  acks: 'all' | 'http';
 }
 
 interface FeatureWindowNode extends Node, OwnerStatusListener {
@@ -42,7 +45,9 @@ export = function (RED: NodeAPI): void {
       windowMinutes: read.number('windowMinutes', 5, 1 / 60, 1440),
       keepWindows: read.number('keepWindows', 3, 1, 1000, true),
       graceS: read.number('graceS', 60, 0, 3600, true),
+      acks: read.choice('acks', ['all', 'http'] as const, 'all'),
     };
+    const ackHttpOnly = this.settings.acks === 'http';
     const windowMs = Math.max(1000, Math.round(this.settings.windowMinutes * 60_000));
     const owner = findOwner<LightingStoreNode>(RED, config.store, 'lighting-store');
     this.store = owner;
@@ -159,7 +164,8 @@ export = function (RED: NodeAPI): void {
       }
       handle(msg as Msg).then(
         (ack) => {
-          send([null, ack]);
+          // "HTTP requests only": the message stops here, stored, when there is no request to answer.
+          if (!ackHttpOnly || (ack.res !== undefined && ack.res !== null)) send([null, ack]);
           if (failed) showCounts();
           done();
         },

@@ -209,6 +209,36 @@ describe('feature-window node', function () {
     assert.deepEqual(row, [{ id: acks[1].payload.id, lux: 2 }]);
   });
 
+  it('acknowledging "HTTP requests only" stores every reading but answers only the messages with msg.res', async () => {
+    await load([
+      ...flow(file, { acks: 'http' }),
+      { id: 'k1', type: 'complete', z: 'f1', scope: ['n1'], uncaught: false, wires: [['h4']] },
+      { id: 'h4', type: 'helper', z: 'f1', wires: [] },
+    ]);
+    const n1 = nodeById('n1');
+    const acks = collect<AckMsg & { res?: { tag: string } }>('h2');
+    const ended = collect<{ payload: { zone: string } }>('h4');
+    n1.receive({ payload: reading('D', Date.now(), { lux: 1 }), waitForCommit: true } as NodeMessage); // from a DALI sensor
+    n1.receive({ payload: reading('H', Date.now(), { lux: 2 }), waitForCommit: true, res: { tag: 'request-1' } } as NodeMessage);
+    await waitFor('the HTTP acknowledgement', () => acks[0]);
+    await waitFor('both messages ended', () => ended[1]);
+    assert.equal(acks.length, 1);
+    assert.equal(acks[0].res?.tag, 'request-1');
+    assert.equal(acks[0].payload.committed, true);
+    const rows = await query<{ zone: string }>(file, 'SELECT zone FROM raw_sensor_events ORDER BY id');
+    assert.deepEqual(
+      rows.map((r) => r.zone),
+      ['D', 'H'],
+      'the reading without a request is stored all the same',
+    );
+    // Every message, as before, when not set.
+    await helper.unload();
+    await load(flow(file));
+    const all = collect<AckMsg>('h2');
+    nodeById('n1').receive({ payload: reading('D', Date.now(), { lux: 3 }) });
+    await waitFor('the acknowledgement of a message without a request', () => all[0]);
+  });
+
   it('stores weather updates, attaches them, and sends partial snapshots on "aggregate"', async () => {
     await load(flow(file, { windowMinutes: '1', graceS: '60' }));
     const n1 = nodeById('n1');

@@ -25,6 +25,7 @@ const MODULES: Record<string, NodeInitializer> = {
 };
 const CORE: Record<string, string> = {
   catch: '@node-red/nodes/core/common/25-catch.js',
+  complete: '@node-red/nodes/core/common/24-complete.js',
 };
 
 /** Registers the catalogues of our node types. */
