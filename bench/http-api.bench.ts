@@ -160,7 +160,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeRedRuntime } from '../test/e2e/harness';
 import { runLoad, summarise, type LoadResult } from './http-load';
-import { benchFlows, ingestLoad, type IngestTally, query, reading, rssKb } from './main-flow-rig';
+import { ACK_ONLY_ROUTE, benchFlows, ingestLoad, type IngestTally, query, reading, rssKb } from './main-flow-rig';
 
 const PER_LEVEL = Number(process.argv[2] ?? 2000);
 const WARMUP = 300;
@@ -179,7 +179,7 @@ function emit(metric: string, value: number, unit: string, extra: Record<string,
 }
 
 async function main(): Promise<void> {
-  const { flows, unlimitedGuards } = benchFlows();
+  const { flows, unlimitedGuards } = benchFlows({ ackOnly: true });
   const env = { ADMIN_TOKEN: crypto.randomBytes(16).toString('hex'), OPENAI_API_KEY: '', DB_URL: '' };
   const started = performance.now();
   const rt = await NodeRedRuntime.start({ flows, env });
@@ -198,6 +198,11 @@ async function main(): Promise<void> {
     ingestCounter += total;
     return ingestLoad(rt.baseUrl, first, concurrency, total, tally).then((r) => track('POST /ingest/sensor', r));
   };
+  const ackOnly = (concurrency: number, total: number): Promise<LoadResult> => {
+    const first = ingestCounter;
+    ingestCounter += total;
+    return ingestLoad(rt.baseUrl, first, concurrency, total, tally, ACK_ONLY_ROUTE).then((r) => track(`POST ${ACK_ONLY_ROUTE}`, r));
+  };
   const echo = (concurrency: number, total: number): Promise<LoadResult> =>
     runLoad({ baseUrl: rt.baseUrl, method: 'POST', path: () => '/echo', body: reading, concurrency, total }).then((r) =>
       track('POST /echo', r),
@@ -214,20 +219,33 @@ async function main(): Promise<void> {
 
     await echo(16, WARMUP);
     await ingest(16, WARMUP);
+    await ackOnly(16, WARMUP);
 
     for (const c of CONCURRENCY) {
       // ROUNDS interleaved rounds of [echo, ingest]: each figure the median of its rounds, the ratio the median of per-round ratios.
-      const rounds: Array<{ base: LoadResult; e: LoadResult; cpuEcho: number; cpuIngest: number; mainEcho: number; mainIngest: number }> =
-        [];
+      const rounds: Array<{
+        base: LoadResult;
+        e: LoadResult;
+        a: LoadResult;
+        cpuEcho: number;
+        cpuIngest: number;
+        mainEcho: number;
+        mainIngest: number;
+        mainAck: number;
+      }> = [];
       for (let round = 0; round < ROUNDS; round++) {
         const [c0, m0] = [cpuMs(pid), cpuMs(pid, true)];
         const base = await echo(c, PER_LEVEL);
         const [c1, m1] = [cpuMs(pid), cpuMs(pid, true)];
         const e = await ingest(c, PER_LEVEL);
         const [c2, m2] = [cpuMs(pid), cpuMs(pid, true)];
+        const a = await ackOnly(c, PER_LEVEL);
+        const m3 = cpuMs(pid, true);
         rounds.push({
           base,
           e,
+          a,
+          mainAck: (m3 - m2) / a.requests,
           cpuEcho: (c1 - c0) / base.requests,
           cpuIngest: (c2 - c1) / e.requests,
           mainEcho: (m1 - m0) / base.requests,
@@ -317,6 +335,35 @@ async function main(): Promise<void> {
           note: 'CPU of the Node-RED main thread (all JavaScript: HTTP, flow, nodes) per request; the rest of the process CPU is SQLite and V8 helper threads',
         },
       );
+      const ackRatio = mid(
+        (r) => r.a.requestsPerS / r.base.requestsPerS,
+        (v) => v,
+      );
+      emit(`ack_only_c${c}_throughput_vs_echo`, ackRatio, 'x', {
+        concurrency: c,
+        requestsPerS: r2(
+          mid(
+            (r) => r.a.requestsPerS,
+            (v) => v,
+          ),
+        ),
+        p99Ms: r2(
+          summarise(
+            mid(
+              (r) => r.a,
+              (v) => v.requestsPerS,
+            ).latenciesMs,
+          ).p99,
+        ),
+        mainThreadCpuMs: r2(
+          mid(
+            (r) => r.mainAck,
+            (v) => v,
+          ),
+        ),
+        perRound: rounds.map((r) => r2(r.a.requestsPerS / r.base.requestsPerS)),
+        note: `lower bound of the ingest in Node-RED, same rounds: POST ${ACK_ONLY_ROUTE}, the acknowledgement alone (api-guard without its log line, feature window, answer, http response; no live push, rules or link nodes); no goal of its own: it says how far the ingest goal can be reached by removing what is not needed for the acknowledgement`,
+      });
     }
 
     for (const c of CONCURRENCY) {

@@ -23,8 +23,55 @@ export function rssKb(pid: number): { rssKb: number; hwmKb: number } {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
-/** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint. */
-export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
+/** Where ACK_ONLY_TAB answers. */
+export const ACK_ONLY_ROUTE = '/bench/ingest-ack-only';
+
+/**
+ * The acknowledgement of an ingest and nothing else, as a lower bound of
+ * what the main flow's POST /ingest/sensor can cost in Node-RED: the main
+ * flow's own api-guard settings (request log off), a feature window on the
+ * main flow's store and zones, its "answer" change node and an http response,
+ * wired directly (no link nodes, no live push, no rules, no filter: only
+ * HTTP requests reach this window).
+ */
+function ackOnlyTab(main: readonly FlowNode[]): FlowNode[] {
+  const pick = (id: string): FlowNode => {
+    const n = main.find((m) => m.id === id);
+    if (n === undefined) throw new Error(`main flow without ${id}`);
+    return n;
+  };
+  const z = 'bench-ack-tab';
+  return [
+    { id: z, type: 'tab', label: 'bench: acknowledgement only', disabled: false, info: '' },
+    {
+      id: 'bench-ack-in',
+      type: 'http in',
+      z,
+      name: '',
+      url: ACK_ONLY_ROUTE,
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      x: 140,
+      y: 60,
+      wires: [['bench-ack-guard']],
+    },
+    {
+      ...pick('sl-g-sensor'),
+      id: 'bench-ack-guard',
+      z,
+      rateLimit: 0,
+      logRequests: false,
+      wires: [['bench-ack-window'], ['bench-ack-out']],
+    },
+    { ...pick('sl-window'), id: 'bench-ack-window', z, wires: [[], ['bench-ack-answer']] },
+    { ...pick('sl-ack'), id: 'bench-ack-answer', z, wires: [['bench-ack-out']] },
+    { id: 'bench-ack-out', type: 'http response', z, name: '', statusCode: '', headers: {}, x: 740, y: 60, wires: [] },
+  ];
+}
+
+/** The main flow with every api-guard's rate limit off, plus a tab with the bare echo endpoint (and, with `ackOnly`, ackOnlyTab). */
+export function benchFlows(opts: { ackOnly?: boolean } = {}): { flows: FlowNode[]; unlimitedGuards: number } {
   const main = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
   let unlimitedGuards = 0;
   const flows = main.map((n) => {
@@ -49,6 +96,7 @@ export function benchFlows(): { flows: FlowNode[]; unlimitedGuards: number } {
     },
     { id: 'bench-echo-out', type: 'http response', z: 'bench-echo-tab', name: '', statusCode: '', headers: {}, x: 340, y: 60, wires: [] },
   );
+  if (opts.ackOnly === true) flows.push(...ackOnlyTab(main));
   return { flows, unlimitedGuards };
 }
 
@@ -63,15 +111,22 @@ export interface IngestTally {
 }
 
 /**
- * POSTs `total` readings numbered from `first` to /ingest/sensor at
+ * POSTs `total` readings numbered from `first` to /ingest/sensor (or `route`) at
  * `concurrency`, counting 201s and the committed ids into `tally` (to check
  * against the SQLite file afterwards).
  */
-export function ingestLoad(baseUrl: string, first: number, concurrency: number, total: number, tally: IngestTally): Promise<LoadResult> {
+export function ingestLoad(
+  baseUrl: string,
+  first: number,
+  concurrency: number,
+  total: number,
+  tally: IngestTally,
+  route = '/ingest/sensor',
+): Promise<LoadResult> {
   return runLoad({
     baseUrl,
     method: 'POST',
-    path: () => '/ingest/sensor',
+    path: () => route,
     body: (i) => reading(first + i),
     concurrency,
     total,
