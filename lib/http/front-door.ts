@@ -436,8 +436,9 @@ export class FrontDoor {
     const inFlight = this.#inFlight;
     const send = proto.send;
     if (typeof send === 'function') {
-      proto.send = function (this: Res, body?: unknown): Res {
-        return inFlight.has(this) ? apiSend(this, send, body) : send.call(this, body);
+      // Every argument passed on as given to a response that is not the API's (Express 4 still takes res.send(status, body)).
+      proto.send = function (this: Res, ...args: unknown[]): Res {
+        return inFlight.has(this) ? apiSend(this, send, args[0]) : (send as Json).apply(this, args);
       };
     }
     for (const name of ['json', 'jsonp'] as const) {
@@ -449,8 +450,8 @@ export class FrontDoor {
     }
     const sendStatus = proto.sendStatus;
     if (typeof sendStatus === 'function') {
-      proto.sendStatus = function (this: Res, code: number): Res {
-        return inFlight.has(this) ? apiSendStatus(this, code) : sendStatus.call(this, code);
+      proto.sendStatus = function (this: Res, ...args: unknown[]): Res {
+        return inFlight.has(this) ? apiSendStatus(this, args[0] as number) : (sendStatus as Json).apply(this, args);
       };
     }
     this.#installed = true;

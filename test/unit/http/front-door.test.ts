@@ -194,7 +194,10 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
   it("overrides the response API on an app's response prototype: API answers as per response, every other answer untouched", async () => {
     // An Express-like app: its responses' prototype holds send/json/sendStatus.
     const proto = Object.create(http.ServerResponse.prototype) as Res;
-    proto.send = function (this: Res, body?: unknown): Res {
+    proto.send = function (this: Res, ...args: unknown[]): Res {
+      // Express 4 still takes res.send(status, body).
+      if (args.length === 2) this.statusCode = args.shift() as number;
+      const body = args[0];
       this.setHeader('Content-Type', 'application/json');
       this.end(typeof body === 'string' ? body : JSON.stringify(body));
       return this;
@@ -219,6 +222,7 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
           (r.json as (b: unknown) => Res)({ detail: 'failed at /var/lib/x/y.db with key sk-abcdefghijklmnopqrstuvwx' });
         } else if (req.url?.startsWith('/control')) (r.sendStatus as (c: number) => Res)(404);
         else if (req.url === '/healthz') (r.json as (b: unknown) => Res)({ status: 'ok' });
+        else if (req.url === '/legacy') (r.send as (s: number, b: unknown) => Res)(202, '"legacy"');
         else {
           r.statusCode = 500;
           (r.json as (b: unknown) => Res)({ detail: 'mine at /var/lib/x/y.db' });
@@ -241,6 +245,9 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
       assert.deepEqual(await status.json(), { detail: 'HTTP 404' });
       const healthz = (await (await fetch(`${at}/healthz`)).json()) as Record<string, unknown>;
       assert.equal(healthz.status, 'ok');
+      const legacy = await fetch(`${at}/legacy`);
+      assert.equal(legacy.status, 202, 'both arguments passed on');
+      assert.equal(await legacy.json(), 'legacy');
       const other = await fetch(`${at}/not-ours`);
       assert.equal(other.status, 500);
       assert.deepEqual(await other.json(), { detail: 'mine at /var/lib/x/y.db' }, 'not an API answer: as the route sent it');
