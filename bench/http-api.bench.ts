@@ -152,6 +152,34 @@
  * store's WAL checkpoints moved from every 256 to every 1 024 pages in
  * the same session (bench/ingest): no change here beyond the noise.
  *
+ * Measured a fifth time (issue 19, a later session; quiet machine, CPU
+ * profiles of the Node-RED process at 16 and at 1, ingest against echo and
+ * against the acknowledgement alone).
+ * - The front door cost ~60 us of profile time per API request (echo's
+ *   non-API request ~6): a URL object and 30 route patterns per request,
+ *   four closures and symbol properties added to each request and response
+ *   (slow stores on objects of many shapes). Now a plain URL's path is read
+ *   as text, parameterless routes are found in a Map, send/json/jsonp/
+ *   sendStatus are overridden once on the HTTP node app's response
+ *   prototype, and ids live in WeakMaps: ~29 us. The "HTTP request?"
+ *   function node (~15 us with its sandbox) is gone: the feature window
+ *   acknowledges only messages with msg.res (setting Acknowledge).
+ *   Before/after, three interleaved runs each: main thread per ingest at 1
+ *   0.73-0.76 -> 0.61-0.70 ms (echo 0.36-0.45), at 16 0.41-0.49 -> 0.38-0.41
+ *   ms (echo 0.22-0.27); ratio at 1 0.56-0.61 -> 0.59-0.60, at 16 0.51-0.58
+ *   -> 0.58-0.68.
+ * - ack_only_* (this bench, same rounds): the acknowledgement alone, with
+ *   nothing else in the flow, reaches 0.61-0.89x echo at 16 (median of runs
+ *   ~0.78, main thread 0.28-0.33 ms) and 0.68-0.78x at 1. So 0.8x at 16 is
+ *   at the edge of what the acknowledgement itself costs in Node-RED (http
+ *   in, api-guard, feature window and store, answer, http response); the
+ *   full flow's live push, rules and request log add 0.06-0.1 ms per request
+ *   on top (0.58-0.68x).
+ * - Tried and not kept: writing the request log lines of one event-loop turn
+ *   in one write. Measured alone on a pipe: 1.43 -> 0.69 us per line at 16
+ *   lines per turn, 6.85 -> 7.91 us at one line per turn (the scheduling
+ *   costs more than the write saves): under 1 us per request either way.
+ *
  * Run: node dist/bench/http-api.bench.js [requestsPerLevel=2000]
  */
 import * as crypto from 'node:crypto';
