@@ -199,8 +199,8 @@ export class FrontDoor {
   readonly #withParams: Route[] = [];
   readonly #inFlight = new Map<Res, { method: string; path: string }>();
   #options: FrontDoorOptions;
-  /** send/json/jsonp/sendStatus are overridden on the app's response prototype (installOn), not per response. */
-  #installed = false;
+  /** Response prototypes whose send/json/jsonp/sendStatus are overridden (installOn). */
+  readonly #installed = new WeakSet<object>();
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
@@ -293,7 +293,10 @@ export class FrontDoor {
     const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     requestIds.set(req, id);
     if (!res.headersSent) res.setHeader('X-Request-Id', id);
-    if (!this.#installed) this.#wrap(res);
+    // A response whose prototype is not overridden (no Express app, or one the door was not installed on) gets
+    // functions of its own.
+    const proto = Object.getPrototypeOf(res) as object | null;
+    if (proto === null || !this.#installed.has(proto)) this.#wrap(res);
     this.#inFlight.set(res, { method, path });
     const forget = (): void => {
       this.#inFlight.delete(res);
@@ -432,7 +435,7 @@ export class FrontDoor {
    * own (four closures and a new object shape per request).
    */
   installOn(proto: Res): void {
-    if (this.#installed) return;
+    if (this.#installed.has(proto)) return;
     const inFlight = this.#inFlight;
     const send = proto.send;
     if (typeof send === 'function') {
@@ -454,7 +457,7 @@ export class FrontDoor {
         return inFlight.has(this) ? apiSendStatus(this, args[0] as number) : (sendStatus as Json).apply(this, args);
       };
     }
-    this.#installed = true;
+    this.#installed.add(proto);
   }
 
   /** The same as installOn, for one response (an app without a response prototype: tests, other servers). */

@@ -61,9 +61,6 @@ export function frontDoor(RED: NodeAPI): FrontDoor | null {
     log,
   });
   doors.set(app, door);
-  // Express's documented override of its response API: the prototype of every response of this app.
-  const proto = (app as { response?: unknown }).response;
-  if (typeof proto === 'object' && proto !== null) door.installOn(proto as Res);
   // Added at module load, before the flows start: ahead of every route the http-in nodes add.
   app.use(door.handle);
   // The editor's app sits in front of the HTTP node app when both are at "/" and parses every
@@ -71,6 +68,14 @@ export function frontDoor(RED: NodeAPI): FrontDoor | null {
   // the server's top app, which both are mounted on (Express sets `parent` when mounting).
   const top = app.parent;
   if (typeof top === 'function' && typeof top.use === 'function') useFirst(top, door.handle);
+  // Express's documented override of its response API, on the prototype of the responses of every app
+  // that can answer an API request: the HTTP node app (routes, httpNodeMiddleware, CORS), the top app
+  // (httpNodeAuth's 401) and the editor's app (httpAdminMiddleware when both share a root).
+  const admin = (RED as unknown as { httpAdmin?: unknown }).httpAdmin;
+  for (const a of [app, top, admin]) {
+    const proto = typeof a === 'function' ? (a as { response?: unknown }).response : undefined;
+    if (typeof proto === 'object' && proto !== null) door.installOn(proto as Res);
+  }
   const events = (RED as unknown as { events?: { on(name: string, fn: () => void): void } }).events;
   events?.on('flows:stopped', () => door.flowsStopped());
   return door;

@@ -233,3 +233,64 @@ describe('the main flow against hostile input (no 5xx, no crash, nothing stored)
     assert.deepEqual(probe.json, { polluted: null, keys: [] }, 'no body or query of the sweep reached Object.prototype');
   });
 });
+
+describe("the main flow behind Node-RED's own httpNodeAuth", function () {
+  this.timeout(120000);
+  let rt: NodeRedRuntime;
+  const PASSWORD = 'e2e-pass-1';
+  const basic = (user: string, pass: string): Record<string, string> => ({
+    Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+  });
+
+  before(async () => {
+    const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'smart-lighting.json'), 'utf8')) as FlowNode[];
+    rt = await NodeRedRuntime.start({
+      flows,
+      env: { ADMIN_TOKEN, FERNET_KEY: REFERENCE_KEY, OPENAI_API_KEY: '', DB_URL: '' },
+      // bcrypt of PASSWORD, as `node-red admin hash-pw` gives it
+      settings: {
+        ...NPM_START_SETTINGS,
+        httpNodeAuth: { user: 'site', pass: '$2b$08$usO6fRN.IIkuBJYZy7r20e3j4PD3yGF2VvgmfpMxs4mHLeaUljG4O' },
+      },
+    });
+    for (let i = 0; i < 100; i++) {
+      if ((await rt.request('GET', '/healthz', undefined, basic('site', PASSWORD))).status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  after(async () => {
+    if (rt) await rt.stopAndClean(true);
+  });
+
+  it("answers the API's requests without credentials with 401 JSON {detail} and stores nothing; with them, as usual", async () => {
+    for (const [method, url, body] of [
+      ['GET', '/healthz', undefined],
+      ['POST', '/ingest/sensor', { sensor_id: 'no-credentials', lux: 1 }],
+    ] as const) {
+      const r = await rt.request(method, url, body, basic('site', 'wrong'));
+      assert.equal(r.status, 401, `${method} ${url}: ${r.text}`);
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/, `${method} ${url}`);
+      assert.deepEqual(r.json, { detail: 'HTTP 401' }, `${method} ${url}`);
+      assert.match(r.headers.get('www-authenticate') ?? '', /^Basic/);
+    }
+    const ok = await rt.request('POST', '/ingest/sensor', { sensor_id: 'with-credentials', lux: 2 }, basic('site', PASSWORD));
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal((ok.json as { committed?: unknown }).committed, true, ok.text);
+    const rows = await new Promise<Array<{ sensor_id: string }>>((resolve, reject) => {
+      const db = new sqlite3.Database(path.join(rt.userDir, 'smart-lighting.db'), sqlite3.OPEN_READONLY, (err) => {
+        if (err) return reject(err);
+        db.all("SELECT sensor_id FROM raw_sensor_events WHERE sensor_id LIKE '%credentials'", (e, r: Array<{ sensor_id: string }>) => {
+          db.close();
+          if (e) reject(e);
+          else resolve(r);
+        });
+      });
+    });
+    assert.deepEqual(rows, [{ sensor_id: 'with-credentials' }], 'only the reading sent with credentials is stored');
+    // A path that is not the API's keeps Node-RED's own answer.
+    const other = await rt.request('GET', '/not-the-api', undefined, basic('site', 'wrong'));
+    assert.equal(other.status, 401);
+    assert.doesNotMatch(other.headers.get('content-type') ?? '', /json/);
+  });
+});

@@ -193,30 +193,40 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
 
   it("overrides the response API on an app's response prototype: API answers as per response, every other answer untouched", async () => {
     // An Express-like app: its responses' prototype holds send/json/sendStatus.
-    const proto = Object.create(http.ServerResponse.prototype) as Res;
-    proto.send = function (this: Res, ...args: unknown[]): Res {
-      // Express 4 still takes res.send(status, body).
-      if (args.length === 2) this.statusCode = args.shift() as number;
-      const body = args[0];
-      this.setHeader('Content-Type', 'application/json');
-      this.end(typeof body === 'string' ? body : JSON.stringify(body));
-      return this;
+    const makeProto = (): Res => {
+      const p = Object.create(http.ServerResponse.prototype) as Res;
+      p.send = function (this: Res, ...args: unknown[]): Res {
+        // Express 4 still takes res.send(status, body).
+        if (args.length === 2) this.statusCode = args.shift() as number;
+        const body = args[0];
+        this.setHeader('Content-Type', 'application/json');
+        this.end(typeof body === 'string' ? body : JSON.stringify(body));
+        return this;
+      };
+      p.json = function (this: Res, body?: unknown): Res {
+        return (this.send as (b: unknown) => Res)(JSON.stringify(body));
+      };
+      p.sendStatus = function (this: Res, code: number): Res {
+        this.statusCode = code;
+        this.end(String(code));
+        return this;
+      };
+      return p;
     };
-    proto.json = function (this: Res, body?: unknown): Res {
-      return (this.send as (b: unknown) => Res)(JSON.stringify(body));
-    };
-    proto.sendStatus = function (this: Res, code: number): Res {
-      this.statusCode = code;
-      this.end(String(code));
-      return this;
-    };
+    const proto = makeProto();
+    const notInstalled = makeProto(); // an app the door was not installed on
     const d = new FrontDoor({ maxBodyBytes: 1024, maxBodyText: '1kb', routeServes: () => true });
     d.installOn(proto);
     const app = http.createServer((req, res) => {
-      Object.setPrototypeOf(res, proto);
+      const other = req.headers['x-other-app'] === '1';
+      Object.setPrototypeOf(res, other ? notInstalled : proto);
       d.handle(req as Req, res as Res, () => {
         const r = res as Res;
-        assert.equal(Object.prototype.hasOwnProperty.call(r, 'send'), false, 'no function of its own');
+        assert.equal(
+          Object.prototype.hasOwnProperty.call(r, 'send'),
+          other,
+          'functions of its own only when the prototype is not overridden',
+        );
         if (req.url?.startsWith('/predict')) {
           r.statusCode = 500;
           (r.json as (b: unknown) => Res)({ detail: 'failed at /var/lib/x/y.db with key sk-abcdefghijklmnopqrstuvwx' });
@@ -240,6 +250,16 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
       assert.equal(api.detail.includes('/var/lib/x'), false, api.detail);
       assert.equal(api.detail.includes('abcdefghijklmnop'), false, api.detail);
       assert.match(api.detail, /…\/y\.db/);
+      const viaOther = (await (
+        await fetch(`${at}/predict`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json', 'X-Other-App': '1' } })
+      ).json()) as { detail: string };
+      assert.equal(viaOther.detail, api.detail, 'the same answer from an app the door was not installed on');
+      const statusOther = await fetch(`${at}/control`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json', 'X-Other-App': '1' },
+      });
+      assert.deepEqual(await statusOther.json(), { detail: 'HTTP 404' });
       const status = await fetch(`${at}/control`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } });
       assert.equal(status.status, 404);
       assert.deepEqual(await status.json(), { detail: 'HTTP 404' });
