@@ -237,9 +237,9 @@ export class FrontDoor {
     // every pattern (the case folding of a pattern's "i" flag is not toLowerCase's outside ASCII).
     if (!ASCII.test(path)) return this.#routes.filter((r) => r.re.test(path));
     const lower = path.toLowerCase();
-    let found = this.#byPath.get(lower);
-    if (found === undefined && lower.length > 1 && lower.endsWith('/')) found = this.#byPath.get(lower.slice(0, -1));
-    const out = found === undefined ? [] : [...found];
+    const out = [...(this.#byPath.get(lower) ?? [])];
+    // "/x/" is also the route "/x" with its trailing slash.
+    if (lower.length > 1 && lower.endsWith('/')) out.push(...(this.#byPath.get(lower.slice(0, -1)) ?? []));
     for (const r of this.#withParams) if (r.re.test(path)) out.push(r);
     return out;
   }

@@ -183,6 +183,11 @@ describe('lib/http front door: every API answer is JSON {"detail"}', function ()
       assert.equal(d.isApi(e.method, `${e.path.replace(/:\w+/g, 'x1')}x`), false, `${e.method} ${e.path} longer`);
     }
     assert.equal(d.isApi('GET', '/custom/THING/'), true);
+    d.learn('POST', '/custom/thing/');
+    assert.equal(d.isApi('GET', '/custom/thing/'), true, 'the route without the slash, beside its twin with it');
+    assert.equal(d.isApi('POST', '/custom/thing/'), true);
+    assert.equal(d.isApi('POST', '/custom/thing//'), true);
+    assert.equal(d.isApi('GET', '/custom/thing//'), false);
     assert.equal(d.isApi('PUT', '/CUSTOM/thing'), true);
     assert.equal(d.isApi('DELETE', '/custom/thing'), false);
     assert.equal(d.isApi('POST', '/zones/office-1/hold'), true);
