@@ -32,7 +32,9 @@ export const ACK_ONLY_ROUTE = '/bench/ingest-ack-only';
  * flow's own api-guard settings (request log off), a feature window on the
  * main flow's store and zones, its "answer" change node and an http response,
  * wired directly (no link nodes, no live push, no rules, no filter: only
- * HTTP requests reach this window).
+ * HTTP requests reach this window). Its window and the main flow's both
+ * write the zone's feature windows: the bench's file keeps the last written
+ * (the readings, which the bench checks, are all kept).
  */
 function ackOnlyTab(main: readonly FlowNode[]): FlowNode[] {
   const pick = (id: string): FlowNode => {
