@@ -427,12 +427,14 @@ export class FrontDoor {
   }
 
   /**
-   * Express's documented way to override its response API: `proto` is the
-   * HTTP node app's `app.response`, the prototype of every response its
-   * routes answer. Its send/json/jsonp/sendStatus then act as #wrap's on the
+   * Express's documented way to override its response API: `proto` is an
+   * app's `app.response`, the prototype of every response the app answers
+   * (the adapter installs it on the HTTP node app's, the top app's and the
+   * editor's). Its send/json/jsonp/sendStatus then act as #wrap's on the
    * API's requests in flight and pass every other response through as they
-   * were; handle() no longer gives each API response four functions of its
-   * own (four closures and a new object shape per request).
+   * were; handle() gives an API response four functions of its own (four
+   * closures and a new object shape per request) only when its prototype is
+   * not one of these.
    */
   installOn(proto: Res): void {
     if (this.#installed.has(proto)) return;
