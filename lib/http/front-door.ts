@@ -261,12 +261,11 @@ export class FrontDoor {
       next(); // already seen (installed in front of the editor's app and the HTTP node app)
       return;
     }
-    const path0 = urlPath(req.originalUrl ?? req.url ?? '/');
-    if (path0 === null) {
+    let path = urlPath(req.originalUrl ?? req.url ?? '/');
+    if (path === null) {
       next();
       return;
     }
-    let path = path0;
     const mount = (this.#options.mountPath ?? '/').replace(/\/+$/, '');
     if (mount !== '') {
       if (path !== mount && !path.startsWith(`${mount}/`)) {
