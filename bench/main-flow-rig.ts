@@ -23,7 +23,7 @@ export function rssKb(pid: number): { rssKb: number; hwmKb: number } {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
-/** Where ACK_ONLY_TAB answers. */
+/** Where ackOnlyTab's http in listens. */
 export const ACK_ONLY_ROUTE = '/bench/ingest-ack-only';
 
 /**
